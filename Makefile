@@ -1,0 +1,71 @@
+# spot-gateway: the verbs. `make run` and `make test` set up whatever is missing.
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+ROOT := $(abspath .)
+NODE_BIN := $(ROOT)/node_modules/.bin
+
+# Debian packages the build and the tests use (installed with apt-get when root).
+APT_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi gcc-arm-linux-gnueabihf \
+  qemu-system-arm qemu-user mosquitto protobuf-compiler nanopb socat libcmocka-dev \
+  dpkg-dev gcc make
+# Needed just to build and run the gateway (make run).
+APT_RUN_PACKAGES := protobuf-compiler
+
+.PHONY: setup setup-run apt-test apt-run npm-deps schema build run test test-ts test-c clean
+
+# --- set-up -----------------------------------------------------------------
+define apt_install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "apt-get install:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "missing Debian packages:$$missing (run as root, or: sudo apt-get install$$missing)"; exit 1; fi; \
+	fi
+endef
+
+apt-test:
+	$(call apt_install,$(APT_PACKAGES))
+apt-run:
+	$(call apt_install,$(APT_RUN_PACKAGES))
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+npm-deps: node_modules/.installed
+
+setup-run: apt-run npm-deps
+setup: apt-test npm-deps
+
+# --- schema: generated code, never committed ---------------------------------
+GEN_TS := gateway/src/gen
+$(GEN_TS)/spot_pb.ts: shared-schema/spot.proto node_modules/.installed
+	@mkdir -p $(GEN_TS)
+	protoc --plugin=protoc-gen-es=$(NODE_BIN)/protoc-gen-es --es_out=$(GEN_TS) \
+	  --es_opt=target=ts,import_extension=js -Ishared-schema shared-schema/spot.proto
+$(GEN_TS)/spot-config.ts: shared-schema/spot-config.json shared-schema/tools/gen-config-ts.mjs
+	@mkdir -p $(GEN_TS)
+	node shared-schema/tools/gen-config-ts.mjs shared-schema/spot-config.json $@
+
+schema-ts: $(GEN_TS)/spot_pb.ts $(GEN_TS)/spot-config.ts
+schema: schema-ts schema-c
+
+# --- build ------------------------------------------------------------------
+build-ts: schema-ts
+	$(NODE_BIN)/tsc -p tsconfig.json
+
+build: setup-run build-ts
+
+run: setup-run build-ts
+	node gateway/bin/spot-gateway.js run
+
+# --- test -------------------------------------------------------------------
+test-ts: build-ts
+	$(NODE_BIN)/ava
+
+test: setup build-ts firmware test-c test-ts
+
+clean:
+	rm -rf gateway/dist $(GEN_TS) firmware/build firmware/gen build
+
+-include mk/*.mk

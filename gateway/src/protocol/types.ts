@@ -1,0 +1,53 @@
+// The codec contract: what every decoder yields and every encoder takes. Pure data.
+
+export type Encoding = 'json' | 'pb';
+
+/** An event as the wire carries it: [resource, action, object]. */
+export interface SpotEventBody {
+  resource: string;
+  action: string;
+  /** The event object: as the spot sent it (JSON) or converted to its JSON form (PB). */
+  data: Record<string, unknown>;
+}
+
+/** A decoded event with where it came from. */
+export interface SpotEvent extends SpotEventBody {
+  /** Byte offset of the message's first byte in the stream (for error messages). */
+  offset: number;
+  /** Index of this message in the stream, malformed messages included (numbering). */
+  index: number;
+  /** Numbering carried by the frame itself (PB Frame fields 30/31), if any. */
+  boot?: number;
+  seq?: number;
+  /** PB only: the Frame bytes with both send-layer tricks undone (no length prefix). */
+  pb?: Uint8Array;
+}
+
+/** A message the decoder could not accept. Decoding goes on after it. */
+export interface RejectedMessage {
+  offset: number;
+  index: number;
+  /** The message's bytes, truncated to at most 1024. */
+  raw: Uint8Array;
+  /** Total length of the bad message in bytes, when known. */
+  length: number;
+  /** Why, in words a person can act on: "invalid JSON: ...", "over the size limit (65536 bytes)". */
+  reason: string;
+}
+
+export type DecodedItem =
+  | { kind: 'event'; event: SpotEvent }
+  | { kind: 'rejected'; rejected: RejectedMessage };
+
+/** Incremental decoder of one stream. Never throws for any input bytes. */
+export interface StreamDecoder {
+  /** Feed the next piece of the stream; returns the items completed by it, in order. */
+  push(chunk: Uint8Array): DecodedItem[];
+  /** The stream ended; returns what the end completes (a truncated message is rejected). */
+  end(): DecodedItem[];
+}
+
+/** Stateful encoder of one stream (PB send-layer tricks are per stream). */
+export interface StreamEncoder {
+  encode(event: SpotEventBody & { boot?: number; seq?: number }): Uint8Array;
+}
