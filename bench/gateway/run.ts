@@ -1,0 +1,131 @@
+// make bench-gateway: the gateway (child process) forwarding to a real Mosquitto,
+// loaded by N simulated spots; the same load against a null sink; latency at a
+// fixed rate. Prints one summary line last.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import mqtt from 'mqtt';
+import { startMosquitto } from '../../test/helpers/mosquitto.js';
+import { runLoad, type LoadOptions } from './loadgen.js';
+import { startNullSink } from './null-sink.js';
+
+const SPOTS = Number(process.env.BENCH_SPOTS ?? 200);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
+const LATENCY_RATE = Number(process.env.BENCH_LATENCY_EPS ?? 20000);
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+async function getJson(port: number, p: string): Promise<any> {
+  const res = await fetch(`http://127.0.0.1:${port}${p}`, { signal: AbortSignal.timeout(5000) });
+  return res.json();
+}
+
+/** Cumulative events the MQTT upstream got acknowledged by the broker. */
+function forwardedCount(status: any): number {
+  const up = status?.upstreams?.mqtt ?? status?.perUpstream?.mqtt ?? {};
+  return Number(up.acked ?? up.forwarded ?? 0);
+}
+
+function peakRssMb(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+async function startGateway(mqttUrl: string): Promise<{ port: number; child: ChildProcess; dataDir: string }> {
+  const port = await freePort();
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bench-gw-'));
+  const child = spawn(process.execPath, ['gateway/bin/spot-gateway.js', 'run'], {
+    env: {
+      ...process.env,
+      SPOT_GATEWAY_HTTP_PORT: String(port),
+      SPOT_GATEWAY_HTTP_HOST: '127.0.0.1',
+      SPOT_GATEWAY_DATA_DIR: dataDir,
+      SPOT_GATEWAY_MQTT_URL: mqttUrl,
+      SPOT_GATEWAY_LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    try {
+      await getJson(port, '/healthz');
+      return { port, child, dataDir };
+    } catch {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  child.kill('SIGKILL');
+  throw new Error('gateway did not answer /healthz within 20 s');
+}
+
+function loadOptions(port: number, rate: number, stamp: boolean, durationMs: number): LoadOptions {
+  return { host: '127.0.0.1', port, spots: SPOTS, durationMs, rate, postWindowMs: 1000, firstSerial: 1000, stampEvents: stamp };
+}
+
+async function measureLatency(port: number, mqttUrl: string): Promise<number> {
+  const consumer = await mqtt.connectAsync(mqttUrl, { clean: true });
+  const latencies: number[] = [];
+  consumer.on('message', (_topic, payload) => {
+    const m = /"bench_t":([0-9.]+)/.exec(payload.toString());
+    if (m) latencies.push(performance.timeOrigin + performance.now() - Number(m[1]));
+  });
+  await consumer.subscribeAsync('from/+/json/#', { qos: 0 });
+  await runLoad(loadOptions(port, LATENCY_RATE, true, 10_000));
+  await new Promise((r) => setTimeout(r, 2000));
+  await consumer.endAsync();
+  latencies.sort((a, b) => a - b);
+  return latencies.length ? latencies[Math.floor(latencies.length * 0.99)]! : NaN;
+}
+
+async function main(): Promise<void> {
+  const broker = await startMosquitto();
+  let gw: Awaited<ReturnType<typeof startGateway>> | undefined;
+  try {
+    gw = await startGateway(broker.url);
+    const before = forwardedCount(await getJson(gw.port, '/api/status'));
+    const load = await runLoad(loadOptions(gw.port, 0, false, SECONDS * 1000));
+    const after = forwardedCount(await getJson(gw.port, '/api/status'));
+    const storedEps = load.ackedEvents / (load.elapsedMs / 1000);
+    const forwardedEps = (after - before) / (load.elapsedMs / 1000);
+    console.log(`gateway load: sent=${load.sentEvents} acked=${load.ackedEvents} failed_posts=${load.failedPosts} forwarded=${after - before}`);
+    // Let the forwarder drain before the latency run.
+    const drainDeadline = Date.now() + 60_000;
+    while (Date.now() < drainDeadline) {
+      const s = await getJson(gw.port, '/api/status');
+      if (forwardedCount(s) >= load.ackedEvents + before) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const p99 = await measureLatency(gw.port, broker.url);
+    const rss = peakRssMb(gw.child.pid!);
+    gw.child.kill('SIGTERM');
+
+    const sink = await startNullSink();
+    const nullLoad = await runLoad(loadOptions(sink.port, 0, false, SECONDS * 1000));
+    await sink.close();
+    const nullEps = nullLoad.ackedEvents / (nullLoad.elapsedMs / 1000);
+    const f = (n: number) => Math.round(n);
+    console.log(
+      `gateway: stored_eps=${f(storedEps)} forwarded_eps=${f(forwardedEps)} null_sink_eps=${f(nullEps)} ` +
+        `ratio=${(storedEps / nullEps).toFixed(2)} p99_ms=${p99.toFixed(1)} rss_mb=${f(rss)}`,
+    );
+  } finally {
+    if (gw) {
+      gw.child.kill('SIGKILL');
+      rmSync(gw.dataDir, { recursive: true, force: true });
+    }
+    await broker.stop();
+  }
+}
+
+main().catch((err) => {
+  console.error(`bench-gateway failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
