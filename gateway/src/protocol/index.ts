@@ -1,0 +1,13 @@
+// The protocol package's public API: pure codecs of the spot protocol, no I/O.
+export type {
+  Encoding,
+  SpotEventBody,
+  SpotEvent,
+  RejectedMessage,
+  DecodedItem,
+  StreamDecoder,
+  StreamEncoder,
+} from './types.js';
+export { createJsonDecoder, type JsonDecoderOptions } from './json-decoder.js';
+export { encodeJsonEvent, createJsonEncoder } from './json-encoder.js';
+export { sniffEncoding, canSniff, JSON_CONTENT_TYPE, PB_CONTENT_TYPE } from './sniff.js';

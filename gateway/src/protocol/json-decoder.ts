@@ -1,0 +1,296 @@
+// Incremental decoder of the JSON spot protocol: finds each message's end by scanning bytes.
+import type { DecodedItem, StreamDecoder } from './types.js';
+import { MessageBuffer, RAW_LIMIT } from './message-buffer.js';
+
+export interface JsonDecoderOptions {
+  /** Longest accepted message in bytes; longer ones are skipped and rejected. */
+  maxMessageBytes?: number;
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+const SPACE = 0x20;
+const TAB = 0x09;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_SQUARE = 0x5b;
+const CLOSE_SQUARE = 0x5d;
+const OPEN_CURLY = 0x7b;
+const CLOSE_CURLY = 0x7d;
+
+const enum Mode {
+  /** Between messages: skipping whitespace. */
+  Between,
+  /** Inside a JSON value that started with '['. */
+  Value,
+  /** Inside a malformed message: skipping to a blank line or a '[' at the start of a line. */
+  Skip,
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function isBlank(b: number): boolean {
+  return b === SPACE || b === TAB || b === CR;
+}
+
+function isWhitespace(b: number): boolean {
+  return b === SPACE || b === TAB || b === CR || b === LF;
+}
+
+/** Reads one message's text; returns the event triple or why it is not one. */
+function parseMessage(bytes: Uint8Array): { resource: string; action: string; data: Record<string, unknown> } | string {
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    return 'invalid UTF-8';
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return `invalid JSON: ${(err as Error).message}`;
+  }
+  if (!Array.isArray(value) || value.length !== 3) {
+    return 'not an event: expected [resource, action, object]';
+  }
+  const [resource, action, data] = value as unknown[];
+  if (typeof resource !== 'string' || resource === '') return 'not an event: resource is not a non-empty string';
+  if (typeof action !== 'string' || action === '') return 'not an event: action is not a non-empty string';
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    return 'not an event: third element is not an object';
+  }
+  return { resource, action, data: data as Record<string, unknown> };
+}
+
+class JsonStreamDecoder implements StreamDecoder {
+  private readonly maxBytes: number;
+  private mode = Mode.Between;
+  /** Stream offset of the first byte of the chunk being scanned. */
+  private chunkOffset = 0;
+  private index = 0;
+  /** The chunk being scanned and where its bytes not yet given to the message begin. */
+  private chunk: Uint8Array = new Uint8Array(0);
+  private seg = 0;
+  // Value state.
+  private depth = 0;
+  private inString = false;
+  private escaped = false;
+  /** The current line holds only blanks so far (a blank line ends a broken message). */
+  private lineBlank = false;
+  // Skip state.
+  private atLineStart = false;
+  private skipReason = '';
+  /** Offset just past the last non-whitespace byte of the skipped message. */
+  private skipEnd = 0;
+  private readonly message = new MessageBuffer();
+  private out: DecodedItem[] = [];
+
+  constructor(options: JsonDecoderOptions) {
+    this.maxBytes = options.maxMessageBytes ?? 65536;
+  }
+
+  push(chunk: Uint8Array): DecodedItem[] {
+    this.out = [];
+    this.chunk = chunk;
+    this.seg = 0;
+    try {
+      this.scan();
+      if (this.mode !== Mode.Between) {
+        this.take(chunk.length, true);
+        if (this.mode === Mode.Value && this.message.length > this.maxBytes) this.message.keepHeadOnly();
+      }
+    } catch (err) {
+      // Defensive: a bug here must not take the stream down; report and start afresh.
+      this.reject(this.message.start, this.message.length, `decoder error: ${(err as Error).message}`);
+      this.mode = Mode.Between;
+    }
+    this.chunkOffset += chunk.length;
+    this.chunk = new Uint8Array(0);
+    return this.out;
+  }
+
+  end(): DecodedItem[] {
+    this.out = [];
+    if (this.mode === Mode.Value) {
+      this.reject(this.message.start, this.message.length, 'truncated: the stream ended inside a message');
+    } else if (this.mode === Mode.Skip) {
+      this.finishSkip();
+    }
+    this.mode = Mode.Between;
+    return this.out;
+  }
+
+  /** Gives chunk[seg..to) to the current message. */
+  private take(to: number, copy: boolean): void {
+    this.message.append(this.chunk, this.seg, to, copy);
+    this.seg = to;
+  }
+
+  private scan(): void {
+    const chunk = this.chunk;
+    const n = chunk.length;
+    let i = 0;
+    while (i < n) {
+      if (this.mode === Mode.Value) {
+        i = this.scanValue(i);
+      } else if (this.mode === Mode.Skip) {
+        i = this.scanSkip(i);
+      } else {
+        const b = chunk[i]!;
+        if (b === SPACE || b === LF || b === TAB || b === CR) {
+          i++;
+          continue;
+        }
+        this.seg = i;
+        this.message.reset(this.chunkOffset + i);
+        if (b === OPEN_SQUARE) {
+          this.mode = Mode.Value;
+          this.depth = 1;
+          this.inString = false;
+          this.escaped = false;
+          this.lineBlank = false;
+          i++;
+        } else {
+          this.startSkip('stray bytes between messages: a message must start with "["', false);
+        }
+      }
+    }
+  }
+
+  /** Scans value bytes from i; returns where scanning stopped (message done or chunk end). */
+  private scanValue(i: number): number {
+    const chunk = this.chunk;
+    const n = chunk.length;
+    let depth = this.depth;
+    let inString = this.inString;
+    let escaped = this.escaped;
+    let lineBlank = this.lineBlank;
+    for (; i < n; i++) {
+      const b = chunk[i]!;
+      if (inString) {
+        if (escaped) escaped = false;
+        else if (b === QUOTE) inString = false;
+        else if (b === BACKSLASH) escaped = true;
+        else if (b === LF) {
+          this.take(i, false);
+          this.startSkip('invalid JSON: line break inside a string', true);
+          return i + 1;
+        }
+        continue;
+      }
+      if (b === QUOTE) {
+        inString = true;
+        lineBlank = false;
+      } else if (b === OPEN_SQUARE || b === OPEN_CURLY) {
+        depth++;
+        lineBlank = false;
+      } else if (b === CLOSE_SQUARE || b === CLOSE_CURLY) {
+        lineBlank = false;
+        if (--depth === 0) {
+          this.mode = Mode.Between;
+          this.take(i + 1, false);
+          this.finishValue();
+          return i + 1;
+        }
+      } else if (b === LF) {
+        if (lineBlank) {
+          this.mode = Mode.Between;
+          this.take(i, false);
+          this.rejectUnterminated();
+          return i + 1;
+        }
+        lineBlank = true;
+      } else if (b !== SPACE && b !== TAB && b !== CR) {
+        lineBlank = false;
+      }
+    }
+    this.depth = depth;
+    this.inString = inString;
+    this.escaped = escaped;
+    this.lineBlank = lineBlank;
+    return n;
+  }
+
+  private startSkip(reason: string, atLineStart: boolean): void {
+    this.mode = Mode.Skip;
+    this.skipReason = reason;
+    this.atLineStart = atLineStart;
+    this.lineBlank = atLineStart;
+    this.skipEnd = this.message.start + this.message.length;
+    this.message.keepHeadOnly();
+  }
+
+  /** Scans a malformed message from i; returns where it stopped. */
+  private scanSkip(i: number): number {
+    const chunk = this.chunk;
+    const n = chunk.length;
+    for (; i < n; i++) {
+      const b = chunk[i]!;
+      if (b === LF) {
+        if (this.lineBlank) {
+          this.take(i, false);
+          this.finishSkip();
+          this.mode = Mode.Between;
+          return i + 1;
+        }
+        this.lineBlank = true;
+        this.atLineStart = true;
+        continue;
+      }
+      if (b === OPEN_SQUARE && this.atLineStart) {
+        this.take(i, false);
+        this.finishSkip();
+        this.mode = Mode.Between;
+        return i;
+      }
+      this.atLineStart = false;
+      if (!isBlank(b)) {
+        this.lineBlank = false;
+        this.skipEnd = this.chunkOffset + i + 1;
+      }
+    }
+    return n;
+  }
+
+  private finishSkip(): void {
+    this.reject(this.message.start, this.skipEnd - this.message.start, this.skipReason);
+  }
+
+  private rejectUnterminated(): void {
+    const msg = this.message;
+    let length = msg.length;
+    if (!msg.headOnly) {
+      const bytes = msg.bytes();
+      while (length > 0 && isWhitespace(bytes[length - 1]!)) length--;
+    }
+    this.reject(msg.start, length, 'unterminated message: blank line before its closing "]"');
+  }
+
+  private finishValue(): void {
+    const msg = this.message;
+    if (msg.length > this.maxBytes) {
+      this.reject(msg.start, msg.length, `over the size limit (${this.maxBytes} bytes)`);
+      return;
+    }
+    const parsed = parseMessage(msg.bytes());
+    if (typeof parsed === 'string') {
+      this.reject(msg.start, msg.length, parsed);
+      return;
+    }
+    this.out.push({
+      kind: 'event',
+      event: { resource: parsed.resource, action: parsed.action, data: parsed.data, offset: msg.start, index: this.index++ },
+    });
+  }
+
+  private reject(offset: number, length: number, reason: string): void {
+    const raw = this.message.head(Math.min(length, RAW_LIMIT));
+    this.out.push({ kind: 'rejected', rejected: { offset, index: this.index++, raw, length, reason } });
+  }
+}
+
+/** A decoder for one JSON-encoded stream (one HTTP body, one telnet session). */
+export function createJsonDecoder(options: JsonDecoderOptions = {}): StreamDecoder {
+  return new JsonStreamDecoder(options);
+}
