@@ -1,0 +1,16 @@
+// The MQTT upstream: public API.
+export { MqttForwarder } from './mqtt-forwarder.js';
+export type {
+  ClientFactory,
+  ForwarderState,
+  ForwarderStatus,
+  MqttForwarderOptions,
+  Timers,
+  UpstreamClient,
+  UpstreamLogger,
+} from './mqtt-forwarder.js';
+export type { ForwardEvent, ForwardSource } from './source.js';
+export type { SpotBacklog } from './scheduler.js';
+export type { SpotCommand, PbCommandDecoder } from './downstream.js';
+export { MAX_COMMAND_BYTES } from './downstream.js';
+export { Topics, normalizePrefix, type SpotState } from './topics.js';

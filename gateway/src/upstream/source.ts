@@ -1,0 +1,21 @@
+// What the forwarder needs from the store: a cursor API. The real store satisfies it structurally.
+import type { StoredEvent } from '../store/types.js';
+import type { SpotBacklog } from './scheduler.js';
+
+export type ForwardEvent = Pick<StoredEvent, 'id' | 'spot' | 'resource' | 'action' | 'data' | 'pb'>;
+
+export interface ForwardSource {
+  /** Created once with the database: makes `<instanceId>:<id>` unique and stable. */
+  readonly instanceId: string;
+  /** Spots with events above the upstream's cursor. */
+  pendingSpots(upstream: string): SpotBacklog[];
+  /** Up to `limit` events of `spot` with id > afterId, in id order. */
+  readSpot(upstream: string, spot: string, afterId: number, limit: number): ForwardEvent[];
+  /** Everything of `spot` up to `id` is acknowledged upstream. */
+  advanceCursor(upstream: string, spot: string, id: number): void;
+  cursor(upstream: string, spot: string): number;
+  /** Called after each commit with the spot and its highest stored id. May return an unsubscribe function. */
+  onAppended(listener: (spot: string, lastId: number) => void): unknown;
+  /** Stored events not yet acknowledged by the upstream, if the store can count them. */
+  pendingCount?(upstream: string): number;
+}

@@ -1,0 +1,87 @@
+// Topic names of the MQTT upstream, under a configurable prefix (docs/mqtt.md).
+
+export type SpotState = 'connected' | 'disconnected';
+
+export type CommandTopic =
+  | { spot: string; encoding: 'json'; resource: string; action: string }
+  | { spot: string; encoding: 'pb' };
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+const SERIAL = /^[0-9]{1,20}$/;
+const NAME = /^[a-z][a-z0-9_]{0,63}$/;
+
+/** A topic level may not be empty or hold a separator, a wildcard or NUL. */
+export function isTopicLevel(level: string): boolean {
+  return level.length > 0 && !/[/+#\u0000]/.test(level);
+}
+
+/** Normalises a prefix: '' -> '', 'site1' or 'site1/' -> 'site1/'. Throws on wildcards or empty levels. */
+export function normalizePrefix(prefix: string): string {
+  const trimmed = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
+  if (trimmed === '') return '';
+  for (const level of trimmed.split('/')) {
+    if (!isTopicLevel(level)) {
+      throw new Error(`mqtt topic prefix "${prefix}": levels must be non-empty and hold no "+", "#" or NUL`);
+    }
+  }
+  return `${trimmed}/`;
+}
+
+export class Topics {
+  readonly prefix: string;
+
+  constructor(prefix: string) {
+    this.prefix = normalizePrefix(prefix);
+  }
+
+  eventJson(serial: string, resource: string, action: string): string {
+    return `${this.prefix}from/${serial}/json/${resource}/${action}`;
+  }
+
+  eventPb(serial: string): string {
+    return `${this.prefix}from/${serial}/pb`;
+  }
+
+  spotState(serial: string, state: SpotState): string {
+    return `${this.prefix}spots/${serial}/${state}`;
+  }
+
+  gatewayState(gatewayId: string): string {
+    return `${this.prefix}gateways/${gatewayId}/state`;
+  }
+
+  /** The downstream subscriptions. */
+  commandFilters(): string[] {
+    return [`${this.prefix}to/+/json/+/+`, `${this.prefix}to/+/pb`];
+  }
+
+  /** Parses a downstream topic strictly: `to/<serial>/json/<resource>/<action>` or `to/<serial>/pb`. */
+  parseCommand(topic: string): Parsed<CommandTopic> {
+    if (!topic.startsWith(this.prefix)) {
+      return { ok: false, reason: `topic "${topic}" is not under the prefix "${this.prefix}"` };
+    }
+    const levels = topic.slice(this.prefix.length).split('/');
+    const [to, spot, encoding, resource, action] = levels;
+    if (to !== 'to' || spot === undefined || encoding === undefined) {
+      return { ok: false, reason: `topic "${topic}" is not to/<serial>/json/<resource>/<action> or to/<serial>/pb` };
+    }
+    if (!SERIAL.test(spot)) {
+      return { ok: false, reason: `topic "${topic}": spot serial "${spot}" is not a number` };
+    }
+    if (encoding === 'pb') {
+      if (levels.length !== 3) return { ok: false, reason: `topic "${topic}": nothing may follow "pb"` };
+      return { ok: true, value: { spot, encoding: 'pb' } };
+    }
+    if (encoding !== 'json') {
+      return { ok: false, reason: `topic "${topic}": encoding "${encoding}" is neither json nor pb` };
+    }
+    if (levels.length !== 5 || resource === undefined || action === undefined) {
+      return { ok: false, reason: `topic "${topic}": expected to/<serial>/json/<resource>/<action>` };
+    }
+    if (!NAME.test(resource) || !NAME.test(action)) {
+      return { ok: false, reason: `topic "${topic}": resource and action must match [a-z][a-z0-9_]*` };
+    }
+    return { ok: true, value: { spot, encoding: 'json', resource, action } };
+  }
+}
