@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// The spot-gateway command: runs the compiled CLI (build first: make build).
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const cli = new URL('../dist/cli/index.js', import.meta.url);
+if (!existsSync(fileURLToPath(cli))) {
+  process.stderr.write('spot-gateway: gateway/dist is missing; build it first with `make build` (or npx tsc -p tsconfig.json)\n');
+  process.exit(2);
+}
+const { runCli } = await import(cli.href);
+process.exit(await runCli(process.argv.slice(2)));

@@ -1,0 +1,150 @@
+// The command line: `spot-gateway run|config check [--config PATH]`, `--help` everywhere.
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, type GatewayConfig } from '../config/index.js';
+import { createLogger } from '../log.js';
+import { startGateway } from '../main.js';
+
+const MAIN_HELP = `spot-gateway: on-site gateway for RFID/Bluetooth spots
+
+Usage:
+  spot-gateway run [--config PATH]           start the gateway
+  spot-gateway config check [--config PATH]  validate the configuration and print it
+  spot-gateway <command> --help              help on a command
+
+Configuration: --config PATH, else ./gateway.yaml when present, else the defaults;
+every key can be overridden by SPOT_GATEWAY_<SECTION>_<KEY> (docs/configuration.md).
+`;
+
+const RUN_HELP = `Usage: spot-gateway run [--config PATH]
+
+Starts the gateway: HTTP ingest and API (default :8080), SQLite buffer (default
+./data), MQTT upstream when mqtt.url is set. SIGTERM/SIGINT stop it cleanly.
+
+Options:
+  -c, --config PATH  YAML configuration file (default ./gateway.yaml if present)
+  -h, --help         this help
+`;
+
+const CONFIG_HELP = `Usage: spot-gateway config check [--config PATH]
+
+Loads the configuration as \`run\` would (file, environment, defaults), prints
+the result as JSON and exits 0, or prints the key and the reason and exits 2.
+
+Options:
+  -c, --config PATH  YAML configuration file (default ./gateway.yaml if present)
+  -h, --help         this help
+`;
+
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+const processIo: CliIo = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+  env: process.env,
+  cwd: process.cwd(),
+};
+
+type Parsed = { help: boolean; config?: string; positionals: string[] };
+
+function parse(args: string[]): Parsed | string {
+  try {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { help: { type: 'boolean', short: 'h' }, config: { type: 'string', short: 'c' } },
+    });
+    return { help: values.help ?? false, config: values.config, positionals };
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+function load(parsed: Parsed, io: CliIo): GatewayConfig | null {
+  try {
+    return loadConfig({ file: parsed.config, env: io.env, cwd: io.cwd }).config;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      io.err(`spot-gateway: ${err.message}\n`);
+      return null;
+    }
+    throw err;
+  }
+}
+
+/** Runs the CLI; resolves with the exit code (run: only once the gateway has stopped). */
+export async function runCli(args: string[], io: CliIo = processIo): Promise<number> {
+  const parsed = parse(args);
+  if (typeof parsed === 'string') {
+    io.err(`spot-gateway: ${parsed}\n\n${MAIN_HELP}`);
+    return 2;
+  }
+  const [command, sub] = parsed.positionals;
+  if (command === undefined) {
+    (parsed.help ? io.out : io.err)(MAIN_HELP);
+    return parsed.help ? 0 : 2;
+  }
+  if (command === 'help') {
+    io.out(MAIN_HELP);
+    return 0;
+  }
+  if (command === 'run') {
+    if (parsed.help) {
+      io.out(RUN_HELP);
+      return 0;
+    }
+    const config = load(parsed, io);
+    if (!config) return 2;
+    return runGateway(config);
+  }
+  if (command === 'config') {
+    if (parsed.help || sub === undefined) {
+      (parsed.help ? io.out : io.err)(CONFIG_HELP);
+      return parsed.help ? 0 : 2;
+    }
+    if (sub !== 'check') {
+      io.err(`spot-gateway: unknown command "config ${sub}"\n\n${CONFIG_HELP}`);
+      return 2;
+    }
+    const config = load(parsed, io);
+    if (!config) return 2;
+    io.out(`${JSON.stringify(config, null, 2)}\n`);
+    return 0;
+  }
+  io.err(`spot-gateway: unknown command "${command}"\n\n${MAIN_HELP}`);
+  return 2;
+}
+
+async function runGateway(config: GatewayConfig): Promise<number> {
+  const logger = createLogger({ level: config.log.level });
+  let gateway;
+  try {
+    gateway = await startGateway(config, { logger });
+  } catch (err) {
+    logger.fatal({ err }, `cannot start: ${(err as Error).message}`);
+    return 1;
+  }
+  return new Promise<number>((resolve) => {
+    const stop = (signal: string): void => {
+      logger.info({ signal }, 'stopping');
+      process.removeAllListeners('SIGTERM');
+      process.removeAllListeners('SIGINT');
+      // A second signal while stopping ends the process at once.
+      process.once('SIGTERM', () => process.exit(1));
+      process.once('SIGINT', () => process.exit(1));
+      gateway.stop().then(
+        () => resolve(0),
+        (err: unknown) => {
+          logger.error({ err }, 'stop failed');
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}

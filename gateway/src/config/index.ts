@@ -1,0 +1,4 @@
+// Configuration: public API.
+export { configSchema, type GatewayConfig, type LogLevel } from './schema.js';
+export { loadConfig, defaultConfig, ConfigError, DEFAULT_CONFIG_FILE, type DeepPartial, type LoadOptions, type LoadedConfig } from './load.js';
+export { leafKeys, ENV_PREFIX } from './env.js';

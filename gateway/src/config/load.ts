@@ -1,0 +1,123 @@
+// Loads the configuration: YAML file, then SPOT_GATEWAY_* overrides, then schema check with defaults.
+import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Ajv, type ErrorObject } from 'ajv';
+import { parseDocument } from 'yaml';
+import { configSchema, type GatewayConfig } from './schema.js';
+import { coerce, leafKeys, setPath } from './env.js';
+
+export const DEFAULT_CONFIG_FILE = 'gateway.yaml';
+
+/** A configuration that cannot be used; `message` is one line naming the key and the reason. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadOptions {
+  /** --config PATH; else ./gateway.yaml in cwd when present; else defaults only. */
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  hostname?: () => string;
+}
+
+export interface LoadedConfig {
+  config: GatewayConfig;
+  /** The file read, or null when only defaults and environment were used. */
+  file: string | null;
+}
+
+const ajv = new Ajv({ useDefaults: true, allErrors: false, strict: true, strictRequired: false });
+const validate = ajv.compile<GatewayConfig>(configSchema);
+const leaves = leafKeys(configSchema);
+
+function keyOf(error: ErrorObject): string {
+  const base = error.instancePath.split('/').filter(Boolean);
+  if (error.keyword === 'additionalProperties') {
+    base.push(String((error.params as { additionalProperty: string }).additionalProperty));
+  }
+  return base.length > 0 ? base.join('.') : '(top level)';
+}
+
+function reasonOf(error: ErrorObject): string {
+  switch (error.keyword) {
+    case 'additionalProperties':
+      return 'unknown key';
+    case 'enum':
+      return `must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
+    default:
+      return error.message ?? 'invalid';
+  }
+}
+
+function readFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`config ${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  const doc = parseDocument(text, { prettyErrors: false });
+  const firstError = doc.errors[0];
+  if (firstError) {
+    const line = firstError.linePos?.[0]?.line;
+    throw new ConfigError(`config ${file}: invalid YAML${line ? ` at line ${line}` : ''}: ${firstError.message.split('\n')[0]}`);
+  }
+  const value: unknown = doc.toJS();
+  if (value === null || value === undefined) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new ConfigError(`config ${file}: (top level): must be a mapping of sections`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/** Throws ConfigError for a bad file, a bad variable or a value the schema refuses. */
+export function loadConfig(options: LoadOptions = {}): LoadedConfig {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  let file: string | null = null;
+  if (options.file !== undefined) file = path.resolve(cwd, options.file);
+  else if (existsSync(path.join(cwd, DEFAULT_CONFIG_FILE))) file = path.join(cwd, DEFAULT_CONFIG_FILE);
+
+  const raw = file ? readFile(file) : {};
+  const fromEnv = new Map<string, string>();
+  for (const key of leaves) {
+    const text = env[key.envName];
+    if (text === undefined) continue;
+    const coerced = coerce(key, text);
+    if (!coerced.ok) throw new ConfigError(`${key.envName} (${key.path.join('.')}): ${coerced.reason}`);
+    // An empty optional string (e.g. SPOT_GATEWAY_MQTT_URL=) means unset.
+    const value = key.type === 'string' && text === '' && key.path.join('.') === 'mqtt.url' ? undefined : coerced.value;
+    setPath(raw, key.path, value);
+    fromEnv.set(key.path.join('.'), key.envName);
+  }
+
+  if (!validate(raw)) {
+    const error = validate.errors![0]!;
+    const key = keyOf(error);
+    const where = fromEnv.has(key) ? `${fromEnv.get(key)} (${key})` : file ? `config ${file}: ${key}` : key;
+    throw new ConfigError(`${where}: ${reasonOf(error)}`);
+  }
+  const config = raw as GatewayConfig;
+  if (config.mqtt.url === '' || config.mqtt.url === null) delete config.mqtt.url;
+  if (!config.gateway.id) config.gateway.id = (options.hostname ?? os.hostname)();
+  return { config, file };
+}
+
+/** The defaults alone (plus overrides given as a partial config), for tests and tools. */
+export function defaultConfig(overrides: DeepPartial<GatewayConfig> = {}): GatewayConfig {
+  const raw = structuredClone(overrides) as Record<string, unknown>;
+  if (!validate(raw)) {
+    const error = validate.errors![0]!;
+    throw new ConfigError(`${keyOf(error)}: ${reasonOf(error)}`);
+  }
+  const config = raw as GatewayConfig;
+  if (!config.gateway.id) config.gateway.id = os.hostname();
+  return config;
+}
+
+export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };

@@ -1,0 +1,104 @@
+// The gateway configuration: its JSON schema (with embedded defaults) and its type.
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface GatewayConfig {
+  http: { port: number; host: string; idle_timeout_ms: number };
+  data_dir: string;
+  buffer: { max_mb: number; policy: 'drop-oldest' | 'reject'; durability: 'full' | 'normal' | 'off' };
+  /** url unset (or empty) = no MQTT upstream. */
+  mqtt: { url?: string; topic_prefix: string };
+  /** id unset = the host name (filled in by loadConfig). */
+  gateway: { id?: string };
+  spots: { offline_after_s: number };
+  commands: { ttl_s: number };
+  ingest: { max_event_bytes: number; max_rejected_per_post: number };
+  log: { level: LogLevel };
+}
+
+/** One line of docs per key comes from `description`; docs/configuration.md mirrors it. */
+export const configSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['http', 'data_dir', 'buffer', 'mqtt', 'gateway', 'spots', 'commands', 'ingest', 'log'],
+  properties: {
+    http: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      required: ['port', 'host', 'idle_timeout_ms'],
+      properties: {
+        port: { type: 'integer', minimum: 0, maximum: 65535, default: 8080, description: 'TCP port for spots and the API (0 = any free port)' },
+        host: { type: 'string', minLength: 1, default: '0.0.0.0', description: 'address to listen on' },
+        idle_timeout_ms: { type: 'integer', minimum: 100, default: 30000, description: 'a post silent this long is cut off (events stored so far are kept)' },
+      },
+    },
+    data_dir: { type: 'string', minLength: 1, default: './data', description: 'directory of the SQLite buffer' },
+    buffer: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      required: ['max_mb', 'policy', 'durability'],
+      properties: {
+        max_mb: { type: 'number', exclusiveMinimum: 0, default: 1024, description: 'size cap of the buffer on disk (database + WAL), MiB' },
+        policy: { type: 'string', enum: ['drop-oldest', 'reject'], default: 'drop-oldest', description: 'what happens at the cap: drop the oldest unforwarded events, or answer spots 503' },
+        durability: { type: 'string', enum: ['full', 'normal', 'off'], default: 'full', description: 'SQLite synchronous mode: full survives power loss, normal survives a crash of the gateway' },
+      },
+    },
+    mqtt: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      required: ['topic_prefix'],
+      properties: {
+        url: { type: 'string', nullable: true, description: 'MQTT broker, e.g. mqtt://host:1883; unset or empty = no MQTT upstream' },
+        topic_prefix: { type: 'string', default: '', description: 'prefix before every topic, e.g. site1/' },
+      },
+    },
+    gateway: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      required: [],
+      properties: {
+        id: { type: 'string', nullable: true, minLength: 1, description: 'gateway id in gateways/<id>/state; default the host name' },
+      },
+    },
+    spots: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      required: ['offline_after_s'],
+      properties: {
+        offline_after_s: { type: 'number', exclusiveMinimum: 0, default: 10, description: 'a spot silent this long is offline' },
+      },
+    },
+    commands: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      required: ['ttl_s'],
+      properties: {
+        ttl_s: { type: 'number', exclusiveMinimum: 0, default: 3600, description: 'a queued command not delivered in this time expires' },
+      },
+    },
+    ingest: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      required: ['max_event_bytes', 'max_rejected_per_post'],
+      properties: {
+        max_event_bytes: { type: 'integer', minimum: 64, maximum: 16777216, default: 65536, description: 'longest accepted event; longer ones are rejected' },
+        max_rejected_per_post: { type: 'integer', minimum: 0, default: 100, description: 'malformed messages kept per post; more are only counted' },
+      },
+    },
+    log: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      required: ['level'],
+      properties: {
+        level: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', description: 'log level' },
+      },
+    },
+  },
+} as const;

@@ -1,0 +1,21 @@
+// Structured logging (pino): one line per notable thing, never one per event at info.
+import { pino, type DestinationStream, type Logger } from 'pino';
+import type { LogLevel } from './config/schema.js';
+
+export type GatewayLogger = Logger;
+
+export interface LoggerOptions {
+  level: LogLevel;
+  /** Default: stdout. Tests pass a stream to read the lines. */
+  destination?: DestinationStream;
+}
+
+export function createLogger(options: LoggerOptions): GatewayLogger {
+  const base = { level: options.level, base: { name: 'spot-gateway' } };
+  return options.destination ? pino(base, options.destination) : pino(base);
+}
+
+/** A logger that drops everything (in-process tests that do not look at logs). */
+export function silentLogger(): GatewayLogger {
+  return pino({ level: 'silent' });
+}

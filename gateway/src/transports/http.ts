@@ -1,0 +1,39 @@
+// The HTTP server: spot posts go to the raw ingest handler (streamed, never buffered), the rest to fastify.
+import http from 'node:http';
+import Fastify, { type FastifyInstance } from 'fastify';
+
+/** Handles a request on the raw node objects; returns false when it is not its request. */
+export type RawRoute = (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
+
+export interface HttpTransportOptions {
+  /** Tried first for every request (the ingest route). */
+  rawRoutes: RawRoute[];
+  /** Registers the JSON API on the fastify instance. */
+  registerApi: (app: FastifyInstance) => void;
+  /** Keep-alive between a spot's posts; spots post again at once. */
+  keepAliveTimeoutMs?: number;
+}
+
+export function createHttpTransport(options: HttpTransportOptions): FastifyInstance {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 1024 * 1024,
+    serverFactory: (handler) => {
+      const server = http.createServer((req, res) => {
+        for (const route of options.rawRoutes) if (route(req, res)) return;
+        handler(req, res);
+      });
+      server.keepAliveTimeout = options.keepAliveTimeoutMs ?? 65000;
+      return server;
+    },
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send({ error: 'not found', reason: `no route ${request.method} ${request.url.split('?')[0]}` });
+  });
+  app.setErrorHandler((err: Error & { statusCode?: number }, _request, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+    void reply.code(status).send({ error: status >= 500 ? 'internal error' : 'bad request', reason: err.message });
+  });
+  options.registerApi(app);
+  return app;
+}
