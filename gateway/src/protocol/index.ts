@@ -11,3 +11,5 @@ export type {
 export { createJsonDecoder, type JsonDecoderOptions } from './json-decoder.js';
 export { encodeJsonEvent, createJsonEncoder } from './json-encoder.js';
 export { sniffEncoding, canSniff, JSON_CONTENT_TYPE, PB_CONTENT_TYPE } from './sniff.js';
+export { canonicalize } from './canonical.js';
+export { createPbDecoder, createPbEncoder, encodeFrame, decodeFrame, type PbDecoderOptions, type DecodedFrame } from './pb-stream.js';

@@ -1,0 +1,58 @@
+// make bench-codec: decode a realistic mixed stream on one core and print events per second.
+import {
+  createJsonDecoder,
+  createPbDecoder,
+  createPbEncoder,
+  encodeJsonEvent,
+  type StreamDecoder,
+} from '../../gateway/src/protocol/index.js';
+import { mixedEvents } from './stream.js';
+
+const EVENTS = 50000;
+const CHUNK = 16384;
+const ROUNDS = 12;
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+function chunks(bytes: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < bytes.length; i += CHUNK) out.push(bytes.slice(i, i + CHUNK));
+  return out;
+}
+
+/** Decodes the stream `ROUNDS` times; returns the best rate, events per second. */
+function measure(name: string, makeDecoder: () => StreamDecoder, pieces: Uint8Array[]): number {
+  let best = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    const decoder = makeDecoder();
+    let events = 0;
+    const t0 = process.hrtime.bigint();
+    for (const piece of pieces) {
+      for (const item of decoder.push(piece)) if (item.kind === 'event') events++;
+    }
+    for (const item of decoder.end()) if (item.kind === 'event') events++;
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    if (events !== EVENTS) throw new Error(`${name}: decoded ${events} of ${EVENTS} events`);
+    best = Math.max(best, events / seconds);
+  }
+  console.log(`${name}: ${EVENTS} events, ${pieces.length} chunks of ${CHUNK} bytes, best of ${ROUNDS}: ${Math.round(best)} events/s`);
+  return best;
+}
+
+const events = mixedEvents(EVENTS);
+const json = concat(events.map((e) => encodeJsonEvent(e)));
+const encoder = createPbEncoder();
+const pb = concat(events.map((e) => encoder.encode(e)));
+console.log(`stream: ${EVENTS} events, JSON ${json.length} bytes, PB ${pb.length} bytes`);
+
+const jsonEps = measure('json decode', () => createJsonDecoder(), chunks(json));
+const pbEps = measure('pb decode', () => createPbDecoder(), chunks(pb));
+console.log(`codec: json_decode_eps=${Math.round(jsonEps)} pb_decode_eps=${Math.round(pbEps)} pb_bytes_ratio=${(pb.length / json.length).toFixed(3)}`);

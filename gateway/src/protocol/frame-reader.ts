@@ -1,0 +1,327 @@
+// PB Frame bytes -> event in its canonical JSON form, table-driven; optionally undoing the tricks.
+import { setOwn } from './canonical.js';
+import {
+  eventKindByFrameField,
+  FRAME_BOOT_FIELD,
+  FRAME_SEQ_FIELD,
+  GENERIC_FRAME_FIELD,
+  ITEM_TABLE_SIZE,
+  TIMESTAMP_FIELD,
+  type FieldSpec,
+  type MessageSpec,
+} from './schema.js';
+import { isoFromUnixMs } from './time.js';
+import { Reader, Writer, WireError, decodeUtf8, varintLength } from './wire.js';
+
+/** What the receiver of one stream remembers to undo the send-layer tricks. */
+export interface ReceiveState {
+  previousTime: number;
+  /** The stream's item table: code text and its `item_code` field bytes (tag, length, text). */
+  codes: string[];
+  codeFields: Uint8Array[];
+  known: Set<string>;
+}
+
+export function newReceiveState(): ReceiveState {
+  return { previousTime: 0, codes: [], codeFields: [], known: new Set() };
+}
+
+export interface FrameContent {
+  resource: string;
+  action: string;
+  data: Record<string, unknown>;
+  boot?: number;
+  seq?: number;
+}
+
+/** Where the tricks sat inside the frame, to splice the absolute values back in. */
+interface Splice {
+  bodyStart: number;
+  lengthStart: number;
+  innerStart: number;
+  innerEnd: number;
+  timeStart: number;
+  timeEnd: number;
+  time: number;
+  timeOffset: number;
+  refStart: number;
+  refEnd: number;
+  ref: number;
+}
+
+function valueOf(r: Reader, field: FieldSpec): unknown {
+  switch (field.kind) {
+    case 'int32':
+      r.varint();
+      return r.lo | 0;
+    case 'uint32':
+      r.varint();
+      return r.lo;
+    case 'sint32':
+      r.varint();
+      return (r.lo >>> 1) ^ -(r.lo & 1);
+    case 'uint64':
+      return r.uint();
+    case 'sint64': {
+      const n = r.sint64();
+      return field.isTime ? (isoFromUnixMs(n) ?? n) : n;
+    }
+    case 'bool':
+      r.varint();
+      return r.lo !== 0 || r.hi !== 0;
+    case 'enum': {
+      r.varint();
+      const n = r.lo | 0;
+      return field.enumNames!.get(n) ?? n;
+    }
+    case 'double': {
+      const d = r.double();
+      return Number.isFinite(d) ? d : String(d);
+    }
+    case 'string':
+      return r.string();
+  }
+}
+
+function parseJson(text: string, field: FieldSpec): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new WireError(`field ${field.name} does not hold valid JSON`);
+  }
+}
+
+/** Reads one repeated-field occurrence (packed or not) into `list`. */
+function readRepeated(r: Reader, field: FieldSpec, wireType: number, list: unknown[]): void {
+  if (field.kind !== 'string' && wireType === 2) {
+    const valueEnd = r.delimitedEnd();
+    const outerEnd = r.end;
+    r.end = valueEnd;
+    while (r.pos < valueEnd) list.push(valueOf(r, field));
+    r.end = outerEnd;
+    return;
+  }
+  list.push(valueOf(r, field));
+}
+
+function expectedWireType(field: FieldSpec): number {
+  if (field.kind === 'string') return 2;
+  return field.kind === 'double' ? 1 : 0;
+}
+
+/**
+ * Reads the event message in r[pos..end) as `spec`. With `state`, field 9 is an offset and
+ * item_ref a table index (both undone, positions recorded in `splice`).
+ */
+function readMessage(r: Reader, spec: MessageSpec, state: ReceiveState | undefined, splice: Splice): Record<string, unknown> {
+  const values: unknown[] = new Array(spec.fields.length);
+  let extraText: string | undefined;
+  let sawTime = false;
+  let sawCode = false;
+  while (r.pos < r.end) {
+    const fieldStart = r.pos;
+    r.varint();
+    const tag = r.lo;
+    if (r.hi !== 0) throw new WireError('field number out of range');
+    const number = tag >>> 3;
+    const wireType = tag & 7;
+    const field = spec.byNumber[number];
+    if (field === undefined) {
+      r.skip(wireType);
+      continue;
+    }
+    if (field.repeated) {
+      if (wireType !== 2 && wireType !== expectedWireType(field)) {
+        throw new WireError(`field ${field.name}: wire type ${wireType}, expected ${field.wireType}`);
+      }
+      const list = (values[field.position] as unknown[] | undefined) ?? [];
+      readRepeated(r, field, wireType, list);
+      values[field.position] = list;
+      continue;
+    }
+    if (wireType !== field.wireType) throw new WireError(`field ${field.name}: wire type ${wireType}, expected ${field.wireType}`);
+    if (field === spec.extraJson) {
+      extraText = r.string();
+    } else if (field === spec.itemRef) {
+      const ref = r.uint();
+      if (!state) throw new WireError('item_ref outside a stream');
+      const code = state.codes[ref - 1];
+      if (code === undefined) throw new WireError(`unknown item reference ${ref}`);
+      if (splice.refStart >= 0) throw new WireError('item_ref appears twice');
+      if (sawCode) throw new WireError('both item_code and item_ref');
+      splice.refStart = fieldStart;
+      splice.refEnd = r.pos;
+      splice.ref = ref;
+      values[spec.itemCode!.position] = code;
+    } else if (field.number === TIMESTAMP_FIELD && field.isTime) {
+      if (sawTime) throw new WireError(`field ${field.name} appears twice`);
+      sawTime = true;
+      let ms = r.sint64();
+      if (state) {
+        splice.timeOffset = ms;
+        ms += state.previousTime;
+        state.previousTime = ms;
+        splice.timeStart = fieldStart;
+        splice.timeEnd = r.pos;
+        splice.time = ms;
+      }
+      values[field.position] = isoFromUnixMs(ms) ?? ms;
+    } else if (field.isNestedJson) {
+      values[field.position] = parseJson(r.string(), field);
+    } else {
+      values[field.position] = valueOf(r, field);
+      if (state && field === spec.itemCode) {
+        if (splice.refStart >= 0) throw new WireError('both item_code and item_ref');
+        sawCode = true;
+        const code = values[field.position] as string;
+        if (state.codes.length < ITEM_TABLE_SIZE && !state.known.has(code)) {
+          state.codes.push(code);
+          state.known.add(code);
+          state.codeFields.push(r.buf.slice(fieldStart, r.pos));
+        }
+      }
+    }
+  }
+  const out: Record<string, unknown> = {};
+  const fields = spec.fields;
+  for (let i = 0; i < fields.length; i++) {
+    const v = values[i];
+    if (v !== undefined) out[fields[i]!.jsonKey] = v;
+  }
+  if (extraText !== undefined) {
+    const extra = parseJson(extraText, spec.extraJson!);
+    if (typeof extra !== 'object' || extra === null || Array.isArray(extra)) {
+      throw new WireError('extra_json is not a JSON object');
+    }
+    for (const key of Object.keys(extra)) {
+      if (!Object.prototype.hasOwnProperty.call(out, key)) setOwn(out, key, (extra as Record<string, unknown>)[key]);
+    }
+  }
+  return out;
+}
+
+function readGeneric(r: Reader): FrameContent {
+  let resource = '';
+  let action = '';
+  let json = '';
+  while (r.pos < r.end) {
+    r.varint();
+    const number = r.lo >>> 3;
+    const wireType = r.lo & 7;
+    if (number >= 1 && number <= 3 && wireType === 2) {
+      const s = r.string();
+      if (number === 1) resource = s;
+      else if (number === 2) action = s;
+      else json = s;
+    } else {
+      r.skip(wireType);
+    }
+  }
+  if (!resource || !action) throw new WireError('generic event without resource or action');
+  let data: unknown;
+  try {
+    data = JSON.parse(json);
+  } catch {
+    throw new WireError('generic event json is not valid JSON');
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new WireError('generic event json is not an object');
+  return { resource, action, data: data as Record<string, unknown> };
+}
+
+/** A fresh splice record: nothing found yet. */
+function newSplice(): Splice {
+  return { bodyStart: -1, lengthStart: 0, innerStart: 0, innerEnd: 0, timeStart: -1, timeEnd: 0, time: 0, timeOffset: 0, refStart: -1, refEnd: 0, ref: 0 };
+}
+
+export interface ReadFrameResult extends FrameContent {
+  /** The frame bytes with the tricks undone (a copy); only when reading with a state. */
+  pb?: Uint8Array;
+}
+
+/** Reads the Frame in buf[start..end). Throws WireError with the reason when malformed. */
+export function readFrame(buf: Uint8Array, start: number, end: number, state?: ReceiveState): ReadFrameResult {
+  const r = new Reader(buf, start, end);
+  const splice = newSplice();
+  let content: FrameContent | undefined;
+  let boot: number | undefined;
+  let seq: number | undefined;
+  while (r.pos < end) {
+    const fieldStart = r.pos;
+    r.varint();
+    if (r.hi !== 0) throw new WireError('field number out of range');
+    const number = r.lo >>> 3;
+    const wireType = r.lo & 7;
+    if (number === FRAME_BOOT_FIELD && wireType === 0) {
+      r.varint();
+      boot = r.lo;
+      continue;
+    }
+    if (number === FRAME_SEQ_FIELD && wireType === 0) {
+      seq = r.uint();
+      continue;
+    }
+    const kind = wireType === 2 ? eventKindByFrameField(number) : undefined;
+    if (kind === undefined && !(number === GENERIC_FRAME_FIELD && wireType === 2)) {
+      r.skip(wireType);
+      continue;
+    }
+    if (content) throw new WireError('more than one event in a frame');
+    splice.bodyStart = fieldStart;
+    splice.lengthStart = r.pos;
+    const innerEnd = r.delimitedEnd();
+    splice.innerStart = r.pos;
+    splice.innerEnd = innerEnd;
+    const inner = new Reader(buf, r.pos, innerEnd);
+    content = kind
+      ? { resource: kind.resource, action: kind.action, data: readMessage(inner, kind.message, state, splice) }
+      : readGeneric(inner);
+    r.pos = innerEnd;
+  }
+  if (!content) throw new WireError('frame holds no event');
+  const result: ReadFrameResult = content;
+  if (boot !== undefined) result.boot = boot;
+  if (seq !== undefined) result.seq = seq;
+  if (state) result.pb = untrickedBytes(buf, start, end, splice, state);
+  return result;
+}
+
+const spliceWriter = new Writer(1024);
+
+/** The frame with absolute time and full item code: spliced, not re-encoded. */
+function untrickedBytes(buf: Uint8Array, start: number, end: number, s: Splice, state: ReceiveState): Uint8Array {
+  const timeChanged = s.timeStart >= 0 && s.timeOffset !== s.time;
+  if (!timeChanged && s.refStart < 0) return buf.slice(start, end);
+  // Replacements inside the event message, in position order.
+  const cuts: { from: number; to: number; write: (w: Writer) => void }[] = [];
+  let delta = 0;
+  if (s.refStart >= 0) {
+    const field = state.codeFields[s.ref - 1]!;
+    cuts.push({ from: s.refStart, to: s.refEnd, write: (w) => w.bytes(field) });
+    delta += field.length - (s.refEnd - s.refStart);
+  }
+  if (timeChanged) {
+    const tagLength = varintLength(TIMESTAMP_FIELD * 8);
+    const zz = s.time >= 0 ? s.time * 2 : -s.time * 2 - 1;
+    cuts.push({
+      from: s.timeStart,
+      to: s.timeEnd,
+      write: (w) => {
+        w.varint(TIMESTAMP_FIELD * 8);
+        w.varint(zz);
+      },
+    });
+    delta += tagLength + varintLength(zz) - (s.timeEnd - s.timeStart);
+  }
+  if (cuts.length === 2 && cuts[0]!.from > cuts[1]!.from) cuts.reverse();
+  const w = spliceWriter.reset();
+  w.bytes(buf.subarray(start, s.lengthStart));
+  w.varint(s.innerEnd - s.innerStart + delta);
+  let at = s.innerStart;
+  for (const cut of cuts) {
+    w.bytes(buf.subarray(at, cut.from));
+    cut.write(w);
+    at = cut.to;
+  }
+  w.bytes(buf.subarray(at, end));
+  return w.finish();
+}

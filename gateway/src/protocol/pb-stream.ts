@@ -1,0 +1,194 @@
+// PB spot-protocol streams: varint-length-prefixed Frames with the two send-layer tricks.
+import { newSendState, writeFrame, encodeFrame, type NumberedEvent, type SendState } from './frame-writer.js';
+import { newReceiveState, readFrame, type ReceiveState } from './frame-reader.js';
+import { RAW_LIMIT } from './message-buffer.js';
+import { Writer, WireError } from './wire.js';
+import type { DecodedItem, SpotEventBody, StreamDecoder, StreamEncoder } from './types.js';
+
+export { encodeFrame };
+
+export interface PbDecoderOptions {
+  /** Longest accepted frame in bytes (without its prefix); longer ones are skipped and rejected. */
+  maxMessageBytes?: number;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** Why readFrame failed, in words for the rejected-messages table. */
+function frameFailure(err: unknown): string {
+  if (err instanceof WireError) return `malformed frame: ${err.message}`;
+  return `decoder error: ${(err as Error).message}`;
+}
+
+class PbStreamDecoder implements StreamDecoder {
+  private readonly maxBytes: number;
+  private readonly state: ReceiveState = newReceiveState();
+  /** Bytes of an incomplete frame (prefix included) carried to the next push. */
+  private pending: Uint8Array = EMPTY;
+  /** Stream offset of the next byte to read (pending[0] when there is a pending part). */
+  private offset = 0;
+  private index = 0;
+  // An over-limit frame being skipped.
+  private skipLeft = 0;
+  private skipStart = 0;
+  private skipLength = 0;
+  private skipHead: number[] = [];
+  /** After a length prefix that is not a varint nothing can be framed: the rest is one reject. */
+  private broken = false;
+  private brokenStart = 0;
+  private brokenHead: number[] = [];
+  private out: DecodedItem[] = [];
+
+  constructor(options: PbDecoderOptions) {
+    this.maxBytes = options.maxMessageBytes ?? 65536;
+  }
+
+  push(chunk: Uint8Array): DecodedItem[] {
+    this.out = [];
+    let buf = chunk;
+    if (this.pending.length > 0) {
+      buf = new Uint8Array(this.pending.length + chunk.length);
+      buf.set(this.pending);
+      buf.set(chunk, this.pending.length);
+    }
+    const pos = this.scan(buf);
+    this.pending = pos < buf.length ? buf.slice(pos) : EMPTY;
+    return this.out;
+  }
+
+  end(): DecodedItem[] {
+    this.out = [];
+    if (this.broken) {
+      this.rejectBroken();
+    } else if (this.skipLeft > 0) {
+      this.reject(this.skipStart, this.skipLength - this.skipLeft, Uint8Array.from(this.skipHead), `truncated: the stream ended inside a frame over the size limit (${this.maxBytes} bytes)`);
+      this.skipLeft = 0;
+    } else if (this.pending.length > 0) {
+      this.reject(this.offset, this.pending.length, this.pending.slice(0, RAW_LIMIT), 'truncated: the stream ended inside a frame');
+    }
+    this.pending = EMPTY;
+    return this.out;
+  }
+
+  /** Decodes the frames complete in buf; returns where the incomplete rest begins. */
+  private scan(buf: Uint8Array): number {
+    let pos = 0;
+    const n = buf.length;
+    while (pos < n) {
+      if (this.broken) {
+        for (let i = pos; i < n && this.brokenHead.length < RAW_LIMIT; i++) this.brokenHead.push(buf[i]!);
+        this.offset += n - pos;
+        return n;
+      }
+      if (this.skipLeft > 0) {
+        const take = Math.min(this.skipLeft, n - pos);
+        for (let i = pos; i < pos + take && this.skipHead.length < RAW_LIMIT; i++) this.skipHead.push(buf[i]!);
+        pos += take;
+        this.offset += take;
+        this.skipLeft -= take;
+        if (this.skipLeft === 0) {
+          this.reject(this.skipStart, this.skipLength, Uint8Array.from(this.skipHead), `over the size limit (${this.maxBytes} bytes)`);
+        }
+        continue;
+      }
+      // Length prefix: a varint of at most 5 bytes (frames are far below 2^35 bytes).
+      let len = 0;
+      let shift = 0;
+      let p = pos;
+      let done = false;
+      while (p < n && shift < 35) {
+        const b = buf[p++]!;
+        len += (b & 0x7f) * 2 ** shift;
+        shift += 7;
+        if (b < 0x80) {
+          done = true;
+          break;
+        }
+      }
+      if (!done) {
+        if (shift >= 35) {
+          this.broken = true;
+          this.brokenStart = this.offset;
+          continue;
+        }
+        return pos;
+      }
+      const frameStart = p;
+      const frameEnd = p + len;
+      if (len > this.maxBytes) {
+        this.skipStart = this.offset;
+        this.skipLength = frameEnd - pos;
+        this.skipLeft = this.skipLength;
+        this.skipHead = [];
+        continue;
+      }
+      if (frameEnd > n) return pos;
+      this.decodeFrame(buf, pos, frameStart, frameEnd);
+      this.offset += frameEnd - pos;
+      pos = frameEnd;
+    }
+    return pos;
+  }
+
+  private decodeFrame(buf: Uint8Array, prefixStart: number, start: number, end: number): void {
+    try {
+      const frame = readFrame(buf, start, end, this.state);
+      const event: DecodedItem = {
+        kind: 'event',
+        event: { resource: frame.resource, action: frame.action, data: frame.data, offset: this.offset, index: this.index++ },
+      };
+      if (frame.boot !== undefined) event.event.boot = frame.boot;
+      if (frame.seq !== undefined) event.event.seq = frame.seq;
+      event.event.pb = frame.pb!;
+      this.out.push(event);
+    } catch (err) {
+      this.reject(this.offset, end - prefixStart, buf.slice(prefixStart, Math.min(end, prefixStart + RAW_LIMIT)), frameFailure(err));
+    }
+  }
+
+  private rejectBroken(): void {
+    const reason = 'invalid length prefix: the rest of the stream cannot be framed';
+    this.reject(this.brokenStart, this.offset - this.brokenStart, Uint8Array.from(this.brokenHead), reason);
+    this.broken = false;
+  }
+
+  private reject(offset: number, length: number, raw: Uint8Array, reason: string): void {
+    this.out.push({ kind: 'rejected', rejected: { offset, index: this.index++, raw, length, reason } });
+  }
+}
+
+/** A decoder for one PB-encoded stream; the send-layer tricks are undone per stream. */
+export function createPbDecoder(options: PbDecoderOptions = {}): StreamDecoder {
+  return new PbStreamDecoder(options);
+}
+
+class PbStreamEncoder implements StreamEncoder {
+  private readonly state: SendState = newSendState();
+  private readonly frame = new Writer(1024);
+  private readonly out = new Writer(1024);
+
+  encode(event: NumberedEvent): Uint8Array {
+    const frame = this.frame.reset();
+    writeFrame(frame, event, this.state);
+    const out = this.out.reset();
+    out.lengthDelimited(frame.buf.subarray(0, frame.pos));
+    return out.finish();
+  }
+}
+
+/** An encoder for one PB stream: length prefixes, timestamp offsets, item references. */
+export function createPbEncoder(): StreamEncoder {
+  return new PbStreamEncoder();
+}
+
+export type DecodedFrame = SpotEventBody & { boot?: number; seq?: number };
+
+/** One Frame without prefix or tricks (an MQTT `to/<serial>/pb` payload). Never throws. */
+export function decodeFrame(bytes: Uint8Array): { ok: true; event: DecodedFrame } | { ok: false; reason: string } {
+  try {
+    const frame = readFrame(bytes, 0, bytes.length);
+    return { ok: true, event: frame };
+  } catch (err) {
+    return { ok: false, reason: frameFailure(err) };
+  }
+}

@@ -1,0 +1,64 @@
+// Timestamps: ISO-8601 UTC with milliseconds in JSON, unix milliseconds on the wire.
+
+/** 0000-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z: the range with a plain ISO form. */
+export const MIN_ISO_MS = -62167219200000;
+export const MAX_ISO_MS = 253402300799999;
+const DAY_MS = 86400000;
+const ISO_TEXT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?(Z|[+-]\d{2}:\d{2})$/;
+
+const PAD2: string[] = [];
+const PAD3: string[] = [];
+for (let i = 0; i < 1000; i++) {
+  if (i < 100) PAD2.push(String(i).padStart(2, '0'));
+  PAD3.push(String(i).padStart(3, '0'));
+}
+
+// Consecutive events fall on the same day: keep that day's "YYYY-MM-DDT".
+let cachedDay = NaN;
+let cachedPrefix = '';
+
+/** `2026-03-01T08:00:00.000Z`, or undefined outside years 0000..9999. */
+export function isoFromUnixMs(ms: number): string | undefined {
+  if (!Number.isSafeInteger(ms) || ms < MIN_ISO_MS || ms > MAX_ISO_MS) return undefined;
+  const day = Math.floor(ms / DAY_MS);
+  if (day !== cachedDay) {
+    cachedPrefix = new Date(day * DAY_MS).toISOString().slice(0, 11);
+    cachedDay = day;
+  }
+  let rest = ms - day * DAY_MS;
+  const milli = rest % 1000;
+  rest = (rest - milli) / 1000;
+  const sec = rest % 60;
+  rest = (rest - sec) / 60;
+  const min = rest % 60;
+  const hour = (rest - min) / 60;
+  return `${cachedPrefix}${PAD2[hour]}:${PAD2[min]}:${PAD2[sec]}.${PAD3[milli]}Z`;
+}
+
+/** Unix ms of an ISO-8601 date-time with a zone (Z or +hh:mm), at most ms precision; else undefined. */
+export function unixMsFromIso(text: string): number | undefined {
+  const m = ISO_TEXT.exec(text);
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, s, frac, zone] = m;
+  const year = Number(y);
+  const month = Number(mo);
+  const day = Number(d);
+  const hour = Number(h);
+  const minute = Number(mi);
+  const second = Number(s);
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return undefined;
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  if (date.getUTCDate() !== day) return undefined;
+  const milli = frac === undefined ? 0 : Number(frac.padEnd(3, '0'));
+  let ms = date.getTime() + ((hour * 60 + minute) * 60 + second) * 1000 + milli;
+  if (zone !== 'Z') {
+    const zh = Number(zone!.slice(1, 3));
+    const zm = Number(zone!.slice(4, 6));
+    if (zh > 23 || zm > 59) return undefined;
+    const offset = (zh * 60 + zm) * 60000;
+    ms += zone![0] === '+' ? -offset : offset;
+  }
+  if (ms < MIN_ISO_MS || ms > MAX_ISO_MS) return undefined;
+  return ms;
+}
