@@ -47,3 +47,61 @@ $(FW_GEN)/.config-c.stamp: shared-schema/spot-config.json $(GEN_CONFIG_C)
 	@touch $@
 
 schema-c: nanopb-runtime $(FW_GEN)/spot.pb.c $(FW_GEN)/.config-c.stamp
+
+# --- the three targets -------------------------------------------------------
+SPOT_FIRMWARE_VERSION := 1.0.0
+FW_CORE_SRC = $(wildcard firmware/core/*.c)
+# Generated sources are listed by the shell when the recipe runs (they may not exist at parse time).
+FW_GEN_SRC = $$(ls $(FW_GEN)/*.c)
+FW_GEN_STAMPS := $(FW_GEN)/spot.pb.c $(FW_GEN)/.config-c.stamp
+FW_PORTABLE_SRC = $(FW_CORE_SRC) $(NANOPB_RUNTIME)
+FW_HEADERS = $(wildcard firmware/core/*.h firmware/platform/*/*.h firmware/targets/*/*.h)
+FW_LINUX_SRC = $(FW_PORTABLE_SRC) $(wildcard firmware/platform/posix/*.c firmware/targets/linux/*.c)
+FW_MPS2_SRC = $(FW_PORTABLE_SRC) $(wildcard firmware/platform/mps2/*.c firmware/targets/mps2/*.c)
+
+FW_WARN := -std=c11 -Wall -Wextra -Werror
+FW_INC := -Ifirmware/core -I$(FW_GEN) -I$(NANOPB_SRC)
+FW_DEFS := -DSPOT_FIRMWARE_VERSION='"$(SPOT_FIRMWARE_VERSION)"'
+FW_LINUX_FLAGS := $(FW_WARN) $(FW_INC) $(FW_DEFS) -Ifirmware/platform/posix -Ifirmware/targets/linux -O2 -g
+# The Cortex-M3 has 16 KiB of RAM for everything: smaller core tables.
+FW_MPS2_LIMITS := -DSPOT_MAX_ITEMS=16 -DSPOT_RING_EVENTS=4 -DSPOT_SIM_TAGS=8 -DSPOT_ITEM_TABLE=16 \
+  -DSPOT_EVENT_BYTES=1536 -DSPOT_COMMAND_BYTES=768 -DSPOT_MAX_WINDOW=8
+FW_MPS2_FLAGS := $(FW_WARN) $(FW_INC) $(FW_DEFS) $(FW_MPS2_LIMITS) -Ifirmware/platform/mps2 \
+  -mcpu=cortex-m3 -mthumb -Os -g -ffunction-sections -fdata-sections -ffreestanding
+# No syscall stubs (no nosys.specs): anything that needs malloc/_sbrk fails to link.
+FW_MPS2_LDFLAGS := -nostartfiles --specs=nano.specs -T firmware/platform/mps2/mps2.ld \
+  -Wl,--gc-sections -Wl,-Map=$(FW_BUILD)/mps2/spot.map -lgcc
+
+$(FW_BUILD)/host/spot: $(FW_GEN_STAMPS) $(NANOPB_SRC)/pb_encode.c $(FW_LINUX_SRC) $(FW_HEADERS)
+	@mkdir -p $(@D)
+	gcc $(FW_LINUX_FLAGS) -o $@ $(FW_LINUX_SRC) $(FW_GEN_SRC)
+
+$(FW_BUILD)/arm-linux/spot: $(FW_GEN_STAMPS) $(NANOPB_SRC)/pb_encode.c $(FW_LINUX_SRC) $(FW_HEADERS)
+	@mkdir -p $(@D)
+	arm-linux-gnueabihf-gcc $(FW_LINUX_FLAGS) -static -o $@ $(FW_LINUX_SRC) $(FW_GEN_SRC)
+
+$(FW_BUILD)/mps2/spot.elf: $(FW_GEN_STAMPS) $(NANOPB_SRC)/pb_encode.c $(FW_MPS2_SRC) $(FW_HEADERS) firmware/platform/mps2/mps2.ld
+	@mkdir -p $(@D)
+	arm-none-eabi-gcc $(FW_MPS2_FLAGS) $(FW_MPS2_LDFLAGS) -o $@ $(FW_MPS2_SRC) $(FW_GEN_SRC)
+
+$(FW_BUILD)/mps2/spot.bin: $(FW_BUILD)/mps2/spot.elf
+	arm-none-eabi-objcopy -O binary $< $@
+
+firmware-host: $(FW_BUILD)/host/spot
+firmware-arm-linux: $(FW_BUILD)/arm-linux/spot
+firmware-mps2: $(FW_BUILD)/mps2/spot.elf $(FW_BUILD)/mps2/spot.bin
+firmware: firmware-host firmware-arm-linux firmware-mps2
+
+# --- size budget: the last line is the figure ---------------------------------
+MPS2_FLASH_BUDGET := 65536
+MPS2_RAM_BUDGET := 16384
+firmware-size: firmware
+	@size $(FW_BUILD)/host/spot | tail -1 | awk '{print "host: text=" $$1 " data=" $$2 " bss=" $$3}'
+	@arm-linux-gnueabihf-size $(FW_BUILD)/arm-linux/spot | tail -1 | awk '{print "arm-linux: text=" $$1 " data=" $$2 " bss=" $$3}'
+	@heap=$$(arm-none-eabi-nm $(FW_BUILD)/mps2/spot.elf | awk '$$3 ~ /^(malloc|_malloc_r|free|_free_r|calloc|realloc|_sbrk|_sbrk_r|sbrk)$$/ {print $$3}' | tr '\n' ' '); \
+	if [ -n "$$heap" ]; then echo "mps2: heap functions linked: $$heap"; heap=linked; else heap=none; fi; \
+	set -- $$(arm-none-eabi-size $(FW_BUILD)/mps2/spot.elf | tail -1); \
+	flash=$$(($$1 + $$2)); ram=$$(($$2 + $$3)); \
+	echo "mps2: text=$$1 data=$$2 bss=$$3 (budgets: flash $(MPS2_FLASH_BUDGET), ram $(MPS2_RAM_BUDGET))"; \
+	echo "firmware: mps2_flash_bytes=$$flash mps2_ram_bytes=$$ram heap=$$heap"; \
+	[ $$flash -le $(MPS2_FLASH_BUDGET) ] && [ $$ram -le $(MPS2_RAM_BUDGET) ] && [ $$heap = none ]

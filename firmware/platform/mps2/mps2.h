@@ -1,0 +1,36 @@
+/* Board support for QEMU mps2-an385: CMSDK UART0, SysTick time, semihosting. */
+#ifndef MPS2_H
+#define MPS2_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MPS2_CPU_HZ 25000000u
+#define MPS2_EXIT_FAULT 3
+
+/* UART0 at 0x40004000: received bytes are queued by the RX interrupt. */
+void mps2_uart_init(void);
+void mps2_uart_write(const uint8_t *data, size_t len);
+/* Copies up to cap received bytes; returns how many. */
+size_t mps2_uart_read(uint8_t *buf, size_t cap);
+/* Bytes lost because the receive queue was full (reported by the firmware). */
+uint32_t mps2_uart_rx_overruns(void);
+
+/* Milliseconds since boot, from a 1 kHz SysTick interrupt. */
+void mps2_time_init(void);
+uint64_t mps2_time_ms(void);
+/* Sleeps until the next interrupt (tick or received byte). */
+void mps2_wait_for_interrupt(void);
+
+/* Semihosting: the command line QEMU was given (-append), or "" without
+   semihosting; and the exit code ending the run (loops when unavailable). */
+const char *mps2_cmdline(void);
+/* Host time in seconds since 1970 (semihosting SYS_TIME), 0 without semihosting. */
+uint32_t mps2_host_time_s(void);
+/* Debug text to the host's console (semihosting SYS_WRITE0); dropped without. */
+void mps2_debug(const char *text);
+/* Resets the system (AIRCR SYSRESETREQ). */
+void mps2_reset(void) __attribute__((noreturn));
+void mps2_exit(int code) __attribute__((noreturn));
+
+#endif

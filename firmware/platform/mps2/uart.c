@@ -1,0 +1,73 @@
+/* CMSDK APB UART0 of mps2-an385, receive side interrupt-driven. */
+#include "mps2.h"
+
+#define UART0_BASE 0x40004000u
+#define UART_DATA (*(volatile uint32_t *)(UART0_BASE + 0x00u))
+#define UART_STATE (*(volatile uint32_t *)(UART0_BASE + 0x04u))
+#define UART_CTRL (*(volatile uint32_t *)(UART0_BASE + 0x08u))
+#define UART_INTSTATUS (*(volatile uint32_t *)(UART0_BASE + 0x0Cu))
+#define UART_BAUDDIV (*(volatile uint32_t *)(UART0_BASE + 0x10u))
+
+#define STATE_TX_FULL 1u
+#define STATE_RX_FULL 2u
+#define CTRL_TX_EN 1u
+#define CTRL_RX_EN 2u
+#define CTRL_RX_INT_EN 8u
+#define INT_RX 2u
+
+#define NVIC_ISER0 (*(volatile uint32_t *)0xE000E100u)
+#define UART0_RX_IRQ 0u
+
+#define RX_QUEUE_SIZE 512u /* power of two */
+
+static volatile uint8_t rx_queue[RX_QUEUE_SIZE];
+static volatile uint32_t rx_head; /* written by the interrupt */
+static volatile uint32_t rx_tail; /* written by the main loop */
+static volatile uint32_t rx_overruns;
+
+void uart0_rx_handler(void);
+
+void mps2_uart_init(void)
+{
+  UART_BAUDDIV = MPS2_CPU_HZ / 115200u;
+  UART_CTRL = CTRL_TX_EN | CTRL_RX_EN | CTRL_RX_INT_EN;
+  NVIC_ISER0 = 1u << UART0_RX_IRQ;
+}
+
+void mps2_uart_write(const uint8_t *data, size_t len)
+{
+  for (size_t i = 0; i < len; i++) {
+    while (UART_STATE & STATE_TX_FULL) {
+    }
+    UART_DATA = data[i];
+  }
+}
+
+void uart0_rx_handler(void)
+{
+  while (UART_STATE & STATE_RX_FULL) {
+    uint8_t byte = (uint8_t)UART_DATA;
+    if (rx_head - rx_tail < RX_QUEUE_SIZE) {
+      rx_queue[rx_head % RX_QUEUE_SIZE] = byte;
+      rx_head++;
+    } else {
+      rx_overruns++;
+    }
+  }
+  UART_INTSTATUS = INT_RX;
+}
+
+size_t mps2_uart_read(uint8_t *buf, size_t cap)
+{
+  size_t n = 0;
+  while (n < cap && rx_tail != rx_head) {
+    buf[n++] = rx_queue[rx_tail % RX_QUEUE_SIZE];
+    rx_tail++;
+  }
+  return n;
+}
+
+uint32_t mps2_uart_rx_overruns(void)
+{
+  return rx_overruns;
+}

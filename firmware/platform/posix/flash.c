@@ -1,0 +1,52 @@
+/* State directory as the spot's flash: one file, replaced atomically. */
+#define _POSIX_C_SOURCE 200809L
+#include "flash.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define STATE_FILE "state.bin"
+
+bool flash_load(const char *dir, spot_persist_t *state, char *reason, size_t reason_cap)
+{
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s", dir, STATE_FILE);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    snprintf(reason, reason_cap, "%s: %s (factory defaults)", path, strerror(errno));
+    return false;
+  }
+  ssize_t n = read(fd, state, sizeof *state);
+  close(fd);
+  if (n != (ssize_t)sizeof *state) {
+    snprintf(reason, reason_cap, "%s: %zd bytes, expected %zu (factory defaults)", path, n, sizeof *state);
+    return false;
+  }
+  return true;
+}
+
+bool flash_save(const char *dir, const spot_persist_t *state, char *reason, size_t reason_cap)
+{
+  char path[4096], tmp[4200];
+  snprintf(path, sizeof path, "%s/%s", dir, STATE_FILE);
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  mkdir(dir, 0755);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    snprintf(reason, reason_cap, "%s: %s", tmp, strerror(errno));
+    return false;
+  }
+  bool ok = write(fd, state, sizeof *state) == (ssize_t)sizeof *state && fsync(fd) == 0;
+  int err = errno;
+  close(fd);
+  if (!ok || rename(tmp, path) != 0) {
+    snprintf(reason, reason_cap, "%s: %s", path, strerror(ok ? errno : err));
+    unlink(tmp);
+    return false;
+  }
+  return true;
+}

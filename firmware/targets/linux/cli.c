@@ -1,0 +1,94 @@
+/* Command-line parsing for the Linux spot targets. */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+    "usage: spot [options]\n"
+    "  --brain HOST:PORT   server to post events to (default: config brain_address)\n"
+    "  --serial N          the spot's serial number (default 4711)\n"
+    "  --encoding json|pb  event encoding (default json)\n"
+    "  --scenario FILE     simulated reader scenario (default: built-in)\n"
+    "  --run-seconds N     stop after N seconds, once the last post is answered\n"
+    "  --telnet-port N     serve the telnet stream on port N (0 = any free port)\n"
+    "  --state-dir DIR     the spot's flash: config, boot count (default: none)\n"
+    "  --flood             generate events as fast as the brain takes them\n"
+    "  --spots N           run N spots (serials serial..serial+N-1), one process each\n"
+    "  --no-http           do not post (telnet stream only)\n"
+    "  --version, --help\n";
+
+static int parse_uint(const char *flag, const char *text, unsigned long max, unsigned long *out)
+{
+  char *end;
+  errno = 0;
+  unsigned long v = text ? strtoul(text, &end, 10) : 0;
+  if (!text || *text == '\0' || *text == '-' || *end != '\0' || errno || v > max) {
+    fprintf(stderr, "spot: %s needs a number from 0 to %lu, got '%s'\n", flag, max, text ? text : "");
+    return -1;
+  }
+  *out = v;
+  return 0;
+}
+
+int spot_cli_parse(spot_cli_t *cli, int argc, char **argv, const char *version)
+{
+  memset(cli, 0, sizeof *cli);
+  cli->serial = 4711;
+  cli->telnet_port = -1;
+  cli->spots = 1;
+  for (int i = 1; i < argc; i++) {
+    const char *flag = argv[i];
+    const char *value = i + 1 < argc ? argv[i + 1] : NULL;
+    unsigned long n;
+    if (strcmp(flag, "--help") == 0) {
+      fputs(usage, stdout);
+      return 1;
+    } else if (strcmp(flag, "--version") == 0) {
+      printf("spot %s\n", version);
+      return 1;
+    } else if (strcmp(flag, "--flood") == 0) {
+      cli->flood = true;
+      continue;
+    } else if (strcmp(flag, "--no-http") == 0) {
+      cli->no_http = true;
+      continue;
+    }
+    if (!value) {
+      fprintf(stderr, "spot: %s needs a value\n%s", flag, usage);
+      return 2;
+    }
+    i++;
+    if (strcmp(flag, "--brain") == 0) {
+      cli->brain = value;
+    } else if (strcmp(flag, "--serial") == 0) {
+      if (parse_uint(flag, value, 0xffffffffUL, &n)) return 2;
+      cli->serial = (uint32_t)n;
+    } else if (strcmp(flag, "--encoding") == 0) {
+      if (strcmp(value, "json") != 0 && strcmp(value, "pb") != 0) {
+        fprintf(stderr, "spot: --encoding is json or pb, got '%s'\n", value);
+        return 2;
+      }
+      cli->pb = strcmp(value, "pb") == 0;
+    } else if (strcmp(flag, "--scenario") == 0) {
+      cli->scenario = value;
+    } else if (strcmp(flag, "--run-seconds") == 0) {
+      if (parse_uint(flag, value, 86400UL * 365, &n)) return 2;
+      cli->run_seconds = (uint32_t)n;
+    } else if (strcmp(flag, "--telnet-port") == 0) {
+      if (parse_uint(flag, value, 65535, &n)) return 2;
+      cli->telnet_port = (int)n;
+    } else if (strcmp(flag, "--state-dir") == 0) {
+      cli->state_dir = value;
+    } else if (strcmp(flag, "--spots") == 0) {
+      if (parse_uint(flag, value, 10000, &n) || n == 0) return 2;
+      cli->spots = (uint32_t)n;
+    } else {
+      fprintf(stderr, "spot: unknown option %s\n%s", flag, usage);
+      return 2;
+    }
+  }
+  return 0;
+}

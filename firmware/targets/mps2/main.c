@@ -1,0 +1,127 @@
+/* Spot firmware for the Cortex-M3 board mps2-an385 under qemu-system-arm: the spot
+ * protocol streams out of UART0 (like telnet mode) and commands come in on it.
+ * Options arrive through the semihosting command line (qemu -append "..."):
+ *   --serial N  --encoding json|pb  --run-seconds N (then exit code 0). */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "mps2.h"
+#include "spot.h"
+
+#ifndef SPOT_FIRMWARE_VERSION
+#define SPOT_FIRMWARE_VERSION "0.0.0-dev"
+#endif
+
+/* Unix time at boot when the host does not tell (2026-01-01T00:00:00Z). */
+#define FALLBACK_EPOCH_S 1767225600u
+
+typedef struct mps2_options {
+  uint32_t serial;
+  bool pb;
+  uint32_t run_seconds;
+} mps2_options_t;
+
+/* Finds "--name value" in the command line; returns the value's start or NULL. */
+static const char *option(const char *cmdline, const char *name)
+{
+  size_t n = strlen(name);
+  for (const char *p = cmdline; *p; p++) {
+    if ((p == cmdline || p[-1] == ' ') && strncmp(p, name, n) == 0 && p[n] == ' ') {
+      return p + n + 1;
+    }
+  }
+  return NULL;
+}
+
+static uint32_t number(const char *text, uint32_t fallback)
+{
+  uint32_t v = 0;
+  if (!text || *text < '0' || *text > '9') {
+    return fallback;
+  }
+  while (*text >= '0' && *text <= '9') {
+    v = v * 10u + (uint32_t)(*text++ - '0');
+  }
+  return v;
+}
+
+static void parse_options(mps2_options_t *o)
+{
+  const char *cmdline = mps2_cmdline();
+  o->serial = number(option(cmdline, "--serial"), 4711);
+  const char *encoding = option(cmdline, "--encoding");
+  o->pb = encoding && strncmp(encoding, "pb", 2) == 0;
+  o->run_seconds = number(option(cmdline, "--run-seconds"), 0);
+}
+
+static bool keep_state(void *ctx, const spot_persist_t *state)
+{
+  (void)ctx;
+  (void)state;
+  return true; /* no flash on this board: the state lives until power-off */
+}
+
+static void reset(void *ctx)
+{
+  (void)ctx;
+  mps2_reset();
+}
+
+static void debug_log(void *ctx, spot_log_level_t level, const char *text)
+{
+  (void)ctx;
+  (void)level;
+  mps2_debug(text);
+  mps2_debug("\n");
+}
+
+int main(void)
+{
+  static uint8_t out[256];
+  static uint8_t in[64];
+  mps2_options_t opt;
+  mps2_uart_init();
+  mps2_time_init();
+  parse_options(&opt);
+  uint32_t host_s = mps2_host_time_s();
+  uint64_t epoch_ms = (uint64_t)(host_s ? host_s : FALLBACK_EPOCH_S) * 1000u;
+
+  static const spot_platform_t platform = {NULL, keep_state, reset, debug_log, NULL, NULL};
+  spot_init_t init = {
+      .serial = opt.serial,
+      .version = SPOT_FIRMWARE_VERSION,
+      .encoding = opt.pb ? SPOT_ENCODING_PB : SPOT_ENCODING_JSON,
+      .persisted = NULL,
+      .watchdog_reset = false,
+      .now_ms = epoch_ms,
+      .scenario = NULL,
+      .scenario_len = 0,
+      .http = false,
+  };
+  spot_t *spot = spot_instance();
+  spot_init(spot, &platform, &init);
+  spot_stream_open(spot); /* the UART is always connected */
+
+  uint32_t overruns_reported = 0;
+  for (;;) {
+    uint64_t uptime = mps2_time_ms();
+    if (opt.run_seconds && uptime >= opt.run_seconds * 1000ull) {
+      return 0;
+    }
+    spot_tick(spot, epoch_ms + uptime);
+    size_t n;
+    while ((n = spot_stream_read(spot, out, sizeof out)) > 0) {
+      mps2_uart_write(out, n);
+    }
+    while ((n = mps2_uart_read(in, sizeof in)) > 0) {
+      spot_command_input(spot, in, n);
+    }
+    if (mps2_uart_rx_overruns() != overruns_reported) {
+      overruns_reported = mps2_uart_rx_overruns();
+      mps2_debug("uart0: received bytes lost (receive queue full)\n");
+    }
+    mps2_wait_for_interrupt();
+  }
+}
