@@ -82,3 +82,162 @@ export interface RejectedRecord {
   offset: number;
   time: number;
 }
+
+/** Added by the store: options, the Store object and its parts. */
+
+/** pino-compatible subset; the store logs one line per notable thing, never per event. */
+export interface StoreLogger {
+  info(obj: object | string, msg?: string): void;
+  warn(obj: object | string, msg?: string): void;
+  error(obj: object | string, msg?: string): void;
+  debug(obj: object | string, msg?: string): void;
+}
+
+export interface StoreOptions {
+  dataDir: string;
+  /** Default 'full': synchronous FULL, safe against power loss. */
+  durability?: Durability;
+  /** Budget on disk for database + WAL; default 1 GiB. */
+  maxBytes?: number;
+  /** Default 'drop-oldest'. */
+  policy?: OverflowPolicy;
+  /** Upstream names with a cursor each, e.g. ['mqtt']; none = keep events until the cap. */
+  upstreams?: string[];
+  /** Group commit window; default 5 ms. */
+  commitIntervalMs?: number;
+  now?: () => number;
+  logger?: StoreLogger;
+  /** Instance id source for a new database; default crypto.randomUUID. */
+  randomUUID?: () => string;
+}
+
+export interface PendingSpot {
+  spot: string;
+  /** Last event id this upstream is done with. */
+  cursor: number;
+  /** Id of the newest event of the spot. */
+  lastId: number;
+}
+
+export interface ListedEvent {
+  id: number;
+  spot: string;
+  resource: string;
+  action: string;
+  /** Compact JSON text. */
+  data: string;
+  timeReceived: number;
+  forwarded: Record<string, boolean>;
+}
+
+export interface StoreStatus {
+  /** Events in the log now. */
+  events: number;
+  /** Database + WAL file size on disk. */
+  bytes: number;
+  maxBytes: number;
+  policy: OverflowPolicy;
+  /** Age of the oldest event some upstream has not forwarded; null when none. */
+  oldestUnforwardedAgeMs: number | null;
+  /** Events dropped by the size cap, ever. */
+  dropped: number;
+  /** Retransmitted events dropped by dedupe, ever. */
+  duplicates: number;
+  /** Malformed messages recorded, ever. */
+  rejected: number;
+  /** Group commits since open. */
+  commits: number;
+  /** Reason of the last failed write, null after a successful one. */
+  lastError: string | null;
+  perUpstream: Record<string, { pending: number; spotsPending: number }>;
+}
+
+export interface CommandInput {
+  resource: string;
+  action: string;
+  /** Compact JSON text of the command object. */
+  data: string;
+  source: string;
+  /** Default 3600000 (1 h). */
+  ttlMs?: number;
+}
+
+export interface CommandQueue {
+  /** Durable before it returns; throws StoreUnavailableError when it cannot be stored. */
+  enqueue(spot: string, input: CommandInput): Command;
+  /** Queued and not expired, in id order. */
+  pendingFor(spot: string, now: number): Command[];
+  /** Returns how many moved from queued to delivered. */
+  markDelivered(ids: number[], now: number): number;
+  /** Queued commands past their TTL become expired; returns how many. */
+  expireDue(now: number): number;
+  markFailed(ids: number[], now: number): number;
+  /** Newest first. */
+  list(spot: string, limit: number): Command[];
+  get(id: number): Command | null;
+}
+
+export interface PostRecord {
+  firmwareVersion: string | null;
+  events: number;
+  rejected: number;
+  duplicates: number;
+  now: number;
+}
+
+export interface SpotRegistry {
+  recordPost(serial: string, post: PostRecord): void;
+  /** A spot was heard from (e.g. at the start of a post) without counting a post. */
+  touch(serial: string, seen: { now: number; firmwareVersion?: string | null }): void;
+  recordSpotCreate(serial: string, obj: Record<string, unknown>): void;
+  /** Also replaces the config as last reported. */
+  recordConfigCreate(serial: string, obj: Record<string, unknown>): void;
+  /** A `config update` reported by the spot: merged into the config as last reported. */
+  mergeConfig(serial: string, partial: Record<string, unknown>): void;
+  get(serial: string): SpotRecord | null;
+  list(): SpotRecord[];
+}
+
+export interface RejectedInput {
+  spot: string;
+  raw: Uint8Array;
+  reason: string;
+  offset: number;
+  time: number;
+}
+
+export interface RejectedLog {
+  /** Written with the next group commit; the newest 10000 are kept. */
+  add(rejected: RejectedInput): void;
+  /** Newest first. */
+  list(query: { limit: number; spot?: string }): RejectedRecord[];
+  /** Recorded ever (also those trimmed away). */
+  count(): number;
+}
+
+export interface Store {
+  /** Random UUID made with the database file; stable event ids are `<instanceId>:<id>`. */
+  readonly instanceId: string;
+  readonly dbPath: string;
+  readonly upstreams: readonly string[];
+  /** Resolves after COMMIT (acknowledged = committed); rejects with StoreUnavailableError. */
+  append(events: NewEvent[]): Promise<AppendOutcome[]>;
+  /** Spots with events above this upstream's cursor; no query. */
+  pendingSpots(upstream: string): PendingSpot[];
+  /** Events of one spot with id > afterId, in id order. */
+  readSpot(upstream: string, spot: string, afterId: number, limit: number): StoredEvent[];
+  /** Never moves backwards; persisted with the next group commit (within ~50 ms). */
+  advanceCursor(upstream: string, spot: string, id: number): void;
+  cursor(upstream: string, spot: string): number;
+  /** Called after each commit per spot that got events; returns an unsubscribe function. */
+  onAppended(cb: (spot: string, lastId: number) => void): () => void;
+  listEvents(query: { spot?: string; after?: number; limit: number }): ListedEvent[];
+  status(): StoreStatus;
+  /** Writes everything queued (cursors, registry, rejected) now. */
+  flush(): Promise<void>;
+  readonly commands: CommandQueue;
+  readonly spots: SpotRegistry;
+  readonly rejected: RejectedLog;
+  /** Flushes, checkpoints, closes; later appends reject with code 'closed'. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,116 @@
+// Commands for spots: durable, ordered per spot, with a TTL. queued -> delivered | expired | failed.
+import type { Connection } from './connection.js';
+import type { Command, CommandInput, CommandQueue, CommandState } from './types.js';
+
+export const DEFAULT_COMMAND_TTL_MS = 3_600_000;
+
+interface CommandRow {
+  id: number;
+  spot: string;
+  resource: string;
+  action: string;
+  data: string;
+  source: string;
+  state: CommandState;
+  time_queued: number;
+  time_delivered: number | null;
+  time_expires: number;
+  time_failed: number | null;
+}
+
+function fromRow(r: CommandRow): Command {
+  return {
+    id: r.id,
+    spot: r.spot,
+    resource: r.resource,
+    action: r.action,
+    data: r.data,
+    source: r.source,
+    state: r.state,
+    timeQueued: r.time_queued,
+    timeDelivered: r.time_delivered,
+    timeExpires: r.time_expires,
+    timeFailed: r.time_failed,
+  };
+}
+
+/** Runs a write in its own committed transaction, or throws StoreUnavailableError. */
+export type DurableWrite = <T>(write: () => T) => T;
+
+export class CommandTable implements CommandQueue {
+  constructor(
+    private readonly conn: Connection,
+    private readonly durably: DurableWrite,
+    private readonly now: () => number,
+  ) {}
+
+  enqueue(spot: string, input: CommandInput): Command {
+    const ttl = input.ttlMs ?? DEFAULT_COMMAND_TTL_MS;
+    if (!(ttl > 0)) throw new RangeError(`command for spot ${spot}: ttlMs must be positive, got ${ttl}`);
+    const queued = this.now();
+    const id = this.durably(() =>
+      Number(
+        this.conn
+          .stmt(
+            `INSERT INTO commands (spot, resource, action, data, source, state, time_queued, time_expires)
+             VALUES (?, ?, ?, ?, ?, 'queued', ?, ?)`,
+          )
+          .run(spot, input.resource, input.action, input.data, input.source, queued, queued + ttl).lastInsertRowid,
+      ),
+    );
+    return {
+      id,
+      spot,
+      resource: input.resource,
+      action: input.action,
+      data: input.data,
+      source: input.source,
+      state: 'queued',
+      timeQueued: queued,
+      timeDelivered: null,
+      timeExpires: queued + ttl,
+      timeFailed: null,
+    };
+  }
+
+  pendingFor(spot: string, now: number): Command[] {
+    const rows = this.conn
+      .stmt("SELECT * FROM commands WHERE spot = ? AND state = 'queued' AND time_expires > ? ORDER BY id")
+      .all(spot, now) as CommandRow[];
+    return rows.map(fromRow);
+  }
+
+  private transition(ids: number[], sql: string, now: number): number {
+    if (ids.length === 0) return 0;
+    const stmt = this.conn.stmt(sql);
+    return this.durably(() => ids.reduce((n, id) => n + stmt.run(now, id).changes, 0));
+  }
+
+  markDelivered(ids: number[], now: number): number {
+    return this.transition(
+      ids,
+      "UPDATE commands SET state = 'delivered', time_delivered = ? WHERE id = ? AND state = 'queued'",
+      now,
+    );
+  }
+
+  markFailed(ids: number[], now: number): number {
+    return this.transition(ids, "UPDATE commands SET state = 'failed', time_failed = ? WHERE id = ? AND state = 'queued'", now);
+  }
+
+  expireDue(now: number): number {
+    return this.durably(
+      () => this.conn.stmt("UPDATE commands SET state = 'expired' WHERE state = 'queued' AND time_expires <= ?").run(now).changes,
+    );
+  }
+
+  list(spot: string, limit: number): Command[] {
+    const rows = this.conn.stmt('SELECT * FROM commands WHERE spot = ? ORDER BY id DESC LIMIT ?').all(spot, limit) as CommandRow[];
+    return rows.map(fromRow);
+  }
+
+  get(id: number): Command | null {
+    const r = this.conn.stmt('SELECT * FROM commands WHERE id = ?').get(id) as CommandRow | undefined;
+    return r ? fromRow(r) : null;
+  }
+}

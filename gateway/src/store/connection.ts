@@ -1,0 +1,116 @@
+// One SQLite connection with its pragmas and a statement cache that survives reopening.
+import fs from 'node:fs';
+import Database from 'better-sqlite3';
+import type { Durability } from './types.js';
+
+export interface PragmaSettings {
+  durability: Durability;
+  /** Pages after which SQLite checkpoints the WAL by itself. */
+  walAutocheckpointPages: number;
+  /** Bytes the WAL file is truncated to after a checkpoint. */
+  journalSizeLimit: number;
+}
+
+const SYNCHRONOUS: Record<Durability, string> = { full: 'FULL', normal: 'NORMAL', off: 'OFF' };
+
+export class Connection {
+  private db: Database.Database;
+  private statements = new Map<string, Database.Statement>();
+
+  constructor(
+    readonly path: string,
+    private readonly settings: PragmaSettings,
+  ) {
+    this.db = this.open();
+  }
+
+  private open(): Database.Database {
+    const db = new Database(this.path);
+    try {
+      // Reading the version first makes a garbage file fail here, before anything is written.
+      const version = db.pragma('user_version', { simple: true }) as number;
+      const tables = db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table'").get() as { n: number };
+      if (version === 0 && tables.n === 0) db.pragma('auto_vacuum = INCREMENTAL');
+      const mode = db.pragma('journal_mode = WAL', { simple: true });
+      if (mode !== 'wal') throw new Error(`cannot switch to WAL (journal_mode is ${String(mode)})`);
+      db.pragma(`synchronous = ${SYNCHRONOUS[this.settings.durability]}`);
+      db.pragma(`wal_autocheckpoint = ${this.settings.walAutocheckpointPages}`);
+      db.pragma(`journal_size_limit = ${this.settings.journalSizeLimit}`);
+      db.pragma('temp_store = MEMORY');
+      return db;
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
+
+  get raw(): Database.Database {
+    return this.db;
+  }
+
+  stmt(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  get inTransaction(): boolean {
+    return this.db.inTransaction;
+  }
+
+  /** SQLite may not recover from some I/O errors on the same connection: start a new one. */
+  reopen(): void {
+    this.statements.clear();
+    try {
+      this.db.close();
+    } catch {
+      // the old connection is gone either way
+    }
+    this.db = this.open();
+  }
+
+  close(): void {
+    this.statements.clear();
+    if (this.db.open) this.db.close();
+  }
+
+  get isOpen(): boolean {
+    return this.db.open;
+  }
+
+  /** Bytes of pages holding data: free pages are reused before the file grows. */
+  liveBytes(): number {
+    const pages = this.db.pragma('page_count', { simple: true }) as number;
+    const free = this.db.pragma('freelist_count', { simple: true }) as number;
+    const size = this.db.pragma('page_size', { simple: true }) as number;
+    return (pages - free) * size;
+  }
+
+  freePages(): number {
+    return this.db.pragma('freelist_count', { simple: true }) as number;
+  }
+
+  pageSize(): number {
+    return this.db.pragma('page_size', { simple: true }) as number;
+  }
+
+  walBytes(): number {
+    return fileSize(`${this.path}-wal`);
+  }
+
+  /** Database file + WAL as the file system sees them. */
+  diskBytes(): number {
+    return fileSize(this.path) + this.walBytes();
+  }
+}
+
+function fileSize(path: string): number {
+  try {
+    return fs.statSync(path).size;
+  } catch {
+    return 0;
+  }
+}

@@ -1,0 +1,209 @@
+// The append-only events log: inserts with dedupe, per-spot reads, deletes from the old end.
+import type { Connection } from './connection.js';
+import type { AppendOutcome, NewEvent, StoredEvent } from './types.js';
+
+interface EventRow {
+  id: number;
+  spot: string;
+  resource: string;
+  action: string;
+  data: string;
+  pb: Buffer | null;
+  encoding: 'json' | 'pb';
+  time_received: number;
+  boot: number | null;
+  seq: number | null;
+}
+
+const COLUMNS = 'id, spot, resource, action, data, pb, encoding, time_received, boot, seq';
+
+function toStored(r: EventRow): StoredEvent {
+  return {
+    id: r.id,
+    spot: r.spot,
+    resource: r.resource,
+    action: r.action,
+    data: r.data,
+    pb: r.pb,
+    encoding: r.encoding,
+    timeReceived: r.time_received,
+    boot: r.boot,
+    seq: r.seq,
+  };
+}
+
+export function eventBytes(e: NewEvent): number {
+  return Buffer.byteLength(e.data) + (e.pb ? e.pb.byteLength : 0);
+}
+
+interface Numbering {
+  boot: number;
+  highSeq: number;
+  duplicates: number;
+  changed: boolean;
+}
+
+/** What one batch did; applied to the in-memory view only after COMMIT. */
+export interface InsertEffects {
+  outcomes: AppendOutcome[][];
+  lastIdBySpot: Map<string, number>;
+  inserted: number;
+  duplicates: number;
+}
+
+export interface DropResult {
+  count: number;
+  firstId: number;
+  lastId: number;
+  /** Highest dropped id per spot. */
+  bySpot: Map<string, number>;
+}
+
+export class EventLog {
+  /** Newest event id per spot (kept after the rows are pruned). */
+  readonly lastIdBySpot = new Map<string, number>();
+  count = 0;
+  duplicatesTotal = 0;
+
+  constructor(private readonly conn: Connection) {}
+
+  /** Rebuilds the in-memory view from the file (at open and after a reopen). */
+  load(): void {
+    this.lastIdBySpot.clear();
+    const rows = this.conn.stmt('SELECT spot, max(id) AS last FROM events GROUP BY spot').all() as {
+      spot: string;
+      last: number;
+    }[];
+    for (const r of rows) this.lastIdBySpot.set(r.spot, r.last);
+    this.count = (this.conn.stmt('SELECT count(*) AS n FROM events').get() as { n: number }).n;
+    this.duplicatesTotal = (
+      this.conn.stmt('SELECT coalesce(sum(duplicates), 0) AS n FROM spot_numbering').get() as { n: number }
+    ).n;
+  }
+
+  /** Inside the caller's transaction. One outcome list per request, in order. */
+  insertBatch(requests: NewEvent[][]): InsertEffects {
+    const numbering = new Map<string, Numbering | null>();
+    const select = this.conn.stmt('SELECT boot, high_seq, duplicates FROM spot_numbering WHERE spot = ?');
+    const insert = this.conn.stmt(
+      'INSERT INTO events (spot, resource, action, data, pb, encoding, time_received, boot, seq, size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    const effects: InsertEffects = { outcomes: [], lastIdBySpot: new Map(), inserted: 0, duplicates: 0 };
+    const numberingOf = (spot: string): Numbering | null => {
+      if (!numbering.has(spot)) {
+        const r = select.get(spot) as { boot: number; high_seq: number; duplicates: number } | undefined;
+        numbering.set(spot, r ? { boot: r.boot, highSeq: r.high_seq, duplicates: r.duplicates, changed: false } : null);
+      }
+      return numbering.get(spot) ?? null;
+    };
+    for (const events of requests) {
+      const outcomes: AppendOutcome[] = [];
+      for (const e of events) {
+        if (e.boot !== null && e.seq !== null) {
+          const n = numberingOf(e.spot);
+          if (n && n.boot === e.boot && e.seq <= n.highSeq) {
+            n.duplicates++;
+            n.changed = true;
+            effects.duplicates++;
+            outcomes.push({ duplicate: true });
+            continue;
+          }
+          if (n) {
+            n.highSeq = n.boot === e.boot ? Math.max(n.highSeq, e.seq) : e.seq;
+            n.boot = e.boot;
+            n.changed = true;
+          } else {
+            numbering.set(e.spot, { boot: e.boot, highSeq: e.seq, duplicates: 0, changed: true });
+          }
+        }
+        const pb = e.pb ? Buffer.from(e.pb.buffer, e.pb.byteOffset, e.pb.byteLength) : null;
+        const id = Number(
+          insert.run(e.spot, e.resource, e.action, e.data, pb, e.encoding, e.timeReceived, e.boot, e.seq, eventBytes(e))
+            .lastInsertRowid,
+        );
+        effects.lastIdBySpot.set(e.spot, id);
+        effects.inserted++;
+        outcomes.push({ id });
+      }
+      effects.outcomes.push(outcomes);
+    }
+    const upsert = this.conn.stmt(
+      `INSERT INTO spot_numbering (spot, boot, high_seq, duplicates) VALUES (?, ?, ?, ?)
+       ON CONFLICT (spot) DO UPDATE SET boot = excluded.boot, high_seq = excluded.high_seq, duplicates = excluded.duplicates`,
+    );
+    for (const [spot, n] of numbering) {
+      if (n?.changed) upsert.run(spot, n.boot, n.highSeq, n.duplicates);
+    }
+    return effects;
+  }
+
+  applyInserted(effects: InsertEffects): void {
+    for (const [spot, id] of effects.lastIdBySpot) this.lastIdBySpot.set(spot, id);
+    this.count += effects.inserted;
+    this.duplicatesTotal += effects.duplicates;
+  }
+
+  readSpot(spot: string, afterId: number, limit: number): StoredEvent[] {
+    const rows = this.conn
+      .stmt(`SELECT ${COLUMNS} FROM events WHERE spot = ? AND id > ? ORDER BY id LIMIT ?`)
+      .all(spot, afterId, limit) as EventRow[];
+    return rows.map(toStored);
+  }
+
+  list(query: { spot?: string; after?: number; limit: number }): StoredEvent[] {
+    const after = query.after ?? 0;
+    const rows = (
+      query.spot === undefined
+        ? this.conn.stmt(`SELECT ${COLUMNS} FROM events WHERE id > ? ORDER BY id LIMIT ?`).all(after, query.limit)
+        : this.conn
+            .stmt(`SELECT ${COLUMNS} FROM events WHERE spot = ? AND id > ? ORDER BY id LIMIT ?`)
+            .all(query.spot, after, query.limit)
+    ) as EventRow[];
+    return rows.map(toStored);
+  }
+
+  /** Time received of the first event of the spot above afterId, if any. */
+  firstTimeAfter(spot: string, afterId: number): number | null {
+    const r = this.conn
+      .stmt('SELECT time_received AS t FROM events WHERE spot = ? AND id > ? ORDER BY id LIMIT 1')
+      .get(spot, afterId) as { t: number } | undefined;
+    return r ? r.t : null;
+  }
+
+  oldestTime(): number | null {
+    const r = this.conn.stmt('SELECT time_received AS t FROM events ORDER BY id LIMIT 1').get() as
+      | { t: number }
+      | undefined;
+    return r ? r.t : null;
+  }
+
+  countAfter(spot: string, afterId: number): number {
+    return (this.conn.stmt('SELECT count(*) AS n FROM events WHERE spot = ? AND id > ?').get(spot, afterId) as {
+      n: number;
+    }).n;
+  }
+
+  /** Inside the caller's transaction: the oldest events, forwarded or not. */
+  dropOldest(limit: number): DropResult {
+    const rows = this.conn.stmt('SELECT id, spot FROM events ORDER BY id LIMIT ?').all(limit) as {
+      id: number;
+      spot: string;
+    }[];
+    const result: DropResult = { count: 0, firstId: 0, lastId: 0, bySpot: new Map() };
+    if (rows.length === 0) return result;
+    const lastId = rows[rows.length - 1]!.id;
+    const changes = this.conn.stmt('DELETE FROM events WHERE id <= ?').run(lastId).changes;
+    for (const r of rows) result.bySpot.set(r.spot, r.id);
+    result.count = changes;
+    result.firstId = rows[0]!.id;
+    result.lastId = lastId;
+    return result;
+  }
+
+  /** Inside the caller's transaction: at most limit events of the spot with id <= upTo. */
+  prune(spot: string, upTo: number, limit: number): number {
+    return this.conn
+      .stmt('DELETE FROM events WHERE id IN (SELECT id FROM events WHERE spot = ? AND id <= ? ORDER BY id LIMIT ?)')
+      .run(spot, upTo, limit).changes;
+  }
+}

@@ -1,0 +1,261 @@
+// Group commit: appends from every caller within the window go into one transaction; promises settle after COMMIT.
+import type { Connection } from './connection.js';
+import type { CursorBook } from './cursors.js';
+import type { DropResult, EventLog, InsertEffects } from './event-log.js';
+import type { RejectedMessages } from './rejected-log.js';
+import { estimateBytes, PRUNE_BATCH, type PruneResult, type SpaceKeeper } from './space.js';
+import { closedError, RETRY_AFTER_SECONDS, toUnavailable } from './sqlite-errors.js';
+import type { SpotTable } from './spot-registry.js';
+import { type AppendOutcome, type NewEvent, type StoreLogger, StoreUnavailableError } from './types.js';
+
+/** Cursor advances, registry updates and rejected messages wait at most this long. */
+export const SIDE_WORK_DELAY_MS = 50;
+const TICK_MS = 100;
+const IDLE_MS = 1000;
+
+interface PendingAppend {
+  events: NewEvent[];
+  resolve: (outcomes: AppendOutcome[]) => void;
+  reject: (err: StoreUnavailableError) => void;
+}
+
+export interface GroupCommitParts {
+  conn: Connection;
+  log: EventLog;
+  cursors: CursorBook;
+  space: SpaceKeeper;
+  spots: SpotTable;
+  rejected: RejectedMessages;
+  logger: StoreLogger;
+  now: () => number;
+  commitIntervalMs: number;
+  onAppended: (spot: string, lastId: number) => void;
+}
+
+export class GroupCommitter {
+  private queue: PendingAppend[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private timerDue = Infinity;
+  private readonly tickTimer: NodeJS.Timeout;
+  private broken = false;
+  private closed = false;
+  private lastCommitAt = 0;
+  commits = 0;
+  dropped = 0;
+  lastError: string | null = null;
+  /** Policy reject is refusing appends; warned once per episode. */
+  private refusing = false;
+
+  constructor(private readonly p: GroupCommitParts) {
+    const row = p.conn.stmt("SELECT value FROM meta WHERE key = 'dropped'").get() as { value: string } | undefined;
+    this.dropped = row ? Number(row.value) : 0;
+    this.tickTimer = setInterval(() => this.tick(), TICK_MS);
+    this.tickTimer.unref();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  append(events: NewEvent[]): Promise<AppendOutcome[]> {
+    if (this.closed) return Promise.reject(closedError(this.p.conn.path));
+    if (events.length === 0) return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ events, resolve, reject });
+      this.schedule(this.p.commitIntervalMs);
+    });
+  }
+
+  /** Side work (cursors, registry, rejected) is written with the next commit, or on its own soon. */
+  requestFlush(): void {
+    if (!this.closed) this.schedule(SIDE_WORK_DELAY_MS);
+  }
+
+  private schedule(delayMs: number): void {
+    const due = Date.now() + delayMs;
+    if (this.timer && this.timerDue <= due) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerDue = due;
+    this.timer = setTimeout(() => this.commit(), delayMs);
+  }
+
+  /** Writes everything queued now; throws the failure if it could not. */
+  flush(): void {
+    if (this.closed) throw closedError(this.p.conn.path);
+    const err = this.commit();
+    if (err) throw err;
+  }
+
+  /** Runs a small write in its own transaction right away (commands). */
+  durably<T>(write: () => T): T {
+    if (this.closed) throw closedError(this.p.conn.path);
+    try {
+      this.reopenIfBroken();
+      const result = this.p.conn.raw.transaction(write)();
+      this.succeeded();
+      return result;
+    } catch (err) {
+      throw this.failed(err);
+    }
+  }
+
+  private reopenIfBroken(): void {
+    if (!this.broken) return;
+    this.p.conn.reopen();
+    // A COMMIT that reported failure may still have reached the disk: reread what memory derives from it.
+    this.p.log.load();
+    this.broken = false;
+  }
+
+  private succeeded(): void {
+    if (this.lastError !== null) {
+      this.p.logger.info({ db: this.p.conn.path, previousError: this.lastError }, 'store: writing again');
+      this.lastError = null;
+    }
+  }
+
+  private failed(err: unknown): StoreUnavailableError {
+    if (this.p.conn.isOpen && this.p.conn.inTransaction) {
+      try {
+        this.p.conn.raw.exec('ROLLBACK');
+      } catch {
+        // SQLite may already have rolled back on the error
+      }
+    }
+    const e = toUnavailable(err, this.p.conn.path);
+    // The cap refusing a batch is not a connection problem; anything from SQLite may be.
+    if (!(err instanceof StoreUnavailableError)) this.broken = true;
+    if (e.message !== this.lastError) {
+      this.p.logger.error({ db: this.p.conn.path, code: e.code, reason: e.message }, `store: ${e.message}`);
+    }
+    this.lastError = e.message;
+    return e;
+  }
+
+  /** One transaction with everything queued. Returns the failure, if any (already delivered to callers). */
+  private commit(): StoreUnavailableError | null {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.timerDue = Infinity;
+    const batch = this.queue;
+    this.queue = [];
+    const { conn, log, cursors, space, spots, rejected } = this.p;
+    let cursorsTaken: ReturnType<CursorBook['writeDirty']> = [];
+    let spotsTaken: string[] = [];
+    let rejectedTaken: ReturnType<RejectedMessages['writeQueued']> = [];
+    let fits = true;
+    let drops: DropResult[] = [];
+    let pruned: PruneResult = { deleted: 0, done: new Map() };
+    let effects: InsertEffects | null = null;
+    try {
+      this.reopenIfBroken();
+      conn.raw.exec('BEGIN IMMEDIATE');
+      // Side work first: under policy reject, pruning and cursors are what make room again.
+      cursorsTaken = cursors.writeDirty(conn);
+      spotsTaken = spots.writeDirty();
+      rejectedTaken = rejected.writeQueued();
+      pruned = space.pruneStep(PRUNE_BATCH);
+      if (batch.length > 0) {
+        const room = space.makeRoom(estimateBytes(batch.flatMap((b) => b.events)));
+        fits = room.fits;
+        drops = room.drops;
+        if (fits) effects = log.insertBatch(batch.map((b) => b.events));
+      }
+      const droppedNow = drops.reduce((n, d) => n + d.count, 0);
+      if (droppedNow > 0) {
+        conn
+          .stmt("INSERT INTO meta (key, value) VALUES ('dropped', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+          .run(String(this.dropped + droppedNow));
+      }
+      conn.raw.exec('COMMIT');
+    } catch (err) {
+      cursors.requeue(cursorsTaken);
+      spots.requeue(spotsTaken);
+      rejected.requeue(rejectedTaken);
+      const e = this.failed(err);
+      for (const b of batch) b.reject(e);
+      return e;
+    }
+    this.commits++;
+    this.lastCommitAt = this.p.now();
+    space.committed();
+    this.succeeded();
+    log.count -= pruned.deleted;
+    space.applyPruned(pruned);
+    this.applyDrops(drops);
+    if (!fits) {
+      const e = new StoreUnavailableError(
+        `store ${conn.path}: buffer full (cap ${Math.round(space.budget.maxBytes / 1048576)} MiB, policy reject); events are stored again once forwarded ones are pruned`,
+        'full',
+        RETRY_AFTER_SECONDS,
+      );
+      if (!this.refusing) this.p.logger.warn({ db: conn.path, code: 'full' }, e.message);
+      this.refusing = true;
+      for (const b of batch) b.reject(e);
+      return null;
+    }
+    if (effects) {
+      if (this.refusing) this.p.logger.info({ db: conn.path }, 'store: buffer has room again, storing events');
+      this.refusing = false;
+      log.applyInserted(effects);
+      batch.forEach((b, i) => b.resolve(effects.outcomes[i] ?? []));
+      for (const [spot, lastId] of effects.lastIdBySpot) this.p.onAppended(spot, lastId);
+    }
+    return null;
+  }
+
+  private applyDrops(drops: DropResult[]): void {
+    if (drops.length === 0) return;
+    let count = 0;
+    const bySpot = new Map<string, number>();
+    for (const d of drops) {
+      count += d.count;
+      for (const [spot, id] of d.bySpot) bySpot.set(spot, Math.max(id, bySpot.get(spot) ?? 0));
+    }
+    this.dropped += count;
+    this.p.log.count -= count;
+    // An upstream cannot forward what is gone: its cursor moves past the dropped events.
+    for (const upstream of this.p.cursors.upstreams) {
+      for (const [spot, id] of bySpot) this.p.cursors.advance(upstream, spot, id);
+    }
+    this.p.logger.warn(
+      {
+        dropped: count,
+        firstId: drops[0]!.firstId,
+        lastId: drops[drops.length - 1]!.lastId,
+        droppedTotal: this.dropped,
+        spots: bySpot.size,
+      },
+      `store: buffer over its cap of ${Math.round(this.p.space.budget.maxBytes / 1048576)} MiB: dropped the ${count} oldest events (ids ${drops[0]!.firstId}..${drops[drops.length - 1]!.lastId}), ${this.dropped} dropped in total`,
+    );
+    this.requestFlush();
+  }
+
+  private tick(): void {
+    if (this.closed) return;
+    const { cursors, spots, rejected, space } = this.p;
+    if (!this.timer && (cursors.hasDirty || spots.hasDirty || rejected.hasQueued || space.hasPruneWork())) {
+      this.commit();
+    }
+    if (this.broken || this.lastError !== null) return;
+    try {
+      space.tidy(this.queue.length === 0 && this.p.now() - this.lastCommitAt >= IDLE_MS);
+    } catch (err) {
+      this.failed(err);
+    }
+  }
+
+  /** Writes what is queued, checkpoints, closes; later calls fail with code 'closed'. */
+  close(): void {
+    if (this.closed) return;
+    clearInterval(this.tickTimer);
+    this.commit();
+    this.closed = true;
+    try {
+      if (!this.broken) this.p.conn.raw.pragma('wal_checkpoint(TRUNCATE)');
+    } catch (err) {
+      this.p.logger.warn({ db: this.p.conn.path, reason: String(err) }, 'store: final checkpoint failed');
+    }
+    this.p.conn.close();
+  }
+}

@@ -1,0 +1,100 @@
+// Versioned schema: PRAGMA user_version = number of migrations applied.
+import type Database from 'better-sqlite3';
+
+export type Migration = (db: Database.Database) => void;
+
+function createEventLog(db: Database.Database): void {
+  db.exec(`
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+    CREATE TABLE events (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      spot TEXT NOT NULL,
+      resource TEXT NOT NULL,
+      action TEXT NOT NULL,
+      data TEXT NOT NULL,
+      pb BLOB,
+      encoding TEXT NOT NULL CHECK (encoding IN ('json', 'pb')),
+      time_received INTEGER NOT NULL,
+      boot INTEGER,
+      seq INTEGER,
+      size INTEGER NOT NULL
+    );
+    CREATE INDEX events_spot_id ON events (spot, id);
+    CREATE TABLE spot_numbering (
+      spot TEXT PRIMARY KEY,
+      boot INTEGER NOT NULL,
+      high_seq INTEGER NOT NULL,
+      duplicates INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;
+    CREATE TABLE cursors (
+      upstream TEXT NOT NULL,
+      spot TEXT NOT NULL,
+      last_id INTEGER NOT NULL,
+      PRIMARY KEY (upstream, spot)
+    ) WITHOUT ROWID;
+  `);
+}
+
+function createCommandsAndRegistry(db: Database.Database): void {
+  db.exec(`
+    CREATE TABLE commands (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      spot TEXT NOT NULL,
+      resource TEXT NOT NULL,
+      action TEXT NOT NULL,
+      data TEXT NOT NULL,
+      source TEXT NOT NULL,
+      state TEXT NOT NULL CHECK (state IN ('queued', 'delivered', 'expired', 'failed')),
+      time_queued INTEGER NOT NULL,
+      time_delivered INTEGER,
+      time_expires INTEGER NOT NULL,
+      time_failed INTEGER
+    );
+    CREATE INDEX commands_queued ON commands (spot, id) WHERE state = 'queued';
+    CREATE INDEX commands_expiry ON commands (time_expires) WHERE state = 'queued';
+    CREATE INDEX commands_spot ON commands (spot, id);
+    CREATE TABLE spots (
+      serial TEXT PRIMARY KEY,
+      firmware_version TEXT,
+      first_seen INTEGER NOT NULL,
+      last_seen INTEGER NOT NULL,
+      posts INTEGER NOT NULL DEFAULT 0,
+      events INTEGER NOT NULL DEFAULT 0,
+      rejected INTEGER NOT NULL DEFAULT 0,
+      duplicates INTEGER NOT NULL DEFAULT 0,
+      spot_create TEXT,
+      config_create TEXT,
+      config TEXT
+    ) WITHOUT ROWID;
+    CREATE TABLE rejected (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      spot TEXT NOT NULL,
+      raw BLOB NOT NULL,
+      reason TEXT NOT NULL,
+      offset INTEGER NOT NULL,
+      time INTEGER NOT NULL
+    );
+    CREATE INDEX rejected_spot ON rejected (spot, id);
+  `);
+}
+
+/** In order; index i brings a file from user_version i to i + 1. Only ever append. */
+export const migrations: readonly Migration[] = [createEventLog, createCommandsAndRegistry];
+
+export const SCHEMA_VERSION = migrations.length;
+
+/** Runs every migration above the file's version, each with its version bump in one transaction. */
+export function migrate(db: Database.Database, list: readonly Migration[] = migrations): { from: number; to: number } {
+  const from = db.pragma('user_version', { simple: true }) as number;
+  if (from > list.length) {
+    throw new Error(`schema version ${from} is newer than this gateway knows (${list.length})`);
+  }
+  for (let v = from; v < list.length; v++) {
+    const step = list[v]!;
+    db.transaction(() => {
+      step(db);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+  return { from, to: list.length };
+}

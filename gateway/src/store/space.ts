@@ -1,0 +1,125 @@
+// Disk budget: the size cap with its overflow policy, pruning below the cursors, vacuum and checkpoints.
+import type { Connection, PragmaSettings } from './connection.js';
+import type { CursorBook } from './cursors.js';
+import type { DropResult, EventLog } from './event-log.js';
+import type { Durability, OverflowPolicy } from './types.js';
+
+const PAGE = 4096;
+export const DROP_BATCH = 500;
+export const PRUNE_BATCH = 500;
+const VACUUM_STEP_PAGES = 256;
+const VACUUM_MIN_FREE_PAGES = 64;
+/** Row header, rowid, index entry: what an event costs beyond its data. */
+const ROW_OVERHEAD = 48;
+
+export interface SpaceBudget {
+  maxBytes: number;
+  walReserve: number;
+  /** Budget for pages holding data. */
+  liveBudget: number;
+}
+
+export function budgetFor(maxBytes: number): SpaceBudget {
+  const walReserve = Math.min(16 * 1024 * 1024, Math.max(64 * 1024, Math.floor(maxBytes / 8)));
+  return { maxBytes, walReserve, liveBudget: maxBytes - walReserve };
+}
+
+export function pragmasFor(budget: SpaceBudget, durability: Durability): PragmaSettings {
+  return {
+    durability,
+    walAutocheckpointPages: Math.min(1000, Math.max(16, Math.floor(budget.walReserve / 2 / PAGE))),
+    journalSizeLimit: budget.walReserve,
+  };
+}
+
+export function estimateBytes(events: { spot: string; resource: string; action: string; data: string; pb: Uint8Array | null }[]): number {
+  let n = 0;
+  for (const e of events) {
+    n += ROW_OVERHEAD + 2 * e.spot.length + e.resource.length + e.action.length + e.data.length + (e.pb ? e.pb.byteLength : 0);
+  }
+  return n;
+}
+
+export interface PruneResult {
+  deleted: number;
+  /** Spots pruned up to their common cursor. */
+  done: Map<string, number>;
+}
+
+export class SpaceKeeper {
+  private readonly prunedUpTo = new Map<string, number>();
+  private checkpointedSinceCommit = true;
+
+  constructor(
+    private readonly conn: Connection,
+    private readonly log: EventLog,
+    private readonly cursors: CursorBook,
+    readonly budget: SpaceBudget,
+    readonly policy: OverflowPolicy,
+  ) {}
+
+  /**
+   * Inside the caller's transaction. drop-oldest: deletes the oldest events until
+   * `incoming` bytes fit; reject: reports whether they fit.
+   */
+  makeRoom(incoming: number): { fits: boolean; drops: DropResult[] } {
+    const drops: DropResult[] = [];
+    let used = this.conn.liveBytes();
+    if (used + incoming <= this.budget.liveBudget) return { fits: true, drops };
+    if (this.policy === 'reject') return { fits: false, drops };
+    while (used + incoming > this.budget.liveBudget) {
+      const d = this.log.dropOldest(DROP_BATCH);
+      if (d.count === 0) break;
+      drops.push(d);
+      used = this.conn.liveBytes();
+    }
+    return { fits: true, drops };
+  }
+
+  hasPruneWork(): boolean {
+    if (this.cursors.upstreams.length === 0) return false;
+    for (const spot of this.log.lastIdBySpot.keys()) {
+      if (this.cursors.minFor(spot) > (this.prunedUpTo.get(spot) ?? 0)) return true;
+    }
+    return false;
+  }
+
+  /** Inside the caller's transaction: at most `limit` events at or below every upstream's cursor. */
+  pruneStep(limit: number): PruneResult {
+    const result: PruneResult = { deleted: 0, done: new Map() };
+    if (this.cursors.upstreams.length === 0) return result;
+    for (const spot of this.log.lastIdBySpot.keys()) {
+      const remaining = limit - result.deleted;
+      if (remaining <= 0) break;
+      const upTo = this.cursors.minFor(spot);
+      if (upTo <= (this.prunedUpTo.get(spot) ?? 0)) continue;
+      const n = this.log.prune(spot, upTo, remaining);
+      result.deleted += n;
+      if (n < remaining) result.done.set(spot, upTo);
+    }
+    return result;
+  }
+
+  applyPruned(p: PruneResult): void {
+    for (const [spot, upTo] of p.done) this.prunedUpTo.set(spot, upTo);
+  }
+
+  committed(): void {
+    this.checkpointedSinceCommit = false;
+  }
+
+  /** Outside transactions, on the maintenance timer: give free pages back, keep the WAL short. */
+  tidy(idle: boolean): void {
+    if (this.conn.freePages() > VACUUM_MIN_FREE_PAGES) {
+      this.conn.raw.exec(`PRAGMA incremental_vacuum(${VACUUM_STEP_PAGES})`);
+      this.checkpointedSinceCommit = false;
+    }
+    const wal = this.conn.walBytes();
+    if (idle && !this.checkpointedSinceCommit) {
+      this.conn.raw.pragma('wal_checkpoint(TRUNCATE)');
+      this.checkpointedSinceCommit = true;
+    } else if (wal > this.budget.walReserve / 2) {
+      this.conn.raw.pragma('wal_checkpoint(PASSIVE)');
+    }
+  }
+}

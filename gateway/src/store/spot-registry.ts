@@ -1,0 +1,172 @@
+// The spots table: memory is the truth for reads, changes are written with the next group commit.
+import type { Connection } from './connection.js';
+import type { PostRecord, SpotRecord, SpotRegistry } from './types.js';
+
+interface SpotRow {
+  serial: string;
+  firmware_version: string | null;
+  first_seen: number;
+  last_seen: number;
+  posts: number;
+  events: number;
+  rejected: number;
+  duplicates: number;
+  spot_create: string | null;
+  config_create: string | null;
+  config: string | null;
+}
+
+function parseObject(text: string | null): Record<string, unknown> | null {
+  if (text === null) return null;
+  try {
+    const v: unknown = JSON.parse(text);
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+function fromRow(r: SpotRow): SpotRecord {
+  return {
+    serial: r.serial,
+    firmwareVersion: r.firmware_version,
+    firstSeen: r.first_seen,
+    lastSeen: r.last_seen,
+    posts: r.posts,
+    events: r.events,
+    rejected: r.rejected,
+    duplicates: r.duplicates,
+    spotCreate: parseObject(r.spot_create),
+    configCreate: parseObject(r.config_create),
+    config: parseObject(r.config),
+  };
+}
+
+function copy(r: SpotRecord): SpotRecord {
+  return {
+    ...r,
+    spotCreate: r.spotCreate && { ...r.spotCreate },
+    configCreate: r.configCreate && { ...r.configCreate },
+    config: r.config && { ...r.config },
+  };
+}
+
+export class SpotTable implements SpotRegistry {
+  private readonly spots = new Map<string, SpotRecord>();
+  private dirty = new Set<string>();
+
+  constructor(
+    private readonly conn: Connection,
+    private readonly now: () => number,
+    private readonly requestFlush: () => void,
+  ) {}
+
+  load(): void {
+    this.spots.clear();
+    for (const r of this.conn.stmt('SELECT * FROM spots').all() as SpotRow[]) this.spots.set(r.serial, fromRow(r));
+  }
+
+  private entry(serial: string, now: number): SpotRecord {
+    let s = this.spots.get(serial);
+    if (!s) {
+      s = {
+        serial,
+        firmwareVersion: null,
+        firstSeen: now,
+        lastSeen: now,
+        posts: 0,
+        events: 0,
+        rejected: 0,
+        duplicates: 0,
+        spotCreate: null,
+        configCreate: null,
+        config: null,
+      };
+      this.spots.set(serial, s);
+    }
+    this.dirty.add(serial);
+    this.requestFlush();
+    return s;
+  }
+
+  recordPost(serial: string, post: PostRecord): void {
+    const s = this.entry(serial, post.now);
+    s.lastSeen = Math.max(s.lastSeen, post.now);
+    if (post.firmwareVersion) s.firmwareVersion = post.firmwareVersion;
+    s.posts++;
+    s.events += post.events;
+    s.rejected += post.rejected;
+    s.duplicates += post.duplicates;
+  }
+
+  touch(serial: string, seen: { now: number; firmwareVersion?: string | null }): void {
+    const s = this.entry(serial, seen.now);
+    s.lastSeen = Math.max(s.lastSeen, seen.now);
+    if (seen.firmwareVersion) s.firmwareVersion = seen.firmwareVersion;
+  }
+
+  recordSpotCreate(serial: string, obj: Record<string, unknown>): void {
+    this.entry(serial, this.now()).spotCreate = { ...obj };
+  }
+
+  recordConfigCreate(serial: string, obj: Record<string, unknown>): void {
+    const s = this.entry(serial, this.now());
+    s.configCreate = { ...obj };
+    s.config = { ...obj };
+  }
+
+  mergeConfig(serial: string, partial: Record<string, unknown>): void {
+    const s = this.entry(serial, this.now());
+    s.config = { ...(s.config ?? {}), ...partial };
+  }
+
+  get(serial: string): SpotRecord | null {
+    const s = this.spots.get(serial);
+    return s ? copy(s) : null;
+  }
+
+  list(): SpotRecord[] {
+    return [...this.spots.values()].sort((a, b) => (a.serial < b.serial ? -1 : a.serial > b.serial ? 1 : 0)).map(copy);
+  }
+
+  get hasDirty(): boolean {
+    return this.dirty.size > 0;
+  }
+
+  /** Inside the caller's transaction; returns the serials written so a failed commit can requeue them. */
+  writeDirty(): string[] {
+    const taken = [...this.dirty];
+    this.dirty = new Set();
+    const upsert = this.conn.stmt(
+      `INSERT INTO spots (serial, firmware_version, first_seen, last_seen, posts, events, rejected, duplicates, spot_create, config_create, config)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (serial) DO UPDATE SET firmware_version = excluded.firmware_version, first_seen = excluded.first_seen,
+         last_seen = excluded.last_seen, posts = excluded.posts, events = excluded.events, rejected = excluded.rejected,
+         duplicates = excluded.duplicates, spot_create = excluded.spot_create, config_create = excluded.config_create,
+         config = excluded.config`,
+    );
+    const json = (o: Record<string, unknown> | null): string | null => (o === null ? null : JSON.stringify(o));
+    for (const serial of taken) {
+      const s = this.spots.get(serial);
+      if (!s) continue;
+      upsert.run(
+        s.serial,
+        s.firmwareVersion,
+        s.firstSeen,
+        s.lastSeen,
+        s.posts,
+        s.events,
+        s.rejected,
+        s.duplicates,
+        json(s.spotCreate),
+        json(s.configCreate),
+        json(s.config),
+      );
+    }
+    return taken;
+  }
+
+  requeue(serials: string[]): void {
+    for (const s of serials) this.dirty.add(s);
+  }
+}
