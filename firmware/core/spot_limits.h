@@ -34,6 +34,12 @@
 #ifndef SPOT_ITEM_CODE_MAX
 #define SPOT_ITEM_CODE_MAX 65
 #endif
+/* Longest JSON key or scalar string the command reader takes. */
+#ifndef SPOT_JSON_TEXT_MAX
+#define SPOT_JSON_TEXT_MAX 136
+#endif
+#define SPOT_XSTR(x) #x
+#define SPOT_STR(x) SPOT_XSTR(x)
 #define SPOT_URL_MAX 128
 #define SPOT_VERSION_MAX 32
 #define SPOT_LOG_TEXT_MAX 128

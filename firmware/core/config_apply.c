@@ -1,0 +1,163 @@
+#include "config_apply.h"
+
+#include <pb_common.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "json_scan.h"
+#include "spot_limits.h"
+
+_Static_assert(SPOT_CONFIG_KEY_COUNT <= 64, "changed-keys masks are 64 bits");
+
+static char *field_text(spot_config_t *c, const spot_config_key_t *k) { return (char *)c + k->offset; }
+
+static void copy_text(char *dst, size_t size, const char *src) {
+  size_t n = strlen(src);
+  if (n >= size) n = size - 1;
+  memcpy(dst, src, n);
+  dst[n] = '\0';
+}
+
+void config_to_pb(const spot_config_t *c, uint64_t mask, spot_v1_Config *m) {
+  pb_field_iter_t it;
+  if (!pb_field_iter_begin(&it, spot_v1_Config_fields, m)) return;
+  for (int i = 0; i < SPOT_CONFIG_KEY_COUNT; i++) {
+    const spot_config_key_t *k = &spot_config_keys[i];
+    if (!(mask >> i & 1) || !pb_field_iter_find(&it, k->proto_field)) continue;
+    const char *src = (const char *)c + k->offset;
+    switch (k->type) {
+      case SPOT_CONFIG_BOOL: *(bool *)it.pData = *(const bool *)src; break;
+      case SPOT_CONFIG_INT: *(int32_t *)it.pData = *(const int32_t *)src; break; /* uint32 fields hold >= 0 */
+      case SPOT_CONFIG_NUMBER: *(double *)it.pData = *(const double *)src; break;
+      case SPOT_CONFIG_ENUM: copy_text((char *)it.pData, it.data_size, k->values[*(const uint8_t *)src]); break;
+      default: copy_text((char *)it.pData, it.data_size, src); break;
+    }
+    *(bool *)it.pSize = true;
+  }
+}
+
+bool config_is_ipv4(const char *t) {
+  for (int part = 0; part < 4; part++) {
+    int digits = 0, value = 0;
+    while (*t >= '0' && *t <= '9' && digits < 4) {
+      value = value * 10 + (*t++ - '0');
+      digits++;
+    }
+    if (digits == 0 || digits > 3 || value > 255) return false;
+    if (part < 3 && *t++ != '.') return false;
+  }
+  return *t == '\0';
+}
+
+/* Validates the field's value for key k; on success stores it in c, returns whether it changed. */
+static bool apply_key(spot_config_t *c, const spot_config_key_t *k, const pb_field_iter_t *it, char *why,
+                      size_t why_size, bool *changed) {
+  char *dst = field_text(c, k);
+  *changed = false;
+  switch (k->type) {
+    case SPOT_CONFIG_BOOL: {
+      bool v = *(const bool *)it->pData;
+      *changed = *(bool *)dst != v;
+      *(bool *)dst = v;
+      return true;
+    }
+    case SPOT_CONFIG_INT: {
+      int64_t v = PB_LTYPE(it->type) == PB_LTYPE_UVARINT ? (int64_t) * (const uint32_t *)it->pData
+                                                         : (int64_t) * (const int32_t *)it->pData;
+      if (v < k->min || v > k->max) {
+        snprintf(why, why_size, "config update: %s=%ld outside %ld..%ld, rejected", k->name, (long)v, (long)k->min,
+                 (long)k->max);
+        return false;
+      }
+      *changed = *(int32_t *)dst != (int32_t)v;
+      *(int32_t *)dst = (int32_t)v;
+      return true;
+    }
+    case SPOT_CONFIG_NUMBER: {
+      double v = *(const double *)it->pData;
+      if (!(v >= k->min && v <= k->max)) {
+        snprintf(why, why_size, "config update: %s outside %g..%g, rejected", k->name, k->min, k->max);
+        return false;
+      }
+      *changed = *(double *)dst != v;
+      *(double *)dst = v;
+      return true;
+    }
+    case SPOT_CONFIG_ENUM: {
+      const char *v = (const char *)it->pData;
+      for (uint8_t i = 0; i < k->value_count; i++) {
+        if (strcmp(k->values[i], v) == 0) {
+          *changed = *(uint8_t *)dst != i;
+          *(uint8_t *)dst = i;
+          return true;
+        }
+      }
+      snprintf(why, why_size, "config update: %s=\"%.24s\" is not one of its values, rejected", k->name, v);
+      return false;
+    }
+    default: {
+      const char *v = (const char *)it->pData;
+      if (strlen(v) >= k->size) {
+        snprintf(why, why_size, "config update: %s longer than %u characters, rejected", k->name, (unsigned)k->size - 1);
+        return false;
+      }
+      if (k->type == SPOT_CONFIG_IPV4 && !config_is_ipv4(v)) {
+        snprintf(why, why_size, "config update: %s=\"%.24s\" is not an IPv4 address, rejected", k->name, v);
+        return false;
+      }
+      if (k->type == SPOT_CONFIG_OBJECT && v[0] != '{') {
+        snprintf(why, why_size, "config update: %s is not a JSON object, rejected", k->name);
+        return false;
+      }
+      *changed = strcmp(dst, v) != 0;
+      copy_text(dst, k->size, v);
+      return true;
+    }
+  }
+}
+
+static const char *type_name(spot_config_type_t t) {
+  static const char *const names[] = {"bool", "int", "number", "enum", "string", "ipv4", "object"};
+  return names[t];
+}
+
+/* Keys in extra_json either are unknown or held a value of the wrong type. */
+static void report_extra(const char *extra, config_reject_fn reject, void *ctx) {
+  json_scan_t s;
+  char key[SPOT_JSON_TEXT_MAX];
+  char why[SPOT_LOG_TEXT_MAX];
+  json_scan_init(&s, extra, strlen(extra));
+  if (!json_scan_take(&s, '{') || json_scan_take(&s, '}')) return;
+  do {
+    if (!json_scan_string(&s, key, sizeof key, NULL) || !json_scan_take(&s, ':') || !json_scan_value(&s, NULL, NULL))
+      return;
+    int i = spot_config_key_index(key, strlen(key));
+    if (i < 0) {
+      snprintf(why, sizeof why, "config update: unknown key \"%.40s\" ignored", key);
+      if (reject) reject(ctx, true, why);
+    } else {
+      snprintf(why, sizeof why, "config update: %.40s needs a value of type %s, rejected", key,
+               type_name(spot_config_keys[i].type));
+      if (reject) reject(ctx, false, why);
+    }
+  } while (json_scan_take(&s, ','));
+}
+
+uint64_t config_apply_pb(spot_config_t *c, const spot_v1_Config *m, config_reject_fn reject, void *ctx) {
+  pb_field_iter_t it;
+  uint64_t changed_mask = 0;
+  char why[SPOT_LOG_TEXT_MAX];
+  if (!pb_field_iter_begin_const(&it, spot_v1_Config_fields, m)) return 0;
+  for (int i = 0; i < SPOT_CONFIG_KEY_COUNT; i++) {
+    const spot_config_key_t *k = &spot_config_keys[i];
+    bool changed;
+    if (!pb_field_iter_find(&it, k->proto_field) || !*(const bool *)it.pSize) continue;
+    if (!apply_key(c, k, &it, why, sizeof why, &changed)) {
+      if (reject) reject(ctx, false, why);
+    } else if (changed) {
+      changed_mask |= (uint64_t)1 << i;
+    }
+  }
+  if (m->has_extra_json) report_extra(m->extra_json, reject, ctx);
+  return changed_mask;
+}
