@@ -47,9 +47,11 @@ void mps2_hard_fault(uint32_t *frame);
 void mps2_hard_fault(uint32_t *frame)
 {
   volatile uint32_t *hfsr = (volatile uint32_t *)0xE000ED2Cu;
+  volatile uint32_t *dfsr = (volatile uint32_t *)0xE000ED30u;
   uint16_t insn = *(const uint16_t *)frame[6];
-  if ((*hfsr & (1u << 31)) && insn == 0xBEABu) {
-    *hfsr = 1u << 31;
+  if (insn == 0xBEABu) {
+    *dfsr = *dfsr; /* write-one-to-clear the debug and fault status */
+    *hfsr = *hfsr;
     frame[0] = (uint32_t)-1;
     frame[6] += 2;
     return;
