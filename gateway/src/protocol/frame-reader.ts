@@ -11,7 +11,9 @@ import {
   type MessageSpec,
 } from './schema.js';
 import { isoFromUnixMs } from './time.js';
-import { Reader, Writer, WireError, decodeUtf8, varintLength } from './wire.js';
+import { Reader, WireError, varintLength } from './wire.js';
+
+const TIME_TAG_LENGTH = varintLength(TIMESTAMP_FIELD * 8);
 
 /** What the receiver of one stream remembers to undo the send-layer tricks. */
 export interface ReceiveState {
@@ -89,6 +91,25 @@ function parseJson(text: string, field: FieldSpec): unknown {
   } catch {
     throw new WireError(`field ${field.name} does not hold valid JSON`);
   }
+}
+
+type ObjectBuilder = (values: unknown[]) => Record<string, unknown>;
+const builders = new Map<MessageSpec, ObjectBuilder>();
+
+/**
+ * A function that builds the JSON object from field values in field-number order. Generated
+ * once per message from the schema tables: stores to literal keys are much faster than keyed
+ * stores in a loop, and this runs for every decoded event.
+ */
+function objectBuilder(spec: MessageSpec): ObjectBuilder {
+  let build = builders.get(spec);
+  if (build) return build;
+  const lines = spec.fields.map(
+    (f, i) => `if (v[${i}] !== undefined) o[${JSON.stringify(f.jsonKey)}] = v[${i}];`,
+  );
+  build = new Function('v', `const o = {};\n${lines.join('\n')}\nreturn o;`) as ObjectBuilder;
+  builders.set(spec, build);
+  return build;
 }
 
 /** Reads one repeated-field occurrence (packed or not) into `list`. */
@@ -182,12 +203,7 @@ function readMessage(r: Reader, spec: MessageSpec, state: ReceiveState | undefin
       }
     }
   }
-  const out: Record<string, unknown> = {};
-  const fields = spec.fields;
-  for (let i = 0; i < fields.length; i++) {
-    const v = values[i];
-    if (v !== undefined) out[fields[i]!.jsonKey] = v;
-  }
+  const out = objectBuilder(spec)(values);
   if (extraText !== undefined) {
     const extra = parseJson(extraText, spec.extraJson!);
     if (typeof extra !== 'object' || extra === null || Array.isArray(extra)) {
@@ -228,9 +244,17 @@ function readGeneric(r: Reader): FrameContent {
   return { resource, action, data: data as Record<string, unknown> };
 }
 
-/** A fresh splice record: nothing found yet. */
-function newSplice(): Splice {
-  return { bodyStart: -1, lengthStart: 0, innerStart: 0, innerEnd: 0, timeStart: -1, timeEnd: 0, time: 0, timeOffset: 0, refStart: -1, refEnd: 0, ref: 0 };
+// One frame is read at a time: the readers and the splice record are reused.
+const frameReader = new Reader(new Uint8Array(0), 0, 0);
+const innerReader = new Reader(new Uint8Array(0), 0, 0);
+const splice: Splice = { bodyStart: -1, lengthStart: 0, innerStart: 0, innerEnd: 0, timeStart: -1, timeEnd: 0, time: 0, timeOffset: 0, refStart: -1, refEnd: 0, ref: 0 };
+
+function resetSplice(): void {
+  splice.bodyStart = -1;
+  splice.timeStart = -1;
+  splice.refStart = -1;
+  splice.timeOffset = 0;
+  splice.time = 0;
 }
 
 export interface ReadFrameResult extends FrameContent {
@@ -240,8 +264,8 @@ export interface ReadFrameResult extends FrameContent {
 
 /** Reads the Frame in buf[start..end). Throws WireError with the reason when malformed. */
 export function readFrame(buf: Uint8Array, start: number, end: number, state?: ReceiveState): ReadFrameResult {
-  const r = new Reader(buf, start, end);
-  const splice = newSplice();
+  const r = frameReader.reset(buf, start, end);
+  resetSplice();
   let content: FrameContent | undefined;
   let boot: number | undefined;
   let seq: number | undefined;
@@ -271,7 +295,7 @@ export function readFrame(buf: Uint8Array, start: number, end: number, state?: R
     const innerEnd = r.delimitedEnd();
     splice.innerStart = r.pos;
     splice.innerEnd = innerEnd;
-    const inner = new Reader(buf, r.pos, innerEnd);
+    const inner = innerReader.reset(buf, r.pos, innerEnd);
     content = kind
       ? { resource: kind.resource, action: kind.action, data: readMessage(inner, kind.message, state, splice) }
       : readGeneric(inner);
@@ -285,43 +309,56 @@ export function readFrame(buf: Uint8Array, start: number, end: number, state?: R
   return result;
 }
 
-const spliceWriter = new Writer(1024);
+/** Writes a varint at out[pos]; returns the position after it. */
+function putVarint(out: Uint8Array, pos: number, n: number): number {
+  let v = n;
+  while (v > 0x7f) {
+    out[pos++] = (v % 128) | 0x80;
+    v = Math.floor(v / 128);
+  }
+  out[pos++] = v;
+  return pos;
+}
+
+function putBytes(out: Uint8Array, pos: number, src: Uint8Array, from: number, to: number): number {
+  for (let i = from; i < to; i++) out[pos++] = src[i]!;
+  return pos;
+}
 
 /** The frame with absolute time and full item code: spliced, not re-encoded. */
 function untrickedBytes(buf: Uint8Array, start: number, end: number, s: Splice, state: ReceiveState): Uint8Array {
   const timeChanged = s.timeStart >= 0 && s.timeOffset !== s.time;
-  if (!timeChanged && s.refStart < 0) return buf.slice(start, end);
-  // Replacements inside the event message, in position order.
-  const cuts: { from: number; to: number; write: (w: Writer) => void }[] = [];
+  const hasRef = s.refStart >= 0;
+  if (!timeChanged && !hasRef) return buf.slice(start, end);
+  const codeField = hasRef ? state.codeFields[s.ref - 1]! : undefined;
+  const zz = s.time >= 0 ? s.time * 2 : -s.time * 2 - 1;
   let delta = 0;
-  if (s.refStart >= 0) {
-    const field = state.codeFields[s.ref - 1]!;
-    cuts.push({ from: s.refStart, to: s.refEnd, write: (w) => w.bytes(field) });
-    delta += field.length - (s.refEnd - s.refStart);
-  }
-  if (timeChanged) {
-    const tagLength = varintLength(TIMESTAMP_FIELD * 8);
-    const zz = s.time >= 0 ? s.time * 2 : -s.time * 2 - 1;
-    cuts.push({
-      from: s.timeStart,
-      to: s.timeEnd,
-      write: (w) => {
-        w.varint(TIMESTAMP_FIELD * 8);
-        w.varint(zz);
-      },
-    });
-    delta += tagLength + varintLength(zz) - (s.timeEnd - s.timeStart);
-  }
-  if (cuts.length === 2 && cuts[0]!.from > cuts[1]!.from) cuts.reverse();
-  const w = spliceWriter.reset();
-  w.bytes(buf.subarray(start, s.lengthStart));
-  w.varint(s.innerEnd - s.innerStart + delta);
+  if (codeField) delta += codeField.length - (s.refEnd - s.refStart);
+  if (timeChanged) delta += TIME_TAG_LENGTH + varintLength(zz) - (s.timeEnd - s.timeStart);
+  const innerLength = s.innerEnd - s.innerStart + delta;
+  const out = new Uint8Array(end - start + delta + varintLength(innerLength) - (s.innerStart - s.lengthStart));
+  let pos = putBytes(out, 0, buf, start, s.lengthStart);
+  pos = putVarint(out, pos, innerLength);
   let at = s.innerStart;
-  for (const cut of cuts) {
-    w.bytes(buf.subarray(at, cut.from));
-    cut.write(w);
-    at = cut.to;
+  // Replace the (at most two) trick fields in position order.
+  const refFirst = !timeChanged || (hasRef && s.refStart < s.timeStart);
+  for (let step = 0; step < 2; step++) {
+    const doRef = step === 0 ? refFirst : !refFirst;
+    if (doRef && codeField) {
+      pos = putBytes(out, pos, buf, at, s.refStart);
+      pos = putBytes(out, pos, codeField, 0, codeField.length);
+      at = s.refEnd;
+    } else if (!doRef && timeChanged) {
+      pos = putBytes(out, pos, buf, at, s.timeStart);
+      pos = putVarint(out, pos, TIMESTAMP_FIELD * 8);
+      pos = putVarint(out, pos, zz);
+      at = s.timeEnd;
+    }
   }
-  w.bytes(buf.subarray(at, end));
-  return w.finish();
+  if (end - at > 64) {
+    out.set(buf.subarray(at, end), pos);
+  } else {
+    putBytes(out, pos, buf, at, end);
+  }
+  return out;
 }

@@ -31,9 +31,22 @@ export class Writer {
   }
 
   bytes(b: Uint8Array): void {
-    this.ensure(b.length);
-    this.buf.set(b, this.pos);
-    this.pos += b.length;
+    this.copy(b, 0, b.length);
+  }
+
+  /** Appends src[from..to); short runs by hand (TypedArray#set costs more for a few bytes). */
+  copy(src: Uint8Array, from: number, to: number): void {
+    const n = to - from;
+    if (n <= 0) return;
+    this.ensure(n);
+    if (n < 48) {
+      const buf = this.buf;
+      let pos = this.pos;
+      for (let i = from; i < to; i++) buf[pos++] = src[i]!;
+    } else {
+      this.buf.set(src.subarray(from, to), this.pos);
+    }
+    this.pos += n;
   }
 
   /** A non-negative integer up to 2^54. */
@@ -122,6 +135,13 @@ export class Reader {
     this.buf = buf;
     this.pos = pos;
     this.end = end;
+  }
+
+  reset(buf: Uint8Array, pos: number, end: number): this {
+    this.buf = buf;
+    this.pos = pos;
+    this.end = end;
+    return this;
   }
 
   /** Reads a varint into lo/hi. */
