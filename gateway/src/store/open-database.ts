@@ -35,12 +35,23 @@ function openAndMigrate(file: string, settings: PragmaSettings, randomUUID: () =
 }
 
 /** The file, its WAL and shared memory keep SQLite's naming under the new name. */
-function moveAside(file: string, now: number): string {
+function moveAside(file: string, walKept: string, now: number): string {
   const aside = `${file}.corrupt-${new Date(now).toISOString()}`;
   for (const suffix of ['', '-wal', '-shm']) {
     if (fs.existsSync(file + suffix)) fs.renameSync(file + suffix, aside + suffix);
   }
+  if (fs.existsSync(walKept)) fs.renameSync(walKept, `${aside}-wal`);
   return aside;
+}
+
+/** SQLite deletes a WAL it cannot use when the connection closes: keep a second name for it. */
+function keepWal(file: string, walKept: string): void {
+  try {
+    fs.rmSync(walKept, { force: true });
+    if (fs.existsSync(`${file}-wal`)) fs.linkSync(`${file}-wal`, walKept);
+  } catch {
+    // only a courtesy for the person inspecting a bad file later; opening must not depend on it
+  }
 }
 
 /** The file itself is bad; a full disk or a read-only dir is not a reason to move a good file aside. */
@@ -59,14 +70,19 @@ export function openDatabase(opts: {
 }): OpenedDatabase {
   fs.mkdirSync(opts.dataDir, { recursive: true });
   const file = path.join(opts.dataDir, DB_FILE);
+  const walKept = `${file}-wal.kept`;
+  keepWal(file, walKept);
   try {
-    return { ...openAndMigrate(file, opts.settings, opts.randomUUID, opts.now()), movedAside: null };
+    const opened = openAndMigrate(file, opts.settings, opts.randomUUID, opts.now());
+    fs.rmSync(walKept, { force: true });
+    return { ...opened, movedAside: null };
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     if (!isUnreadableFile(err)) {
+      fs.rmSync(walKept, { force: true });
       throw new Error(`store: cannot open ${file}: ${reason}`, { cause: err });
     }
-    const aside = moveAside(file, opts.now());
+    const aside = moveAside(file, walKept, opts.now());
     opts.logger.error(
       { db: file, movedTo: aside, reason },
       `store: database ${file} cannot be opened (${reason}); moved aside to ${aside} and starting a fresh one`,
