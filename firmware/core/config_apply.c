@@ -1,11 +1,11 @@
 #include "config_apply.h"
 
 #include <pb_common.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "json_scan.h"
 #include "spot_limits.h"
+#include "text.h"
 
 _Static_assert(SPOT_CONFIG_KEY_COUNT <= 64, "changed-keys masks are 64 bits");
 
@@ -50,10 +50,12 @@ bool config_is_ipv4(const char *t) {
 }
 
 /* Validates the field's value for key k; on success stores it in c, returns whether it changed. */
-static bool apply_key(spot_config_t *c, const spot_config_key_t *k, const pb_field_iter_t *it, char *why,
-                      size_t why_size, bool *changed) {
+static bool apply_key(spot_config_t *c, const spot_config_key_t *k, const pb_field_iter_t *it, text_t *why,
+                      bool *changed) {
   char *dst = field_text(c, k);
   *changed = false;
+  text_str(why, "config update: ");
+  text_str(why, k->name);
   switch (k->type) {
     case SPOT_CONFIG_BOOL: {
       bool v = *(const bool *)it->pData;
@@ -65,8 +67,13 @@ static bool apply_key(spot_config_t *c, const spot_config_key_t *k, const pb_fie
       int64_t v = PB_LTYPE(it->type) == PB_LTYPE_UVARINT ? (int64_t) * (const uint32_t *)it->pData
                                                          : (int64_t) * (const int32_t *)it->pData;
       if (v < k->min || v > k->max) {
-        snprintf(why, why_size, "config update: %s=%ld outside %ld..%ld, rejected", k->name, (long)v, (long)k->min,
-                 (long)k->max);
+        text_str(why, "=");
+        text_int(why, v);
+        text_str(why, " outside ");
+        text_int(why, (int64_t)k->min);
+        text_str(why, "..");
+        text_int(why, (int64_t)k->max);
+        text_str(why, ", rejected");
         return false;
       }
       *changed = *(int32_t *)dst != (int32_t)v;
@@ -76,7 +83,11 @@ static bool apply_key(spot_config_t *c, const spot_config_key_t *k, const pb_fie
     case SPOT_CONFIG_NUMBER: {
       double v = *(const double *)it->pData;
       if (!(v >= k->min && v <= k->max)) {
-        snprintf(why, why_size, "config update: %s outside %g..%g, rejected", k->name, k->min, k->max);
+        text_str(why, " outside ");
+        text_double(why, k->min);
+        text_str(why, "..");
+        text_double(why, k->max);
+        text_str(why, ", rejected");
         return false;
       }
       *changed = *(double *)dst != v;
@@ -92,21 +103,27 @@ static bool apply_key(spot_config_t *c, const spot_config_key_t *k, const pb_fie
           return true;
         }
       }
-      snprintf(why, why_size, "config update: %s=\"%.24s\" is not one of its values, rejected", k->name, v);
+      text_str(why, "=\"");
+      text_strn(why, v, 24);
+      text_str(why, "\" is not one of its values, rejected");
       return false;
     }
     default: {
       const char *v = (const char *)it->pData;
       if (strlen(v) >= k->size) {
-        snprintf(why, why_size, "config update: %s longer than %u characters, rejected", k->name, (unsigned)k->size - 1);
+        text_str(why, " longer than ");
+        text_int(why, k->size - 1);
+        text_str(why, " characters, rejected");
         return false;
       }
       if (k->type == SPOT_CONFIG_IPV4 && !config_is_ipv4(v)) {
-        snprintf(why, why_size, "config update: %s=\"%.24s\" is not an IPv4 address, rejected", k->name, v);
+        text_str(why, "=\"");
+        text_strn(why, v, 24);
+        text_str(why, "\" is not an IPv4 address, rejected");
         return false;
       }
       if (k->type == SPOT_CONFIG_OBJECT && v[0] != '{') {
-        snprintf(why, why_size, "config update: %s is not a JSON object, rejected", k->name);
+        text_str(why, " is not a JSON object, rejected");
         return false;
       }
       *changed = strcmp(dst, v) != 0;
@@ -125,7 +142,8 @@ static const char *type_name(spot_config_type_t t) {
 static void report_extra(const char *extra, config_reject_fn reject, void *ctx) {
   json_scan_t s;
   char key[SPOT_JSON_TEXT_MAX];
-  char why[SPOT_LOG_TEXT_MAX];
+  char buf[SPOT_LOG_TEXT_MAX];
+  text_t why;
   json_scan_init(&s, extra, strlen(extra));
   if (!json_scan_take(&s, '{') || json_scan_take(&s, '}')) return;
   do {
@@ -133,12 +151,19 @@ static void report_extra(const char *extra, config_reject_fn reject, void *ctx) 
       return;
     int i = spot_config_key_index(key, strlen(key));
     if (i < 0) {
-      snprintf(why, sizeof why, "config update: unknown key \"%.40s\" ignored", key);
-      if (reject) reject(ctx, true, why);
+      text_init(&why, buf, sizeof buf);
+      text_str(&why, "config update: unknown key \"");
+      text_strn(&why, key, 40);
+      text_str(&why, "\" ignored");
+      if (reject) reject(ctx, true, buf);
     } else {
-      snprintf(why, sizeof why, "config update: %.40s needs a value of type %s, rejected", key,
-               type_name(spot_config_keys[i].type));
-      if (reject) reject(ctx, false, why);
+      text_init(&why, buf, sizeof buf);
+      text_str(&why, "config update: ");
+      text_strn(&why, key, 40);
+      text_str(&why, " needs a value of type ");
+      text_str(&why, type_name(spot_config_keys[i].type));
+      text_str(&why, ", rejected");
+      if (reject) reject(ctx, false, buf);
     }
   } while (json_scan_take(&s, ','));
 }
@@ -146,14 +171,16 @@ static void report_extra(const char *extra, config_reject_fn reject, void *ctx) 
 uint64_t config_apply_pb(spot_config_t *c, const spot_v1_Config *m, config_reject_fn reject, void *ctx) {
   pb_field_iter_t it;
   uint64_t changed_mask = 0;
-  char why[SPOT_LOG_TEXT_MAX];
+  char buf[SPOT_LOG_TEXT_MAX];
+  text_t why;
   if (!pb_field_iter_begin_const(&it, spot_v1_Config_fields, m)) return 0;
   for (int i = 0; i < SPOT_CONFIG_KEY_COUNT; i++) {
     const spot_config_key_t *k = &spot_config_keys[i];
     bool changed;
     if (!pb_field_iter_find(&it, k->proto_field) || !*(const bool *)it.pSize) continue;
-    if (!apply_key(c, k, &it, why, sizeof why, &changed)) {
-      if (reject) reject(ctx, false, why);
+    text_init(&why, buf, sizeof buf);
+    if (!apply_key(c, k, &it, &why, &changed)) {
+      if (reject) reject(ctx, false, buf);
     } else if (changed) {
       changed_mask |= (uint64_t)1 << i;
     }

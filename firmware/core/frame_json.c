@@ -40,7 +40,8 @@ static bool field_present(const pb_field_iter_t *it, pb_size_t *count) {
 }
 
 static void write_enum(json_out_t *o, const spot_json_field_t *jf, int64_t v) {
-  if (v >= 0 && v < jf->enum_count && jf->enum_names[v] != NULL) json_out_text(o, jf->enum_names[v]);
+  if (v >= 0 && v < jf->enum_count && jf->enum_names[v] != NULL)
+    json_out_string(o, jf->enum_names[v], strlen(jf->enum_names[v]));
   else json_out_int(o, v);
 }
 

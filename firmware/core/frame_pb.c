@@ -3,8 +3,9 @@
 #include <pb_common.h>
 #include <pb_decode.h>
 #include <pb_encode.h>
-#include <stdio.h>
 #include <string.h>
+
+#include "text.h"
 
 #define TIME_TAG 9
 #define ITEM_CODE_TAG 1
@@ -92,7 +93,10 @@ bool frame_pb_decode(frame_pb_stream_t *st, const uint8_t *bytes, size_t len, sp
   if (find_optional(&it, ITEM_REF_TAG) && *(bool *)it.pSize && find_optional(&code, ITEM_CODE_TAG)) {
     uint32_t ref = *(uint32_t *)it.pData;
     if (ref < 1 || ref > st->item_count) {
-      snprintf(reason, sizeof reason, "unknown item reference %lu", (unsigned long)ref);
+      text_t t;
+      text_init(&t, reason, sizeof reason);
+      text_str(&t, "unknown item reference ");
+      text_int(&t, ref);
       *why = reason;
       return false;
     }

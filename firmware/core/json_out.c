@@ -1,8 +1,10 @@
 #include "json_out.h"
 
+#include <string.h>
+#if __STDC_HOSTED__
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
+#endif
 
 #include "spot_time.h"
 
@@ -78,6 +80,7 @@ void json_out_int(json_out_t *o, int64_t v) {
   }
 }
 
+#if __STDC_HOSTED__
 /* Shortest digits that read back as v: returns digit count, fills digits and exp10 (d.ddd x 10^exp). */
 static int shortest_digits(double v, char digits[18], int *exp10) {
   char tmp[40];
@@ -95,6 +98,25 @@ static int shortest_digits(double v, char digits[18], int *exp10) {
   while (n > 1 && digits[n - 1] == '0') n--;
   return n;
 }
+#else
+/* Without a C library that formats doubles: 15 significant digits (exact for
+ * config-like values, may differ from JavaScript in the last digit otherwise). */
+static int shortest_digits(double v, char digits[18], int *exp10) {
+  int e = 0;
+  while (v >= 1e15) { v /= 10; e++; }
+  while (v < 1e14) { v *= 10; e--; }
+  uint64_t m = (uint64_t)(v + 0.5);
+  if (m >= 1000000000000000ULL) { m /= 10; e++; }
+  for (int i = 14; i >= 0; i--) {
+    digits[i] = (char)('0' + m % 10);
+    m /= 10;
+  }
+  *exp10 = e + 14;
+  int n = 15;
+  while (n > 1 && digits[n - 1] == '0') n--;
+  return n;
+}
+#endif
 
 void json_out_double(json_out_t *o, double v) {
   if (v != v || v - v != 0) { /* NaN or infinite: JSON.stringify writes null */

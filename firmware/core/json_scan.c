@@ -1,7 +1,9 @@
 #include "json_scan.h"
 
-#include <stdlib.h>
 #include <string.h>
+#if __STDC_HOSTED__
+#include <stdlib.h>
+#endif
 
 void json_scan_init(json_scan_t *s, const char *text, size_t len) {
   s->p = text;
@@ -203,6 +205,7 @@ bool json_text_int(const char *text, size_t len, int64_t *v) {
   return true;
 }
 
+#if __STDC_HOSTED__
 bool json_text_double(const char *text, size_t len, double *v) {
   char tmp[40];
   if (len == 0 || len >= sizeof tmp) return false;
@@ -213,6 +216,37 @@ bool json_text_double(const char *text, size_t len, double *v) {
   *v = strtod(tmp, &end);
   return end == tmp + len;
 }
+#else
+/* Without strtod (newlib's needs a heap): digits and a power of ten, close
+ * enough for config values; not always the nearest double. */
+bool json_text_double(const char *t, size_t len, double *v) {
+  size_t i = 0;
+  bool neg = len > 0 && t[0] == '-';
+  if (neg) i++;
+  double m = 0;
+  int exp10 = 0, digits = 0;
+  while (i < len && t[i] >= '0' && t[i] <= '9') { m = m * 10 + (t[i++] - '0'); digits++; }
+  if (i < len && t[i] == '.') {
+    i++;
+    while (i < len && t[i] >= '0' && t[i] <= '9') { m = m * 10 + (t[i++] - '0'); exp10--; digits++; }
+  }
+  if (digits == 0) return false;
+  if (i < len && (t[i] == 'e' || t[i] == 'E')) {
+    i++;
+    bool eneg = i < len && t[i] == '-';
+    if (i < len && (t[i] == '-' || t[i] == '+')) i++;
+    int e = 0, ed = 0;
+    while (i < len && t[i] >= '0' && t[i] <= '9' && e < 10000) { e = e * 10 + (t[i++] - '0'); ed++; }
+    if (ed == 0) return false;
+    exp10 += eneg ? -e : e;
+  }
+  if (i != len) return false;
+  for (; exp10 > 0; exp10--) m *= 10;
+  for (; exp10 < 0; exp10++) m /= 10;
+  *v = neg ? -m : m;
+  return true;
+}
+#endif
 
 bool json_scan_int(json_scan_t *s, int64_t *v) {
   if (json_scan_peek(s) != JSON_NUMBER) return false;

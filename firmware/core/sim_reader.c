@@ -1,7 +1,8 @@
 #include "sim_reader.h"
 
-#include <stdio.h>
 #include <string.h>
+
+#include "text.h"
 
 const char sim_default_scenario[] =
     "# built-in scenario: see docs/firmware.md\n"
@@ -56,7 +57,15 @@ static int find_tag(sim_reader_t *sim, const char *code, size_t n, uint8_t codet
 }
 
 static bool fail(sim_reader_t *sim, unsigned line, const char *why, const char *w, size_t n) {
-  snprintf(sim->error, sizeof sim->error, "scenario line %u: %s \"%.*s\"", line, why, (int)(n > 24 ? 24 : n), w);
+  text_t t;
+  text_init(&t, sim->error, sizeof sim->error);
+  text_str(&t, "scenario line ");
+  text_int(&t, line);
+  text_str(&t, ": ");
+  text_str(&t, why);
+  text_str(&t, " \"");
+  text_strn(&t, w, n > 24 ? 24 : n);
+  text_str(&t, "\"");
   return false;
 }
 

@@ -1,6 +1,5 @@
 #include "spot.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "command_reader.h"
@@ -11,6 +10,7 @@
 #include "presence.h"
 #include "ring.h"
 #include "sim_reader.h"
+#include "text.h"
 
 /* An encoded event being handed out in pieces. */
 typedef struct outbox {
@@ -199,9 +199,11 @@ void spot_post_begin(spot_t *s, spot_post_info_t *info) {
   uint32_t dropped = ring_take_dropped(&s->ring);
   if (dropped > 0) {
     char text[SPOT_LOG_TEXT_MAX];
-    snprintf(text, sizeof text,
-             "retransmit ring full (" SPOT_STR(SPOT_RING_EVENTS) " events): %lu oldest events dropped",
-             (unsigned long)dropped);
+    text_t t;
+    text_init(&t, text, sizeof text);
+    text_str(&t, "retransmit ring full (" SPOT_STR(SPOT_RING_EVENTS) " events): ");
+    text_int(&t, dropped);
+    text_str(&t, " oldest events dropped");
     queue_log(s, SPOT_LOG_WARN, LOG_CODE_RING_OVERFLOW, text);
   }
   s->post_open = true;
@@ -343,6 +345,7 @@ static void apply_config_update(spot_t *s, const spot_v1_Config *m) {
 
 static void apply_firmware_update(spot_t *s, const spot_v1_FirmwareUpdate *m) {
   char text[SPOT_LOG_TEXT_MAX];
+  text_t t;
   if (m->has_reset_counters && m->reset_counters) {
     s->state.boot_count = 0;
     s->state.watchdog_count = 0;
@@ -354,8 +357,11 @@ static void apply_firmware_update(spot_t *s, const spot_v1_FirmwareUpdate *m) {
     copy_text(s->state.firmware_url, sizeof s->state.firmware_url, m->url);
     copy_text(s->state.firmware_version, sizeof s->state.firmware_version, m->has_version ? m->version : "");
     save(s);
-    snprintf(text, sizeof text, "firmware update to \"%.24s\" requested from %.60s", s->state.firmware_version,
-             s->state.firmware_url);
+    text_init(&t, text, sizeof text);
+    text_str(&t, "firmware update to \"");
+    text_strn(&t, s->state.firmware_version, 24);
+    text_str(&t, "\" requested from ");
+    text_strn(&t, s->state.firmware_url, 60);
     queue_log(s, SPOT_LOG_INFO, LOG_CODE_FIRMWARE_UPDATE, text);
     if (s->platform.firmware_update)
       s->platform.firmware_update(s->platform.ctx, s->state.firmware_url, s->state.firmware_version);
@@ -382,17 +388,24 @@ static void apply_brain_sense(spot_t *s, const spot_v1_BrainSense *m) {
 static void apply_command(void *ctx, spot_v1_Frame *f) {
   spot_t *s = ctx;
   char text[SPOT_LOG_TEXT_MAX];
+  text_t t;
+  text_init(&t, text, sizeof text);
   switch (f->which_body) {
     case spot_v1_Frame_config_update_tag: apply_config_update(s, &f->body.config_update); break;
     case spot_v1_Frame_firmware_update_tag: apply_firmware_update(s, &f->body.firmware_update); break;
     case spot_v1_Frame_brain_sense_update_tag: apply_brain_sense(s, &f->body.brain_sense_update); break;
     case spot_v1_Frame_generic_tag:
-      snprintf(text, sizeof text, "command %.31s %.31s not supported, ignored", f->body.generic.resource,
-               f->body.generic.action);
+      text_str(&t, "command ");
+      text_str(&t, f->body.generic.resource);
+      text_str(&t, " ");
+      text_str(&t, f->body.generic.action);
+      text_str(&t, " not supported, ignored");
       queue_log(s, SPOT_LOG_WARN, LOG_CODE_COMMAND_UNSUPPORTED, text);
       break;
     default:
-      snprintf(text, sizeof text, "command with frame body %u not supported, ignored", (unsigned)f->which_body);
+      text_str(&t, "command with frame body ");
+      text_int(&t, f->which_body);
+      text_str(&t, " not supported, ignored");
       queue_log(s, SPOT_LOG_WARN, LOG_CODE_COMMAND_UNSUPPORTED, text);
       break;
   }
@@ -401,7 +414,10 @@ static void apply_command(void *ctx, spot_v1_Frame *f) {
 static void command_error(void *ctx, const char *why) {
   spot_t *s = ctx;
   char text[SPOT_LOG_TEXT_MAX];
-  snprintf(text, sizeof text, "command malformed: %.100s", why);
+  text_t t;
+  text_init(&t, text, sizeof text);
+  text_str(&t, "command malformed: ");
+  text_str(&t, why);
   queue_log(s, SPOT_LOG_WARN, LOG_CODE_COMMAND_MALFORMED, text);
 }
 

@@ -1,0 +1,47 @@
+# Firmware unit tests (cmocka) on the host, with ASan + UBSan. `make test-c` builds and runs them all.
+# Included by the top-level Makefile; schema-c (mk/firmware.mk) generates firmware/gen first.
+.PHONY: test-c fw-test-run
+
+FW_TEST_BUILD := firmware/build/test
+FW_TEST_CFLAGS := -std=c11 -Wall -Wextra -Werror -g -O1 -fsanitize=address,undefined \
+  -fno-omit-frame-pointer -fno-sanitize-recover=all \
+  -Ifirmware/core -Ifirmware/gen -Ibuild/nanopb/src -DSPOT_FIRMWARE_VERSION='"test"'
+# The nanopb runtime is not ours: built without -Werror.
+FW_TEST_NANOPB_CFLAGS := -std=c11 -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -Ibuild/nanopb/src
+FW_TEST_LIBS := -lcmocka
+
+# Evaluated in the second make (fw-test-run), once schema-c has generated firmware/gen.
+FW_TEST_CORE_OBJ = $(patsubst firmware/core/%.c,$(FW_TEST_BUILD)/core/%.o,$(wildcard firmware/core/*.c)) \
+  $(patsubst firmware/gen/%.c,$(FW_TEST_BUILD)/gen/%.o,$(wildcard firmware/gen/*.c))
+FW_TEST_NANOPB_OBJ = $(patsubst build/nanopb/src/%.c,$(FW_TEST_BUILD)/nanopb/%.o,\
+  $(wildcard build/nanopb/src/pb_encode.c build/nanopb/src/pb_decode.c build/nanopb/src/pb_common.c))
+FW_TEST_BINS = $(patsubst firmware/test/%.c,$(FW_TEST_BUILD)/%,$(wildcard firmware/test/test_*.c))
+FW_TEST_HEADERS = $(wildcard firmware/core/*.h firmware/gen/*.h firmware/test/*.h)
+
+$(FW_TEST_BUILD)/core/%.o: firmware/core/%.c $(FW_TEST_HEADERS)
+	@mkdir -p $(@D)
+	@gcc $(FW_TEST_CFLAGS) -c -o $@ $<
+$(FW_TEST_BUILD)/gen/%.o: firmware/gen/%.c $(FW_TEST_HEADERS)
+	@mkdir -p $(@D)
+	@gcc $(FW_TEST_CFLAGS) -c -o $@ $<
+$(FW_TEST_BUILD)/nanopb/%.o: build/nanopb/src/%.c
+	@mkdir -p $(@D)
+	@gcc $(FW_TEST_NANOPB_CFLAGS) -c -o $@ $<
+$(FW_TEST_BUILD)/libspotcore.a: $(FW_TEST_CORE_OBJ) $(FW_TEST_NANOPB_OBJ)
+	@rm -f $@
+	@ar rcs $@ $^
+$(FW_TEST_BUILD)/test_%: firmware/test/test_%.c $(FW_TEST_BUILD)/libspotcore.a $(FW_TEST_HEADERS)
+	@gcc $(FW_TEST_CFLAGS) -Ifirmware/test -o $@ $< $(FW_TEST_BUILD)/libspotcore.a $(FW_TEST_LIBS)
+
+fw-test-run: $(FW_TEST_BINS)
+	@failed=""; \
+	for t in $(FW_TEST_BINS); do \
+	  echo "== $$t"; \
+	  SPOT_VECTORS_DIR=shared-schema/vectors ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	    $$t || failed="$$failed $$(basename $$t)"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "test-c: FAILED:$$failed"; exit 1; fi; \
+	echo "test-c: $(words $(FW_TEST_BINS)) test programs passed"
+
+test-c: schema-c
+	@$(MAKE) --no-print-directory fw-test-run
