@@ -126,7 +126,7 @@ export class GroupCommitter {
     // The cap refusing a batch is not a connection problem; anything from SQLite may be.
     if (!(err instanceof StoreUnavailableError)) this.broken = true;
     if (e.message !== this.lastError) {
-      this.p.logger.error({ db: this.p.conn.path, code: e.code, reason: e.message }, `store: ${e.message}`);
+      this.p.logger.error({ db: this.p.conn.path, code: e.code, reason: e.message }, e.message);
     }
     this.lastError = e.message;
     return e;
