@@ -1,0 +1,60 @@
+import test from 'ava';
+import { openTestStore, tempDir } from './helpers.js';
+
+const configUpdate = { resource: 'config', action: 'update', data: '{"rfid_power_dbm":20}', source: 'api' };
+
+test('commands: queued in order, delivered once, with timestamps', async (t) => {
+  let clock = 1_000_000;
+  const store = openTestStore(t, { dataDir: tempDir(t), now: () => clock });
+  const c1 = store.commands.enqueue('s1', configUpdate);
+  const c2 = store.commands.enqueue('s1', { ...configUpdate, data: '{"rfid_power_dbm":21}', source: 'mqtt' });
+  store.commands.enqueue('s2', configUpdate);
+  t.is(c1.state, 'queued');
+  t.is(c1.timeQueued, 1_000_000);
+  t.is(c1.timeExpires, 1_000_000 + 3_600_000, 'default TTL is one hour');
+  t.deepEqual(store.commands.pendingFor('s1', clock).map((c) => c.id), [c1.id, c2.id]);
+  clock += 10;
+  t.is(store.commands.markDelivered([c1.id, c2.id], clock), 2);
+  t.is(store.commands.markDelivered([c1.id], clock + 5), 0, 'a delivered command is not delivered again');
+  t.deepEqual(store.commands.pendingFor('s1', clock), []);
+  const delivered = store.commands.get(c1.id)!;
+  t.is(delivered.state, 'delivered');
+  t.is(delivered.timeDelivered, 1_000_010);
+  t.deepEqual(store.commands.list('s1', 10).map((c) => c.id), [c2.id, c1.id], 'list is newest first');
+});
+
+test('commands past their TTL expire and are no longer pending', async (t) => {
+  const store = openTestStore(t, { dataDir: tempDir(t), now: () => 5000 });
+  const short = store.commands.enqueue('s1', { ...configUpdate, ttlMs: 100 });
+  const long = store.commands.enqueue('s1', configUpdate);
+  t.deepEqual(store.commands.pendingFor('s1', 5099).map((c) => c.id), [short.id, long.id]);
+  t.deepEqual(store.commands.pendingFor('s1', 5100).map((c) => c.id), [long.id], 'not handed out once due');
+  t.is(store.commands.expireDue(5100), 1);
+  t.is(store.commands.get(short.id)!.state, 'expired');
+  t.is(store.commands.markDelivered([short.id], 5200), 0, 'an expired command cannot be delivered');
+});
+
+test('commands can fail, and a failed one is not pending', async (t) => {
+  const store = openTestStore(t, { dataDir: tempDir(t), now: () => 1 });
+  const c = store.commands.enqueue('s1', configUpdate);
+  t.is(store.commands.markFailed([c.id], 7), 1);
+  const failed = store.commands.get(c.id)!;
+  t.is(failed.state, 'failed');
+  t.is(failed.timeFailed, 7);
+  t.deepEqual(store.commands.pendingFor('s1', 2), []);
+});
+
+test('a queued command is durable as soon as enqueue returns', async (t) => {
+  const dataDir = tempDir(t);
+  const store = openTestStore(t, { dataDir });
+  const c = store.commands.enqueue('s1', configUpdate);
+  const Database = (await import('better-sqlite3')).default;
+  const other = new Database(store.dbPath, { readonly: true });
+  t.teardown(() => other.close());
+  t.deepEqual(other.prepare('SELECT id, state, data FROM commands').all(), [{ id: c.id, state: 'queued', data: configUpdate.data }]);
+});
+
+test('a non-positive TTL is refused with the spot named', async (t) => {
+  const store = openTestStore(t, { dataDir: tempDir(t) });
+  t.throws(() => store.commands.enqueue('s1', { ...configUpdate, ttlMs: 0 }), { message: /spot s1: ttlMs must be positive/ });
+});

@@ -1,0 +1,79 @@
+import test from 'ava';
+import { openTestStore, tempDir } from './helpers.js';
+
+test('the registry records posts, first/last seen and counters, and survives a restart', async (t) => {
+  const dataDir = tempDir(t);
+  const store = openTestStore(t, { dataDir });
+  store.spots.recordPost('4711', { firmwareVersion: '3.2.1', events: 10, rejected: 1, duplicates: 2, now: 1000 });
+  store.spots.recordPost('4711', { firmwareVersion: null, events: 5, rejected: 0, duplicates: 0, now: 2000 });
+  store.spots.touch('4711', { now: 2500 });
+  const expected = {
+    serial: '4711',
+    firmwareVersion: '3.2.1',
+    firstSeen: 1000,
+    lastSeen: 2500,
+    posts: 2,
+    events: 15,
+    rejected: 1,
+    duplicates: 2,
+    spotCreate: null,
+    configCreate: null,
+    config: null,
+  };
+  t.deepEqual(store.spots.get('4711'), expected);
+  t.is(store.spots.get('nope'), null);
+  await store.close();
+  const again = openTestStore(t, { dataDir });
+  t.deepEqual(again.spots.list(), [expected]);
+});
+
+test('spot create, config create and config updates as last reported', async (t) => {
+  const dataDir = tempDir(t);
+  const store = openTestStore(t, { dataDir, now: () => 42 });
+  store.spots.recordSpotCreate('s1', { serial: 's1', model: 'spot-4' });
+  store.spots.recordConfigCreate('s1', { rfid_power_dbm: 27, rfid_region: 'eu' });
+  store.spots.mergeConfig('s1', { rfid_power_dbm: 20 });
+  const s = store.spots.get('s1')!;
+  t.deepEqual(s.spotCreate, { serial: 's1', model: 'spot-4' });
+  t.deepEqual(s.configCreate, { rfid_power_dbm: 27, rfid_region: 'eu' });
+  t.deepEqual(s.config, { rfid_power_dbm: 20, rfid_region: 'eu' });
+  t.is(s.firstSeen, 42);
+  s.config!['rfid_power_dbm'] = 1;
+  t.deepEqual(store.spots.get('s1')!.config, { rfid_power_dbm: 20, rfid_region: 'eu' }, 'callers get copies');
+  await store.close();
+  t.deepEqual(openTestStore(t, { dataDir }).spots.get('s1')!.config, { rfid_power_dbm: 20, rfid_region: 'eu' });
+});
+
+test('rejected messages are kept with raw bytes, newest first, and counted', async (t) => {
+  const dataDir = tempDir(t);
+  const store = openTestStore(t, { dataDir });
+  store.rejected.add({ spot: 'a', raw: new Uint8Array([1, 2, 3]), reason: 'not JSON at byte 0', offset: 0, time: 10 });
+  store.rejected.add({ spot: 'b', raw: Buffer.from('[1,'), reason: 'unterminated', offset: 99, time: 11 });
+  await store.flush();
+  const listed = store.rejected.list({ limit: 10 });
+  t.deepEqual(
+    listed.map((r) => ({ ...r, raw: [...r.raw] })),
+    [
+      { id: 2, spot: 'b', raw: [...Buffer.from('[1,')], reason: 'unterminated', offset: 99, time: 11 },
+      { id: 1, spot: 'a', raw: [1, 2, 3], reason: 'not JSON at byte 0', offset: 0, time: 10 },
+    ],
+  );
+  t.deepEqual(store.rejected.list({ limit: 10, spot: 'a' }).map((r) => r.id), [1]);
+  t.is(store.rejected.count(), 2);
+  t.is(store.status().rejected, 2);
+  await store.close();
+  t.is(openTestStore(t, { dataDir }).rejected.count(), 2);
+});
+
+test('only the newest 10000 rejected messages are kept, all are counted', async (t) => {
+  const store = openTestStore(t, { dataDir: tempDir(t) });
+  for (let i = 0; i < 10_050; i++) {
+    store.rejected.add({ spot: 'a', raw: new Uint8Array([i & 255]), reason: `bad ${i}`, offset: i, time: i });
+  }
+  await store.flush();
+  const kept = store.rejected.list({ limit: 20_000 });
+  t.is(kept.length, 10_000);
+  t.is(kept[0]!.reason, 'bad 10049');
+  t.is(kept.at(-1)!.reason, 'bad 50');
+  t.is(store.rejected.count(), 10_050);
+});
