@@ -102,6 +102,6 @@ firmware-size: firmware
 	if [ -n "$$heap" ]; then echo "mps2: heap functions linked: $$heap"; heap=linked; else heap=none; fi; \
 	set -- $$(arm-none-eabi-size -A $(FW_BUILD)/mps2/spot.elf | awk '$$1==".text"||$$1==".ARM.exidx"{t+=$$2} $$1==".data"{d=$$2} $$1==".bss"{b=$$2} $$1==".stack"{s=$$2} END{print t+0, d+0, b+0, s+0}'); \
 	flash=$$(($$1 + $$2)); ram=$$(($$2 + $$3)); \
-	echo "mps2: text=$$1 data=$$2 bss=$$3 stack=$$4 (the rest of the RAM region; budgets: flash $(MPS2_FLASH_BUDGET), ram $(MPS2_RAM_BUDGET))"; \
+	echo "mps2: text=$$1 data=$$2 bss=$$3 stack=$$4 (own region, not in the RAM figure; budgets: flash $(MPS2_FLASH_BUDGET), ram $(MPS2_RAM_BUDGET))"; \
 	echo "firmware: mps2_flash_bytes=$$flash mps2_ram_bytes=$$ram heap=$$heap"; \
 	[ $$flash -le $(MPS2_FLASH_BUDGET) ] && [ $$ram -le $(MPS2_RAM_BUDGET) ] && [ $$heap = none ]

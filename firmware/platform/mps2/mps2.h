@@ -22,6 +22,10 @@ uint64_t mps2_time_ms(void);
 /* Sleeps until the next interrupt (tick or received byte). */
 void mps2_wait_for_interrupt(void);
 
+/* Bytes of the stack ever used (painted at reset), and its size. */
+size_t mps2_stack_used(void);
+size_t mps2_stack_size(void);
+
 /* Semihosting: the command line QEMU was given (-append), or "" without
    semihosting; and the exit code ending the run (loops when unavailable). */
 const char *mps2_cmdline(void);

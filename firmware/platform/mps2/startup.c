@@ -3,7 +3,9 @@
 
 #include "mps2.h"
 
-extern uint32_t _data_start, _data_end, _data_load, _bss_start, _bss_end, _stack_top;
+extern uint32_t _data_start, _data_end, _data_load, _bss_start, _bss_end, _stack_limit, _stack_top;
+
+#define STACK_PAINT 0x57AC57ACu
 
 int main(void);
 void reset_handler(void);
@@ -21,8 +23,28 @@ void reset_handler(void)
   for (uint32_t *dst = &_bss_start; dst < &_bss_end;) {
     *dst++ = 0;
   }
+  /* Paint the stack below this frame so its high-water mark can be measured. */
+  uint32_t *sp;
+  __asm volatile("mov %0, sp" : "=r"(sp));
+  for (uint32_t *p = &_stack_limit; p < sp - 16;) {
+    *p++ = STACK_PAINT;
+  }
   int code = main();
   mps2_exit(code);
+}
+
+size_t mps2_stack_used(void)
+{
+  const uint32_t *p = &_stack_limit;
+  while (p < &_stack_top && *p == STACK_PAINT) {
+    p++;
+  }
+  return (size_t)((const uint8_t *)&_stack_top - (const uint8_t *)p);
+}
+
+size_t mps2_stack_size(void)
+{
+  return (size_t)((const uint8_t *)&_stack_top - (const uint8_t *)&_stack_limit);
 }
 
 void default_handler(void)

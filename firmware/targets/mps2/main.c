@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "mps2.h"
@@ -108,6 +109,10 @@ int main(void)
   for (;;) {
     uint64_t uptime = mps2_time_ms();
     if (opt.run_seconds && uptime >= opt.run_seconds * 1000ull) {
+      char text[96];
+      snprintf(text, sizeof text, "mps2: run ended after %u s, stack high-water %u of %u bytes\n",
+               (unsigned)opt.run_seconds, (unsigned)mps2_stack_used(), (unsigned)mps2_stack_size());
+      mps2_debug(text);
       return 0;
     }
     spot_tick(spot, epoch_ms + uptime);
