@@ -1,37 +1,176 @@
 // Composition root: the only place that wires real sockets, files, clocks and the broker together.
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { checkCommand } from './api/command-check.js';
+import { registerApi, type UpstreamView } from './api/routes.js';
 import type { GatewayConfig } from './config/index.js';
+import { OnlineTracker, SpotIngest } from './ingest/index.js';
 import { createLogger, type GatewayLogger } from './log.js';
+import { createMetrics } from './metrics.js';
+import { decodeFrame } from './protocol/index.js';
+import { openStore, type Store } from './store/index.js';
 import { createHttpTransport } from './transports/http.js';
+import { ingestRoute } from './transports/ingest-route.js';
+import { MqttForwarder, type SpotCommand } from './upstream/index.js';
 
 export interface StartOptions {
   logger?: GatewayLogger;
+  now?: () => number;
 }
 
 export interface RunningGateway {
   /** The port actually listened on (config port 0 = a free one). */
   port: number;
-  /** Stops accepting, flushes the store, stops the forwarder. Idempotent. */
+  store: Store;
+  /** Stops accepting, stops the forwarder, flushes and closes the store. Idempotent. */
   stop(): Promise<void>;
+}
+
+const MQTT_UPSTREAM = 'mqtt';
+const EXPIRE_EVERY_MS = 30_000;
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Commands arriving from the broker get the same validation as REST ones, then are queued. */
+function queueBrokerCommand(store: Store, ttlMs: number, logger: GatewayLogger, command: SpotCommand): void {
+  const checked = checkCommand(command);
+  if (!checked.ok) throw new Error(checked.reason);
+  const queued = store.commands.enqueue(command.spot, {
+    resource: command.resource,
+    action: command.action,
+    data: JSON.stringify(command.data),
+    source: 'mqtt',
+    ttlMs,
+  });
+  logger.info({ spot: command.spot, command: queued.id }, `spot ${command.spot}: command ${queued.id} queued (mqtt)`);
 }
 
 export async function startGateway(config: GatewayConfig, options: StartOptions = {}): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger({ level: config.log.level });
-  const app = createHttpTransport({
-    rawRoutes: [],
-    registerApi: (api) => {
-      api.get('/healthz', async () => ({ status: 'ok' }));
+  const now = options.now ?? Date.now;
+  const startedAt = now();
+  const version = packageVersion();
+  const commandTtlMs = Math.round(config.commands.ttl_s * 1000);
+  const mqttUrl = config.mqtt.url;
+
+  const store = openStore({
+    dataDir: config.data_dir,
+    durability: config.buffer.durability,
+    maxBytes: Math.round(config.buffer.max_mb * 1024 * 1024),
+    policy: config.buffer.policy,
+    upstreams: mqttUrl ? [MQTT_UPSTREAM] : [],
+    logger: logger.child({ part: 'store' }),
+    now,
+  });
+
+  let forwarder: MqttForwarder | null = null;
+  if (mqttUrl) {
+    const source = Object.assign(Object.create(store) as Store, {
+      pendingCount: (upstream: string) => store.status().perUpstream[upstream]?.pending ?? 0,
+    });
+    forwarder = new MqttForwarder({
+      url: mqttUrl,
+      gatewayId: config.gateway.id!,
+      source,
+      topicPrefix: config.mqtt.topic_prefix,
+      upstreamName: MQTT_UPSTREAM,
+      logger: logger.child({ part: 'mqtt' }),
+      now,
+      onCommand: (command) => queueBrokerCommand(store, commandTtlMs, logger, command),
+      decodePbCommand: (frame) => {
+        const decoded = decodeFrame(frame);
+        return decoded.ok ? { ok: true, value: decoded.event } : decoded;
+      },
+    });
+  }
+  const upstreams = (): UpstreamView[] => (forwarder ? [{ name: MQTT_UPSTREAM, status: () => forwarder.status() }] : []);
+
+  const online = new OnlineTracker({
+    offlineAfterMs: config.spots.offline_after_s * 1000,
+    now,
+    onChange: (serial, state) => {
+      logger.info({ spot: serial, state }, `spot ${serial}: ${state}`);
+      forwarder?.publishSpotState(serial, state);
     },
   });
-  await app.listen({ port: config.http.port, host: config.http.host });
+  const ingest = new SpotIngest({
+    store,
+    now,
+    logger: logger.child({ part: 'ingest' }),
+    maxEventBytes: config.ingest.max_event_bytes,
+    maxRejectedPerPost: config.ingest.max_rejected_per_post,
+    heard: (serial) => online.heard(serial),
+  });
+  const metrics = createMetrics({
+    counters: ingest.counters,
+    storeStatus: () => store.status(),
+    spotsOnline: () => online.onlineCount(),
+    upstreams: () => upstreams().map((u) => ({ name: u.name, status: () => forwarder!.status() })),
+  });
+
+  const app = createHttpTransport({
+    rawRoutes: [ingestRoute({ ingest, idleTimeoutMs: config.http.idle_timeout_ms, logger })],
+    registerApi: (api) =>
+      registerApi(api, {
+        store,
+        online,
+        upstreams,
+        counters: ingest.counters,
+        metrics,
+        checkCommand,
+        commandTtlMs,
+        gatewayId: config.gateway.id!,
+        version,
+        startedAt,
+        now,
+        logger,
+      }),
+  });
+
+  const expireTimer = setInterval(() => {
+    try {
+      const expired = store.commands.expireDue(now());
+      if (expired > 0) logger.info({ expired }, `${expired} command(s) expired undelivered`);
+    } catch (err) {
+      logger.warn({ reason: String(err) }, 'command expiry skipped');
+    }
+  }, EXPIRE_EVERY_MS);
+  expireTimer.unref();
+
+  try {
+    await app.listen({ port: config.http.port, host: config.http.host });
+  } catch (err) {
+    clearInterval(expireTimer);
+    await store.close();
+    throw err;
+  }
+  online.start();
+  forwarder?.start();
   const port = (app.server.address() as AddressInfo).port;
-  logger.info({ port, host: config.http.host }, 'listening');
+  logger.info(
+    { port, host: config.http.host, dataDir: config.data_dir, mqtt: mqttUrl ?? null, instanceId: store.instanceId, version },
+    `listening on ${config.http.host}:${port}; buffer in ${config.data_dir}; ${mqttUrl ? `forwarding to ${mqttUrl}` : 'no MQTT upstream'}`,
+  );
+
   let stopping: Promise<void> | null = null;
   return {
     port,
+    store,
     stop: () => {
       stopping ??= (async () => {
+        clearInterval(expireTimer);
+        online.stop();
+        // Stop accepting first so nothing new is acknowledged while the store closes.
         await app.close();
+        if (forwarder) await forwarder.stop();
+        await store.close();
         logger.info('stopped');
       })();
       return stopping;

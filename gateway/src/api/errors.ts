@@ -1,0 +1,24 @@
+// API errors as values: {error, reason} with the HTTP status that fits.
+import type { FastifyReply } from 'fastify';
+
+export function badRequest(reply: FastifyReply, reason: string): FastifyReply {
+  return reply.code(400).send({ error: 'bad request', reason });
+}
+
+export function notFound(reply: FastifyReply, reason: string): FastifyReply {
+  return reply.code(404).send({ error: 'not found', reason });
+}
+
+export function unavailable(reply: FastifyReply, reason: string, retryAfterSeconds: number): FastifyReply {
+  return reply.code(503).header('Retry-After', String(retryAfterSeconds)).send({ error: 'store unavailable', reason });
+}
+
+/** Non-negative integer query parameter; undefined when absent, a reason string when bad. */
+export function intParam(value: unknown, name: string, min: number, max: number): number | undefined | string {
+  if (value === undefined || value === '') return undefined;
+  const text = String(value);
+  if (!/^\d{1,15}$/.test(text)) return `${name} "${text.slice(0, 40)}" is not an integer`;
+  const n = Number(text);
+  if (n < min || n > max) return `${name} ${n} is out of range ${min}..${max}`;
+  return n;
+}

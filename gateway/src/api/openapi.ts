@@ -1,0 +1,187 @@
+// The OpenAPI 3.0 document of the gateway's HTTP interface, served at /api/openapi.json.
+
+const error = { $ref: '#/components/schemas/Error' };
+const json = (schema: object) => ({ content: { 'application/json': { schema } } });
+const serial = { name: 'serial', in: 'path', required: true, description: 'spot serial (positive integer)', schema: { type: 'integer', minimum: 1 } };
+const limit = { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 10000, default: 100 } };
+const badRequest = { description: 'bad parameter: the reason names it', ...json(error) };
+
+export function openApiDocument(version: string): object {
+  return {
+    openapi: '3.0.3',
+    info: { title: 'spot-gateway', version, description: 'Spot ingest (spot protocol over HTTP) and the local JSON API. Errors are {error, reason}.' },
+    paths: {
+      '/api/spots/{serial}/events/': {
+        post: {
+          summary: 'A spot posts its event stream (chunked; JSON or PB); the response carries its queued commands',
+          description:
+            'The trailing slash is optional. Events are stored as chunks arrive; the 200 is written after all of them are committed. ' +
+            'Content-Type text/x-intellifi-events (JSON) or application/x-intellifi-events-pb (PB); otherwise the encoding is sniffed. ' +
+            'X-Spot-Boot / X-Spot-Seq number the events for dedupe (docs/protocol.md).',
+          parameters: [
+            serial,
+            { name: 'X-Spot-Boot', in: 'header', schema: { type: 'integer', minimum: 0 } },
+            { name: 'X-Spot-Seq', in: 'header', description: 'seq of the first message of the body', schema: { type: 'integer', minimum: 1 } },
+          ],
+          requestBody: { content: { 'text/x-intellifi-events': {}, 'application/x-intellifi-events-pb': {} } },
+          responses: {
+            '200': { description: 'all events stored; body = queued commands in the spot encoding (empty when none)' },
+            '400': badRequest,
+            '408': { description: 'body silent for http.idle_timeout_ms; events before were stored', ...json(error) },
+            '503': { description: 'not stored (store full under policy reject, disk trouble); Retry-After says when to retry', ...json(error) },
+          },
+        },
+      },
+      '/api/spots/{serial}/commands': {
+        post: {
+          summary: 'Queue a command for the spot (delivered at the end of its next post)',
+          parameters: [serial],
+          requestBody: json({ $ref: '#/components/schemas/CommandInput' }),
+          responses: {
+            '202': { description: 'queued', ...json({ type: 'object', properties: { id: { type: 'integer' }, state: { type: 'string' } } }) },
+            '400': { description: 'invalid command: the reason names the key', ...json(error) },
+            '503': { description: 'could not be stored', ...json(error) },
+          },
+        },
+        get: {
+          summary: 'Commands of the spot, newest first, with their states',
+          parameters: [serial, limit],
+          responses: { '200': json({ type: 'array', items: { $ref: '#/components/schemas/Command' } }), '400': badRequest },
+        },
+      },
+      '/api/spots': { get: { summary: 'Every spot that ever posted', responses: { '200': json({ type: 'array', items: { $ref: '#/components/schemas/Spot' } }) } } },
+      '/api/spots/{serial}': {
+        get: {
+          summary: 'One spot',
+          parameters: [serial],
+          responses: { '200': json({ $ref: '#/components/schemas/Spot' }), '400': badRequest, '404': { description: 'unknown spot', ...json(error) } },
+        },
+      },
+      '/api/events': {
+        get: {
+          summary: 'Stored events in id order',
+          parameters: [
+            { name: 'spot', in: 'query', schema: { type: 'integer', minimum: 1 } },
+            { name: 'after', in: 'query', description: 'only ids above this', schema: { type: 'integer', minimum: 0, default: 0 } },
+            limit,
+          ],
+          responses: { '200': json({ type: 'array', items: { $ref: '#/components/schemas/Event' } }), '400': badRequest },
+        },
+      },
+      '/api/rejected': {
+        get: {
+          summary: 'Malformed messages, newest first',
+          parameters: [{ name: 'spot', in: 'query', schema: { type: 'integer', minimum: 1 } }, limit],
+          responses: { '200': json({ type: 'array', items: { $ref: '#/components/schemas/Rejected' } }), '400': badRequest },
+        },
+      },
+      '/api/status': { get: { summary: 'Buffer, upstreams, ingest counters, spots', responses: { '200': json({ $ref: '#/components/schemas/Status' }) } } },
+      '/healthz': { get: { summary: 'Liveness: {status: ok|degraded, reason}', responses: { '200': json({ type: 'object' }) } } },
+      '/metrics': { get: { summary: 'Prometheus metrics (text format)', responses: { '200': { description: 'text/plain; version=0.0.4' } } } },
+      '/api/openapi.json': { get: { summary: 'This document', responses: { '200': json({ type: 'object' }) } } },
+    },
+    components: {
+      schemas: {
+        Error: { type: 'object', required: ['error', 'reason'], properties: { error: { type: 'string' }, reason: { type: 'string' } } },
+        CommandInput: {
+          type: 'object',
+          required: ['resource', 'action', 'data'],
+          additionalProperties: false,
+          properties: { resource: { type: 'string', example: 'config' }, action: { type: 'string', example: 'update' }, data: { type: 'object', example: { rfid_power_dbm: 20 } } },
+        },
+        Command: {
+          type: 'object',
+          properties: {
+            id: { type: 'integer' },
+            spot: { type: 'string' },
+            resource: { type: 'string' },
+            action: { type: 'string' },
+            data: { type: 'object' },
+            source: { type: 'string', description: 'api | mqtt' },
+            state: { type: 'string', enum: ['queued', 'delivered', 'expired', 'failed'] },
+            timeQueued: { type: 'integer', description: 'unix ms' },
+            timeDelivered: { type: 'integer', nullable: true },
+            timeExpires: { type: 'integer' },
+            timeFailed: { type: 'integer', nullable: true },
+          },
+        },
+        Spot: {
+          type: 'object',
+          properties: {
+            serial: { type: 'string' },
+            online: { type: 'boolean' },
+            firmwareVersion: { type: 'string', nullable: true },
+            firstSeen: { type: 'integer', description: 'unix ms' },
+            lastSeen: { type: 'integer', description: 'unix ms' },
+            posts: { type: 'integer' },
+            events: { type: 'integer' },
+            rejected: { type: 'integer' },
+            duplicates: { type: 'integer' },
+            spotCreate: { type: 'object', nullable: true },
+            configCreate: { type: 'object', nullable: true },
+            config: { type: 'object', nullable: true },
+          },
+        },
+        Event: {
+          type: 'object',
+          properties: {
+            id: { type: 'integer', description: 'gateway sequence' },
+            spot: { type: 'string' },
+            resource: { type: 'string' },
+            action: { type: 'string' },
+            data: { type: 'object' },
+            timeReceived: { type: 'integer', description: 'unix ms' },
+            forwarded: { type: 'object', additionalProperties: { type: 'boolean' }, description: 'per upstream' },
+          },
+        },
+        Rejected: {
+          type: 'object',
+          properties: {
+            id: { type: 'integer' },
+            spot: { type: 'string' },
+            reason: { type: 'string' },
+            offset: { type: 'integer', description: 'byte offset in the post body' },
+            time: { type: 'integer', description: 'unix ms' },
+            rawBase64: { type: 'string', description: 'the message bytes, at most 1024' },
+            rawText: { type: 'string' },
+          },
+        },
+        Status: {
+          type: 'object',
+          properties: {
+            gateway: { type: 'object' },
+            buffer: {
+              type: 'object',
+              properties: {
+                events: { type: 'integer' },
+                bytes: { type: 'integer' },
+                maxBytes: { type: 'integer' },
+                policy: { type: 'string' },
+                oldestUnforwardedAgeMs: { type: 'integer', nullable: true },
+                dropped: { type: 'integer' },
+                duplicates: { type: 'integer' },
+                rejected: { type: 'integer' },
+                lastError: { type: 'string', nullable: true },
+              },
+            },
+            upstreams: {
+              type: 'object',
+              additionalProperties: {
+                type: 'object',
+                properties: {
+                  state: { type: 'string' },
+                  cursor: { type: 'integer', nullable: true },
+                  lag: { type: 'integer', nullable: true },
+                  rate: { type: 'number' },
+                  drops: { type: 'integer' },
+                },
+              },
+            },
+            ingest: { type: 'object' },
+            spots: { type: 'object', properties: { known: { type: 'integer' }, online: { type: 'integer' } } },
+          },
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,141 @@
+// The local JSON API: spots, events, rejected messages, status, health, metrics, OpenAPI.
+import type { FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+import type { IngestCounters } from '../ingest/counters.js';
+import { parseSerial } from '../ingest/headers.js';
+import type { Store } from '../store/types.js';
+import { registerCommandRoutes, type CommandCheck } from './commands.js';
+import { badRequest, intParam, notFound } from './errors.js';
+import { openApiDocument } from './openapi.js';
+import { eventView, rejectedView, spotView } from './views.js';
+
+export interface UpstreamView {
+  name: string;
+  status(): {
+    state: string;
+    lagEvents: number | null;
+    ratePerSec: number;
+    refused: number;
+    acked: number;
+    published: number;
+    inFlight: number;
+    lastError: string | null;
+    reconnects: number;
+  };
+}
+
+export interface ApiDeps {
+  store: Store;
+  online: { isOnline(serial: string): boolean; onlineCount(): number };
+  upstreams: () => UpstreamView[];
+  counters: IngestCounters;
+  metrics: Registry;
+  checkCommand: CommandCheck;
+  commandTtlMs: number;
+  gatewayId: string;
+  version: string;
+  startedAt: number;
+  now: () => number;
+  logger: { info(obj: object, msg: string): void };
+}
+
+export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
+  app.get('/healthz', async (_request, reply) => {
+    const status = deps.store.status();
+    // Healthy = serving; a store that cannot write is reported but the process is alive.
+    return reply.code(200).send({ status: status.lastError ? 'degraded' : 'ok', reason: status.lastError });
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    const text = await deps.metrics.metrics();
+    return reply.type(deps.metrics.contentType).send(text);
+  });
+
+  app.get('/api/openapi.json', async () => openApiDocument(deps.version));
+
+  app.get('/api/spots', async () =>
+    deps.store.spots.list().map((spot) => spotView(spot, deps.online.isOnline(spot.serial))),
+  );
+
+  app.get<{ Params: { serial: string } }>('/api/spots/:serial', async (request, reply) => {
+    const serial = parseSerial(request.params.serial);
+    if (!serial.ok) return badRequest(reply, serial.reason);
+    const spot = deps.store.spots.get(serial.value);
+    if (!spot) return notFound(reply, `spot ${serial.value} has never posted`);
+    return spotView(spot, deps.online.isOnline(spot.serial));
+  });
+
+  app.get<{ Querystring: { spot?: string; after?: string; limit?: string } }>('/api/events', async (request, reply) => {
+    const { query } = request;
+    let spot: string | undefined;
+    if (query.spot !== undefined && query.spot !== '') {
+      const serial = parseSerial(query.spot);
+      if (!serial.ok) return badRequest(reply, `spot: ${serial.reason}`);
+      spot = serial.value;
+    }
+    const after = intParam(query.after, 'after', 0, Number.MAX_SAFE_INTEGER);
+    if (typeof after === 'string') return badRequest(reply, after);
+    const limit = intParam(query.limit, 'limit', 1, 10000);
+    if (typeof limit === 'string') return badRequest(reply, limit);
+    return deps.store.listEvents({ spot, after: after ?? 0, limit: limit ?? 100 }).map(eventView);
+  });
+
+  app.get<{ Querystring: { spot?: string; limit?: string } }>('/api/rejected', async (request, reply) => {
+    let spot: string | undefined;
+    if (request.query.spot !== undefined && request.query.spot !== '') {
+      const serial = parseSerial(request.query.spot);
+      if (!serial.ok) return badRequest(reply, `spot: ${serial.reason}`);
+      spot = serial.value;
+    }
+    const limit = intParam(request.query.limit, 'limit', 1, 10000);
+    if (typeof limit === 'string') return badRequest(reply, limit);
+    return deps.store.rejected.list({ limit: limit ?? 100, spot }).map(rejectedView);
+  });
+
+  app.get('/api/status', async () => statusView(deps));
+
+  registerCommandRoutes(app, { store: deps.store, check: deps.checkCommand, ttlMs: deps.commandTtlMs, logger: deps.logger });
+}
+
+function statusView(deps: ApiDeps): Record<string, unknown> {
+  const store = deps.store.status();
+  const upstreams: Record<string, unknown> = {};
+  for (const upstream of deps.upstreams()) {
+    const s = upstream.status();
+    const pending = deps.store.pendingSpots(upstream.name);
+    const perStore = store.perUpstream[upstream.name];
+    upstreams[upstream.name] = {
+      state: s.state,
+      // Lowest per-spot cursor among spots with a backlog: everything below it is forwarded.
+      cursor: pending.length > 0 ? Math.min(...pending.map((p) => p.cursor)) : null,
+      lag: s.lagEvents ?? perStore?.pending ?? null,
+      spotsPending: perStore?.spotsPending ?? pending.length,
+      rate: s.ratePerSec,
+      drops: store.dropped,
+      refused: s.refused,
+      published: s.published,
+      acked: s.acked,
+      inFlight: s.inFlight,
+      reconnects: s.reconnects,
+      lastError: s.lastError,
+    };
+  }
+  return {
+    gateway: { id: deps.gatewayId, version: deps.version, instanceId: deps.store.instanceId, uptimeS: Math.round((deps.now() - deps.startedAt) / 1000) },
+    buffer: {
+      events: store.events,
+      bytes: store.bytes,
+      maxBytes: store.maxBytes,
+      policy: store.policy,
+      oldestUnforwardedAgeMs: store.oldestUnforwardedAgeMs,
+      dropped: store.dropped,
+      duplicates: store.duplicates,
+      rejected: store.rejected,
+      commits: store.commits,
+      lastError: store.lastError,
+    },
+    upstreams,
+    ingest: { ...deps.counters },
+    spots: { known: deps.store.spots.list().length, online: deps.online.onlineCount() },
+  };
+}

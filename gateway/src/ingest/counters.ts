@@ -1,0 +1,17 @@
+// Ingest counters since start; metrics and status read them.
+
+export class IngestCounters {
+  posts = 0;
+  /** Posts answered 503 because the store refused. */
+  postsRefused = 0;
+  /** Posts whose body never ended (idle timeout) or whose client went away. */
+  postsCut = 0;
+  eventsReceived = 0;
+  eventsStored = 0;
+  duplicates = 0;
+  rejected = 0;
+  /** Malformed messages counted but not kept (over max_rejected_per_post). */
+  rejectedNotKept = 0;
+  bytes = 0;
+  commandsDelivered = 0;
+}

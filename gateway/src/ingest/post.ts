@@ -1,0 +1,253 @@
+// One spot post: decode chunks as they arrive, number the events, append per chunk, reply after commit.
+import {
+  canSniff,
+  createJsonDecoder,
+  createPbDecoder,
+  sniffEncoding,
+  type DecodedItem,
+  type Encoding,
+  type RejectedMessage,
+  type SpotEvent,
+  type StreamDecoder,
+} from '../protocol/index.js';
+import { StoreUnavailableError, type NewEvent, type Store } from '../store/types.js';
+import type { IngestCounters } from './counters.js';
+import type { PostNumbering } from './headers.js';
+import { encodeReply, type Reply } from './reply.js';
+
+export interface IngestLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  debug(obj: object, msg: string): void;
+}
+
+export interface IngestDeps {
+  store: Pick<Store, 'append' | 'commands' | 'spots' | 'rejected'>;
+  now: () => number;
+  logger: IngestLogger;
+  counters: IngestCounters;
+  maxEventBytes: number;
+  maxRejectedPerPost: number;
+  /** The spot sent bytes (online tracking). */
+  heard: (serial: string) => void;
+}
+
+export interface PostInfo {
+  serial: string;
+  contentType: string | undefined;
+  firmwareVersion: string | null;
+  numbering: PostNumbering | null;
+}
+
+export type PostOutcome =
+  | ({ ok: true; encoding: Encoding; events: number; rejected: number; duplicates: number } & Reply)
+  | { ok: false; reason: string; retryAfterSeconds: number };
+
+// Whitespace-only starts longer than this are decided as JSON rather than buffered forever.
+const SNIFF_LIMIT = 256;
+
+export class SpotPost {
+  private decoder: StreamDecoder | null = null;
+  private encodingUsed: Encoding | null = null;
+  private head: Uint8Array[] = [];
+  private headBytes = 0;
+  private readonly appends: Promise<void>[] = [];
+  private failure: StoreUnavailableError | Error | null = null;
+  private events = 0;
+  private stored = 0;
+  private duplicates = 0;
+  private rejected = 0;
+  private firstReject: string | null = null;
+  private registryTrouble = false;
+  private closed = false;
+
+  constructor(
+    private readonly deps: IngestDeps,
+    readonly info: PostInfo,
+  ) {
+    deps.counters.posts++;
+    deps.heard(info.serial);
+    this.guardRegistry(() => deps.store.spots.touch(info.serial, { now: deps.now(), firmwareVersion: info.firmwareVersion }));
+    if (canSniff(info.contentType, new Uint8Array(0))) this.start(sniffEncoding(info.contentType, new Uint8Array(0)));
+  }
+
+  get encoding(): Encoding | null {
+    return this.encodingUsed;
+  }
+
+  /** Appends started and not yet settled. */
+  get pendingAppends(): number {
+    return this.appends.length;
+  }
+
+  /** The next piece of the body, as it arrived. */
+  push(chunk: Uint8Array): void {
+    if (this.closed) return;
+    this.deps.counters.bytes += chunk.length;
+    this.deps.heard(this.info.serial);
+    if (this.decoder) {
+      this.handle(this.decoder.push(chunk));
+      return;
+    }
+    this.head.push(chunk);
+    this.headBytes += chunk.length;
+    const head = this.head.length === 1 ? this.head[0]! : Buffer.concat(this.head);
+    if (!canSniff(this.info.contentType, head) && this.headBytes < SNIFF_LIMIT) return;
+    this.head = [];
+    this.start(sniffEncoding(this.info.contentType, head));
+    this.handle(this.decoder!.push(head));
+  }
+
+  /** The body ended: waits for every append of this post, then builds the reply. */
+  async finish(): Promise<PostOutcome> {
+    if (!this.decoder) {
+      const head = Buffer.concat(this.head);
+      this.head = [];
+      this.start(sniffEncoding(this.info.contentType, head));
+      if (head.length > 0) this.handle(this.decoder!.push(head));
+    }
+    this.handle(this.decoder!.end());
+    this.closed = true;
+    await Promise.all(this.appends);
+    this.record();
+    if (this.failure) {
+      this.deps.counters.postsRefused++;
+      const retryAfterSeconds = this.failure instanceof StoreUnavailableError ? this.failure.retryAfterSeconds : 5;
+      return { ok: false, reason: this.failure.message, retryAfterSeconds };
+    }
+    let reply: Reply;
+    try {
+      reply = encodeReply(this.deps.store.commands.pendingFor(this.info.serial, this.deps.now()), this.encodingUsed!);
+    } catch (err) {
+      this.deps.logger.warn({ spot: this.info.serial, reason: String(err) }, `spot ${this.info.serial}: queued commands not readable, answered without them`);
+      reply = encodeReply([], this.encodingUsed!);
+    }
+    return { ok: true, encoding: this.encodingUsed!, events: this.events, rejected: this.rejected, duplicates: this.duplicates, ...reply };
+  }
+
+  /** The body was cut off (idle timeout, client gone): what was appended stays stored. */
+  abort(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.deps.counters.postsCut++;
+    void Promise.all(this.appends).then(() => {
+      this.record();
+      this.deps.logger.warn(
+        { spot: this.info.serial, events: this.events, stored: this.stored, reason },
+        `spot ${this.info.serial}: post cut off (${reason}); ${this.stored} events stored before, kept`,
+      );
+    });
+  }
+
+  private start(encoding: Encoding): void {
+    this.encodingUsed = encoding;
+    const options = { maxMessageBytes: this.deps.maxEventBytes };
+    this.decoder = encoding === 'pb' ? createPbDecoder(options) : createJsonDecoder(options);
+  }
+
+  private handle(items: DecodedItem[]): void {
+    if (items.length === 0) return;
+    const batch: NewEvent[] = [];
+    const now = this.deps.now();
+    for (const item of items) {
+      if (item.kind === 'event') batch.push(this.toNewEvent(item.event, now));
+      else this.reject(item.rejected, now);
+    }
+    if (batch.length === 0) return;
+    this.events += batch.length;
+    this.deps.counters.eventsReceived += batch.length;
+    const settled = this.deps.store.append(batch).then(
+      (outcomes) => {
+        let duplicates = 0;
+        for (const outcome of outcomes) if ('duplicate' in outcome) duplicates++;
+        this.duplicates += duplicates;
+        this.stored += outcomes.length - duplicates;
+        this.deps.counters.duplicates += duplicates;
+        this.deps.counters.eventsStored += outcomes.length - duplicates;
+      },
+      (err: unknown) => {
+        this.failure ??= err instanceof Error ? err : new Error(String(err));
+      },
+    );
+    this.appends.push(settled);
+    void settled.then(() => {
+      const at = this.appends.indexOf(settled);
+      if (at >= 0) this.appends.splice(at, 1);
+    });
+  }
+
+  private toNewEvent(event: SpotEvent, now: number): NewEvent {
+    const serial = this.info.serial;
+    this.noteRegistry(event);
+    const numbering = this.info.numbering;
+    const boot = event.boot ?? numbering?.boot ?? null;
+    const seq = event.seq ?? (numbering ? numbering.seq + event.index : null);
+    return {
+      spot: serial,
+      resource: event.resource,
+      action: event.action,
+      data: JSON.stringify(event.data),
+      pb: event.pb ?? null,
+      encoding: this.encodingUsed!,
+      timeReceived: now,
+      boot: boot !== null && seq !== null ? boot : null,
+      seq: boot !== null && seq !== null ? seq : null,
+    };
+  }
+
+  private noteRegistry(event: SpotEvent): void {
+    const { resource, action, data } = event;
+    const serial = this.info.serial;
+    if (resource === 'spot' && action === 'create') this.guardRegistry(() => this.deps.store.spots.recordSpotCreate(serial, data));
+    else if (resource === 'config' && action === 'create') this.guardRegistry(() => this.deps.store.spots.recordConfigCreate(serial, data));
+    else if (resource === 'config' && action === 'update') this.guardRegistry(() => this.deps.store.spots.mergeConfig(serial, data));
+  }
+
+  private reject(rejected: RejectedMessage, now: number): void {
+    this.rejected++;
+    this.deps.counters.rejected++;
+    this.firstReject ??= rejected.reason;
+    if (this.rejected > this.deps.maxRejectedPerPost) {
+      this.deps.counters.rejectedNotKept++;
+      return;
+    }
+    const { serial } = this.info;
+    this.guardRegistry(() =>
+      this.deps.store.rejected.add({ spot: serial, raw: rejected.raw, reason: rejected.reason, offset: rejected.offset, time: now }),
+    );
+  }
+
+  /** Registry and rejected-log writes must never fail a post; one log line per post says so. */
+  private guardRegistry(write: () => void): void {
+    try {
+      write();
+    } catch (err) {
+      if (this.registryTrouble) return;
+      this.registryTrouble = true;
+      this.deps.logger.warn({ spot: this.info.serial, reason: String(err) }, `spot ${this.info.serial}: registry not updated`);
+    }
+  }
+
+  private record(): void {
+    const { serial } = this.info;
+    this.guardRegistry(() =>
+      this.deps.store.spots.recordPost(serial, {
+        firmwareVersion: this.info.firmwareVersion,
+        events: this.stored,
+        rejected: this.rejected,
+        duplicates: this.duplicates,
+        now: this.deps.now(),
+      }),
+    );
+    if (this.rejected > 0) {
+      const notKept = Math.max(0, this.rejected - this.deps.maxRejectedPerPost);
+      this.deps.logger.warn(
+        { spot: serial, rejected: this.rejected, notKept, firstReason: this.firstReject },
+        `spot ${serial}: ${this.rejected} malformed message(s) in post${notKept ? ` (${notKept} counted, not kept)` : ''}; first: ${this.firstReject}`,
+      );
+    }
+    if (this.failure) {
+      this.deps.logger.warn({ spot: serial, reason: this.failure.message }, `spot ${serial}: post not acknowledged: ${this.failure.message}`);
+    }
+  }
+}

@@ -1,0 +1,94 @@
+// Prometheus metrics (prom-client): ingest counters, store and forwarder status, read at scrape time.
+import { Registry, Gauge, collectDefaultMetrics } from 'prom-client';
+import type { IngestCounters } from './ingest/counters.js';
+import type { StoreStatus } from './store/types.js';
+
+export interface UpstreamMetricsSource {
+  name: string;
+  status(): { state: string; published: number; acked: number; refused: number; lagEvents: number | null; reconnects: number; ratePerSec: number };
+}
+
+export interface MetricsSources {
+  counters: IngestCounters;
+  storeStatus: () => StoreStatus;
+  spotsOnline: () => number;
+  upstreams: () => UpstreamMetricsSource[];
+}
+
+type CounterKey = keyof IngestCounters;
+
+// Ingest counters are monotonic totals kept by ingest; exported as gauges read at scrape time
+// (prom-client counters can only be incremented by the owner).
+const INGEST: Array<[string, CounterKey, string]> = [
+  ['spot_gateway_posts_total', 'posts', 'spot posts started'],
+  ['spot_gateway_posts_refused_total', 'postsRefused', 'posts answered 503 (store unavailable or full)'],
+  ['spot_gateway_posts_cut_total', 'postsCut', 'posts cut off (idle timeout or client gone)'],
+  ['spot_gateway_events_received_total', 'eventsReceived', 'events decoded from spots'],
+  ['spot_gateway_events_stored_total', 'eventsStored', 'events committed to the buffer'],
+  ['spot_gateway_duplicates_total', 'duplicates', 'retransmitted events dropped'],
+  ['spot_gateway_rejected_total', 'rejected', 'malformed messages'],
+  ['spot_gateway_rejected_not_kept_total', 'rejectedNotKept', 'malformed messages counted but not kept'],
+  ['spot_gateway_ingest_bytes_total', 'bytes', 'body bytes received from spots'],
+  ['spot_gateway_commands_delivered_total', 'commandsDelivered', 'commands delivered to spots'],
+];
+
+export function createMetrics(sources: MetricsSources): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'spot_gateway_' });
+  for (const [name, key, help] of INGEST) {
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(sources.counters[key]);
+      },
+    });
+  }
+  const fromStore = (name: string, help: string, read: (s: StoreStatus) => number | null): void => {
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        const value = read(sources.storeStatus());
+        this.set(value ?? 0);
+      },
+    });
+  };
+  fromStore('spot_gateway_buffer_events', 'events in the buffer', (s) => s.events);
+  fromStore('spot_gateway_buffer_bytes', 'buffer size on disk (database + WAL)', (s) => s.bytes);
+  fromStore('spot_gateway_buffer_max_bytes', 'buffer size cap', (s) => s.maxBytes);
+  fromStore('spot_gateway_buffer_dropped_total', 'events dropped by the size cap', (s) => s.dropped);
+  fromStore('spot_gateway_buffer_oldest_unforwarded_age_seconds', 'age of the oldest unforwarded event', (s) =>
+    s.oldestUnforwardedAgeMs === null ? 0 : s.oldestUnforwardedAgeMs / 1000,
+  );
+  fromStore('spot_gateway_buffer_commits_total', 'group commits since start', (s) => s.commits);
+  new Gauge({
+    name: 'spot_gateway_spots_online',
+    help: 'spots heard from within spots.offline_after_s',
+    registers: [registry],
+    collect() {
+      this.set(sources.spotsOnline());
+    },
+  });
+  const upstreamGauge = (name: string, help: string, read: (s: ReturnType<UpstreamMetricsSource['status']>) => number | null): void => {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['upstream'],
+      registers: [registry],
+      collect() {
+        for (const upstream of sources.upstreams()) this.set({ upstream: upstream.name }, read(upstream.status()) ?? 0);
+      },
+    });
+  };
+  upstreamGauge('spot_gateway_upstream_connected', '1 when the upstream is connected', (s) => (s.state === 'connected' ? 1 : 0));
+  upstreamGauge('spot_gateway_upstream_published_total', 'events handed to the upstream', (s) => s.published);
+  upstreamGauge('spot_gateway_upstream_acked_total', 'events acknowledged by the upstream', (s) => s.acked);
+  upstreamGauge('spot_gateway_upstream_refused_total', 'events the upstream refused for good', (s) => s.refused);
+  upstreamGauge('spot_gateway_upstream_lag_events', 'stored events not yet acknowledged upstream', (s) => s.lagEvents);
+  upstreamGauge('spot_gateway_upstream_reconnects_total', 'upstream reconnects', (s) => s.reconnects);
+  upstreamGauge('spot_gateway_upstream_rate_per_second', 'events acknowledged per second, recent', (s) => s.ratePerSec);
+  return registry;
+}

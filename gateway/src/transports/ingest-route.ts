@@ -1,0 +1,118 @@
+// POST /api/spots/:serial/events/ on the raw node request: the body is streamed into ingest, never buffered.
+import type http from 'node:http';
+import { firmwareFromUserAgent, parseNumbering, parseSerial, type SpotIngest, type SpotPost } from '../ingest/index.js';
+import type { RawRoute } from './http.js';
+
+export interface IngestRouteOptions {
+  ingest: SpotIngest;
+  /** A post whose body stays silent this long is cut off. */
+  idleTimeoutMs: number;
+  logger: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+  /** Appends in flight for one post above which reading its body pauses (back-pressure). */
+  maxPendingAppends?: number;
+}
+
+const EVENTS_PATH = /^\/api\/spots\/([^/]*)\/events\/?$/;
+
+function header(req: http.IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: object, extra: Record<string, string> = {}): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), ...extra });
+  res.end(text);
+}
+
+/** Refuses before reading the body; the connection closes since the body is not read. */
+function refuse(req: http.IncomingMessage, res: http.ServerResponse, status: number, error: string, reason: string, extra: Record<string, string> = {}): void {
+  sendJson(res, status, { error, reason }, { Connection: 'close', ...extra });
+  req.resume();
+}
+
+export function ingestRoute(options: IngestRouteOptions): RawRoute {
+  const maxPending = options.maxPendingAppends ?? 64;
+  return (req, res) => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const match = EVENTS_PATH.exec(q >= 0 ? url.slice(0, q) : url);
+    if (!match) return false;
+    if (req.method !== 'POST') {
+      refuse(req, res, 405, 'method not allowed', `${req.method} ${url}: spots POST their events here`, { Allow: 'POST' });
+      return true;
+    }
+    const serial = parseSerial(match[1]!);
+    if (!serial.ok) {
+      refuse(req, res, 400, 'bad request', serial.reason);
+      return true;
+    }
+    const numbering = parseNumbering(header(req, 'x-spot-boot'), header(req, 'x-spot-seq'));
+    if (!numbering.ok) {
+      refuse(req, res, 400, 'bad request', `spot ${serial.value}: ${numbering.reason}`);
+      return true;
+    }
+    const post = options.ingest.openPost({
+      serial: serial.value,
+      contentType: header(req, 'content-type'),
+      firmwareVersion: firmwareFromUserAgent(header(req, 'user-agent')),
+      numbering: numbering.value,
+    });
+    streamPost(req, res, post, options, maxPending);
+    return true;
+  };
+}
+
+function streamPost(req: http.IncomingMessage, res: http.ServerResponse, post: SpotPost, options: IngestRouteOptions, maxPending: number): void {
+  const serial = post.info.serial;
+  let ended = false;
+  const idle = setTimeout(() => {
+    post.abort(`no bytes for ${options.idleTimeoutMs} ms`);
+    sendJson(res, 408, { error: 'request timeout', reason: `spot ${serial}: post body silent for ${options.idleTimeoutMs} ms; events received before were stored` }, { Connection: 'close' });
+    req.socket.destroySoon();
+    // A client that never reads its response must not hold the socket.
+    setTimeout(() => req.socket.destroy(), 1000).unref();
+  }, options.idleTimeoutMs);
+
+  req.on('data', (chunk: Buffer) => {
+    idle.refresh();
+    post.push(chunk);
+    if (post.pendingAppends > maxPending && !req.isPaused()) {
+      req.pause();
+      const resumeWhenDrained = (): void => {
+        if (post.pendingAppends <= maxPending / 2) req.resume();
+        else setTimeout(resumeWhenDrained, 1);
+      };
+      setTimeout(resumeWhenDrained, 1);
+    }
+  });
+  req.on('end', () => {
+    ended = true;
+    clearTimeout(idle);
+    post.finish().then(
+      (outcome) => {
+        if (res.destroyed) return;
+        if (!outcome.ok) {
+          sendJson(res, 503, { error: 'store unavailable', reason: `spot ${serial}: ${outcome.reason}` }, { 'Retry-After': String(outcome.retryAfterSeconds) });
+          return;
+        }
+        const ids = outcome.commandIds;
+        if (ids.length > 0) res.once('finish', () => options.ingest.delivered(serial, ids));
+        res.writeHead(200, { 'Content-Type': outcome.contentType, 'Content-Length': outcome.body.length, 'Cache-Control': 'no-cache' });
+        res.end(outcome.body);
+      },
+      (err: unknown) => {
+        options.logger.error({ spot: serial, err }, `spot ${serial}: post failed: ${String(err)}`);
+        sendJson(res, 500, { error: 'internal error', reason: String(err) });
+      },
+    );
+  });
+  req.on('close', () => {
+    clearTimeout(idle);
+    if (!ended) post.abort('client closed the connection');
+  });
+}
