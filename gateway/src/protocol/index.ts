@@ -12,4 +12,14 @@ export { createJsonDecoder, type JsonDecoderOptions } from './json-decoder.js';
 export { encodeJsonEvent, createJsonEncoder } from './json-encoder.js';
 export { sniffEncoding, canSniff, JSON_CONTENT_TYPE, PB_CONTENT_TYPE } from './sniff.js';
 export { canonicalize } from './canonical.js';
+export { eventToFrame, frameToEvent, type FrameDecoding } from './convert.js';
 export { createPbDecoder, createPbEncoder, encodeFrame, decodeFrame, type PbDecoderOptions, type DecodedFrame } from './pb-stream.js';
+export {
+  validateCommand,
+  validateConfigValue,
+  BRAIN_SENSE_MIN,
+  BRAIN_SENSE_MAX,
+  type CommandCheck,
+  type CommandError,
+  type ValueCheck,
+} from './commands.js';

@@ -1,11 +1,12 @@
 // PB spot-protocol streams: varint-length-prefixed Frames with the two send-layer tricks.
-import { newSendState, writeFrame, encodeFrame, type NumberedEvent, type SendState } from './frame-writer.js';
+import { newSendState, writeFrame, type NumberedEvent, type SendState } from './frame-writer.js';
 import { newReceiveState, readFrame, type ReceiveState } from './frame-reader.js';
 import { RAW_LIMIT } from './message-buffer.js';
-import { Writer, WireError } from './wire.js';
-import type { DecodedItem, SpotEventBody, StreamDecoder, StreamEncoder } from './types.js';
+import { frameFailure } from './convert.js';
+import { Writer } from './wire.js';
+import type { DecodedItem, StreamDecoder, StreamEncoder } from './types.js';
 
-export { encodeFrame };
+export { encodeFrame, decodeFrame, type DecodedFrame, type FrameDecoding } from './convert.js';
 
 export interface PbDecoderOptions {
   /** Longest accepted frame in bytes (without its prefix); longer ones are skipped and rejected. */
@@ -13,12 +14,6 @@ export interface PbDecoderOptions {
 }
 
 const EMPTY = new Uint8Array(0);
-
-/** Why readFrame failed, in words for the rejected-messages table. */
-function frameFailure(err: unknown): string {
-  if (err instanceof WireError) return `malformed frame: ${err.message}`;
-  return `decoder error: ${(err as Error).message}`;
-}
 
 class PbStreamDecoder implements StreamDecoder {
   private readonly maxBytes: number;
@@ -179,16 +174,4 @@ class PbStreamEncoder implements StreamEncoder {
 /** An encoder for one PB stream: length prefixes, timestamp offsets, item references. */
 export function createPbEncoder(): StreamEncoder {
   return new PbStreamEncoder();
-}
-
-export type DecodedFrame = SpotEventBody & { boot?: number; seq?: number };
-
-/** One Frame without prefix or tricks (an MQTT `to/<serial>/pb` payload). Never throws. */
-export function decodeFrame(bytes: Uint8Array): { ok: true; event: DecodedFrame } | { ok: false; reason: string } {
-  try {
-    const frame = readFrame(bytes, 0, bytes.length);
-    return { ok: true, event: frame };
-  } catch (err) {
-    return { ok: false, reason: frameFailure(err) };
-  }
 }

@@ -1,0 +1,10 @@
+# Spot-protocol codecs: conformance vectors and the codec benchmark.
+.PHONY: vectors bench-codec
+
+# Regenerates shared-schema/vectors/*.json from the cases in generate.ts (review the diff).
+vectors: schema-ts
+	node --import tsx shared-schema/vectors/generate.ts
+
+# Prints, last: codec: json_decode_eps=<n> pb_decode_eps=<n> pb_bytes_ratio=<r>
+bench-codec: npm-deps schema-ts
+	node --import tsx bench/codec/bench.ts
