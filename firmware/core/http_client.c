@@ -286,8 +286,7 @@ void http_client_tick(http_client_t *c, uint64_t now_ms)
     }
     break;
   case HTTP_CLIENT_IDLE:
-    if (c->out_len == 0 && now_ms >= c->next_post_at_ms && c->spot.post_pending &&
-        c->spot.post_pending(c->spot.ctx)) {
+    if (c->out_len == 0 && now_ms >= c->next_post_at_ms) {
       begin_post(c, now_ms);
       fill_chunks(c);
     }

@@ -6,6 +6,8 @@
  * http_client_output() holds (then http_client_sent), closes the socket when
  * http_client_wants_close() says so, and calls http_client_tick() often.
  *
+ * Posts follow each other at once while connected, empty or not, like the
+ * vendor's spots: a post's end is when commands come down.
  * One post: chunked `POST /api/spots/<serial>/events/`, each piece the spot
  * hands over written as one chunk at once, ended after the post window at an
  * event boundary; then the response is read (Content-Length, chunked or until
@@ -30,7 +32,6 @@ typedef struct http_client_spot {
   void *ctx;
   /* A new connection: the spot queues its `spot create` and `config create`. */
   void (*connected)(void *ctx);
-  bool (*post_pending)(void *ctx);
   void (*post_begin)(void *ctx, uint32_t *boot, uint64_t *first_seq);
   /* Up to cap bytes of encoded events; 0 = nothing now. */
   size_t (*post_read)(void *ctx, uint8_t *buf, size_t cap);

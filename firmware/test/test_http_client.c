@@ -26,11 +26,6 @@ typedef struct fake_spot {
 } fake_spot_t;
 
 static void f_connected(void *ctx) { ((fake_spot_t *)ctx)->connected++; }
-static bool f_pending(void *ctx)
-{
-  fake_spot_t *f = ctx;
-  return f->next_event < f->event_count;
-}
 static void f_begin(void *ctx, uint32_t *boot, uint64_t *first_seq)
 {
   fake_spot_t *f = ctx;
@@ -82,7 +77,7 @@ static void start(uint64_t now)
 {
   memset(&fx, 0, sizeof fx);
   fx.spot.at_boundary = true;
-  http_client_spot_t spot = {&fx.spot,  f_connected, f_pending,   f_begin,       f_read,
+  http_client_spot_t spot = {&fx.spot,  f_connected, f_begin,       f_read,
                              f_boundary, f_done,     f_commands, f_commands_end};
   http_client_options_t opt = {.host = "10.0.0.2:8080",
                                .serial = 4711,
@@ -225,6 +220,22 @@ static void test_a_200_acknowledges_and_its_body_is_commands_then_keep_alive(voi
   assert_int_equal(fx.client.state, HTTP_CLIENT_POSTING);
   assert_int_equal(fx.spot.posts_begun, 2);
   assert_int_equal(fx.client.connects, 1);
+}
+
+static void test_posts_follow_each_other_even_without_events(void **state)
+{
+  (void)state;
+  start(0);
+  http_client_connected(&fx.client, 0);
+  http_client_tick(&fx.client, 0);
+  assert_int_equal(fx.client.state, HTTP_CLIENT_POSTING);
+  http_client_tick(&fx.client, 1000);
+  const char *sent = drain();
+  assert_non_null(strstr(sent, "X-Spot-Seq: 17\r\n\r\n0\r\n\r\n"));
+  feed("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 1010);
+  http_client_tick(&fx.client, 1010);
+  assert_int_equal(fx.client.state, HTTP_CLIENT_POSTING);
+  assert_int_equal(fx.spot.posts_begun, 2);
 }
 
 static void test_a_chunked_response_split_at_every_byte_is_read(void **state)
@@ -390,6 +401,7 @@ int main(void)
       cmocka_unit_test(test_each_event_is_written_as_a_chunk_at_once),
       cmocka_unit_test(test_post_ends_after_the_window_at_an_event_boundary),
       cmocka_unit_test(test_a_200_acknowledges_and_its_body_is_commands_then_keep_alive),
+      cmocka_unit_test(test_posts_follow_each_other_even_without_events),
       cmocka_unit_test(test_a_chunked_response_split_at_every_byte_is_read),
       cmocka_unit_test(test_a_refusal_fails_the_post_and_the_next_waits_the_backoff),
       cmocka_unit_test(test_a_dropped_connection_fails_the_post_and_reconnects_with_growing_backoff),

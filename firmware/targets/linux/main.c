@@ -144,7 +144,6 @@ static void config_changed(void *ctx, const spot_config_t *config)
 
 /* --- the core behind the HTTP client and the telnet tap ------------------- */
 static void hc_connected(void *ctx) { spot_connected(((linux_spot_t *)ctx)->core); }
-static bool hc_post_pending(void *ctx) { return spot_post_pending(((linux_spot_t *)ctx)->core); }
 static void hc_post_begin(void *ctx, uint32_t *boot, uint64_t *first_seq)
 {
   spot_post_info_t info = {0, 0};
@@ -224,7 +223,7 @@ static void boot(linux_spot_t *ls, uint64_t now)
   const spot_config_t *config = spot_config(ls->core);
   snprintf(ls->config_brain, sizeof ls->config_brain, "%s", config->brain_address);
   snprintf(ls->brain, sizeof ls->brain, "%s", ls->cli.brain ? ls->cli.brain : config->brain_address);
-  static const http_client_spot_t hc_spot = {&the_spot, hc_connected, hc_post_pending, hc_post_begin,
+  static const http_client_spot_t hc_spot = {&the_spot, hc_connected, hc_post_begin,
                                              hc_post_read, hc_at_boundary, hc_post_done, core_commands,
                                              core_commands_end};
   http_client_options_t opt = {
