@@ -4,11 +4,14 @@ import type { ForwardEvent, ForwardSource, SpotBacklog } from '../../gateway/src
 export class MemorySource implements ForwardSource {
   readonly instanceId: string;
   readonly events: ForwardEvent[] = [];
+  private readonly bySpot = new Map<string, ForwardEvent[]>();
   readonly cursors = new Map<string, number>();
   readonly cursorWrites: Array<{ spot: string; id: number }> = [];
   private readonly listeners = new Set<(spot: string, lastId: number) => void>();
   private nextId = 1;
   failReads = false;
+  /** Simulates cursor writes not yet persisted when the gateway dies: acks after this are forgotten. */
+  freezeCursors = false;
 
   constructor(instanceId = 'test-instance') {
     this.instanceId = instanceId;
@@ -21,6 +24,9 @@ export class MemorySource implements ForwardSource {
     for (const item of items) {
       const event = { ...item, id: this.nextId++ };
       this.events.push(event);
+      let list = this.bySpot.get(event.spot);
+      if (!list) this.bySpot.set(event.spot, (list = []));
+      list.push(event);
       last.set(event.spot, event.id);
       ids.push(event.id);
     }
@@ -29,25 +35,21 @@ export class MemorySource implements ForwardSource {
   }
 
   pendingSpots(_upstream: string): SpotBacklog[] {
-    const last = new Map<string, number>();
-    for (const e of this.events) last.set(e.spot, e.id);
-    return [...last]
-      .map(([spot, lastId]) => ({ spot, lastId, cursor: this.cursors.get(spot) ?? 0 }))
+    return [...this.bySpot]
+      .map(([spot, list]) => ({ spot, lastId: list[list.length - 1]!.id, cursor: this.cursors.get(spot) ?? 0 }))
       .filter((b) => b.lastId > b.cursor);
   }
 
   readSpot(_upstream: string, spot: string, afterId: number, limit: number): ForwardEvent[] {
     if (this.failReads) throw new Error('disk I/O error');
-    const out: ForwardEvent[] = [];
-    for (const e of this.events) {
-      if (e.spot === spot && e.id > afterId) out.push(e);
-      if (out.length === limit) break;
-    }
-    return out;
+    const list = this.bySpot.get(spot) ?? [];
+    const from = firstAbove(list, afterId);
+    return list.slice(from, from + limit);
   }
 
   advanceCursor(_upstream: string, spot: string, id: number): void {
     this.cursorWrites.push({ spot, id });
+    if (this.freezeCursors) return;
     if (id > (this.cursors.get(spot) ?? 0)) this.cursors.set(spot, id);
   }
 
@@ -61,8 +63,22 @@ export class MemorySource implements ForwardSource {
   }
 
   pendingCount(_upstream: string): number {
-    return this.events.filter((e) => e.id > (this.cursors.get(e.spot) ?? 0)).length;
+    let count = 0;
+    for (const [spot, list] of this.bySpot) count += list.length - firstAbove(list, this.cursors.get(spot) ?? 0);
+    return count;
   }
+}
+
+/** Index of the first event with id > afterId (ids ascend). */
+function firstAbove(list: ForwardEvent[], afterId: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]!.id <= afterId) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 export function jsonEvent(spot: string, n: number, resource = 'presence', action = 'create'): Omit<ForwardEvent, 'id'> {

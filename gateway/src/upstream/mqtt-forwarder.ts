@@ -5,7 +5,7 @@ import { AckWindow } from './ack-window.js';
 import { Backoff } from './backoff.js';
 import { parseCommandMessage, type PbCommandDecoder, type SpotCommand } from './downstream.js';
 import { RateMeter } from './rate.js';
-import { FairScheduler } from './scheduler.js';
+import { SpotFeed } from './spot-feed.js';
 import type { ForwardEvent, ForwardSource } from './source.js';
 import { isTopicLevel, Topics, type SpotState } from './topics.js';
 
@@ -100,10 +100,9 @@ export class MqttForwarder {
   private readonly timers: Timers;
   private readonly backoff: Backoff;
   private readonly window = new AckWindow();
-  private readonly scheduler = new FairScheduler();
+  private readonly feed: SpotFeed;
   private readonly rate: RateMeter;
   private readonly maxInFlight: number;
-  private readonly batchPerTurn: number;
   private readonly clientId: string;
 
   private protocolVersion: 4 | 5;
@@ -148,7 +147,7 @@ export class MqttForwarder {
     this.backoff = new Backoff({ ...options.backoff, random: options.random ?? Math.random });
     this.rate = new RateMeter(this.opts.now);
     this.maxInFlight = Math.max(2, options.maxInFlight ?? 1000);
-    this.batchPerTurn = Math.max(1, options.batchPerTurn ?? 64);
+    this.feed = new SpotFeed(options.source, this.opts.upstreamName, Math.max(1, options.batchPerTurn ?? 64));
     this.protocolVersion = options.protocolVersion ?? 5;
     this.clientId = `spot-gateway-${options.gatewayId}-${this.opts.upstreamName}`;
   }
@@ -175,17 +174,21 @@ export class MqttForwarder {
     if (client && this.state === 'connected') {
       await this.bounded(new Promise<void>((resolve) => this.whenDrained(resolve)), timeoutMs);
       this.flushCursors();
-      await this.bounded(
-        new Promise<void>((resolve) =>
-          client.publish(this.topics.gatewayState(this.opts.gatewayId), 'offline', { qos: 1, retain: true }, () =>
-            resolve(),
-          ),
-        ),
-        timeoutMs,
-      );
       if (generation === this.generation) {
         this.generation++;
-        await this.bounded(new Promise<void>((resolve) => client.end(false, {}, () => resolve())), timeoutMs);
+        const offline = this.topics.gatewayState(this.opts.gatewayId);
+        await this.bounded(
+          new Promise<void>((resolve) => {
+            if (safely(() => client.publish(offline, 'offline', { qos: 1, retain: true }, () => resolve())) !== true) resolve();
+          }),
+          timeoutMs,
+        );
+        await this.bounded(
+          new Promise<void>((resolve) => {
+            if (safely(() => client.end(false, {}, () => resolve())) !== true) resolve();
+          }),
+          timeoutMs,
+        );
       }
     }
     this.abandonClient();
@@ -294,7 +297,7 @@ export class MqttForwarder {
   private resync(): void {
     this.flushCursors();
     try {
-      this.scheduler.reset(this.opts.source.pendingSpots(this.opts.upstreamName));
+      this.feed.reset();
     } catch (err) {
       this.storeTrouble(`reading pending spots failed: ${describe(err)}`, () => this.resync());
       return;
@@ -359,7 +362,7 @@ export class MqttForwarder {
 
   private appended(spot: string, lastId: number): void {
     try {
-      this.scheduler.appended(spot, lastId, (s) => this.opts.source.cursor(this.opts.upstreamName, s));
+      this.feed.appended(spot, lastId);
     } catch (err) {
       this.storeTrouble(`reading the cursor of spot ${spot} failed: ${describe(err)}`, () => this.resync());
       return;
@@ -381,58 +384,45 @@ export class MqttForwarder {
     const client = this.client;
     if (this.state !== 'connected' || !client || !this.running) return;
     const generation = this.generation;
-    const { source, upstreamName } = this.opts;
-    while (this.window.inFlight + this.otherInFlight < this.windowLimit) {
-      const turn = this.scheduler.next();
-      if (!turn) break;
-      const limit = Math.min(this.batchPerTurn, this.windowLimit - this.window.inFlight - this.otherInFlight);
-      let events: ForwardEvent[];
-      try {
-        events = source.readSpot(upstreamName, turn.spot, turn.afterId, limit);
-      } catch (err) {
-        this.scheduler.turnDone(turn.spot, turn.afterId, true);
-        this.storeTrouble(`reading events of spot ${turn.spot} failed: ${describe(err)}`, () => this.pump());
-        return;
-      }
-      let readPos = turn.afterId;
-      let windowFull = false;
-      for (const event of events) {
-        const parts = event.pb ? 2 : 1;
-        if (this.window.inFlight + this.otherInFlight + parts > this.windowLimit && this.window.inFlight > 0) {
-          windowFull = true;
-          break;
-        }
-        this.publishEvent(client, generation, event);
-        readPos = event.id;
-        if (generation !== this.generation) return;
-      }
-      this.scheduler.turnDone(turn.spot, readPos, windowFull || events.length === limit);
+    const room = this.windowLimit - this.window.inFlight - this.otherInFlight;
+    if (room <= 0) return;
+    try {
+      this.feed.take(room, (event) => this.publishEvent(client, generation, event) && generation === this.generation);
+    } catch (err) {
+      this.storeTrouble(`reading events failed: ${describe(err)}`, () => this.pump());
     }
   }
 
-  private publishEvent(client: UpstreamClient, generation: number, event: ForwardEvent): void {
+  /** False when the connection broke while publishing. */
+  private publishEvent(client: UpstreamClient, generation: number, event: ForwardEvent): boolean {
     const { spot, id, resource, action } = event;
     if (!isTopicLevel(spot) || !isTopicLevel(resource) || !isTopicLevel(action)) {
       this.window.sent(spot, id, 1);
       this.refuse(spot, id, `spot "${spot}", resource "${resource}" or action "${action}" cannot be a topic level`);
       this.messageAcked(spot, id);
-      return;
+      return true;
     }
     const parts = event.pb ? 2 : 1;
     this.window.sent(spot, id, parts);
     this.published++;
     const eventId = `${this.opts.source.instanceId}:${id}`;
     const jsonTopic = this.topics.eventJson(spot, resource, action);
-    client.publish(jsonTopic, event.data, this.publishOptions(eventId, 'application/json'), (err) =>
-      this.publishDone(generation, spot, id, jsonTopic, err),
-    );
-    if (event.pb) {
-      const pbTopic = this.topics.eventPb(spot);
-      const bytes = Buffer.from(event.pb.buffer, event.pb.byteOffset, event.pb.byteLength);
-      client.publish(pbTopic, bytes, this.publishOptions(eventId, 'application/x-protobuf'), (err) =>
-        this.publishDone(generation, spot, id, pbTopic, err),
+    const sent = safely(() => {
+      client.publish(jsonTopic, event.data, this.publishOptions(eventId, 'application/json'), (err) =>
+        this.publishDone(generation, spot, id, jsonTopic, err),
       );
-    }
+      if (event.pb) {
+        const pbTopic = this.topics.eventPb(spot);
+        const bytes = Buffer.from(event.pb.buffer, event.pb.byteOffset, event.pb.byteLength);
+        client.publish(pbTopic, bytes, this.publishOptions(eventId, 'application/x-protobuf'), (err) =>
+          this.publishDone(generation, spot, id, pbTopic, err),
+        );
+      }
+    });
+    if (sent === true) return true;
+    this.lastError = `publish of event ${id} of spot ${spot} failed: ${sent}`;
+    this.connectionLost(generation, this.lastError);
+    return false;
   }
 
   private publishOptions(eventId: string, contentType: string): IClientPublishOptions {
@@ -466,9 +456,8 @@ export class MqttForwarder {
       this.scheduleFlush();
     }
     if (this.window.inFlight === 0) this.releaseDrainWaiters();
-    // Refill in batches: waking for every single ack would read the store one event at a time.
-    const free = this.windowLimit - this.window.inFlight - this.otherInFlight;
-    if (free >= Math.min(this.batchPerTurn, this.windowLimit / 4) || this.window.inFlight === 0) this.schedulePump();
+    // Refill at once: a broker with Nagle on sends further PUBACKs only when our TCP ACK (piggybacked) comes.
+    this.schedulePump();
   }
 
   private refuse(spot: string, id: number, reason: string): void {
@@ -483,11 +472,14 @@ export class MqttForwarder {
     if (!client) return;
     const generation = this.generation;
     this.otherInFlight++;
-    client.publish(topic, payload, { qos: 1, retain }, (err) => {
-      if (generation !== this.generation) return;
-      this.otherInFlight--;
-      if (err) this.logger.warn({ topic }, `mqtt: publish to ${topic} failed: ${describe(err)}`);
-    });
+    const sent = safely(() =>
+      client.publish(topic, payload, { qos: 1, retain }, (err) => {
+        if (generation !== this.generation) return;
+        this.otherInFlight--;
+        if (err) this.logger.warn({ topic }, `mqtt: publish to ${topic} failed: ${describe(err)}`);
+      }),
+    );
+    if (sent !== true) this.connectionLost(generation, `publish to ${topic} failed: ${sent}`);
   }
 
   private scheduleFlush(): void {
@@ -589,6 +581,16 @@ export class MqttForwarder {
   private clearTimer(name: 'reconnectTimer' | 'retryPumpTimer'): void {
     if (this[name] !== null) this.timers.clearTimeout(this[name]);
     this[name] = null;
+  }
+}
+
+/** Runs a call into mqtt.js, which throws when used on a client that is going away: true, or the reason. */
+function safely(call: () => unknown): true | string {
+  try {
+    call();
+    return true;
+  } catch (err) {
+    return describe(err);
   }
 }
 
