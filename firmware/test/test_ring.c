@@ -1,0 +1,71 @@
+/* Retransmit ring: keeps numbered events until released; overflow drops the oldest. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ring.h"
+
+static ring_t ring;
+
+static void push(uint64_t seq) {
+  spot_event_t ev;
+  memset(&ev, 0, sizeof ev);
+  ev.kind = EVENT_LOG_CREATE;
+  ev.seq = seq;
+  ev.time = (int64_t)seq * 10;
+  ring_push(&ring, &ev);
+}
+
+static void events_are_kept_in_order_until_released(void **state) {
+  (void)state;
+  ring_init(&ring);
+  for (uint64_t s = 1; s <= 5; s++) push(s);
+  assert_int_equal(ring.count, 5);
+  assert_int_equal(ring_get(&ring, 3)->time, 30);
+  assert_null(ring_get(&ring, 6));
+  ring_release(&ring, 4);
+  assert_int_equal(ring.count, 2);
+  assert_null(ring_get(&ring, 3));
+  assert_int_equal(ring_get(&ring, 4)->seq, 4);
+  assert_int_equal(ring_end_seq(&ring), 6);
+  ring_release(&ring, 6);
+  assert_int_equal(ring.count, 0);
+  assert_int_equal(ring_end_seq(&ring), 6);
+}
+
+static void overflow_drops_the_oldest_and_counts(void **state) {
+  (void)state;
+  ring_init(&ring);
+  for (uint64_t s = 1; s <= SPOT_RING_EVENTS + 3; s++) push(s);
+  assert_int_equal(ring.count, SPOT_RING_EVENTS);
+  assert_int_equal(ring.first_seq, 4);
+  assert_null(ring_get(&ring, 3));
+  assert_int_equal(ring_get(&ring, SPOT_RING_EVENTS + 3)->time, (SPOT_RING_EVENTS + 3) * 10);
+  assert_int_equal(ring_take_dropped(&ring), 3);
+  assert_int_equal(ring_take_dropped(&ring), 0);
+}
+
+static void wraps_around_many_times(void **state) {
+  (void)state;
+  ring_init(&ring);
+  uint64_t next = 1;
+  for (int round = 0; round < 10; round++) {
+    for (int i = 0; i < SPOT_RING_EVENTS / 2 + 1; i++) push(next++);
+    ring_release(&ring, next - 1);
+    assert_int_equal(ring.count, 1);
+    assert_int_equal(ring_get(&ring, next - 1)->seq, next - 1);
+  }
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(events_are_kept_in_order_until_released),
+      cmocka_unit_test(overflow_drops_the_oldest_and_counts),
+      cmocka_unit_test(wraps_around_many_times),
+  };
+  return cmocka_run_group_tests_name("ring", tests, NULL, NULL);
+}
