@@ -16,6 +16,12 @@ void frame_pb_stream_reset(frame_pb_stream_t *st) {
   st->item_count = 0;
 }
 
+/* Messages whose item code may be sent as a reference (docs/protocol.md). */
+static bool has_item_ref(const pb_msgdesc_t *desc) {
+  return desc == &spot_v1_Hit_msg || desc == &spot_v1_Presence_msg || desc == &spot_v1_AntennaPresence_msg ||
+         desc == &spot_v1_HitReport_msg;
+}
+
 /* Iterator over the message inside the frame's oneof. */
 static bool body_iter(spot_v1_Frame *f, pb_field_iter_t *it) {
   pb_field_iter_t frame_it;
@@ -52,7 +58,7 @@ size_t frame_pb_encode(frame_pb_stream_t *st, spot_v1_Frame *f, uint8_t *buf, si
       st->previous_time = absolute;
     }
     pb_field_iter_t ref = it;
-    if (find_optional(&it, ITEM_CODE_TAG) && *(bool *)it.pSize && find_optional(&ref, ITEM_REF_TAG)) {
+    if (has_item_ref(it.descriptor) && find_optional(&it, ITEM_CODE_TAG) && *(bool *)it.pSize && find_optional(&ref, ITEM_REF_TAG)) {
       const char *code = (const char *)it.pData;
       int i = item_index(st, code);
       if (i >= 0) {
@@ -90,6 +96,7 @@ bool frame_pb_decode(frame_pb_stream_t *st, const uint8_t *bytes, size_t len, sp
     st->previous_time = *t;
   }
   pb_field_iter_t code = it;
+  if (!has_item_ref(it.descriptor)) return true;
   if (find_optional(&it, ITEM_REF_TAG) && *(bool *)it.pSize && find_optional(&code, ITEM_CODE_TAG)) {
     uint32_t ref = *(uint32_t *)it.pData;
     if (ref < 1 || ref > st->item_count) {

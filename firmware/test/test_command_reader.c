@@ -1,0 +1,152 @@
+/* Command byte streams cut anywhere: JSON by bracket depth, PB by length prefix. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "command_reader.h"
+#include "frame_json.h"
+
+static command_reader_t reader;
+static spot_v1_Frame scratch;
+static pb_size_t bodies[16];
+static int frame_count;
+static char errors[4][96];
+static int error_count;
+static char last_brain[128];
+
+static void on_frame(void *ctx, spot_v1_Frame *f) {
+  (void)ctx;
+  assert_true(frame_count < 16);
+  bodies[frame_count++] = f->which_body;
+  if (f->which_body == spot_v1_Frame_config_update_tag && f->body.config_update.has_brain_address)
+    strcpy(last_brain, f->body.config_update.brain_address);
+}
+
+static void on_error(void *ctx, const char *why) {
+  (void)ctx;
+  assert_true(error_count < 4);
+  strncpy(errors[error_count++], why, sizeof errors[0] - 1);
+}
+
+static int setup_json(void **state) {
+  (void)state;
+  frame_count = error_count = 0;
+  memset(errors, 0, sizeof errors);
+  command_reader_init(&reader, false, &scratch, on_frame, on_error, NULL);
+  return 0;
+}
+
+static int setup_pb(void **state) {
+  setup_json(state);
+  command_reader_init(&reader, true, &scratch, on_frame, on_error, NULL);
+  return 0;
+}
+
+static const char body[] =
+    "[\"config\",\"update\",{\"brain_address\":\"10.0.0.2:8080\"}]\n\n"
+    "\n  \n[\"firmware\",\"update\",{\"url\":\"/firmware/beta/beta22.bin\",\"version\":\"beta22\"}]\n\n"
+    "[\"brain_sense\",\"update\",{\"bs1\":3,\"note\":\"a ] in a string\"}]\n\n";
+
+static void json_body_split_at_every_byte_gives_the_same_commands(void **state) {
+  for (size_t cut = 0; cut <= sizeof body - 1; cut++) {
+    setup_json(state);
+    command_reader_input(&reader, (const uint8_t *)body, cut);
+    command_reader_input(&reader, (const uint8_t *)body + cut, sizeof body - 1 - cut);
+    command_reader_end(&reader);
+    assert_int_equal(error_count, 0);
+    assert_int_equal(frame_count, 3);
+    assert_int_equal(bodies[0], spot_v1_Frame_config_update_tag);
+    assert_int_equal(bodies[1], spot_v1_Frame_firmware_update_tag);
+    assert_int_equal(bodies[2], spot_v1_Frame_brain_sense_update_tag);
+    assert_string_equal(last_brain, "10.0.0.2:8080");
+  }
+}
+
+static void bad_json_command_is_reported_and_the_next_one_still_applies(void **state) {
+  (void)state;
+  const char text[] = "x[\"config\",\"update\",{\"a\" 1}]\n\n[\"config\",\"update\",{\"brain_address\":\"b\"}]";
+  command_reader_input(&reader, (const uint8_t *)text, sizeof text - 1);
+  command_reader_end(&reader);
+  assert_int_equal(frame_count, 1);
+  assert_int_equal(error_count, 2);
+  assert_string_equal(errors[0], "stray byte between commands, skipped");
+  assert_string_equal(errors[1], "missing ':' after a key");
+}
+
+static void oversized_json_command_is_skipped_whole(void **state) {
+  (void)state;
+  static char big[SPOT_COMMAND_BYTES + 200];
+  strcpy(big, "[\"config\",\"update\",{\"hostname\":\"");
+  size_t n = strlen(big);
+  memset(big + n, 'h', sizeof big - n - 10);
+  strcpy(big + sizeof big - 10, "\"}]");
+  command_reader_input(&reader, (const uint8_t *)big, strlen(big));
+  const char next[] = "[\"config\",\"update\",{\"brain_address\":\"ok\"}]";
+  command_reader_input(&reader, (const uint8_t *)next, sizeof next - 1);
+  assert_int_equal(error_count, 1);
+  assert_string_equal(errors[0], "command over " SPOT_STR(SPOT_COMMAND_BYTES) " bytes, skipped");
+  assert_int_equal(frame_count, 1);
+  assert_string_equal(last_brain, "ok");
+}
+
+static void cut_off_command_is_reported_at_the_end_of_the_body(void **state) {
+  (void)state;
+  command_reader_input(&reader, (const uint8_t *)"[\"config\",\"upd", 15);
+  command_reader_end(&reader);
+  assert_int_equal(frame_count, 0);
+  assert_int_equal(error_count, 1);
+  assert_string_equal(errors[0], "command cut off at the end of the body");
+}
+
+static size_t encode_pb(frame_pb_stream_t *st, const char *json, uint8_t *buf, size_t cap) {
+  static spot_v1_Frame f;
+  assert_true(frame_json_decode(json, strlen(json), &f, NULL));
+  size_t n = frame_pb_encode(st, &f, buf, cap);
+  assert_true(n > 0);
+  return n;
+}
+
+static void pb_frames_split_anywhere_are_decoded(void **state) {
+  uint8_t stream[512];
+  size_t len = 0;
+  frame_pb_stream_t st;
+  frame_pb_stream_reset(&st);
+  len += encode_pb(&st, "[\"config\",\"update\",{\"brain_address\":\"10.0.0.9\"}]", stream + len, sizeof stream - len);
+  len += encode_pb(&st, "[\"firmware\",\"update\",{\"reset_counters\":true}]", stream + len, sizeof stream - len);
+  len += encode_pb(&st, "[\"brain_sense\",\"update\",{\"bs2\":-4}]", stream + len, sizeof stream - len);
+  for (size_t cut = 0; cut <= len; cut++) {
+    setup_pb(state);
+    command_reader_input(&reader, stream, cut);
+    command_reader_input(&reader, stream + cut, len - cut);
+    command_reader_end(&reader);
+    assert_int_equal(error_count, 0);
+    assert_int_equal(frame_count, 3);
+    assert_int_equal(bodies[2], spot_v1_Frame_brain_sense_update_tag);
+    assert_string_equal(last_brain, "10.0.0.9");
+  }
+}
+
+static void pb_garbage_is_reported(void **state) {
+  (void)state;
+  const uint8_t junk[] = {0x03, 0xff, 0xff, 0xff};
+  command_reader_input(&reader, junk, sizeof junk);
+  command_reader_end(&reader);
+  assert_int_equal(frame_count, 0);
+  assert_int_equal(error_count, 1);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup(json_body_split_at_every_byte_gives_the_same_commands, setup_json),
+      cmocka_unit_test_setup(bad_json_command_is_reported_and_the_next_one_still_applies, setup_json),
+      cmocka_unit_test_setup(oversized_json_command_is_skipped_whole, setup_json),
+      cmocka_unit_test_setup(cut_off_command_is_reported_at_the_end_of_the_body, setup_json),
+      cmocka_unit_test_setup(pb_frames_split_anywhere_are_decoded, setup_pb),
+      cmocka_unit_test_setup(pb_garbage_is_reported, setup_pb),
+  };
+  return cmocka_run_group_tests_name("command_reader", tests, NULL, NULL);
+}
