@@ -11,6 +11,7 @@ export interface PragmaSettings {
   journalSizeLimit: number;
 }
 
+const BUSY_TIMEOUT_MS = 100;
 const SYNCHRONOUS: Record<Durability, string> = { full: 'FULL', normal: 'NORMAL', off: 'OFF' };
 
 export class Connection {
@@ -25,7 +26,8 @@ export class Connection {
   }
 
   private open(): Database.Database {
-    const db = new Database(this.path);
+    // One writer in the process; a short busy wait only covers a person's sqlite3 shell holding a lock.
+    const db = new Database(this.path, { timeout: BUSY_TIMEOUT_MS });
     try {
       // Reading the version first makes a garbage file fail here, before anything is written.
       const version = db.pragma('user_version', { simple: true }) as number;
@@ -63,13 +65,15 @@ export class Connection {
 
   /** SQLite may not recover from some I/O errors on the same connection: start a new one. */
   reopen(): void {
+    // Open the new one first: if that fails, reads keep working on the old one.
+    const fresh = this.open();
     this.statements.clear();
     try {
       this.db.close();
     } catch {
-      // the old connection is gone either way
+      // the old connection is being replaced either way
     }
-    this.db = this.open();
+    this.db = fresh;
   }
 
   close(): void {

@@ -154,9 +154,11 @@ export class GroupCommitter {
       cursorsTaken = cursors.writeDirty(conn);
       spotsTaken = spots.writeDirty();
       rejectedTaken = rejected.writeQueued();
-      pruned = space.pruneStep(PRUNE_BATCH);
+      const incoming = batch.flatMap((b) => b.events);
+      // Pruning keeps pace with appends, in steps no bigger than the batch's own work.
+      pruned = space.pruneStep(Math.max(PRUNE_BATCH, 2 * incoming.length));
       if (batch.length > 0) {
-        const room = space.makeRoom(estimateBytes(batch.flatMap((b) => b.events)));
+        const room = space.makeRoom(estimateBytes(incoming));
         fits = room.fits;
         drops = room.drops;
         if (fits) effects = log.insertBatch(batch.map((b) => b.events));
