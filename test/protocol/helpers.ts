@@ -1,0 +1,60 @@
+// Shared by the protocol tests: decoding whole streams or in pieces, and summaries to compare.
+import type { DecodedItem, StreamDecoder } from '../../gateway/src/protocol/index.js';
+
+export function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Feeds `bytes` cut at the given positions (each piece a fresh copy), then ends the stream. */
+export function decodeInPieces(decoder: StreamDecoder, bytes: Uint8Array, cuts: number[] = []): DecodedItem[] {
+  const points = [...new Set(cuts.filter((c) => c > 0 && c < bytes.length))].sort((a, b) => a - b);
+  const out: DecodedItem[] = [];
+  let from = 0;
+  for (const cut of [...points, bytes.length]) {
+    out.push(...decoder.push(bytes.slice(from, cut)));
+    from = cut;
+  }
+  out.push(...decoder.end());
+  return out;
+}
+
+/** A comparable text for each item (events: kind, position, object; rejects: position, reason). */
+export function summary(items: DecodedItem[]): string[] {
+  return items.map((item) =>
+    item.kind === 'event'
+      ? `event #${item.event.index} @${item.event.offset} ${item.event.resource} ${item.event.action} ${JSON.stringify(item.event.data)}` +
+        (item.event.boot !== undefined ? ` boot=${item.event.boot}` : '') +
+        (item.event.seq !== undefined ? ` seq=${item.event.seq}` : '') +
+        (item.event.pb ? ` pb=${Buffer.from(item.event.pb).toString('hex')}` : '')
+      : `rejected #${item.rejected.index} @${item.rejected.offset} +${item.rejected.length} ${item.rejected.reason} raw=${Buffer.from(item.rejected.raw).toString('hex')}`,
+  );
+}
+
+/** Invariants every decoder output keeps, whatever the input: returns what is violated. */
+export function invariantViolations(items: DecodedItem[], streamLength: number): string[] {
+  const problems: string[] = [];
+  let lastOffset = -1;
+  items.forEach((item, i) => {
+    const at = item.kind === 'event' ? item.event : item.rejected;
+    if (at.index !== i) problems.push(`item ${i} has index ${at.index}`);
+    if (at.offset < lastOffset) problems.push(`item ${i} offset ${at.offset} before ${lastOffset}`);
+    if (at.offset < 0 || at.offset >= streamLength) problems.push(`item ${i} offset ${at.offset} outside the stream`);
+    lastOffset = at.offset;
+    if (item.kind === 'rejected') {
+      if (item.rejected.raw.length > 1024) problems.push(`item ${i} raw of ${item.rejected.raw.length} bytes`);
+      if (item.rejected.reason.length === 0) problems.push(`item ${i} without reason`);
+      if (item.rejected.length < 0 || item.rejected.offset + item.rejected.length > streamLength) {
+        problems.push(`item ${i} length ${item.rejected.length} past the stream`);
+      }
+    } else if (typeof item.event.data !== 'object' || item.event.data === null) {
+      problems.push(`item ${i} without object`);
+    }
+  });
+  return problems;
+}
