@@ -1,0 +1,52 @@
+// The spot-gateway command as a child process: help, config refusal (exit 2), env overrides, clean stop.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import test from 'ava';
+import { api, JSON_EVENTS, postChunks, runCli, spawnGateway, tempDir, within } from '../helpers/gateway.js';
+import { jsonText, presence } from './events.js';
+
+test('--help on every command', async (t) => {
+  for (const args of [['--help'], ['run', '--help'], ['config', 'check', '--help']]) {
+    const cli = runCli(args);
+    t.is(await within(cli.exited, 10000, args.join(' ')), 0, args.join(' '));
+    t.regex(cli.stdout(), /Usage:/, args.join(' '));
+  }
+  const unknown = runCli(['fly']);
+  t.is(await within(unknown.exited, 10000, 'fly'), 2);
+  t.regex(unknown.stderr(), /unknown command "fly"/);
+});
+
+test('a bad config file is refused at start: exit 2, one line with the key path and reason', async (t) => {
+  const dir = tempDir(t);
+  const file = path.join(dir, 'bad.yaml');
+  writeFileSync(file, 'http:\n  port: 99999\n');
+  const cli = runCli(['run', '--config', file]);
+  t.is(await within(cli.exited, 10000, 'run with a bad config'), 2);
+  const lines = cli.stderr().trim().split('\n');
+  t.is(lines.length, 1, cli.stderr());
+  t.regex(lines[0]!, /bad\.yaml: http\.port: must be <= 65535/);
+});
+
+test('the gateway runs on env overrides, serves posts, and stops cleanly on SIGTERM', async (t) => {
+  const dataDir = tempDir(t);
+  const gw = await spawnGateway(t, { env: { SPOT_GATEWAY_DATA_DIR: dataDir, SPOT_GATEWAY_LOG_LEVEL: 'info' } });
+  t.true(gw.port > 0);
+  t.is((await postChunks(gw.port, 12, [jsonText([presence(1), presence(2)])], { headers: JSON_EVENTS })).status, 200);
+  const { body: status } = await api<{ gateway: { id: string }; buffer: { events: number } }>(gw.url, '/api/status');
+  t.is(status.gateway.id, 'test-gateway');
+  t.is(status.buffer.events, 2);
+  t.is(await gw.kill('SIGTERM'), 0);
+  t.regex(gw.stdout(), /"msg":"stopped"/);
+
+  // Same data dir, started again: the events are still there.
+  const again = await spawnGateway(t, { env: { SPOT_GATEWAY_DATA_DIR: dataDir } });
+  const { body: events } = await api<unknown[]>(again.url, '/api/events');
+  t.is(events.length, 2);
+  t.is(await again.kill('SIGINT'), 0);
+});
+
+test('config check prints the effective configuration', async (t) => {
+  const cli = runCli(['config', 'check'], { env: { SPOT_GATEWAY_HTTP_PORT: '8181' }, cwd: tempDir(t) });
+  t.is(await within(cli.exited, 10000, 'config check'), 0);
+  t.is(JSON.parse(cli.stdout()).http.port, 8181);
+});

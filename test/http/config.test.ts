@@ -1,0 +1,111 @@
+// Configuration: YAML file, SPOT_GATEWAY_* overrides, refusals that name the key and the reason.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import test from 'ava';
+import { configSchema, ConfigError, leafKeys, loadConfig } from '../../gateway/src/config/index.js';
+import { tempDir } from '../helpers/gateway.js';
+
+function withFile(t: Parameters<typeof tempDir>[0], text: string): { dir: string; file: string } {
+  const dir = tempDir(t, 'gateway-config-');
+  const file = path.join(dir, 'gateway.yaml');
+  writeFileSync(file, text);
+  return { dir, file };
+}
+
+function refusal(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err.message;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+test('defaults are embedded: port 8080, ./data, no MQTT upstream', (t) => {
+  const { config, file } = loadConfig({ env: {}, cwd: tempDir(t), hostname: () => 'box1' });
+  t.is(file, null);
+  t.is(config.http.port, 8080);
+  t.is(config.http.host, '0.0.0.0');
+  t.is(config.data_dir, './data');
+  t.is(config.mqtt.url, undefined);
+  t.is(config.mqtt.topic_prefix, '');
+  t.is(config.gateway.id, 'box1');
+  t.is(config.spots.offline_after_s, 10);
+  t.is(config.commands.ttl_s, 3600);
+  t.is(config.ingest.max_event_bytes, 65536);
+  t.is(config.buffer.policy, 'drop-oldest');
+  t.is(config.buffer.durability, 'full');
+});
+
+test('./gateway.yaml is read when present, --config wins over it', (t) => {
+  const { dir } = withFile(t, 'http:\n  port: 9001\nmqtt:\n  url: mqtt://broker:1883\n  topic_prefix: site1/\n');
+  const fromCwd = loadConfig({ env: {}, cwd: dir });
+  t.is(fromCwd.config.http.port, 9001);
+  t.is(fromCwd.config.mqtt.url, 'mqtt://broker:1883');
+  t.is(fromCwd.config.mqtt.topic_prefix, 'site1/');
+  const other = path.join(dir, 'other.yaml');
+  writeFileSync(other, 'http:\n  port: 9002\n');
+  t.is(loadConfig({ env: {}, cwd: dir, file: 'other.yaml' }).config.http.port, 9002);
+});
+
+test('every key can be overridden by SPOT_GATEWAY_<SECTION>_<KEY>, coerced to its type', (t) => {
+  const { dir } = withFile(t, 'http:\n  port: 9001\n');
+  const { config } = loadConfig({
+    cwd: dir,
+    env: {
+      SPOT_GATEWAY_HTTP_PORT: '7000',
+      SPOT_GATEWAY_DATA_DIR: '/var/lib/spot',
+      SPOT_GATEWAY_MQTT_URL: 'mqtt://127.0.0.1:1883',
+      SPOT_GATEWAY_MQTT_TOPIC_PREFIX: 'x/',
+      SPOT_GATEWAY_BUFFER_MAX_MB: '12.5',
+      SPOT_GATEWAY_BUFFER_POLICY: 'reject',
+      SPOT_GATEWAY_SPOTS_OFFLINE_AFTER_S: '3',
+      SPOT_GATEWAY_LOG_LEVEL: 'debug',
+    },
+  });
+  t.is(config.http.port, 7000);
+  t.is(config.data_dir, '/var/lib/spot');
+  t.is(config.mqtt.url, 'mqtt://127.0.0.1:1883');
+  t.is(config.mqtt.topic_prefix, 'x/');
+  t.is(config.buffer.max_mb, 12.5);
+  t.is(config.buffer.policy, 'reject');
+  t.is(config.spots.offline_after_s, 3);
+  t.is(config.log.level, 'debug');
+  const names = leafKeys(configSchema).map((k) => k.envName);
+  for (const required of ['SPOT_GATEWAY_HTTP_PORT', 'SPOT_GATEWAY_DATA_DIR', 'SPOT_GATEWAY_MQTT_URL', 'SPOT_GATEWAY_MQTT_TOPIC_PREFIX']) {
+    t.true(names.includes(required), required);
+  }
+});
+
+test('an empty SPOT_GATEWAY_MQTT_URL means no MQTT upstream', (t) => {
+  const { dir } = withFile(t, 'mqtt:\n  url: mqtt://broker:1883\n');
+  t.is(loadConfig({ cwd: dir, env: { SPOT_GATEWAY_MQTT_URL: '' } }).config.mqtt.url, undefined);
+});
+
+test('a bad file is refused with the key path and the reason', (t) => {
+  const cases: Array<[string, RegExp]> = [
+    ['http:\n  port: 70000\n', /http\.port: must be <= 65535/],
+    ['http:\n  port: eighty\n', /http\.port: must be integer/],
+    ['http:\n  prot: 80\n', /http\.prot: unknown key/],
+    ['buffer:\n  policy: drop-newest\n', /buffer\.policy: must be one of drop-oldest, reject/],
+    ['colour: blue\n', /colour: unknown key/],
+    ['http: [1, 2\n', /invalid YAML/],
+    ['- a\n- b\n', /must be a mapping/],
+  ];
+  for (const [text, reason] of cases) {
+    const { dir, file } = withFile(t, text);
+    const message = refusal(() => loadConfig({ env: {}, cwd: dir }));
+    t.regex(message, reason, text);
+    t.true(message.includes(file), `names the file: ${message}`);
+    t.false(message.includes('\n'), 'one line');
+  }
+  t.regex(refusal(() => loadConfig({ env: {}, cwd: tempDir(t), file: 'missing.yaml' })), /cannot read \(ENOENT\)/);
+});
+
+test('a bad environment value is refused naming the variable', (t) => {
+  const cwd = tempDir(t);
+  t.regex(refusal(() => loadConfig({ cwd, env: { SPOT_GATEWAY_HTTP_PORT: 'http' } })), /^SPOT_GATEWAY_HTTP_PORT \(http\.port\): "http" is not an integer$/);
+  t.regex(refusal(() => loadConfig({ cwd, env: { SPOT_GATEWAY_HTTP_PORT: '-1' } })), /^SPOT_GATEWAY_HTTP_PORT \(http\.port\): must be >= 0$/);
+  t.regex(refusal(() => loadConfig({ cwd, env: { SPOT_GATEWAY_BUFFER_DURABILITY: 'maybe' } })), /SPOT_GATEWAY_BUFFER_DURABILITY \(buffer\.durability\): must be one of full, normal, off/);
+});
