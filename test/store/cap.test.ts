@@ -79,3 +79,20 @@ test('reject refuses appends with code full until forwarded events are pruned', 
   const again = await store.append(events('a', 10));
   t.is(ids(again).length, 10);
 });
+
+test('reject stores the appends of a batch that fit and refuses only the rest', async (t) => {
+  const store = openTestStore(t, { dataDir: tempDir(t), maxBytes: 2 * MiB, policy: 'reject', commitIntervalMs: 50 });
+  // One group commit offered ~2 MiB of appends while about 1.7 MiB fit under the cap.
+  const settled = await Promise.allSettled(
+    Array.from({ length: 50 }, (_, i) => store.append(events(`s${i}`, 100).map((e, k) => ({ ...e, data: payload(k) })))),
+  );
+  const stored = settled.filter((s) => s.status === 'fulfilled').length;
+  const refused = settled.filter((s) => s.status === 'rejected');
+  t.log(`${stored} appends stored, ${refused.length} refused`);
+  t.true(stored > 0 && refused.length > 0);
+  t.is(store.status().events, stored * 100, 'exactly the resolved appends were stored');
+  t.is(store.status().commits, 1);
+  for (const r of refused) t.is(((r as PromiseRejectedResult).reason as StoreUnavailableError).code, 'full');
+  const firstRefused = settled.findIndex((s) => s.status === 'rejected');
+  t.true(firstRefused === -1 || settled.slice(firstRefused).every((s) => s.status === 'rejected'), 'the earliest appends go first');
+});

@@ -143,7 +143,7 @@ export class GroupCommitter {
     let cursorsTaken: ReturnType<CursorBook['writeDirty']> = [];
     let spotsTaken: string[] = [];
     let rejectedTaken: ReturnType<RejectedMessages['writeQueued']> = [];
-    let fits = true;
+    let accepted = batch.length;
     let drops: DropResult[] = [];
     let pruned: PruneResult = { deleted: 0, done: new Map() };
     let effects: InsertEffects | null = null;
@@ -154,14 +154,14 @@ export class GroupCommitter {
       cursorsTaken = cursors.writeDirty(conn);
       spotsTaken = spots.writeDirty();
       rejectedTaken = rejected.writeQueued();
-      const incoming = batch.flatMap((b) => b.events);
+      const incoming = batch.reduce((n, b) => n + b.events.length, 0);
       // Pruning keeps pace with appends, in steps no bigger than the batch's own work.
-      pruned = space.pruneStep(Math.max(PRUNE_BATCH, 2 * incoming.length));
+      pruned = space.pruneStep(Math.max(PRUNE_BATCH, 2 * incoming));
       if (batch.length > 0) {
-        const room = space.makeRoom(estimateBytes(incoming));
-        fits = room.fits;
+        const room = space.makeRoom(batch.map((b) => estimateBytes(b.events)));
+        accepted = room.accepted;
         drops = room.drops;
-        if (fits) effects = log.insertBatch(batch.map((b) => b.events));
+        if (accepted > 0) effects = log.insertBatch(batch.slice(0, accepted).map((b) => b.events));
       }
       const droppedNow = drops.reduce((n, d) => n + d.count, 0);
       if (droppedNow > 0) {
@@ -185,7 +185,12 @@ export class GroupCommitter {
     log.count -= pruned.deleted;
     space.applyPruned(pruned);
     this.applyDrops(drops);
-    if (!fits) {
+    if (effects) {
+      log.applyInserted(effects);
+      batch.slice(0, accepted).forEach((b, i) => b.resolve(effects.outcomes[i] ?? []));
+      for (const [spot, lastId] of effects.lastIdBySpot) this.p.onAppended(spot, lastId);
+    }
+    if (accepted < batch.length) {
       const e = new StoreUnavailableError(
         `store ${conn.path}: buffer full (cap ${Math.round(space.budget.maxBytes / 1048576)} MiB, policy reject); events are stored again once forwarded ones are pruned`,
         'full',
@@ -193,15 +198,10 @@ export class GroupCommitter {
       );
       if (!this.refusing) this.p.logger.warn({ db: conn.path, code: 'full' }, e.message);
       this.refusing = true;
-      for (const b of batch) b.reject(e);
-      return null;
-    }
-    if (effects) {
-      if (this.refusing) this.p.logger.info({ db: conn.path }, 'store: buffer has room again, storing events');
+      for (const b of batch.slice(accepted)) b.reject(e);
+    } else if (this.refusing && batch.length > 0) {
+      this.p.logger.info({ db: conn.path }, 'store: buffer has room again, storing events');
       this.refusing = false;
-      log.applyInserted(effects);
-      batch.forEach((b, i) => b.resolve(effects.outcomes[i] ?? []));
-      for (const [spot, lastId] of effects.lastIdBySpot) this.p.onAppended(spot, lastId);
     }
     return null;
   }

@@ -59,21 +59,30 @@ export class SpaceKeeper {
   ) {}
 
   /**
-   * Inside the caller's transaction. drop-oldest: deletes the oldest events until
-   * `incoming` bytes fit; reject: reports whether they fit.
+   * Inside the caller's transaction, for the requests of a batch (their sizes in bytes, in order).
+   * drop-oldest: deletes the oldest events until all fit; reject: how many of the first requests fit.
    */
-  makeRoom(incoming: number): { fits: boolean; drops: DropResult[] } {
+  makeRoom(requestBytes: number[]): { accepted: number; drops: DropResult[] } {
     const drops: DropResult[] = [];
+    const incoming = requestBytes.reduce((a, b) => a + b, 0);
     let used = this.conn.liveBytes();
-    if (used + incoming <= this.budget.liveBudget) return { fits: true, drops };
-    if (this.policy === 'reject') return { fits: false, drops };
+    if (used + incoming <= this.budget.liveBudget) return { accepted: requestBytes.length, drops };
+    if (this.policy === 'reject') {
+      let accepted = 0;
+      for (const bytes of requestBytes) {
+        if (used + bytes > this.budget.liveBudget) break;
+        used += bytes;
+        accepted++;
+      }
+      return { accepted, drops };
+    }
     while (used + incoming > this.budget.liveBudget) {
       const d = this.log.dropOldest(DROP_BATCH);
       if (d.count === 0) break;
       drops.push(d);
       used = this.conn.liveBytes();
     }
-    return { fits: true, drops };
+    return { accepted: requestBytes.length, drops };
   }
 
   hasPruneWork(): boolean {
