@@ -37,6 +37,11 @@ function isWhitespace(b: number): boolean {
   return b === SPACE || b === TAB || b === CR || b === LF;
 }
 
+/** No lone surrogates (ES2024 String#isWellFormed, in Node 20). */
+function isWellFormed(text: string): boolean {
+  return (text as unknown as { isWellFormed(): boolean }).isWellFormed();
+}
+
 /** Reads one message's text; returns the event triple or why it is not one. */
 function parseMessage(bytes: Uint8Array): { resource: string; action: string; data: Record<string, unknown> } | string {
   let text: string;
@@ -57,6 +62,8 @@ function parseMessage(bytes: Uint8Array): { resource: string; action: string; da
   const [resource, action, data] = value as unknown[];
   if (typeof resource !== 'string' || resource === '') return 'not an event: resource is not a non-empty string';
   if (typeof action !== 'string' || action === '') return 'not an event: action is not a non-empty string';
+  // A lone surrogate (escaped as \ud800) has no UTF-8 form: such a name cannot be stored or forwarded.
+  if (!isWellFormed(resource) || !isWellFormed(action)) return 'not an event: resource or action holds an unpaired surrogate escape';
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     return 'not an event: third element is not an object';
   }
