@@ -1,9 +1,9 @@
 // Configuration: YAML file, SPOT_GATEWAY_* overrides, refusals that name the key and the reason.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import { configSchema, ConfigError, leafKeys, loadConfig } from '../../gateway/src/config/index.js';
-import { tempDir } from '../helpers/gateway.js';
+import { REPO_ROOT, tempDir } from '../helpers/gateway.js';
 
 function withFile(t: Parameters<typeof tempDir>[0], text: string): { dir: string; file: string } {
   const dir = tempDir(t, 'gateway-config-');
@@ -108,4 +108,18 @@ test('a bad environment value is refused naming the variable', (t) => {
   t.regex(refusal(() => loadConfig({ cwd, env: { SPOT_GATEWAY_HTTP_PORT: 'http' } })), /^SPOT_GATEWAY_HTTP_PORT \(http\.port\): "http" is not an integer$/);
   t.regex(refusal(() => loadConfig({ cwd, env: { SPOT_GATEWAY_HTTP_PORT: '-1' } })), /^SPOT_GATEWAY_HTTP_PORT \(http\.port\): must be >= 0$/);
   t.regex(refusal(() => loadConfig({ cwd, env: { SPOT_GATEWAY_BUFFER_DURABILITY: 'maybe' } })), /SPOT_GATEWAY_BUFFER_DURABILITY \(buffer\.durability\): must be one of full, normal, off/);
+});
+
+test('docs/configuration.md lists every key with its variable', (t) => {
+  const doc = readFileSync(path.join(REPO_ROOT, 'docs/configuration.md'), 'utf8');
+  for (const key of leafKeys(configSchema)) {
+    t.true(doc.includes(`| \`${key.path.join('.')}\` | \`${key.envName}\` |`), `${key.path.join('.')} missing from docs/configuration.md`);
+  }
+});
+
+test('MQTT URL and topic prefix are checked', (t) => {
+  const cwd = tempDir(t);
+  t.regex(refusal(() => loadConfig({ cwd, env: { SPOT_GATEWAY_MQTT_URL: 'broker:1883' } })), /mqtt\.url\): must be a broker URL/);
+  t.regex(refusal(() => loadConfig({ cwd, env: { SPOT_GATEWAY_MQTT_TOPIC_PREFIX: 'site/+/' } })), /mqtt\.topic_prefix\): must be topic levels/);
+  t.is(loadConfig({ cwd, env: { SPOT_GATEWAY_MQTT_TOPIC_PREFIX: 'site1/hall' } }).config.mqtt.topic_prefix, 'site1/hall');
 });

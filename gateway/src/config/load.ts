@@ -43,12 +43,19 @@ function keyOf(error: ErrorObject): string {
   return base.length > 0 ? base.join('.') : '(top level)';
 }
 
+const PATTERN_REASONS: Record<string, string> = {
+  'mqtt.url': 'must be a broker URL such as mqtt://host:1883 (mqtt, mqtts, tcp, ssl, ws, wss)',
+  'mqtt.topic_prefix': 'must be topic levels without "+", "#" or empty levels, e.g. site1/',
+};
+
 function reasonOf(error: ErrorObject): string {
   switch (error.keyword) {
     case 'additionalProperties':
       return 'unknown key';
     case 'enum':
       return `must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
+    case 'pattern':
+      return PATTERN_REASONS[keyOf(error)] ?? `must match ${String((error.params as { pattern: string }).pattern)}`;
     default:
       return error.message ?? 'invalid';
   }

@@ -50,8 +50,8 @@ export const configSchema = {
       default: {},
       required: ['topic_prefix'],
       properties: {
-        url: { type: 'string', nullable: true, description: 'MQTT broker, e.g. mqtt://host:1883; unset or empty = no MQTT upstream' },
-        topic_prefix: { type: 'string', default: '', description: 'prefix before every topic, e.g. site1/' },
+        url: { type: 'string', nullable: true, pattern: '^(mqtt|mqtts|tcp|ssl|ws|wss)://.+', description: 'MQTT broker, e.g. mqtt://host:1883; unset or empty = no MQTT upstream' },
+        topic_prefix: { type: 'string', default: '', pattern: '^([^/+#\\u0000]+(/[^/+#\\u0000]+)*/?)?$', description: 'prefix before every topic, e.g. site1/' },
       },
     },
     gateway: {
