@@ -223,7 +223,7 @@ static bool read_field(json_scan_t *s, const spot_json_field_t *jf, const pb_fie
     case SPOT_JSON_RAW:
       if (t == JSON_OBJECT) {
         const char *v;
-        ok = json_scan_value(&at, &v, &len) && store_text(it, v, len);
+        ok = json_scan_value(&at, &v, &len) && json_compact_copy((char *)it->pData, it->data_size, v, len) != (size_t)-1;
       }
       break;
     default: break;
@@ -238,8 +238,9 @@ static bool read_repeated(json_scan_t *s, const spot_json_field_t *jf, pb_field_
   pb_size_t *count = (pb_size_t *)it->pSize;
   void *base = it->pData;
   *count = 0;
-  if (!json_scan_take(&at, '[')) return false;
-  if (!json_scan_take(&at, ']')) {
+  /* An empty list has no PB form: it stays in extra_json (docs/protocol.md). */
+  if (!json_scan_take(&at, '[') || json_scan_take(&at, ']')) return false;
+  {
     do {
       if (*count >= it->array_size) return false;
       it->pData = (char *)base + (size_t)*count * it->data_size;
@@ -261,8 +262,7 @@ static bool append_extra(pb_field_iter_t *extra, const char *key_text, size_t ke
   char *text = (char *)extra->pData;
   bool *has = (bool *)extra->pSize;
   size_t n = *has ? strlen(text) : 0;
-  size_t need = (n == 0 ? 2 : 1) + key_len + 1 + value_len;
-  if (n + need >= extra->data_size) return false;
+  if (n + 3 + key_len >= extra->data_size) return false;
   if (n == 0) {
     text[n++] = '{';
   } else {
@@ -272,8 +272,9 @@ static bool append_extra(pb_field_iter_t *extra, const char *key_text, size_t ke
   memcpy(text + n, key_text, key_len);
   n += key_len;
   text[n++] = ':';
-  memcpy(text + n, value, value_len);
-  n += value_len;
+  size_t copied = json_compact_copy(text + n, extra->data_size - n, value, value_len);
+  if (copied == (size_t)-1 || n + copied + 1 >= extra->data_size) return false; /* the decode fails whole */
+  n += copied;
   text[n++] = '}';
   text[n] = '\0';
   *has = true;
@@ -366,8 +367,10 @@ bool frame_json_decode(const char *text, size_t len, spot_v1_Frame *f, const cha
       *why = "event object too large or malformed";
       return false;
     }
-    memcpy(g->json, obj, obj_len);
-    g->json[obj_len] = '\0';
+    if (json_compact_copy(g->json, sizeof g->json, obj, obj_len) == (size_t)-1) {
+      *why = "event object too large";
+      return false;
+    }
   } else {
     f->which_body = b->tag;
     if (!read_object(&s, b->message, &f->body, why)) return false;

@@ -114,6 +114,7 @@ bool json_scan_string(json_scan_t *s, char *out, size_t cap, size_t *len) {
       }
       default: return false;
     }
+    if (cp == 0) return false; /* C strings end at NUL: such text stays raw JSON (extra_json) */
     if (!put_utf8(out, cap, &n, cp)) return false;
   }
   return false;
@@ -271,4 +272,24 @@ bool json_scan_double(json_scan_t *s, double *v) {
   if (!skip_number(&probe) || !json_text_double(start, (size_t)(probe.p - start), v)) return false;
   s->p = probe.p;
   return true;
+}
+
+size_t json_compact_copy(char *dst, size_t cap, const char *src, size_t len) {
+  size_t n = 0;
+  bool in_string = false, escape = false;
+  for (size_t i = 0; i < len; i++) {
+    char c = src[i];
+    if (!in_string && (c == ' ' || c == '\t' || c == '\n' || c == '\r')) continue;
+    if (in_string) {
+      if (escape) escape = false;
+      else if (c == '\\') escape = true;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    }
+    if (n + 1 >= cap) return (size_t)-1;
+    dst[n++] = c;
+  }
+  if (cap > 0) dst[n] = '\0';
+  return n;
 }

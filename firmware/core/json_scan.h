@@ -29,6 +29,10 @@ bool json_scan_value(json_scan_t *s, const char **start, size_t *len);
 bool json_scan_int(json_scan_t *s, int64_t *v);
 bool json_scan_double(json_scan_t *s, double *v);
 
+/* Copies JSON text without the whitespace outside strings; returns its length,
+ * or (size_t)-1 if it does not fit in cap (NUL included). */
+size_t json_compact_copy(char *dst, size_t cap, const char *src, size_t len);
+
 /* Parses the whole text as an integer / a double (for numbers sent as strings). */
 bool json_text_int(const char *text, size_t len, int64_t *v);
 bool json_text_double(const char *text, size_t len, double *v);

@@ -86,9 +86,18 @@ bool spot_time_parse_iso(const char *t, size_t len, int64_t *unix_ms) {
     if (!read_digits(t + start, (int)n, &f)) return false;
     frac = n == 1 ? f * 100 : n == 2 ? f * 10 : f;
   }
-  if (i + 1 != len || t[i] != 'Z') return false;
+  int64_t offset_min = 0;
+  if (i + 1 == len && t[i] == 'Z') {
+    i++;
+  } else if (i + 6 == len && (t[i] == '+' || t[i] == '-') && t[i + 3] == ':') {
+    unsigned oh, om;
+    if (!read_digits(t + i + 1, 2, &oh) || !read_digits(t + i + 4, 2, &om) || oh > 23 || om > 59) return false;
+    offset_min = (int64_t)(oh * 60 + om) * (t[i] == '-' ? -1 : 1);
+  } else {
+    return false;
+  }
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59) return false;
   int64_t days = days_from_civil(y, mo, d);
-  *unix_ms = ((days * 24 + h) * 60 + mi) * 60000LL + (int64_t)s * 1000 + frac;
+  *unix_ms = ((days * 24 + h) * 60 + mi - offset_min) * 60000LL + (int64_t)s * 1000 + frac;
   return true;
 }

@@ -69,6 +69,8 @@ static void iso_times_round_trip(void **state) {
   assert_int_equal(ms, 1772352001250LL);
   assert_true(spot_time_parse_iso("2026-03-01T08:00:00Z", 20, &ms));
   assert_int_equal(ms, 1772352000000LL);
+  assert_true(spot_time_parse_iso("2026-03-01T10:00:01+02:00", 25, &ms));
+  assert_int_equal(ms, 1772352001000LL);
   assert_false(spot_time_parse_iso("2026-13-01T08:00:00Z", 20, &ms));
   assert_false(spot_time_parse_iso("2026-03-01 08:00:00Z", 20, &ms));
 }

@@ -187,6 +187,8 @@ for (const m of proto.matchAll(/^enum (\w+) \{([\s\S]*?)^\}/gm)) {
   for (const v of m[2].matchAll(/^\s*(\w+) = (\d+);(?:\s*\/\/ JSON "([^"]*)")?/gm)) {
     names[Number(v[2])] = v[3] ?? null;
   }
+  // docs/protocol.md: value 0 of every enum is "unspecified" in JSON.
+  if (names[0] === null || names[0] === undefined) names[0] = 'unspecified';
   enums.set(m[1], names);
 }
 const messages = [];
