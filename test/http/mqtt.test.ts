@@ -1,0 +1,124 @@
+// End to end with a real Mosquitto: posts -> store -> broker, commands broker -> spot, spot states.
+import test from 'ava';
+import mqtt from 'mqtt';
+import { startMosquitto } from '../helpers/mosquitto.js';
+import { api, JSON_EVENTS, PB_EVENTS, postChunks, SpotConnection, startTestGateway, waitFor } from '../helpers/gateway.js';
+import { firstSeen, idsBySpot, startConsumer } from '../upstream/consumer.js';
+import { jsonText, pbStream, presence, seeded, randomPieces } from './events.js';
+
+async function publish(url: string, topic: string, payload: string | Buffer): Promise<void> {
+  const client = await mqtt.connectAsync(url, { protocolVersion: 5 });
+  try {
+    await client.publishAsync(topic, payload, { qos: 1 });
+  } finally {
+    await client.endAsync();
+  }
+}
+
+test('posted events reach the broker in order per spot with a stable event_id', async (t) => {
+  const broker = await startMosquitto({ t });
+  const consumer = await startConsumer(broker.url, ['site1/from/#'], t);
+  const gw = await startTestGateway(t, { config: { mqtt: { url: broker.url, topic_prefix: 'site1' } } });
+  const json = Array.from({ length: 50 }, (_, i) => presence(i));
+  const pb = Array.from({ length: 20 }, (_, i) => presence(100 + i));
+  t.is((await postChunks(gw.port, 21, randomPieces(Buffer.from(jsonText(json)), 30, seeded(9)), { headers: JSON_EVENTS })).status, 200);
+  t.is((await postChunks(gw.port, 22, [pbStream(pb)], { headers: PB_EVENTS })).status, 200);
+  await consumer.waitFor((m) => (idsBySpot(m).get('21')?.length ?? 0) >= 50 && (idsBySpot(m).get('22')?.length ?? 0) >= 20, 10000, 'all events');
+  const of21 = consumer.messages.filter((m) => m.topic.startsWith('site1/from/21/json/'));
+  t.deepEqual(
+    of21.map((m) => JSON.parse(m.payload.toString()).item_code),
+    json.map((e) => e.data.item_code),
+  );
+  t.deepEqual(of21.map((m) => m.topic), json.map((e) => `site1/from/21/json/presence/${e.action}`));
+  const ids = of21.map((m) => m.eventId);
+  t.true(ids.every((id) => typeof id === 'string' && id.startsWith(`${gw.running.store.instanceId}:`)));
+  t.is(new Set(ids).size, ids.length);
+  await consumer.waitFor((m) => m.filter((x) => x.topic === 'site1/from/22/pb').length >= 20, 10000, 'the PB form of the PB events');
+  const { body: status } = await api<{ upstreams: { mqtt: { state: string } } }>(gw.url, '/api/status');
+  t.is(status.upstreams.mqtt.state, 'connected');
+  await waitFor(async () => (await api<Array<{ forwarded: { mqtt: boolean } }>>(gw.url, '/api/events?spot=21')).body.every((e) => e.forwarded.mqtt), 5000, 'events marked forwarded');
+  t.pass();
+});
+
+test('spot connected / disconnected are published', async (t) => {
+  const broker = await startMosquitto({ t });
+  const consumer = await startConsumer(broker.url, ['spots/#'], t);
+  const gw = await startTestGateway(t, { config: { mqtt: { url: broker.url }, spots: { offline_after_s: 0.5 } } });
+  await waitFor(async () => (await api<{ upstreams: { mqtt: { state: string } } }>(gw.url, '/api/status')).body.upstreams.mqtt.state === 'connected', 10000, 'the forwarder to connect');
+  t.is((await postChunks(gw.port, 31, [jsonText([presence(1)])], { headers: JSON_EVENTS })).status, 200);
+  await consumer.waitFor((m) => m.some((x) => x.topic === 'spots/31/disconnected'), 10000, 'spot 31 disconnected');
+  t.deepEqual(consumer.messages.map((m) => m.topic), ['spots/31/connected', 'spots/31/disconnected']);
+  t.is(JSON.parse(consumer.messages[0]!.payload.toString()).spot, '31');
+  const { body: spot } = await api<{ online: boolean }>(gw.url, '/api/spots/31');
+  t.false(spot.online);
+});
+
+test('a command published on MQTT arrives in the next response exactly once; an invalid one is not queued', async (t) => {
+  const broker = await startMosquitto({ t });
+  const gw = await startTestGateway(t, { config: { mqtt: { url: broker.url } } });
+  await waitFor(async () => (await api<{ upstreams: { mqtt: { state: string } } }>(gw.url, '/api/status')).body.upstreams.mqtt.state === 'connected', 10000, 'the forwarder to connect');
+  await publish(broker.url, 'to/41/json/config/update', '{"rfid_power_dbm":"loud"}');
+  await publish(broker.url, 'to/41/json/config/update', '{"rfid_power_dbm":18}');
+  const queued = await waitFor(async () => {
+    const { body } = await api<Array<{ source: string; state: string; data: unknown }>>(gw.url, '/api/spots/41/commands');
+    return body.length > 0 ? body : undefined;
+  }, 10000, 'the MQTT command to be queued');
+  t.is(queued.length, 1, 'the invalid one was refused');
+  t.is(queued[0]!.source, 'mqtt');
+  const conn = new SpotConnection(gw.port);
+  t.teardown(() => conn.close());
+  await conn.startPost(41, { headers: JSON_EVENTS });
+  await conn.chunk(jsonText([presence(1)]));
+  await conn.endPost();
+  t.is((await conn.response()).body.toString(), '["config","update",{"rfid_power_dbm":18}]\n\n');
+  await conn.startPost(41, { headers: JSON_EVENTS });
+  await conn.endPost();
+  t.is((await conn.response()).body.length, 0);
+});
+
+test('broker stopped for seconds under load, then restarted: every acknowledged event arrives in order per spot', async (t) => {
+  const broker = await startMosquitto({ t });
+  const gw = await startTestGateway(t, { config: { mqtt: { url: broker.url } } });
+  let consumer = await startConsumer(broker.url, ['from/#'], t);
+  const all: typeof consumer.messages = [];
+  const acked = new Map<string, string[]>();
+  let running = true;
+  const spots = ['51', '52', '53'];
+  const posting = Promise.all(
+    spots.map(async (serial) => {
+      let n = 0;
+      while (running) {
+        const events = Array.from({ length: 20 }, () => presence(Number(serial) * 100000 + n++));
+        const res = await postChunks(gw.port, serial, [jsonText(events)], { headers: JSON_EVENTS });
+        if (res.status === 200) acked.set(serial, [...(acked.get(serial) ?? []), ...events.map((e) => String(e.data.item_code))]);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }),
+  );
+  t.teardown(() => {
+    running = false;
+  });
+  await consumer.waitFor((m) => m.length > 200, 10000, 'traffic before the outage');
+  await broker.stop();
+  all.push(...consumer.messages);
+  await consumer.end();
+  await new Promise((r) => setTimeout(r, 3000));
+  await broker.restart();
+  consumer = await startConsumer(broker.url, ['from/#'], t);
+  await new Promise((r) => setTimeout(r, 1000));
+  running = false;
+  await posting;
+  const lastCode = (serial: string) => acked.get(serial)!.at(-1)!;
+  await consumer.waitFor(
+    (m) => spots.every((s) => m.some((x) => x.topic.startsWith(`from/${s}/`) && x.payload.toString().includes(lastCode(s)))),
+    30000,
+    'the last acknowledged event of every spot',
+  );
+  all.push(...consumer.messages);
+  for (const serial of spots) {
+    const codes = new Map<number, string>();
+    for (const m of all) if (m.topic.startsWith(`from/${serial}/json/`)) codes.set(Number(m.eventId!.split(':').pop()), JSON.parse(m.payload.toString()).item_code);
+    const ids = firstSeen(idsBySpot(all).get(serial)!);
+    t.deepEqual(ids.map((id) => codes.get(id)), acked.get(serial), `spot ${serial}: every acknowledged event once, in order`);
+  }
+});
