@@ -26,6 +26,8 @@ export interface MosquittoOptions {
   t?: { teardown(fn: () => unknown): void };
   /** Extra lines for mosquitto.conf. */
   extraConfig?: string;
+  /** Keep sessions and queued messages across stop()/restart() (saved on SIGTERM). Default false. */
+  persistence?: boolean;
   /** Bound for "accepts connections", default 5000 ms. */
   readyTimeoutMs?: number;
 }
@@ -54,7 +56,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
     const lines = [
       `listener ${port} 127.0.0.1`,
       'allow_anonymous true',
-      'persistence false',
+      options.persistence ? `persistence true\npersistence_location ${dir}/` : 'persistence false',
       'log_dest stderr',
       'log_type error',
       'log_type warning',

@@ -16,8 +16,18 @@ export interface Consumer {
   end(): Promise<void>;
 }
 
-export async function startConsumer(url: string, filters: string[], t?: { teardown(fn: () => unknown): void }): Promise<Consumer> {
-  const client = await mqtt.connectAsync(url, { protocolVersion: 5, reconnectPeriod: 200, clean: true });
+/** `clientId` given: a persistent session that survives broker restarts (with broker persistence on). */
+export async function startConsumer(
+  url: string,
+  filters: string[],
+  t?: { teardown(fn: () => unknown): void },
+  clientId?: string,
+): Promise<Consumer> {
+  const client = await mqtt.connectAsync(url, {
+    protocolVersion: 5,
+    reconnectPeriod: 200,
+    ...(clientId ? { clientId, clean: false, properties: { sessionExpiryInterval: 600 } } : { clean: true }),
+  });
   const messages: Received[] = [];
   const checks = new Set<() => void>();
   client.on('message', (topic, payload, packet) => {

@@ -62,10 +62,10 @@ export class MemorySource implements ForwardSource {
     return () => this.listeners.delete(listener);
   }
 
-  pendingCount(_upstream: string): number {
-    let count = 0;
-    for (const [spot, list] of this.bySpot) count += list.length - firstAbove(list, this.cursors.get(spot) ?? 0);
-    return count;
+  status(): { perUpstream: Record<string, { pending: number }> } {
+    let pending = 0;
+    for (const [spot, list] of this.bySpot) pending += list.length - firstAbove(list, this.cursors.get(spot) ?? 0);
+    return { perUpstream: { mqtt: { pending } } };
   }
 }
 

@@ -8,7 +8,7 @@ export type {
   Timers,
   UpstreamClient,
   UpstreamLogger,
-} from './mqtt-forwarder.js';
+} from './options.js';
 export type { ForwardEvent, ForwardSource } from './source.js';
 export type { SpotBacklog } from './scheduler.js';
 export type { SpotCommand, PbCommandDecoder } from './downstream.js';

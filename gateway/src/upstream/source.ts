@@ -16,6 +16,6 @@ export interface ForwardSource {
   cursor(upstream: string, spot: string): number;
   /** Called after each commit with the spot and its highest stored id. May return an unsubscribe function. */
   onAppended(listener: (spot: string, lastId: number) => void): unknown;
-  /** Stored events not yet acknowledged by the upstream, if the store can count them. */
-  pendingCount?(upstream: string): number;
+  /** Optional: per upstream, stored events not yet acknowledged (the lag shown in status). */
+  status?(): { perUpstream: Record<string, { pending: number }> };
 }

@@ -1,0 +1,55 @@
+// Downstream: one MQTT message -> a command handed to the gateway, or a warning with the reason.
+import type { IPublishPacket } from 'mqtt';
+import { parseCommandMessage, type PbCommandDecoder, type SpotCommand } from './downstream.js';
+import { describe, type UpstreamLogger } from './options.js';
+import type { Topics } from './topics.js';
+
+export class CommandIntake {
+  accepted = 0;
+  rejected = 0;
+
+  constructor(
+    private readonly topics: Topics,
+    private readonly logger: UpstreamLogger,
+    private readonly onCommand: ((command: SpotCommand) => unknown) | undefined,
+    private readonly decodePb: PbCommandDecoder | undefined,
+  ) {}
+
+  /**
+   * mqtt.js `handleMessage`: it sends the PUBACK when `done` is called, so a command the gateway
+   * has not taken yet is redelivered by the broker. Bad ones are acked: redelivery cannot fix them.
+   */
+  handle(packet: IPublishPacket, done: (err?: Error) => void): void {
+    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    const parsed = parseCommandMessage(this.topics, packet.topic, payload, this.decodePb);
+    if (!parsed.ok) {
+      this.refuse(packet.topic, undefined, parsed.reason, done);
+      return;
+    }
+    const command = parsed.value;
+    if (!this.onCommand) {
+      this.refuse(packet.topic, command.spot, `${packet.topic}: no command handler configured`, done);
+      return;
+    }
+    let result: unknown;
+    try {
+      result = this.onCommand(command);
+    } catch (err) {
+      this.refuse(packet.topic, command.spot, `${packet.topic}: ${describe(err)}`, done);
+      return;
+    }
+    Promise.resolve(result).then(
+      () => {
+        this.accepted++;
+        done();
+      },
+      (err: unknown) => this.refuse(packet.topic, command.spot, `${packet.topic}: ${describe(err)}`, done),
+    );
+  }
+
+  private refuse(topic: string, spot: string | undefined, reason: string, done: () => void): void {
+    this.rejected++;
+    this.logger.warn({ topic, spot }, `mqtt: command ignored: ${reason}`);
+    done();
+  }
+}

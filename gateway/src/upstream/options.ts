@@ -1,0 +1,142 @@
+// Options, status and small helpers of the MQTT forwarder.
+import type { IClientOptions, IClientPublishOptions, MqttClient } from 'mqtt';
+import type { PbCommandDecoder, SpotCommand } from './downstream.js';
+import type { ForwardSource } from './source.js';
+
+/** The part of an mqtt.js client the forwarder uses (tests pass fakes). */
+export type UpstreamClient = Pick<MqttClient, 'on' | 'publish' | 'subscribe' | 'end' | 'handleMessage'>;
+
+export type ClientFactory = (url: string, options: IClientOptions) => UpstreamClient;
+
+/** pino-compatible subset. */
+export interface UpstreamLogger {
+  debug(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface MqttForwarderOptions {
+  url: string;
+  gatewayId: string;
+  source: ForwardSource;
+  topicPrefix?: string;
+  /** Name of this upstream's cursors in the store. */
+  upstreamName?: string;
+  clientFactory?: ClientFactory;
+  now?: () => number;
+  random?: () => number;
+  logger?: UpstreamLogger;
+  timers?: Timers;
+  /** MQTT messages awaiting PUBACK at most (also capped by the broker's Receive Maximum). */
+  maxInFlight?: number;
+  /** Events read for one spot per round-robin turn. */
+  batchPerTurn?: number;
+  /** MQTT 5 (default) or 3.1.1 (4). */
+  protocolVersion?: 4 | 5;
+  /** Use 3.1.1 when the broker refuses 5 (default true). */
+  fallbackToV4?: boolean;
+  backoff?: { minMs?: number; maxMs?: number };
+  /** MQTT 5: how long the broker keeps the session (queued commands) while the gateway is away. */
+  sessionExpirySeconds?: number;
+  /** stop(): how long to wait for in-flight acks and the offline message. */
+  stopTimeoutMs?: number;
+  onCommand?: (command: SpotCommand) => unknown;
+  decodePbCommand?: PbCommandDecoder;
+}
+
+export type ForwarderState = 'connected' | 'connecting' | 'disconnected';
+
+export interface ForwarderStatus {
+  state: ForwarderState;
+  protocolVersion: 4 | 5;
+  /** MQTT messages awaiting PUBACK. */
+  inFlight: number;
+  /** Events handed to the broker (redeliveries included). */
+  published: number;
+  /** Events fully acknowledged. */
+  acked: number;
+  /** Events the broker refused for good (skipped). */
+  refused: number;
+  ratePerSec: number;
+  /** Stored events not yet acknowledged, or null when the store cannot count them. */
+  lagEvents: number | null;
+  lastError: string | null;
+  reconnects: number;
+  spotStatesDropped: number;
+  commandsAccepted: number;
+  commandsRejected: number;
+}
+
+// PUBACK reason codes a retry cannot fix: the event is skipped (docs/mqtt.md).
+export const PERMANENT_REFUSALS = new Set([0x87, 0x90, 0x95, 0x99]);
+// CONNACK codes meaning "protocol level not supported": 3.1.1 code 1, 5.0 code 0x84.
+export const PROTOCOL_REFUSALS = new Set([1, 0x84]);
+
+export const silentLogger: UpstreamLogger = { debug() {}, info() {}, warn() {}, error() {} };
+export const realTimers: Timers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+/** Runs a call into mqtt.js, which throws when used on a client that is going away: true, or the reason. */
+export function safely(call: () => unknown): true | string {
+  try {
+    call();
+    return true;
+  } catch (err) {
+    return describe(err);
+  }
+}
+
+export function describe(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return code !== undefined && !err.message.includes(String(code)) ? `${err.message} (${String(code)})` : err.message;
+  }
+  return String(err);
+}
+
+/** One new mqtt.js client per connection, with its own reconnect off: the forwarder replays from cursors. */
+export function clientOptions(o: {
+  protocolVersion: 4 | 5;
+  clientId: string;
+  willTopic: string;
+  sessionExpirySeconds: number;
+}): IClientOptions {
+  return {
+    protocolVersion: o.protocolVersion,
+    clientId: o.clientId,
+    // A kept session lets the broker hold commands for spots while the gateway is away.
+    clean: false,
+    reconnectPeriod: 0,
+    connectTimeout: 10_000,
+    keepalive: 30,
+    resubscribe: false,
+    queueQoSZero: false,
+    will: { topic: o.willTopic, payload: Buffer.from('offline'), qos: 1, retain: true },
+    ...(o.protocolVersion === 5 ? { properties: { sessionExpiryInterval: o.sessionExpirySeconds } } : {}),
+  };
+}
+
+/** QoS 1; on MQTT 5 the stable event id and the content type ride along as properties. */
+export function eventPublishOptions(protocolVersion: 4 | 5, eventId: string, contentType: string): IClientPublishOptions {
+  if (protocolVersion !== 5) return { qos: 1 };
+  return { qos: 1, properties: { userProperties: { event_id: eventId }, contentType } };
+}
+
+/** Resolves when `promise` does or after `ms`, whichever comes first. */
+export function bounded(timers: Timers, promise: Promise<void>, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = timers.setTimeout(resolve, ms);
+    void promise.then(() => {
+      timers.clearTimeout(timer);
+      resolve();
+    });
+  });
+}
