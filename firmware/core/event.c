@@ -4,6 +4,8 @@
 
 #include "config_apply.h"
 
+#define EVENT_SIM_ANTENNAS 4
+
 static void copy_text(char *dst, size_t size, const char *src) {
   size_t n = strlen(src);
   if (n >= size) n = size - 1;
@@ -42,6 +44,12 @@ static void fill_spot(const spot_event_t *ev, const event_context_t *ctx, spot_v
   copy_text(s->version, sizeof s->version, ctx->version ? ctx->version : "");
   s->has_online = true;
   s->online = true;
+  s->has_pcb_version = true;
+  copy_text(s->pcb_version, sizeof s->pcb_version, "sim");
+  s->has_dip_mask = true;
+  s->dip_mask = 0;
+  s->rfid_swr_count = EVENT_SIM_ANTENNAS; /* the simulated antennas are well matched */
+  for (pb_size_t i = 0; i < EVENT_SIM_ANTENNAS; i++) s->rfid_swr[i] = 1.2;
   s->has_boot_count = true;
   s->boot_count = ev->u.spot.boot_count;
   s->has_watchdog_count = true;
@@ -52,6 +60,7 @@ static void fill_spot(const spot_event_t *ev, const event_context_t *ctx, spot_v
   s->time_started = ev->u.spot.time_started;
   s->has_time = true;
   s->time = ev->time;
+  s->has_output_1 = s->has_output_2 = s->has_input_1 = s->has_input_2 = true;
 }
 
 void event_to_frame(const spot_event_t *ev, const event_context_t *ctx, bool with_numbering, spot_v1_Frame *f) {

@@ -45,6 +45,9 @@ struct spot {
   int64_t stream_last_alive;
   outbox_t stream;
   command_reader_t commands;
+#if SPOT_STREAM_COMMAND_READER
+  command_reader_t stream_commands;
+#endif
   spot_v1_Frame scratch; /* one Frame for encoding and decoding, never both at once */
   char error[128];
 };
@@ -124,6 +127,10 @@ bool spot_init(spot_t *s, const spot_platform_t *platform, const spot_init_t *in
   ring_init(&s->ring);
   presence_init(&s->presence, on_presence_event, s);
   command_reader_init(&s->commands, s->encoding == SPOT_ENCODING_PB, &s->scratch, apply_command, command_error, s);
+#if SPOT_STREAM_COMMAND_READER
+  command_reader_init(&s->stream_commands, s->encoding == SPOT_ENCODING_PB, &s->scratch, apply_command, command_error,
+                      s);
+#endif
   bool ok = true;
   const char *text = init->scenario ? init->scenario : sim_default_scenario;
   size_t len = init->scenario ? init->scenario_len : strlen(sim_default_scenario);
@@ -253,6 +260,9 @@ void spot_stream_open(spot_t *s) {
   s->stream_last_alive = s->now;
   s->stream.len = s->stream.pos = 0;
   frame_pb_stream_reset(&s->stream.pb);
+#if SPOT_STREAM_COMMAND_READER
+  command_reader_end(&s->stream_commands);
+#endif
 }
 
 void spot_stream_close(spot_t *s) {
@@ -424,6 +434,14 @@ static void command_error(void *ctx, const char *why) {
 void spot_command_input(spot_t *s, const uint8_t *bytes, size_t len) { command_reader_input(&s->commands, bytes, len); }
 
 void spot_command_end(spot_t *s) { command_reader_end(&s->commands); }
+
+void spot_stream_command_input(spot_t *s, const uint8_t *bytes, size_t len) {
+#if SPOT_STREAM_COMMAND_READER
+  command_reader_input(&s->stream_commands, bytes, len);
+#else
+  command_reader_input(&s->commands, bytes, len);
+#endif
+}
 
 const spot_persist_t *spot_state(const spot_t *s) { return &s->state; }
 

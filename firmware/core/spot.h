@@ -120,6 +120,9 @@ void spot_stream_close(spot_t *s);
  * marks the end of a response body (PB stream state starts afresh). */
 void spot_command_input(spot_t *s, const uint8_t *bytes, size_t len);
 void spot_command_end(spot_t *s);
+/* Commands arriving on the telnet/UART stream: a reader of their own, so they
+ * never mix with a response body (with SPOT_STREAM_COMMAND_READER 0 they share it). */
+void spot_stream_command_input(spot_t *s, const uint8_t *bytes, size_t len);
 
 /* State to persist (also handed to platform->save_state when it changes). */
 const spot_persist_t *spot_state(const spot_t *s);

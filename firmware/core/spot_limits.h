@@ -22,6 +22,15 @@
 #ifndef SPOT_COMMAND_BYTES
 #define SPOT_COMMAND_BYTES 1536
 #endif
+/* 1 = stream commands get their own reader (SPOT_COMMAND_BYTES more RAM); bare
+ * metal (mps2) has the UART as its only input, so it shares the one reader. */
+#ifndef SPOT_STREAM_COMMAND_READER
+#if __STDC_HOSTED__
+#define SPOT_STREAM_COMMAND_READER 1
+#else
+#define SPOT_STREAM_COMMAND_READER 0
+#endif
+#endif
 /* Item codes one PB stream remembers for references (protocol max 64). */
 #ifndef SPOT_ITEM_TABLE
 #define SPOT_ITEM_TABLE 64

@@ -325,7 +325,7 @@ static void stream_introduces_itself_then_goes_live_with_alive_signals(void **st
   run_until(s, T0, T0 + 1200);
   while ((n = spot_stream_read(s, (uint8_t *)out + len, 11)) > 0) len += n;
   out[len] = '\0';
-  const char *spot_create = strstr(out, "[\"spot\",\"create\",{\"spot_id\":4711,\"version\":\"2.3.1\",\"online\":true");
+  const char *spot_create = strstr(out, "[\"spot\",\"create\",{\"spot_id\":4711,\"version\":\"2.3.1\",\"pcb_version\":\"sim\",\"online\":true,\"dip_mask\":0,\"rfid_swr\":[1.2,1.2,1.2,1.2]");
   const char *config_create = strstr(out, "[\"config\",\"create\",{\"rfid_power_dbm\":27,");
   const char *alive = strstr(out, "[\"spot\",\"update\",{\"online\":true}]\n\n");
   const char *presence = strstr(out, "[\"presence\",\"create\",{\"item_code\":\"aa01\"");
@@ -334,6 +334,21 @@ static void stream_introduces_itself_then_goes_live_with_alive_signals(void **st
   assert_non_null(alive);
   assert_non_null(presence);
   assert_true(spot_create < config_create);
+}
+
+static void stream_commands_do_not_mix_with_a_response_body(void **state) {
+  (void)state;
+  spot_t *s = start(SPOT_ENCODING_JSON, "", NULL);
+  spot_stream_open(s);
+  const char half[] = "[\"config\",\"update\",{\"hostname\":";
+  const char rest[] = "\"desk\"}]";
+  const char body[] = "[\"config\",\"update\",{\"telnet\":true}]";
+  spot_stream_command_input(s, (const uint8_t *)half, sizeof half - 1);
+  spot_command_input(s, (const uint8_t *)body, sizeof body - 1); /* a response body arrives meanwhile */
+  spot_command_end(s);
+  spot_stream_command_input(s, (const uint8_t *)rest, sizeof rest - 1);
+  assert_true(spot_config(s)->telnet);
+  assert_string_equal(spot_config(s)->hostname, "desk");
 }
 
 static void invalid_persisted_state_means_factory_defaults(void **state) {
@@ -366,6 +381,7 @@ int main(void) {
       cmocka_unit_test(firmware_update_and_counters_and_brain_senses),
       cmocka_unit_test(ring_overflow_is_said_in_a_log_event),
       cmocka_unit_test(stream_introduces_itself_then_goes_live_with_alive_signals),
+      cmocka_unit_test(stream_commands_do_not_mix_with_a_response_body),
       cmocka_unit_test(invalid_persisted_state_means_factory_defaults),
       cmocka_unit_test(bad_scenario_is_reported_and_the_spot_runs_without_tags),
   };
