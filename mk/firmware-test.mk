@@ -30,6 +30,14 @@ $(FW_TEST_BUILD)/nanopb/%.o: build/nanopb/src/%.c
 $(FW_TEST_BUILD)/libspotcore.a: $(FW_TEST_CORE_OBJ) $(FW_TEST_NANOPB_OBJ)
 	@rm -f $@
 	@ar rcs $@ $^
+# The number code of bare-metal builds (no snprintf/strtod), compiled as mps2 compiles it.
+$(FW_TEST_BUILD)/freestanding/%.o: firmware/core/%.c $(FW_TEST_HEADERS)
+	@mkdir -p $(@D)
+	@gcc $(FW_TEST_CFLAGS) -ffreestanding -c -o $@ $<
+$(FW_TEST_BUILD)/test_freestanding_numbers: firmware/test/test_freestanding_numbers.c \
+  $(FW_TEST_BUILD)/freestanding/json_out.o $(FW_TEST_BUILD)/freestanding/json_scan.o $(FW_TEST_BUILD)/libspotcore.a
+	@gcc $(FW_TEST_CFLAGS) -Ifirmware/test -o $@ $< $(FW_TEST_BUILD)/freestanding/json_out.o \
+	  $(FW_TEST_BUILD)/freestanding/json_scan.o $(FW_TEST_BUILD)/libspotcore.a $(FW_TEST_LIBS)
 $(FW_TEST_BUILD)/test_%: firmware/test/test_%.c $(FW_TEST_BUILD)/libspotcore.a $(FW_TEST_HEADERS)
 	@gcc $(FW_TEST_CFLAGS) -Ifirmware/test -o $@ $< $(FW_TEST_BUILD)/libspotcore.a $(FW_TEST_LIBS)
 
