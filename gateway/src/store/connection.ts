@@ -76,6 +76,19 @@ export class Connection {
     this.db = fresh;
   }
 
+  /** Closes, lets `moveFiles` move the files away, and opens a fresh file at the same path. */
+  replaceFile<T>(moveFiles: () => T): T {
+    this.statements.clear();
+    try {
+      this.db.close();
+    } catch {
+      // a damaged file may not close cleanly; it is being moved away
+    }
+    const result = moveFiles();
+    this.db = this.open();
+    return result;
+  }
+
   close(): void {
     this.statements.clear();
     if (this.db.open) this.db.close();

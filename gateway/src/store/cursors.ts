@@ -52,6 +52,20 @@ export class CursorBook {
     return min === Infinity ? 0 : min;
   }
 
+  /** Highest id any cursor points at. */
+  maxId(): number {
+    let max = 0;
+    for (const spots of this.byUpstream.values()) for (const id of spots.values()) max = Math.max(max, id);
+    return max;
+  }
+
+  /** After the file was replaced: everything in memory is written again. */
+  markAllDirty(): void {
+    for (const [upstream, spots] of this.byUpstream) {
+      for (const [spot, id] of spots) this.dirty.set(key(upstream, spot), { upstream, spot, id });
+    }
+  }
+
   get hasDirty(): boolean {
     return this.dirty.size > 0;
   }

@@ -1,5 +1,6 @@
 // Group commit: appends from every caller within the window go into one transaction; promises settle after COMMIT.
 import type { Connection } from './connection.js';
+import { rebuildDatabase } from './open-database.js';
 import type { CursorBook } from './cursors.js';
 import type { DropResult, EventLog, InsertEffects } from './event-log.js';
 import type { RejectedMessages } from './rejected-log.js';
@@ -21,6 +22,7 @@ interface PendingAppend {
 
 export interface GroupCommitParts {
   conn: Connection;
+  instanceId: string;
   log: EventLog;
   cursors: CursorBook;
   space: SpaceKeeper;
@@ -38,6 +40,8 @@ export class GroupCommitter {
   private timerDue = Infinity;
   private readonly tickTimer: NodeJS.Timeout;
   private broken = false;
+  /** The file itself is damaged: the next write moves it aside and continues on a fresh one. */
+  private damaged = false;
   private closed = false;
   private lastCommitAt = 0;
   commits = 0;
@@ -101,10 +105,35 @@ export class GroupCommitter {
 
   private reopenIfBroken(): void {
     if (!this.broken) return;
+    if (this.damaged) {
+      this.rebuild();
+      this.damaged = false;
+      this.broken = false;
+      return;
+    }
     this.p.conn.reopen();
     // A COMMIT that reported failure may still have reached the disk: reread what memory derives from it.
     this.p.log.load();
     this.broken = false;
+  }
+
+  private rebuild(): void {
+    const { conn, log, cursors, spots, space, logger } = this.p;
+    const unforwarded = log.count;
+    const lastEventId = Math.max(0, cursors.maxId(), ...log.lastIdBySpot.values());
+    const aside = rebuildDatabase(conn, { instanceId: this.p.instanceId, lastEventId, now: this.p.now() });
+    conn
+      .stmt("INSERT INTO meta (key, value) VALUES ('dropped', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+      .run(String(this.dropped));
+    log.load();
+    space.forgetPruned();
+    cursors.markAllDirty();
+    spots.markAllDirty();
+    this.p.rejected.markTotalDirty();
+    logger.error(
+      { db: conn.path, movedTo: aside, eventsInIt: unforwarded, lastEventId },
+      `store: database ${conn.path} is damaged (${this.lastError ?? 'unknown'}); moved aside to ${aside} with its ${unforwarded} stored events and queued commands; continuing on a fresh file after event id ${lastEventId}`,
+    );
   }
 
   private succeeded(): void {
@@ -125,6 +154,8 @@ export class GroupCommitter {
     const e = toUnavailable(err, this.p.conn.path);
     // The cap refusing a batch is not a connection problem; anything from SQLite may be.
     if (!(err instanceof StoreUnavailableError)) this.broken = true;
+    const code = (err as { code?: unknown } | null)?.code;
+    if (typeof code === 'string' && /^SQLITE_(CORRUPT|NOTADB)/.test(code)) this.damaged = true;
     if (e.message !== this.lastError) {
       this.p.logger.error({ db: this.p.conn.path, code: e.code, reason: e.message }, e.message);
     }

@@ -24,28 +24,36 @@ export function openStore(opts: StoreOptions): Store {
   const upstreams = [...new Set(opts.upstreams ?? [])];
   const policy = opts.policy ?? 'drop-oldest';
   const budget = budgetFor(opts.maxBytes ?? DEFAULT_MAX_BYTES);
-  const { conn, instanceId, movedAside } = openDatabase({
-    dataDir: opts.dataDir,
-    settings: pragmasFor(budget, opts.durability ?? 'full'),
-    logger,
-    now,
-    randomUUID: opts.randomUUID ?? randomUUID,
-  });
-
-  const log = new EventLog(conn);
-  log.load();
-  const cursors = new CursorBook(upstreams);
-  cursors.load(conn);
-  const space = new SpaceKeeper(conn, log, cursors, budget, policy);
   const listeners = new Set<(spot: string, lastId: number) => void>();
   let writer: GroupCommitter | null = null;
   const requestFlush = (): void => writer?.requestFlush();
-  const spots = new SpotTable(conn, now, requestFlush);
-  spots.load();
-  const rejected = new RejectedMessages(conn, requestFlush);
-  rejected.load();
+  // Loading reads each table (the events one through its index): damage found here moves the file aside.
+  const { conn, instanceId, movedAside, loaded } = openDatabase(
+    {
+      dataDir: opts.dataDir,
+      settings: pragmasFor(budget, opts.durability ?? 'full'),
+      logger,
+      now,
+      randomUUID: opts.randomUUID ?? randomUUID,
+    },
+    (c) => {
+      const log = new EventLog(c);
+      log.load();
+      const cursors = new CursorBook(upstreams);
+      cursors.load(c);
+      const spots = new SpotTable(c, now, requestFlush);
+      spots.load();
+      const rejected = new RejectedMessages(c, requestFlush);
+      rejected.load();
+      c.stmt('SELECT count(*) FROM commands').get();
+      return { log, cursors, spots, rejected };
+    },
+  );
+  const { log, cursors, spots, rejected } = loaded;
+  const space = new SpaceKeeper(conn, log, cursors, budget, policy);
   const committer = new GroupCommitter({
     conn,
+    instanceId,
     log,
     cursors,
     space,

@@ -1,4 +1,4 @@
-// Opens the store's file: migrates it, or moves an unreadable one aside and starts fresh.
+// Opens the store's file: migrates and loads it, or moves an unreadable one aside and starts fresh.
 import fs from 'node:fs';
 import path from 'node:path';
 import { Connection, type PragmaSettings } from './connection.js';
@@ -7,27 +7,38 @@ import type { StoreLogger } from './types.js';
 
 export const DB_FILE = 'spot-gateway.db';
 
-export interface OpenedDatabase {
+export interface OpenedDatabase<T> {
   conn: Connection;
   instanceId: string;
   /** Set when a previous file was moved aside. */
   movedAside: string | null;
+  /** What `load` built from the file. */
+  loaded: T;
 }
 
-function openAndMigrate(file: string, settings: PragmaSettings, randomUUID: () => string, now: number): {
-  conn: Connection;
-  instanceId: string;
-} {
+/** Migrates and fills `meta`; returns the file's instance id. */
+export function prepareSchema(conn: Connection, now: number, newInstanceId: () => string): string {
+  const { from } = migrate(conn.raw);
+  if (from === 0) {
+    conn.stmt('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('created_at', new Date(now).toISOString());
+  }
+  conn.stmt('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('instance_id', newInstanceId());
+  const row = conn.stmt("SELECT value FROM meta WHERE key = 'instance_id'").get() as { value: string } | undefined;
+  if (!row) throw new Error('meta table has no instance_id');
+  return row.value;
+}
+
+function openAndLoad<T>(
+  file: string,
+  settings: PragmaSettings,
+  randomUUID: () => string,
+  now: number,
+  load: (conn: Connection) => T,
+): { conn: Connection; instanceId: string; loaded: T } {
   const conn = new Connection(file, settings);
   try {
-    const { from } = migrate(conn.raw);
-    if (from === 0) {
-      conn.stmt('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('created_at', new Date(now).toISOString());
-    }
-    conn.stmt('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('instance_id', randomUUID());
-    const row = conn.stmt("SELECT value FROM meta WHERE key = 'instance_id'").get() as { value: string } | undefined;
-    if (!row) throw new Error('meta table has no instance_id');
-    return { conn, instanceId: row.value };
+    const instanceId = prepareSchema(conn, now, randomUUID);
+    return { conn, instanceId, loaded: load(conn) };
   } catch (err) {
     conn.close();
     throw err;
@@ -35,12 +46,12 @@ function openAndMigrate(file: string, settings: PragmaSettings, randomUUID: () =
 }
 
 /** The file, its WAL and shared memory keep SQLite's naming under the new name. */
-function moveAside(file: string, walKept: string, now: number): string {
+export function moveAside(file: string, now: number, walKept?: string): string {
   const aside = `${file}.corrupt-${new Date(now).toISOString()}`;
   for (const suffix of ['', '-wal', '-shm']) {
     if (fs.existsSync(file + suffix)) fs.renameSync(file + suffix, aside + suffix);
   }
-  if (fs.existsSync(walKept)) fs.renameSync(walKept, `${aside}-wal`);
+  if (walKept && fs.existsSync(walKept)) fs.renameSync(walKept, `${aside}-wal`);
   return aside;
 }
 
@@ -54,39 +65,54 @@ function keepWal(file: string, walKept: string): void {
   }
 }
 
-/** The file itself is bad; a full disk or a read-only dir is not a reason to move a good file aside. */
-function isUnreadableFile(err: unknown): boolean {
+/** Damage in the file itself (as opposed to a full disk or a read-only dir, where the file is fine). */
+export function isDamagedFile(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code !== 'string') return true;
   return !/^SQLITE_(FULL|IOERR|READONLY|CANTOPEN|PERM|BUSY|LOCKED|NOMEM)/.test(code);
 }
 
-export function openDatabase(opts: {
-  dataDir: string;
-  settings: PragmaSettings;
-  logger: StoreLogger;
-  now: () => number;
-  randomUUID: () => string;
-}): OpenedDatabase {
+export function openDatabase<T>(
+  opts: {
+    dataDir: string;
+    settings: PragmaSettings;
+    logger: StoreLogger;
+    now: () => number;
+    randomUUID: () => string;
+  },
+  load: (conn: Connection) => T,
+): OpenedDatabase<T> {
   fs.mkdirSync(opts.dataDir, { recursive: true });
   const file = path.join(opts.dataDir, DB_FILE);
   const walKept = `${file}-wal.kept`;
   keepWal(file, walKept);
   try {
-    const opened = openAndMigrate(file, opts.settings, opts.randomUUID, opts.now());
+    const opened = openAndLoad(file, opts.settings, opts.randomUUID, opts.now(), load);
     fs.rmSync(walKept, { force: true });
     return { ...opened, movedAside: null };
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
-    if (!isUnreadableFile(err)) {
+    if (!isDamagedFile(err)) {
       fs.rmSync(walKept, { force: true });
       throw new Error(`store: cannot open ${file}: ${reason}`, { cause: err });
     }
-    const aside = moveAside(file, walKept, opts.now());
+    const aside = moveAside(file, opts.now(), walKept);
     opts.logger.error(
       { db: file, movedTo: aside, reason },
       `store: database ${file} cannot be opened (${reason}); moved aside to ${aside} and starting a fresh one`,
     );
-    return { ...openAndMigrate(file, opts.settings, opts.randomUUID, opts.now()), movedAside: aside };
+    return { ...openAndLoad(file, opts.settings, opts.randomUUID, opts.now(), load), movedAside: aside };
   }
+}
+
+/**
+ * Damage found while running: the file goes aside and a fresh one continues with the same
+ * instance id and an id sequence above every id handed out, so stable event ids stay unique.
+ */
+export function rebuildDatabase(conn: Connection, opts: { instanceId: string; lastEventId: number; now: number }): string {
+  const aside = conn.replaceFile(() => moveAside(conn.path, opts.now));
+  prepareSchema(conn, opts.now, () => opts.instanceId);
+  // sqlite_sequence exists once a table with AUTOINCREMENT does.
+  conn.stmt("INSERT INTO sqlite_sequence (name, seq) VALUES ('events', ?)").run(opts.lastEventId);
+  return aside;
 }

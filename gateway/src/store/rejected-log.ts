@@ -16,6 +16,7 @@ interface RejectedRow {
 export class RejectedMessages implements RejectedLog {
   private queue: RejectedInput[] = [];
   private total = 0;
+  private totalDirty = false;
 
   constructor(
     private readonly conn: Connection,
@@ -38,11 +39,18 @@ export class RejectedMessages implements RejectedLog {
   }
 
   get hasQueued(): boolean {
-    return this.queue.length > 0;
+    return this.queue.length > 0 || this.totalDirty;
+  }
+
+  /** After the file was replaced: the count is written again. */
+  markTotalDirty(): void {
+    this.totalDirty = true;
   }
 
   /** Inside the caller's transaction; returns what was taken so a failed commit can requeue it. */
   writeQueued(): RejectedInput[] {
+    if (this.queue.length === 0 && !this.totalDirty) return [];
+    this.totalDirty = false;
     const taken = this.queue;
     this.queue = [];
     const insert = this.conn.stmt('INSERT INTO rejected (spot, raw, reason, offset, time) VALUES (?, ?, ?, ?, ?)');
@@ -57,6 +65,7 @@ export class RejectedMessages implements RejectedLog {
   }
 
   requeue(taken: RejectedInput[]): void {
+    this.totalDirty = true;
     this.queue = [...taken, ...this.queue].slice(-KEEP_REJECTED);
   }
 

@@ -109,6 +109,10 @@ export class SpaceKeeper {
     return result;
   }
 
+  forgetPruned(): void {
+    this.prunedUpTo.clear();
+  }
+
   applyPruned(p: PruneResult): void {
     for (const [spot, upTo] of p.done) this.prunedUpTo.set(spot, upTo);
   }

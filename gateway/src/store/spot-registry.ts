@@ -129,6 +129,11 @@ export class SpotTable implements SpotRegistry {
     return [...this.spots.values()].sort((a, b) => (a.serial < b.serial ? -1 : a.serial > b.serial ? 1 : 0)).map(copy);
   }
 
+  /** After the file was replaced: everything in memory is written again. */
+  markAllDirty(): void {
+    for (const serial of this.spots.keys()) this.dirty.add(serial);
+  }
+
   get hasDirty(): boolean {
     return this.dirty.size > 0;
   }

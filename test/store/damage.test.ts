@@ -1,0 +1,74 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import test from 'ava';
+import Database from 'better-sqlite3';
+import { DB_FILE } from '../../gateway/src/store/open-database.js';
+import { StoreUnavailableError } from '../../gateway/src/store/types.js';
+import { events, ids, openTestStore, recordingLogger, tempDir, waitFor } from './helpers.js';
+
+/** Overwrites every page but the first (the header stays valid, the tables do not). */
+function damagePages(file: string): void {
+  const size = fs.statSync(file).size;
+  const fd = fs.openSync(file, 'r+');
+  fs.writeSync(fd, Buffer.alloc(size - 4096, 0x55), 0, size - 4096, 4096);
+  fs.closeSync(fd);
+}
+
+/** Overwrites the root pages of the event log's tables; the schema stays readable. */
+function damageEventTables(file: string): void {
+  const db = new Database(file, { readonly: true });
+  const roots = db
+    .prepare("SELECT rootpage FROM sqlite_schema WHERE name IN ('events', 'events_spot_id', 'spot_numbering')")
+    .all() as { rootpage: number }[];
+  db.close();
+  const fd = fs.openSync(file, 'r+');
+  for (const r of roots) fs.writeSync(fd, Buffer.alloc(4096, 0x55), 0, 4096, (r.rootpage - 1) * 4096);
+  fs.closeSync(fd);
+}
+
+test('a file with a valid header and damaged tables is moved aside at start', async (t) => {
+  const dataDir = tempDir(t);
+  const first = openTestStore(t, { dataDir });
+  await first.append(events('a', 500));
+  await first.close();
+  damagePages(path.join(dataDir, DB_FILE));
+  const logger = recordingLogger();
+  const store = openTestStore(t, { dataDir, logger });
+  t.regex(logger.lines.find((l) => l.level === 'error')?.msg ?? '', /cannot be opened \(database disk image is malformed\)/);
+  t.is(fs.readdirSync(dataDir).filter((f) => /\.corrupt-.*Z$/.test(f)).length, 1, 'the damaged file is kept');
+  t.deepEqual(ids(await store.append(events('a', 1))), [1]);
+});
+
+test('damage found while running: the file goes aside, the store continues with the same instance id and higher ids', async (t) => {
+  const dataDir = tempDir(t);
+  const logger = recordingLogger();
+  const store = openTestStore(t, { dataDir, logger, upstreams: ['mqtt'] });
+  const before = ids(await store.append(events('a', 2000)));
+  store.advanceCursor('mqtt', 'a', 1500);
+  store.spots.recordPost('a', { firmwareVersion: '1.0', events: 2000, rejected: 0, duplicates: 0, now: 5 });
+  await store.flush();
+  // Let the idle checkpoint move everything into the main file, then damage it under the open connection.
+  await waitFor(() => !fs.existsSync(`${store.dbPath}-wal`) || fs.statSync(`${store.dbPath}-wal`).size === 0, 5000, 'idle checkpoint');
+  damageEventTables(store.dbPath);
+  // A second connection's write makes the store's connection drop its page cache and see the damage.
+  const other = new Database(store.dbPath);
+  other.exec("INSERT INTO meta (key, value) VALUES ('poke', '1')");
+  other.close();
+
+  const err = await store.append(events('a', 1)).catch((e: unknown) => e);
+  t.true(err instanceof StoreUnavailableError);
+  t.regex((err as Error).message, /SQLITE_CORRUPT/);
+
+  const after = ids(await store.append(events('a', 3)));
+  t.true(after[0]! > before.at(-1)!, `new ids ${after.join(',')} continue after ${before.at(-1)}`);
+  t.regex(logger.lines.find((l) => /is damaged/.test(l.msg ?? ''))?.msg ?? '', /moved aside to .*corrupt-.* continuing on a fresh file/);
+  t.is(fs.readdirSync(dataDir).filter((f) => /\.corrupt-.*Z$/.test(f)).length, 1, 'the damaged file is kept');
+  const instanceId = store.instanceId;
+  await store.close();
+
+  const reopened = openTestStore(t, { dataDir, upstreams: ['mqtt'] });
+  t.is(reopened.instanceId, instanceId, 'stable event ids keep their prefix');
+  t.deepEqual(reopened.listEvents({ limit: 10 }).map((e) => e.id), after);
+  t.is(reopened.cursor('mqtt', 'a'), 1500, 'cursors are written again');
+  t.is(reopened.spots.get('a')?.events, 2000, 'the registry is written again');
+});
