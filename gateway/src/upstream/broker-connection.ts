@@ -96,13 +96,16 @@ export class BrokerConnection {
       await bounded(this.o.timers, beforeEnd(client), timeoutMs);
       if (generation === this.generation) {
         this.generation++;
+        let ended = false;
         await bounded(
           this.o.timers,
           new Promise<void>((resolve) => {
-            if (safely(() => client.end(false, {}, () => resolve())) !== true) resolve();
+            if (safely(() => client.end(false, {}, () => ((ended = true), resolve()))) !== true) resolve();
           }),
           timeoutMs,
         );
+        // Cleanly disconnected: forcing an end now could cut the DISCONNECT short.
+        if (ended) this.client = null;
       }
     }
     this.generation++;
