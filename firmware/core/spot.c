@@ -295,7 +295,19 @@ static bool stream_next_event(spot_t *s) {
     encode(s, &s->stream, &ev, false);
     return true;
   }
-  if (s->stream_next < s->ring.first_seq) s->stream_next = s->ring.first_seq; /* lossy: fell behind */
+  if (s->stream_next < s->ring.first_seq && s->ring.count > 0) {
+    /* The stream is lossy: a reader slower than the events skips, and is told so. */
+    char text[SPOT_LOG_TEXT_MAX];
+    text_t t;
+    text_init(&t, text, sizeof text);
+    text_str(&t, "stream fell behind: ");
+    text_int(&t, (int64_t)(s->ring.first_seq - s->stream_next));
+    text_str(&t, " events skipped");
+    event_log(&ev, s->now, SPOT_LOG_WARN, LOG_CODE_RING_OVERFLOW, text);
+    s->stream_next = s->ring.first_seq;
+    encode(s, &s->stream, &ev, false);
+    return true;
+  }
   const spot_event_t *live = ring_get(&s->ring, s->stream_next);
   if (live == NULL) return false;
   encode(s, &s->stream, live, true);

@@ -215,6 +215,43 @@ static void unacknowledged_post_is_sent_again_with_the_same_numbers(void **state
   spot_post_fail(s);
 }
 
+static void events_made_while_the_server_is_down_follow_the_retransmitted_ones(void **state) {
+  (void)state;
+  spot_t *s = start(SPOT_ENCODING_PB, "at 0 tag aa01 enter antenna 1 rssi -400\nat 2000 tag aa02 enter antenna 1 rssi -400\n",
+                    NULL);
+  spot_connected(s);
+  run_until(s, T0, T0 + 100);
+  spot_post_info_t a = read_post_pb(s);
+  int first_count = got_count;
+  spot_post_fail(s);
+  run_until(s, T0 + 110, T0 + 3000); /* aa02 arrives, aa01 is deleted meanwhile */
+  spot_connected(s);
+  spot_post_info_t b = read_post_pb(s);
+  assert_int_equal(b.first_seq, a.first_seq);
+  assert_true(got_count > first_count);
+  for (int i = 0; i < got_count; i++) assert_int_equal(got[i].seq, b.first_seq + (uint64_t)i);
+  assert_int_equal(got[0].body, spot_v1_Frame_spot_create_tag);
+  assert_true(find(spot_v1_Frame_presence_create_tag, "aa02", 0) > find(spot_v1_Frame_presence_create_tag, "aa01", 0));
+  assert_true(find(spot_v1_Frame_spot_create_tag, NULL, 1) > find(spot_v1_Frame_presence_create_tag, "aa01", 0));
+  spot_post_ack(s);
+  assert_false(spot_post_pending(s));
+}
+
+static void a_slow_stream_skips_and_says_so(void **state) {
+  (void)state;
+  spot_t *s = start(SPOT_ENCODING_JSON, "rate 500\nat 0 tag aa01 enter antenna 1 rssi -400\n", NULL);
+  const char cmd[] = "[\"config\",\"update\",{\"send_hits\":true}]";
+  spot_command_input(s, (const uint8_t *)cmd, sizeof cmd - 1);
+  spot_stream_open(s);
+  run_until(s, T0, T0 + 2000); /* 1000 hits, nobody reading */
+  static char out[512 * 1024];
+  size_t len = 0, n;
+  while ((n = spot_stream_read(s, (uint8_t *)out + len, 4096)) > 0) len += n;
+  out[len] = '\0';
+  assert_non_null(strstr(out, "events skipped"));
+  assert_non_null(strstr(out, "[\"hit\",\"create\""));
+}
+
 static void a_post_cut_in_the_middle_of_an_event_resends_that_event(void **state) {
   (void)state;
   spot_t *s = start(SPOT_ENCODING_JSON, "", NULL);
@@ -375,7 +412,9 @@ int main(void) {
       cmocka_unit_test(default_scenario_json),
       cmocka_unit_test(default_scenario_pb),
       cmocka_unit_test(unacknowledged_post_is_sent_again_with_the_same_numbers),
+      cmocka_unit_test(events_made_while_the_server_is_down_follow_the_retransmitted_ones),
       cmocka_unit_test(a_post_cut_in_the_middle_of_an_event_resends_that_event),
+      cmocka_unit_test(a_slow_stream_skips_and_says_so),
       cmocka_unit_test(config_update_command_is_applied_and_reported),
       cmocka_unit_test(reset_restores_factory_defaults),
       cmocka_unit_test(firmware_update_and_counters_and_brain_senses),
