@@ -125,7 +125,8 @@ export function runCli(args: string[], options: { env?: Record<string, string>; 
 export async function spawnGateway(t: Teardown, options: ChildOptions = {}): Promise<ChildGateway> {
   const run = runCli(options.args ?? ['run'], {
     cwd: options.cwd,
-    env: { SPOT_GATEWAY_HTTP_PORT: '0', SPOT_GATEWAY_HTTP_HOST: '127.0.0.1', SPOT_GATEWAY_GATEWAY_ID: 'test-gateway', ...options.env },
+    // Log level info at least: the port is read from the "listening" line.
+    env: { SPOT_GATEWAY_HTTP_PORT: '0', SPOT_GATEWAY_HTTP_HOST: '127.0.0.1', SPOT_GATEWAY_GATEWAY_ID: 'test-gateway', ...options.env, SPOT_GATEWAY_LOG_LEVEL: 'info' },
   });
   t.teardown(() => {
     if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill('SIGKILL');
