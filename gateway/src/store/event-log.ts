@@ -64,6 +64,8 @@ export class EventLog {
   readonly lastIdBySpot = new Map<string, number>();
   count = 0;
   duplicatesTotal = 0;
+  /** Highest id ever handed out (AUTOINCREMENT's sequence), also when its row is gone. */
+  highestId = 0;
 
   constructor(private readonly conn: Connection) {}
 
@@ -76,6 +78,8 @@ export class EventLog {
     }[];
     for (const r of rows) this.lastIdBySpot.set(r.spot, r.last);
     this.count = (this.conn.stmt('SELECT count(*) AS n FROM events').get() as { n: number }).n;
+    const seq = this.conn.stmt("SELECT seq FROM sqlite_sequence WHERE name = 'events'").get() as { seq: number } | undefined;
+    this.highestId = seq?.seq ?? 0;
     this.duplicatesTotal = (
       this.conn.stmt('SELECT coalesce(sum(duplicates), 0) AS n FROM spot_numbering').get() as { n: number }
     ).n;
@@ -138,7 +142,10 @@ export class EventLog {
   }
 
   applyInserted(effects: InsertEffects): void {
-    for (const [spot, id] of effects.lastIdBySpot) this.lastIdBySpot.set(spot, id);
+    for (const [spot, id] of effects.lastIdBySpot) {
+      this.lastIdBySpot.set(spot, id);
+      this.highestId = Math.max(this.highestId, id);
+    }
     this.count += effects.inserted;
     this.duplicatesTotal += effects.duplicates;
   }

@@ -120,7 +120,7 @@ export class GroupCommitter {
   private rebuild(): void {
     const { conn, log, cursors, spots, space, logger } = this.p;
     const unforwarded = log.count;
-    const lastEventId = Math.max(0, cursors.maxId(), ...log.lastIdBySpot.values());
+    const lastEventId = Math.max(log.highestId, cursors.maxId());
     const aside = rebuildDatabase(conn, { instanceId: this.p.instanceId, lastEventId, now: this.p.now() });
     conn
       .stmt("INSERT INTO meta (key, value) VALUES ('dropped', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
