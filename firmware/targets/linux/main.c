@@ -31,6 +31,7 @@
 #define DRAIN_MS 5000u       /* after --run-seconds: time to get the last posts answered */
 #define FLOOD_STEP_MS 10u    /* simulated time per loop turn in --flood mode */
 #define TELNET_DEFAULT_PORT 23
+#define READER_WAIT_MS 2000u /* longest wait for the first connection before reading tags */
 
 typedef struct linux_spot {
   spot_cli_t cli;
@@ -365,6 +366,7 @@ static int run(linux_spot_t *ls)
   uint64_t deadline = ls->cli.run_seconds ? started + ls->cli.run_seconds * 1000ull : 0;
   uint64_t drain_until = 0;
   uint64_t sim_now = started;
+  bool reading = ls->cli.no_http;
   boot(ls, started);
   for (;;) {
     uint64_t now = clock_ms();
@@ -387,6 +389,10 @@ static int run(linux_spot_t *ls)
       if (idle || now >= drain_until) {
         break;
       }
+    } else if (!reading) {
+      /* The network comes up before the reader, so `spot create` leads the first post. */
+      reading = ls->http.connects > 0 || http_client_last_error(&ls->http)[0] != '\0' ||
+                now - started >= READER_WAIT_MS;
     } else if (ls->cli.flood) {
       size_t queued;
       http_client_output(&ls->http, &queued);

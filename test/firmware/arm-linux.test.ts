@@ -1,0 +1,167 @@
+// The ARM Linux spot firmware under qemu-arm against the real gateway (in-process) and a real Mosquitto.
+import test from 'ava';
+import mqtt from 'mqtt';
+import { api, spawnGateway, startTestGateway, tempDir, waitFor, within } from '../helpers/gateway.js';
+import { startMosquitto } from '../helpers/mosquitto.js';
+import { startSpot } from './spot-process.js';
+
+interface StoredEvent {
+  id: number;
+  spot: string;
+  resource: string;
+  action: string;
+  data: Record<string, unknown>;
+}
+
+/** Two RFID tags and a Bluetooth device with margins of 5 dBm or more around every threshold
+ * (rfid_immediate -450, rfid_near -600, bt_near -75), so read noise never flips a proximity. */
+const SCENARIO = `# test scenario: tags with clear proximities
+seed 7
+rate 100
+at 0 tag e28011700000020a1b2c3d11 enter antenna 1 rssi -380
+at 300 tag e28011700000020a1b2c3d12 enter antenna 2 rssi -720
+at 600 ble c0ffee0000a1 enter antenna 1 rssi -65
+at 1500 tag e28011700000020a1b2c3d12 move rssi -520
+at 2500 tag e28011700000020a1b2c3d11 leave
+at 3000 ble c0ffee0000a1 leave
+at 3500 tag e28011700000020a1b2c3d12 leave
+`;
+
+const EXPECTED = [
+  'create e28011700000020a1b2c3d11 immediate',
+  'create e28011700000020a1b2c3d12 far',
+  'create c0ffee0000a1 near',
+  'update e28011700000020a1b2c3d12 near',
+  'delete e28011700000020a1b2c3d11 immediate',
+  'delete c0ffee0000a1 near',
+  'delete e28011700000020a1b2c3d12 near',
+];
+
+function presences(events: StoredEvent[]): string[] {
+  return events
+    .filter((e) => e.resource === 'presence')
+    .map((e) => `${e.action} ${String(e.data.item_code)} ${String(e.data.proximity)}`);
+}
+
+async function storedEvents(gateway: { url: string }, serial: number): Promise<StoredEvent[]> {
+  const { status, body } = await api<StoredEvent[]>(gateway.url, `/api/events?spot=${serial}&limit=10000`);
+  if (status !== 200) throw new Error(`GET /api/events answered ${status}`);
+  return body;
+}
+
+for (const encoding of ['json', 'pb'] as const) {
+  test.serial(`arm-linux spot under qemu-arm posts a scenario (${encoding}): exactly the expected presences, in order`, async (t) => {
+    const gateway = await startTestGateway(t);
+    const serial = encoding === 'json' ? 5101 : 5102;
+    const spot = startSpot(t, { target: 'arm-linux', serial, brain: `127.0.0.1:${gateway.port}`, encoding, scenario: SCENARIO, runSeconds: 7 });
+    const code = await within(spot.exited, 30000, 'the spot to finish its run');
+    t.is(code, 0, spot.console());
+    t.regex(spot.console(), /posts acknowledged=\d+ failed=0/);
+    const events = await storedEvents(gateway, serial);
+    t.deepEqual(
+      events.slice(0, 2).map((e) => `${e.resource} ${e.action}`),
+      ['spot create', 'config create'],
+    );
+    t.is(events[0]!.data.spot_id, serial);
+    t.deepEqual(presences(events), EXPECTED, spot.console());
+  });
+}
+
+test.serial('a config update queued through the gateway API is applied by the spot and reported in its next config update', async (t) => {
+  const gateway = await startTestGateway(t);
+  const serial = 5103;
+  const stateDir = tempDir(t, 'spot-state-');
+  const brain = `127.0.0.1:${gateway.port}`;
+  const spot = startSpot(t, { target: 'arm-linux', serial, brain, scenario: SCENARIO, runSeconds: 6, stateDir });
+  await waitFor(async () => (await api(gateway.url, `/api/spots/${serial}`)).status === 200, 15000, 'the spot to post');
+  const queued = await api<{ id: number }>(gateway.url, `/api/spots/${serial}/commands`, {
+    body: { resource: 'config', action: 'update', data: { rfid_power_dbm: 21, send_hits: false } },
+  });
+  t.is(queued.status, 202);
+  const update = await waitFor(
+    async () => (await storedEvents(gateway, serial)).find((e) => e.resource === 'config' && e.action === 'update'),
+    15000,
+    'the spot to report its config update',
+  );
+  t.is(update.data.rfid_power_dbm, 21);
+  t.is(await within(spot.exited, 30000, 'the spot to finish'), 0, spot.console());
+
+  // The spot's flash (state dir) keeps the new value and counts the boot.
+  const again = startSpot(t, { target: 'arm-linux', serial, brain, scenario: '', runSeconds: 2, stateDir });
+  t.is(await within(again.exited, 30000, 'the second boot to finish'), 0, again.console());
+  const creates = (await storedEvents(gateway, serial)).filter((e) => e.resource === 'config' && e.action === 'create');
+  t.is(creates.length, 2);
+  t.is(creates[1]!.data.rfid_power_dbm, 21);
+  const spots = (await storedEvents(gateway, serial)).filter((e) => e.resource === 'spot' && e.action === 'create');
+  t.deepEqual(
+    spots.map((e) => e.data.boot_count),
+    [1, 2],
+  );
+});
+
+/** Events spread over 12 s so that some happen while the gateway is down; a delete comes about 2 s
+ * (the automatic hold delay) after its leave, and no two events are closer than 0.7 s. */
+const LONG_SCENARIO = `seed 11
+rate 100
+at 0 tag e28011700000020a1b2c3d21 enter antenna 1 rssi -380
+at 1000 tag e28011700000020a1b2c3d22 enter antenna 1 rssi -720
+at 2000 tag e28011700000020a1b2c3d23 enter antenna 2 rssi -520
+at 2500 tag e28011700000020a1b2c3d21 leave
+at 3500 tag e28011700000020a1b2c3d24 enter antenna 1 rssi -400
+at 4800 tag e28011700000020a1b2c3d23 leave
+at 5500 tag e28011700000020a1b2c3d22 move rssi -520
+at 7000 tag e28011700000020a1b2c3d24 leave
+at 7800 tag e28011700000020a1b2c3d25 enter antenna 2 rssi -700
+at 8500 tag e28011700000020a1b2c3d22 leave
+at 10000 tag e28011700000020a1b2c3d25 leave
+`;
+
+const LONG_EXPECTED = [
+  'create e28011700000020a1b2c3d21 immediate',
+  'create e28011700000020a1b2c3d22 far',
+  'create e28011700000020a1b2c3d23 near',
+  'create e28011700000020a1b2c3d24 immediate',
+  'delete e28011700000020a1b2c3d21 immediate',
+  'update e28011700000020a1b2c3d22 near',
+  'delete e28011700000020a1b2c3d23 near',
+  'create e28011700000020a1b2c3d25 far',
+  'delete e28011700000020a1b2c3d24 immediate',
+  'delete e28011700000020a1b2c3d22 near',
+  'delete e28011700000020a1b2c3d25 far',
+];
+
+test.serial('gateway killed, down for 5 s, started again: the spot buffers, nothing lost or duplicated upstream', async (t) => {
+  const broker = await startMosquitto({ t });
+  const serial = 5104;
+  const received: Array<{ topic: string; id: string; data: Record<string, unknown> }> = [];
+  const consumer = await mqtt.connectAsync(broker.url, { protocolVersion: 5, reconnectPeriod: 0 });
+  t.teardown(() => consumer.endAsync(true));
+  consumer.on('message', (topic, payload, packet) => {
+    const props = packet.properties?.userProperties as Record<string, string | string[]> | undefined;
+    received.push({ topic, id: String(props?.event_id ?? ''), data: JSON.parse(payload.toString()) as Record<string, unknown> });
+  });
+  await consumer.subscribeAsync(`from/${serial}/json/#`, { qos: 1 });
+
+  // A child process killed outright: the spot's connection drops mid-post, as in a real outage.
+  const dataDir = tempDir(t, 'spot-gateway-restart-');
+  const env = { SPOT_GATEWAY_DATA_DIR: dataDir, SPOT_GATEWAY_MQTT_URL: broker.url };
+  const first = await spawnGateway(t, { env });
+  const port = first.port;
+  const spot = startSpot(t, { target: 'arm-linux', serial, brain: `127.0.0.1:${port}`, scenario: LONG_SCENARIO, runSeconds: 16 });
+  await waitFor(() => received.filter((m) => m.topic.endsWith('/presence/create')).length >= 2, 15000, 'two presences upstream');
+  await first.kill('SIGKILL');
+  const stoppedAt = Date.now();
+  await new Promise((r) => setTimeout(r, 5000));
+  await spawnGateway(t, { env: { ...env, SPOT_GATEWAY_HTTP_PORT: String(port) } });
+  t.true(Date.now() - stoppedAt >= 5000);
+  t.is(await within(spot.exited, 40000, 'the spot to finish'), 0, spot.console());
+  t.regex(spot.console(), /post not acknowledged/, 'the outage was seen by the spot');
+
+  // At-least-once upstream: a message the broker got before the kill may come again, with the same event id.
+  const presenceMessages = () => [...new Map(received.filter((m) => m.topic.includes('/json/presence/')).map((m) => [m.id, m])).values()];
+  await waitFor(() => presenceMessages().length >= LONG_EXPECTED.length, 15000, 'every presence upstream');
+  await new Promise((r) => setTimeout(r, 500)); // a duplicate would arrive now
+  t.true(presenceMessages().every((m) => m.id !== ''), 'every upstream message carries an event id');
+  const upstream = presenceMessages().map((m) => `${m.topic.split('/').pop()} ${String(m.data.item_code)} ${String(m.data.proximity)}`);
+  t.deepEqual(upstream, LONG_EXPECTED, spot.console());
+});
