@@ -58,3 +58,16 @@ test('a non-positive TTL is refused with the spot named', async (t) => {
   const store = openTestStore(t, { dataDir: tempDir(t) });
   t.throws(() => store.commands.enqueue('s1', { ...configUpdate, ttlMs: 0 }), { message: /spot s1: ttlMs must be positive/ });
 });
+
+test('finished commands are forgotten a week after they expired, queued ones never', async (t) => {
+  const store = openTestStore(t, { dataDir: tempDir(t), now: () => 0 });
+  const done = store.commands.enqueue('s1', { ...configUpdate, ttlMs: 1000 });
+  const waiting = store.commands.enqueue('s1', { ...configUpdate, ttlMs: 30 * 24 * 3_600_000 });
+  store.commands.markDelivered([done.id], 10);
+  const week = 7 * 24 * 3_600_000;
+  store.commands.expireDue(1000 + week - 1);
+  t.truthy(store.commands.get(done.id), 'kept for a week');
+  store.commands.expireDue(1000 + week);
+  t.is(store.commands.get(done.id), null);
+  t.is(store.commands.get(waiting.id)?.state, 'queued');
+});

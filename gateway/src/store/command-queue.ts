@@ -3,6 +3,9 @@ import type { Connection } from './connection.js';
 import type { Command, CommandInput, CommandQueue, CommandState } from './types.js';
 
 export const DEFAULT_COMMAND_TTL_MS = 3_600_000;
+/** Delivered, expired and failed commands are kept this long for the API, then forgotten. */
+export const KEEP_FINISHED_MS = 7 * 24 * 3_600_000;
+const FORGET_BATCH = 500;
 
 interface CommandRow {
   id: number;
@@ -99,9 +102,17 @@ export class CommandTable implements CommandQueue {
   }
 
   expireDue(now: number): number {
-    return this.durably(
-      () => this.conn.stmt("UPDATE commands SET state = 'expired' WHERE state = 'queued' AND time_expires <= ?").run(now).changes,
-    );
+    return this.durably(() => {
+      const expired = this.conn
+        .stmt("UPDATE commands SET state = 'expired' WHERE state = 'queued' AND time_expires <= ?")
+        .run(now).changes;
+      this.conn
+        .stmt(
+          "DELETE FROM commands WHERE id IN (SELECT id FROM commands WHERE state != 'queued' AND time_expires <= ? ORDER BY id LIMIT ?)",
+        )
+        .run(now - KEEP_FINISHED_MS, FORGET_BATCH);
+      return expired;
+    });
   }
 
   list(spot: string, limit: number): Command[] {

@@ -169,7 +169,7 @@ export interface CommandQueue {
   pendingFor(spot: string, now: number): Command[];
   /** Returns how many moved from queued to delivered. */
   markDelivered(ids: number[], now: number): number;
-  /** Queued commands past their TTL become expired; returns how many. */
+  /** Queued commands past their TTL become expired; returns how many. Also forgets finished commands older than 7 days (500 per call). */
   expireDue(now: number): number;
   markFailed(ids: number[], now: number): number;
   /** Newest first. */
