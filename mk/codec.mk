@@ -2,9 +2,11 @@
 .PHONY: vectors bench-codec
 
 # Regenerates shared-schema/vectors/*.json from the cases in generate.ts (review the diff).
-vectors: schema-ts
+vectors: npm-deps schema-ts
 	node --import tsx shared-schema/vectors/generate.ts
 
-# Prints, last: codec: json_decode_eps=<n> pb_decode_eps=<n> pb_bytes_ratio=<r>
+# Compiled with tsc (as the gateway runs), not through tsx. Prints, last:
+# codec: json_decode_eps=<n> pb_decode_eps=<n> pb_bytes_ratio=<r>
 bench-codec: npm-deps schema-ts
-	node --import tsx bench/codec/bench.ts
+	$(NODE_BIN)/tsc -p bench/codec/tsconfig.json
+	node build/bench-codec/bench/codec/bench.js

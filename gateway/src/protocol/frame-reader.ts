@@ -309,18 +309,64 @@ export function readFrame(buf: Uint8Array, start: number, end: number, state?: R
   return result;
 }
 
-/** Writes a varint at out[pos]; returns the position after it. */
-function putVarint(out: Uint8Array, pos: number, n: number): number {
-  let v = n;
-  while (v > 0x7f) {
-    out[pos++] = (v % 128) | 0x80;
-    v = Math.floor(v / 128);
+// Decoded frames' bytes are cut from shared slabs: one small allocation per event costs more
+// than the decoding itself. A slab stays alive while any event cut from it is referenced.
+const SLAB_SIZE = 65536;
+const SLAB_MAX_PIECE = 2048;
+let slab = new Uint8Array(SLAB_SIZE);
+let slabUsed = 0;
+
+function allocate(n: number): Uint8Array {
+  if (n > SLAB_MAX_PIECE) return new Uint8Array(n);
+  if (slabUsed + n > SLAB_SIZE) {
+    slab = new Uint8Array(SLAB_SIZE);
+    slabUsed = 0;
   }
-  out[pos++] = v;
+  const piece = slab.subarray(slabUsed, slabUsed + n);
+  slabUsed += n;
+  return piece;
+}
+
+/** A copy of buf[start..end) in slab memory. */
+function copyOf(buf: Uint8Array, start: number, end: number): Uint8Array {
+  const out = allocate(end - start);
+  putBytes(out, 0, buf, start, end);
+  return out;
+}
+
+/** Writes a varint (up to 2^53) at out[pos]; returns the position after it. */
+function putVarint(out: Uint8Array, pos: number, n: number): number {
+  let lo = n >>> 0;
+  let hi = (n - lo) / 4294967296;
+  while (hi > 0) {
+    out[pos++] = (lo & 0x7f) | 0x80;
+    lo = ((lo >>> 7) | (hi << 25)) >>> 0;
+    hi >>>= 7;
+  }
+  while (lo > 0x7f) {
+    out[pos++] = (lo & 0x7f) | 0x80;
+    lo >>>= 7;
+  }
+  out[pos++] = lo;
   return pos;
 }
 
+/** Bytes of the varint of n (up to 2^53). */
+function varintSize(n: number): number {
+  if (n < 0x80) return 1;
+  if (n < 0x4000) return 2;
+  if (n < 0x200000) return 3;
+  if (n < 0x10000000) return 4;
+  let size = 5;
+  for (let v = Math.floor(n / 0x800000000); v > 0; v = Math.floor(v / 128)) size++;
+  return size;
+}
+
 function putBytes(out: Uint8Array, pos: number, src: Uint8Array, from: number, to: number): number {
+  if (to - from > 24) {
+    out.set(src.subarray(from, to), pos);
+    return pos + to - from;
+  }
   for (let i = from; i < to; i++) out[pos++] = src[i]!;
   return pos;
 }
@@ -329,14 +375,14 @@ function putBytes(out: Uint8Array, pos: number, src: Uint8Array, from: number, t
 function untrickedBytes(buf: Uint8Array, start: number, end: number, s: Splice, state: ReceiveState): Uint8Array {
   const timeChanged = s.timeStart >= 0 && s.timeOffset !== s.time;
   const hasRef = s.refStart >= 0;
-  if (!timeChanged && !hasRef) return buf.slice(start, end);
+  if (!timeChanged && !hasRef) return copyOf(buf, start, end);
   const codeField = hasRef ? state.codeFields[s.ref - 1]! : undefined;
   const zz = s.time >= 0 ? s.time * 2 : -s.time * 2 - 1;
   let delta = 0;
   if (codeField) delta += codeField.length - (s.refEnd - s.refStart);
-  if (timeChanged) delta += TIME_TAG_LENGTH + varintLength(zz) - (s.timeEnd - s.timeStart);
+  if (timeChanged) delta += TIME_TAG_LENGTH + varintSize(zz) - (s.timeEnd - s.timeStart);
   const innerLength = s.innerEnd - s.innerStart + delta;
-  const out = new Uint8Array(end - start + delta + varintLength(innerLength) - (s.innerStart - s.lengthStart));
+  const out = allocate(end - start + delta + varintSize(innerLength) - (s.innerStart - s.lengthStart));
   let pos = putBytes(out, 0, buf, start, s.lengthStart);
   pos = putVarint(out, pos, innerLength);
   let at = s.innerStart;
@@ -355,10 +401,6 @@ function untrickedBytes(buf: Uint8Array, start: number, end: number, s: Splice, 
       at = s.timeEnd;
     }
   }
-  if (end - at > 64) {
-    out.set(buf.subarray(at, end), pos);
-  } else {
-    putBytes(out, pos, buf, at, end);
-  }
+  putBytes(out, pos, buf, at, end);
   return out;
 }
