@@ -104,3 +104,14 @@ test('close writes what is still queued', async (t) => {
   const again = openTestStore(t, { dataDir });
   t.is(again.status().events, 1);
 });
+
+test('the WAL is checkpointed and truncated once the store is idle', async (t) => {
+  const store = openTestStore(t, { dataDir: tempDir(t) });
+  for (let i = 0; i < 20; i++) await store.append(Array.from({ length: 100 }, () => event('a')));
+  const walSize = (): number => (fs.existsSync(`${store.dbPath}-wal`) ? fs.statSync(`${store.dbPath}-wal`).size : 0);
+  t.true(walSize() > 0);
+  const start = Date.now();
+  while (walSize() > 0 && Date.now() - start < 5000) await new Promise((r) => setTimeout(r, 50));
+  t.is(walSize(), 0);
+  t.is(store.status().events, 2000);
+});
