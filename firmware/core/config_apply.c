@@ -188,3 +188,30 @@ uint64_t config_apply_pb(spot_config_t *c, const spot_v1_Config *m, config_rejec
   if (m->has_extra_json) report_extra(m->extra_json, reject, ctx);
   return changed_mask;
 }
+
+static bool key_valid(spot_config_t *c, const spot_config_key_t *k) {
+  char *field = field_text(c, k);
+  switch (k->type) {
+    case SPOT_CONFIG_BOOL: return *(uint8_t *)field <= 1;
+    case SPOT_CONFIG_INT: return *(int32_t *)field >= k->min && *(int32_t *)field <= k->max;
+    case SPOT_CONFIG_NUMBER: return *(double *)field >= k->min && *(double *)field <= k->max;
+    case SPOT_CONFIG_ENUM: return *(uint8_t *)field < k->value_count;
+    default:
+      if (memchr(field, '\0', k->size) == NULL) return false;
+      if (k->type == SPOT_CONFIG_IPV4) return config_is_ipv4(field);
+      if (k->type == SPOT_CONFIG_OBJECT) return field[0] == '{';
+      return true;
+  }
+}
+
+uint64_t config_sanitize(spot_config_t *c, spot_config_t *defaults) {
+  uint64_t fixed = 0;
+  spot_config_defaults(defaults);
+  for (int i = 0; i < SPOT_CONFIG_KEY_COUNT; i++) {
+    const spot_config_key_t *k = &spot_config_keys[i];
+    if (key_valid(c, k)) continue;
+    memcpy(field_text(c, k), (const char *)defaults + k->offset, k->size);
+    fixed |= (uint64_t)1 << i;
+  }
+  return fixed;
+}

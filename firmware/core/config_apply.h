@@ -21,6 +21,11 @@ typedef void (*config_reject_fn)(void *ctx, bool unknown_key, const char *reason
  * reported through reject and leave c unchanged. Returns the changed-keys mask. */
 uint64_t config_apply_pb(spot_config_t *c, const spot_v1_Config *m, config_reject_fn reject, void *ctx);
 
+/* Puts every key of c that is out of its range or type (a corrupt or older
+ * flash image) back to its factory default; returns the mask of keys fixed.
+ * defaults is room for the factory defaults (no big stack on small targets). */
+uint64_t config_sanitize(spot_config_t *c, spot_config_t *defaults);
+
 /* True if text is a dotted quad (0..255 each). */
 bool config_is_ipv4(const char *text);
 

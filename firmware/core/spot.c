@@ -50,6 +50,8 @@ static void on_presence_event(void *ctx, const spot_event_t *ev) {
 
 static void on_sim_hit(void *ctx, const presence_hit_t *hit) {
   spot_t *s = ctx;
+  /* A disabled antenna reads nothing. */
+  if (hit->antenna >= 1 && hit->antenna <= 8 && (s->state.config.antenna_disable_mask >> (hit->antenna - 1) & 1)) return;
   presence_hit(&s->presence, &s->state.config, hit);
 }
 
@@ -64,6 +66,7 @@ bool spot_init(spot_t *s, const spot_platform_t *platform, const spot_init_t *in
     s->state.version = SPOT_PERSIST_VERSION;
     spot_config_defaults(&s->state.config);
   }
+  uint64_t fixed = config_sanitize(&s->state.config, &s->scratch.config);
   s->state.boot_count++;
   if (init->watchdog_reset) s->state.watchdog_count++;
   spot_save(s);
@@ -77,10 +80,10 @@ bool spot_init(spot_t *s, const spot_platform_t *platform, const spot_init_t *in
   s->next_seq = 1;
   ring_init(&s->ring);
   presence_init(&s->presence, on_presence_event, s);
-  command_reader_init(&s->commands, s->encoding == SPOT_ENCODING_PB, &s->scratch, spot_apply_command, spot_command_error, s);
+  bool pb = s->encoding == SPOT_ENCODING_PB;
+  command_reader_init(&s->commands, pb, &s->scratch.frame, spot_apply_command, spot_command_error, s);
 #if SPOT_STREAM_COMMAND_READER
-  command_reader_init(&s->stream_commands, s->encoding == SPOT_ENCODING_PB, &s->scratch, spot_apply_command, spot_command_error,
-                      s);
+  command_reader_init(&s->stream_commands, pb, &s->scratch.frame, spot_apply_command, spot_command_error, s);
 #endif
   bool ok = true;
   const char *text = init->scenario ? init->scenario : sim_default_scenario;
@@ -91,6 +94,16 @@ bool spot_init(spot_t *s, const spot_platform_t *platform, const spot_init_t *in
     ok = false;
   }
   sim_start(&s->sim, s->now);
+  for (int i = 0; i < SPOT_CONFIG_KEY_COUNT; i++) {
+    if (!(fixed >> i & 1)) continue;
+    char text[SPOT_LOG_TEXT_MAX];
+    text_t t;
+    text_init(&t, text, sizeof text);
+    text_str(&t, "stored config: ");
+    text_str(&t, spot_config_keys[i].name);
+    text_str(&t, " was invalid, factory default used");
+    spot_queue_log(s, SPOT_LOG_WARN, LOG_CODE_CONFIG_BAD_VALUE, text);
+  }
   return ok;
 }
 
@@ -125,19 +138,19 @@ void spot_connected(spot_t *s) {
 /* Encodes ev into the outbox; an event too large is replaced by a log event saying so. */
 static void encode(spot_t *s, outbox_t *out, const spot_event_t *ev, bool numbered) {
   event_context_t ctx = {s->serial, s->version, &s->state.config};
-  event_to_frame(ev, &ctx, numbered, &s->scratch);
+  event_to_frame(ev, &ctx, numbered, &s->scratch.frame);
   out->pos = 0;
-  out->len = s->encoding == SPOT_ENCODING_PB ? frame_pb_encode(&out->pb, &s->scratch, out->buf, sizeof out->buf)
-                                             : frame_json_encode(&s->scratch, out->buf, sizeof out->buf);
+  out->len = s->encoding == SPOT_ENCODING_PB ? frame_pb_encode(&out->pb, &s->scratch.frame, out->buf, sizeof out->buf)
+                                             : frame_json_encode(&s->scratch.frame, out->buf, sizeof out->buf);
   if (out->len == 0) {
     spot_event_t log;
     event_log(&log, ev->time, SPOT_LOG_ERROR, LOG_CODE_RING_OVERFLOW,
               "event over " SPOT_STR(SPOT_EVENT_BYTES) " bytes, not sent");
     log.boot = ev->boot;
     log.seq = ev->seq; /* keeps the post's numbering consecutive */
-    event_to_frame(&log, &ctx, numbered, &s->scratch);
-    out->len = s->encoding == SPOT_ENCODING_PB ? frame_pb_encode(&out->pb, &s->scratch, out->buf, sizeof out->buf)
-                                               : frame_json_encode(&s->scratch, out->buf, sizeof out->buf);
+    event_to_frame(&log, &ctx, numbered, &s->scratch.frame);
+    out->len = s->encoding == SPOT_ENCODING_PB ? frame_pb_encode(&out->pb, &s->scratch.frame, out->buf, sizeof out->buf)
+                                               : frame_json_encode(&s->scratch.frame, out->buf, sizeof out->buf);
   }
 }
 

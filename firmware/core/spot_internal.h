@@ -47,7 +47,10 @@ struct spot {
 #if SPOT_STREAM_COMMAND_READER
   command_reader_t stream_commands;
 #endif
-  spot_v1_Frame scratch; /* one Frame for encoding and decoding, never both at once */
+  union {
+    spot_v1_Frame frame;   /* for encoding and decoding, never both at once */
+    spot_config_t config;  /* factory defaults while the stored config is checked at init */
+  } scratch;
   char error[128];
 };
 

@@ -119,6 +119,25 @@ static void config_create_has_every_key(void **state) {
   assert_null(strstr((char *)buf, "\"reset\""));
 }
 
+static void corrupt_stored_keys_go_back_to_their_defaults(void **state) {
+  (void)state;
+  cfg.rfid_power_dbm = 500;
+  cfg.rfid_region = 200;
+  memset(cfg.hostname, 'x', sizeof cfg.hostname); /* no NUL */
+  strcpy(cfg.ip, "999.1.1.1");
+  cfg.send_hits = true; /* valid: kept */
+  static spot_config_t defaults;
+  uint64_t fixed = config_sanitize(&cfg, &defaults);
+  assert_int_equal(fixed, bit(SPOT_CONFIG_KEY_RFID_POWER_DBM) | bit(SPOT_CONFIG_KEY_RFID_REGION) |
+                              bit(SPOT_CONFIG_KEY_HOSTNAME) | bit(SPOT_CONFIG_KEY_IP));
+  assert_int_equal(cfg.rfid_power_dbm, 27);
+  assert_int_equal(cfg.rfid_region, 0);
+  assert_string_equal(cfg.hostname, "spot");
+  assert_string_equal(cfg.ip, "0.0.0.0");
+  assert_true(cfg.send_hits);
+  assert_int_equal(config_sanitize(&cfg, &defaults), 0);
+}
+
 static void ipv4_check(void **state) {
   (void)state;
   assert_true(config_is_ipv4("0.0.0.0"));
@@ -137,6 +156,7 @@ int main(void) {
       cmocka_unit_test_setup(unknown_keys_are_ignored_and_reported, setup),
       cmocka_unit_test_setup(number_as_string_is_accepted_where_lossless, setup),
       cmocka_unit_test_setup(config_create_has_every_key, setup),
+      cmocka_unit_test_setup(corrupt_stored_keys_go_back_to_their_defaults, setup),
       cmocka_unit_test_setup(ipv4_check, setup),
   };
   return cmocka_run_group_tests_name("config_apply", tests, NULL, NULL);

@@ -171,6 +171,26 @@ static void invalid_persisted_state_means_factory_defaults(void **state) {
   assert_string_equal(spot_config(s)->hostname, "spot");
 }
 
+static void disabled_antennas_read_nothing(void **state) {
+  (void)state;
+  spot_persist_t old;
+  memset(&old, 0, sizeof old);
+  old.magic = SPOT_PERSIST_MAGIC;
+  old.version = SPOT_PERSIST_VERSION;
+  spot_config_defaults(&old.config);
+  old.config.antenna_disable_mask = 2; /* antenna 2 */
+  old.config.rfid_blf = 9999;          /* corrupt: back to the default, said in a log event */
+  spot_t *s = start(SPOT_ENCODING_JSON,
+                    "at 0 tag aa01 enter antenna 1 rssi -400\nat 0 tag aa02 enter antenna 2 rssi -400\n", &old);
+  run_until(s, T0, T0 + 1000);
+  read_post_json(s);
+  assert_int_equal(spot_config(s)->rfid_blf, 320);
+  assert_int_equal(got[0].body, spot_v1_Frame_log_create_tag);
+  assert_string_equal(got[0].text, "stored config: rfid_blf was invalid, factory default used");
+  assert_true(find(spot_v1_Frame_presence_create_tag, "aa01", 0) > 0);
+  assert_int_equal(find(spot_v1_Frame_presence_create_tag, "aa02", 0), -1);
+}
+
 static void bad_scenario_is_reported_and_the_spot_runs_without_tags(void **state) {
   (void)state;
   spot_init_t init = {1, "x", SPOT_ENCODING_JSON, NULL, false, T0, "at zero tag", 11, true};
@@ -192,6 +212,7 @@ int main(void) {
       cmocka_unit_test(ring_overflow_is_said_in_a_log_event),
       cmocka_unit_test(stream_introduces_itself_then_goes_live_with_alive_signals),
       cmocka_unit_test(invalid_persisted_state_means_factory_defaults),
+      cmocka_unit_test(disabled_antennas_read_nothing),
       cmocka_unit_test(bad_scenario_is_reported_and_the_spot_runs_without_tags),
   };
   return cmocka_run_group_tests_name("spot", tests, NULL, NULL);
