@@ -2,14 +2,15 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
+import type { Durability } from '../../gateway/src/store/types.js';
 import { openTestStore, tempDir } from './helpers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const child = path.join(here, 'fixtures', 'append-and-ack.ts');
 
-test('acknowledged events survive SIGKILL', async (t) => {
+const survivesSigkill = test.macro(async (t, durability: Durability) => {
   const dataDir = tempDir(t);
-  const proc = spawn(process.execPath, ['--import', 'tsx', child, dataDir], {
+  const proc = spawn(process.execPath, ['--import', 'tsx', child, dataDir, durability], {
     cwd: path.resolve(here, '../..'),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -50,3 +51,6 @@ test('acknowledged events survive SIGKILL', async (t) => {
   t.deepEqual(missing.slice(0, 5), [], `${missing.length} acknowledged events missing or different after restart`);
   t.true(stored.size >= acked.length);
 });
+
+test('acknowledged events survive SIGKILL (durability full)', survivesSigkill, 'full');
+test('acknowledged events survive SIGKILL (durability normal)', survivesSigkill, 'normal');
