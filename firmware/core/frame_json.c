@@ -223,7 +223,8 @@ static bool read_field(json_scan_t *s, const spot_json_field_t *jf, const pb_fie
     case SPOT_JSON_RAW:
       if (t == JSON_OBJECT) {
         const char *v;
-        ok = json_scan_value(&at, &v, &len) && json_compact_copy((char *)it->pData, it->data_size, v, len) != (size_t)-1;
+        ok = json_scan_value(&at, &v, &len) &&
+             json_compact_copy((char *)it->pData, it->data_size, v, len) != (size_t)-1;
       }
       break;
     default: break;

@@ -58,7 +58,8 @@ size_t frame_pb_encode(frame_pb_stream_t *st, spot_v1_Frame *f, uint8_t *buf, si
       st->previous_time = absolute;
     }
     pb_field_iter_t ref = it;
-    if (has_item_ref(it.descriptor) && find_optional(&it, ITEM_CODE_TAG) && *(bool *)it.pSize && find_optional(&ref, ITEM_REF_TAG)) {
+    if (has_item_ref(it.descriptor) && find_optional(&it, ITEM_CODE_TAG) && *(bool *)it.pSize &&
+        find_optional(&ref, ITEM_REF_TAG)) {
       const char *code = (const char *)it.pData;
       int i = item_index(st, code);
       if (i >= 0) {

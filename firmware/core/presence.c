@@ -121,7 +121,8 @@ void presence_hit(presence_engine_t *e, const spot_config_t *cfg, const presence
     it->time_last = hit->time;
     it->reads = 1;
     window_add(it, cfg, hit->signal_strength);
-    it->proximity = presence_proximity(cfg, it->item.codetype, window_mean(it), spot_v1_Proximity_PROXIMITY_UNSPECIFIED);
+    it->proximity =
+        presence_proximity(cfg, it->item.codetype, window_mean(it), spot_v1_Proximity_PROXIMITY_UNSPECIFIED);
     it->hold_delay_s = presence_hold_delay_s(cfg, it);
     emit_presence(e, it, EVENT_PRESENCE_CREATE);
     return;

@@ -89,7 +89,8 @@ static bool parse_at(sim_reader_t *sim, line_reader_t *r, unsigned line) {
   if (!next_word(r, &code, &code_len) || code_len >= SPOT_ITEM_CODE_MAX) return fail(sim, line, "bad item code", w, n);
   int tag = find_tag(sim, code, code_len, codetype);
   if (tag < 0) {
-    if (sim->tag_count >= SPOT_SIM_TAGS) return fail(sim, line, "too many tags (max " SPOT_STR(SPOT_SIM_TAGS) ")", code, code_len);
+    if (sim->tag_count >= SPOT_SIM_TAGS)
+      return fail(sim, line, "too many tags (max " SPOT_STR(SPOT_SIM_TAGS) ")", code, code_len);
     tag = sim->tag_count++;
     memcpy(sim->tags[tag].item.code, code, code_len);
     sim->tags[tag].item.code[code_len] = '\0';
@@ -106,7 +107,8 @@ static bool parse_at(sim_reader_t *sim, line_reader_t *r, unsigned line) {
       if (!next_word(r, &w, &n) || !word_int(w, n, 1, 8, &v)) return fail(sim, line, "antenna must be 1..8, got", w, n);
       step.antenna = (uint8_t)v;
     } else if (word_is(w, n, "rssi")) {
-      if (!next_word(r, &w, &n) || !word_int(w, n, -1500, 0, &v)) return fail(sim, line, "rssi must be -1500..0, got", w, n);
+      if (!next_word(r, &w, &n) || !word_int(w, n, -1500, 0, &v))
+        return fail(sim, line, "rssi must be -1500..0, got", w, n);
       step.has_signal = true;
       step.signal = (int16_t)v;
     } else {
@@ -115,7 +117,8 @@ static bool parse_at(sim_reader_t *sim, line_reader_t *r, unsigned line) {
   }
   if (step.action == SIM_ENTER && (!step.has_signal || step.antenna == 0))
     return fail(sim, line, "enter needs antenna and rssi:", code, code_len);
-  if (sim->step_count >= SPOT_SIM_STEPS) return fail(sim, line, "too many steps (max " SPOT_STR(SPOT_SIM_STEPS) ")", "", 0);
+  if (sim->step_count >= SPOT_SIM_STEPS)
+    return fail(sim, line, "too many steps (max " SPOT_STR(SPOT_SIM_STEPS) ")", "", 0);
   sim->steps[sim->step_count++] = step;
   return true;
 }

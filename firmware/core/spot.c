@@ -51,7 +51,8 @@ static void on_presence_event(void *ctx, const spot_event_t *ev) {
 static void on_sim_hit(void *ctx, const presence_hit_t *hit) {
   spot_t *s = ctx;
   /* A disabled antenna reads nothing. */
-  if (hit->antenna >= 1 && hit->antenna <= 8 && (s->state.config.antenna_disable_mask >> (hit->antenna - 1) & 1)) return;
+  uint32_t mask = (uint32_t)s->state.config.antenna_disable_mask;
+  if (hit->antenna >= 1 && hit->antenna <= 8 && (mask >> (hit->antenna - 1) & 1)) return;
   presence_hit(&s->presence, &s->state.config, hit);
 }
 
