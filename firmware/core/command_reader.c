@@ -55,9 +55,11 @@ static void json_byte(command_reader_t *r, uint8_t b) {
   if (!r->in_message) {
     if (b == ' ' || b == '\t' || b == '\r' || b == '\n') return;
     if (b != '[') {
-      error(r, "stray byte between commands, skipped");
+      if (!r->in_stray) error(r, "stray bytes between commands, skipped"); /* once per run of them */
+      r->in_stray = true;
       return;
     }
+    r->in_stray = false;
     r->in_message = true;
   }
   keep(r, b);

@@ -25,6 +25,7 @@ typedef struct command_reader {
   size_t len;
   bool in_message;
   bool oversize;
+  bool in_stray; /* inside bytes that start no message */
   /* JSON scanning state */
   uint16_t depth;
   bool in_string;

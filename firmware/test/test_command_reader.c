@@ -68,12 +68,12 @@ static void json_body_split_at_every_byte_gives_the_same_commands(void **state) 
 
 static void bad_json_command_is_reported_and_the_next_one_still_applies(void **state) {
   (void)state;
-  const char text[] = "x[\"config\",\"update\",{\"a\" 1}]\n\n[\"config\",\"update\",{\"brain_address\":\"b\"}]";
+  const char text[] = "xyz[\"config\",\"update\",{\"a\" 1}]\n\n[\"config\",\"update\",{\"brain_address\":\"b\"}]";
   command_reader_input(&reader, (const uint8_t *)text, sizeof text - 1);
   command_reader_end(&reader);
   assert_int_equal(frame_count, 1);
   assert_int_equal(error_count, 2);
-  assert_string_equal(errors[0], "stray byte between commands, skipped");
+  assert_string_equal(errors[0], "stray bytes between commands, skipped");
   assert_string_equal(errors[1], "missing ':' after a key");
 }
 
