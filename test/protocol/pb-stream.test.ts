@@ -111,3 +111,14 @@ test('PB streams from the encoder are sniffed as PB, whatever their first frame'
   }
   t.pass();
 });
+
+test('a large frame fed one byte at a time is joined once and decoded', (t) => {
+  const enc = createPbEncoder();
+  const text = 'ü'.repeat(30000);
+  const bytes = concat([enc.encode({ resource: 'log', action: 'create', data: { text } }), enc.encode({ resource: 'spot', action: 'update', data: { online: true } })]);
+  const decoder = createPbDecoder();
+  const items: DecodedItem[] = [];
+  for (let i = 0; i < bytes.length; i++) items.push(...decoder.push(bytes.subarray(i, i + 1)));
+  items.push(...decoder.end());
+  t.deepEqual(events(items), [{ text }, { online: true }]);
+});

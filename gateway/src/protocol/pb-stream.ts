@@ -13,14 +13,26 @@ export interface PbDecoderOptions {
   maxMessageBytes?: number;
 }
 
-const EMPTY = new Uint8Array(0);
+function concat(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
 
 class PbStreamDecoder implements StreamDecoder {
   private readonly maxBytes: number;
   private readonly state: ReceiveState = newReceiveState();
   /** Bytes of an incomplete frame (prefix included) carried to the next push. */
-  private pending: Uint8Array = EMPTY;
-  /** Stream offset of the next byte to read (pending[0] when there is a pending part). */
+  private pendingParts: Uint8Array[] = [];
+  private pendingLength = 0;
+  /** Prefix + frame bytes of the pending frame, once its prefix is complete (else 0). */
+  private pendingNeed = 0;
+  /** Stream offset of the next byte to read (the first pending byte when there are some). */
   private offset = 0;
   private index = 0;
   // An over-limit frame being skipped.
@@ -40,15 +52,35 @@ class PbStreamDecoder implements StreamDecoder {
 
   push(chunk: Uint8Array): DecodedItem[] {
     this.out = [];
-    let buf = chunk;
-    if (this.pending.length > 0) {
-      buf = new Uint8Array(this.pending.length + chunk.length);
-      buf.set(this.pending);
-      buf.set(chunk, this.pending.length);
+    let rest = chunk;
+    if (this.pendingLength > 0) {
+      if (this.pendingNeed > 0) {
+        // The frame's length is known: collect pieces and join them once, when it is complete.
+        const take = Math.min(this.pendingNeed - this.pendingLength, chunk.length);
+        this.pendingParts.push(chunk.slice(0, take));
+        this.pendingLength += take;
+        if (this.pendingLength < this.pendingNeed) return this.out;
+        rest = chunk.subarray(take);
+        this.scan(this.takePending());
+      } else {
+        // Only part of a length prefix (under 5 bytes) is pending: join it with this piece.
+        rest = concat([this.takePending(), chunk]);
+      }
     }
-    const pos = this.scan(buf);
-    this.pending = pos < buf.length ? buf.slice(pos) : EMPTY;
+    const pos = this.scan(rest);
+    if (pos < rest.length) {
+      this.pendingParts = [rest.slice(pos)];
+      this.pendingLength = rest.length - pos;
+    }
     return this.out;
+  }
+
+  private takePending(): Uint8Array {
+    const joined = concat(this.pendingParts);
+    this.pendingParts = [];
+    this.pendingLength = 0;
+    this.pendingNeed = 0;
+    return joined;
   }
 
   end(): DecodedItem[] {
@@ -58,10 +90,10 @@ class PbStreamDecoder implements StreamDecoder {
     } else if (this.skipLeft > 0) {
       this.reject(this.skipStart, this.skipLength - this.skipLeft, Uint8Array.from(this.skipHead), `truncated: the stream ended inside a frame over the size limit (${this.maxBytes} bytes)`);
       this.skipLeft = 0;
-    } else if (this.pending.length > 0) {
-      this.reject(this.offset, this.pending.length, this.pending.slice(0, RAW_LIMIT), 'truncated: the stream ended inside a frame');
+    } else if (this.pendingLength > 0) {
+      const length = this.pendingLength;
+      this.reject(this.offset, length, this.takePending().slice(0, RAW_LIMIT), 'truncated: the stream ended inside a frame');
     }
-    this.pending = EMPTY;
     return this.out;
   }
 
@@ -117,7 +149,10 @@ class PbStreamDecoder implements StreamDecoder {
         this.skipHead = [];
         continue;
       }
-      if (frameEnd > n) return pos;
+      if (frameEnd > n) {
+        this.pendingNeed = frameEnd - pos;
+        return pos;
+      }
       this.decodeFrame(buf, pos, frameStart, frameEnd);
       this.offset += frameEnd - pos;
       pos = frameEnd;
