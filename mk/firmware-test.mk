@@ -51,5 +51,5 @@ fw-test-run: $(FW_TEST_BINS)
 	if [ -n "$$failed" ]; then echo "test-c: FAILED:$$failed"; exit 1; fi; \
 	echo "test-c: $(words $(FW_TEST_BINS)) test programs passed"
 
-test-c: schema-c
+test-c: apt-test schema-c
 	@$(MAKE) --no-print-directory fw-test-run
