@@ -170,6 +170,13 @@ void http_client_reconfigure(http_client_t *c, const char *host, uint32_t post_w
   }
 }
 
+void http_client_end_post(http_client_t *c)
+{
+  if (c->state == HTTP_CLIENT_POSTING) {
+    c->end_post_early = true;
+  }
+}
+
 bool http_client_wants_connect(const http_client_t *c, uint64_t now_ms)
 {
   return c->state == HTTP_CLIENT_DISCONNECTED && now_ms >= c->reconnect_at_ms;
@@ -245,6 +252,7 @@ static void begin_post(http_client_t *c, uint64_t now_ms)
   out_decimal(c, first_seq);
   out_text(c, "\r\n\r\n");
   c->post_done_pending = true;
+  c->end_post_early = false;
   c->parse_step = PARSE_STATUS_LINE;
   c->line_len = 0;
   c->status = 0;
@@ -293,9 +301,10 @@ void http_client_tick(http_client_t *c, uint64_t now_ms)
     break;
   case HTTP_CLIENT_POSTING:
     fill_chunks(c);
-    if (now_ms - c->state_since_ms >= c->opt.post_window_ms &&
+    if ((c->end_post_early || now_ms - c->state_since_ms >= c->opt.post_window_ms) &&
         (!c->spot.post_at_event_boundary || c->spot.post_at_event_boundary(c->spot.ctx))) {
       out_text(c, LAST_CHUNK);
+      c->end_post_early = false;
       set_state(c, HTTP_CLIENT_AWAITING, now_ms);
     }
     break;

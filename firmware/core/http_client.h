@@ -75,6 +75,7 @@ typedef struct http_client {
   uint64_t reconnect_at_ms;
   uint32_t backoff_ms;
   bool post_done_pending; /* a post was begun and its outcome not yet told */
+  bool end_post_early;
   uint64_t next_post_at_ms; /* after a refused post: wait the backoff */
   /* bytes waiting to be sent */
   uint8_t out[HTTP_CLIENT_OUT_BYTES];
@@ -100,6 +101,10 @@ void http_client_init(http_client_t *c, const http_client_spot_t *spot, const ht
 /* Changes the Host header and post window (after a config update); takes effect
  * with the next connection / post. */
 void http_client_reconfigure(http_client_t *c, const char *host, uint32_t post_window_ms);
+
+/* Ends the open post at the next event boundary, before its window is over
+ * (a load generator keeps posts within the spot's retransmit ring). */
+void http_client_end_post(http_client_t *c);
 
 bool http_client_wants_connect(const http_client_t *c, uint64_t now_ms);
 void http_client_connecting(http_client_t *c, uint64_t now_ms);

@@ -199,6 +199,23 @@ static void test_post_ends_after_the_window_at_an_event_boundary(void **state)
   assert_string_equal(sent + len - 5, "0\r\n\r\n");
 }
 
+static void test_a_post_can_be_ended_before_its_window(void **state)
+{
+  (void)state;
+  start(0);
+  http_client_connected(&fx.client, 0);
+  queue_event("e1");
+  http_client_tick(&fx.client, 0);
+  http_client_end_post(&fx.client);
+  http_client_tick(&fx.client, 10);
+  assert_int_equal(fx.client.state, HTTP_CLIENT_AWAITING);
+  drain();
+  feed("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 20);
+  http_client_tick(&fx.client, 20);
+  http_client_tick(&fx.client, 30);
+  assert_int_equal(fx.client.state, HTTP_CLIENT_POSTING); /* the next post runs its full window */
+}
+
 static void test_a_200_acknowledges_and_its_body_is_commands_then_keep_alive(void **state)
 {
   (void)state;
@@ -400,6 +417,7 @@ int main(void)
       cmocka_unit_test(test_pb_encoding_names_the_pb_media_type),
       cmocka_unit_test(test_each_event_is_written_as_a_chunk_at_once),
       cmocka_unit_test(test_post_ends_after_the_window_at_an_event_boundary),
+      cmocka_unit_test(test_a_post_can_be_ended_before_its_window),
       cmocka_unit_test(test_a_200_acknowledges_and_its_body_is_commands_then_keep_alive),
       cmocka_unit_test(test_posts_follow_each_other_even_without_events),
       cmocka_unit_test(test_a_chunked_response_split_at_every_byte_is_read),

@@ -30,6 +30,9 @@
 #define LOOP_MS 5
 #define DRAIN_MS 5000u       /* after --run-seconds: time to get the last posts answered */
 #define FLOOD_STEP_MS 10u    /* simulated time per loop turn in --flood mode */
+/* Simulated steps per flood post: keeps a post's events (about 10 per step at
+   rate 1000) well inside the retransmit ring, which holds them until the 200. */
+#define FLOOD_STEPS_PER_POST (SPOT_RING_EVENTS / 20u)
 #define TELNET_DEFAULT_PORT 23
 #define READER_WAIT_MS 2000u /* longest wait for the first connection before reading tags */
 
@@ -48,6 +51,26 @@ typedef struct linux_spot {
   char scenario[SCENARIO_MAX_BYTES];
   size_t scenario_len;
 } linux_spot_t;
+
+/* --flood without --scenario: eight tags that stay for a simulated day and move
+   now and then, read 1000 times per simulated second, every read a hit event. */
+static const char flood_scenario[] =
+    "seed 5\n"
+    "rate 1000\n"
+    "at 0 tag e2801170000002000000f001 enter antenna 1 rssi -400\n"
+    "at 0 tag e2801170000002000000f002 enter antenna 2 rssi -520\n"
+    "at 0 tag e2801170000002000000f003 enter antenna 3 rssi -700\n"
+    "at 0 tag e2801170000002000000f004 enter antenna 4 rssi -430\n"
+    "at 0 ble c0ffee00f005 enter antenna 1 rssi -60\n"
+    "at 0 ble c0ffee00f006 enter antenna 1 rssi -80\n"
+    "at 0 tag e2801170000002000000f007 enter antenna 2 rssi -610\n"
+    "at 0 tag e2801170000002000000f008 enter antenna 3 rssi -480\n"
+    "at 5000 tag e2801170000002000000f001 move rssi -650\n"
+    "at 10000 tag e2801170000002000000f003 move rssi -420\n"
+    "at 15000 tag e2801170000002000000f001 move rssi -400\n"
+    "at 20000 tag e2801170000002000000f003 move rssi -700\n"
+    "at 86400000 tag e2801170000002000000f001 leave\n";
+static const char flood_command[] = "[\"config\",\"update\",{\"send_hits\":true}]\n\n";
 
 static linux_spot_t the_spot;
 static volatile sig_atomic_t stop_requested;
@@ -212,8 +235,8 @@ static void boot(linux_spot_t *ls, uint64_t now)
       .persisted = state,
       .watchdog_reset = false,
       .now_ms = now,
-      .scenario = ls->cli.scenario ? ls->scenario : NULL,
-      .scenario_len = ls->scenario_len,
+      .scenario = ls->cli.scenario ? ls->scenario : ls->cli.flood ? flood_scenario : NULL,
+      .scenario_len = ls->cli.scenario ? ls->scenario_len : ls->cli.flood ? sizeof flood_scenario - 1 : 0,
       .http = !ls->cli.no_http,
   };
   ls->core = spot_instance();
@@ -237,6 +260,11 @@ static void boot(linux_spot_t *ls, uint64_t now)
       .backoff_max_ms = 2000,
   };
   http_client_init(&ls->http, &hc_spot, &opt, now);
+  if (ls->cli.flood) {
+    /* A flood is hits: switched on as the brain would, by a command. */
+    spot_command_input(ls->core, (const uint8_t *)flood_command, sizeof flood_command - 1);
+    spot_command_end(ls->core);
+  }
   static const telnet_spot_t tn_spot = {&the_spot, tn_open, tn_read, tn_close, core_commands};
   telnet_init(&ls->telnet, &tn_spot, !ls->cli.pb);
   say(ls, "firmware %s, boot %u, %s encoding, %s", SPOT_FIRMWARE_VERSION,
@@ -366,6 +394,8 @@ static int run(linux_spot_t *ls)
   uint64_t deadline = ls->cli.run_seconds ? started + ls->cli.run_seconds * 1000ull : 0;
   uint64_t drain_until = 0;
   uint64_t sim_now = started;
+  uint32_t flood_steps = 0;
+  uint32_t flood_post = 0;
   bool reading = ls->cli.no_http;
   boot(ls, started);
   for (;;) {
@@ -396,8 +426,18 @@ static int run(linux_spot_t *ls)
     } else if (ls->cli.flood) {
       size_t queued;
       http_client_output(&ls->http, &queued);
-      if (queued < HTTP_CLIENT_OUT_BYTES / 2) {
-        sim_now += FLOOD_STEP_MS; /* simulated time runs as fast as the brain takes events */
+      uint32_t post = ls->http.posts_acknowledged + ls->http.posts_failed;
+      if (post != flood_post) {
+        flood_post = post;
+        flood_steps = 0;
+      }
+      if (ls->http.state == HTTP_CLIENT_POSTING && queued < HTTP_CLIENT_OUT_BYTES / 2) {
+        if (flood_steps < FLOOD_STEPS_PER_POST) {
+          sim_now += FLOOD_STEP_MS; /* simulated time runs as fast as the brain takes events */
+          flood_steps++;
+        } else {
+          http_client_end_post(&ls->http);
+        }
       }
       spot_tick(ls->core, sim_now > now ? sim_now : now);
     } else {
@@ -415,7 +455,8 @@ static int run(linux_spot_t *ls)
     fds[1] = (struct pollfd){ls->telnet_listen_fd, POLLIN, 0};
     telnet_output(&ls->telnet, &len);
     fds[2] = (struct pollfd){ls->telnet_fd, (short)(POLLIN | (len ? POLLOUT : 0)), 0};
-    int timeout = ls->cli.flood ? 0 : LOOP_MS;
+    http_client_output(&ls->http, &len);
+    int timeout = ls->cli.flood && ls->http.state == HTTP_CLIENT_POSTING && len < HTTP_CLIENT_OUT_BYTES / 2 && !drain_until ? 0 : LOOP_MS;
     if (poll(fds, 3, timeout) < 0 && errno != EINTR) {
       say(ls, "poll: %s", strerror(errno));
       return 1;
