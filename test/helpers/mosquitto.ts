@@ -1,6 +1,6 @@
 // A real Mosquitto broker for integration tests: free port, temp config, bounded waits.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -45,6 +45,8 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
   }
   const readyTimeoutMs = options.readyTimeoutMs ?? 5000;
   const dir = mkdtempSync(path.join(tmpdir(), 'mosquitto-'));
+  // Started as root, mosquitto drops to user "mosquitto", which must be able to write its persistence file.
+  chmodSync(dir, 0o777);
   let port = 0;
   let child: ChildProcess | null = null;
   let output = '';
