@@ -65,7 +65,7 @@ test('the cursor passes an event with a PB form only after both of its PUBACKs',
   t.is(source.cursor('mqtt', '7'), 0);
   clients[0]!.ackAll((p) => p.topic.endsWith('/pb'));
   await tick();
-  t.is(source.cursor('mqtt', '7'), id);
+  t.is(source.cursor('mqtt', '7'), id!);
   t.is(forwarder.status().acked, 1);
 });
 
