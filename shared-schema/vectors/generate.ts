@@ -102,7 +102,12 @@ const events: EventCase[] = [
   { name: 'test_ping_largest_uint32', json: `["test_ping","create",{"id":4294967295,"time":"${T}"}]` },
   {
     name: 'log_create_unicode_and_escapes',
-    json: '["log","create",{"level":"warn","text":"Grüße aus 東京 🛰 \\"quoted\\"\\n\\ttab \\u0000 end","code":7,"time":"2026-03-01T08:00:00.001Z"}]',
+    json: '["log","create",{"level":"warn","text":"Grüße aus 東京 🛰 \\"quoted\\"\\n\\ttab \\u001f\\u007f end","code":7,"time":"2026-03-01T08:00:00.001Z"}]',
+  },
+  {
+    // U+0000 has no form in a C string: the text does not fit the string field and travels in extra_json.
+    name: 'log_create_nul_in_text_stays_in_extra',
+    json: '["log","create",{"level":"error","text":"nul \\u0000 inside","code":1,"source":"uart"}]',
   },
   { name: 'log_create_empty_text', json: '["log","create",{"level":"debug","text":""}]' },
   { name: 'firmware_update_command', json: '["firmware","update",{"url":"/firmware/beta/beta22.bin","version":"beta22"}]' },

@@ -87,7 +87,8 @@ function fitScalar(field: FieldSpec, value: unknown): unknown {
       if (value === 'false') return false;
       return NO_FIT;
     case 'string':
-      if (typeof value === 'string') return isWellFormed(value) ? value : NO_FIT;
+      // U+0000 has no place in nanopb's NUL-terminated strings: such text stays as sent.
+      if (typeof value === 'string') return isWellFormed(value) && !value.includes('\u0000') ? value : NO_FIT;
       if (typeof value === 'number' && Number.isFinite(value)) return String(value);
       return NO_FIT;
     case 'double':

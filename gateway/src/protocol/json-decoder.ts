@@ -62,8 +62,10 @@ function parseMessage(bytes: Uint8Array): { resource: string; action: string; da
   const [resource, action, data] = value as unknown[];
   if (typeof resource !== 'string' || resource === '') return 'not an event: resource is not a non-empty string';
   if (typeof action !== 'string' || action === '') return 'not an event: action is not a non-empty string';
-  // A lone surrogate (escaped as \ud800) has no UTF-8 form: such a name cannot be stored or forwarded.
-  if (!isWellFormed(resource) || !isWellFormed(action)) return 'not an event: resource or action holds an unpaired surrogate escape';
+  // A lone surrogate (escaped as \ud800) has no UTF-8 form, U+0000 no C string form.
+  if (!isWellFormed(resource) || !isWellFormed(action) || resource.includes('\u0000') || action.includes('\u0000')) {
+    return 'not an event: resource or action holds U+0000 or an unpaired surrogate escape';
+  }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     return 'not an event: third element is not an object';
   }
