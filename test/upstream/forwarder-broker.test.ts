@@ -234,19 +234,22 @@ test('commands on to/<serial>/json/<resource>/<action> reach onCommand; bad ones
   await operator.publishAsync('site1/to/4711/json/config/update', 'not json', { qos: 1 });
   await operator.publishAsync('site1/to/4711/json/config/update', '{"explode":1}', { qos: 1 });
   await operator.publishAsync('site1/to/abc/json/config/update', '{}', { qos: 1 });
-  await operator.publishAsync('site1/to/4711/pb', Buffer.from([0x22, 0x00]), { qos: 1 });
+  await operator.publishAsync('site1/to/4711/pb', Buffer.from([0xff, 0xff]), { qos: 1 });
+  const resetFrame = Buffer.from('2203980601', 'hex'); // config_update {reset: true}
+  await operator.publishAsync('site1/to/4711/pb', resetFrame, { qos: 1 });
   await operator.publishAsync('site1/to/4711/json/firmware/update', '{"url":"/fw/b22.bin","version":"b22"}', { qos: 1 });
-  await waitUntil(() => commands.length === 2 && warnings.length >= 4, 5000, 'commands handled');
+  await waitUntil(() => commands.length === 3 && warnings.length >= 4, 5000, 'commands handled');
   t.deepEqual(commands, [
     { spot: '4711', resource: 'config', action: 'update', data: { brain_address: '10.0.0.9' }, encoding: 'json' },
+    { spot: '4711', resource: 'config', action: 'update', data: { reset: true }, encoding: 'pb', pb: resetFrame },
     { spot: '4711', resource: 'firmware', action: 'update', data: { url: '/fw/b22.bin', version: 'b22' }, encoding: 'json' },
   ]);
   const text = warnings.join('\n');
   t.regex(text, /payload is not JSON/);
   t.regex(text, /unknown config key "explode"/);
   t.regex(text, /serial "abc" is not a number/);
-  t.regex(text, /no PB decoder/);
-  t.is(forwarder.status().commandsAccepted, 2);
+  t.regex(text, /site1\/to\/4711\/pb: malformed frame/);
+  t.is(forwarder.status().commandsAccepted, 3);
   t.is(forwarder.status().commandsRejected, 4);
 });
 

@@ -1,4 +1,5 @@
 // Commands from the broker: strict parsing of topic and payload into a command for a spot.
+import { decodeFrame } from '../protocol/index.js';
 import type { Encoding, SpotEventBody } from '../protocol/types.js';
 import type { Parsed, Topics } from './topics.js';
 
@@ -17,6 +18,14 @@ export interface SpotCommand {
 
 /** Turns one PB Frame into [resource, action, object]; supplied by the gateway (protocol codecs). */
 export type PbCommandDecoder = (frame: Uint8Array) => Parsed<SpotEventBody>;
+
+/** The default: the project's PB codec (one Frame, no prefix, no send-layer tricks). */
+export const decodePbFrame: PbCommandDecoder = (frame) => {
+  const decoded = decodeFrame(frame);
+  if (!decoded.ok) return decoded;
+  const { resource, action, data } = decoded.event;
+  return { ok: true, value: { resource, action, data } };
+};
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 

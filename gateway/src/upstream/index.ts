@@ -12,5 +12,5 @@ export type {
 export type { ForwardEvent, ForwardSource } from './source.js';
 export type { SpotBacklog } from './scheduler.js';
 export type { SpotCommand, PbCommandDecoder } from './downstream.js';
-export { MAX_COMMAND_BYTES } from './downstream.js';
+export { MAX_COMMAND_BYTES, decodePbFrame } from './downstream.js';
 export { Topics, normalizePrefix, type SpotState } from './topics.js';

@@ -6,6 +6,7 @@ import { Backoff } from './backoff.js';
 import { BrokerConnection } from './broker-connection.js';
 import { CommandIntake } from './command-intake.js';
 import { CursorWriter } from './cursor-writer.js';
+import { decodePbFrame } from './downstream.js';
 import {
   describe,
   eventPublishOptions,
@@ -76,7 +77,12 @@ export class MqttForwarder {
       this.lastError = reason;
       this.logger.error({ spot }, `mqtt: ${reason}`);
     });
-    this.commands = new CommandIntake(this.topics, this.logger, options.onCommand, options.decodePbCommand);
+    this.commands = new CommandIntake(
+      this.topics,
+      this.logger,
+      options.onCommand,
+      options.decodePbCommand ?? decodePbFrame,
+    );
     this.connection = new BrokerConnection({
       url: options.url,
       clientId: `spot-gateway-${options.gatewayId}-${this.upstream}`,

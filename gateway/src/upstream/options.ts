@@ -47,6 +47,7 @@ export interface MqttForwarderOptions {
   /** stop(): how long to wait for in-flight acks and the offline message. */
   stopTimeoutMs?: number;
   onCommand?: (command: SpotCommand) => unknown;
+  /** PB command payload -> [resource, action, object]; default: the project's PB codec. */
   decodePbCommand?: PbCommandDecoder;
 }
 
