@@ -60,11 +60,18 @@ bool spot_init(spot_t *s, const spot_platform_t *platform, const spot_init_t *in
   memset(s, 0, sizeof *s);
   if (platform) s->platform = *platform;
   const spot_persist_t *p = init->persisted;
+  bool other_schema = false;
   if (p != NULL && p->magic == SPOT_PERSIST_MAGIC && p->version == SPOT_PERSIST_VERSION) {
     s->state = *p;
+    if (p->config_schema != SPOT_CONFIG_SCHEMA_ID) { /* counters still count; the config is another layout */
+      other_schema = true;
+      spot_config_defaults(&s->state.config);
+      s->state.config_schema = SPOT_CONFIG_SCHEMA_ID;
+    }
   } else {
     s->state.magic = SPOT_PERSIST_MAGIC;
     s->state.version = SPOT_PERSIST_VERSION;
+    s->state.config_schema = SPOT_CONFIG_SCHEMA_ID;
     spot_config_defaults(&s->state.config);
   }
   uint64_t fixed = config_sanitize(&s->state.config, &s->scratch.config);
@@ -95,6 +102,9 @@ bool spot_init(spot_t *s, const spot_platform_t *platform, const spot_init_t *in
     ok = false;
   }
   sim_start(&s->sim, s->now);
+  if (other_schema)
+    spot_queue_log(s, SPOT_LOG_WARN, LOG_CODE_CONFIG_BAD_VALUE,
+                   "stored config has another layout (older firmware): factory defaults used");
   for (int i = 0; i < SPOT_CONFIG_KEY_COUNT; i++) {
     if (!(fixed >> i & 1)) continue;
     char text[SPOT_LOG_TEXT_MAX];

@@ -36,12 +36,13 @@ typedef enum spot_log_level {
 } spot_log_level_t;
 
 #define SPOT_PERSIST_MAGIC 0x53504f54u /* "SPOT" */
-#define SPOT_PERSIST_VERSION 1u
+#define SPOT_PERSIST_VERSION 2u
 
 /* What survives a reboot: the platform stores these bytes as they are. */
 typedef struct spot_persist {
   uint32_t magic;   /* SPOT_PERSIST_MAGIC */
   uint32_t version; /* SPOT_PERSIST_VERSION; another value = factory defaults */
+  uint32_t config_schema; /* SPOT_CONFIG_SCHEMA_ID; another value = config back to defaults */
   uint32_t boot_count;
   uint32_t watchdog_count;
   uint32_t presence_create_count;

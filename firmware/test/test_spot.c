@@ -177,6 +177,7 @@ static void disabled_antennas_read_nothing(void **state) {
   memset(&old, 0, sizeof old);
   old.magic = SPOT_PERSIST_MAGIC;
   old.version = SPOT_PERSIST_VERSION;
+  old.config_schema = SPOT_CONFIG_SCHEMA_ID;
   spot_config_defaults(&old.config);
   old.config.antenna_disable_mask = 2; /* antenna 2 */
   old.config.rfid_blf = 9999;          /* corrupt: back to the default, said in a log event */
@@ -189,6 +190,25 @@ static void disabled_antennas_read_nothing(void **state) {
   assert_string_equal(got[0].text, "stored config: rfid_blf was invalid, factory default used");
   assert_true(find(spot_v1_Frame_presence_create_tag, "aa01", 0) > 0);
   assert_int_equal(find(spot_v1_Frame_presence_create_tag, "aa02", 0), -1);
+}
+
+static void config_stored_by_another_layout_is_not_trusted(void **state) {
+  (void)state;
+  spot_persist_t old;
+  memset(&old, 0, sizeof old);
+  old.magic = SPOT_PERSIST_MAGIC;
+  old.version = SPOT_PERSIST_VERSION;
+  old.config_schema = SPOT_CONFIG_SCHEMA_ID ^ 1;
+  old.boot_count = 7;
+  spot_config_defaults(&old.config);
+  strcpy(old.config.hostname, "kept?");
+  spot_t *s = start(SPOT_ENCODING_JSON, "", &old);
+  assert_int_equal(spot_state(s)->boot_count, 8);
+  assert_string_equal(spot_config(s)->hostname, "spot");
+  assert_int_equal(plog.saved.config_schema, SPOT_CONFIG_SCHEMA_ID);
+  read_post_json(s);
+  assert_int_equal(got_count, 1);
+  assert_string_equal(got[0].text, "stored config has another layout (older firmware): factory defaults used");
 }
 
 static void bad_scenario_is_reported_and_the_spot_runs_without_tags(void **state) {
@@ -213,6 +233,7 @@ int main(void) {
       cmocka_unit_test(stream_introduces_itself_then_goes_live_with_alive_signals),
       cmocka_unit_test(invalid_persisted_state_means_factory_defaults),
       cmocka_unit_test(disabled_antennas_read_nothing),
+      cmocka_unit_test(config_stored_by_another_layout_is_not_trusted),
       cmocka_unit_test(bad_scenario_is_reported_and_the_spot_runs_without_tags),
   };
   return cmocka_run_group_tests_name("spot", tests, NULL, NULL);
