@@ -107,13 +107,13 @@ bool spot_init(spot_t *s, const spot_platform_t *platform, const spot_init_t *in
                    "stored config has another layout (older firmware): factory defaults used");
   for (int i = 0; i < SPOT_CONFIG_KEY_COUNT; i++) {
     if (!(fixed >> i & 1)) continue;
-    char text[SPOT_LOG_TEXT_MAX];
+    char line[SPOT_LOG_TEXT_MAX];
     text_t t;
-    text_init(&t, text, sizeof text);
+    text_init(&t, line, sizeof line);
     text_str(&t, "stored config: ");
     text_str(&t, spot_config_keys[i].name);
     text_str(&t, " was invalid, factory default used");
-    spot_queue_log(s, SPOT_LOG_WARN, LOG_CODE_CONFIG_BAD_VALUE, text);
+    spot_queue_log(s, SPOT_LOG_WARN, LOG_CODE_CONFIG_BAD_VALUE, line);
   }
   return ok;
 }
