@@ -11,9 +11,8 @@ import {
   type MessageSpec,
 } from './schema.js';
 import { isoFromUnixMs } from './time.js';
-import { Reader, WireError, varintLength } from './wire.js';
-
-const TIME_TAG_LENGTH = varintLength(TIMESTAMP_FIELD * 8);
+import { untrickedBytes, type Splice } from './untricked-bytes.js';
+import { Reader, WireError } from './wire.js';
 
 /** What the receiver of one stream remembers to undo the send-layer tricks. */
 export interface ReceiveState {
@@ -36,20 +35,6 @@ export interface FrameContent {
   seq?: number;
 }
 
-/** Where the tricks sat inside the frame, to splice the absolute values back in. */
-interface Splice {
-  bodyStart: number;
-  lengthStart: number;
-  innerStart: number;
-  innerEnd: number;
-  timeStart: number;
-  timeEnd: number;
-  time: number;
-  timeOffset: number;
-  refStart: number;
-  refEnd: number;
-  ref: number;
-}
 
 function valueOf(r: Reader, field: FieldSpec): unknown {
   switch (field.kind) {
@@ -305,102 +290,6 @@ export function readFrame(buf: Uint8Array, start: number, end: number, state?: R
   const result: ReadFrameResult = content;
   if (boot !== undefined) result.boot = boot;
   if (seq !== undefined) result.seq = seq;
-  if (state) result.pb = untrickedBytes(buf, start, end, splice, state);
+  if (state) result.pb = untrickedBytes(buf, start, end, splice, splice.refStart >= 0 ? state.codeFields[splice.ref - 1] : undefined);
   return result;
-}
-
-// Decoded frames' bytes are cut from shared slabs: one small allocation per event costs more
-// than the decoding itself. A slab stays alive while any event cut from it is referenced.
-const SLAB_SIZE = 65536;
-const SLAB_MAX_PIECE = 2048;
-let slab = new Uint8Array(SLAB_SIZE);
-let slabUsed = 0;
-
-function allocate(n: number): Uint8Array {
-  if (n > SLAB_MAX_PIECE) return new Uint8Array(n);
-  if (slabUsed + n > SLAB_SIZE) {
-    slab = new Uint8Array(SLAB_SIZE);
-    slabUsed = 0;
-  }
-  const piece = slab.subarray(slabUsed, slabUsed + n);
-  slabUsed += n;
-  return piece;
-}
-
-/** A copy of buf[start..end) in slab memory. */
-function copyOf(buf: Uint8Array, start: number, end: number): Uint8Array {
-  const out = allocate(end - start);
-  putBytes(out, 0, buf, start, end);
-  return out;
-}
-
-/** Writes a varint (up to 2^53) at out[pos]; returns the position after it. */
-function putVarint(out: Uint8Array, pos: number, n: number): number {
-  let lo = n >>> 0;
-  let hi = (n - lo) / 4294967296;
-  while (hi > 0) {
-    out[pos++] = (lo & 0x7f) | 0x80;
-    lo = ((lo >>> 7) | (hi << 25)) >>> 0;
-    hi >>>= 7;
-  }
-  while (lo > 0x7f) {
-    out[pos++] = (lo & 0x7f) | 0x80;
-    lo >>>= 7;
-  }
-  out[pos++] = lo;
-  return pos;
-}
-
-/** Bytes of the varint of n (up to 2^53). */
-function varintSize(n: number): number {
-  if (n < 0x80) return 1;
-  if (n < 0x4000) return 2;
-  if (n < 0x200000) return 3;
-  if (n < 0x10000000) return 4;
-  let size = 5;
-  for (let v = Math.floor(n / 0x800000000); v > 0; v = Math.floor(v / 128)) size++;
-  return size;
-}
-
-function putBytes(out: Uint8Array, pos: number, src: Uint8Array, from: number, to: number): number {
-  if (to - from > 24) {
-    out.set(src.subarray(from, to), pos);
-    return pos + to - from;
-  }
-  for (let i = from; i < to; i++) out[pos++] = src[i]!;
-  return pos;
-}
-
-/** The frame with absolute time and full item code: spliced, not re-encoded. */
-function untrickedBytes(buf: Uint8Array, start: number, end: number, s: Splice, state: ReceiveState): Uint8Array {
-  const timeChanged = s.timeStart >= 0 && s.timeOffset !== s.time;
-  const hasRef = s.refStart >= 0;
-  if (!timeChanged && !hasRef) return copyOf(buf, start, end);
-  const codeField = hasRef ? state.codeFields[s.ref - 1]! : undefined;
-  const zz = s.time >= 0 ? s.time * 2 : -s.time * 2 - 1;
-  let delta = 0;
-  if (codeField) delta += codeField.length - (s.refEnd - s.refStart);
-  if (timeChanged) delta += TIME_TAG_LENGTH + varintSize(zz) - (s.timeEnd - s.timeStart);
-  const innerLength = s.innerEnd - s.innerStart + delta;
-  const out = allocate(end - start + delta + varintSize(innerLength) - (s.innerStart - s.lengthStart));
-  let pos = putBytes(out, 0, buf, start, s.lengthStart);
-  pos = putVarint(out, pos, innerLength);
-  let at = s.innerStart;
-  // Replace the (at most two) trick fields in position order.
-  const refFirst = !timeChanged || (hasRef && s.refStart < s.timeStart);
-  for (let step = 0; step < 2; step++) {
-    const doRef = step === 0 ? refFirst : !refFirst;
-    if (doRef && codeField) {
-      pos = putBytes(out, pos, buf, at, s.refStart);
-      pos = putBytes(out, pos, codeField, 0, codeField.length);
-      at = s.refEnd;
-    } else if (!doRef && timeChanged) {
-      pos = putBytes(out, pos, buf, at, s.timeStart);
-      pos = putVarint(out, pos, TIMESTAMP_FIELD * 8);
-      pos = putVarint(out, pos, zz);
-      at = s.timeEnd;
-    }
-  }
-  putBytes(out, pos, buf, at, end);
-  return out;
 }
