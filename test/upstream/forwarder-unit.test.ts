@@ -192,6 +192,21 @@ test('a command is acked to the broker only after onCommand has settled', async 
   t.is(forwarder.status().commandsAccepted, 1);
 });
 
+test('a retained command is ignored with the reason: it would be applied again at every reconnect', async (t) => {
+  const received: SpotCommand[] = [];
+  const { forwarder, clients, warnings } = setup({ onCommand: (command) => received.push(command) });
+  forwarder.start();
+  clients[0]!.connack();
+  let acked = false;
+  const packet = { cmd: 'publish', topic: 'to/4711/json/config/update', payload: Buffer.from('{}'), qos: 1, dup: false, retain: true } as const;
+  clients[0]!.handleMessage(packet as never, () => (acked = true));
+  await tick();
+  t.deepEqual(received, []);
+  t.true(acked);
+  t.regex(warnings.join('\n'), /to\/4711\/json\/config\/update: retained message; commands must not be retained/);
+  t.is(forwarder.status().commandsRejected, 1);
+});
+
 test('stop(): waits for in-flight acks, saves cursors, retained offline, clean DISCONNECT', async (t) => {
   const { forwarder, source, clients } = setup();
   source.append(jsonEvent('7', 1));

@@ -20,6 +20,11 @@ export class CommandIntake {
    * has not taken yet is redelivered by the broker. Bad ones are acked: redelivery cannot fix them.
    */
   handle(packet: IPublishPacket, done: (err?: Error) => void): void {
+    if (packet.retain) {
+      // A retained command would be applied again at every (re)subscribe.
+      this.refuse(packet.topic, undefined, `${packet.topic}: retained message; commands must not be retained`, done);
+      return;
+    }
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     const parsed = parseCommandMessage(this.topics, packet.topic, payload, this.decodePb);
     if (!parsed.ok) {
