@@ -2,6 +2,9 @@
 # Included by the top-level Makefile; schema-c (mk/firmware.mk) generates firmware/gen first.
 .PHONY: test-c fw-test-run
 
+# The config generator also writes the JSON names of spot.proto's fields (spot_json_gen.c).
+firmware/gen/.config-c.stamp: shared-schema/spot.proto
+
 FW_TEST_BUILD := firmware/build/test
 FW_TEST_CFLAGS := -std=c11 -Wall -Wextra -Werror -g -O1 -fsanitize=address,undefined \
   -fno-omit-frame-pointer -fno-sanitize-recover=all \
