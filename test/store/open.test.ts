@@ -3,6 +3,7 @@ import path from 'node:path';
 import test from 'ava';
 import Database from 'better-sqlite3';
 import { migrate, migrations, SCHEMA_VERSION } from '../../gateway/src/store/migrations.js';
+import { openStore } from '../../gateway/src/store/index.js';
 import { DB_FILE } from '../../gateway/src/store/open-database.js';
 import { event, ids, openTestStore, recordingLogger, tempDir } from './helpers.js';
 
@@ -114,4 +115,8 @@ test('the WAL is checkpointed and truncated once the store is idle', async (t) =
   while (walSize() > 0 && Date.now() - start < 5000) await new Promise((r) => setTimeout(r, 50));
   t.is(walSize(), 0);
   t.is(store.status().events, 2000);
+});
+
+test('a size cap below 1 MiB is refused with the reason', (t) => {
+  t.throws(() => openStore({ dataDir: tempDir(t), maxBytes: 1000 }), { message: /below the minimum of 1 MiB/ });
 });

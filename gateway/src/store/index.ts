@@ -15,6 +15,7 @@ export { DB_FILE } from './open-database.js';
 
 export const DEFAULT_MAX_BYTES = 1024 * 1024 * 1024;
 export const DEFAULT_COMMIT_INTERVAL_MS = 5;
+export const MIN_MAX_BYTES = 1024 * 1024;
 
 const silentLogger: StoreLogger = { info() {}, warn() {}, error() {}, debug() {} };
 
@@ -23,7 +24,13 @@ export function openStore(opts: StoreOptions): Store {
   const now = opts.now ?? Date.now;
   const upstreams = [...new Set(opts.upstreams ?? [])];
   const policy = opts.policy ?? 'drop-oldest';
-  const budget = budgetFor(opts.maxBytes ?? DEFAULT_MAX_BYTES);
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+  if (!(maxBytes >= MIN_MAX_BYTES)) {
+    throw new RangeError(`store: buffer size cap ${maxBytes} bytes is below the minimum of 1 MiB (buffer.max_mb >= 1)`);
+  }
+  const commitIntervalMs = opts.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS;
+  if (!(commitIntervalMs >= 0)) throw new RangeError(`store: commitIntervalMs must be >= 0, got ${commitIntervalMs}`);
+  const budget = budgetFor(maxBytes);
   const listeners = new Set<(spot: string, lastId: number) => void>();
   let writer: GroupCommitter | null = null;
   const requestFlush = (): void => writer?.requestFlush();
@@ -61,7 +68,7 @@ export function openStore(opts: StoreOptions): Store {
     rejected,
     logger,
     now,
-    commitIntervalMs: opts.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS,
+    commitIntervalMs,
     onAppended: (spot, lastId) => {
       for (const cb of listeners) {
         try {
