@@ -262,6 +262,7 @@ export function readFrame(buf: Uint8Array, start: number, end: number, state?: R
     const wireType = r.lo & 7;
     if (number === FRAME_BOOT_FIELD && wireType === 0) {
       r.varint();
+      if (r.hi !== 0) throw new WireError('boot over 32 bits');
       boot = r.lo;
       continue;
     }
