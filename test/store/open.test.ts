@@ -117,6 +117,6 @@ test('the WAL is checkpointed and truncated once the store is idle', async (t) =
   t.is(store.status().events, 2000);
 });
 
-test('a size cap below 1 MiB is refused with the reason', (t) => {
-  t.throws(() => openStore({ dataDir: tempDir(t), maxBytes: 1000 }), { message: /below the minimum of 1 MiB/ });
+test('a size cap below 256 KiB is refused with the reason', (t) => {
+  t.throws(() => openStore({ dataDir: tempDir(t), maxBytes: 1000 }), { message: /below the minimum of 256 KiB/ });
 });

@@ -15,7 +15,8 @@ export { DB_FILE } from './open-database.js';
 
 export const DEFAULT_MAX_BYTES = 1024 * 1024 * 1024;
 export const DEFAULT_COMMIT_INTERVAL_MS = 5;
-export const MIN_MAX_BYTES = 1024 * 1024;
+/** Below this the empty schema and the WAL reserve leave no room for events. */
+export const MIN_MAX_BYTES = 256 * 1024;
 
 const silentLogger: StoreLogger = { info() {}, warn() {}, error() {}, debug() {} };
 
@@ -26,7 +27,7 @@ export function openStore(opts: StoreOptions): Store {
   const policy = opts.policy ?? 'drop-oldest';
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   if (!(maxBytes >= MIN_MAX_BYTES)) {
-    throw new RangeError(`store: buffer size cap ${maxBytes} bytes is below the minimum of 1 MiB (buffer.max_mb >= 1)`);
+    throw new RangeError(`store: buffer size cap ${maxBytes} bytes is below the minimum of 256 KiB (buffer.max_mb >= 0.25)`);
   }
   const commitIntervalMs = opts.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS;
   if (!(commitIntervalMs >= 0)) throw new RangeError(`store: commitIntervalMs must be >= 0, got ${commitIntervalMs}`);
