@@ -10,6 +10,7 @@ export class MemorySource implements ForwardSource {
   private readonly listeners = new Set<(spot: string, lastId: number) => void>();
   private nextId = 1;
   failReads = false;
+  failCursorReads = false;
   /** Simulates cursor writes not yet persisted when the gateway dies: acks after this are forgotten. */
   freezeCursors = false;
 
@@ -54,6 +55,7 @@ export class MemorySource implements ForwardSource {
   }
 
   cursor(_upstream: string, spot: string): number {
+    if (this.failCursorReads) throw new Error('database is locked');
     return this.cursors.get(spot) ?? 0;
   }
 

@@ -169,6 +169,20 @@ test('a failing store read is reported and retried, never thrown', async (t) => 
   t.deepEqual(clients[0]!.events().map(eventIdOf), ['inst:1']);
 });
 
+test('a cursor that cannot be read for a new spot forces a clean replay instead of skipping its events', async (t) => {
+  const { forwarder, source, clients, timers } = setup();
+  forwarder.start();
+  clients[0]!.connack();
+  source.failCursorReads = true;
+  source.append(jsonEvent('9', 1));
+  t.is(forwarder.status().state, 'disconnected');
+  t.regex(forwarder.status().lastError!, /reading the cursor of spot 9 failed: database is locked/);
+  source.failCursorReads = false;
+  timers.fire();
+  clients[1]!.connack();
+  t.deepEqual(clients[1]!.events().map(eventIdOf), ['inst:1']);
+});
+
 test('a command is acked to the broker only after onCommand has settled', async (t) => {
   let release!: () => void;
   const received: SpotCommand[] = [];

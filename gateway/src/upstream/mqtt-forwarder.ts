@@ -201,9 +201,10 @@ export class MqttForwarder {
     try {
       this.feed.appended(spot, lastId);
     } catch (err) {
-      // The spot's cursor could not be read: replay from all cursors once the store answers again.
-      this.needsResync = true;
-      this.storeTrouble(`reading the cursor of spot ${spot} failed: ${describe(err)}`);
+      // The spot is not scheduled now; the replay after a new connection picks its events up.
+      this.lastError = `reading the cursor of spot ${spot} failed: ${describe(err)}`;
+      this.logger.error({ spot }, `mqtt: ${this.lastError}; replaying from the cursors after a reconnect`);
+      if (this.connection.ready) this.connection.lost(this.connection.generation, this.lastError);
       return;
     }
     if (this.connection.ready) this.schedulePump();
