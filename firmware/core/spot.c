@@ -102,11 +102,21 @@ bool spot_init(spot_t *s, const spot_platform_t *platform, const spot_init_t *in
     ok = false;
   }
   sim_start(&s->sim, s->now);
-  if (other_schema)
+  s->boot_other_schema = other_schema;
+  s->boot_fixed_keys = fixed;
+  s->boot_logs_pending = other_schema || fixed != 0;
+  return ok;
+}
+
+/* Boot findings go out once, after the first spot create (HTTP or stream). */
+static void say_boot_findings(spot_t *s) {
+  if (!s->boot_logs_pending) return;
+  s->boot_logs_pending = false;
+  if (s->boot_other_schema)
     spot_queue_log(s, SPOT_LOG_WARN, LOG_CODE_CONFIG_BAD_VALUE,
                    "stored config has another layout (older firmware): factory defaults used");
   for (int i = 0; i < SPOT_CONFIG_KEY_COUNT; i++) {
-    if (!(fixed >> i & 1)) continue;
+    if (!(s->boot_fixed_keys >> i & 1)) continue;
     char line[SPOT_LOG_TEXT_MAX];
     text_t t;
     text_init(&t, line, sizeof line);
@@ -115,7 +125,6 @@ bool spot_init(spot_t *s, const spot_platform_t *platform, const spot_init_t *in
     text_str(&t, " was invalid, factory default used");
     spot_queue_log(s, SPOT_LOG_WARN, LOG_CODE_CONFIG_BAD_VALUE, line);
   }
-  return ok;
 }
 
 void spot_tick(spot_t *s, uint64_t now_ms) {
@@ -144,6 +153,7 @@ void spot_connected(spot_t *s) {
   ev.kind = EVENT_CONFIG_CREATE;
   ev.time = s->now;
   spot_queue_event(s, &ev);
+  say_boot_findings(s);
 }
 
 /* Encodes ev into the outbox; an event too large is replaced by a log event saying so. */
@@ -238,6 +248,7 @@ void spot_stream_open(spot_t *s) {
 #if SPOT_STREAM_COMMAND_READER
   command_reader_end(&s->stream_commands);
 #endif
+  say_boot_findings(s); /* right after the stream's own spot create and config create */
 }
 
 void spot_stream_close(spot_t *s) {

@@ -31,6 +31,10 @@ struct spot {
   int64_t now;
   int64_t time_started;
   uint32_t boot; /* numbering boot: the boot count of this run */
+  /* What the boot found wrong in the stored state, said after the first spot create. */
+  bool boot_logs_pending;
+  bool boot_other_schema;
+  uint64_t boot_fixed_keys;
   uint64_t next_seq;
   presence_engine_t presence;
   sim_reader_t sim;
