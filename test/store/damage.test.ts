@@ -72,3 +72,40 @@ test('damage found while running: the file goes aside, the store continues with 
   t.is(reopened.cursor('mqtt', 'a'), 1500, 'cursors are written again');
   t.is(reopened.spots.get('a')?.events, 2000, 'the registry is written again');
 });
+
+test('a database file replaced by another while running is moved aside and the data written back', async (t) => {
+  const dataDir = tempDir(t);
+  const logger = recordingLogger();
+  const store = openTestStore(t, { dataDir, logger, upstreams: ['mqtt'] });
+  const before = ids(await store.append(events('a', 1000)));
+  store.advanceCursor('mqtt', 'a', 10);
+  const garbage = Buffer.from('not a database '.repeat(300));
+  fs.writeFileSync(path.join(dataDir, 'incoming'), garbage);
+  fs.renameSync(path.join(dataDir, 'incoming'), store.dbPath);
+  await waitFor(() => logger.lines.some((l) => /was replaced by another file/.test(l.msg ?? '')), 5000, 'the replacement to be noticed');
+  const after = ids(await store.append(events('a', 5)));
+  const foreign = fs.readdirSync(dataDir).filter((f) => f.includes('.foreign-'));
+  t.is(foreign.length, 1);
+  t.deepEqual(fs.readFileSync(path.join(dataDir, foreign[0]!)), garbage, 'the other file is kept as it was');
+  await store.close();
+  const reopened = openTestStore(t, { dataDir, upstreams: ['mqtt'] });
+  // Events 1..10 are forwarded and may have been pruned; everything above must be there.
+  t.deepEqual(
+    reopened.listEvents({ limit: 10_000 }).map((e) => e.id).filter((id) => id > 10),
+    [...before.filter((id) => id > 10), ...after],
+  );
+  t.is(reopened.cursor('mqtt', 'a'), 10);
+});
+
+test('a data dir deleted while running is recreated with the data written back', async (t) => {
+  const dataDir = tempDir(t);
+  const logger = recordingLogger();
+  const store = openTestStore(t, { dataDir, logger });
+  const before = ids(await store.append(events('a', 500)));
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  await waitFor(() => logger.lines.some((l) => /was deleted while running/.test(l.msg ?? '')), 5000, 'the deletion to be noticed');
+  const after = ids(await store.append(events('a', 5)));
+  await store.close();
+  const reopened = openTestStore(t, { dataDir });
+  t.deepEqual(reopened.listEvents({ limit: 10_000 }).map((e) => e.id), [...before, ...after]);
+});

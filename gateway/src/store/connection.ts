@@ -1,5 +1,6 @@
 // One SQLite connection with its pragmas and a statement cache that survives reopening.
 import fs from 'node:fs';
+import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Durability } from './types.js';
 
@@ -17,6 +18,8 @@ const SYNCHRONOUS: Record<Durability, string> = { full: 'FULL', normal: 'NORMAL'
 export class Connection {
   private db: Database.Database;
   private statements = new Map<string, Database.Statement>();
+  /** Inode of the file this connection opened: another one at the path means it was replaced. */
+  private inode = 0;
 
   constructor(
     readonly path: string,
@@ -39,6 +42,7 @@ export class Connection {
       db.pragma(`wal_autocheckpoint = ${this.settings.walAutocheckpointPages}`);
       db.pragma(`journal_size_limit = ${this.settings.journalSizeLimit}`);
       db.pragma('temp_store = MEMORY');
+      this.inode = inodeOf(this.path);
       return db;
     } catch (err) {
       db.close();
@@ -89,6 +93,29 @@ export class Connection {
     return result;
   }
 
+  /** The file at the path is not the one this connection has open any more (replaced or deleted). */
+  fileReplaced(): boolean {
+    return inodeOf(this.path) !== this.inode;
+  }
+
+  /**
+   * Writes the open database (whose file was replaced or deleted under it) back to its path;
+   * `moveForeign` first takes away whatever file now sits there.
+   */
+  restoreFile<T>(moveForeign: () => T): T {
+    fs.mkdirSync(path.dirname(this.path), { recursive: true });
+    const copy = `${this.path}.restoring`;
+    fs.rmSync(copy, { force: true });
+    this.db.prepare('VACUUM INTO ?').run(copy);
+    const result = moveForeign();
+    this.statements.clear();
+    // Closing checkpoints into the orphaned file and removes our -wal and -shm by name.
+    this.db.close();
+    fs.renameSync(copy, this.path);
+    this.db = this.open();
+    return result;
+  }
+
   close(): void {
     this.statements.clear();
     if (this.db.open) this.db.close();
@@ -124,9 +151,17 @@ export class Connection {
   }
 }
 
-function fileSize(path: string): number {
+function fileSize(file: string): number {
   try {
-    return fs.statSync(path).size;
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+function inodeOf(file: string): number {
+  try {
+    return fs.statSync(file).ino;
   } catch {
     return 0;
   }

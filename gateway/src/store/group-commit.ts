@@ -1,6 +1,6 @@
 // Group commit: appends from every caller within the window go into one transaction; promises settle after COMMIT.
 import type { Connection } from './connection.js';
-import { rebuildDatabase } from './open-database.js';
+import { moveMainFileAside, rebuildDatabase } from './open-database.js';
 import type { CursorBook } from './cursors.js';
 import type { DropResult, EventLog, InsertEffects } from './event-log.js';
 import type { RejectedMessages } from './rejected-log.js';
@@ -264,8 +264,25 @@ export class GroupCommitter {
     this.requestFlush();
   }
 
+  /** The file was replaced or deleted under the open connection: write what the connection holds back. */
+  private restoreReplacedFile(): void {
+    const { conn, logger } = this.p;
+    try {
+      const foreign = conn.restoreFile(() => moveMainFileAside(conn.path, this.p.now()));
+      logger.error(
+        { db: conn.path, foreign },
+        foreign
+          ? `store: database ${conn.path} was replaced by another file while running; that file was moved to ${foreign} and the gateway's data written back`
+          : `store: database ${conn.path} was deleted while running; the gateway's data was written back`,
+      );
+    } catch (err) {
+      this.failed(err);
+    }
+  }
+
   private tick(): void {
     if (this.closed) return;
+    if (!this.broken && this.p.conn.fileReplaced()) this.restoreReplacedFile();
     const { cursors, spots, rejected, space } = this.p;
     if (!this.timer && (cursors.hasDirty || spots.hasDirty || rejected.hasQueued || space.hasPruneWork())) {
       this.commit();

@@ -55,6 +55,14 @@ export function moveAside(file: string, now: number, walKept?: string): string {
   return aside;
 }
 
+/** Only the main file: the -wal and -shm at the path still belong to the open connection. */
+export function moveMainFileAside(file: string, now: number): string | null {
+  if (!fs.existsSync(file)) return null;
+  const aside = `${file}.foreign-${new Date(now).toISOString()}`;
+  fs.renameSync(file, aside);
+  return aside;
+}
+
 /** SQLite deletes a WAL it cannot use when the connection closes: keep a second name for it. */
 function keepWal(file: string, walKept: string): void {
   try {
