@@ -1,0 +1,55 @@
+/* The Linux spot (host and ARM under qemu-arm): state shared by its parts. */
+#ifndef LINUX_SPOT_H
+#define LINUX_SPOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cli.h"
+#include "http_client.h"
+#include "spot.h"
+#include "telnet.h"
+
+#ifndef SPOT_FIRMWARE_VERSION
+#define SPOT_FIRMWARE_VERSION "0.0.0-dev"
+#endif
+
+#define SCENARIO_MAX_BYTES (64u * 1024u)
+#define TELNET_DEFAULT_PORT 23
+
+typedef struct linux_spot {
+  spot_cli_t cli;
+  spot_t *core;
+  http_client_t http;
+  telnet_t telnet;
+  int brain_fd;
+  bool brain_connecting;
+  int telnet_listen_fd;
+  int telnet_fd;
+  char brain[128];        /* address posted to now */
+  char config_brain[128]; /* config brain_address when last seen */
+  char connect_error[128]; /* last connect failure told on the console, "" = connected */
+  bool reboot;
+  char scenario[SCENARIO_MAX_BYTES];
+  size_t scenario_len;
+} linux_spot_t;
+
+
+/* One line on the console (stderr), prefixed with the spot's serial. */
+void say(const linux_spot_t *ls, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+uint64_t clock_ms(void);
+
+/* spot_boot.c: the core's platform, the scenario, one boot. */
+bool load_scenario(linux_spot_t *ls);
+void spot_boot(linux_spot_t *ls, uint64_t now);
+
+/* spot_io.c: sockets of the brain connection and the telnet tap. */
+void telnet_start(linux_spot_t *ls, int port);
+void telnet_stop(linux_spot_t *ls);
+void brain_close(linux_spot_t *ls, uint64_t now, const char *reason);
+void brain_step(linux_spot_t *ls, uint64_t now);
+void brain_io(linux_spot_t *ls, short revents, uint64_t now);
+void telnet_io(linux_spot_t *ls, short listen_revents, short client_revents);
+
+#endif

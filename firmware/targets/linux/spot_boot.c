@@ -1,0 +1,188 @@
+/* The core's platform on Linux, and one boot of the spot. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "flash.h"
+#include "linux_spot.h"
+
+/* --flood without --scenario: eight tags that stay for a simulated day and move
+   now and then, read 1000 times per simulated second, every read a hit event. */
+static const char flood_scenario[] =
+    "seed 5\n"
+    "rate 1000\n"
+    "at 0 tag e2801170000002000000f001 enter antenna 1 rssi -400\n"
+    "at 0 tag e2801170000002000000f002 enter antenna 2 rssi -520\n"
+    "at 0 tag e2801170000002000000f003 enter antenna 3 rssi -700\n"
+    "at 0 tag e2801170000002000000f004 enter antenna 4 rssi -430\n"
+    "at 0 ble c0ffee00f005 enter antenna 1 rssi -60\n"
+    "at 0 ble c0ffee00f006 enter antenna 1 rssi -80\n"
+    "at 0 tag e2801170000002000000f007 enter antenna 2 rssi -610\n"
+    "at 0 tag e2801170000002000000f008 enter antenna 3 rssi -480\n"
+    "at 5000 tag e2801170000002000000f001 move rssi -650\n"
+    "at 10000 tag e2801170000002000000f003 move rssi -420\n"
+    "at 15000 tag e2801170000002000000f001 move rssi -400\n"
+    "at 20000 tag e2801170000002000000f003 move rssi -700\n"
+    "at 86400000 tag e2801170000002000000f001 leave\n";
+static const char flood_command[] = "[\"config\",\"update\",{\"send_hits\":true}]\n\n";
+
+static bool save_state(void *ctx, const spot_persist_t *state)
+{
+  linux_spot_t *ls = ctx;
+  char reason[300];
+  if (!ls->cli.state_dir) {
+    return true;
+  }
+  if (!flash_save(ls->cli.state_dir, state, reason, sizeof reason)) {
+    say(ls, "saving state failed: %s", reason);
+    return false;
+  }
+  return true;
+}
+
+static void request_reset(void *ctx)
+{
+  ((linux_spot_t *)ctx)->reboot = true;
+}
+
+static void core_log(void *ctx, spot_log_level_t level, const char *text)
+{
+  static const char *const names[] = {"", "debug", "info", "warn", "error"};
+  say(ctx, "%s: %s", level >= SPOT_LOG_DEBUG && level <= SPOT_LOG_ERROR ? names[level] : "log", text);
+}
+
+static void firmware_update(void *ctx, const char *url, const char *version)
+{
+  say(ctx, "firmware update to %s from %s: download not implemented on this target", version, url);
+}
+
+static void config_changed(void *ctx, const spot_config_t *config)
+{
+  linux_spot_t *ls = ctx;
+  if (strcmp(config->brain_address, ls->config_brain) != 0) {
+    snprintf(ls->config_brain, sizeof ls->config_brain, "%s", config->brain_address);
+    snprintf(ls->brain, sizeof ls->brain, "%s", config->brain_address);
+    say(ls, "brain_address changed to %s", ls->brain);
+  }
+  http_client_reconfigure(&ls->http, ls->brain, (uint32_t)config->post_window_ms);
+  if (ls->cli.telnet_port < 0) {
+    if (config->telnet) {
+      telnet_start(ls, TELNET_DEFAULT_PORT);
+    } else {
+      telnet_stop(ls);
+    }
+  }
+}
+
+/* --- the core behind the HTTP client and the telnet tap ------------------- */
+static void hc_connected(void *ctx) { spot_connected(((linux_spot_t *)ctx)->core); }
+static void hc_post_begin(void *ctx, uint32_t *boot, uint64_t *first_seq)
+{
+  spot_post_info_t info = {0, 0};
+  spot_post_begin(((linux_spot_t *)ctx)->core, &info);
+  *boot = info.boot;
+  *first_seq = info.first_seq;
+}
+static size_t hc_post_read(void *ctx, uint8_t *buf, size_t cap) { return spot_post_read(((linux_spot_t *)ctx)->core, buf, cap); }
+static bool hc_at_boundary(void *ctx) { return spot_post_at_event_boundary(((linux_spot_t *)ctx)->core); }
+static void hc_post_done(void *ctx, bool acknowledged)
+{
+  linux_spot_t *ls = ctx;
+  if (acknowledged) {
+    spot_post_ack(ls->core);
+  } else {
+    spot_post_fail(ls->core);
+    say(ls, "post not acknowledged (%s); its events will be sent again", http_client_last_error(&ls->http));
+  }
+}
+static void core_commands(void *ctx, const uint8_t *bytes, size_t len) { spot_command_input(((linux_spot_t *)ctx)->core, bytes, len); }
+static void core_commands_end(void *ctx) { spot_command_end(((linux_spot_t *)ctx)->core); }
+static void tn_open(void *ctx) { spot_stream_open(((linux_spot_t *)ctx)->core); }
+static size_t tn_read(void *ctx, uint8_t *buf, size_t cap) { return spot_stream_read(((linux_spot_t *)ctx)->core, buf, cap); }
+static void tn_close(void *ctx) { spot_stream_close(((linux_spot_t *)ctx)->core); }
+
+bool load_scenario(linux_spot_t *ls)
+{
+  if (!ls->cli.scenario) {
+    return true;
+  }
+  FILE *f = fopen(ls->cli.scenario, "rb");
+  if (!f) {
+    say(ls, "cannot read scenario %s: %s", ls->cli.scenario, strerror(errno));
+    return false;
+  }
+  ls->scenario_len = fread(ls->scenario, 1, sizeof ls->scenario, f);
+  bool too_big = ls->scenario_len == sizeof ls->scenario && fgetc(f) != EOF;
+  fclose(f);
+  if (too_big) {
+    say(ls, "scenario %s is over %u bytes", ls->cli.scenario, SCENARIO_MAX_BYTES);
+    return false;
+  }
+  return true;
+}
+
+void spot_boot(linux_spot_t *ls, uint64_t now)
+{
+  static spot_persist_t persisted;
+  static spot_platform_t platform;
+  platform = (spot_platform_t){ls, save_state, request_reset, core_log, firmware_update, config_changed};
+  char reason[300];
+  const spot_persist_t *state = NULL;
+  if (ls->cli.state_dir) {
+    mkdir(ls->cli.state_dir, 0755);
+    if (flash_load(ls->cli.state_dir, &persisted, reason, sizeof reason)) {
+      state = &persisted;
+    } else {
+      say(ls, "%s", reason);
+    }
+  }
+  spot_init_t init = {
+      .serial = ls->cli.serial,
+      .version = SPOT_FIRMWARE_VERSION,
+      .encoding = ls->cli.pb ? SPOT_ENCODING_PB : SPOT_ENCODING_JSON,
+      .persisted = state,
+      .watchdog_reset = false,
+      .now_ms = now,
+      .scenario = ls->cli.scenario ? ls->scenario : ls->cli.flood ? flood_scenario : NULL,
+      .scenario_len = ls->cli.scenario ? ls->scenario_len : ls->cli.flood ? sizeof flood_scenario - 1 : 0,
+      .http = !ls->cli.no_http,
+  };
+  ls->core = spot_instance();
+  ls->reboot = false;
+  if (!spot_init(ls->core, &platform, &init)) {
+    say(ls, "scenario not used: %s", spot_last_error(ls->core));
+  }
+  const spot_config_t *config = spot_config(ls->core);
+  snprintf(ls->config_brain, sizeof ls->config_brain, "%s", config->brain_address);
+  snprintf(ls->brain, sizeof ls->brain, "%s", ls->cli.brain ? ls->cli.brain : config->brain_address);
+  const http_client_spot_t hc_spot = {ls, hc_connected, hc_post_begin,
+                                      hc_post_read, hc_at_boundary, hc_post_done, core_commands,
+                                      core_commands_end};
+  http_client_options_t opt = {
+      .host = ls->brain,
+      .serial = ls->cli.serial,
+      .version = SPOT_FIRMWARE_VERSION,
+      .pb = ls->cli.pb,
+      .post_window_ms = (uint32_t)config->post_window_ms,
+      .backoff_min_ms = 200,
+      .backoff_max_ms = 2000,
+  };
+  http_client_init(&ls->http, &hc_spot, &opt, now);
+  if (ls->cli.flood) {
+    /* A flood is hits: switched on as the brain would, by a command. */
+    spot_command_input(ls->core, (const uint8_t *)flood_command, sizeof flood_command - 1);
+    spot_command_end(ls->core);
+  }
+  const telnet_spot_t tn_spot = {ls, tn_open, tn_read, tn_close, core_commands};
+  telnet_init(&ls->telnet, &tn_spot, !ls->cli.pb);
+  say(ls, "firmware %s, boot %u, %s encoding, %s", SPOT_FIRMWARE_VERSION,
+      (unsigned)spot_state(ls->core)->boot_count, ls->cli.pb ? "pb" : "json",
+      ls->cli.no_http ? "not posting" : ls->brain);
+  if (ls->cli.telnet_port >= 0) {
+    telnet_start(ls, ls->cli.telnet_port);
+  } else if (config->telnet) {
+    telnet_start(ls, TELNET_DEFAULT_PORT);
+  }
+}

@@ -1,0 +1,158 @@
+/* Sockets of the Linux spot: the brain connection and the telnet tap. */
+#define _GNU_SOURCE /* MSG_NOSIGNAL */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "linux_spot.h"
+#include "net.h"
+
+void telnet_start(linux_spot_t *ls, int port)
+{
+  char reason[128];
+  if (ls->telnet_listen_fd >= 0) {
+    return;
+  }
+  ls->telnet_listen_fd = net_listen((uint16_t)port, reason, sizeof reason);
+  if (ls->telnet_listen_fd < 0) {
+    say(ls, "telnet off: %s", reason);
+    return;
+  }
+  say(ls, "telnet listening on port %u", (unsigned)net_local_port(ls->telnet_listen_fd));
+}
+
+void telnet_stop(linux_spot_t *ls)
+{
+  if (ls->telnet_fd >= 0) {
+    net_close(ls->telnet_fd);
+    ls->telnet_fd = -1;
+    telnet_closed(&ls->telnet);
+  }
+  net_close(ls->telnet_listen_fd);
+  ls->telnet_listen_fd = -1;
+}
+
+/* Connect failures are told once per distinct reason, not once per retry. */
+static void connect_failed(linux_spot_t *ls, uint64_t now, const char *reason)
+{
+  http_client_connect_failed(&ls->http, now, reason);
+  if (strcmp(reason, ls->connect_error) != 0) {
+    snprintf(ls->connect_error, sizeof ls->connect_error, "%s", reason);
+    say(ls, "cannot connect to %s: %s; retrying", ls->brain, reason);
+  }
+}
+
+void brain_close(linux_spot_t *ls, uint64_t now, const char *reason)
+{
+  net_close(ls->brain_fd);
+  ls->brain_fd = -1;
+  ls->brain_connecting = false;
+  http_client_disconnected(&ls->http, now, reason);
+}
+
+void brain_step(linux_spot_t *ls, uint64_t now)
+{
+  char reason[128];
+  http_client_tick(&ls->http, now);
+  if (http_client_wants_close(&ls->http)) {
+    brain_close(ls, now, "");
+  }
+  if (http_client_wants_connect(&ls->http, now)) {
+    ls->brain_fd = net_connect_start(ls->brain, reason, sizeof reason);
+    if (ls->brain_fd < 0) {
+      connect_failed(ls, now, reason);
+    } else {
+      ls->brain_connecting = true;
+      http_client_connecting(&ls->http, now);
+    }
+  }
+}
+
+void brain_io(linux_spot_t *ls, short revents, uint64_t now)
+{
+  char reason[128];
+  if (ls->brain_connecting) {
+    if (!(revents & (POLLOUT | POLLERR | POLLHUP))) {
+      return;
+    }
+    ls->brain_connecting = false;
+    if (net_connect_result(ls->brain_fd, reason, sizeof reason) != 0) {
+      net_close(ls->brain_fd);
+      ls->brain_fd = -1;
+      connect_failed(ls, now, reason);
+      return;
+    }
+    if (ls->connect_error[0]) {
+      say(ls, "connected to %s", ls->brain);
+      ls->connect_error[0] = '\0';
+    }
+    http_client_connected(&ls->http, now);
+    http_client_tick(&ls->http, now);
+  }
+  if (revents & (POLLIN | POLLHUP | POLLERR)) {
+    uint8_t buf[4096];
+    ssize_t n = recv(ls->brain_fd, buf, sizeof buf, 0);
+    if (n > 0) {
+      http_client_input(&ls->http, buf, (size_t)n, now);
+    } else if (n == 0) {
+      brain_close(ls, now, "the brain closed the connection");
+      return;
+    } else if (errno != EAGAIN && errno != EINTR) {
+      brain_close(ls, now, strerror(errno));
+      return;
+    }
+  }
+  size_t len;
+  const uint8_t *out = http_client_output(&ls->http, &len);
+  if (len && ls->brain_fd >= 0 && !http_client_wants_close(&ls->http)) {
+    ssize_t n = send(ls->brain_fd, out, len, MSG_NOSIGNAL);
+    if (n > 0) {
+      http_client_sent(&ls->http, (size_t)n);
+    } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+      brain_close(ls, now, strerror(errno));
+    }
+  }
+}
+
+void telnet_io(linux_spot_t *ls, short listen_revents, short client_revents)
+{
+  if (listen_revents & POLLIN) {
+    int fd = net_accept(ls->telnet_listen_fd);
+    if (fd >= 0 && telnet_accept(&ls->telnet)) {
+      ls->telnet_fd = fd;
+    } else if (fd >= 0) {
+      (void)!send(fd, TELNET_BUSY_MESSAGE, sizeof TELNET_BUSY_MESSAGE - 1, MSG_NOSIGNAL);
+      net_close(fd);
+    }
+  }
+  if (ls->telnet_fd < 0) {
+    return;
+  }
+  if (client_revents & (POLLIN | POLLHUP | POLLERR)) {
+    uint8_t buf[1024];
+    ssize_t n = recv(ls->telnet_fd, buf, sizeof buf, 0);
+    if (n > 0) {
+      telnet_input(&ls->telnet, buf, (size_t)n);
+    } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+      net_close(ls->telnet_fd);
+      ls->telnet_fd = -1;
+      telnet_closed(&ls->telnet);
+      return;
+    }
+  }
+  telnet_tick(&ls->telnet);
+  size_t len;
+  const uint8_t *out = telnet_output(&ls->telnet, &len);
+  if (len) {
+    ssize_t n = send(ls->telnet_fd, out, len, MSG_NOSIGNAL);
+    if (n > 0) {
+      telnet_sent(&ls->telnet, (size_t)n);
+    } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+      net_close(ls->telnet_fd);
+      ls->telnet_fd = -1;
+      telnet_closed(&ls->telnet);
+    }
+  }
+}
