@@ -1,7 +1,7 @@
 // PB stream decoding: any chunking gives the same events; bad frames never cost good ones.
 import test from 'ava';
 import fc from 'fast-check';
-import { createPbDecoder, createPbEncoder, type SpotEventBody } from '../../gateway/src/protocol/index.js';
+import { canonicalize, createPbDecoder, createPbEncoder, encodeFrame, type SpotEventBody } from '../../gateway/src/protocol/index.js';
 import { concat, decodeInPieces, invariantViolations, summary } from './helpers.js';
 
 const CODE = 'e28011700000020a1b2c3d4e';
@@ -129,5 +129,42 @@ test('mutations of a valid PB stream never crash the decoder', (t) => {
       },
     ),
     { numRuns: 500 },
+  );
+});
+
+const codes = Array.from({ length: 80 }, (_, i) => `e2801170${i.toString(16).padStart(16, '0')}`);
+const anyEvent = fc.oneof(
+  fc.record({
+    resource: fc.constantFrom('presence', 'hit', 'antenna_presence', 'hit_report'),
+    action: fc.constant('create'),
+    data: fc.record(
+      {
+        item_code: fc.constantFrom(...codes),
+        time: fc.integer({ min: -62167219200000, max: 253402300799999 }).map((ms) => new Date(ms).toISOString()),
+        time_last: fc.integer({ min: 0, max: 2 ** 42 }).map((ms) => new Date(ms).toISOString()),
+        antenna: fc.nat(8),
+      },
+      { requiredKeys: [] },
+    ),
+  }),
+  fc.record({ resource: fc.constant('spot'), action: fc.constant('update'), data: fc.record({ online: fc.boolean() }, { requiredKeys: [] }) }),
+  fc.record({ resource: fc.constant('door'), action: fc.constant('open'), data: fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 3 }) }),
+);
+
+test('any sequence of events survives a PB stream: canonical data back, pb equal to the trick-free frame', (t) => {
+  fc.assert(
+    fc.property(fc.array(fc.tuple(anyEvent, fc.option(fc.nat(1000), { nil: undefined })), { maxLength: 120 }), (list) => {
+      const events = list.map(([e, seq]) => (seq === undefined ? e : { ...e, boot: 1, seq }));
+      const stream = encodeStream(events);
+      const items = decodeInPieces(createPbDecoder(), stream, [Math.floor(stream.length / 3)]);
+      t.is(items.length, events.length);
+      items.forEach((item, i) => {
+        const expected = events[i]!;
+        if (item.kind !== 'event') return t.fail(item.rejected.reason);
+        t.is(JSON.stringify(item.event.data), JSON.stringify(canonicalize(expected.resource, expected.action, expected.data)));
+        t.is(Buffer.from(item.event.pb!).toString('hex'), Buffer.from(encodeFrame(expected)).toString('hex'));
+      });
+    }),
+    { numRuns: 150 },
   );
 });
