@@ -24,6 +24,8 @@ const forwarder = setInterval(() => {
 
 async function spot(i: number): Promise<void> {
   let seq = 0;
+  // Spots are not in step with each other: spread their first post over one period.
+  if (rate > 0) await new Promise((r) => setTimeout(r, Math.random() * ((perPost * spots * 1000) / rate)));
   while (Date.now() < end) {
     const batch: NewEvent[] = Array.from({ length: perPost }, () => ({
       spot: `spot-${String(i).padStart(4, '0')}`,
