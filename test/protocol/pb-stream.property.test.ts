@@ -1,7 +1,7 @@
 // PB stream decoding: any chunking gives the same events; bad frames never cost good ones.
 import test from 'ava';
 import fc from 'fast-check';
-import { canonicalize, createPbDecoder, createPbEncoder, encodeFrame, type SpotEventBody } from '../../gateway/src/protocol/index.js';
+import { canonicalize, createJsonDecoder, createPbDecoder, createPbEncoder, encodeFrame, type SpotEventBody } from '../../gateway/src/protocol/index.js';
 import { concat, decodeInPieces, invariantViolations, summary } from './helpers.js';
 
 const CODE = 'e28011700000020a1b2c3d4e';
@@ -167,4 +167,29 @@ test('any sequence of events survives a PB stream: canonical data back, pb equal
     }),
     { numRuns: 150 },
   );
+});
+
+test('both decoders copy what they keep: a caller may reuse its buffer after push()', (t) => {
+  const json = Buffer.from(
+    '["presence","create",{"item_code":"ab"}]\n\n["spot","update",{"online":true}]\n\n garbage\n\n["log","create",{"text":"x"}]',
+  );
+  const pb = Buffer.from(RECORDED);
+  for (const [name, make, bytes] of [
+    ['json', () => createJsonDecoder({ maxMessageBytes: 30 }), json],
+    ['pb', () => createPbDecoder(), pb],
+  ] as const) {
+    const expected = summary(decodeInPieces(make(), new Uint8Array(bytes)));
+    for (const size of [1, 2, 3, 7, 16]) {
+      const decoder = make();
+      const items = [];
+      const scratch = Buffer.alloc(size);
+      for (let i = 0; i < bytes.length; i += size) {
+        const n = bytes.copy(scratch, 0, i, i + size);
+        items.push(...decoder.push(scratch.subarray(0, n)));
+        scratch.fill(0xee);
+      }
+      items.push(...decoder.end());
+      t.deepEqual(summary(items), expected, `${name} in reused pieces of ${size}`);
+    }
+  }
 });

@@ -12,7 +12,7 @@ import {
 } from './schema.js';
 import { isoFromUnixMs } from './time.js';
 import { untrickedBytes, type Splice } from './untricked-bytes.js';
-import { Reader, WireError } from './wire.js';
+import { Reader, WireError, copyBytes } from './wire.js';
 
 /** What the receiver of one stream remembers to undo the send-layer tricks. */
 export interface ReceiveState {
@@ -183,7 +183,7 @@ function readMessage(r: Reader, spec: MessageSpec, state: ReceiveState | undefin
         if (state.codes.length < ITEM_TABLE_SIZE && !state.known.has(code)) {
           state.codes.push(code);
           state.known.add(code);
-          state.codeFields.push(r.buf.slice(fieldStart, r.pos));
+          state.codeFields.push(copyBytes(r.buf, fieldStart, r.pos));
         }
       }
     }

@@ -1,4 +1,5 @@
 // The bytes of one message that may span several pieces of a stream, with a cap on what is kept.
+import { copyBytes } from './wire.js';
 
 /** Rejected messages keep at most this many of their first bytes. */
 export const RAW_LIMIT = 1024;
@@ -32,7 +33,7 @@ export class MessageBuffer {
       if (this.kept >= RAW_LIMIT) return;
       end = Math.min(to, from + RAW_LIMIT - this.kept);
     }
-    const piece = copy ? chunk.slice(from, end) : chunk.subarray(from, end);
+    const piece = copy ? copyBytes(chunk, from, end) : chunk.subarray(from, end);
     this.parts.push(piece);
     this.kept += piece.length;
   }
@@ -62,6 +63,6 @@ export class MessageBuffer {
   /** A copy of the first n kept bytes (never a view into a caller's chunk). */
   head(n: number): Uint8Array {
     const all = this.bytes();
-    return all.slice(0, Math.min(n, all.length));
+    return copyBytes(all, 0, Math.min(n, all.length));
   }
 }

@@ -3,7 +3,7 @@ import { newSendState, writeFrame, type NumberedEvent, type SendState } from './
 import { newReceiveState, readFrame, type ReceiveState } from './frame-reader.js';
 import { RAW_LIMIT } from './message-buffer.js';
 import { frameFailure } from './convert.js';
-import { Writer } from './wire.js';
+import { Writer, copyBytes } from './wire.js';
 import type { DecodedItem, StreamDecoder, StreamEncoder } from './types.js';
 
 export { encodeFrame, decodeFrame, type DecodedFrame, type FrameDecoding } from './convert.js';
@@ -57,7 +57,7 @@ class PbStreamDecoder implements StreamDecoder {
       if (this.pendingNeed > 0) {
         // The frame's length is known: collect pieces and join them once, when it is complete.
         const take = Math.min(this.pendingNeed - this.pendingLength, chunk.length);
-        this.pendingParts.push(chunk.slice(0, take));
+        this.pendingParts.push(copyBytes(chunk, 0, take));
         this.pendingLength += take;
         if (this.pendingLength < this.pendingNeed) return this.out;
         rest = chunk.subarray(take);
@@ -69,7 +69,7 @@ class PbStreamDecoder implements StreamDecoder {
     }
     const pos = this.scan(rest);
     if (pos < rest.length) {
-      this.pendingParts = [rest.slice(pos)];
+      this.pendingParts = [copyBytes(rest, pos, rest.length)];
       this.pendingLength = rest.length - pos;
     }
     return this.out;
@@ -92,7 +92,8 @@ class PbStreamDecoder implements StreamDecoder {
       this.skipLeft = 0;
     } else if (this.pendingLength > 0) {
       const length = this.pendingLength;
-      this.reject(this.offset, length, this.takePending().slice(0, RAW_LIMIT), 'truncated: the stream ended inside a frame');
+      const pending = this.takePending();
+      this.reject(this.offset, length, copyBytes(pending, 0, Math.min(length, RAW_LIMIT)), 'truncated: the stream ended inside a frame');
     }
     return this.out;
   }
@@ -172,7 +173,7 @@ class PbStreamDecoder implements StreamDecoder {
       event.event.pb = frame.pb!;
       this.out.push(event);
     } catch (err) {
-      this.reject(this.offset, end - prefixStart, buf.slice(prefixStart, Math.min(end, prefixStart + RAW_LIMIT)), frameFailure(err));
+      this.reject(this.offset, end - prefixStart, copyBytes(buf, prefixStart, Math.min(end, prefixStart + RAW_LIMIT)), frameFailure(err));
     }
   }
 

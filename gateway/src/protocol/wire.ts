@@ -4,6 +4,14 @@ const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 const TWO_32 = 4294967296;
 
+/**
+ * A fresh copy of src[from..to). Not `slice`: on a Node Buffer that returns a view, and a
+ * caller may reuse its buffer once push() returns.
+ */
+export function copyBytes(src: Uint8Array, from: number, to: number): Uint8Array {
+  return new Uint8Array(src.subarray(from, to));
+}
+
 /** A frame could not be read; the reason says what was wrong. */
 export class WireError extends Error {}
 
