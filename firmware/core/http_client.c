@@ -119,6 +119,12 @@ static void finish_post(http_client_t *c, bool acknowledged)
 static uint32_t next_backoff(http_client_t *c)
 {
   uint32_t wait = c->backoff_ms;
+  if (c->jitter_state) {
+    c->jitter_state ^= c->jitter_state << 13; /* xorshift32 */
+    c->jitter_state ^= c->jitter_state >> 17;
+    c->jitter_state ^= c->jitter_state << 5;
+    wait += c->jitter_state % (wait / 2u + 1u);
+  }
   c->backoff_ms = c->backoff_ms >= c->opt.backoff_max_ms / 2u ? c->opt.backoff_max_ms : c->backoff_ms * 2u;
   return wait;
 }
@@ -158,6 +164,7 @@ void http_client_init(http_client_t *c, const http_client_spot_t *spot, const ht
   copy_text(c->host, sizeof c->host, opt->host);
   c->opt.host = c->host;
   c->backoff_ms = c->opt.backoff_min_ms;
+  c->jitter_state = c->opt.jitter_seed;
   c->reconnect_at_ms = now_ms;
   set_state(c, HTTP_CLIENT_DISCONNECTED, now_ms);
 }

@@ -53,6 +53,9 @@ typedef struct http_client_options {
   uint32_t backoff_max_ms;
   uint32_t response_timeout_ms; /* ended post without a complete response */
   uint32_t connect_timeout_ms;
+  /* Nonzero: each backoff wait grows by a pseudo-random 0..50 %, so many spots
+   * do not reconnect in step after an outage. 0 = exact waits (tests). */
+  uint32_t jitter_seed;
 } http_client_options_t;
 
 typedef enum http_client_state {
@@ -74,6 +77,7 @@ typedef struct http_client {
   uint64_t state_since_ms;
   uint64_t reconnect_at_ms;
   uint32_t backoff_ms;
+  uint32_t jitter_state;
   bool post_done_pending; /* a post was begun and its outcome not yet told */
   bool end_post_early;
   uint64_t next_post_at_ms; /* after a refused post: wait the backoff */

@@ -323,6 +323,21 @@ static void test_a_dropped_connection_fails_the_post_and_reconnects_with_growing
   assert_true(http_client_wants_connect(&fx.client, now + 2200));
 }
 
+static void test_jitter_spreads_reconnects_within_half_the_backoff(void **state)
+{
+  (void)state;
+  uint64_t waits[2];
+  for (uint32_t seed = 1; seed <= 2; seed++) {
+    start(0);
+    fx.client.jitter_state = seed * 2654435761u;
+    http_client_connecting(&fx.client, 0);
+    http_client_connect_failed(&fx.client, 0, "refused");
+    waits[seed - 1] = fx.client.reconnect_at_ms;
+    assert_true(waits[seed - 1] >= 200 && waits[seed - 1] <= 300);
+  }
+  assert_true(waits[0] != waits[1]);
+}
+
 static void test_connection_close_is_honoured_and_reconnects_at_once(void **state)
 {
   (void)state;
@@ -423,6 +438,7 @@ int main(void)
       cmocka_unit_test(test_a_chunked_response_split_at_every_byte_is_read),
       cmocka_unit_test(test_a_refusal_fails_the_post_and_the_next_waits_the_backoff),
       cmocka_unit_test(test_a_dropped_connection_fails_the_post_and_reconnects_with_growing_backoff),
+      cmocka_unit_test(test_jitter_spreads_reconnects_within_half_the_backoff),
       cmocka_unit_test(test_connection_close_is_honoured_and_reconnects_at_once),
       cmocka_unit_test(test_a_body_without_length_ends_with_the_connection),
       cmocka_unit_test(test_no_response_in_time_fails_the_post),

@@ -168,6 +168,7 @@ void spot_boot(linux_spot_t *ls, uint64_t now)
       .post_window_ms = (uint32_t)config->post_window_ms,
       .backoff_min_ms = 200,
       .backoff_max_ms = 2000,
+      .jitter_seed = ((uint32_t)(now ^ (now >> 32)) ^ (ls->cli.serial * 2654435761u)) | 1u,
   };
   http_client_init(&ls->http, &hc_spot, &opt, now);
   if (ls->cli.flood) {
