@@ -56,15 +56,18 @@ try {
   if (withConsumer) await consumer.subscribeAsync('from/#', { qos: 1 });
   const forwarder = new MqttForwarder({ url: broker.url, gatewayId: 'bench', source });
   const started = process.hrtime.bigint();
+  const cpuStart = process.cpuUsage();
   forwarder.start();
   await (withConsumer ? Promise.all([acked, delivered]) : acked);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = process.cpuUsage(cpuStart);
   await forwarder.stop();
   await consumer.endAsync(true);
   await close();
   console.log(
     `upstream-drain: events=${total} spots=${spots} source=${sourceKind} broker_max_inflight=${brokerInflight ?? 'default(20)'} ` +
       `consumer=${withConsumer ? 'same-process' : 'none'} drain_eps=${Math.round(total / seconds)} ` +
+      `cpu_us_per_event=${((cpu.user + cpu.system) / total).toFixed(1)} ` +
       `rss_mb=${Math.round(process.memoryUsage().rss / 2 ** 20)}`,
   );
 } finally {

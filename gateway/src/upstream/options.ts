@@ -103,6 +103,10 @@ export function describe(err: unknown): string {
   return String(err);
 }
 
+// mqtt.js's debug logging costs ~10% CPU per publish even when off; keep it only when DEBUG asks for it.
+const mqttJsDebug = /mqttjs/.test(process.env.DEBUG ?? '');
+const quiet = (): void => {};
+
 /** One new mqtt.js client per connection, with its own reconnect off: the forwarder replays from cursors. */
 export function clientOptions(o: {
   protocolVersion: 4 | 5;
@@ -121,6 +125,7 @@ export function clientOptions(o: {
     resubscribe: false,
     queueQoSZero: false,
     will: { topic: o.willTopic, payload: Buffer.from('offline'), qos: 1, retain: true },
+    ...(mqttJsDebug ? {} : { log: quiet }),
     ...(o.protocolVersion === 5 ? { properties: { sessionExpiryInterval: o.sessionExpirySeconds } } : {}),
   };
 }
