@@ -82,3 +82,28 @@ test('JSON -> PB -> JSON returns the canonical object exactly, for any object of
     { numRuns: 1000 },
   );
 });
+
+test('nesting is limited to 64 levels on every way in, so nothing downstream overflows its stack', async (t) => {
+  const { createJsonDecoder, validateCommand } = await import('../../gateway/src/protocol/index.js');
+  const nested = (levels: number): string => `${'['.repeat(levels - 1)}${']'.repeat(levels - 1)}`;
+  const decode = (levels: number) => {
+    const d = createJsonDecoder({ maxMessageBytes: 1 << 20 });
+    return [...d.push(new TextEncoder().encode(`["door","open",{"x":${nested(levels)}}]\n\n`)), ...d.end()][0];
+  };
+  const ok = decode(64);
+  t.is(ok?.kind, 'event');
+  if (ok?.kind === 'event') {
+    for (const [resource, action] of [['door', 'open'], ['log', 'create']]) {
+      const back = decodeFrame(encodeFrame({ resource: resource!, action: action!, data: ok.event.data }));
+      t.true(back.ok && json(back.event.data) === json(ok.event.data), `${resource} ${action} at 64 levels`);
+    }
+  }
+  const deep = decode(65);
+  t.is(deep?.kind === 'rejected' && deep.rejected.reason, 'nested deeper than 64 levels');
+  t.is(decode(100000)?.kind, 'rejected');
+  const tooDeep = { x: JSON.parse(nested(65)) as unknown };
+  t.deepEqual(decodeFrame(encodeFrame({ resource: 'door', action: 'open', data: tooDeep })), { ok: false, reason: 'malformed frame: generic event json nests deeper than 64 levels' });
+  t.deepEqual(decodeFrame(encodeFrame({ resource: 'log', action: 'create', data: tooDeep })), { ok: false, reason: 'malformed frame: field extra_json nests deeper than 64 levels' });
+  const command = validateCommand('config', 'update', { control_schema: JSON.parse(`{"a":${nested(70)}}`) });
+  t.deepEqual(command, { ok: false, errors: [{ key: '', reason: 'command data nests deeper than 64 levels' }] });
+});

@@ -1,5 +1,6 @@
 // Validation of downstream commands (server -> spot) before they are queued.
 import { CONFIG_KEY_BY_NAME, type ConfigKeySpec } from '../gen/spot-config.js';
+import { MAX_JSON_DEPTH, valueNestsDeeper } from './json-depth.js';
 
 export interface CommandError {
   /** The data key at fault ('' when the command as a whole is wrong). */
@@ -120,6 +121,7 @@ function validateBrainSense(data: Record<string, unknown>): CommandCheck {
 /** Whether [resource, action, data] is a command a spot understands, with every problem named. */
 export function validateCommand(resource: string, action: string, data: unknown): CommandCheck {
   if (!isPlainObject(data)) return result([{ key: '', reason: `command data must be a JSON object, got ${describe(data)}` }]);
+  if (valueNestsDeeper(data, MAX_JSON_DEPTH)) return result([{ key: '', reason: `command data nests deeper than ${MAX_JSON_DEPTH} levels` }]);
   if (resource === 'config' && action === 'update') return validateConfigUpdate(data);
   if (resource === 'firmware' && action === 'update') return validateFirmwareUpdate(data);
   if (resource === 'brain_sense' && action === 'update') return validateBrainSense(data);

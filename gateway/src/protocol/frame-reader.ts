@@ -11,6 +11,7 @@ import {
   type MessageSpec,
 } from './schema.js';
 import { isoFromUnixMs } from './time.js';
+import { MAX_JSON_DEPTH, textNestsDeeper } from './json-depth.js';
 import { untrickedBytes, type Splice } from './untricked-bytes.js';
 import { Reader, WireError, copyBytes } from './wire.js';
 
@@ -70,7 +71,9 @@ function valueOf(r: Reader, field: FieldSpec): unknown {
   }
 }
 
-function parseJson(text: string, field: FieldSpec): unknown {
+/** JSON text of a field; `maxDepth`: levels the text may nest so the event stays within MAX_JSON_DEPTH. */
+function parseJson(text: string, field: FieldSpec, maxDepth: number): unknown {
+  if (textNestsDeeper(text, maxDepth)) throw new WireError(`field ${field.name} nests deeper than ${MAX_JSON_DEPTH} levels`);
   try {
     return JSON.parse(text);
   } catch {
@@ -173,7 +176,7 @@ function readMessage(r: Reader, spec: MessageSpec, state: ReceiveState | undefin
       }
       values[field.position] = isoFromUnixMs(ms) ?? ms;
     } else if (field.isNestedJson) {
-      values[field.position] = parseJson(r.string(), field);
+      values[field.position] = parseJson(r.string(), field, MAX_JSON_DEPTH - 1);
     } else {
       values[field.position] = valueOf(r, field);
       if (state && field === spec.itemCode) {
@@ -190,7 +193,7 @@ function readMessage(r: Reader, spec: MessageSpec, state: ReceiveState | undefin
   }
   const out = objectBuilder(spec)(values);
   if (extraText !== undefined) {
-    const extra = parseJson(extraText, spec.extraJson!);
+    const extra = parseJson(extraText, spec.extraJson!, MAX_JSON_DEPTH);
     if (typeof extra !== 'object' || extra === null || Array.isArray(extra)) {
       throw new WireError('extra_json is not a JSON object');
     }
@@ -219,6 +222,7 @@ function readGeneric(r: Reader): FrameContent {
     }
   }
   if (!resource || !action) throw new WireError('generic event without resource or action');
+  if (textNestsDeeper(json, MAX_JSON_DEPTH)) throw new WireError(`generic event json nests deeper than ${MAX_JSON_DEPTH} levels`);
   let data: unknown;
   try {
     data = JSON.parse(json);

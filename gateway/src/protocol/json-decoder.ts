@@ -1,5 +1,6 @@
 // Incremental decoder of the JSON spot protocol: finds each message's end by scanning bytes.
 import type { DecodedItem, StreamDecoder } from './types.js';
+import { MAX_JSON_DEPTH } from './json-depth.js';
 import { MessageBuffer, RAW_LIMIT } from './message-buffer.js';
 
 export interface JsonDecoderOptions {
@@ -83,6 +84,8 @@ class JsonStreamDecoder implements StreamDecoder {
   private seg = 0;
   // Value state.
   private depth = 0;
+  /** The message nests deeper than MAX_JSON_DEPTH + 1 (the triple's own array is a level). */
+  private tooDeep = false;
   private inString = false;
   private escaped = false;
   /** The current line holds only blanks so far (a blank line ends a broken message). */
@@ -156,6 +159,7 @@ class JsonStreamDecoder implements StreamDecoder {
         if (b === OPEN_SQUARE) {
           this.mode = Mode.Value;
           this.depth = 1;
+          this.tooDeep = false;
           this.inString = false;
           this.escaped = false;
           this.lineBlank = false;
@@ -192,7 +196,7 @@ class JsonStreamDecoder implements StreamDecoder {
         inString = true;
         lineBlank = false;
       } else if (b === OPEN_SQUARE || b === OPEN_CURLY) {
-        depth++;
+        if (++depth > MAX_JSON_DEPTH + 1) this.tooDeep = true;
         lineBlank = false;
       } else if (b === CLOSE_SQUARE || b === CLOSE_CURLY) {
         lineBlank = false;
@@ -280,6 +284,10 @@ class JsonStreamDecoder implements StreamDecoder {
     const msg = this.message;
     if (msg.length > this.maxBytes) {
       this.reject(msg.start, msg.length, `over the size limit (${this.maxBytes} bytes)`);
+      return;
+    }
+    if (this.tooDeep) {
+      this.reject(msg.start, msg.length, `nested deeper than ${MAX_JSON_DEPTH} levels`);
       return;
     }
     const parsed = parseMessage(msg.bytes());
