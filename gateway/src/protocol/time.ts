@@ -3,7 +3,6 @@
 /** 0000-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z: the range with a plain ISO form. */
 export const MIN_ISO_MS = -62167219200000;
 export const MAX_ISO_MS = 253402300799999;
-const DAY_MS = 86400000;
 const ISO_TEXT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?(Z|[+-]\d{2}:\d{2})$/;
 
 const PAD2: string[] = [];
@@ -13,26 +12,32 @@ for (let i = 0; i < 1000; i++) {
   PAD3.push(String(i).padStart(3, '0'));
 }
 
-// Consecutive events fall on the same day: keep that day's "YYYY-MM-DDT".
-let cachedDay = NaN;
-let cachedPrefix = '';
+// Consecutive events fall in the same minute; a presence carries two times (started, last),
+// so two minutes are kept: "YYYY-MM-DDTHH:MM:" for each.
+const MINUTE_MS = 60000;
+let minuteA = NaN;
+let prefixA = '';
+let minuteB = NaN;
+let prefixB = '';
+
+function minutePrefix(minute: number): string {
+  if (minute === minuteA) return prefixA;
+  if (minute === minuteB) return prefixB;
+  const prefix = new Date(minute * MINUTE_MS).toISOString().slice(0, 17);
+  minuteB = minuteA;
+  prefixB = prefixA;
+  minuteA = minute;
+  prefixA = prefix;
+  return prefix;
+}
 
 /** `2026-03-01T08:00:00.000Z`, or undefined outside years 0000..9999. */
 export function isoFromUnixMs(ms: number): string | undefined {
   if (!Number.isSafeInteger(ms) || ms < MIN_ISO_MS || ms > MAX_ISO_MS) return undefined;
-  const day = Math.floor(ms / DAY_MS);
-  if (day !== cachedDay) {
-    cachedPrefix = new Date(day * DAY_MS).toISOString().slice(0, 11);
-    cachedDay = day;
-  }
-  let rest = ms - day * DAY_MS;
+  const minute = Math.floor(ms / MINUTE_MS);
+  const rest = ms - minute * MINUTE_MS;
   const milli = rest % 1000;
-  rest = (rest - milli) / 1000;
-  const sec = rest % 60;
-  rest = (rest - sec) / 60;
-  const min = rest % 60;
-  const hour = (rest - min) / 60;
-  return `${cachedPrefix}${PAD2[hour]}:${PAD2[min]}:${PAD2[sec]}.${PAD3[milli]}Z`;
+  return minutePrefix(minute) + PAD2[(rest - milli) / 1000] + '.' + PAD3[milli] + 'Z';
 }
 
 /** Unix ms of an ISO-8601 date-time with a zone (Z or +hh:mm), at most ms precision; else undefined. */
