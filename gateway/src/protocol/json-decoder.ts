@@ -82,6 +82,9 @@ class JsonStreamDecoder implements StreamDecoder {
   /** The chunk being scanned and where its bytes not yet given to the message begin. */
   private chunk: Uint8Array = new Uint8Array(0);
   private seg = 0;
+  /** Next backslash and line feed in the chunk, found with indexOf (-1: not looked for yet). */
+  private backslashAt = -1;
+  private lineFeedAt = -1;
   // Value state.
   private depth = 0;
   /** The message nests deeper than MAX_JSON_DEPTH + 1 (the triple's own array is a level). */
@@ -106,6 +109,8 @@ class JsonStreamDecoder implements StreamDecoder {
     this.out = [];
     this.chunk = chunk;
     this.seg = 0;
+    this.backslashAt = -1;
+    this.lineFeedAt = -1;
     try {
       this.scan();
       if (this.mode !== Mode.Between) {
@@ -171,6 +176,23 @@ class JsonStreamDecoder implements StreamDecoder {
     }
   }
 
+  /** Position of the next backslash at or after `from` in this chunk (chunk length if none). */
+  private nextBackslash(from: number): number {
+    if (this.backslashAt < from) {
+      const at = this.chunk.indexOf(BACKSLASH, from);
+      this.backslashAt = at < 0 ? this.chunk.length : at;
+    }
+    return this.backslashAt;
+  }
+
+  private nextLineFeed(from: number): number {
+    if (this.lineFeedAt < from) {
+      const at = this.chunk.indexOf(LF, from);
+      this.lineFeedAt = at < 0 ? this.chunk.length : at;
+    }
+    return this.lineFeedAt;
+  }
+
   /** Scans value bytes from i; returns where scanning stopped (message done or chunk end). */
   private scanValue(i: number): number {
     const chunk = this.chunk;
@@ -193,8 +215,14 @@ class JsonStreamDecoder implements StreamDecoder {
         continue;
       }
       if (b === QUOTE) {
-        inString = true;
         lineBlank = false;
+        // Fast path: jump to the closing quote when no backslash or line feed comes first.
+        const close = chunk.indexOf(QUOTE, i + 1);
+        if (close >= 0 && this.nextBackslash(i + 1) > close && this.nextLineFeed(i + 1) > close) {
+          i = close;
+          continue;
+        }
+        inString = true;
       } else if (b === OPEN_SQUARE || b === OPEN_CURLY) {
         if (++depth > MAX_JSON_DEPTH + 1) this.tooDeep = true;
         lineBlank = false;
