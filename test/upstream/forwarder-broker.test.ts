@@ -22,7 +22,6 @@ function startForwarder(
   extra: Partial<MqttForwarderOptions> = {},
 ): Started {
   const clients: MqttClient[] = [];
-  let outstanding = 0;
   let max = 0;
   const warnings: string[] = [];
   const forwarder = new MqttForwarder({
@@ -34,15 +33,10 @@ function startForwarder(
     clientFactory: (url: string, options: IClientOptions) => {
       const client = mqtt.connect(url, options);
       clients.push(client);
-      const publish = client.publish.bind(client) as (...args: unknown[]) => MqttClient;
-      (client as { publish: unknown }).publish = (topic: string, payload: unknown, opts: unknown, cb: (err?: Error) => void) => {
-        max = Math.max(max, ++outstanding);
-        return publish(topic, payload, opts, (err?: Error) => {
-          outstanding--;
-          cb(err);
-        });
-      };
-      client.on('close', () => (outstanding = 0));
+      // Each PUBACK: how many messages were awaiting one.
+      client.on('packetreceive', (packet) => {
+        if (packet.cmd === 'puback') max = Math.max(max, forwarder.status().inFlight);
+      });
       return client;
     },
     ...extra,
@@ -64,38 +58,41 @@ function expectedIds(source: MemorySource, spot: string): number[] {
   return source.events.filter((e) => e.spot === spot).map((e) => e.id);
 }
 
-test('every event reaches the broker once, in order per spot, pipelined, with a stable event_id', async (t) => {
-  // Mosquitto announces Receive Maximum = max_inflight_messages (default 20); the forwarder honours it.
-  const broker = await startMosquitto({ t, extraConfig: 'max_inflight_messages 500' });
-  const consumer = await startConsumer(broker.url, ['from/#'], t);
-  const source = new MemorySource('inst-1');
-  const spots = ['101', '102', '103'];
-  const { forwarder, maxOutstanding } = startForwarder(t, broker, source);
-  appendMany(source, spots, 3000);
-  source.append({ spot: '101', resource: 'presence', action: 'update', data: '{"pb":true}', pb: new Uint8Array([0x3a, 0x00]) });
-  const total = source.events.length + 1; // the PB event goes to two topics
-  await consumer.waitFor((m) => m.length >= total, 30_000, `${total} messages`);
+for (const rawPublish of [true, false]) {
+  const path = rawPublish ? 'batched raw packets' : 'mqtt.js publish()';
+  test(`every event reaches the broker once, in order per spot, pipelined, with a stable event_id (${path})`, async (t) => {
+    // Mosquitto announces Receive Maximum = max_inflight_messages (default 20); the forwarder honours it.
+    const broker = await startMosquitto({ t, extraConfig: 'max_inflight_messages 500' });
+    const consumer = await startConsumer(broker.url, ['from/#'], t);
+    const source = new MemorySource('inst-1');
+    const spots = ['101', '102', '103'];
+    const { forwarder, maxOutstanding } = startForwarder(t, broker, source, { rawPublish });
+    appendMany(source, spots, 3000);
+    source.append({ spot: '101', resource: 'presence', action: 'update', data: '{"pb":true}', pb: new Uint8Array([0x3a, 0x00]) });
+    const total = source.events.length + 1; // the PB event goes to two topics
+    await consumer.waitFor((m) => m.length >= total, 30_000, `${total} messages`);
 
-  const bySpot = idsBySpot(consumer.messages);
-  for (const spot of spots) t.deepEqual(bySpot.get(spot), expectedIds(source, spot), `spot ${spot} in order, no gaps, no duplicates`);
-  const first = consumer.messages.find((m) => m.topic === 'from/101/json/presence/create')!;
-  t.is(first.eventId, `inst-1:${source.events[0]!.id}`);
-  t.is(first.payload.toString(), source.events[0]!.data);
-  const pbEvent = source.events.at(-1)!;
-  const pb = consumer.messages.filter((m) => m.topic === 'from/101/pb');
-  t.is(pb.length, 1);
-  t.deepEqual([...pb[0]!.payload], [0x3a, 0x00]);
-  t.is(pb[0]!.eventId, `inst-1:${pbEvent.id}`);
-  t.true(maxOutstanding() > 100 && maxOutstanding() <= 500, `publishes in flight at once: ${maxOutstanding()}`);
+    const bySpot = idsBySpot(consumer.messages);
+    for (const spot of spots) t.deepEqual(bySpot.get(spot), expectedIds(source, spot), `spot ${spot} in order, no gaps, no duplicates`);
+    const first = consumer.messages.find((m) => m.topic === 'from/101/json/presence/create')!;
+    t.is(first.eventId, `inst-1:${source.events[0]!.id}`);
+    t.is(first.payload.toString(), source.events[0]!.data);
+    const pbEvent = source.events.at(-1)!;
+    const pb = consumer.messages.filter((m) => m.topic === 'from/101/pb');
+    t.is(pb.length, 1);
+    t.deepEqual([...pb[0]!.payload], [0x3a, 0x00]);
+    t.is(pb[0]!.eventId, `inst-1:${pbEvent.id}`);
+    t.true(maxOutstanding() > 100 && maxOutstanding() <= 500, `publishes in flight at once: ${maxOutstanding()}`);
 
-  await waitUntil(() => spots.every((s) => source.cursor('mqtt', s) === expectedIds(source, s).at(-1)), 5000, 'cursors at the last event');
-  const status = forwarder.status();
-  t.is(status.state, 'connected');
-  t.is(status.acked, source.events.length);
-  t.is(status.lagEvents, 0);
-  t.is(status.inFlight, 0);
-  t.log(`max in flight ${maxOutstanding()}, cursor writes ${source.cursorWrites.length} for ${source.events.length} events`);
-});
+    await waitUntil(() => spots.every((s) => source.cursor('mqtt', s) === expectedIds(source, s).at(-1)), 5000, 'cursors at the last event');
+    const status = forwarder.status();
+    t.is(status.state, 'connected');
+    t.is(status.acked, source.events.length);
+    t.is(status.lagEvents, 0);
+    t.is(status.inFlight, 0);
+    t.log(`max in flight ${maxOutstanding()}, cursor writes ${source.cursorWrites.length} for ${source.events.length} events`);
+  });
+}
 
 test('broker stopped for seconds under load, then restarted: every event arrives, in order per spot, duplicates only with the same event_id', async (t) => {
   // A persistent broker and consumer session: what the broker acked survives its restart.

@@ -2,6 +2,7 @@
 // MQTT 5 -> 3.1.1 fallback. Callbacks of an abandoned client are ignored (generation check).
 import type { IConnackPacket, IPublishPacket } from 'mqtt';
 import { Backoff } from './backoff.js';
+import { PacketIds } from './packet-ids.js';
 import {
   bounded,
   clientOptions,
@@ -29,7 +30,7 @@ export interface BrokerConnectionOptions {
   /** mqtt.js handleMessage of every client (downstream commands). */
   handleMessage: (packet: IPublishPacket, done: (err?: Error) => void) => void;
   /** CONNACK received: the client is ready for publishing. */
-  onUp: (client: UpstreamClient, connack: IConnackPacket, generation: number) => void;
+  onUp: (client: UpstreamClient, connack: IConnackPacket, ids: PacketIds) => void;
   /** The connection is gone (called once per connection); nothing of it is in flight any more. */
   onDown: () => void;
   onError: (reason: string) => void;
@@ -117,16 +118,17 @@ export class BrokerConnection {
     this.state = 'connecting';
     const generation = ++this.generation;
     let client: UpstreamClient;
+    const ids = new PacketIds();
     try {
-      client = this.o.clientFactory(
-        this.o.url,
-        clientOptions({
+      client = this.o.clientFactory(this.o.url, {
+        ...clientOptions({
           protocolVersion: this.protocolVersion,
           clientId: this.o.clientId,
           willTopic: this.o.willTopic,
           sessionExpirySeconds: this.o.sessionExpirySeconds,
         }),
-      );
+        messageIdProvider: ids,
+      });
     } catch (err) {
       this.report(`cannot create an MQTT client for ${this.o.url}: ${describe(err)}`);
       this.lost(generation, this.lastReason!);
@@ -134,19 +136,19 @@ export class BrokerConnection {
     }
     this.client = client;
     client.handleMessage = this.o.handleMessage;
-    client.on('connect', (connack: IConnackPacket) => this.connected(generation, connack));
+    client.on('connect', (connack: IConnackPacket) => this.connected(generation, connack, ids));
     client.on('error', (err: Error) => this.clientError(generation, err));
     client.on('close', () => this.lost(generation, 'connection closed'));
   }
 
-  private connected(generation: number, connack: IConnackPacket): void {
+  private connected(generation: number, connack: IConnackPacket, ids: PacketIds): void {
     if (generation !== this.generation || !this.client) return;
     this.state = 'connected';
     this.o.backoff.reset();
     if (this.connectedOnce) this.reconnects++;
     this.connectedOnce = true;
     this.lastReason = null;
-    this.o.onUp(this.client, connack, generation);
+    this.o.onUp(this.client, connack, ids);
   }
 
   private clientError(generation: number, err: Error): void {

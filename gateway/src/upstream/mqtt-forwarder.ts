@@ -9,7 +9,6 @@ import { CursorWriter } from './cursor-writer.js';
 import { decodePbFrame } from './downstream.js';
 import {
   describe,
-  eventPublishOptions,
   PERMANENT_REFUSALS,
   realTimers,
   safely,
@@ -20,6 +19,8 @@ import {
   type UpstreamClient,
   type UpstreamLogger,
 } from './options.js';
+import type { PacketIds } from './packet-ids.js';
+import { MqttJsChannel, RawChannel, type PublishChannel } from './publish-channel.js';
 import { RateMeter } from './rate.js';
 import { SpotFeed } from './spot-feed.js';
 import type { ForwardEvent, ForwardSource } from './source.js';
@@ -41,6 +42,8 @@ export class MqttForwarder {
   private readonly maxInFlight: number;
   private readonly gatewayId: string;
   private readonly stopTimeoutMs: number;
+  private readonly rawPublish: boolean;
+  private channel: PublishChannel | null = null;
 
   private running = false;
   /** Set on every connect: the first pump replays from the cursors. */
@@ -72,6 +75,7 @@ export class MqttForwarder {
     this.rate = new RateMeter(this.now);
     this.maxInFlight = Math.max(2, options.maxInFlight ?? 1000);
     this.stopTimeoutMs = options.stopTimeoutMs ?? 2000;
+    this.rawPublish = options.rawPublish ?? true;
     this.feed = new SpotFeed(this.source, this.upstream, Math.max(1, options.batchPerTurn ?? 64));
     this.cursors = new CursorWriter(this.source, this.upstream, (reason, spot) => {
       this.lastError = reason;
@@ -95,7 +99,7 @@ export class MqttForwarder {
       timers: this.timers,
       logger: this.logger,
       handleMessage: (packet, done) => this.commands.handle(packet, done),
-      onUp: (client, connack) => this.connected(client, connack),
+      onUp: (client, connack, ids) => this.connected(client, connack, ids),
       onDown: () => this.disconnected(),
       onError: (reason) => (this.lastError = reason),
     });
@@ -169,7 +173,8 @@ export class MqttForwarder {
 
   // --- connection events ----------------------------------------------------
 
-  private connected(client: UpstreamClient, connack: IConnackPacket): void {
+  private connected(client: UpstreamClient, connack: IConnackPacket, ids: PacketIds): void {
+    this.channel = this.channelFor(client, connack, ids);
     const receiveMaximum = connack.properties?.receiveMaximum ?? 65535;
     this.windowLimit = Math.max(2, Math.min(this.maxInFlight, receiveMaximum));
     this.logger.info(
@@ -188,7 +193,18 @@ export class MqttForwarder {
     this.pump();
   }
 
+  private channelFor(client: UpstreamClient, connack: IConnackPacket, ids: PacketIds): PublishChannel {
+    const version = this.connection.protocolVersion;
+    const socket = (client as { stream?: { write?: unknown } }).stream;
+    if (!this.rawPublish || !socket || typeof socket.write !== 'function') return new MqttJsChannel(client, version);
+    const maxPacketSize = version === 5 ? connack.properties?.maximumPacketSize : undefined;
+    const raw = new RawChannel(socket as { write(chunk: Buffer): boolean }, ids, version, maxPacketSize);
+    client.on('packetreceive', (packet) => raw.received(packet));
+    return raw;
+  }
+
   private disconnected(): void {
+    this.channel = null;
     this.window.clear();
     this.otherInFlight = 0;
     this.releaseDrainWaiters();
@@ -233,17 +249,24 @@ export class MqttForwarder {
       }
       const room = this.windowLimit - this.window.inFlight - this.otherInFlight;
       if (room <= 0) return;
+      const channel = this.channel;
+      if (!channel) return;
       this.feed.take(
         room,
-        (event) => this.publishEvent(client, generation, event) && generation === this.connection.generation,
+        (event) => this.publishEvent(channel, generation, event) && generation === this.connection.generation,
       );
+      const flushed = safely(() => channel.flush());
+      if (flushed !== true && generation === this.connection.generation) {
+        this.lastError = `writing to the broker failed: ${flushed}`;
+        this.connection.lost(generation, this.lastError);
+      }
     } catch (err) {
       this.storeTrouble(`reading the store failed: ${describe(err)}`);
     }
   }
 
   /** False when the connection broke while publishing. */
-  private publishEvent(client: UpstreamClient, generation: number, event: ForwardEvent): boolean {
+  private publishEvent(channel: PublishChannel, generation: number, event: ForwardEvent): boolean {
     const { spot, id, resource, action } = event;
     if (!isTopicLevel(spot) || !isTopicLevel(resource) || !isTopicLevel(action)) {
       this.window.sent(spot, id, 1);
@@ -251,19 +274,17 @@ export class MqttForwarder {
       this.messageAcked(spot, id);
       return true;
     }
-    const parts = event.pb ? 2 : 1;
-    this.window.sent(spot, id, parts);
+    this.window.sent(spot, id, event.pb ? 2 : 1);
     this.published++;
     const eventId = `${this.source.instanceId}:${id}`;
     const jsonTopic = this.topics.eventJson(spot, resource, action);
     const sent = safely(() => {
-      client.publish(jsonTopic, event.data, eventPublishOptions(this.connection.protocolVersion, eventId, 'application/json'), (err) =>
+      channel.publish(jsonTopic, event.data, eventId, 'application/json', (err) =>
         this.publishDone(generation, spot, id, jsonTopic, err),
       );
       if (event.pb) {
         const pbTopic = this.topics.eventPb(spot);
-        const bytes = Buffer.from(event.pb.buffer, event.pb.byteOffset, event.pb.byteLength);
-        client.publish(pbTopic, bytes, eventPublishOptions(this.connection.protocolVersion, eventId, 'application/x-protobuf'), (err) =>
+        channel.publish(pbTopic, event.pb, eventId, 'application/x-protobuf', (err) =>
           this.publishDone(generation, spot, id, pbTopic, err),
         );
       }

@@ -47,6 +47,8 @@ export interface MqttForwarderOptions {
   /** stop(): how long to wait for in-flight acks and the offline message. */
   stopTimeoutMs?: number;
   onCommand?: (command: SpotCommand) => unknown;
+  /** Write event messages as batched raw PUBLISH packets on the mqtt.js socket (default true; false: mqtt.js publish()). */
+  rawPublish?: boolean;
   /** PB command payload -> [resource, action, object]; default: the project's PB codec. */
   decodePbCommand?: PbCommandDecoder;
 }

@@ -1,0 +1,89 @@
+import test from 'ava';
+// mqtt-packet is mqtt.js's own parser: the reference for what a broker reads.
+import mqttPacket from 'mqtt-packet';
+import { PacketIds } from '../../gateway/src/upstream/packet-ids.js';
+import { RawChannel } from '../../gateway/src/upstream/publish-channel.js';
+import { encodePublish, publishSize } from '../../gateway/src/upstream/publish-packet.js';
+
+function parse(bytes: Buffer, protocolVersion: 4 | 5): mqttPacket.IPublishPacket {
+  const parser = mqttPacket.parser({ protocolVersion });
+  const packets: mqttPacket.Packet[] = [];
+  const errors: Error[] = [];
+  parser.on('packet', (p) => packets.push(p));
+  parser.on('error', (e) => errors.push(e));
+  parser.parse(bytes);
+  if (errors.length > 0 || packets.length !== 1) throw new Error(`parse: ${errors.join(', ')} (${packets.length} packets)`);
+  return packets[0] as mqttPacket.IPublishPacket;
+}
+
+test('a 3.1.1 QoS 1 PUBLISH, byte for byte', (t) => {
+  const bytes = encodePublish({ topic: 'a/b', payload: 'hi', packetId: 258 });
+  t.deepEqual([...bytes], [0x32, 9, 0, 3, 0x61, 0x2f, 0x62, 1, 2, 0x68, 0x69]);
+  t.is(publishSize({ topic: 'a/b', payload: 'hi', packetId: 258 }), bytes.length);
+});
+
+test('MQTT 5 packets parse back with topic, id, payload, event_id and content type, at every length size', (t) => {
+  for (const size of [0, 100, 200, 20_000, 3_000_000]) {
+    const payload = 'é'.repeat(size / 2) + (size % 2 ? 'x' : '');
+    const fields = {
+      topic: 'site/from/4711/json/presence/create',
+      payload,
+      packetId: 65535,
+      v5: { eventId: 'c0ffee:123456789', contentType: 'application/json' },
+    };
+    const bytes = encodePublish(fields);
+    t.is(bytes.length, publishSize(fields));
+    const p = parse(bytes, 5);
+    t.is(p.topic, fields.topic);
+    t.is(p.qos, 1);
+    t.false(p.retain);
+    t.is(p.messageId, 65535);
+    t.is(p.payload.toString(), payload);
+    t.deepEqual(p.properties?.userProperties, { event_id: 'c0ffee:123456789' });
+    t.is(p.properties?.contentType, 'application/json');
+  }
+});
+
+test('binary payloads (PB frames) are carried unchanged', (t) => {
+  const frame = new Uint8Array([0, 1, 2, 0xff, 0x80]);
+  const p = parse(encodePublish({ topic: 'from/1/pb', payload: frame, packetId: 7 }), 4);
+  t.deepEqual([...(p.payload as Buffer)], [...frame]);
+});
+
+test('packet ids: never one in use, wrap around, shared with mqtt.js', (t) => {
+  const ids = new PacketIds();
+  t.is(ids.allocate(), 1);
+  t.is(ids.allocate(), 2);
+  t.true(ids.register(5));
+  t.false(ids.register(5));
+  t.is(ids.allocate(), 3);
+  t.is(ids.allocate(), 4);
+  t.is(ids.allocate(), 6, 'skips the id mqtt.js registered');
+  ids.deallocate(1);
+  for (let i = 0; i < 65535 - 6; i++) ids.allocate();
+  t.is(ids.getLastAllocated(), 65535);
+  t.is(ids.allocate(), 1, 'wraps to the freed id');
+  t.is(ids.allocate(), null, 'all 65535 in use');
+});
+
+test('raw channel: one write per flush, PUBACK reason codes become errors with the code', (t) => {
+  const writes: Buffer[] = [];
+  const ids = new PacketIds();
+  const channel = new RawChannel({ write: (b) => (writes.push(b), true) }, ids, 5, 200);
+  const results: Array<string> = [];
+  const done = (name: string) => (err?: Error) => results.push(`${name}:${err ? (err as Error & { code: number }).code : 'ok'}`);
+  channel.publish('from/1/json/hit/create', '{}', 'i:1', 'application/json', done('a'));
+  channel.publish('from/1/json/hit/create', '{}', 'i:2', 'application/json', done('b'));
+  channel.publish('from/1/json/hit/create', 'x'.repeat(300), 'i:3', 'application/json', done('big'));
+  t.deepEqual(results, ['big:149'], 'over the broker maximum packet size: refused at once');
+  t.is(writes.length, 0);
+  channel.flush();
+  t.is(writes.length, 1, 'both packets in one write');
+  t.is(ids.inUse, 2);
+  channel.received({ cmd: 'puback', messageId: 2, reasonCode: 0x87 });
+  channel.received({ cmd: 'puback', messageId: 1, reasonCode: 0x10 });
+  channel.received({ cmd: 'puback', messageId: 99 });
+  channel.received({ cmd: 'suback', messageId: 1 });
+  t.deepEqual(results, ['big:149', 'b:135', 'a:ok']);
+  t.is(ids.inUse, 0);
+});
