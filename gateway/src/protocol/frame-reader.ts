@@ -13,7 +13,7 @@ import {
 import { isoFromUnixMs } from './time.js';
 import { MAX_JSON_DEPTH, textNestsDeeper } from './json-depth.js';
 import { untrickedBytes, type Splice } from './untricked-bytes.js';
-import { Reader, WireError, copyBytes } from './wire.js';
+import { Reader, ValueError, WireError, copyBytes } from './wire.js';
 
 /** What the receiver of one stream remembers to undo the send-layer tricks. */
 export interface ReceiveState {
@@ -123,18 +123,35 @@ function expectedWireType(field: FieldSpec): number {
  * item_ref a table index (both undone, positions recorded in `splice`).
  */
 function readMessage(r: Reader, spec: MessageSpec, state: ReceiveState | undefined, splice: Splice): Record<string, unknown> {
+  try {
+    return readFields(r, spec, state, splice);
+  } catch (err) {
+    // Name the field being read when the reader's own reason does not ("truncated varint").
+    if (err instanceof ValueError && currentField) {
+      throw new WireError(`field ${currentField.name}: ${err.message}`);
+    }
+    throw err;
+  }
+}
+
+/** The field readFields is reading, for error reasons. */
+let currentField: FieldSpec | undefined;
+
+function readFields(r: Reader, spec: MessageSpec, state: ReceiveState | undefined, splice: Splice): Record<string, unknown> {
   const values: unknown[] = new Array(spec.fields.length);
   let extraText: string | undefined;
   let sawTime = false;
   let sawCode = false;
   while (r.pos < r.end) {
     const fieldStart = r.pos;
+    currentField = undefined;
     r.varint();
     const tag = r.lo;
     if (r.hi !== 0) throw new WireError('field number out of range');
     const number = tag >>> 3;
     const wireType = tag & 7;
     const field = spec.byNumber[number];
+    currentField = field;
     if (field === undefined) {
       r.skip(wireType);
       continue;
@@ -271,7 +288,9 @@ export function readFrame(buf: Uint8Array, start: number, end: number, state?: R
       continue;
     }
     if (number === FRAME_SEQ_FIELD && wireType === 0) {
-      seq = r.uint();
+      r.varint();
+      if (r.hi >= 0x200000) throw new WireError('seq over 2^53');
+      seq = r.hi * 4294967296 + r.lo;
       continue;
     }
     const kind = wireType === 2 ? eventKindByFrameField(number) : undefined;

@@ -15,6 +15,9 @@ export function copyBytes(src: Uint8Array, from: number, to: number): Uint8Array
 /** A frame could not be read; the reason says what was wrong. */
 export class WireError extends Error {}
 
+/** A value could not be read (the reason does not name the field: the caller adds it). */
+export class ValueError extends WireError {}
+
 export class Writer {
   buf: Uint8Array;
   pos = 0;
@@ -157,7 +160,7 @@ export class Reader {
     const buf = this.buf;
     const end = this.end;
     let pos = this.pos;
-    if (pos >= end) throw new WireError('truncated varint');
+    if (pos >= end) throw new ValueError('truncated varint');
     let b = buf[pos++]!;
     if (b < 0x80) {
       this.lo = b;
@@ -168,7 +171,7 @@ export class Reader {
     let lo = b & 0x7f;
     let shift = 7;
     while (shift < 28) {
-      if (pos >= end) throw new WireError('truncated varint');
+      if (pos >= end) throw new ValueError('truncated varint');
       b = buf[pos++]!;
       lo |= (b & 0x7f) << shift;
       if (b < 0x80) {
@@ -179,15 +182,15 @@ export class Reader {
       }
       shift += 7;
     }
-    if (pos >= end) throw new WireError('truncated varint');
+    if (pos >= end) throw new ValueError('truncated varint');
     b = buf[pos++]!;
     lo |= (b & 0x0f) << 28;
     let hi = (b & 0x7f) >> 4;
     if (b >= 0x80) {
       shift = 3;
       for (;;) {
-        if (pos >= end) throw new WireError('truncated varint');
-        if (shift > 31) throw new WireError('varint longer than 10 bytes');
+        if (pos >= end) throw new ValueError('truncated varint');
+        if (shift > 31) throw new ValueError('varint longer than 10 bytes');
         b = buf[pos++]!;
         hi |= (b & 0x7f) << shift;
         if (b < 0x80) break;
@@ -203,20 +206,20 @@ export class Reader {
   uint(): number {
     this.varint();
     if (this.hi === 0) return this.lo;
-    if (this.hi >= 0x200000) throw new WireError('value over 2^53');
+    if (this.hi >= 0x200000) throw new ValueError('value over 2^53');
     return this.hi * TWO_32 + this.lo;
   }
 
   /** Zigzag 64-bit; must fit a safe integer. */
   sint64(): number {
     this.varint();
-    if (this.hi >= 0x400000) throw new WireError('value outside the safe integer range');
+    if (this.hi >= 0x400000) throw new ValueError('value outside the safe integer range');
     const u = this.hi * TWO_32 + this.lo;
     return this.lo & 1 ? -(u + 1) / 2 : u / 2;
   }
 
   double(): number {
-    if (this.pos + 8 > this.end) throw new WireError('truncated double');
+    if (this.pos + 8 > this.end) throw new ValueError('truncated double');
     for (let i = 0; i < 8; i++) doubleBytes[i] = this.buf[this.pos + i]!;
     this.pos += 8;
     return doubleScratch[0]!;
@@ -226,7 +229,7 @@ export class Reader {
   delimitedEnd(): number {
     const len = this.uint();
     const valueEnd = this.pos + len;
-    if (valueEnd > this.end) throw new WireError('length past the end of the message');
+    if (valueEnd > this.end) throw new ValueError('length past the end of the message');
     return valueEnd;
   }
 
@@ -243,18 +246,18 @@ export class Reader {
         this.varint();
         return;
       case 1:
-        if (this.pos + 8 > this.end) throw new WireError('truncated fixed64');
+        if (this.pos + 8 > this.end) throw new ValueError('truncated fixed64');
         this.pos += 8;
         return;
       case 2:
         this.pos = this.delimitedEnd();
         return;
       case 5:
-        if (this.pos + 4 > this.end) throw new WireError('truncated fixed32');
+        if (this.pos + 4 > this.end) throw new ValueError('truncated fixed32');
         this.pos += 4;
         return;
       default:
-        throw new WireError(`unsupported wire type ${wireType}`);
+        throw new ValueError(`unsupported wire type ${wireType}`);
     }
   }
 }
@@ -277,6 +280,6 @@ function decodeUtf8Slow(buf: Uint8Array, start: number, end: number): string {
   try {
     return utf8Decoder.decode(buf.subarray(start, end));
   } catch {
-    throw new WireError('invalid UTF-8 in a string field');
+    throw new ValueError('invalid UTF-8');
   }
 }
