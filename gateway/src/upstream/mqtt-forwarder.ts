@@ -176,6 +176,7 @@ export class MqttForwarder {
   private connected(client: UpstreamClient, connack: IConnackPacket, ids: PacketIds): void {
     this.channel = this.channelFor(client, connack, ids);
     const receiveMaximum = connack.properties?.receiveMaximum ?? 65535;
+    // At least 2: an event with a PB form is two messages, both in flight before its cursor can move.
     this.windowLimit = Math.max(2, Math.min(this.maxInFlight, receiveMaximum));
     this.logger.info(
       { protocolVersion: this.connection.protocolVersion, window: this.windowLimit },
