@@ -305,6 +305,24 @@ test('MQTT 3.1.1: events still arrive in order, without event_id', async (t) => 
   t.is(forwarder.status().protocolVersion, 4);
 });
 
+test("an event over the broker's Maximum Packet Size is skipped with the reason; the spot's next events still go out", async (t) => {
+  const broker = await startMosquitto({ t, extraConfig: 'max_packet_size 1000' });
+  const consumer = await startConsumer(broker.url, ['from/#'], t);
+  const source = new MemorySource('inst-6');
+  const { forwarder, warnings } = startForwarder(t, broker, source);
+  const [, bigId, lastId] = source.append(
+    jsonEvent('601', 1),
+    { spot: '601', resource: 'log', action: 'create', data: JSON.stringify({ text: 'x'.repeat(2000) }), pb: null },
+    jsonEvent('601', 3),
+  );
+  await consumer.waitFor((m) => m.length >= 2, 10_000, 'the two small events');
+  t.deepEqual(idsBySpot(consumer.messages).get('601'), [bigId! - 1, lastId]);
+  await waitUntil(() => source.cursor('mqtt', '601') === lastId, 5000, 'the cursor past all three');
+  t.is(forwarder.status().refused, 1);
+  t.regex(warnings.join('\n'), new RegExp(`spot 601: event ${bigId} skipped: .*over the broker's maximum of 1000`));
+  t.is(forwarder.status().state, 'connected');
+});
+
 async function waitUntil(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
