@@ -122,3 +122,17 @@ test('a large frame fed one byte at a time is joined once and decoded', (t) => {
   items.push(...decoder.end());
   t.deepEqual(events(items), [{ text }, { online: true }]);
 });
+
+test('an event the encoder refuses leaves the stream in step with its receiver', (t) => {
+  const enc = createPbEncoder();
+  const first = enc.encode({ resource: 'hit', action: 'create', data: { item_code: code(1), time: '2026-03-01T08:00:00.000Z' } });
+  // A BigInt passes the field tables and fails only at JSON.stringify, after time and item table moved.
+  t.throws(() => enc.encode({ resource: 'hit', action: 'create', data: { item_code: code(2), time: '2026-03-01T09:00:00.000Z', big: 10n } }), { instanceOf: TypeError });
+  t.throws(() => enc.encode({ resource: 'hit', action: 'create', data: { item_code: code(3) }, seq: -1 }), { instanceOf: RangeError });
+  const next = enc.encode({ resource: 'hit', action: 'create', data: { item_code: code(2), time: '2026-03-01T08:00:01.000Z' } });
+  const items = createPbDecoder().push(concat([first, next]));
+  t.deepEqual(events(items), [
+    { item_code: code(1), time: '2026-03-01T08:00:00.000Z' },
+    { item_code: code(2), time: '2026-03-01T08:00:01.000Z' },
+  ]);
+});

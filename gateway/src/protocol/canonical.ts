@@ -4,7 +4,6 @@ import { isoFromUnixMs, unixMsFromIso } from './time.js';
 
 /** Marker: the value cannot be read as the field's type; it stays as sent. */
 export const NO_FIT: unique symbol = Symbol('no fit');
-export type Fitted = unknown;
 
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;

@@ -145,23 +145,44 @@ function writeGeneric(w: Writer, event: SpotEventBody): void {
 
 const inner = new Writer();
 
-/** Appends one Frame (no length prefix) to `w`. */
+function checkNumbering(event: NumberedEvent): void {
+  if (event.boot !== undefined && (!Number.isInteger(event.boot) || event.boot < 0 || event.boot > 0xffffffff)) {
+    throw new RangeError(`boot ${event.boot} is not a uint32`);
+  }
+  if (event.seq !== undefined && (!Number.isSafeInteger(event.seq) || event.seq < 0)) {
+    throw new RangeError(`seq ${event.seq} is not a safe non-negative integer`);
+  }
+}
+
+/**
+ * Appends one Frame (no length prefix) to `w`. Throws RangeError for numbering out of range
+ * or values JSON.stringify cannot write; the send state is then left as it was, so the
+ * stream stays in step with its receiver.
+ */
 export function writeFrame(w: Writer, event: NumberedEvent, state?: SendState): void {
+  checkNumbering(event);
   const kind = eventKind(event.resource, event.action);
   const body = inner.reset();
-  if (kind) writeMessage(body, kind.message, event.data, state);
-  else writeGeneric(body, event);
+  const previousTime = state?.previousTime ?? 0;
+  const knownItems = state?.items.size ?? 0;
+  try {
+    if (kind) writeMessage(body, kind.message, event.data, state);
+    else writeGeneric(body, event);
+  } catch (err) {
+    if (state) {
+      state.previousTime = previousTime;
+      // At most one code was added, last (a Map keeps insertion order).
+      if (state.items.size > knownItems) state.items.delete([...state.items.keys()].pop()!);
+    }
+    throw err;
+  }
   w.bytes(kind ? kind.frameTag : GENERIC_FRAME_TAG);
   w.lengthDelimited(body.buf.subarray(0, body.pos));
   if (event.boot !== undefined) {
-    if (!Number.isInteger(event.boot) || event.boot < 0 || event.boot > 0xffffffff) {
-      throw new RangeError(`boot ${event.boot} is not a uint32`);
-    }
     w.bytes(BOOT_TAG);
     w.varint(event.boot);
   }
   if (event.seq !== undefined) {
-    if (!Number.isSafeInteger(event.seq) || event.seq < 0) throw new RangeError(`seq ${event.seq} is not a safe non-negative integer`);
     w.bytes(SEQ_TAG);
     w.varint(event.seq);
   }
