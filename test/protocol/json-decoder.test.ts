@@ -146,3 +146,22 @@ test('sniffing: content type first, then the first significant bytes', (t) => {
   t.true(canSniff('text/x-intellifi-events', none));
   t.true(canSniff(undefined, enc.encode('[\n"')));
 });
+
+test('the vendor documentation example post, cut where its chunks end, gives its two events', (t) => {
+  const body =
+    '["spot","create",{\n\t"spot_id":\t4711,\n\t"version":\t"2.3.1",\n\t"boot_count":\t12,\n\t"time":\t"2026-03-01T08:00:00Z"\n}]\n\n' +
+    '⏎["presence","create",{"item_code":"e28011700000020a1b2c3d4e","item_codetype":"EPC Gen2","time_st⏎arted":"2026-03-01T08:00:01.250Z","time_last":"2026-03-01T08:00:01.250Z","proximity":"near","hold_delay_s":4}]\n \n⏎';
+  const pieces = body.split('⏎');
+  const items = decodeAll(pieces);
+  t.deepEqual(
+    items.map((i) => (i.kind === 'event' ? [i.event.resource, i.event.action, i.event.data] : i.rejected.reason)),
+    [
+      ['spot', 'create', { spot_id: 4711, version: '2.3.1', boot_count: 12, time: '2026-03-01T08:00:00Z' }],
+      [
+        'presence',
+        'create',
+        { item_code: 'e28011700000020a1b2c3d4e', item_codetype: 'EPC Gen2', time_started: '2026-03-01T08:00:01.250Z', time_last: '2026-03-01T08:00:01.250Z', proximity: 'near', hold_delay_s: 4 },
+      ],
+    ],
+  );
+});
