@@ -10,13 +10,15 @@ export { encodeReply, contentTypeOf, type Reply } from './reply.js';
 
 export class SpotIngest {
   readonly counters: IngestCounters;
+  /** Events handed to the store and not committed yet, over all posts. */
+  readonly flow = { inFlightEvents: 0 };
 
   constructor(private readonly deps: Omit<IngestDeps, 'counters'> & { counters?: IngestCounters }) {
     this.counters = deps.counters ?? new IngestCounters();
   }
 
   openPost(info: PostInfo): SpotPost {
-    return new SpotPost({ ...this.deps, counters: this.counters }, info);
+    return new SpotPost({ ...this.deps, counters: this.counters, flow: this.flow }, info);
   }
 
   /** The reply carrying these commands was fully written to the spot's socket. */

@@ -30,6 +30,8 @@ export interface IngestDeps {
   maxRejectedPerPost: number;
   /** The spot sent bytes (online tracking). */
   heard: (serial: string) => void;
+  /** Events handed to the store and not yet settled, over all posts (back-pressure). */
+  flow?: { inFlightEvents: number };
 }
 
 export interface PostInfo {
@@ -156,6 +158,8 @@ export class SpotPost {
     if (batch.length === 0) return;
     this.events += batch.length;
     this.deps.counters.eventsReceived += batch.length;
+    const flow = this.deps.flow;
+    if (flow) flow.inFlightEvents += batch.length;
     const settled = this.deps.store.append(batch).then(
       (outcomes) => {
         let duplicates = 0;
@@ -171,6 +175,7 @@ export class SpotPost {
     );
     this.appends.push(settled);
     void settled.then(() => {
+      if (flow) flow.inFlightEvents -= batch.length;
       const at = this.appends.indexOf(settled);
       if (at >= 0) this.appends.splice(at, 1);
     });

@@ -10,6 +10,8 @@ export interface IngestRouteOptions {
   logger: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
   /** Appends in flight for one post above which reading its body pauses (back-pressure). */
   maxPendingAppends?: number;
+  /** Uncommitted events over all posts above which reading bodies pauses: bounds memory when the disk is slower than the spots. */
+  maxInFlightEvents?: number;
 }
 
 const EVENTS_PATH = /^\/api\/spots\/([^/]*)\/events\/?$/;
@@ -36,7 +38,10 @@ function refuse(req: http.IncomingMessage, res: http.ServerResponse, status: num
 }
 
 export function ingestRoute(options: IngestRouteOptions): RawRoute {
-  const maxPending = options.maxPendingAppends ?? 64;
+  const maxPending = options.maxPendingAppends ?? 16;
+  const maxInFlight = options.maxInFlightEvents ?? 20000;
+  const flow = options.ingest.flow;
+  const overloaded = (post: SpotPost): boolean => post.pendingAppends > maxPending || flow.inFlightEvents > maxInFlight;
   return (req, res) => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -62,12 +67,12 @@ export function ingestRoute(options: IngestRouteOptions): RawRoute {
       firmwareVersion: firmwareFromUserAgent(header(req, 'user-agent')),
       numbering: numbering.value,
     });
-    streamPost(req, res, post, options, maxPending);
+    streamPost(req, res, post, options, overloaded);
     return true;
   };
 }
 
-function streamPost(req: http.IncomingMessage, res: http.ServerResponse, post: SpotPost, options: IngestRouteOptions, maxPending: number): void {
+function streamPost(req: http.IncomingMessage, res: http.ServerResponse, post: SpotPost, options: IngestRouteOptions, overloaded: (post: SpotPost) => boolean): void {
   const serial = post.info.serial;
   let ended = false;
   const idle = setTimeout(() => {
@@ -81,11 +86,14 @@ function streamPost(req: http.IncomingMessage, res: http.ServerResponse, post: S
   req.on('data', (chunk: Buffer) => {
     idle.refresh();
     post.push(chunk);
-    if (post.pendingAppends > maxPending && !req.isPaused()) {
+    if (overloaded(post) && !req.isPaused()) {
       req.pause();
       const resumeWhenDrained = (): void => {
-        if (post.pendingAppends <= maxPending / 2) req.resume();
-        else setTimeout(resumeWhenDrained, 1);
+        if (req.destroyed) return;
+        // The idle timer measures the spot's silence, not ours.
+        idle.refresh();
+        if (!overloaded(post)) req.resume();
+        else setTimeout(resumeWhenDrained, 2);
       };
       setTimeout(resumeWhenDrained, 1);
     }
