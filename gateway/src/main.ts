@@ -28,6 +28,7 @@ export interface RunningGateway {
 
 const MQTT_UPSTREAM = 'mqtt';
 const EXPIRE_EVERY_MS = 30_000;
+const STOP_GRACE_MS = 3000;
 
 function packageVersion(): string {
   try {
@@ -167,8 +168,11 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       stopping ??= (async () => {
         clearInterval(expireTimer);
         online.stop();
-        // Stop accepting first so nothing new is acknowledged while the store closes.
+        // Stop accepting first so nothing new is acknowledged while the store closes;
+        // posts in flight get a few seconds to end, then their connections are cut.
+        const cut = setTimeout(() => app.server.closeAllConnections(), STOP_GRACE_MS);
         await app.close();
+        clearTimeout(cut);
         if (forwarder) await forwarder.stop();
         await store.close();
         logger.info('stopped');

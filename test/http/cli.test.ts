@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import { api, JSON_EVENTS, postChunks, runCli, spawnGateway, tempDir, within } from '../helpers/gateway.js';
+import { api, JSON_EVENTS, postChunks, runCli, spawnGateway, SpotConnection, tempDir, waitFor, within } from '../helpers/gateway.js';
 import { jsonText, presence } from './events.js';
 
 test('--help on every command', async (t) => {
@@ -49,4 +49,18 @@ test('config check prints the effective configuration', async (t) => {
   const cli = runCli(['config', 'check'], { env: { SPOT_GATEWAY_HTTP_PORT: '8181' }, cwd: tempDir(t) });
   t.is(await within(cli.exited, 10000, 'config check'), 0);
   t.is(JSON.parse(cli.stdout()).http.port, 8181);
+});
+
+test('SIGTERM with a post that never ends still stops within the grace period, keeping what was stored', async (t) => {
+  const dataDir = tempDir(t);
+  const gw = await spawnGateway(t, { env: { SPOT_GATEWAY_DATA_DIR: dataDir } });
+  const conn = new SpotConnection(gw.port);
+  t.teardown(() => conn.close());
+  await conn.startPost(13, { headers: JSON_EVENTS });
+  await conn.chunk(jsonText([presence(1)]));
+  await waitFor(async () => (await api<unknown[]>(gw.url, '/api/events?spot=13')).body.length === 1 || undefined, 5000, 'the event to be stored');
+  t.is(await gw.kill('SIGTERM'), 0);
+  const again = await spawnGateway(t, { env: { SPOT_GATEWAY_DATA_DIR: dataDir } });
+  t.is((await api<unknown[]>(again.url, '/api/events?spot=13')).body.length, 1);
+  await again.kill('SIGTERM');
 });
