@@ -43,7 +43,9 @@ test('many events in one chunk are all stored', async (t) => {
   const res = await postChunks(gw.port, 17, [jsonText(events)], { headers: JSON_EVENTS });
   t.is(res.status, 200);
   t.is(res.body.length, 0, 'empty body when no command is queued');
-  t.deepEqual(triples(await eventsOf(gw.url, 17)), triples(events));
+  const stored = await eventsOf(gw.url, 17);
+  t.deepEqual(triples(stored), triples(events));
+  t.deepEqual(Object.keys(stored[0]!), ['id', 'spot', 'resource', 'action', 'data', 'time_received', 'forwarded']);
 });
 
 test('events are stored while the post is still open', async (t) => {

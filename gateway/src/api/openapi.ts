@@ -130,7 +130,7 @@ export function openApiDocument(version: string): object {
             resource: { type: 'string' },
             action: { type: 'string' },
             data: { type: 'object' },
-            timeReceived: { type: 'integer', description: 'unix ms' },
+            time_received: { type: 'integer', description: 'unix ms' },
             forwarded: { type: 'object', additionalProperties: { type: 'boolean' }, description: 'per upstream' },
           },
         },

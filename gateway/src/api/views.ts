@@ -13,8 +13,17 @@ export function spotView(spot: SpotRecord, online: boolean): Record<string, unkn
   return { ...spot, online };
 }
 
+/** Field names as issue 3 fixes them for /api/events (time_received). */
 export function eventView(event: ListedEvent): Record<string, unknown> {
-  return { ...event, data: parsed(event.data) };
+  return {
+    id: event.id,
+    spot: event.spot,
+    resource: event.resource,
+    action: event.action,
+    data: parsed(event.data),
+    time_received: event.timeReceived,
+    forwarded: event.forwarded,
+  };
 }
 
 export function commandView(command: Command): Record<string, unknown> {
