@@ -173,3 +173,18 @@ test('bad numbering headers are refused with the reason', async (t) => {
   t.regex(JSON.parse(res.body.toString()).reason, /X-Spot-Boot/);
   t.is((await eventsOf(gw.url, 56)).length, 0);
 });
+
+test('a plain Content-Length post without the trailing slash works too', async (t) => {
+  const gw = await startTestGateway(t);
+  const res = await fetch(`${gw.url}/api/spots/90/events?x=1`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/x-intellifi-events', 'user-agent': 'spot/3.0.0' },
+    body: jsonText([presence(1), presence(2)]),
+    signal: AbortSignal.timeout(5000),
+  });
+  t.is(res.status, 200);
+  t.is((await res.text()).length, 0);
+  t.is((await eventsOf(gw.url, 90)).length, 2);
+  const get = await fetch(`${gw.url}/api/spots/90/events/`, { signal: AbortSignal.timeout(5000) });
+  t.is(get.status, 405);
+});
