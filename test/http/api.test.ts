@@ -1,0 +1,47 @@
+// The operations endpoints: status, metrics, OpenAPI, health.
+import test from 'ava';
+import { startMosquitto } from '../helpers/mosquitto.js';
+import { api, JSON_EVENTS, postChunks, startTestGateway, waitFor } from '../helpers/gateway.js';
+import { jsonText, presence } from './events.js';
+
+test('status reports buffer, upstream state/cursor/lag/rate/drops, ingest and spots', async (t) => {
+  const broker = await startMosquitto({ t });
+  const gw = await startTestGateway(t, { config: { mqtt: { url: broker.url } } });
+  t.is((await postChunks(gw.port, 5, [jsonText([presence(1), presence(2), presence(3)])], { headers: JSON_EVENTS })).status, 200);
+  const status = await waitFor(async () => {
+    const { body } = await api<any>(gw.url, '/api/status');
+    return body.upstreams.mqtt.lag === 0 && body.upstreams.mqtt.acked === 3 ? body : undefined;
+  }, 10000, 'the upstream to acknowledge the 3 events');
+  t.is(status.upstreams.mqtt.state, 'connected');
+  for (const key of ['cursor', 'lag', 'rate', 'drops']) t.true(key in status.upstreams.mqtt, key);
+  for (const key of ['events', 'bytes', 'maxBytes', 'policy', 'oldestUnforwardedAgeMs', 'dropped']) t.true(key in status.buffer, key);
+  t.true(status.buffer.bytes > 0);
+  t.is(status.ingest.eventsStored, 3);
+  t.deepEqual(status.spots, { known: 1, online: 1 });
+  t.is(status.gateway.id, 'test-gateway');
+});
+
+test('metrics are Prometheus text with ingest, buffer and upstream figures', async (t) => {
+  const gw = await startTestGateway(t);
+  t.is((await postChunks(gw.port, 6, [jsonText([presence(1)]) + '[oops\n\n'], { headers: JSON_EVENTS })).status, 200);
+  const res = await fetch(`${gw.url}/metrics`, { signal: AbortSignal.timeout(5000) });
+  t.regex(res.headers.get('content-type') ?? '', /text\/plain/);
+  const text = await res.text();
+  t.regex(text, /^spot_gateway_events_stored_total 1$/m);
+  t.regex(text, /^spot_gateway_rejected_total 1$/m);
+  t.regex(text, /^spot_gateway_posts_total 1$/m);
+  t.regex(text, /^spot_gateway_buffer_events 1$/m);
+  t.regex(text, /^spot_gateway_spots_online 1$/m);
+});
+
+test('the OpenAPI document describes every route the gateway serves', async (t) => {
+  const gw = await startTestGateway(t);
+  const { status, body } = await api<{ openapi: string; paths: Record<string, unknown> }>(gw.url, '/api/openapi.json');
+  t.is(status, 200);
+  t.regex(body.openapi, /^3\./);
+  for (const route of ['/api/spots/{serial}/events/', '/api/spots/{serial}/commands', '/api/spots', '/api/spots/{serial}', '/api/events', '/api/rejected', '/api/status', '/healthz', '/metrics']) {
+    t.truthy(body.paths[route], route);
+  }
+  const health = await api<{ status: string }>(gw.url, '/healthz');
+  t.deepEqual([health.status, health.body.status], [200, 'ok']);
+});
