@@ -1,7 +1,9 @@
 // Bad input never hurts: wrong paths, bad serials, garbage bodies, bodies that never end, a full buffer.
 import { randomBytes } from 'node:crypto';
+import { readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import test from 'ava';
-import { api, JSON_EVENTS, postChunks, SpotConnection, startTestGateway, waitFor } from '../helpers/gateway.js';
+import { api, JSON_EVENTS, postChunks, SpotConnection, startTestGateway, tempDir, waitFor } from '../helpers/gateway.js';
 import { jsonText, presence } from './events.js';
 
 test('a wrong path answers 404 JSON naming the path', async (t) => {
@@ -102,4 +104,13 @@ test('API query parameters are checked', async (t) => {
     t.is(res.status, 400, q);
     t.is(res.body.error, 'bad request', q);
   }
+});
+
+test('a database file replaced by garbage is moved aside and the gateway starts fresh', async (t) => {
+  const dataDir = tempDir(t);
+  writeFileSync(path.join(dataDir, 'spot-gateway.db'), randomBytes(64 * 1024));
+  const gw = await startTestGateway(t, { dataDir });
+  t.is((await postChunks(gw.port, 3, [jsonText([presence(1)])], { headers: JSON_EVENTS })).status, 200);
+  t.is((await api<unknown[]>(gw.url, '/api/events')).body.length, 1);
+  t.true(readdirSync(dataDir).some((name) => name.startsWith('spot-gateway.db.corrupt-')), readdirSync(dataDir).join(', '));
 });
