@@ -64,3 +64,14 @@ test('SIGTERM with a post that never ends still stops within the grace period, k
   t.is((await api<unknown[]>(again.url, '/api/events?spot=13')).body.length, 1);
   await again.kill('SIGTERM');
 });
+
+test('a port in use or an unusable data dir stops the start with exit 1 and a reason', async (t) => {
+  const holder = await spawnGateway(t, { env: { SPOT_GATEWAY_DATA_DIR: tempDir(t) } });
+  const busy = runCli(['run'], { env: { SPOT_GATEWAY_HTTP_PORT: String(holder.port), SPOT_GATEWAY_HTTP_HOST: '127.0.0.1', SPOT_GATEWAY_DATA_DIR: tempDir(t) } });
+  t.is(await within(busy.exited, 10000, 'start on a busy port'), 1);
+  t.regex(busy.stdout(), /is already in use .*SPOT_GATEWAY_HTTP_PORT/);
+  const badDir = runCli(['run'], { env: { SPOT_GATEWAY_HTTP_PORT: '0', SPOT_GATEWAY_DATA_DIR: '/etc/passwd/x' } });
+  t.is(await within(badDir.exited, 10000, 'start on a bad data dir'), 1);
+  t.regex(badDir.stdout(), /data dir \/etc\/passwd\/x: .*SPOT_GATEWAY_DATA_DIR/);
+  await holder.kill('SIGTERM');
+});

@@ -125,7 +125,8 @@ async function runGateway(config: GatewayConfig): Promise<number> {
   try {
     gateway = await startGateway(config, { logger });
   } catch (err) {
-    logger.fatal({ err }, `cannot start: ${(err as Error).message}`);
+    const reason = startFailure(err, config);
+    logger.fatal({ reason }, `cannot start: ${reason}`);
     return 1;
   }
   return new Promise<number>((resolve) => {
@@ -147,4 +148,15 @@ async function runGateway(config: GatewayConfig): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+}
+
+/** Why the gateway could not start, in words that say what to change. */
+function startFailure(err: unknown, config: GatewayConfig): string {
+  const e = err as NodeJS.ErrnoException;
+  const where = `${config.http.host}:${config.http.port}`;
+  if (e.code === 'EADDRINUSE') return `${where} is already in use (another gateway running?); choose http.port / SPOT_GATEWAY_HTTP_PORT`;
+  if (e.code === 'EACCES' && e.syscall === 'listen') return `no permission to listen on ${where}; use a port above 1023 or grant the capability`;
+  if (e.code === 'EADDRNOTAVAIL') return `${config.http.host} is not an address of this machine; fix http.host / SPOT_GATEWAY_HTTP_HOST`;
+  if (e.code === 'EACCES' || e.code === 'EROFS' || e.code === 'ENOENT' || e.code === 'ENOTDIR') return `data dir ${config.data_dir}: ${e.message}; fix data_dir / SPOT_GATEWAY_DATA_DIR`;
+  return e instanceof Error ? e.message : String(err);
 }
