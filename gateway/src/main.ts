@@ -27,7 +27,6 @@ export interface RunningGateway {
 }
 
 const MQTT_UPSTREAM = 'mqtt';
-const EXPIRE_EVERY_MS = 30_000;
 const STOP_GRACE_MS = 3000;
 
 function packageVersion(): string {
@@ -37,6 +36,11 @@ function packageVersion(): string {
   } catch {
     return 'unknown';
   }
+}
+
+/** Expired commands are marked within about a quarter of their TTL (at least every 30 s). */
+function expireEveryMs(ttlMs: number): number {
+  return Math.min(30_000, Math.max(250, Math.floor(ttlMs / 4)));
 }
 
 /** Commands arriving from the broker get the same validation as REST ones, then are queued. */
@@ -142,7 +146,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     } catch (err) {
       logger.warn({ reason: String(err) }, 'command expiry skipped');
     }
-  }, EXPIRE_EVERY_MS);
+  }, expireEveryMs(commandTtlMs));
   expireTimer.unref();
 
   try {
