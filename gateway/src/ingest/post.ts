@@ -102,6 +102,7 @@ export class SpotPost {
 
   /** The body ended: waits for every append of this post, then builds the reply. */
   async finish(): Promise<PostOutcome> {
+    if (this.closed) return { ok: false, reason: 'the post was already cut off', retryAfterSeconds: 1 };
     if (!this.decoder) {
       const head = Buffer.concat(this.head);
       this.head = [];
