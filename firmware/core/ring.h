@@ -22,6 +22,12 @@ void ring_init(ring_t *r);
 /* Appends ev (already numbered: seq = one past the newest); drops the oldest when full. */
 void ring_push(ring_t *r, const spot_event_t *ev);
 
+/* Puts ev in front of the kept event numbered seq (first_seq <= seq <= end):
+ * the events from there on move up one number. Full = the oldest is dropped
+ * first; when that was the event at seq, its number stays unused. Returns the
+ * number ev got. Only for events never sent: their numbers are still free. */
+uint64_t ring_insert(ring_t *r, uint64_t seq, const spot_event_t *ev);
+
 /* The kept event with this seq, or NULL if not (or no longer) kept. */
 const spot_event_t *ring_get(const ring_t *r, uint64_t seq);
 

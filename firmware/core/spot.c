@@ -30,6 +30,14 @@ void spot_console(spot_t *s, spot_log_level_t level, const char *text) {
 void spot_queue_event(spot_t *s, spot_event_t *ev) {
   if (!s->http && !s->stream_open) return; /* nobody to send it to */
   ev->boot = s->boot;
+  if (s->intro_at != 0) {
+    uint64_t given = ring_insert(&s->ring, s->intro_at, ev);
+    /* The stream keeps its place: the events it already wrote moved up one number. */
+    if (s->stream_open && s->stream_next > s->intro_at) s->stream_next++;
+    s->intro_at = given + 1;
+    s->next_seq = ring_end_seq(&s->ring);
+    return;
+  }
   ev->seq = s->next_seq++;
   ring_push(&s->ring, ev);
 }
@@ -86,6 +94,7 @@ bool spot_init(spot_t *s, const spot_platform_t *platform, const spot_init_t *in
   s->time_started = s->now;
   s->boot = s->state.boot_count;
   s->next_seq = 1;
+  s->sent_end = 1;
   ring_init(&s->ring);
   presence_init(&s->presence, on_presence_event, s);
   bool pb = s->encoding == SPOT_ENCODING_PB;
@@ -145,7 +154,12 @@ static void fill_spot_create(spot_t *s, spot_event_t *ev) {
   ev->u.spot.time_started = s->time_started;
 }
 
+/* The introduction goes in front of every event no post has carried yet (those
+ * are renumbered: the gateway never saw their numbers). Events an earlier post
+ * carried keep their numbers and stay in front of it: the gateway drops any seq
+ * at or below the highest it stored for the boot, so numbers must only rise. */
 void spot_connected(spot_t *s) {
+  s->intro_at = s->sent_end > s->ring.first_seq ? s->sent_end : s->ring.first_seq;
   spot_event_t ev;
   fill_spot_create(s, &ev);
   spot_queue_event(s, &ev);
@@ -154,6 +168,7 @@ void spot_connected(spot_t *s) {
   ev.time = s->now;
   spot_queue_event(s, &ev);
   say_boot_findings(s);
+  s->intro_at = 0;
 }
 
 /* Encodes ev into the outbox; an event too large is replaced by a log event saying so. */
@@ -214,6 +229,7 @@ size_t spot_post_read(spot_t *s, uint8_t *buf, size_t cap) {
       if (ev == NULL) break;
       encode(s, &s->post, ev, true);
       s->post_next++;
+      if (s->post_next > s->sent_end) s->sent_end = s->post_next;
     }
     total += drain(&s->post, buf + total, cap - total);
   }

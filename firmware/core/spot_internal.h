@@ -36,6 +36,8 @@ struct spot {
   bool boot_other_schema;
   uint64_t boot_fixed_keys;
   uint64_t next_seq;
+  uint64_t sent_end; /* seq one past the newest event a post ever carried (even in part) */
+  uint64_t intro_at; /* nonzero while spot_connected() puts events in front of the unsent ones */
   presence_engine_t presence;
   sim_reader_t sim;
   ring_t ring;
@@ -62,7 +64,8 @@ void spot_copy_text(char *dst, size_t size, const char *src);
 /* Persists the state through the platform (a failure is kept as the last error). */
 void spot_save(spot_t *s);
 void spot_console(spot_t *s, spot_log_level_t level, const char *text);
-/* Numbers ev and keeps it until acknowledged (HTTP) or streamed. */
+/* Numbers ev and keeps it until acknowledged (HTTP) or streamed; during
+ * spot_connected() it goes in front of the events never sent, else last. */
 void spot_queue_event(spot_t *s, spot_event_t *ev);
 void spot_queue_log(spot_t *s, spot_log_level_t level, uint16_t code, const char *text);
 /* Command reader callbacks (spot_commands.c). */

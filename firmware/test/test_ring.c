@@ -61,11 +61,70 @@ static void wraps_around_many_times(void **state) {
   }
 }
 
+static uint64_t insert(uint64_t seq, int64_t time) {
+  spot_event_t ev;
+  memset(&ev, 0, sizeof ev);
+  ev.kind = EVENT_SPOT_CREATE;
+  ev.time = time;
+  return ring_insert(&ring, seq, &ev);
+}
+
+static void insert_puts_an_event_in_front_and_renumbers_the_rest(void **state) {
+  (void)state;
+  ring_init(&ring);
+  for (uint64_t s = 1; s <= 4; s++) push(s);
+  assert_int_equal(insert(3, 777), 3);
+  assert_int_equal(ring.count, 5);
+  assert_int_equal(ring.first_seq, 1);
+  assert_int_equal(ring_get(&ring, 2)->time, 20);
+  assert_int_equal(ring_get(&ring, 3)->time, 777);
+  assert_int_equal(ring_get(&ring, 4)->time, 30);
+  assert_int_equal(ring_get(&ring, 4)->seq, 4);
+  assert_int_equal(ring_get(&ring, 5)->time, 40);
+  assert_int_equal(ring_end_seq(&ring), 6);
+  assert_int_equal(insert(6, 888), 6); /* at the end: nothing moves */
+  assert_int_equal(ring_get(&ring, 6)->time, 888);
+}
+
+static void insert_into_an_empty_ring_takes_the_next_number(void **state) {
+  (void)state;
+  ring_init(&ring);
+  for (uint64_t s = 1; s <= 3; s++) push(s);
+  ring_release(&ring, 4);
+  assert_int_equal(insert(4, 5), 4);
+  assert_int_equal(ring.first_seq, 4);
+  assert_int_equal(ring_end_seq(&ring), 5);
+}
+
+static void insert_into_a_full_ring_drops_the_oldest(void **state) {
+  (void)state;
+  ring_init(&ring);
+  for (uint64_t s = 1; s <= SPOT_RING_EVENTS; s++) push(s);
+  assert_int_equal(insert(3, 777), 3); /* drops 1; 3 and up move up */
+  assert_int_equal(ring.count, SPOT_RING_EVENTS);
+  assert_int_equal(ring.first_seq, 2);
+  assert_int_equal(ring_get(&ring, 3)->time, 777);
+  assert_int_equal(ring_get(&ring, 4)->time, 30);
+  assert_int_equal(ring_end_seq(&ring), SPOT_RING_EVENTS + 2);
+  assert_int_equal(ring_take_dropped(&ring), 1);
+  /* In front of the oldest: the oldest goes, its number stays unused. */
+  assert_int_equal(insert(2, 999), 3);
+  assert_int_equal(ring.first_seq, 3);
+  assert_int_equal(ring_get(&ring, 3)->time, 999);
+  assert_int_equal(ring_get(&ring, 4)->time, 777);
+  assert_int_equal(ring_end_seq(&ring), SPOT_RING_EVENTS + 3);
+  assert_int_equal(ring_take_dropped(&ring), 1);
+  for (uint64_t seq = ring.first_seq; seq < ring_end_seq(&ring); seq++) assert_int_equal(ring_get(&ring, seq)->seq, seq);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(events_are_kept_in_order_until_released),
       cmocka_unit_test(overflow_drops_the_oldest_and_counts),
       cmocka_unit_test(wraps_around_many_times),
+      cmocka_unit_test(insert_puts_an_event_in_front_and_renumbers_the_rest),
+      cmocka_unit_test(insert_into_an_empty_ring_takes_the_next_number),
+      cmocka_unit_test(insert_into_a_full_ring_drops_the_oldest),
   };
   return cmocka_run_group_tests_name("ring", tests, NULL, NULL);
 }

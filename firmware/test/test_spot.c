@@ -54,6 +54,38 @@ static void default_scenario_pb(void **state) {
   default_scenario_gives_the_documented_presences(SPOT_ENCODING_PB);
 }
 
+/* Issue 4: tags read before the network is up must not overtake the introduction. */
+static void events_waiting_before_the_first_connection_follow_the_introduction(spot_encoding_t enc) {
+  spot_t *s = start(enc, "at 0 tag aa01 enter antenna 1 rssi -400\nat 50 tag aa02 enter antenna 1 rssi -400\n", NULL);
+  run_until(s, T0, T0 + 200); /* two presences wait in the ring, nothing was ever posted */
+  spot_connected(s);
+  spot_post_info_t info = enc == SPOT_ENCODING_PB ? read_post_pb(s) : read_post_json(s);
+  assert_int_equal(info.first_seq, 1);
+  assert_int_equal(got_count, 4);
+  assert_int_equal(got[0].body, spot_v1_Frame_spot_create_tag);
+  assert_int_equal(got[1].body, spot_v1_Frame_config_create_tag);
+  assert_int_equal(got[2].body, spot_v1_Frame_presence_create_tag);
+  assert_string_equal(got[2].code, "aa01");
+  assert_int_equal(got[3].body, spot_v1_Frame_presence_create_tag);
+  assert_string_equal(got[3].code, "aa02");
+  for (int i = 0; i < got_count; i++) assert_int_equal(got[i].seq, 1 + (uint64_t)i);
+  spot_post_ack(s);
+  run_until(s, T0 + 210, T0 + 300);
+  spot_post_begin(s, &info); /* numbering goes on after the renumbered events */
+  assert_int_equal(info.first_seq, 5);
+  spot_post_fail(s);
+}
+
+static void waiting_events_follow_the_introduction_json(void **state) {
+  (void)state;
+  events_waiting_before_the_first_connection_follow_the_introduction(SPOT_ENCODING_JSON);
+}
+
+static void waiting_events_follow_the_introduction_pb(void **state) {
+  (void)state;
+  events_waiting_before_the_first_connection_follow_the_introduction(SPOT_ENCODING_PB);
+}
+
 static void unacknowledged_post_is_sent_again_with_the_same_numbers(void **state) {
   (void)state;
   spot_t *s = start(SPOT_ENCODING_JSON, "at 0 tag aa01 enter antenna 1 rssi -400\n", NULL);
@@ -94,6 +126,10 @@ static void events_made_while_the_server_is_down_follow_the_retransmitted_ones(v
   assert_int_equal(got[0].body, spot_v1_Frame_spot_create_tag);
   assert_true(find(spot_v1_Frame_presence_create_tag, "aa02", 0) > find(spot_v1_Frame_presence_create_tag, "aa01", 0));
   assert_true(find(spot_v1_Frame_spot_create_tag, NULL, 1) > find(spot_v1_Frame_presence_create_tag, "aa01", 0));
+  /* The retransmitted events come first, then the new introduction, then what was never sent. */
+  assert_int_equal(find(spot_v1_Frame_spot_create_tag, NULL, 1), first_count);
+  assert_int_equal(got[first_count + 1].body, spot_v1_Frame_config_create_tag);
+  assert_true(find(spot_v1_Frame_presence_create_tag, "aa02", 0) > first_count + 1);
   spot_post_ack(s);
   assert_false(spot_post_pending(s));
 }
@@ -194,6 +230,45 @@ static void disabled_antennas_read_nothing(void **state) {
   assert_int_equal(find(spot_v1_Frame_presence_create_tag, "aa02", 0), -1);
 }
 
+static void boot_findings_follow_the_introduction_even_when_events_wait(void **state) {
+  (void)state;
+  spot_persist_t old;
+  memset(&old, 0, sizeof old);
+  old.magic = SPOT_PERSIST_MAGIC;
+  old.version = SPOT_PERSIST_VERSION;
+  old.config_schema = SPOT_CONFIG_SCHEMA_ID;
+  spot_config_defaults(&old.config);
+  old.config.rfid_blf = 9999; /* corrupt */
+  spot_t *s = start(SPOT_ENCODING_JSON, "at 0 tag aa01 enter antenna 1 rssi -400\n", &old);
+  run_until(s, T0, T0 + 100);
+  spot_connected(s);
+  read_post_json(s);
+  assert_int_equal(got_count, 4);
+  assert_int_equal(got[0].body, spot_v1_Frame_spot_create_tag);
+  assert_int_equal(got[1].body, spot_v1_Frame_config_create_tag);
+  assert_string_equal(got[2].text, "stored config: rfid_blf was invalid, factory default used");
+  assert_string_equal(got[3].code, "aa01");
+  spot_post_fail(s);
+}
+
+static void the_stream_neither_repeats_nor_loses_events_renumbered_by_a_connection(void **state) {
+  (void)state;
+  spot_t *s = start(SPOT_ENCODING_JSON, "at 0 tag aa01 enter antenna 1 rssi -400\nat 500 tag aa02 enter antenna 1 rssi -400\n", NULL);
+  static char out[16384];
+  size_t len = 0, n;
+  spot_stream_open(s);
+  run_until(s, T0, T0 + 100);
+  while ((n = spot_stream_read(s, (uint8_t *)out + len, 64)) > 0) len += n; /* aa01 streamed, not yet posted */
+  spot_connected(s);
+  run_until(s, T0 + 110, T0 + 600);
+  while ((n = spot_stream_read(s, (uint8_t *)out + len, 64)) > 0) len += n;
+  out[len] = '\0';
+  const char *first = strstr(out, "\"item_code\":\"aa01\"");
+  assert_non_null(first);
+  assert_null(strstr(first + 1, "\"item_code\":\"aa01\""));
+  assert_non_null(strstr(out, "\"item_code\":\"aa02\""));
+}
+
 static void config_stored_by_another_layout_is_not_trusted(void **state) {
   (void)state;
   spot_persist_t old;
@@ -236,6 +311,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(default_scenario_json),
       cmocka_unit_test(default_scenario_pb),
+      cmocka_unit_test(waiting_events_follow_the_introduction_json),
+      cmocka_unit_test(waiting_events_follow_the_introduction_pb),
       cmocka_unit_test(unacknowledged_post_is_sent_again_with_the_same_numbers),
       cmocka_unit_test(events_made_while_the_server_is_down_follow_the_retransmitted_ones),
       cmocka_unit_test(a_post_cut_in_the_middle_of_an_event_resends_that_event),
@@ -244,6 +321,8 @@ int main(void) {
       cmocka_unit_test(stream_introduces_itself_then_goes_live_with_alive_signals),
       cmocka_unit_test(invalid_persisted_state_means_factory_defaults),
       cmocka_unit_test(disabled_antennas_read_nothing),
+      cmocka_unit_test(boot_findings_follow_the_introduction_even_when_events_wait),
+      cmocka_unit_test(the_stream_neither_repeats_nor_loses_events_renumbered_by_a_connection),
       cmocka_unit_test(config_stored_by_another_layout_is_not_trusted),
       cmocka_unit_test(bad_scenario_is_reported_and_the_spot_runs_without_tags),
   };
