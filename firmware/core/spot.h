@@ -13,7 +13,7 @@
  *      calls spot_connected() after each new TCP connection to the brain;
  *   5. stream (telnet, UART): spot_stream_open() when a client connects, then
  *      spot_stream_read() for bytes to write; command bytes read from the stream
- *      go to spot_command_input().
+ *      go to spot_stream_command_input().
  * All sizes are compile-time constants, overridable with -D (see spot_limits.h).
  */
 #ifndef SPOT_H
@@ -98,7 +98,8 @@ bool spot_init(spot_t *s, const spot_platform_t *platform, const spot_init_t *in
 /* Advances time: runs the simulated reader and the presence engine. */
 void spot_tick(spot_t *s, uint64_t now_ms);
 
-/* A new TCP connection to the brain: queues `spot create` and `config create`. */
+/* A new TCP connection to the brain: queues `spot create` and `config create`
+ * in front of every event no post has carried yet (docs/firmware.md). */
 void spot_connected(spot_t *s);
 
 /* HTTP posts. A post carries consecutive events starting at the oldest not

@@ -23,7 +23,6 @@
    rate 1000) well inside the retransmit ring, which holds them until the 200. */
 #define FLOOD_STEPS_PER_POST (SPOT_RING_EVENTS / 20u)
 #define EXIT_UNACKNOWLEDGED 3 /* --run-seconds ended with events the brain never acknowledged */
-#define READER_WAIT_MS 2000u /* longest wait for the first connection before reading tags */
 
 static linux_spot_t the_spot;
 static volatile sig_atomic_t stop_requested;
@@ -54,7 +53,6 @@ static int run(linux_spot_t *ls)
   uint64_t sim_now = started;
   uint32_t flood_steps = 0;
   uint32_t flood_post = 0;
-  bool reading = ls->cli.no_http;
   spot_boot(ls, started);
   for (;;) {
     uint64_t now = clock_ms();
@@ -77,10 +75,6 @@ static int run(linux_spot_t *ls)
       if (idle || now >= drain_until) {
         break;
       }
-    } else if (!reading) {
-      /* The network comes up before the reader, so `spot create` leads the first post. */
-      reading = ls->http.connects > 0 || http_client_last_error(&ls->http)[0] != '\0' ||
-                now - started >= READER_WAIT_MS;
     } else if (ls->cli.flood) {
       size_t queued;
       http_client_output(&ls->http, &queued);

@@ -99,6 +99,8 @@ static void hc_post_done(void *ctx, bool acknowledged)
 }
 static void core_commands(void *ctx, const uint8_t *bytes, size_t len) { spot_command_input(((linux_spot_t *)ctx)->core, bytes, len); }
 static void core_commands_end(void *ctx) { spot_command_end(((linux_spot_t *)ctx)->core); }
+/* A reader of their own: a telnet command never mixes into a response body. */
+static void tn_commands(void *ctx, const uint8_t *bytes, size_t len) { spot_stream_command_input(((linux_spot_t *)ctx)->core, bytes, len); }
 static void tn_open(void *ctx) { spot_stream_open(((linux_spot_t *)ctx)->core); }
 static size_t tn_read(void *ctx, uint8_t *buf, size_t cap) { return spot_stream_read(((linux_spot_t *)ctx)->core, buf, cap); }
 static void tn_close(void *ctx) { spot_stream_close(((linux_spot_t *)ctx)->core); }
@@ -176,7 +178,7 @@ void spot_boot(linux_spot_t *ls, uint64_t now)
     spot_command_input(ls->core, (const uint8_t *)flood_command, sizeof flood_command - 1);
     spot_command_end(ls->core);
   }
-  const telnet_spot_t tn_spot = {ls, tn_open, tn_read, tn_close, core_commands};
+  const telnet_spot_t tn_spot = {ls, tn_open, tn_read, tn_close, tn_commands};
   telnet_init(&ls->telnet, &tn_spot, !ls->cli.pb);
   say(ls, "firmware %s, boot %u, %s encoding, %s", SPOT_FIRMWARE_VERSION,
       (unsigned)spot_state(ls->core)->boot_count, ls->cli.pb ? "pb" : "json",

@@ -121,7 +121,7 @@ int main(void)
       mps2_uart_write(out, n);
     }
     while ((n = mps2_uart_read(in, sizeof in)) > 0) {
-      spot_command_input(spot, in, n);
+      spot_stream_command_input(spot, in, n);
     }
     if (mps2_uart_rx_overruns() != overruns_reported) {
       overruns_reported = mps2_uart_rx_overruns();
