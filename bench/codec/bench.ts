@@ -2,6 +2,7 @@
 // Rates are events per CPU-second of this process (user + system, GC threads included), best
 // of several rounds: on a shared machine wall time mostly measures the neighbours.
 import {
+  concatBytes,
   createJsonDecoder,
   createPbDecoder,
   createPbEncoder,
@@ -13,16 +14,6 @@ import { mixedEvents } from './stream.js';
 const EVENTS = 50000;
 const CHUNK = 16384;
 const ROUNDS = 30;
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 function chunks(bytes: Uint8Array): Uint8Array[] {
   const out: Uint8Array[] = [];
@@ -54,9 +45,9 @@ function measure(name: string, makeDecoder: () => StreamDecoder, pieces: Uint8Ar
 }
 
 const events = mixedEvents(EVENTS);
-const json = concat(events.map((e) => encodeJsonEvent(e)));
+const json = concatBytes(events.map((e) => encodeJsonEvent(e)));
 const encoder = createPbEncoder();
-const pb = concat(events.map((e) => encoder.encode(e)));
+const pb = concatBytes(events.map((e) => encoder.encode(e)));
 const kinds = new Map<string, number>();
 for (const e of events) kinds.set(`${e.resource} ${e.action}`, (kinds.get(`${e.resource} ${e.action}`) ?? 0) + 1);
 console.log(`stream: ${EVENTS} events (${[...kinds].map(([k, n]) => `${k}: ${n}`).join(', ')})`);

@@ -1,15 +1,7 @@
 // Shared by the protocol tests: decoding whole streams or in pieces, and summaries to compare.
 import type { DecodedItem, StreamDecoder } from '../../gateway/src/protocol/index.js';
 
-export function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+export { concatBytes as concat } from '../../gateway/src/protocol/index.js';
 
 /** Feeds `bytes` cut at the given positions (each piece a fresh copy), then ends the stream. */
 export function decodeInPieces(decoder: StreamDecoder, bytes: Uint8Array, cuts: number[] = []): DecodedItem[] {

@@ -8,6 +8,7 @@ export type {
   StreamDecoder,
   StreamEncoder,
 } from './types.js';
+export { concatBytes } from './bytes.js';
 export { createJsonDecoder, type JsonDecoderOptions } from './json-decoder.js';
 export { encodeJsonEvent, createJsonEncoder } from './json-encoder.js';
 export { sniffEncoding, canSniff, JSON_CONTENT_TYPE, PB_CONTENT_TYPE } from './sniff.js';

@@ -5,23 +5,13 @@ import { RAW_LIMIT } from './message-buffer.js';
 import { frameFailure } from './convert.js';
 import { Writer, copyBytes } from './wire.js';
 import type { DecodedItem, StreamDecoder, StreamEncoder } from './types.js';
+import { concatBytes } from './bytes.js';
 
 export { encodeFrame, decodeFrame, type DecodedFrame, type FrameDecoding } from './convert.js';
 
 export interface PbDecoderOptions {
   /** Longest accepted frame in bytes (without its prefix); longer ones are skipped and rejected. */
   maxMessageBytes?: number;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 class PbStreamDecoder implements StreamDecoder {
@@ -64,7 +54,7 @@ class PbStreamDecoder implements StreamDecoder {
         this.scan(this.takePending());
       } else {
         // Only part of a length prefix (under 5 bytes) is pending: join it with this piece.
-        rest = concat([this.takePending(), chunk]);
+        rest = concatBytes([this.takePending(), chunk]);
       }
     }
     const pos = this.scan(rest);
@@ -76,7 +66,7 @@ class PbStreamDecoder implements StreamDecoder {
   }
 
   private takePending(): Uint8Array {
-    const joined = concat(this.pendingParts);
+    const joined = concatBytes(this.pendingParts);
     this.pendingParts = [];
     this.pendingLength = 0;
     this.pendingNeed = 0;

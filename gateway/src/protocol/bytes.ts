@@ -1,0 +1,13 @@
+// Joining byte pieces: streams arrive in pieces and encoders produce one frame each.
+
+/** The pieces as one array (the single piece itself when there is only one). */
+export function concatBytes(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
