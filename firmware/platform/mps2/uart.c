@@ -45,6 +45,8 @@ void mps2_uart_write(const uint8_t *data, size_t len)
 
 void uart0_rx_handler(void)
 {
+  /* Clear first: a byte arriving during the loop then raises the interrupt again. */
+  UART_INTSTATUS = INT_RX;
   while (UART_STATE & STATE_RX_FULL) {
     uint8_t byte = (uint8_t)UART_DATA;
     if (rx_head - rx_tail < RX_QUEUE_SIZE) {
@@ -54,7 +56,6 @@ void uart0_rx_handler(void)
       rx_overruns++;
     }
   }
-  UART_INTSTATUS = INT_RX;
 }
 
 size_t mps2_uart_read(uint8_t *buf, size_t cap)
