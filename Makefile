@@ -68,4 +68,4 @@ test: setup build-ts firmware test-c test-ts
 clean:
 	rm -rf gateway/dist $(GEN_TS) firmware/build firmware/gen build
 
--include mk/*.mk
+-include firmware/firmware.mk firmware/test/test.mk shared-schema/vectors/vectors.mk test/bench/bench.mk

@@ -7,7 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
-import { startMosquitto } from '../../test/helpers/mosquitto.js';
+import { startMosquitto } from '../../helpers/mosquitto.js';
 import { runLoad, type LoadOptions } from './loadgen.js';
 import { startNullSink } from './null-sink.js';
 

@@ -1,5 +1,5 @@
 // A realistic recorded-like spot stream: mostly presences, some hits, now and then config.
-import type { SpotEventBody } from '../../gateway/src/protocol/index.js';
+import type { SpotEventBody } from '../../../gateway/src/protocol/index.js';
 
 /** Deterministic pseudo-random numbers (mulberry32), so every run decodes the same stream. */
 function random(seed: number): () => number {

@@ -1,5 +1,5 @@
 # Firmware unit tests (cmocka) on the host, with ASan + UBSan. `make test-c` builds and runs them all.
-# Included by the top-level Makefile; schema-c (mk/firmware.mk) generates firmware/gen first.
+# Included by the top-level Makefile; schema-c (firmware/firmware.mk) generates firmware/gen first.
 .PHONY: test-c fw-test-run
 
 # The config generator also writes the JSON names of spot.proto's fields (spot_json_gen.c).

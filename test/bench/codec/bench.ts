@@ -8,7 +8,7 @@ import {
   createPbEncoder,
   encodeJsonEvent,
   type StreamDecoder,
-} from '../../gateway/src/protocol/index.js';
+} from '../../../gateway/src/protocol/index.js';
 import { mixedEvents } from './stream.js';
 
 const EVENTS = 50000;
