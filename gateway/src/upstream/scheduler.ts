@@ -64,17 +64,20 @@ export class FairScheduler {
   /**
    * The turn of `spot` ended having handed events up to `readPos` to the broker.
    * `more`: the read may have left events behind (batch full or window full).
+   * `readNow`: this turn read the store; a short read then proves nothing is stored beyond
+   * `readPos`. A turn served from read-ahead proves nothing: appends seen since still count.
    */
-  turnDone(spot: string, readPos: number, more: boolean): void {
+  turnDone(spot: string, readPos: number, more: boolean, readNow = true): void {
     const p = this.progress.get(spot);
     if (!p) return;
     if (readPos > p.readPos) p.readPos = readPos;
     if (more) {
       if (p.known < p.readPos + 1) p.known = p.readPos + 1;
       this.enqueue(spot);
-    } else {
-      // The store had nothing more: everything known is read.
+    } else if (readNow) {
       p.known = p.readPos;
+    } else if (p.known > p.readPos) {
+      this.enqueue(spot);
     }
   }
 

@@ -36,6 +36,7 @@ export class SpotFeed {
       const { spot } = turn;
       let entry = this.buffers.get(spot);
       let readPos = turn.afterId;
+      const readNow = !entry;
       if (!entry) {
         let events: ForwardEvent[];
         try {
@@ -62,7 +63,7 @@ export class SpotFeed {
       }
       buffer.splice(0, taken);
       if (buffer.length === 0) this.buffers.delete(spot);
-      this.scheduler.turnDone(spot, readPos, entry.full || buffer.length > 0);
+      this.scheduler.turnDone(spot, readPos, entry.full || buffer.length > 0, readNow);
       if (stop) return;
     }
   }

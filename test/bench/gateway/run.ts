@@ -14,6 +14,8 @@ import { startNullSink } from './null-sink.js';
 const SPOTS = Number(process.env.BENCH_SPOTS ?? 200);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 const LATENCY_RATE = Number(process.env.BENCH_LATENCY_EPS ?? 20000);
+// Extra node arguments for the gateway process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it.
+const GATEWAY_NODE_ARGS = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 async function freePort(): Promise<number> {
   const s = net.createServer();
@@ -42,7 +44,7 @@ function peakRssMb(pid: number): number {
 async function startGateway(mqttUrl: string): Promise<{ port: number; child: ChildProcess; dataDir: string }> {
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bench-gw-'));
-  const child = spawn(process.execPath, ['gateway/bin/spot-gateway.js', 'run'], {
+  const child = spawn(process.execPath, [...GATEWAY_NODE_ARGS, 'gateway/bin/spot-gateway.js', 'run'], {
     env: {
       ...process.env,
       SPOT_GATEWAY_HTTP_PORT: String(port),
