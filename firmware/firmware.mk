@@ -4,7 +4,8 @@
 
 FW_GEN := firmware/gen
 FW_BUILD := firmware/build
-NANOPB_DIR := build/nanopb
+# The fetched nanopb source lives with the other build outputs (make clean removes it).
+NANOPB_DIR := $(FW_BUILD)/nanopb
 NANOPB_SRC := $(NANOPB_DIR)/src
 NANOPB_RUNTIME := $(NANOPB_SRC)/pb_encode.c $(NANOPB_SRC)/pb_decode.c $(NANOPB_SRC)/pb_common.c
 NANOPB_GENERATOR := nanopb_generator.py

@@ -1,5 +1,6 @@
 # Firmware unit tests (cmocka) on the host, with ASan + UBSan. `make test-c` builds and runs them all.
-# Included by the top-level Makefile; schema-c (firmware/firmware.mk) generates firmware/gen first.
+# Included by the top-level Makefile after firmware/firmware.mk (NANOPB_SRC, NANOPB_RUNTIME); schema-c
+# generates firmware/gen and fetches the nanopb runtime first.
 .PHONY: test-c fw-test-run
 
 # The config generator also writes the JSON names of spot.proto's fields (spot_json_gen.c).
@@ -8,16 +9,16 @@ firmware/gen/.config-c.stamp: shared-schema/spot.proto
 FW_TEST_BUILD := firmware/build/test
 FW_TEST_CFLAGS := -std=c11 -Wall -Wextra -Werror -g -O1 -fsanitize=address,undefined \
   -fno-omit-frame-pointer -fno-sanitize-recover=all \
-  -Ifirmware/core -Ifirmware/gen -Ibuild/nanopb/src -DSPOT_FIRMWARE_VERSION='"test"'
+  -Ifirmware/core -Ifirmware/gen -I$(NANOPB_SRC) -DSPOT_FIRMWARE_VERSION='"test"'
 # The nanopb runtime is not ours: built without -Werror.
-FW_TEST_NANOPB_CFLAGS := -std=c11 -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -Ibuild/nanopb/src
+FW_TEST_NANOPB_CFLAGS := -std=c11 -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -I$(NANOPB_SRC)
 FW_TEST_LIBS := -lcmocka
 
 # Evaluated in the second make (fw-test-run), once schema-c has generated firmware/gen.
 FW_TEST_CORE_OBJ = $(patsubst firmware/core/%.c,$(FW_TEST_BUILD)/core/%.o,$(wildcard firmware/core/*.c)) \
   $(patsubst firmware/gen/%.c,$(FW_TEST_BUILD)/gen/%.o,$(wildcard firmware/gen/*.c))
-FW_TEST_NANOPB_OBJ = $(patsubst build/nanopb/src/%.c,$(FW_TEST_BUILD)/nanopb/%.o,\
-  $(wildcard build/nanopb/src/pb_encode.c build/nanopb/src/pb_decode.c build/nanopb/src/pb_common.c))
+FW_TEST_NANOPB_OBJ = $(patsubst $(NANOPB_SRC)/%.c,$(FW_TEST_BUILD)/nanopb/%.o,\
+  $(wildcard $(NANOPB_RUNTIME)))
 FW_TEST_BINS = $(patsubst firmware/test/%.c,$(FW_TEST_BUILD)/%,$(wildcard firmware/test/test_*.c))
 FW_TEST_HEADERS = $(wildcard firmware/core/*.h firmware/gen/*.h firmware/test/*.h)
 
@@ -27,7 +28,7 @@ $(FW_TEST_BUILD)/core/%.o: firmware/core/%.c $(FW_TEST_HEADERS)
 $(FW_TEST_BUILD)/gen/%.o: firmware/gen/%.c $(FW_TEST_HEADERS)
 	@mkdir -p $(@D)
 	@gcc $(FW_TEST_CFLAGS) -c -o $@ $<
-$(FW_TEST_BUILD)/nanopb/%.o: build/nanopb/src/%.c
+$(FW_TEST_BUILD)/nanopb/%.o: $(NANOPB_SRC)/%.c
 	@mkdir -p $(@D)
 	@gcc $(FW_TEST_NANOPB_CFLAGS) -c -o $@ $<
 $(FW_TEST_BUILD)/libspotcore.a: $(FW_TEST_CORE_OBJ) $(FW_TEST_NANOPB_OBJ)
