@@ -4,7 +4,8 @@ import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT, tempDir, within } from '../helpers/gateway.js';
 
-export const FIRMWARE_BUILD = path.join(REPO_ROOT, 'firmware/build');
+/** SPOT_FIRMWARE_BUILD runs the tests against another build (e.g. an older firmware, to see a test catch its bug). */
+export const FIRMWARE_BUILD = process.env.SPOT_FIRMWARE_BUILD ?? path.join(REPO_ROOT, 'firmware/build');
 
 export type LinuxTarget = 'host' | 'arm-linux';
 

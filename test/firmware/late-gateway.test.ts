@@ -1,0 +1,49 @@
+// The ARM Linux spot under qemu-arm booted while its gateway is down: what it read meanwhile reaches the
+// gateway, once, behind its introduction (spot create, config create).
+import net, { type AddressInfo } from 'node:net';
+import test from 'ava';
+import { api, startTestGateway, waitFor, within } from '../helpers/gateway.js';
+import { startSpot } from './spot-process.js';
+import { EXPECTED, SCENARIO, presences, storedEvents, type StoredEvent } from './spot-scenarios.js';
+
+/** A port nothing listens on (taken from the kernel, then released), so the spot's connects are refused. */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+for (const encoding of ['json', 'pb'] as const) {
+  test.serial(`arm-linux spot started before its gateway (${encoding}): spot create, config create, then every scenario event once`, async (t) => {
+    const serial = encoding === 'json' ? 5111 : 5112;
+    const port = await freePort();
+    const spot = startSpot(t, { target: 'arm-linux', serial, brain: `127.0.0.1:${port}`, encoding, scenario: SCENARIO, runSeconds: 10 });
+    await waitFor(() => /cannot connect to 127\.0\.0\.1:\d+: .*; retrying/.test(spot.console()), 15000, 'the spot to find the gateway down');
+    await new Promise((r) => setTimeout(r, 3000));
+    t.is(spot.child.exitCode, null, `the spot still runs while the gateway is down: ${spot.console()}`);
+
+    const gateway = await startTestGateway(t, { config: { http: { port } } });
+    t.is(await within(spot.exited, 40000, 'the spot to finish its run'), 0, spot.console());
+    t.regex(spot.console(), /connected to 127\.0\.0\.1:\d+/);
+    t.regex(spot.console(), /posts acknowledged=\d+ failed=0/);
+
+    const events = await storedEvents(gateway, serial);
+    const describe = (e: StoredEvent) =>
+      e.resource === 'presence' ? `presence ${presences([e])[0]!}` : `${e.resource} ${e.action}`;
+    t.deepEqual(
+      events.map(describe),
+      ['spot create', 'config create', ...EXPECTED.map((p) => `presence ${p}`)],
+      `the introduction first, then what the spot read while the gateway was down, each event once: ${spot.console()}`,
+    );
+    t.is(events[0]!.data.spot_id, serial);
+    t.is(events[0]!.data.boot_count, 1);
+    t.true(
+      Date.parse(String(events[2]!.data.time_started)) < Date.parse(String(events[0]!.data.time)),
+      'the first presence was read before the spot could connect',
+    );
+    const rejected = await api<unknown[]>(gateway.url, `/api/rejected?spot=${serial}`);
+    t.deepEqual(rejected.body, [], 'nothing the spot sent was malformed');
+  });
+}
