@@ -9,6 +9,7 @@ import { createLogger, type GatewayLogger } from './log.js';
 import { createMetrics } from './metrics.js';
 import { decodeFrame } from './protocol/index.js';
 import { openStore, type Store } from './store/index.js';
+import { HttpDrain } from './transports/drain.js';
 import { createHttpTransport } from './transports/http.js';
 import { ingestRoute } from './transports/ingest-route.js';
 import { MqttForwarder, type SpotCommand } from './upstream/index.js';
@@ -22,12 +23,13 @@ export interface RunningGateway {
   /** The port actually listened on (config port 0 = a free one). */
   port: number;
   store: Store;
-  /** Stops accepting, stops the forwarder, flushes and closes the store. Idempotent. */
-  stop(): Promise<void>;
+  /** Stops accepting, lets open posts finish (bounded), stops the forwarder, flushes and closes the store. Idempotent. */
+  stop(why?: string): Promise<void>;
 }
 
 const MQTT_UPSTREAM = 'mqtt';
-const STOP_GRACE_MS = 3000;
+/** A spot post lasts about a second: one started just before a stop can still end and be answered. */
+const STOP_GRACE_MS = 2000;
 
 function packageVersion(): string {
   try {
@@ -120,8 +122,10 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     upstreams: () => upstreams().map((u) => ({ name: u.name, status: () => forwarder!.status() })),
   });
 
+  const drain = new HttpDrain();
   const app = createHttpTransport({
-    rawRoutes: [ingestRoute({ ingest, idleTimeoutMs: config.http.idle_timeout_ms, logger })],
+    drain,
+    rawRoutes: [ingestRoute({ ingest, idleTimeoutMs: config.http.idle_timeout_ms, logger, drain })],
     registerApi: (api) =>
       registerApi(api, {
         store,
@@ -168,18 +172,20 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   return {
     port,
     store,
-    stop: () => {
+    stop: (why) => {
       stopping ??= (async () => {
+        const openPosts = drain.openPosts;
+        logger.info({ why: why ?? null, openPosts, graceMs: STOP_GRACE_MS }, `stopping${why ? ` (${why})` : ''}: ${openPosts} spot post(s) open, ${STOP_GRACE_MS} ms to finish`);
         clearInterval(expireTimer);
         online.stop();
-        // Stop accepting first so nothing new is acknowledged while the store closes;
-        // posts in flight get a few seconds to end, then their connections are cut.
-        const cut = setTimeout(() => app.server.closeAllConnections(), STOP_GRACE_MS);
-        await app.close();
-        clearTimeout(cut);
+        // HTTP first (docs/architecture.md, Stopping): nothing new is acknowledged once the store closes.
+        const drained = drain.drain(app.server, STOP_GRACE_MS);
+        const closed = app.close();
+        const { cut } = await drained;
+        await closed;
         if (forwarder) await forwarder.stop();
         await store.close();
-        logger.info('stopped');
+        logger.info({ openPosts, cut }, 'stopped');
       })();
       return stopping;
     },

@@ -131,13 +131,16 @@ async function runGateway(config: GatewayConfig): Promise<number> {
   }
   return new Promise<number>((resolve) => {
     const stop = (signal: string): void => {
-      logger.info({ signal }, 'stopping');
       process.removeAllListeners('SIGTERM');
       process.removeAllListeners('SIGINT');
-      // A second signal while stopping ends the process at once.
-      process.once('SIGTERM', () => process.exit(1));
-      process.once('SIGINT', () => process.exit(1));
-      gateway.stop().then(
+      // A second signal while stopping ends the process at once; acknowledged events are already committed.
+      const now = (again: string): void => {
+        logger.warn({ signal: again }, `${again} while stopping: exiting at once; posts still open are not answered, spots send them again`);
+        process.exit(1);
+      };
+      process.once('SIGTERM', () => now('SIGTERM'));
+      process.once('SIGINT', () => now('SIGINT'));
+      gateway.stop(signal).then(
         () => resolve(0),
         (err: unknown) => {
           logger.error({ err }, 'stop failed');

@@ -1,6 +1,7 @@
 // The HTTP server: spot posts go to the raw ingest handler (streamed, never buffered), the rest to fastify.
 import http from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { HttpDrain } from './drain.js';
 
 /** Handles a request on the raw node objects; returns false when it is not its request. */
 export type RawRoute = (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
@@ -12,6 +13,8 @@ export interface HttpTransportOptions {
   registerApi: (app: FastifyInstance) => void;
   /** Keep-alive between a spot's posts; spots post again at once. */
   keepAliveTimeoutMs?: number;
+  /** Sees every request, so a stop can answer, then close, each connection. */
+  drain?: HttpDrain;
 }
 
 export function createHttpTransport(options: HttpTransportOptions): FastifyInstance {
@@ -20,6 +23,7 @@ export function createHttpTransport(options: HttpTransportOptions): FastifyInsta
     bodyLimit: 1024 * 1024,
     serverFactory: (handler) => {
       const server = http.createServer((req, res) => {
+        options.drain?.request(res);
         for (const route of options.rawRoutes) if (route(req, res)) return;
         handler(req, res);
       });

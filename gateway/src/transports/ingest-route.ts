@@ -1,6 +1,7 @@
 // POST /api/spots/:serial/events/ on the raw node request: the body is streamed into ingest, never buffered.
 import type http from 'node:http';
 import { firmwareFromUserAgent, parseNumbering, parseSerial, type SpotIngest, type SpotPost } from '../ingest/index.js';
+import type { HttpDrain } from './drain.js';
 import type { RawRoute } from './http.js';
 
 export interface IngestRouteOptions {
@@ -12,7 +13,12 @@ export interface IngestRouteOptions {
   maxPendingAppends?: number;
   /** Uncommitted events over all posts above which reading bodies pauses: bounds memory when the disk is slower than the spots. */
   maxInFlightEvents?: number;
+  /** While the gateway stops: new posts are refused, open ones are tracked so the stop can wait for them. */
+  drain?: HttpDrain;
 }
+
+/** Seconds a spot refused during a stop waits before posting again (a restart takes a few). */
+const STOPPING_RETRY_AFTER_S = 5;
 
 const EVENTS_PATH = /^\/api\/spots\/([^/]*)\/events\/?$/;
 
@@ -56,6 +62,12 @@ export function ingestRoute(options: IngestRouteOptions): RawRoute {
       refuse(req, res, 400, 'bad request', serial.reason);
       return true;
     }
+    if (options.drain?.stopping) {
+      refuse(req, res, 503, 'gateway stopping', `spot ${serial.value}: the gateway is stopping; nothing of this post was stored, send it again`, {
+        'Retry-After': String(STOPPING_RETRY_AFTER_S),
+      });
+      return true;
+    }
     const numbering = parseNumbering(header(req, 'x-spot-boot'), header(req, 'x-spot-seq'));
     if (!numbering.ok) {
       refuse(req, res, 400, 'bad request', `spot ${serial.value}: ${numbering.reason}`);
@@ -66,6 +78,10 @@ export function ingestRoute(options: IngestRouteOptions): RawRoute {
       contentType: header(req, 'content-type'),
       firmwareVersion: firmwareFromUserAgent(header(req, 'user-agent')),
       numbering: numbering.value,
+    });
+    options.drain?.post(res, (reason) => {
+      post.abort(reason);
+      req.socket.destroy();
     });
     streamPost(req, res, post, options, overloaded);
     return true;

@@ -1,0 +1,79 @@
+// Graceful stop of the HTTP side: new spot posts refused, open ones answered within a grace, then every connection closed.
+import type http from 'node:http';
+
+export interface DrainOutcome {
+  /** Spot posts open when the stop began. */
+  open: number;
+  /** Posts still open when the grace ran out: cut without an answer, so the spot sends them again. */
+  cut: number;
+}
+
+/** Ends one open post without an answer; `reason` is for the log. */
+export type CutPost = (reason: string) => void;
+
+export class HttpDrain {
+  private draining = false;
+  private readonly responses = new Set<http.ServerResponse>();
+  private readonly posts = new Map<http.ServerResponse, CutPost>();
+  private onSettled: (() => void) | null = null;
+
+  /** True from the start of the stop: new posts are refused, every answer closes its connection. */
+  get stopping(): boolean {
+    return this.draining;
+  }
+
+  /** Spot posts being read or waiting for their commit. */
+  get openPosts(): number {
+    return this.posts.size;
+  }
+
+  /** Every request the server takes, spot post or API, until its response is done or its connection gone. */
+  request(res: http.ServerResponse): void {
+    if (this.draining) closeAfterAnswer(res);
+    this.responses.add(res);
+    res.once('close', () => {
+      this.responses.delete(res);
+      this.posts.delete(res);
+      if (this.responses.size === 0) this.onSettled?.();
+    });
+  }
+
+  /** The request is a spot post; `cut` ends it when the grace runs out. Call after request(). */
+  post(res: http.ServerResponse, cut: CutPost): void {
+    if (this.responses.has(res)) this.posts.set(res, cut);
+  }
+
+  /**
+   * Starts the stop at once (synchronously): idle keep-alive connections are closed, answers from
+   * now on carry `Connection: close`. Resolves when every request is answered or after graceMs,
+   * when the posts still open are cut; then every remaining connection is closed.
+   * The caller closes the listening socket (fastify's close) right after calling this.
+   */
+  async drain(server: http.Server, graceMs: number): Promise<DrainOutcome> {
+    const open = this.posts.size;
+    if (!this.draining) {
+      this.draining = true;
+      for (const res of this.responses) closeAfterAnswer(res);
+    }
+    server.closeIdleConnections();
+    if (this.responses.size > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, graceMs);
+        this.onSettled = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.onSettled = null;
+    }
+    const cut = this.posts.size;
+    for (const cutPost of [...this.posts.values()]) cutPost(`gateway stopping: post still open after the ${graceMs} ms grace`);
+    // Left now: idle sockets, answered ones closing, half-sent request heads: nothing unanswered to lose.
+    server.closeAllConnections();
+    return { open, cut };
+  }
+}
+
+function closeAfterAnswer(res: http.ServerResponse): void {
+  if (!res.headersSent) res.setHeader('Connection', 'close');
+}
