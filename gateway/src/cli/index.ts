@@ -18,7 +18,8 @@ every key can be overridden by SPOT_GATEWAY_<SECTION>_<KEY> (docs/configuration.
 const RUN_HELP = `Usage: spot-gateway run [--config PATH]
 
 Starts the gateway: HTTP ingest and API (default :8080), SQLite buffer (default
-./data), MQTT upstream when mqtt.url is set. SIGTERM/SIGINT stop it cleanly.
+./data), MQTT upstream when mqtt.url is set. SIGTERM/SIGINT stop it cleanly:
+open spot posts get 2 s to end and be answered; a second signal exits at once.
 
 Options:
   -c, --config PATH  YAML configuration file (default ./gateway.yaml if present)
