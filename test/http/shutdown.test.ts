@@ -1,5 +1,6 @@
 // Graceful stop: after SIGTERM nothing new is acknowledged, open posts end with 200 + close, every acknowledged event survives.
 import type http from 'node:http';
+import net from 'node:net';
 import test from 'ava';
 import { silentLogger } from '../../gateway/src/log.js';
 import { SpotIngest } from '../../gateway/src/ingest/index.js';
@@ -78,6 +79,15 @@ test('after SIGTERM a kept-alive spot connection gets no 200 for its next post; 
   gw.child.kill('SIGTERM');
   const stopping = await logged(gw, 'stopping');
   t.is(stopping.openPosts, 1, 'the stopping line counts the open post');
+  const fresh = await new Promise<string>((resolve) => {
+    const socket = net.connect({ port: gw.port, host: '127.0.0.1' });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve('connected');
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+  });
+  t.is(fresh, 'ECONNREFUSED', 'no new connections once stopping');
 
   const next = await postOn(kept, 71, [presence(50), presence(51)]);
   if (typeof next === 'string') {
@@ -105,6 +115,35 @@ test('after SIGTERM a kept-alive spot connection gets no 200 for its next post; 
   const again = await spawnGateway(t, { env });
   t.deepEqual([...(await storedCodes(again.url, 71))].sort(), codesOf(before).sort(), 'only the acknowledged post of spot 71 is stored');
   t.deepEqual([...(await storedCodes(again.url, 72))].sort(), codesOf(inProgress).sort(), 'every event of the post answered during the stop is stored');
+  t.is(await again.kill('SIGTERM'), 0);
+});
+
+test('a post open at SIGTERM is answered with its queued commands, which stay delivered after restart', async (t) => {
+  const dataDir = tempDir(t);
+  const env = { SPOT_GATEWAY_DATA_DIR: dataDir };
+  const gw = await spawnGateway(t, { env });
+  const queued = await api<{ id: number }>(gw.url, '/api/spots/76/commands', {
+    body: { resource: 'config', action: 'update', data: { rfid_power_dbm: 21 } },
+  });
+  t.is(queued.status, 202);
+  const conn = new SpotConnection(gw.port);
+  t.teardown(() => conn.close());
+  await conn.startPost(76, { headers: JSON_EVENTS });
+  await conn.chunk(jsonText([presence(1)]));
+  await waitFor(async () => (await storedCodes(gw.url, 76)).size === 1 || undefined, 5000, 'the event to be stored');
+  gw.child.kill('SIGTERM');
+  await logged(gw, 'stopping');
+  await conn.chunk(jsonText([presence(2)]));
+  await conn.endPost();
+  const answered = await conn.response(5000);
+  t.is(answered.status, 200);
+  t.is(answered.body.toString(), '["config","update",{"rfid_power_dbm":21}]\n\n');
+  t.is(await within(gw.exited, EXIT_BOUND_MS, 'exit after SIGTERM'), 0);
+
+  const again = await spawnGateway(t, { env });
+  const { body: commands } = await api<Array<{ id: number; state: string }>>(again.url, '/api/spots/76/commands');
+  t.like(commands, [{ id: queued.body.id, state: 'delivered' }]);
+  t.is((await storedCodes(again.url, 76)).size, 2);
   t.is(await again.kill('SIGTERM'), 0);
 });
 

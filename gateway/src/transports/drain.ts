@@ -44,10 +44,10 @@ export class HttpDrain {
   }
 
   /**
-   * Starts the stop at once (synchronously): idle keep-alive connections are closed, answers from
-   * now on carry `Connection: close`. Resolves when every request is answered or after graceMs,
-   * when the posts still open are cut; then every remaining connection is closed.
-   * The caller closes the listening socket (fastify's close) right after calling this.
+   * Starts the stop at once (synchronously): no new connections, idle keep-alive connections
+   * closed, answers from now on carry `Connection: close`. Resolves when every request is
+   * answered or after graceMs, when the posts still open are cut; then every remaining
+   * connection is closed. Closing fastify afterwards is the caller's (a second close is harmless).
    */
   async drain(server: http.Server, graceMs: number): Promise<DrainOutcome> {
     const open = this.posts.size;
@@ -55,6 +55,7 @@ export class HttpDrain {
       this.draining = true;
       for (const res of this.responses) closeAfterAnswer(res);
     }
+    if (server.listening) server.close();
     server.closeIdleConnections();
     if (this.responses.size > 0) {
       await new Promise<void>((resolve) => {
