@@ -4,7 +4,7 @@ import { moveMainFileAside, rebuildDatabase } from './open-database.js';
 import type { CursorBook } from './cursors.js';
 import type { DropResult, EventLog, InsertEffects } from './event-log.js';
 import type { RejectedMessages } from './rejected-log.js';
-import { estimateBytes, PRUNE_BATCH, type PruneResult, type SpaceKeeper } from './space.js';
+import { estimateBytes, PRUNE_INTERVAL_MS, PRUNE_PASS_LIMIT, type PruneResult, type SpaceKeeper } from './space.js';
 import { closedError, RETRY_AFTER_SECONDS, toUnavailable } from './sqlite-errors.js';
 import type { SpotTable } from './spot-registry.js';
 import { type AppendOutcome, type NewEvent, type StoreLogger, StoreUnavailableError } from './types.js';
@@ -44,6 +44,8 @@ export class GroupCommitter {
   private damaged = false;
   private closed = false;
   private lastCommitAt = 0;
+  /** performance.now() of the last prune pass (monotonic: pruning is paced, not scheduled). */
+  private lastPruneAt = -Infinity;
   commits = 0;
   dropped = 0;
   lastError: string | null = null;
@@ -86,7 +88,7 @@ export class GroupCommitter {
   /** Writes everything queued now; throws the failure if it could not. */
   flush(): void {
     if (this.closed) throw closedError(this.p.conn.path);
-    const err = this.commit();
+    const err = this.commit(true);
     if (err) throw err;
   }
 
@@ -164,7 +166,7 @@ export class GroupCommitter {
   }
 
   /** One transaction with everything queued. Returns the failure, if any (already delivered to callers). */
-  private commit(): StoreUnavailableError | null {
+  private commit(pruneNow = false): StoreUnavailableError | null {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.timerDue = Infinity;
@@ -185,9 +187,12 @@ export class GroupCommitter {
       cursorsTaken = cursors.writeDirty(conn);
       spotsTaken = spots.writeDirty();
       rejectedTaken = rejected.writeQueued();
-      const incoming = batch.reduce((n, b) => n + b.events.length, 0);
-      // Pruning keeps pace with appends, in steps no bigger than the batch's own work.
-      pruned = space.pruneStep(Math.max(PRUNE_BATCH, 2 * incoming));
+      // Pruning is paced (one DELETE per spot per pass): per commit it cost more than the inserts.
+      const clock = performance.now();
+      if (pruneNow || clock - this.lastPruneAt >= PRUNE_INTERVAL_MS) {
+        pruned = space.pruneStep(PRUNE_PASS_LIMIT);
+        this.lastPruneAt = clock;
+      }
       if (batch.length > 0) {
         const room = space.makeRoom(batch.map((b) => estimateBytes(b.events)));
         accepted = room.accepted;
@@ -285,7 +290,7 @@ export class GroupCommitter {
     if (!this.broken && this.p.conn.fileReplaced()) this.restoreReplacedFile();
     const { cursors, spots, rejected, space } = this.p;
     if (!this.timer && (cursors.hasDirty || spots.hasDirty || rejected.hasQueued || space.hasPruneWork())) {
-      this.commit();
+      this.commit(true);
     }
     if (this.broken || this.lastError !== null) return;
     try {
@@ -299,7 +304,7 @@ export class GroupCommitter {
   close(): void {
     if (this.closed) return;
     clearInterval(this.tickTimer);
-    this.commit();
+    this.commit(true);
     this.closed = true;
     try {
       if (!this.broken) this.p.conn.raw.pragma('wal_checkpoint(TRUNCATE)');
