@@ -7,7 +7,7 @@ import type { RejectedMessages } from './rejected-log.js';
 import { estimateBytes, PRUNE_INTERVAL_MS, PRUNE_PASS_LIMIT, type PruneResult, type SpaceKeeper } from './space.js';
 import { closedError, RETRY_AFTER_SECONDS, toUnavailable } from './sqlite-errors.js';
 import type { SpotTable } from './spot-registry.js';
-import { type AppendOutcome, type NewEvent, type StoreLogger, StoreUnavailableError } from './types.js';
+import { type AppendOutcome, type NewEvent, type StoredEvent, type StoreLogger, StoreUnavailableError } from './types.js';
 
 /** Cursor advances, registry updates and rejected messages wait at most this long. */
 export const SIDE_WORK_DELAY_MS = 50;
@@ -31,7 +31,23 @@ export interface GroupCommitParts {
   logger: StoreLogger;
   now: () => number;
   commitIntervalMs: number;
-  onAppended: (spot: string, lastId: number) => void;
+  onAppended: (spot: string, lastId: number, events: readonly StoredEvent[]) => void;
+}
+
+/** The events a commit stored (retransmissions left out), per spot in id order. */
+function committedBySpot(batch: PendingAppend[], outcomes: AppendOutcome[][]): Map<string, StoredEvent[]> {
+  const bySpot = new Map<string, StoredEvent[]>();
+  batch.forEach((b, i) => {
+    const done = outcomes[i] ?? [];
+    b.events.forEach((e, j) => {
+      const outcome = done[j];
+      if (!outcome || !('id' in outcome)) return;
+      let list = bySpot.get(e.spot);
+      if (!list) bySpot.set(e.spot, (list = []));
+      list.push({ ...e, id: outcome.id });
+    });
+  });
+  return bySpot;
 }
 
 export class GroupCommitter {
@@ -224,7 +240,8 @@ export class GroupCommitter {
     if (effects) {
       log.applyInserted(effects);
       batch.slice(0, accepted).forEach((b, i) => b.resolve(effects.outcomes[i] ?? []));
-      for (const [spot, lastId] of effects.lastIdBySpot) this.p.onAppended(spot, lastId);
+      const committed = committedBySpot(batch.slice(0, accepted), effects.outcomes);
+      for (const [spot, lastId] of effects.lastIdBySpot) this.p.onAppended(spot, lastId, committed.get(spot) ?? []);
     }
     if (accepted < batch.length) {
       const e = new StoreUnavailableError(

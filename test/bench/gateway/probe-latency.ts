@@ -34,6 +34,6 @@ const res = await runLoad({ host: '127.0.0.1', port, spots: Number(process.env.S
 console.log(JSON.stringify(res));
 await new Promise((r) => setTimeout(r, 2000));
 clearInterval(iv);
-child.kill('SIGKILL');
+child.kill("SIGTERM"); await new Promise((r) => setTimeout(r, 1500));
 await consumer.endAsync();
 await broker.stop();
