@@ -7,12 +7,16 @@ export class MemorySource implements ForwardSource {
   private readonly bySpot = new Map<string, ForwardEvent[]>();
   readonly cursors = new Map<string, number>();
   readonly cursorWrites: Array<{ spot: string; id: number }> = [];
-  private readonly listeners = new Set<(spot: string, lastId: number) => void>();
+  private readonly listeners = new Set<(spot: string, lastId: number, events?: readonly ForwardEvent[]) => void>();
   private nextId = 1;
   failReads = false;
   failCursorReads = false;
   /** Simulates cursor writes not yet persisted when the gateway dies: acks after this are forgotten. */
   freezeCursors = false;
+  /** Hands the appended events to listeners, as the real store does (false: only spot and last id). */
+  handOver = true;
+  /** Store reads per spot, to tell live-tail forwarding from reading back. */
+  readCount = 0;
 
   constructor(instanceId = 'test-instance') {
     this.instanceId = instanceId;
@@ -21,6 +25,7 @@ export class MemorySource implements ForwardSource {
   /** Stores events (like one committed batch) and notifies listeners once per spot. */
   append(...items: Array<Omit<ForwardEvent, 'id'>>): number[] {
     const last = new Map<string, number>();
+    const bySpot = new Map<string, ForwardEvent[]>();
     const ids: number[] = [];
     for (const item of items) {
       const event = { ...item, id: this.nextId++ };
@@ -29,9 +34,10 @@ export class MemorySource implements ForwardSource {
       if (!list) this.bySpot.set(event.spot, (list = []));
       list.push(event);
       last.set(event.spot, event.id);
+      bySpot.set(event.spot, [...(bySpot.get(event.spot) ?? []), event]);
       ids.push(event.id);
     }
-    for (const [spot, id] of last) for (const listener of this.listeners) listener(spot, id);
+    for (const [spot, id] of last) for (const listener of this.listeners) listener(spot, id, this.handOver ? bySpot.get(spot) : undefined);
     return ids;
   }
 
@@ -43,6 +49,7 @@ export class MemorySource implements ForwardSource {
 
   readSpot(_upstream: string, spot: string, afterId: number, limit: number): ForwardEvent[] {
     if (this.failReads) throw new Error('disk I/O error');
+    this.readCount++;
     const list = this.bySpot.get(spot) ?? [];
     const from = firstAbove(list, afterId);
     return list.slice(from, from + limit);

@@ -39,3 +39,51 @@ test('a spot whose fresh read came back short and has nothing new leaves the rot
   source.append(event('B'));
   t.deepEqual(drain(feed, 100).map((e) => e.id), [3]);
 });
+
+test('a spot that caught up is fed from the events each commit hands over: no store reads', (t) => {
+  const source = new MemorySource();
+  const feed = new SpotFeed(source, 'mqtt', 64);
+  source.onAppended((spot, lastId, events) => feed.appended(spot, lastId, events));
+  feed.reset();
+  source.append(event('A'));
+  t.deepEqual(drain(feed, 100).map((e) => e.id), [1]);
+  const readsWhenCaughtUp = source.readCount;
+  for (let i = 0; i < 10; i++) source.append(event('A'), event('B'));
+  const sent = drain(feed, 100).map((e) => `${e.spot}${e.id}`);
+  t.is(sent.filter((s) => s.startsWith('A')).length, 10);
+  t.is(source.readCount - readsWhenCaughtUp, 1, 'only B, not caught up yet, read the store');
+  t.is(feed.tailed, 0);
+});
+
+test('random appends, window sizes and tail limits: every event once, in order per spot', async (t) => {
+  const fc = await import('fast-check');
+  const step = fc.oneof(
+    fc.record({ append: fc.array(fc.constantFrom('A', 'B', 'C'), { minLength: 1, maxLength: 9 }) }),
+    fc.record({ room: fc.integer({ min: 1, max: 12 }) }),
+  );
+  const property = fc.property(
+    fc.array(step, { maxLength: 60 }),
+    fc.integer({ min: 0, max: 8 }),
+    fc.boolean(),
+    (steps, tailLimit, handOver) => {
+      const source = new MemorySource();
+      source.handOver = handOver;
+      const feed = new SpotFeed(source, 'mqtt', 4, tailLimit);
+      source.onAppended((spot, lastId, events) => feed.appended(spot, lastId, events));
+      feed.reset();
+      const sent: ForwardEvent[] = [];
+      for (const s of steps) {
+        if ('append' in s) source.append(...s.append.map(event));
+        else feed.take(s.room, (e) => (sent.push(e), true));
+      }
+      for (let i = 0; i < 1000 && sent.length < source.events.length; i++) feed.take(100, (e) => (sent.push(e), true));
+      const ids = sent.map((e) => e.id);
+      if (new Set(ids).size !== ids.length || ids.length !== source.events.length) return false;
+      return ['A', 'B', 'C'].every((spot) => {
+        const mine = sent.filter((e) => e.spot === spot).map((e) => e.id);
+        return mine.every((id, i) => i === 0 || id > mine[i - 1]!);
+      });
+    },
+  );
+  t.notThrows(() => fc.assert(property, { numRuns: 500 }));
+});

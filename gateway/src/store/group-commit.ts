@@ -4,10 +4,10 @@ import { moveMainFileAside, rebuildDatabase } from './open-database.js';
 import type { CursorBook } from './cursors.js';
 import type { DropResult, EventLog, InsertEffects } from './event-log.js';
 import type { RejectedMessages } from './rejected-log.js';
-import { estimateBytes, PRUNE_BATCH, type PruneResult, type SpaceKeeper } from './space.js';
+import { estimateBytes, PRUNE_INTERVAL_MS, PRUNE_PASS_LIMIT, type PruneResult, type SpaceKeeper } from './space.js';
 import { closedError, RETRY_AFTER_SECONDS, toUnavailable } from './sqlite-errors.js';
 import type { SpotTable } from './spot-registry.js';
-import { type AppendOutcome, type NewEvent, type StoreLogger, StoreUnavailableError } from './types.js';
+import { type AppendOutcome, type NewEvent, type StoredEvent, type StoreLogger, StoreUnavailableError } from './types.js';
 
 /** Cursor advances, registry updates and rejected messages wait at most this long. */
 export const SIDE_WORK_DELAY_MS = 50;
@@ -31,7 +31,23 @@ export interface GroupCommitParts {
   logger: StoreLogger;
   now: () => number;
   commitIntervalMs: number;
-  onAppended: (spot: string, lastId: number) => void;
+  onAppended: (spot: string, lastId: number, events: readonly StoredEvent[]) => void;
+}
+
+/** The events a commit stored (retransmissions left out), per spot in id order. */
+function committedBySpot(batch: PendingAppend[], outcomes: AppendOutcome[][]): Map<string, StoredEvent[]> {
+  const bySpot = new Map<string, StoredEvent[]>();
+  batch.forEach((b, i) => {
+    const done = outcomes[i] ?? [];
+    b.events.forEach((e, j) => {
+      const outcome = done[j];
+      if (!outcome || !('id' in outcome)) return;
+      let list = bySpot.get(e.spot);
+      if (!list) bySpot.set(e.spot, (list = []));
+      list.push({ ...e, id: outcome.id });
+    });
+  });
+  return bySpot;
 }
 
 export class GroupCommitter {
@@ -44,6 +60,8 @@ export class GroupCommitter {
   private damaged = false;
   private closed = false;
   private lastCommitAt = 0;
+  /** performance.now() of the last prune pass (monotonic: pruning is paced, not scheduled). */
+  private lastPruneAt = -Infinity;
   commits = 0;
   dropped = 0;
   lastError: string | null = null;
@@ -86,7 +104,7 @@ export class GroupCommitter {
   /** Writes everything queued now; throws the failure if it could not. */
   flush(): void {
     if (this.closed) throw closedError(this.p.conn.path);
-    const err = this.commit();
+    const err = this.commit(true);
     if (err) throw err;
   }
 
@@ -164,7 +182,7 @@ export class GroupCommitter {
   }
 
   /** One transaction with everything queued. Returns the failure, if any (already delivered to callers). */
-  private commit(): StoreUnavailableError | null {
+  private commit(pruneNow = false): StoreUnavailableError | null {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.timerDue = Infinity;
@@ -185,9 +203,12 @@ export class GroupCommitter {
       cursorsTaken = cursors.writeDirty(conn);
       spotsTaken = spots.writeDirty();
       rejectedTaken = rejected.writeQueued();
-      const incoming = batch.reduce((n, b) => n + b.events.length, 0);
-      // Pruning keeps pace with appends, in steps no bigger than the batch's own work.
-      pruned = space.pruneStep(Math.max(PRUNE_BATCH, 2 * incoming));
+      // Pruning is paced (one DELETE per spot per pass): per commit it cost more than the inserts.
+      const clock = performance.now();
+      if (pruneNow || clock - this.lastPruneAt >= PRUNE_INTERVAL_MS) {
+        pruned = space.pruneStep(PRUNE_PASS_LIMIT);
+        this.lastPruneAt = clock;
+      }
       if (batch.length > 0) {
         const room = space.makeRoom(batch.map((b) => estimateBytes(b.events)));
         accepted = room.accepted;
@@ -219,7 +240,8 @@ export class GroupCommitter {
     if (effects) {
       log.applyInserted(effects);
       batch.slice(0, accepted).forEach((b, i) => b.resolve(effects.outcomes[i] ?? []));
-      for (const [spot, lastId] of effects.lastIdBySpot) this.p.onAppended(spot, lastId);
+      const committed = committedBySpot(batch.slice(0, accepted), effects.outcomes);
+      for (const [spot, lastId] of effects.lastIdBySpot) this.p.onAppended(spot, lastId, committed.get(spot) ?? []);
     }
     if (accepted < batch.length) {
       const e = new StoreUnavailableError(
@@ -285,7 +307,7 @@ export class GroupCommitter {
     if (!this.broken && this.p.conn.fileReplaced()) this.restoreReplacedFile();
     const { cursors, spots, rejected, space } = this.p;
     if (!this.timer && (cursors.hasDirty || spots.hasDirty || rejected.hasQueued || space.hasPruneWork())) {
-      this.commit();
+      this.commit(true);
     }
     if (this.broken || this.lastError !== null) return;
     try {
@@ -299,7 +321,7 @@ export class GroupCommitter {
   close(): void {
     if (this.closed) return;
     clearInterval(this.tickTimer);
-    this.commit();
+    this.commit(true);
     this.closed = true;
     try {
       if (!this.broken) this.p.conn.raw.pragma('wal_checkpoint(TRUNCATE)');

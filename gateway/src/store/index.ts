@@ -8,7 +8,7 @@ import { openDatabase } from './open-database.js';
 import { RejectedMessages } from './rejected-log.js';
 import { budgetFor, pragmasFor, SpaceKeeper } from './space.js';
 import { SpotTable } from './spot-registry.js';
-import type { ListedEvent, PendingSpot, Store, StoreLogger, StoreOptions, StoreStatus } from './types.js';
+import type { ListedEvent, PendingSpot, Store, StoreLogger, StoreOptions, StoreStatus, StoredEvent } from './types.js';
 
 export * from './types.js';
 export { DB_FILE } from './open-database.js';
@@ -32,7 +32,7 @@ export function openStore(opts: StoreOptions): Store {
   const commitIntervalMs = opts.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS;
   if (!(commitIntervalMs >= 0)) throw new RangeError(`store: commitIntervalMs must be >= 0, got ${commitIntervalMs}`);
   const budget = budgetFor(maxBytes);
-  const listeners = new Set<(spot: string, lastId: number) => void>();
+  const listeners = new Set<(spot: string, lastId: number, events: readonly StoredEvent[]) => void>();
   let writer: GroupCommitter | null = null;
   const requestFlush = (): void => writer?.requestFlush();
   // Loading reads each table (the events one through its index): damage found here moves the file aside.
@@ -70,10 +70,10 @@ export function openStore(opts: StoreOptions): Store {
     logger,
     now,
     commitIntervalMs,
-    onAppended: (spot, lastId) => {
+    onAppended: (spot, lastId, events) => {
       for (const cb of listeners) {
         try {
-          cb(spot, lastId);
+          cb(spot, lastId, events);
         } catch (err) {
           logger.error({ spot, reason: String(err) }, 'store: an onAppended listener threw');
         }

@@ -7,6 +7,13 @@ import type { Durability, OverflowPolicy } from './types.js';
 const PAGE = 4096;
 export const DROP_BATCH = 500;
 export const PRUNE_BATCH = 500;
+/** Pruning runs at most this often inside the group commit: one DELETE per spot per pass. */
+export const PRUNE_INTERVAL_MS = 200;
+/** Events deleted at most per pass (bounds the pass to a few tens of ms). */
+export const PRUNE_PASS_LIMIT = 10_000;
+/** Exact page counts are asked again after this long, or when the estimate nears the cap. */
+const USAGE_RECHECK_MS = 1000;
+const USAGE_RECHECK_SHARE = 0.9;
 const VACUUM_STEP_PAGES = 256;
 const VACUUM_MIN_FREE_PAGES = 64;
 /** Row header, rowid, index entry: what an event costs beyond its data. */
@@ -49,6 +56,9 @@ export interface PruneResult {
 export class SpaceKeeper {
   private readonly prunedUpTo = new Map<string, number>();
   private checkpointedSinceCommit = true;
+  /** Live bytes as last counted plus what was added since (page counts cost two pragmas). */
+  private usedEstimate: number | null = null;
+  private usedCountedAt = 0;
 
   constructor(
     private readonly conn: Connection,
@@ -65,7 +75,18 @@ export class SpaceKeeper {
   makeRoom(requestBytes: number[]): { accepted: number; drops: DropResult[] } {
     const drops: DropResult[] = [];
     const incoming = requestBytes.reduce((a, b) => a + b, 0);
+    const clock = performance.now();
+    if (
+      this.usedEstimate !== null &&
+      clock - this.usedCountedAt < USAGE_RECHECK_MS &&
+      this.usedEstimate + incoming <= USAGE_RECHECK_SHARE * this.budget.liveBudget
+    ) {
+      this.usedEstimate += incoming;
+      return { accepted: requestBytes.length, drops };
+    }
     let used = this.conn.liveBytes();
+    this.usedEstimate = used + incoming;
+    this.usedCountedAt = clock;
     if (used + incoming <= this.budget.liveBudget) return { accepted: requestBytes.length, drops };
     if (this.policy === 'reject') {
       let accepted = 0;
@@ -82,6 +103,7 @@ export class SpaceKeeper {
       drops.push(d);
       used = this.conn.liveBytes();
     }
+    this.usedEstimate = null;
     return { accepted: requestBytes.length, drops };
   }
 
@@ -111,6 +133,7 @@ export class SpaceKeeper {
 
   forgetPruned(): void {
     this.prunedUpTo.clear();
+    this.usedEstimate = null;
   }
 
   applyPruned(p: PruneResult): void {

@@ -229,8 +229,11 @@ export interface Store {
   /** Never moves backwards; persisted with the next group commit (within ~50 ms). */
   advanceCursor(upstream: string, spot: string, id: number): void;
   cursor(upstream: string, spot: string): number;
-  /** Called after each commit per spot that got events; returns an unsubscribe function. */
-  onAppended(cb: (spot: string, lastId: number) => void): () => void;
+  /**
+   * Called after each commit per spot that got events, with those events in id order (listeners
+   * may forward them without reading them back); returns an unsubscribe function.
+   */
+  onAppended(cb: (spot: string, lastId: number, events: readonly StoredEvent[]) => void): () => void;
   listEvents(query: { spot?: string; after?: number; limit: number }): ListedEvent[];
   status(): StoreStatus;
   /** Writes everything queued (cursors, registry, rejected) now. */

@@ -108,7 +108,7 @@ export class MqttForwarder {
   start(): void {
     if (this.running) return;
     this.running = true;
-    const unsubscribe = this.source.onAppended((spot, lastId) => this.appended(spot, lastId));
+    const unsubscribe = this.source.onAppended((spot, lastId, events) => this.appended(spot, lastId, events));
     this.unsubscribeAppended = typeof unsubscribe === 'function' ? (unsubscribe as () => void) : null;
     this.connection.start();
   }
@@ -214,9 +214,9 @@ export class MqttForwarder {
 
   // --- publishing -----------------------------------------------------------
 
-  private appended(spot: string, lastId: number): void {
+  private appended(spot: string, lastId: number, events?: readonly ForwardEvent[]): void {
     try {
-      this.feed.appended(spot, lastId);
+      this.feed.appended(spot, lastId, events);
     } catch (err) {
       // The spot is not scheduled now; the replay after a new connection picks its events up.
       this.lastError = `reading the cursor of spot ${spot} failed: ${describe(err)}`;

@@ -14,8 +14,11 @@ export interface ForwardSource {
   /** Everything of `spot` up to `id` is acknowledged upstream. */
   advanceCursor(upstream: string, spot: string, id: number): void;
   cursor(upstream: string, spot: string): number;
-  /** Called after each commit with the spot and its highest stored id. May return an unsubscribe function. */
-  onAppended(listener: (spot: string, lastId: number) => void): unknown;
+  /**
+   * Called after each commit with the spot, its highest stored id and (optionally) the events that
+   * commit stored for it, in id order. May return an unsubscribe function.
+   */
+  onAppended(listener: (spot: string, lastId: number, events?: readonly ForwardEvent[]) => void): unknown;
   /** Optional: per upstream, stored events not yet acknowledged (the lag shown in status). */
   status?(): { perUpstream: Record<string, { pending: number }> };
 }

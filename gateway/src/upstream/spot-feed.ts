@@ -1,28 +1,58 @@
 // The events to publish next: round robin over spots (FairScheduler) with a small read-ahead per spot,
-// so a window slot freed by one PUBACK can be refilled without a store read per event.
+// so a window slot freed by one PUBACK can be refilled without a store read per event. A spot that
+// has caught up is fed from the events the store hands over at each commit (its live tail), so live
+// forwarding reads nothing back from SQLite.
 import { FairScheduler } from './scheduler.js';
 import type { ForwardEvent, ForwardSource } from './source.js';
+
+/** Every event of a spot with id above `base`, in order, as handed over by the store. */
+interface LiveTail {
+  base: number;
+  events: ForwardEvent[];
+}
+
+/** Events held in live tails over all spots; a spot whose tail would pass it reads from the store. */
+export const DEFAULT_TAIL_LIMIT = 20_000;
 
 export class SpotFeed {
   private readonly scheduler = new FairScheduler();
   /** Read but not yet published; `full`: the read filled its batch, so the store may hold more. */
   private readonly buffers = new Map<string, { events: ForwardEvent[]; full: boolean }>();
+  private readonly tails = new Map<string, LiveTail>();
+  private tailEvents = 0;
 
   constructor(
     private readonly source: ForwardSource,
     private readonly upstream: string,
     /** Events read at once, and published at most, per spot per turn. */
     private readonly batch: number,
+    private readonly tailLimit = DEFAULT_TAIL_LIMIT,
   ) {}
 
   /** After (re)connecting: start again right after every cursor. */
   reset(): void {
     this.buffers.clear();
+    this.tails.clear();
+    this.tailEvents = 0;
     this.scheduler.reset(this.source.pendingSpots(this.upstream));
   }
 
-  appended(spot: string, lastId: number): void {
+  /** Events held in live tails (for tests and status). */
+  get tailed(): number {
+    return this.tailEvents;
+  }
+
+  appended(spot: string, lastId: number, events?: readonly ForwardEvent[]): void {
     this.scheduler.appended(spot, lastId, (s) => this.source.cursor(this.upstream, s));
+    const tail = this.tails.get(spot);
+    if (!tail) return;
+    // Without the events (or over the limit) the tail would have a gap: the spot reads from the store.
+    if (!events || this.tailEvents + events.length > this.tailLimit) {
+      this.dropTail(spot, tail);
+      return;
+    }
+    for (const e of events) tail.events.push(e);
+    this.tailEvents += events.length;
   }
 
   /**
@@ -38,15 +68,15 @@ export class SpotFeed {
       let readPos = turn.afterId;
       const readNow = !entry;
       if (!entry) {
-        let events: ForwardEvent[];
+        let read: { events: ForwardEvent[]; full: boolean };
         try {
-          events = this.source.readSpot(this.upstream, spot, turn.afterId, this.batch);
+          read = this.read(spot, turn.afterId);
         } catch (err) {
           this.scheduler.turnDone(spot, turn.afterId, true);
           throw err;
         }
-        if (events.length > 0) readPos = events[events.length - 1]!.id;
-        entry = { events, full: events.length === this.batch };
+        if (read.events.length > 0) readPos = read.events[read.events.length - 1]!.id;
+        entry = read;
         this.buffers.set(spot, entry);
       }
       const buffer = entry.events;
@@ -66,5 +96,33 @@ export class SpotFeed {
       this.scheduler.turnDone(spot, readPos, entry.full || buffer.length > 0, readNow);
       if (stop) return;
     }
+  }
+
+  /** Up to one batch after `afterId`: from the live tail when it covers it, else from the store. */
+  private read(spot: string, afterId: number): { events: ForwardEvent[]; full: boolean } {
+    const tail = this.tails.get(spot);
+    if (tail && tail.base <= afterId) {
+      let skip = 0;
+      while (skip < tail.events.length && tail.events[skip]!.id <= afterId) skip++;
+      const events = tail.events.slice(skip, skip + this.batch);
+      const removed = skip + events.length;
+      tail.events.splice(0, removed);
+      this.tailEvents -= removed;
+      tail.base = events.length > 0 ? events[events.length - 1]!.id : Math.max(tail.base, afterId);
+      return { events, full: tail.events.length > 0 };
+    }
+    if (tail) this.dropTail(spot, tail);
+    const events = this.source.readSpot(this.upstream, spot, afterId, this.batch);
+    const full = events.length === this.batch;
+    // A short read: the spot has caught up; what the store commits for it next comes with the commit.
+    if (!full && this.tailEvents < this.tailLimit) {
+      this.tails.set(spot, { base: events.length > 0 ? events[events.length - 1]!.id : afterId, events: [] });
+    }
+    return { events, full };
+  }
+
+  private dropTail(spot: string, tail: LiveTail): void {
+    this.tailEvents -= tail.events.length;
+    this.tails.delete(spot);
   }
 }

@@ -48,6 +48,8 @@ function chunk(body: string): Buffer {
 class SimulatedSpot {
   private socket!: net.Socket;
   private n = 0;
+  /** A post's request line and headers are written (a chunk before them is garbage to the server). */
+  private posting = false;
   private inPost = 0;
   private postStarted = 0;
   private responseBuf = '';
@@ -67,7 +69,7 @@ class SimulatedSpot {
     this.socket.setNoDelay(true);
     this.socket.on('connect', () => this.beginPost());
     this.socket.on('data', (d) => this.onData(d));
-    this.socket.on('error', () => undefined);
+    this.socket.on('error', (e) => { if (process.env.LG_DEBUG) console.error(this.serial, e.message); });
     this.socket.on('close', () => {
       if (this.waitingResponse) this.result.failedPosts++;
       this.onClosed();
@@ -77,11 +79,13 @@ class SimulatedSpot {
   /** Paced mode: grant n more events to send. */
   grant(n: number): void {
     this.credit += n;
-    if (this.inPost >= 0 && !this.waitingResponse && this.socket.writable) this.pump();
+    if (this.posting && !this.waitingResponse && this.socket.writable) this.pump();
   }
 
   stop(): void {
     this.stopped = true;
+    // A paced spot may be waiting for credit: end its post now rather than at the window's end.
+    if (this.posting && !this.waitingResponse && this.socket.writable) this.endPost();
   }
 
   private beginPost(): void {
@@ -90,6 +94,7 @@ class SimulatedSpot {
       return;
     }
     this.inPost = 0;
+    this.posting = true;
     this.postStarted = Date.now();
     this.socket.write(
       `POST /api/spots/${this.serial}/events/ HTTP/1.1\r\nHost: ${this.opts.host}\r\nUser-Agent: spot/bench\r\n` +
@@ -131,6 +136,7 @@ class SimulatedSpot {
   }
 
   private endPost(): void {
+    this.posting = false;
     this.waitingResponse = true;
     this.socket.write('0\r\n\r\n');
   }
@@ -143,6 +149,7 @@ class SimulatedSpot {
     const head = this.responseBuf.slice(0, headerEnd);
     const rest = this.responseBuf.slice(headerEnd + 4);
     const status = Number(head.split(' ')[1]);
+    if (process.env.LG_DEBUG && status !== 200) console.error(JSON.stringify(this.responseBuf.slice(0, 300)));
     const len = /content-length:\s*(\d+)/i.exec(head);
     let bodyDone: number;
     if (len) {

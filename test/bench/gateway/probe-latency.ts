@@ -12,7 +12,7 @@ import net from 'node:net';
 const port = await new Promise<number>((r) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => r(p)); }); });
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'probe-'));
 const child = spawn(process.execPath, [...(process.env.GW_ARGS ?? '').split(' ').filter(Boolean), 'gateway/bin/spot-gateway.js', 'run'], {
-  env: { ...process.env, SPOT_GATEWAY_HTTP_PORT: String(port), SPOT_GATEWAY_DATA_DIR: dataDir, SPOT_GATEWAY_MQTT_URL: broker.url, SPOT_GATEWAY_LOG_LEVEL: 'warn' },
+  env: { ...process.env, SPOT_GATEWAY_HTTP_PORT: String(port), SPOT_GATEWAY_DATA_DIR: dataDir, SPOT_GATEWAY_MQTT_URL: broker.url, SPOT_GATEWAY_LOG_LEVEL: process.env.GW_LOG ?? 'warn' },
   stdio: 'inherit',
 });
 await new Promise((r) => setTimeout(r, 2500));
@@ -34,6 +34,6 @@ const res = await runLoad({ host: '127.0.0.1', port, spots: Number(process.env.S
 console.log(JSON.stringify(res));
 await new Promise((r) => setTimeout(r, 2000));
 clearInterval(iv);
-child.kill('SIGKILL');
+child.kill("SIGTERM"); await new Promise((r) => setTimeout(r, 1500));
 await consumer.endAsync();
 await broker.stop();
