@@ -135,12 +135,12 @@ async function runGateway(config: GatewayConfig): Promise<number> {
       process.removeAllListeners('SIGTERM');
       process.removeAllListeners('SIGINT');
       // A second signal while stopping ends the process at once; acknowledged events are already committed.
-      const now = (again: string): void => {
+      const exitNow = (again: string): void => {
         logger.warn({ signal: again }, `${again} while stopping: exiting at once; posts still open are not answered, spots send them again`);
         process.exit(1);
       };
-      process.once('SIGTERM', () => now('SIGTERM'));
-      process.once('SIGINT', () => now('SIGINT'));
+      process.once('SIGTERM', () => exitNow('SIGTERM'));
+      process.once('SIGINT', () => exitNow('SIGINT'));
       gateway.stop(signal).then(
         () => resolve(0),
         (err: unknown) => {
