@@ -9,6 +9,8 @@ import { HttpDrain } from '../../gateway/src/transports/drain.js';
 import { createHttpTransport } from '../../gateway/src/transports/http.js';
 import { ingestRoute } from '../../gateway/src/transports/ingest-route.js';
 import { api, JSON_EVENTS, spawnGateway, SpotConnection, tempDir, waitFor, within, type ChildGateway, type RawResponse } from '../helpers/gateway.js';
+import { startMosquitto } from '../helpers/mosquitto.js';
+import { startConsumer } from '../upstream/consumer.js';
 import { jsonText, presence } from './events.js';
 
 /** Generous: the stop is bounded by a 2 s grace plus the store close; the machine is shared. */
@@ -242,6 +244,30 @@ test('every event answered 200 before and during a SIGTERM is stored after resta
     total += acked.length;
   }
   t.log(`acknowledged ${total} events over ${spots.length} spots; all present after restart`);
+  t.is(await again.kill('SIGTERM'), 0);
+});
+
+test('with an MQTT upstream, SIGTERM under load exits 0, leaves the gateway state offline, and every acknowledged event reaches the broker', async (t) => {
+  const broker = await startMosquitto({ t });
+  const consumer = await startConsumer(broker.url, ['from/#', 'gateways/#'], t);
+  const dataDir = tempDir(t);
+  const env = { SPOT_GATEWAY_DATA_DIR: dataDir, SPOT_GATEWAY_MQTT_URL: broker.url };
+  const gw = await spawnGateway(t, { env });
+  const spots = [91, 92];
+  const posting = spots.map((serial) => postUntilRefused(gw.port, serial, { stopSeen: false }));
+  await consumer.waitFor((m) => m.filter((x) => x.topic.startsWith('from/')).length >= 200, 10000, 'traffic forwarded before the stop');
+  gw.child.kill('SIGTERM');
+  const results = await within(Promise.all(posting), EXIT_BOUND_MS, 'the spots to be refused');
+  t.is(await within(gw.exited, EXIT_BOUND_MS, 'exit after SIGTERM'), 0);
+  const states = () => consumer.messages.filter((m) => m.topic === 'gateways/test-gateway/state').map((m) => m.payload.toString());
+  await consumer.waitFor(() => states().at(-1) === 'offline', 5000, 'the gateway state offline');
+  t.true(logLines(gw).some((l) => l.msg === 'mqtt: stopped'), 'the forwarder stopped cleanly');
+
+  const again = await spawnGateway(t, { env });
+  const received = () => new Set(consumer.messages.filter((m) => m.topic.startsWith('from/')).map((m) => String(JSON.parse(m.payload.toString()).item_code)));
+  const acked = results.flatMap((r) => r.acked);
+  await consumer.waitFor(() => acked.every((code) => received().has(code)), 30000, 'every acknowledged event at the broker');
+  t.log(`acknowledged ${acked.length} events; all at the broker after the restart`);
   t.is(await again.kill('SIGTERM'), 0);
 });
 
