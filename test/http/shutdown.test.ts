@@ -9,6 +9,8 @@ import { HttpDrain } from '../../gateway/src/transports/drain.js';
 import { createHttpTransport } from '../../gateway/src/transports/http.js';
 import { ingestRoute } from '../../gateway/src/transports/ingest-route.js';
 import { api, JSON_EVENTS, spawnGateway, SpotConnection, tempDir, waitFor, within, type ChildGateway, type RawResponse } from '../helpers/gateway.js';
+import { startSpot } from '../firmware/spot-process.js';
+import { LONG_EXPECTED, LONG_SCENARIO, presences, storedEvents } from '../firmware/spot-scenarios.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
 import { startConsumer } from '../upstream/consumer.js';
 import { jsonText, presence } from './events.js';
@@ -269,6 +271,23 @@ test('with an MQTT upstream, SIGTERM under load exits 0, leaves the gateway stat
   await consumer.waitFor(() => acked.every((code) => received().has(code)), 30000, 'every acknowledged event at the broker');
   t.log(`acknowledged ${acked.length} events; all at the broker after the restart`);
   t.is(await again.kill('SIGTERM'), 0);
+});
+
+test('the real spot firmware through a SIGTERM and restart of its gateway: every presence stored once, in order', async (t) => {
+  const serial = 5121;
+  const dataDir = tempDir(t);
+  const env = { SPOT_GATEWAY_DATA_DIR: dataDir };
+  const first = await spawnGateway(t, { env });
+  const spot = startSpot(t, { target: 'host', serial, brain: `127.0.0.1:${first.port}`, scenario: LONG_SCENARIO, runSeconds: 14 });
+  await waitFor(async () => presences(await storedEvents(first, serial)).length >= 3 || undefined, 15000, 'three presences stored');
+  first.child.kill('SIGTERM');
+  t.is(await within(first.exited, EXIT_BOUND_MS, 'exit after SIGTERM'), 0);
+  await new Promise((r) => setTimeout(r, 1500));
+  const second = await spawnGateway(t, { env: { ...env, SPOT_GATEWAY_HTTP_PORT: String(first.port) } });
+  t.is(await within(spot.exited, 40000, 'the spot to finish its run'), 0, spot.console());
+  t.log(spot.console().match(/run ended: .*/)?.[0] ?? 'the spot printed no summary');
+  t.deepEqual(presences(await storedEvents(second, serial)), LONG_EXPECTED, `each presence once, in order: ${spot.console()}`);
+  t.is(await second.kill('SIGTERM'), 0);
 });
 
 test('while stopping, a new post on a kept-alive connection is answered 503 with Retry-After and Connection: close, and nothing of it is stored', async (t) => {
