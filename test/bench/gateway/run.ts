@@ -113,8 +113,11 @@ async function main(): Promise<void> {
   try {
     gw = await startGateway(broker.url);
     const before = await getJson(gw.port, '/api/status');
+    // Counted when the load stops (the posts still open then are answered afterwards).
+    const port = gw.port;
+    const afterAtStop = new Promise<any>((resolve) => setTimeout(() => resolve(getJson(port, '/api/status')), SECONDS * 1000));
     const load = await runLoad(loadOptions(gw.port, 0, false, SECONDS * 1000));
-    const after = await getJson(gw.port, '/api/status');
+    const after = await afterAtStop;
     const stored = storedCount(after) - storedCount(before);
     const forwarded = forwardedCount(after) - forwardedCount(before);
     const storedEps = stored / (load.elapsedMs / 1000);
