@@ -87,6 +87,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       gatewayId: config.gateway.id!,
       source,
       topicPrefix: config.mqtt.topic_prefix,
+      maxInFlight: config.mqtt.max_in_flight,
       upstreamName: MQTT_UPSTREAM,
       logger: logger.child({ part: 'mqtt' }),
       now,

@@ -16,7 +16,7 @@ const brokerInflight = process.argv[4] && process.argv[4] !== 'default' ? proces
 const sourceKind = process.argv[5] === 'store' ? 'store' : 'memory';
 const withConsumer = process.argv[6] !== 'none';
 
-const broker = await startMosquitto(brokerInflight ? { extraConfig: `max_inflight_messages ${brokerInflight}` } : {});
+const broker = await startMosquitto(brokerInflight ? { extraConfig: `max_inflight_messages ${brokerInflight}${process.env.NODELAY ? "\nset_tcp_nodelay true" : ""}` } : {});
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-drain-'));
 try {
   const batches = [];
