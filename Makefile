@@ -8,8 +8,9 @@ NODE_BIN := $(ROOT)/node_modules/.bin
 APT_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi gcc-arm-linux-gnueabihf \
   qemu-system-arm qemu-user mosquitto protobuf-compiler nanopb socat libcmocka-dev \
   dpkg-dev gcc make
-# Needed just to build and run the gateway (make run).
-APT_RUN_PACKAGES := protobuf-compiler
+# Needed just to build and run the gateway (make run): protoc for the schema, and a
+# compiler for better-sqlite3 when npm builds it from source.
+APT_RUN_PACKAGES := protobuf-compiler python3 make g++
 
 .PHONY: setup setup-run apt-test apt-run npm-deps schema build run test test-ts test-c clean
 
@@ -67,5 +68,8 @@ test: setup build-ts firmware test-c test-ts
 
 clean:
 	rm -rf gateway/dist $(GEN_TS) firmware/build firmware/gen build
+
+# The firmware's toolchains and generators come from Debian packages.
+schema-c firmware: apt-test
 
 -include firmware/firmware.mk firmware/test/test.mk shared-schema/vectors/vectors.mk test/bench/bench.mk

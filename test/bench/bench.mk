@@ -5,7 +5,7 @@
 # codec: json_decode_eps=<n> pb_decode_eps=<n> pb_bytes_ratio=<r>
 bench-codec: npm-deps schema-ts
 	$(NODE_BIN)/tsc -p test/bench/codec/tsconfig.json
-	node build/bench-codec/test/bench/codec/bench.js
+	node test/bench/build/codec/test/bench/codec/bench.js
 
 # Prints, last: gateway: stored_eps=<n> forwarded_eps=<n> null_sink_eps=<n> ratio=<r> p99_ms=<n> rss_mb=<n>
 bench-gateway: setup build-ts
