@@ -46,7 +46,13 @@ test('a 10 MB garbage body is answered, bounded in what it leaves, and the gatew
   t.is(res.status, 200);
   const { body: spot } = await api<{ rejected: number; events: number }>(gw.url, '/api/spots/666');
   t.true(spot.rejected >= 1);
-  t.true(spot.events >= 1, 'the valid event before the garbage is kept');
+  const { body: stored } = await api<Array<{ resource: string; action: string; data: Record<string, unknown> }>>(gw.url, '/api/events?spot=666');
+  t.deepEqual(
+    stored.map((e) => [e.resource, e.action, e.data]),
+    [presence(1), presence(2)].map((e) => [e.resource, e.action, e.data]),
+    'the valid event before the garbage and the one after it are both stored, as sent',
+  );
+  t.is(spot.events, 2);
   const { body: rejected } = await api<Array<{ rawBase64: string }>>(gw.url, '/api/rejected?spot=666&limit=10000');
   t.true(rejected.length <= 100, `at most max_rejected_per_post kept, got ${rejected.length}`);
   t.true(rejected.every((r) => Buffer.from(r.rawBase64, 'base64').length <= 1024));
