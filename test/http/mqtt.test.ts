@@ -1,6 +1,9 @@
 // End to end with a real Mosquitto: posts -> store -> broker, commands broker -> spot, spot states.
 import test from 'ava';
+import { create, toBinary } from '@bufbuild/protobuf';
 import mqtt from 'mqtt';
+import { ConfigSchema, FirmwareUpdateSchema, FrameSchema } from '../../gateway/src/gen/spot_pb.js';
+import { createPbDecoder } from '../../gateway/src/protocol/index.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
 import { api, JSON_EVENTS, PB_EVENTS, postChunks, SpotConnection, startTestGateway, waitFor } from '../helpers/gateway.js';
 import { firstSeen, idsBySpot, startConsumer } from '../upstream/consumer.js';
@@ -74,6 +77,58 @@ test('a command published on MQTT arrives in the next response exactly once; an 
   await conn.startPost(41, { headers: JSON_EVENTS });
   await conn.endPost();
   t.is((await conn.response()).body.length, 0);
+});
+
+test('a PB command published on to/<serial>/pb arrives in the body of the PB spot\'s next response exactly once', async (t) => {
+  const broker = await startMosquitto({ t });
+  const gw = await startTestGateway(t, { config: { mqtt: { url: broker.url } } });
+  await waitFor(async () => (await api<{ upstreams: { mqtt: { state: string } } }>(gw.url, '/api/status')).body.upstreams.mqtt.state === 'connected', 10000, 'the forwarder to connect');
+  // Frames built with the generated schema, not with the gateway's own encoder.
+  const power = toBinary(FrameSchema, create(FrameSchema, { body: { case: 'configUpdate', value: create(ConfigSchema, { rfidPowerDbm: 17 }) } }));
+  const firmware = toBinary(
+    FrameSchema,
+    create(FrameSchema, { body: { case: 'firmwareUpdate', value: create(FirmwareUpdateSchema, { url: '/firmware/beta/beta23.bin', version: 'beta23' }) } }),
+  );
+  const tooStrong = toBinary(FrameSchema, create(FrameSchema, { body: { case: 'configUpdate', value: create(ConfigSchema, { rfidPowerDbm: 99 }) } }));
+  await publish(broker.url, 'to/44/pb', Buffer.from(power));
+  await publish(broker.url, 'to/44/pb', Buffer.from(tooStrong));
+  await publish(broker.url, 'to/44/pb', Buffer.from(firmware));
+  const queued = await waitFor(async () => {
+    const { body } = await api<Array<{ source: string; resource: string; action: string; data: Record<string, unknown> }>>(gw.url, '/api/spots/44/commands');
+    return body.length >= 2 ? body : undefined;
+  }, 10000, 'the two valid PB commands to be queued');
+  t.deepEqual(
+    queued.map((c) => [c.source, c.resource, c.action]).reverse(),
+    [
+      ['mqtt', 'config', 'update'],
+      ['mqtt', 'firmware', 'update'],
+    ],
+    'the one with rfid_power_dbm 99 was refused',
+  );
+
+  const conn = new SpotConnection(gw.port);
+  t.teardown(() => conn.close());
+  await conn.startPost(44, { headers: PB_EVENTS });
+  await conn.chunk(pbStream([presence(1)]));
+  await conn.endPost();
+  const first = await conn.response();
+  t.is(first.status, 200);
+  t.is(first.headers['content-type'], 'application/x-intellifi-events-pb');
+  const decoder = createPbDecoder();
+  const items = [...decoder.push(first.body), ...decoder.end()];
+  t.deepEqual(
+    items.map((item) => (item.kind === 'event' ? [item.event.resource, item.event.action, item.event.data] : ['rejected', item.rejected.reason])),
+    [
+      ['config', 'update', { rfid_power_dbm: 17 }],
+      ['firmware', 'update', { url: '/firmware/beta/beta23.bin', version: 'beta23' }],
+    ],
+  );
+  await conn.startPost(44, { headers: PB_EVENTS });
+  await conn.chunk(pbStream([presence(2)]));
+  await conn.endPost();
+  const second = await conn.response();
+  t.is(second.status, 200);
+  t.is(second.body.length, 0, 'delivered once: the next response is empty');
 });
 
 test('broker stopped for seconds under load, then restarted: every acknowledged event arrives in order per spot', async (t) => {
