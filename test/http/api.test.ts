@@ -45,3 +45,25 @@ test('the OpenAPI document describes every route the gateway serves', async (t) 
   const health = await api<{ status: string }>(gw.url, '/healthz');
   t.deepEqual([health.status, health.body.status], [200, 'ok']);
 });
+
+test('/api/events?after=N returns only ids above N, in id order, across spots', async (t) => {
+  const gw = await startTestGateway(t);
+  t.is((await postChunks(gw.port, 7, [jsonText([presence(1), presence(2), presence(3)])], { headers: JSON_EVENTS })).status, 200);
+  t.is((await postChunks(gw.port, 8, [jsonText([presence(4), presence(5)])], { headers: JSON_EVENTS })).status, 200);
+  t.is((await postChunks(gw.port, 7, [jsonText([presence(6)])], { headers: JSON_EVENTS })).status, 200);
+  type Listed = Array<{ id: number; spot: string; data: { item_code: string } }>;
+  const { body: all } = await api<Listed>(gw.url, '/api/events');
+  t.is(all.length, 6);
+  const code = (i: number) => String(presence(i).data.item_code);
+  t.deepEqual(all.map((e) => e.data.item_code), [1, 2, 3, 4, 5, 6].map(code));
+  const ids = all.map((e) => e.id);
+  t.deepEqual(ids, [...ids].sort((a, b) => a - b));
+  const n = ids[2]!;
+  const { body: after } = await api<Listed>(gw.url, `/api/events?after=${n}`);
+  t.deepEqual(after.map((e) => e.id), ids.slice(3), `only ids above ${n}, in order`);
+  const { body: afterFor7 } = await api<Listed>(gw.url, `/api/events?spot=7&after=${n}`);
+  t.deepEqual(afterFor7.map((e) => [e.spot, e.data.item_code]), [['7', code(6)]]);
+  const { body: page } = await api<Listed>(gw.url, `/api/events?after=${ids[0]}&limit=2`);
+  t.deepEqual(page.map((e) => e.id), ids.slice(1, 3), 'limit takes the first ones above N');
+  t.deepEqual((await api<Listed>(gw.url, `/api/events?after=${ids[5]}`)).body, []);
+});
