@@ -6,7 +6,6 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import mqtt from 'mqtt';
 import { startMosquitto } from '../../helpers/mosquitto.js';
 import { runLoad, type LoadOptions } from './loadgen.js';
 import { startNullSink } from './null-sink.js';
@@ -79,21 +78,30 @@ function loadOptions(port: number, rate: number, stamp: boolean, durationMs: num
 
 /** Latency samples of events written in the first seconds (connections opening, JIT warming) are left out. */
 const LATENCY_WARMUP_MS = 3000;
+const LATENCY_MEASURE_MS = 10_000;
 
-async function measureLatency(port: number, mqttUrl: string): Promise<number> {
-  const consumer = await mqtt.connectAsync(mqttUrl, { clean: true });
-  const latencies: number[] = [];
-  const measureFrom = performance.timeOrigin + performance.now() + LATENCY_WARMUP_MS;
-  consumer.on('message', (_topic, payload) => {
-    const m = /"bench_t":([0-9.]+)/.exec(payload.toString());
-    if (m && Number(m[1]) >= measureFrom) latencies.push(performance.timeOrigin + performance.now() - Number(m[1]));
+/** p99 of chunk written -> message received, measured by a consumer in its own process. */
+async function measureLatency(port: number, mqttUrl: string): Promise<{ p99: number; count: number }> {
+  const runMs = LATENCY_WARMUP_MS + LATENCY_MEASURE_MS + 3000;
+  const consumer = spawn(process.execPath, ['--import', 'tsx', 'test/bench/gateway/latency-consumer.ts', mqttUrl, String(LATENCY_WARMUP_MS), String(runMs)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
-  await consumer.subscribeAsync('from/+/json/#', { qos: 0 });
-  await runLoad(loadOptions(port, LATENCY_RATE, true, LATENCY_WARMUP_MS + 10_000));
-  await new Promise((r) => setTimeout(r, 2000));
-  await consumer.endAsync();
-  latencies.sort((a, b) => a - b);
-  return latencies.length ? latencies[Math.floor(latencies.length * 0.99)]! : NaN;
+  let out = '';
+  consumer.stdout!.on('data', (d) => (out += d));
+  const exited = new Promise((r) => consumer.once('exit', r));
+  try {
+    const deadline = Date.now() + 20_000;
+    while (!out.includes('ready')) {
+      if (Date.now() > deadline || consumer.exitCode !== null) throw new Error('latency consumer did not subscribe within 20 s');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await runLoad(loadOptions(port, LATENCY_RATE, true, LATENCY_WARMUP_MS + LATENCY_MEASURE_MS));
+    await Promise.race([exited, new Promise((r) => setTimeout(r, runMs + 20_000))]);
+    const result = JSON.parse(out.trim().split('\n').pop()!) as { p99: number; count: number };
+    return result;
+  } finally {
+    consumer.kill('SIGKILL');
+  }
 }
 
 async function stopGateway(gw: { child: ChildProcess; dataDir: string }): Promise<void> {
@@ -130,7 +138,9 @@ async function main(): Promise<void> {
     // Latency on a fresh gateway: the throughput run leaves a backlog that would be
     // measured instead of the path from chunk written to message received.
     gw = await startGateway(broker.url);
-    const p99 = await measureLatency(gw.port, broker.url);
+    const latency = await measureLatency(gw.port, broker.url);
+    const p99 = latency.p99;
+    console.log(`gateway latency: ${latency.count} events measured at ${LATENCY_RATE}/s after a ${LATENCY_WARMUP_MS} ms warm-up`);
     const rssLatency = peakRssMb(gw.child.pid!);
     await stopGateway(gw);
     gw = undefined;
