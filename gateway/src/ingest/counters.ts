@@ -14,4 +14,8 @@ export class IngestCounters {
   rejectedNotKept = 0;
   bytes = 0;
   commandsDelivered = 0;
+  /** Replies carrying commands whose connection closed before the reply was written out. */
+  commandRepliesCut = 0;
+  /** Commands given up on: their response was cut off before it was written out, maxCommandAttempts times. */
+  commandsFailed = 0;
 }

@@ -125,7 +125,7 @@ function streamPost(req: http.IncomingMessage, res: http.ServerResponse, post: S
           return;
         }
         const ids = outcome.commandIds;
-        if (ids.length > 0) res.once('finish', () => options.ingest.delivered(serial, ids));
+        if (ids.length > 0) watchCommandDelivery(res, serial, ids, options.ingest);
         res.writeHead(200, { 'Content-Type': outcome.contentType, 'Content-Length': outcome.body.length, 'Cache-Control': 'no-cache' });
         res.end(outcome.body);
       },
@@ -138,5 +138,22 @@ function streamPost(req: http.IncomingMessage, res: http.ServerResponse, post: S
   req.on('close', () => {
     clearTimeout(idle);
     if (!ended) post.abort('client closed the connection');
+  });
+}
+
+/**
+ * Commands count as delivered once the reply was handed to the OS. Node also emits 'finish' when the socket
+ * died under a pending write (ECONNRESET), so only a 'finish' on a live socket means written.
+ */
+function watchCommandDelivery(res: http.ServerResponse, serial: string, ids: number[], ingest: SpotIngest): void {
+  const socket = res.socket;
+  let settled = false;
+  res.once('finish', () => {
+    settled = true;
+    if (socket && !socket.destroyed) ingest.delivered(serial, ids);
+    else ingest.undelivered(serial, ids);
+  });
+  res.once('close', () => {
+    if (!settled) ingest.undelivered(serial, ids);
   });
 }

@@ -1,0 +1,141 @@
+// Commands whose reply is cut off before it is written out: queued for the next post, failed after 3 such replies.
+import test from 'ava';
+import { SpotIngest, type IngestDeps } from '../../gateway/src/ingest/index.js';
+import { api, JSON_EVENTS, SpotConnection, startTestGateway, waitFor, type TestGateway } from '../helpers/gateway.js';
+import { jsonText, presence } from './events.js';
+
+interface ApiCommand {
+  id: number;
+  state: string;
+  timeDelivered: number | null;
+  timeFailed: number | null;
+}
+
+// Ten commands of ~0.9 MB each: a reply of ~9 MB does not fit in the loopback socket buffers of a spot that
+// does not read (a few MB), so hanging up leaves the reply unwritten.
+const COMMANDS = 10;
+const blob = (i: number) => ({ control_schema: { note: `command ${i} `.padEnd(900_000, 'x') } });
+
+async function queueBigCommands(gw: TestGateway, serial: number): Promise<number[]> {
+  const ids: number[] = [];
+  for (let i = 0; i < COMMANDS; i++) {
+    const res = await api<{ id: number }>(gw.url, `/api/spots/${serial}/commands`, { body: { resource: 'config', action: 'update', data: blob(i) } });
+    if (res.status !== 202) throw new Error(`command ${i} not queued: ${res.status} ${JSON.stringify(res.body)}`);
+    ids.push(res.body.id);
+  }
+  return ids;
+}
+
+async function states(gw: TestGateway, serial: number): Promise<ApiCommand[]> {
+  return (await api<ApiCommand[]>(gw.url, `/api/spots/${serial}/commands?limit=1000`)).body;
+}
+
+/** A post whose spot reads nothing of the reply and hangs up once the gateway has started writing it. */
+async function postAndHangUp(gw: TestGateway, serial: number, n: number): Promise<void> {
+  const conn = new SpotConnection(gw.port);
+  conn.socket.pause();
+  await conn.startPost(serial, { headers: JSON_EVENTS });
+  await conn.chunk(jsonText([presence(n)]));
+  await conn.endPost();
+  // The post is counted in the registry in the same tick as the reply is written (ingest-route.ts).
+  await waitFor(async () => (await api<{ posts: number }>(gw.url, `/api/spots/${serial}`)).body.posts === n || undefined, 10000, `post ${n} to be answered`);
+  conn.close();
+}
+
+/** The gateway noticed n cut-off replies (it sees a hang-up asynchronously). */
+async function repliesCut(gw: TestGateway, n: number): Promise<void> {
+  await waitFor(async () => (await api<{ ingest: { commandRepliesCut: number } }>(gw.url, '/api/status')).body.ingest.commandRepliesCut === n || undefined, 10000, `${n} cut-off replies to be counted`);
+}
+
+test('a reply cut off before it is written 3 times makes its commands failed, with time_failed; they are not sent again', async (t) => {
+  const gw = await startTestGateway(t);
+  const ids = await queueBigCommands(gw, 70);
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    await postAndHangUp(gw, 70, attempt);
+    if (attempt < 3) {
+      await repliesCut(gw, attempt);
+      t.true((await states(gw, 70)).every((c) => c.state === 'queued'), `still queued after ${attempt} cut-off replies`);
+    }
+  }
+  const failed = await waitFor(async () => {
+    const list = await states(gw, 70);
+    return list.every((c) => c.state === 'failed') ? list : undefined;
+  }, 10000, 'the commands to be marked failed');
+  t.deepEqual(failed.map((c) => c.id).sort((a, b) => a - b), ids);
+  t.true(failed.every((c) => typeof c.timeFailed === 'number' && c.timeDelivered === null));
+  const { body: status } = await api<{ ingest: { commandRepliesCut: number; commandsFailed: number; commandsDelivered: number } }>(gw.url, '/api/status');
+  t.deepEqual([status.ingest.commandRepliesCut, status.ingest.commandsFailed, status.ingest.commandsDelivered], [3, COMMANDS, 0]);
+
+  const conn = new SpotConnection(gw.port);
+  t.teardown(() => conn.close());
+  await conn.startPost(70, { headers: JSON_EVENTS });
+  await conn.chunk(jsonText([presence(9)]));
+  await conn.endPost();
+  const next = await conn.response();
+  t.is(next.status, 200);
+  t.is(next.body.length, 0, 'failed commands are not sent again');
+});
+
+test('after 2 cut-off replies the commands are still queued and the next whole reply delivers them', async (t) => {
+  const gw = await startTestGateway(t);
+  const ids = await queueBigCommands(gw, 71);
+  await postAndHangUp(gw, 71, 1);
+  await postAndHangUp(gw, 71, 2);
+  await repliesCut(gw, 2);
+  t.true((await states(gw, 71)).every((c) => c.state === 'queued'), 'still queued after 2 cut-off replies');
+  const conn = new SpotConnection(gw.port);
+  t.teardown(() => conn.close());
+  await conn.startPost(71, { headers: JSON_EVENTS });
+  await conn.chunk(jsonText([presence(3)]));
+  await conn.endPost();
+  const whole = await conn.response(30000);
+  t.is(whole.status, 200);
+  const commands = whole.body
+    .toString()
+    .split('\n\n')
+    .filter((part) => part.length > 0)
+    .map((part) => JSON.parse(part) as [string, string, { control_schema: { note: string } }]);
+  t.deepEqual(
+    commands.map(([r, a, d]) => [r, a, d.control_schema.note.slice(0, 12)]),
+    ids.map((_, i) => ['config', 'update', `command ${i} `.padEnd(12, 'x')]),
+  );
+  const delivered = await waitFor(async () => {
+    const list = await states(gw, 71);
+    return list.every((c) => c.state === 'delivered') ? list : undefined;
+  }, 10000, 'the commands to be marked delivered');
+  t.true(delivered.every((c) => c.timeFailed === null && typeof c.timeDelivered === 'number'));
+});
+
+test('SpotIngest alone: attempts count per command, a whole reply forgets them, the Nth cut-off marks failed', (t) => {
+  const failedCalls: number[][] = [];
+  const deliveredCalls: number[][] = [];
+  const lines: string[] = [];
+  const store = {
+    commands: {
+      markFailed: (ids: number[]) => (failedCalls.push(ids), ids.length),
+      markDelivered: (ids: number[]) => (deliveredCalls.push(ids), ids.length),
+    },
+  } as unknown as IngestDeps['store'];
+  const log = (_: object, msg: string) => lines.push(msg);
+  const ingest = new SpotIngest({
+    store,
+    now: () => 5,
+    logger: { info: log, warn: log, debug: log },
+    maxEventBytes: 65536,
+    maxRejectedPerPost: 100,
+    heard: () => {},
+    maxCommandAttempts: 3,
+  });
+  ingest.undelivered('4', [1, 2]);
+  ingest.undelivered('4', [1, 2, 3]);
+  t.deepEqual(failedCalls, []);
+  ingest.delivered('4', [2]);
+  ingest.undelivered('4', [1, 2, 3]);
+  t.deepEqual(failedCalls, [[1]], 'only command 1 was cut off 3 times; 2 started again after its delivery');
+  ingest.undelivered('4', [2, 3]);
+  t.deepEqual(failedCalls, [[1], [3]]);
+  t.deepEqual(deliveredCalls, [[2]]);
+  t.is(ingest.counters.commandsFailed, 2);
+  t.is(ingest.counters.commandRepliesCut, 4);
+  t.true(lines.some((l) => /spot 4: 1 command\(s\) failed: 3 replies carrying them were cut off/.test(l)), lines.join('\n'));
+});
