@@ -30,6 +30,8 @@ const INGEST: Array<[string, CounterKey, string]> = [
   ['spot_gateway_rejected_not_kept_total', 'rejectedNotKept', 'malformed messages counted but not kept'],
   ['spot_gateway_ingest_bytes_total', 'bytes', 'body bytes received from spots'],
   ['spot_gateway_commands_delivered_total', 'commandsDelivered', 'commands delivered to spots'],
+  ['spot_gateway_command_replies_cut_total', 'commandRepliesCut', 'replies carrying commands cut off before they were written out'],
+  ['spot_gateway_commands_failed_total', 'commandsFailed', 'commands failed after three cut-off deliveries'],
 ];
 
 export function createMetrics(sources: MetricsSources): Registry {

@@ -65,6 +65,9 @@ test('a reply cut off before it is written 3 times makes its commands failed, wi
   t.true(failed.every((c) => typeof c.timeFailed === 'number' && c.timeDelivered === null));
   const { body: status } = await api<{ ingest: { commandRepliesCut: number; commandsFailed: number; commandsDelivered: number } }>(gw.url, '/api/status');
   t.deepEqual([status.ingest.commandRepliesCut, status.ingest.commandsFailed, status.ingest.commandsDelivered], [3, COMMANDS, 0]);
+  const metrics = await (await fetch(`${gw.url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+  t.regex(metrics, new RegExp(`^spot_gateway_commands_failed_total ${COMMANDS}$`, 'm'));
+  t.regex(metrics, /^spot_gateway_command_replies_cut_total 3$/m);
 
   const conn = new SpotConnection(gw.port);
   t.teardown(() => conn.close());
