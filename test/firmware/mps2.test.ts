@@ -57,7 +57,7 @@ async function bootBoard(t: { teardown(fn: () => unknown): void }, encoding: 'js
 }
 
 for (const encoding of ['json', 'pb'] as const) {
-  test.serial(`Cortex-M3 build on qemu-system-arm streams a valid ${encoding} spot protocol on UART0 and applies a command`, async (t) => {
+  test.serial(`Cortex-M3 build on qemu-system-arm streams a valid ${encoding} spot protocol on UART0 and applies ten commands in turn`, async (t) => {
     const serial = encoding === 'json' ? 6001 : 6002;
     const board = await bootBoard(t, encoding, serial);
     await waitFor(() => board.events.filter((e) => e.resource === 'spot' && e.action === 'update').length >= 1, 15000, 'an alive signal');
@@ -70,14 +70,17 @@ for (const encoding of ['json', 'pb'] as const) {
     t.deepEqual(board.events.find((e) => e.resource === 'spot' && e.action === 'update')!.data, { online: true });
     t.true(board.events.some((e) => e.resource === 'presence' && e.action === 'create'), 'the built-in scenario runs');
 
-    const command = { resource: 'config', action: 'update', data: { rfid_power_dbm: 22 } };
-    await board.write(encoding === 'json' ? `${JSON.stringify([command.resource, command.action, command.data])}\n\n` : createPbEncoder().encode(command));
-    const applied = await waitFor(
-      () => board.events.find((e) => e.resource === 'config' && e.action === 'update'),
-      10000,
-      'the config update event',
-    );
-    t.is(applied.data.rfid_power_dbm, 22);
+    // Ten commands in turn, each sent once the previous one is reported: the board's ring holds 4 events,
+    // and a config update event shows the values at the time it is encoded (docs/firmware.md).
+    const pb = createPbEncoder();
+    const updates = () => board.events.filter((e) => e.resource === 'config' && e.action === 'update');
+    for (const power of [15, 16, 17, 18, 19, 20, 21, 22, 23, 24]) {
+      const command = { resource: 'config', action: 'update', data: { rfid_power_dbm: power } };
+      await board.write(encoding === 'json' ? `${JSON.stringify([command.resource, command.action, command.data])}\n\n` : pb.encode(command));
+      const applied = await waitFor(() => updates().find((e) => e.data.rfid_power_dbm === power), 10000, `the config update event of rfid_power_dbm ${power}`);
+      t.is(applied, updates().at(-1), `rfid_power_dbm ${power} is the latest config update`);
+    }
+    t.is(updates().length, 10, 'one config update event per command');
     t.deepEqual(board.rejected, [], 'every message on the UART is valid');
     t.is(await within(board.exited, 20000, 'the semihosting exit after --run-seconds'), 0, board.console());
     t.regex(board.console(), /stack high-water \d+ of 4096 bytes/);
