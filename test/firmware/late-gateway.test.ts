@@ -43,7 +43,11 @@ for (const encoding of ['json', 'pb'] as const) {
       Date.parse(String(events[2]!.data.time_started)) < Date.parse(String(events[0]!.data.time)),
       'the first presence was read before the spot could connect',
     );
-    const rejected = await api<unknown[]>(gateway.url, `/api/rejected?spot=${serial}`);
-    t.deepEqual(rejected.body, [], 'nothing the spot sent was malformed');
+    const record = await api<{ events: number; rejected: number; duplicates: number }>(gateway.url, `/api/spots/${serial}`);
+    t.deepEqual(
+      { events: record.body.events, rejected: record.body.rejected, duplicates: record.body.duplicates },
+      { events: events.length, rejected: 0, duplicates: 0 },
+      'nothing malformed, and nothing sent twice (the gateway dropped no retransmission)',
+    );
   });
 }
