@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Durability } from './types.js';
+import { WalSync } from './wal-sync.js';
 
 export interface PragmaSettings {
   durability: Durability;
@@ -13,18 +14,22 @@ export interface PragmaSettings {
 }
 
 const BUSY_TIMEOUT_MS = 100;
-const SYNCHRONOUS: Record<Durability, string> = { full: 'FULL', normal: 'NORMAL', off: 'OFF' };
+// `full` is NORMAL plus the store's own fsync of the WAL before acknowledging (wal-sync.ts).
+const SYNCHRONOUS: Record<Durability, string> = { full: 'NORMAL', normal: 'NORMAL', off: 'OFF' };
 
 export class Connection {
   private db: Database.Database;
   private statements = new Map<string, Database.Statement>();
   /** Inode of the file this connection opened: another one at the path means it was replaced. */
   private inode = 0;
+  /** Set for durability `full`: what is acknowledged must have been through walSync. */
+  readonly walSync: WalSync | null;
 
   constructor(
     readonly path: string,
     private readonly settings: PragmaSettings,
   ) {
+    this.walSync = settings.durability === 'full' ? new WalSync(`${path}-wal`) : null;
     this.db = this.open();
   }
 
@@ -72,6 +77,7 @@ export class Connection {
     // Open the new one first: if that fails, reads keep working on the old one.
     const fresh = this.open();
     this.statements.clear();
+    this.walSync?.invalidate();
     try {
       this.db.close();
     } catch {
@@ -83,6 +89,7 @@ export class Connection {
   /** Closes, lets `moveFiles` move the files away, and opens a fresh file at the same path. */
   replaceFile<T>(moveFiles: () => T): T {
     this.statements.clear();
+    this.walSync?.invalidate();
     try {
       this.db.close();
     } catch {
@@ -109,6 +116,7 @@ export class Connection {
     this.db.prepare('VACUUM INTO ?').run(copy);
     const result = moveForeign();
     this.statements.clear();
+    this.walSync?.invalidate();
     // Closing checkpoints into the orphaned file and removes our -wal and -shm by name.
     this.db.close();
     fs.renameSync(copy, this.path);
@@ -118,6 +126,7 @@ export class Connection {
 
   close(): void {
     this.statements.clear();
+    this.walSync?.invalidate();
     if (this.db.open) this.db.close();
   }
 

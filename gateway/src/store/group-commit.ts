@@ -1,5 +1,6 @@
 // Group commit: appends from every caller within the window go into one transaction; promises settle after COMMIT.
 import type { Connection } from './connection.js';
+import { DurableAcks } from './durable-acks.js';
 import { moveMainFileAside, rebuildDatabase } from './open-database.js';
 import type { CursorBook } from './cursors.js';
 import type { DropResult, EventLog, InsertEffects } from './event-log.js';
@@ -69,7 +70,10 @@ export class GroupCommitter {
   /** Policy reject is refusing appends; warned once per episode. */
   private refusing = false;
 
+  private readonly acks: DurableAcks;
+
   constructor(private readonly p: GroupCommitParts) {
+    this.acks = new DurableAcks(p.conn.walSync, (err) => this.failed(err));
     const row = p.conn.stmt("SELECT value FROM meta WHERE key = 'dropped'").get() as { value: string } | undefined;
     this.dropped = row ? Number(row.value) : 0;
     this.tickTimer = setInterval(() => this.tick(), TICK_MS);
@@ -107,6 +111,7 @@ export class GroupCommitter {
     if (this.closed) throw closedError(this.p.conn.path);
     const err = this.commit(true);
     if (err) throw err;
+    this.acks.syncNow();
   }
 
   /** Runs a small write in its own transaction right away (commands). */
@@ -115,6 +120,7 @@ export class GroupCommitter {
     try {
       this.reopenIfBroken();
       const result = this.p.conn.raw.transaction(write)();
+      this.acks.syncNow();
       this.succeeded();
       return result;
     } catch (err) {
@@ -246,9 +252,19 @@ export class GroupCommitter {
     this.applyDrops(drops);
     if (effects) {
       log.applyInserted(effects);
-      batch.slice(0, accepted).forEach((b, i) => b.resolve(effects.outcomes[i] ?? []));
-      const committed = committedBySpot(batch.slice(0, accepted), effects.outcomes);
-      for (const [spot, lastId] of effects.lastIdBySpot) this.p.onAppended(spot, lastId, committed.get(spot) ?? []);
+      const stored = batch.slice(0, accepted);
+      const { outcomes, lastIdBySpot } = effects;
+      // Spots get their 200, and the forwarder the events, only once the commit is on disk.
+      this.acks.add({
+        ack: () => {
+          stored.forEach((b, i) => b.resolve(outcomes[i] ?? []));
+          const committed = committedBySpot(stored, outcomes);
+          for (const [spot, lastId] of lastIdBySpot) this.p.onAppended(spot, lastId, committed.get(spot) ?? []);
+        },
+        fail: (e) => {
+          for (const b of stored) b.reject(e);
+        },
+      });
     }
     if (accepted < batch.length) {
       const e = new StoreUnavailableError(
@@ -330,6 +346,11 @@ export class GroupCommitter {
     clearInterval(this.tickTimer);
     this.commit(true);
     this.closed = true;
+    try {
+      this.acks.syncNow();
+    } catch (err) {
+      this.p.logger.warn({ db: this.p.conn.path, reason: String(err) }, 'store: final WAL sync failed');
+    }
     try {
       if (!this.broken) this.p.conn.raw.pragma('wal_checkpoint(TRUNCATE)');
     } catch (err) {
