@@ -82,7 +82,9 @@ function parseJson(text: string, field: FieldSpec, maxDepth: number): unknown {
 }
 
 type ObjectBuilder = (values: unknown[]) => Record<string, unknown>;
-const builders = new Map<MessageSpec, ObjectBuilder>();
+/** By MessageSpec.id: the message's object builder, and the field values of the frame being read. */
+const builders: ObjectBuilder[] = [];
+const scratchValues: unknown[][] = [];
 
 /**
  * A function that builds the JSON object from field values in field-number order. Generated
@@ -90,14 +92,26 @@ const builders = new Map<MessageSpec, ObjectBuilder>();
  * stores in a loop, and this runs for every decoded event.
  */
 function objectBuilder(spec: MessageSpec): ObjectBuilder {
-  let build = builders.get(spec);
+  let build = builders[spec.id];
   if (build) return build;
   const lines = spec.fields.map(
     (f, i) => `if (v[${i}] !== undefined) o[${JSON.stringify(f.jsonKey)}] = v[${i}];`,
   );
   build = new Function('v', `const o = {};\n${lines.join('\n')}\nreturn o;`) as ObjectBuilder;
-  builders.set(spec, build);
+  builders[spec.id] = build;
   return build;
+}
+
+/** The message's values array, emptied: one frame is read at a time, so it is reused. */
+function emptyValues(spec: MessageSpec): unknown[] {
+  let values = scratchValues[spec.id];
+  if (values === undefined) {
+    values = new Array<unknown>(spec.fields.length).fill(undefined);
+    scratchValues[spec.id] = values;
+    return values;
+  }
+  for (let i = 0; i < values.length; i++) values[i] = undefined;
+  return values;
 }
 
 /** Reads one repeated-field occurrence (packed or not) into `list`. */
@@ -138,7 +152,7 @@ function readMessage(r: Reader, spec: MessageSpec, state: ReceiveState | undefin
 let currentField: FieldSpec | undefined;
 
 function readFields(r: Reader, spec: MessageSpec, state: ReceiveState | undefined, splice: Splice): Record<string, unknown> {
-  const values: unknown[] = new Array(spec.fields.length);
+  const values = emptyValues(spec);
   let extraText: string | undefined;
   let sawTime = false;
   let sawCode = false;
@@ -221,7 +235,7 @@ function readFields(r: Reader, spec: MessageSpec, state: ReceiveState | undefine
   return out;
 }
 
-function readGeneric(r: Reader): FrameContent {
+function readGeneric(r: Reader, into: FrameRecord): void {
   let resource = '';
   let action = '';
   let json = '';
@@ -247,7 +261,9 @@ function readGeneric(r: Reader): FrameContent {
     throw new WireError('generic event json is not valid JSON');
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new WireError('generic event json is not an object');
-  return { resource, action, data: data as Record<string, unknown> };
+  into.resource = resource;
+  into.action = action;
+  into.data = data as Record<string, unknown>;
 }
 
 // One frame is read at a time: the readers and the splice record are reused.
@@ -268,11 +284,29 @@ export interface ReadFrameResult extends FrameContent {
   pb?: Uint8Array;
 }
 
-/** Reads the Frame in buf[start..end). Throws WireError with the reason when malformed. */
-export function readFrame(buf: Uint8Array, start: number, end: number, state?: ReceiveState): ReadFrameResult {
+/** A frame's content as readFrameInto leaves it: every key always set, so one object shape. */
+export interface FrameRecord {
+  resource: string;
+  action: string;
+  data: Record<string, unknown>;
+  boot: number | undefined;
+  seq: number | undefined;
+  /** The frame bytes with the tricks undone (a copy); only when reading with a state. */
+  pb: Uint8Array | undefined;
+}
+
+export function newFrameRecord(): FrameRecord {
+  return { resource: '', action: '', data: {}, boot: undefined, seq: undefined, pb: undefined };
+}
+
+/**
+ * Reads the Frame in buf[start..end) into `into` (a stream decoder reuses one record rather
+ * than allocate a result per frame). Throws WireError with the reason when malformed.
+ */
+export function readFrameInto(buf: Uint8Array, start: number, end: number, state: ReceiveState | undefined, into: FrameRecord): void {
   const r = frameReader.reset(buf, start, end);
   resetSplice();
-  let content: FrameContent | undefined;
+  let found = false;
   let boot: number | undefined;
   let seq: number | undefined;
   while (r.pos < end) {
@@ -298,22 +332,37 @@ export function readFrame(buf: Uint8Array, start: number, end: number, state?: R
       r.skip(wireType);
       continue;
     }
-    if (content) throw new WireError('more than one event in a frame');
+    if (found) throw new WireError('more than one event in a frame');
+    found = true;
     splice.bodyStart = fieldStart;
     splice.lengthStart = r.pos;
     const innerEnd = r.delimitedEnd();
     splice.innerStart = r.pos;
     splice.innerEnd = innerEnd;
     const inner = innerReader.reset(buf, r.pos, innerEnd);
-    content = kind
-      ? { resource: kind.resource, action: kind.action, data: readMessage(inner, kind.message, state, splice) }
-      : readGeneric(inner);
+    if (kind) {
+      into.resource = kind.resource;
+      into.action = kind.action;
+      into.data = readMessage(inner, kind.message, state, splice);
+    } else {
+      readGeneric(inner, into);
+    }
     r.pos = innerEnd;
   }
-  if (!content) throw new WireError('frame holds no event');
-  const result: ReadFrameResult = content;
-  if (boot !== undefined) result.boot = boot;
-  if (seq !== undefined) result.seq = seq;
-  if (state) result.pb = untrickedBytes(buf, start, end, splice, splice.refStart >= 0 ? state.codeFields[splice.ref - 1] : undefined);
+  if (!found) throw new WireError('frame holds no event');
+  into.boot = boot;
+  into.seq = seq;
+  into.pb = state ? untrickedBytes(buf, start, end, splice, splice.refStart >= 0 ? state.codeFields[splice.ref - 1] : undefined) : undefined;
+}
+
+const record = newFrameRecord();
+
+/** Reads the Frame in buf[start..end). Throws WireError with the reason when malformed. */
+export function readFrame(buf: Uint8Array, start: number, end: number, state?: ReceiveState): ReadFrameResult {
+  readFrameInto(buf, start, end, state, record);
+  const result: ReadFrameResult = { resource: record.resource, action: record.action, data: record.data };
+  if (record.boot !== undefined) result.boot = record.boot;
+  if (record.seq !== undefined) result.seq = record.seq;
+  if (record.pb !== undefined) result.pb = record.pb;
   return result;
 }

@@ -29,6 +29,8 @@ export interface FieldSpec {
 }
 
 export interface MessageSpec {
+  /** 0, 1, 2, ...: index of this message among the schema's event messages. */
+  readonly id: number;
   readonly typeName: string;
   /** Every field, in field-number order. */
   readonly all: readonly FieldSpec[];
@@ -146,20 +148,23 @@ function fieldSpec(field: DescField, where: string): FieldSpec {
     repeated,
     isTime: (field.name === 'time' || field.name.startsWith('time_')) && kind === 'sint64',
     isNestedJson,
-    ...(tables ? { enumNames: tables.names, enumNumbers: tables.numbers } : {}),
+    enumNames: tables?.names,
+    enumNumbers: tables?.numbers,
     wireType,
     tag: varintBytes(field.number * 8 + wireType),
   };
 }
 
-function messageSpec(desc: DescMessage): MessageSpec {
+// Every FieldSpec and every MessageSpec has all keys (undefined when absent), so the codecs'
+// per-field property loads see one object shape, not one per combination of optional keys.
+function messageSpec(desc: DescMessage, id: number): MessageSpec {
   const sorted = [...desc.fields].sort((a, b) => a.number - b.number);
   const hasItemRef = sorted.some((f) => f.name === 'item_ref');
   let position = 0;
   const all = sorted.map((f) => {
     const spec = fieldSpec(f, `${desc.typeName}.${f.name}`);
     const mapped = f.number !== EXTRA_JSON_FIELD && !(hasItemRef && f.name === 'item_ref');
-    return mapped ? { ...spec, position: position++ } : spec;
+    return { ...spec, position: mapped ? position++ : -1 };
   });
   const byNumber: (FieldSpec | undefined)[] = [];
   for (const f of all) byNumber[f.number] = f;
@@ -169,14 +174,16 @@ function messageSpec(desc: DescMessage): MessageSpec {
   const fields = all.filter((f) => f.position >= 0);
   const timestamp = all.find((f) => f.number === TIMESTAMP_FIELD);
   return {
+    id,
     typeName: desc.typeName,
     all,
     fields,
     byJsonKey: new Map(fields.map((f) => [f.jsonKey, f])),
     byNumber,
-    ...(timestamp ? { timestamp } : {}),
-    ...(itemCode && itemRef ? { itemCode, itemRef } : {}),
-    ...(extraJson ? { extraJson } : {}),
+    timestamp,
+    itemCode: itemCode && itemRef ? itemCode : undefined,
+    itemRef: itemCode && itemRef ? itemRef : undefined,
+    extraJson,
   };
 }
 
@@ -189,7 +196,7 @@ function buildKinds(): { kinds: EventKind[]; generic: MessageSpec } {
     const desc = field.message;
     let spec = specs.get(desc.typeName);
     if (!spec) {
-      spec = messageSpec(desc);
+      spec = messageSpec(desc, specs.size);
       specs.set(desc.typeName, spec);
     }
     if (field.number === GENERIC_FRAME_FIELD) {

@@ -23,16 +23,17 @@ export interface Splice {
 // than the decoding itself. A slab stays alive while any event cut from it is referenced.
 const SLAB_SIZE = 65536;
 const SLAB_MAX_PIECE = 2048;
-let slab = new Uint8Array(SLAB_SIZE);
+let slab = new ArrayBuffer(SLAB_SIZE);
 let slabUsed = 0;
 
 function allocate(n: number): Uint8Array {
   if (n > SLAB_MAX_PIECE) return new Uint8Array(n);
   if (slabUsed + n > SLAB_SIZE) {
-    slab = new Uint8Array(SLAB_SIZE);
+    slab = new ArrayBuffer(SLAB_SIZE);
     slabUsed = 0;
   }
-  const piece = slab.subarray(slabUsed, slabUsed + n);
+  // The constructor, not subarray(): subarray() looks up a species constructor on every call.
+  const piece = new Uint8Array(slab, slabUsed, n);
   slabUsed += n;
   return piece;
 }
@@ -72,8 +73,9 @@ function varintSize(n: number): number {
   return size;
 }
 
+/** Short runs (fields, item codes) by hand: set() needs a subarray() view of src per call. */
 function putBytes(out: Uint8Array, pos: number, src: Uint8Array, from: number, to: number): number {
-  if (to - from > 24) {
+  if (to - from > 96) {
     out.set(src.subarray(from, to), pos);
     return pos + to - from;
   }
