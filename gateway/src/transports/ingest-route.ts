@@ -45,7 +45,7 @@ function refuse(req: http.IncomingMessage, res: http.ServerResponse, status: num
 
 export function ingestRoute(options: IngestRouteOptions): RawRoute {
   const maxPending = options.maxPendingAppends ?? 16;
-  const maxInFlight = options.maxInFlightEvents ?? 20000;
+  const maxInFlight = options.maxInFlightEvents ?? 4000;
   const flow = options.ingest.flow;
   const overloaded = (post: SpotPost): boolean => post.pendingAppends > maxPending || flow.inFlightEvents > maxInFlight;
   return (req, res) => {

@@ -12,7 +12,7 @@ interface LiveTail {
 }
 
 /** Events held in live tails over all spots; a spot whose tail would pass it reads from the store. */
-export const DEFAULT_TAIL_LIMIT = 20_000;
+export const DEFAULT_TAIL_LIMIT = 5_000;
 
 export class SpotFeed {
   private readonly scheduler = new FairScheduler();
