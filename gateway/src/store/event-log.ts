@@ -66,6 +66,8 @@ export class EventLog {
   duplicatesTotal = 0;
   /** Highest id ever handed out (AUTOINCREMENT's sequence), also when its row is gone. */
   highestId = 0;
+  /** Highest id whose commit was acknowledged (on disk): readers for upstreams stop there. */
+  acknowledgedId = 0;
 
   constructor(private readonly conn: Connection) {}
 
@@ -80,6 +82,7 @@ export class EventLog {
     this.count = (this.conn.stmt('SELECT count(*) AS n FROM events').get() as { n: number }).n;
     const seq = this.conn.stmt("SELECT seq FROM sqlite_sequence WHERE name = 'events'").get() as { seq: number } | undefined;
     this.highestId = seq?.seq ?? 0;
+    this.acknowledgedId = this.highestId;
     this.duplicatesTotal = (
       this.conn.stmt('SELECT coalesce(sum(duplicates), 0) AS n FROM spot_numbering').get() as { n: number }
     ).n;
@@ -150,10 +153,11 @@ export class EventLog {
     this.duplicatesTotal += effects.duplicates;
   }
 
+  /** For upstreams: only acknowledged events (a commit whose WAL fsync is still running is left out). */
   readSpot(spot: string, afterId: number, limit: number): StoredEvent[] {
     const rows = this.conn
-      .stmt(`SELECT ${COLUMNS} FROM events WHERE spot = ? AND id > ? ORDER BY id LIMIT ?`)
-      .all(spot, afterId, limit) as EventRow[];
+      .stmt(`SELECT ${COLUMNS} FROM events WHERE spot = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?`)
+      .all(spot, afterId, this.acknowledgedId, limit) as EventRow[];
     return rows.map(toStored);
   }
 

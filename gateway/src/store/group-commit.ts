@@ -257,6 +257,7 @@ export class GroupCommitter {
       // Spots get their 200, and the forwarder the events, only once the commit is on disk.
       this.acks.add({
         ack: () => {
+          for (const id of lastIdBySpot.values()) if (id > log.acknowledgedId) log.acknowledgedId = id;
           stored.forEach((b, i) => b.resolve(outcomes[i] ?? []));
           const committed = committedBySpot(stored, outcomes);
           for (const [spot, lastId] of lastIdBySpot) this.p.onAppended(spot, lastId, committed.get(spot) ?? []);
