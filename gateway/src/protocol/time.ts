@@ -5,11 +5,13 @@ export const MIN_ISO_MS = -62167219200000;
 export const MAX_ISO_MS = 253402300799999;
 const ISO_TEXT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?(Z|[+-]\d{2}:\d{2})$/;
 
-const PAD2: string[] = [];
-const PAD3: string[] = [];
+// "SS." and "mmmZ": the rest of the text after the minute is two table strings, so one
+// timestamp costs two string concatenations (every decoded PB event has one or two).
+const SECOND_DOT: string[] = [];
+const MILLI_Z: string[] = [];
 for (let i = 0; i < 1000; i++) {
-  if (i < 100) PAD2.push(String(i).padStart(2, '0'));
-  PAD3.push(String(i).padStart(3, '0'));
+  if (i < 60) SECOND_DOT.push(`${String(i).padStart(2, '0')}.`);
+  MILLI_Z.push(`${String(i).padStart(3, '0')}Z`);
 }
 
 // Consecutive events fall in the same minute; a presence carries two times (started, last),
@@ -37,7 +39,7 @@ export function isoFromUnixMs(ms: number): string | undefined {
   const minute = Math.floor(ms / MINUTE_MS);
   const rest = ms - minute * MINUTE_MS;
   const milli = rest % 1000;
-  return minutePrefix(minute) + PAD2[(rest - milli) / 1000] + '.' + PAD3[milli] + 'Z';
+  return minutePrefix(minute) + SECOND_DOT[(rest - milli) / 1000] + MILLI_Z[milli];
 }
 
 /** Unix ms of an ISO-8601 date-time with a zone (Z or +hh:mm), at most ms precision; else undefined. */
