@@ -64,6 +64,13 @@ static void on_sim_hit(void *ctx, const presence_hit_t *hit) {
   presence_hit(&s->presence, &s->state.config, hit);
 }
 
+uint32_t spot_boot_count_from_clock(uint64_t unix_ms) {
+  uint64_t seconds = unix_ms / 1000u;
+  if (seconds <= SPOT_BOOT_CLOCK_EPOCH_S) return 0;
+  seconds -= SPOT_BOOT_CLOCK_EPOCH_S;
+  return seconds > UINT32_MAX ? UINT32_MAX : (uint32_t)seconds;
+}
+
 bool spot_init(spot_t *s, const spot_platform_t *platform, const spot_init_t *init) {
   memset(s, 0, sizeof *s);
   if (platform) s->platform = *platform;
@@ -84,6 +91,7 @@ bool spot_init(spot_t *s, const spot_platform_t *platform, const spot_init_t *in
   }
   uint64_t fixed = config_sanitize(&s->state.config, &s->scratch.config);
   s->state.boot_count++;
+  if (s->state.boot_count < init->boot_count_floor) s->state.boot_count = init->boot_count_floor;
   if (init->watchdog_reset) s->state.watchdog_count++;
   spot_save(s);
   s->serial = init->serial;

@@ -3,7 +3,8 @@
  * A platform main:
  *   1. loads the persisted state (spot_persist_t bytes) from its flash, or
  *      passes NULL / a blob with a wrong magic for factory defaults;
- *   2. calls spot_init() once (the core counts the boot and asks to save);
+ *   2. calls spot_init() once (the core counts the boot, at least up to
+ *      init->boot_count_floor, and asks to save);
  *   3. calls spot_tick(now) often (every few ms; now = unix time in ms);
  *   4. HTTP: when spot_post_pending(), starts a post with spot_post_begin()
  *      (its X-Spot-Boot / X-Spot-Seq headers), writes what spot_post_read()
@@ -79,6 +80,9 @@ typedef struct spot_init {
   const char *scenario;
   size_t scenario_len;
   bool http;                      /* events are posted (kept until a 200) */
+  /* Lowest boot count this boot may take (0 = none): a platform without flash
+   * passes one from its clock so that a boot number never repeats (docs/firmware.md). */
+  uint32_t boot_count_floor;
 } spot_init_t;
 
 typedef struct spot_post_info {
@@ -90,6 +94,11 @@ typedef struct spot spot_t; /* the whole core state; one static instance */
 
 /* The single core instance (no heap: it lives in .bss). */
 spot_t *spot_instance(void);
+
+/* The boot count a spot without flash takes from its clock: seconds since
+ * 2024-01-01T00:00:00Z (0 before that), so it only grows while the clock does. */
+#define SPOT_BOOT_CLOCK_EPOCH_S 1704067200u
+uint32_t spot_boot_count_from_clock(uint64_t unix_ms);
 
 /* Starts the core. Returns false with a reason in spot_last_error() if the
  * scenario does not parse (the core then runs with no simulated tags). */

@@ -49,7 +49,7 @@ static const spot_platform_t platform = {NULL, p_save, NULL, NULL, p_firmware, p
 
 static inline spot_t *start(spot_encoding_t enc, const char *scenario, const spot_persist_t *persisted) {
   memset(&plog, 0, sizeof plog);
-  spot_init_t init = {4711, "2.3.1", enc, persisted, false, T0, scenario, scenario ? strlen(scenario) : 0, true};
+  spot_init_t init = {4711, "2.3.1", enc, persisted, false, T0, scenario, scenario ? strlen(scenario) : 0, true, 0};
   spot_t *s = spot_instance();
   assert_true(spot_init(s, &platform, &init));
   return s;

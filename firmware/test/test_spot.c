@@ -299,7 +299,7 @@ static void config_stored_by_another_layout_is_not_trusted(void **state) {
 
 static void bad_scenario_is_reported_and_the_spot_runs_without_tags(void **state) {
   (void)state;
-  spot_init_t init = {1, "x", SPOT_ENCODING_JSON, NULL, false, T0, "at zero tag", 11, true};
+  spot_init_t init = {1, "x", SPOT_ENCODING_JSON, NULL, false, T0, "at zero tag", 11, true, 0};
   spot_t *s = spot_instance();
   assert_false(spot_init(s, &platform, &init));
   assert_string_equal(spot_last_error(s), "scenario line 1: bad time \"zero\"");

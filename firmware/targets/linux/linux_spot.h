@@ -31,6 +31,7 @@ typedef struct linux_spot {
   char config_brain[128]; /* config brain_address when last seen */
   char connect_error[128]; /* last connect failure told on the console, "" = connected */
   bool reboot;
+  uint32_t last_boot; /* boot count of this process's previous boot (0 = none yet) */
   char scenario[SCENARIO_MAX_BYTES];
   size_t scenario_len;
 } linux_spot_t;

@@ -125,6 +125,20 @@ bool load_scenario(linux_spot_t *ls)
   return true;
 }
 
+/* Without --state-dir there is no flash to count boots in: the count comes from the
+   clock, and a reboot within the same second still takes the next number. */
+static uint32_t boot_count_floor(linux_spot_t *ls, uint64_t now)
+{
+  if (ls->cli.state_dir) {
+    return 0;
+  }
+  uint32_t from_clock = spot_boot_count_from_clock(now);
+  if (from_clock == 0) {
+    say(ls, "clock before 2024-01-01: without --state-dir this boot's number may repeat an earlier run's");
+  }
+  return from_clock > ls->last_boot ? from_clock : ls->last_boot + 1u;
+}
+
 void spot_boot(linux_spot_t *ls, uint64_t now)
 {
   static spot_persist_t persisted;
@@ -150,12 +164,14 @@ void spot_boot(linux_spot_t *ls, uint64_t now)
       .scenario = ls->cli.scenario ? ls->scenario : ls->cli.flood ? flood_scenario : NULL,
       .scenario_len = ls->cli.scenario ? ls->scenario_len : ls->cli.flood ? sizeof flood_scenario - 1 : 0,
       .http = !ls->cli.no_http,
+      .boot_count_floor = boot_count_floor(ls, now),
   };
   ls->core = spot_instance();
   ls->reboot = false;
   if (!spot_init(ls->core, &platform, &init)) {
     say(ls, "scenario not used: %s", spot_last_error(ls->core));
   }
+  ls->last_boot = spot_state(ls->core)->boot_count;
   const spot_config_t *config = spot_config(ls->core);
   snprintf(ls->config_brain, sizeof ls->config_brain, "%s", config->brain_address);
   snprintf(ls->brain, sizeof ls->brain, "%s", ls->cli.brain ? ls->cli.brain : config->brain_address);

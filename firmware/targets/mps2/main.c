@@ -100,6 +100,8 @@ int main(void)
       .scenario = NULL,
       .scenario_len = 0,
       .http = false,
+      /* No flash: the boot number comes from the host's clock; without it every start is boot 1. */
+      .boot_count_floor = host_s ? spot_boot_count_from_clock((uint64_t)host_s * 1000u) : 0,
   };
   spot_t *spot = spot_instance();
   spot_init(spot, &platform, &init);
