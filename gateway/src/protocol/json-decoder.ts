@@ -1,5 +1,6 @@
 // Incremental decoder of the JSON spot protocol: finds each message's end by scanning bytes.
 import type { DecodedItem, StreamDecoder } from './types.js';
+import { eventItem, newEvent } from './decoded-item.js';
 import { MAX_JSON_DEPTH } from './json-depth.js';
 import { MessageBuffer, RAW_LIMIT } from './message-buffer.js';
 
@@ -323,10 +324,7 @@ class JsonStreamDecoder implements StreamDecoder {
       this.reject(msg.start, msg.length, parsed);
       return;
     }
-    this.out.push({
-      kind: 'event',
-      event: { resource: parsed.resource, action: parsed.action, data: parsed.data, offset: msg.start, index: this.index++ },
-    });
+    this.out.push(eventItem(newEvent(parsed.resource, parsed.action, parsed.data, msg.start, this.index++)));
   }
 
   private reject(offset: number, length: number, reason: string): void {

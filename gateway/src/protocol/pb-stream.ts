@@ -4,7 +4,8 @@ import { newFrameRecord, newReceiveState, readFrameInto, type FrameRecord, type 
 import { RAW_LIMIT } from './message-buffer.js';
 import { frameFailure } from './convert.js';
 import { Writer, copyBytes } from './wire.js';
-import type { DecodedItem, SpotEvent, StreamDecoder, StreamEncoder } from './types.js';
+import { eventItem, newEvent } from './decoded-item.js';
+import type { DecodedItem, StreamDecoder, StreamEncoder } from './types.js';
 import { concatBytes } from './bytes.js';
 
 export { encodeFrame, decodeFrame, type DecodedFrame, type FrameDecoding } from './convert.js';
@@ -154,8 +155,13 @@ class PbStreamDecoder implements StreamDecoder {
 
   private decodeFrame(buf: Uint8Array, prefixStart: number, start: number, end: number): void {
     try {
-      readFrameInto(buf, start, end, this.state, this.frame);
-      this.out.push(eventItem(this.frame, this.offset, this.index++));
+      const frame = this.frame;
+      readFrameInto(buf, start, end, this.state, frame);
+      const event = newEvent(frame.resource, frame.action, frame.data, this.offset, this.index++);
+      if (frame.boot !== undefined) event.boot = frame.boot;
+      if (frame.seq !== undefined) event.seq = frame.seq;
+      event.pb = frame.pb!;
+      this.out.push(eventItem(event));
     } catch (err) {
       this.reject(this.offset, end - prefixStart, copyBytes(buf, prefixStart, Math.min(end, prefixStart + RAW_LIMIT)), frameFailure(err));
     }
@@ -170,28 +176,6 @@ class PbStreamDecoder implements StreamDecoder {
   private reject(offset: number, length: number, raw: Uint8Array, reason: string): void {
     this.out.push({ kind: 'rejected', rejected: { offset, index: this.index++, raw, length, reason } });
   }
-}
-
-/**
- * The decoded event as a plain object filled by stores, not an object literal. V8 gives every
- * literal an allocation site; if one early GC happens to find most of a push's events alive, it
- * pretenures that site for the life of the process: every event is then born in old space and
- * collected by full GCs, a third of the speed (docs/protocol.md, "Decoding speed").
- */
-function eventItem(frame: FrameRecord, offset: number, index: number): DecodedItem {
-  const event = {} as SpotEvent;
-  event.resource = frame.resource;
-  event.action = frame.action;
-  event.data = frame.data;
-  event.offset = offset;
-  event.index = index;
-  if (frame.boot !== undefined) event.boot = frame.boot;
-  if (frame.seq !== undefined) event.seq = frame.seq;
-  event.pb = frame.pb!;
-  const item = {} as { kind: 'event'; event: SpotEvent };
-  item.kind = 'event';
-  item.event = event;
-  return item;
 }
 
 /** A decoder for one PB-encoded stream; the send-layer tricks are undone per stream. */
