@@ -9,6 +9,7 @@
 
 #include "config_apply.h"
 #include "event.h"
+#include "frame_json.h"
 #include "pb_encode.h"
 #include "spot.h"
 
@@ -178,7 +179,8 @@ static void config_create_has_every_key_and_update_only_the_changed(void **state
   assert_false(frame.body.config_update.has_rfid_power_dbm || frame.body.config_update.has_hostname);
 }
 
-/* The largest event (config create with every text key at its longest, numbered) must fit one encoded event. */
+/* The largest event (config create with every text key at its longest, numbered) fits one encoded event in
+ * both encodings at the default SPOT_EVENT_BYTES (mps2's 1536 holds the PB form only: docs/firmware.md). */
 static void longest_config_create_fits_the_event_buffer(void **state) {
   (void)state;
   event_context_t ctx = context("1.0.0");
@@ -196,6 +198,10 @@ static void longest_config_create_fits_the_event_buffer(void **state) {
   assert_true(pb_get_encoded_size(&size, spot_v1_Frame_fields, &frame));
   assert_true(size > 0);
   assert_true(size <= SPOT_EVENT_BYTES);
+  static uint8_t json[SPOT_EVENT_BYTES];
+  size_t json_len = frame_json_encode(&frame, json, sizeof json);
+  assert_true(json_len > size);
+  assert_memory_equal(json, "[\"config\",\"create\",{", 20);
 }
 
 static void hit_copies_item_antenna_and_signal(void **state) {
