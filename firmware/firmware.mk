@@ -64,9 +64,11 @@ FW_WARN := -std=c11 -Wall -Wextra -Werror
 FW_INC := -Ifirmware/core -I$(FW_GEN) -I$(NANOPB_SRC)
 FW_DEFS := -DSPOT_FIRMWARE_VERSION='"$(SPOT_FIRMWARE_VERSION)"'
 FW_LINUX_FLAGS := $(FW_WARN) $(FW_INC) $(FW_DEFS) -Ifirmware/platform/posix -Ifirmware/targets/linux -O2 -g
-# The Cortex-M3 has 16 KiB of RAM for everything: smaller core tables.
+# The Cortex-M3 has 16 KiB of RAM for everything: smaller core tables. An event must hold
+# the longest config create as JSON (1632 bytes; firmware/test/test_event.c checks it).
+FW_MPS2_EVENT_BYTES := 1664
 FW_MPS2_LIMITS := -DSPOT_MAX_ITEMS=16 -DSPOT_RING_EVENTS=4 -DSPOT_SIM_TAGS=8 -DSPOT_ITEM_TABLE=16 \
-  -DSPOT_EVENT_BYTES=1536 -DSPOT_COMMAND_BYTES=768 -DSPOT_MAX_WINDOW=8
+  -DSPOT_EVENT_BYTES=$(FW_MPS2_EVENT_BYTES) -DSPOT_COMMAND_BYTES=768 -DSPOT_MAX_WINDOW=8
 FW_MPS2_FLAGS := $(FW_WARN) $(FW_INC) $(FW_DEFS) $(FW_MPS2_LIMITS) -Ifirmware/platform/mps2 \
   -mcpu=cortex-m3 -mthumb -Os -g -ffunction-sections -fdata-sections -ffreestanding
 # No syscall stubs (no nosys.specs): anything that needs malloc/_sbrk fails to link.

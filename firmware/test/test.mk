@@ -9,7 +9,8 @@ firmware/gen/.config-c.stamp: shared-schema/spot.proto
 FW_TEST_BUILD := firmware/build/test
 FW_TEST_CFLAGS := -std=c11 -Wall -Wextra -Werror -g -O1 -fsanitize=address,undefined \
   -fno-omit-frame-pointer -fno-sanitize-recover=all \
-  -Ifirmware/core -Ifirmware/gen -I$(NANOPB_SRC) -DSPOT_FIRMWARE_VERSION='"test"'
+  -Ifirmware/core -Ifirmware/gen -I$(NANOPB_SRC) -DSPOT_FIRMWARE_VERSION='"test"' \
+  -DSPOT_MPS2_EVENT_BYTES=$(FW_MPS2_EVENT_BYTES)
 # The nanopb runtime is not ours: built without -Werror.
 FW_TEST_NANOPB_CFLAGS := -std=c11 -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -I$(NANOPB_SRC)
 FW_TEST_LIBS := -lcmocka

@@ -180,7 +180,7 @@ static void config_create_has_every_key_and_update_only_the_changed(void **state
 }
 
 /* The largest event (config create with every text key at its longest, numbered) fits one encoded event in
- * both encodings at the default SPOT_EVENT_BYTES (mps2's 1536 holds the PB form only: docs/firmware.md). */
+ * both encodings, at the default SPOT_EVENT_BYTES and at mps2's (SPOT_MPS2_EVENT_BYTES, from firmware.mk). */
 static void longest_config_create_fits_the_event_buffer(void **state) {
   (void)state;
   event_context_t ctx = context("1.0.0");
@@ -202,6 +202,7 @@ static void longest_config_create_fits_the_event_buffer(void **state) {
   size_t json_len = frame_json_encode(&frame, json, sizeof json);
   assert_true(json_len > size);
   assert_memory_equal(json, "[\"config\",\"create\",{", 20);
+  assert_true(json_len <= SPOT_MPS2_EVENT_BYTES);
 }
 
 static void hit_copies_item_antenna_and_signal(void **state) {
