@@ -7,12 +7,12 @@ import type { GatewayConfig } from './config/index.js';
 import { OnlineTracker, SpotIngest } from './ingest/index.js';
 import { createLogger, type GatewayLogger } from './log.js';
 import { createMetrics } from './metrics.js';
-import { decodeFrame } from './protocol/index.js';
 import { openStore, type Store } from './store/index.js';
 import { HttpDrain } from './transports/drain.js';
 import { createHttpTransport } from './transports/http.js';
 import { ingestRoute } from './transports/ingest-route.js';
-import { MqttForwarder, type SpotCommand } from './upstream/index.js';
+import { ForwarderThread } from './upstream/forwarder-thread.js';
+import type { SpotCommand } from './upstream/index.js';
 
 export interface StartOptions {
   logger?: GatewayLogger;
@@ -77,28 +77,32 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     now,
   });
 
-  let forwarder: MqttForwarder | null = null;
+  // The MQTT forwarder runs in a worker thread (its own core and SQLite read connection).
+  let forwarder: ForwarderThread | null = null;
+  let unsubscribeAppended: (() => void) | null = null;
   if (mqttUrl) {
-    const source = Object.assign(Object.create(store) as Store, {
-      pendingCount: (upstream: string) => store.status().perUpstream[upstream]?.pending ?? 0,
-    });
-    forwarder = new MqttForwarder({
-      url: mqttUrl,
-      gatewayId: config.gateway.id!,
-      source,
-      topicPrefix: config.mqtt.topic_prefix,
-      maxInFlight: config.mqtt.max_in_flight,
-      upstreamName: MQTT_UPSTREAM,
-      logger: logger.child({ part: 'mqtt' }),
-      now,
-      onCommand: (command) => queueBrokerCommand(store, commandTtlMs, logger, command),
-      decodePbCommand: (frame) => {
-        const decoded = decodeFrame(frame);
-        return decoded.ok ? { ok: true, value: decoded.event } : decoded;
+    const thread = new ForwarderThread({
+      config: {
+        url: mqttUrl,
+        gatewayId: config.gateway.id!,
+        topicPrefix: config.mqtt.topic_prefix,
+        maxInFlight: config.mqtt.max_in_flight,
+        upstream: MQTT_UPSTREAM,
+        dbPath: store.dbPath,
+        instanceId: store.instanceId,
       },
+      logger: logger.child({ part: 'mqtt' }),
+      onCursors: (list) => {
+        for (const [spot, id] of list) store.advanceCursor(MQTT_UPSTREAM, spot, id);
+      },
+      onCommand: (command) => queueBrokerCommand(store, commandTtlMs, logger, command),
     });
+    unsubscribeAppended = store.onAppended((spot, lastId) => thread.appended(spot, lastId));
+    forwarder = thread;
   }
-  const upstreams = (): UpstreamView[] => (forwarder ? [{ name: MQTT_UPSTREAM, status: () => forwarder.status() }] : []);
+  // The thread reports its own figures; the lag is the store's (events above the cursors).
+  const forwarderStatus = () => ({ ...forwarder!.status(), lagEvents: store.status().perUpstream[MQTT_UPSTREAM]?.pending ?? null });
+  const upstreams = (): UpstreamView[] => (forwarder ? [{ name: MQTT_UPSTREAM, status: forwarderStatus }] : []);
 
   const online = new OnlineTracker({
     offlineAfterMs: config.spots.offline_after_s * 1000,
@@ -120,7 +124,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     counters: ingest.counters,
     storeStatus: () => store.status(),
     spotsOnline: () => online.onlineCount(),
-    upstreams: () => upstreams().map((u) => ({ name: u.name, status: () => forwarder!.status() })),
+    upstreams: () => upstreams().map((u) => ({ name: u.name, status: forwarderStatus })),
   });
 
   const drain = new HttpDrain();
@@ -184,6 +188,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
         const closed = app.close();
         const { cut } = await drained;
         await closed;
+        unsubscribeAppended?.();
         if (forwarder) await forwarder.stop();
         await store.close();
         logger.info({ openPosts, cut }, 'stopped');
