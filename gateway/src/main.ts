@@ -7,12 +7,12 @@ import type { GatewayConfig } from './config/index.js';
 import { OnlineTracker, SpotIngest } from './ingest/index.js';
 import { createLogger, type GatewayLogger } from './log.js';
 import { createMetrics } from './metrics.js';
+import { decodeFrame } from './protocol/index.js';
 import { openStore, type Store } from './store/index.js';
 import { HttpDrain } from './transports/drain.js';
 import { createHttpTransport } from './transports/http.js';
 import { ingestRoute } from './transports/ingest-route.js';
-import { ForwarderThread } from './upstream/forwarder-thread.js';
-import type { SpotCommand } from './upstream/index.js';
+import { MqttForwarder, type SpotCommand } from './upstream/index.js';
 
 export interface StartOptions {
   logger?: GatewayLogger;
@@ -77,32 +77,28 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     now,
   });
 
-  // The MQTT forwarder runs in a worker thread (its own core and SQLite read connection).
-  let forwarder: ForwarderThread | null = null;
-  let unsubscribeAppended: (() => void) | null = null;
+  let forwarder: MqttForwarder | null = null;
   if (mqttUrl) {
-    const thread = new ForwarderThread({
-      config: {
-        url: mqttUrl,
-        gatewayId: config.gateway.id!,
-        topicPrefix: config.mqtt.topic_prefix,
-        maxInFlight: config.mqtt.max_in_flight,
-        upstream: MQTT_UPSTREAM,
-        dbPath: store.dbPath,
-        instanceId: store.instanceId,
-      },
-      logger: logger.child({ part: 'mqtt' }),
-      onCursors: (list) => {
-        for (const [spot, id] of list) store.advanceCursor(MQTT_UPSTREAM, spot, id);
-      },
-      onCommand: (command) => queueBrokerCommand(store, commandTtlMs, logger, command),
+    const source = Object.assign(Object.create(store) as Store, {
+      pendingCount: (upstream: string) => store.status().perUpstream[upstream]?.pending ?? 0,
     });
-    unsubscribeAppended = store.onAppended((spot, lastId) => thread.appended(spot, lastId));
-    forwarder = thread;
+    forwarder = new MqttForwarder({
+      url: mqttUrl,
+      gatewayId: config.gateway.id!,
+      source,
+      topicPrefix: config.mqtt.topic_prefix,
+      maxInFlight: config.mqtt.max_in_flight,
+      upstreamName: MQTT_UPSTREAM,
+      logger: logger.child({ part: 'mqtt' }),
+      now,
+      onCommand: (command) => queueBrokerCommand(store, commandTtlMs, logger, command),
+      decodePbCommand: (frame) => {
+        const decoded = decodeFrame(frame);
+        return decoded.ok ? { ok: true, value: decoded.event } : decoded;
+      },
+    });
   }
-  // The thread reports its own figures; the lag is the store's (events above the cursors).
-  const forwarderStatus = () => ({ ...forwarder!.status(), lagEvents: store.status().perUpstream[MQTT_UPSTREAM]?.pending ?? null });
-  const upstreams = (): UpstreamView[] => (forwarder ? [{ name: MQTT_UPSTREAM, status: forwarderStatus }] : []);
+  const upstreams = (): UpstreamView[] => (forwarder ? [{ name: MQTT_UPSTREAM, status: () => forwarder.status() }] : []);
 
   const online = new OnlineTracker({
     offlineAfterMs: config.spots.offline_after_s * 1000,
@@ -124,7 +120,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     counters: ingest.counters,
     storeStatus: () => store.status(),
     spotsOnline: () => online.onlineCount(),
-    upstreams: () => upstreams().map((u) => ({ name: u.name, status: forwarderStatus })),
+    upstreams: () => upstreams().map((u) => ({ name: u.name, status: () => forwarder!.status() })),
   });
 
   const drain = new HttpDrain();
@@ -188,7 +184,6 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
         const closed = app.close();
         const { cut } = await drained;
         await closed;
-        unsubscribeAppended?.();
         if (forwarder) await forwarder.stop();
         await store.close();
         logger.info({ openPosts, cut }, 'stopped');

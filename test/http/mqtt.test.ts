@@ -132,11 +132,9 @@ test('a PB command published on to/<serial>/pb arrives in the body of the PB spo
 });
 
 test('broker stopped for seconds under load, then restarted: every acknowledged event arrives in order per spot', async (t) => {
-  // The consumer keeps a session on a persistent broker: what the gateway publishes while the
-  // consumer is reconnecting after the restart is queued for it, not lost to the test.
-  const broker = await startMosquitto({ t, persistence: true });
+  const broker = await startMosquitto({ t });
   const gw = await startTestGateway(t, { config: { mqtt: { url: broker.url } } });
-  let consumer = await startConsumer(broker.url, ['from/#'], t, 'outage-consumer');
+  let consumer = await startConsumer(broker.url, ['from/#'], t);
   const all: typeof consumer.messages = [];
   const acked = new Map<string, string[]>();
   let running = true;
@@ -161,7 +159,7 @@ test('broker stopped for seconds under load, then restarted: every acknowledged 
   await consumer.end();
   await new Promise((r) => setTimeout(r, 3000));
   await broker.restart();
-  consumer = await startConsumer(broker.url, ['from/#'], t, 'outage-consumer');
+  consumer = await startConsumer(broker.url, ['from/#'], t);
   await new Promise((r) => setTimeout(r, 1000));
   running = false;
   await posting;
