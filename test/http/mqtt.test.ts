@@ -132,9 +132,11 @@ test('a PB command published on to/<serial>/pb arrives in the body of the PB spo
 });
 
 test('broker stopped for seconds under load, then restarted: every acknowledged event arrives in order per spot', async (t) => {
-  const broker = await startMosquitto({ t });
+  // The consumer keeps a session on a persistent broker: what the gateway publishes while the
+  // consumer is reconnecting after the restart is queued for it, not lost to the test.
+  const broker = await startMosquitto({ t, persistence: true });
   const gw = await startTestGateway(t, { config: { mqtt: { url: broker.url } } });
-  let consumer = await startConsumer(broker.url, ['from/#'], t);
+  let consumer = await startConsumer(broker.url, ['from/#'], t, 'outage-consumer');
   const all: typeof consumer.messages = [];
   const acked = new Map<string, string[]>();
   let running = true;
@@ -159,7 +161,7 @@ test('broker stopped for seconds under load, then restarted: every acknowledged 
   await consumer.end();
   await new Promise((r) => setTimeout(r, 3000));
   await broker.restart();
-  consumer = await startConsumer(broker.url, ['from/#'], t);
+  consumer = await startConsumer(broker.url, ['from/#'], t, 'outage-consumer');
   await new Promise((r) => setTimeout(r, 1000));
   running = false;
   await posting;
