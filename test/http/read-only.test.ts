@@ -1,27 +1,14 @@
 // A data dir that becomes read-only under the running gateway: 503 + Retry-After, then 200 again, nothing acknowledged lost.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { api, JSON_EVENTS, postChunks, startTestGateway } from '../helpers/gateway.js';
+import { can, probePrivileges } from '../helpers/privileges.js';
 import { jsonText, presence } from './events.js';
 
-function can(cmd: string, args: string[]): boolean {
-  try {
-    execFileSync(cmd, args, { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 // chattr +i stops writes even for root (docs/storage.md, "Testing the failure paths as root").
-const probeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'spot-http-probe-'));
-const probeFile = path.join(probeDir, 'f');
-fs.writeFileSync(probeFile, '');
-const canChattr = can('chattr', ['+i', probeFile]) && can('chattr', ['-i', probeFile]);
-fs.rmSync(probeDir, { recursive: true, force: true });
+const { canChattr } = probePrivileges();
 if (!canChattr) console.log('read-only.test: chattr +i not permitted here (needs root on ext4): read-only data dir test skipped');
 
 (canChattr ? test : test.skip)('a data dir that becomes read-only: posts answer 503 with Retry-After, then 200 once writable, every 200 stored', async (t) => {

@@ -1,28 +1,14 @@
 // Write failures as root: chattr +i (read-only data dir) and a small tmpfs (disk full). See docs/storage.md.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { openStore } from '../../gateway/src/store/index.js';
 import { StoreUnavailableError } from '../../gateway/src/store/types.js';
 import { events, ids, recordingLogger, tempDir } from './helpers.js';
+import { can, probePrivileges } from '../helpers/privileges.js';
 
-function can(cmd: string, args: string[]): boolean {
-  try {
-    execFileSync(cmd, args, { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const probeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'spot-store-probe-'));
-const probeFile = path.join(probeDir, 'f');
-fs.writeFileSync(probeFile, '');
-const canChattr = can('chattr', ['+i', probeFile]) && can('chattr', ['-i', probeFile]);
-const canMount = can('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', probeDir]) && can('umount', [probeDir]);
-fs.rmSync(probeDir, { recursive: true, force: true });
+const { canChattr, canMount } = probePrivileges();
 if (!canChattr) console.log('failures.test: chattr +i not permitted here (needs root on ext4): read-only test skipped');
 if (!canMount) console.log('failures.test: mounting tmpfs not permitted here (needs root): disk-full test skipped');
 
