@@ -281,6 +281,14 @@ export class SpotConnection {
     return this.write(Buffer.from('0\r\n\r\n'));
   }
 
+  /** A whole post in one chunk on this connection, and its response. */
+  async post(serial: string | number, body: Uint8Array | string, options: { headers?: Record<string, string> } = {}): Promise<RawResponse> {
+    await this.startPost(serial, options);
+    await this.chunk(body);
+    await this.endPost();
+    return this.response();
+  }
+
   write(data: Buffer): Promise<void> {
     return new Promise((resolve, reject) => this.socket.write(data, (err) => (err ? reject(err) : resolve())));
   }

@@ -71,10 +71,7 @@ test('a reply cut off before it is written 3 times makes its commands failed, wi
 
   const conn = new SpotConnection(gw.port);
   t.teardown(() => conn.close());
-  await conn.startPost(70, { headers: JSON_EVENTS });
-  await conn.chunk(jsonText([presence(9)]));
-  await conn.endPost();
-  const next = await conn.response();
+  const next = await conn.post(70, jsonText([presence(9)]), { headers: JSON_EVENTS });
   t.is(next.status, 200);
   t.is(next.body.length, 0, 'failed commands are not sent again');
 });

@@ -26,10 +26,7 @@ test('a command queued by REST arrives in the next response exactly once and is 
 
   const conn = new SpotConnection(gw.port);
   t.teardown(() => conn.close());
-  await conn.startPost(4711, { headers: JSON_EVENTS });
-  await conn.chunk(jsonText([presence(1)]));
-  await conn.endPost();
-  const first = await conn.response();
+  const first = await conn.post(4711, jsonText([presence(1)]), { headers: JSON_EVENTS });
   t.is(first.status, 200);
   t.is(first.headers['content-type'], 'text/x-intellifi-events');
   t.is(
@@ -44,10 +41,7 @@ test('a command queued by REST arrives in the next response exactly once and is 
   t.true(list.every((c) => c.source === 'api' && typeof c.timeDelivered === 'number'));
 
   // Next post on the same keep-alive connection: nothing again.
-  await conn.startPost(4711, { headers: JSON_EVENTS });
-  await conn.chunk(jsonText([presence(2)]));
-  await conn.endPost();
-  const next = await conn.response();
+  const next = await conn.post(4711, jsonText([presence(2)]), { headers: JSON_EVENTS });
   t.is(next.status, 200);
   t.is(next.body.length, 0);
 });

@@ -108,10 +108,7 @@ test('a PB command published on to/<serial>/pb arrives in the body of the PB spo
 
   const conn = new SpotConnection(gw.port);
   t.teardown(() => conn.close());
-  await conn.startPost(44, { headers: PB_EVENTS });
-  await conn.chunk(pbStream([presence(1)]));
-  await conn.endPost();
-  const first = await conn.response();
+  const first = await conn.post(44, pbStream([presence(1)]), { headers: PB_EVENTS });
   t.is(first.status, 200);
   t.is(first.headers['content-type'], 'application/x-intellifi-events-pb');
   const decoder = createPbDecoder();
@@ -123,10 +120,7 @@ test('a PB command published on to/<serial>/pb arrives in the body of the PB spo
       ['firmware', 'update', { url: '/firmware/beta/beta23.bin', version: 'beta23' }],
     ],
   );
-  await conn.startPost(44, { headers: PB_EVENTS });
-  await conn.chunk(pbStream([presence(2)]));
-  await conn.endPost();
-  const second = await conn.response();
+  const second = await conn.post(44, pbStream([presence(2)]), { headers: PB_EVENTS });
   t.is(second.status, 200);
   t.is(second.body.length, 0, 'delivered once: the next response is empty');
 });
