@@ -130,12 +130,7 @@ test('a post open at SIGTERM is answered with its queued commands, which stay de
     body: { resource: 'config', action: 'update', data: { rfid_power_dbm: 21 } },
   });
   t.is(queued.status, 202);
-  const conn = new SpotConnection(gw.port);
-  t.teardown(() => conn.close());
-  await conn.startPost(76, { headers: JSON_EVENTS });
-  await conn.chunk(jsonText([presence(1)]));
-  await waitFor(async () => (await storedCodes(gw.url, 76)).size === 1 || undefined, 5000, 'the event to be stored');
-  gw.child.kill('SIGTERM');
+  const conn = await openPostThenStop(t, gw, 76);
   await logged(gw, 'stopping');
   await conn.chunk(jsonText([presence(2)]));
   await conn.endPost();
@@ -154,12 +149,7 @@ test('a post open at SIGTERM is answered with its queued commands, which stay de
 test('a post still open when the grace runs out is cut without a 200, and the gateway exits 0', async (t) => {
   const dataDir = tempDir(t);
   const gw = await spawnGateway(t, { env: { SPOT_GATEWAY_DATA_DIR: dataDir } });
-  const conn = new SpotConnection(gw.port);
-  t.teardown(() => conn.close());
-  await conn.startPost(73, { headers: JSON_EVENTS });
-  await conn.chunk(jsonText([presence(1)]));
-  await waitFor(async () => (await storedCodes(gw.url, 73)).size === 1 || undefined, 5000, 'the event to be stored');
-  gw.child.kill('SIGTERM');
+  const conn = await openPostThenStop(t, gw, 73);
   const response = conn.response(EXIT_BOUND_MS).then(
     (r) => `status ${r.status}`,
     (err: Error) => err.message,
@@ -174,13 +164,8 @@ test('a post still open when the grace runs out is cut without a 200, and the ga
 
 test('a second signal while stopping exits at once', async (t) => {
   const gw = await spawnGateway(t, { env: { SPOT_GATEWAY_DATA_DIR: tempDir(t) } });
-  const conn = new SpotConnection(gw.port);
-  t.teardown(() => conn.close());
   // An open post holds the stop in its grace, so the second signal lands while stopping.
-  await conn.startPost(74, { headers: JSON_EVENTS });
-  await conn.chunk(jsonText([presence(1)]));
-  await waitFor(async () => (await storedCodes(gw.url, 74)).size === 1 || undefined, 5000, 'the event to be stored');
-  gw.child.kill('SIGTERM');
+  await openPostThenStop(t, gw, 74);
   await logged(gw, 'stopping');
   gw.child.kill('SIGINT');
   t.is(await within(gw.exited, EXIT_BOUND_MS, 'exit after the second signal'), 1);
@@ -189,6 +174,17 @@ test('a second signal while stopping exits at once', async (t) => {
 });
 
 /** Posts batches on one keep-alive connection until the gateway stops answering 200. */
+/** A post with one stored event, left open; then SIGTERM. */
+async function openPostThenStop(t: { teardown(fn: () => unknown): void }, gw: ChildGateway, serial: number): Promise<SpotConnection> {
+  const conn = new SpotConnection(gw.port);
+  t.teardown(() => conn.close());
+  await conn.startPost(serial, { headers: JSON_EVENTS });
+  await conn.chunk(jsonText([presence(1)]));
+  await waitFor(async () => (await storedCodes(gw.url, serial)).size === 1 || undefined, 5000, 'the event to be stored');
+  gw.child.kill('SIGTERM');
+  return conn;
+}
+
 async function postUntilRefused(port: number, serial: number, watch: { stopSeen: boolean }): Promise<{ acked: string[]; afterStopSeen: number }> {
   const acked: string[] = [];
   let afterStopSeen = 0;
