@@ -1,33 +1,16 @@
 // make bench-gateway: the gateway (child process) forwarding to a real Mosquitto,
 // loaded by N simulated spots; the same load against a null sink; latency at a
 // fixed rate. Prints one summary line last.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
 import { startMosquitto } from '../../helpers/mosquitto.js';
+import { getJson, SITE_BROKER_CONFIG, startGateway, stopGateway } from './gateway-process.js';
 import { runLoad, type LoadOptions } from './loadgen.js';
 import { startNullSink } from './null-sink.js';
 
 const SPOTS = Number(process.env.BENCH_SPOTS ?? 200);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 const LATENCY_RATE = Number(process.env.BENCH_LATENCY_EPS ?? 20000);
-// Extra node arguments for the gateway process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it.
-const GATEWAY_NODE_ARGS = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-async function getJson(port: number, p: string): Promise<any> {
-  const res = await fetch(`http://127.0.0.1:${port}${p}`, { signal: AbortSignal.timeout(5000) });
-  return res.json();
-}
 
 /** Cumulative events committed to the buffer (acknowledged = committed; the 200 comes at the post's end). */
 function storedCount(status: any): number {
@@ -43,33 +26,6 @@ function forwardedCount(status: any): number {
 function peakRssMb(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
-}
-
-async function startGateway(mqttUrl: string): Promise<{ port: number; child: ChildProcess; dataDir: string }> {
-  const port = await freePort();
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bench-gw-'));
-  const child = spawn(process.execPath, [...GATEWAY_NODE_ARGS, 'gateway/bin/spot-gateway.js', 'run'], {
-    env: {
-      ...process.env,
-      SPOT_GATEWAY_HTTP_PORT: String(port),
-      SPOT_GATEWAY_HTTP_HOST: '127.0.0.1',
-      SPOT_GATEWAY_DATA_DIR: dataDir,
-      SPOT_GATEWAY_MQTT_URL: mqttUrl,
-      SPOT_GATEWAY_LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    try {
-      await getJson(port, '/healthz');
-      return { port, child, dataDir };
-    } catch {
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-  child.kill('SIGKILL');
-  throw new Error('gateway did not answer /healthz within 20 s');
 }
 
 function loadOptions(port: number, rate: number, stamp: boolean, durationMs: number): LoadOptions {
@@ -104,19 +60,8 @@ async function measureLatency(port: number, mqttUrl: string): Promise<{ p99: num
   }
 }
 
-async function stopGateway(gw: { child: ChildProcess; dataDir: string }): Promise<void> {
-  const exited = new Promise((r) => gw.child.once('exit', r));
-  gw.child.kill('SIGTERM');
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-  gw.child.kill('SIGKILL');
-  rmSync(gw.dataDir, { recursive: true, force: true });
-}
-
 async function main(): Promise<void> {
-  // The broker as docs/mqtt.md advises for a site: Mosquitto's default of 20 in-flight
-  // QoS 1 messages makes the forwarder round-trip bound (~6k/s), and Nagle's algorithm
-  // holds PUBACKs and deliveries back by up to 40 ms.
-  const broker = await startMosquitto({ extraConfig: 'max_inflight_messages 0\nset_tcp_nodelay true' });
+  const broker = await startMosquitto({ extraConfig: SITE_BROKER_CONFIG });
   let gw: Awaited<ReturnType<typeof startGateway>> | undefined;
   try {
     gw = await startGateway(broker.url);
