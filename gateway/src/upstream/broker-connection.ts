@@ -3,6 +3,7 @@
 import type { IConnackPacket, IPublishPacket } from 'mqtt';
 import { Backoff } from './backoff.js';
 import { PacketIds } from './packet-ids.js';
+import { PubackTap } from './puback-tap.js';
 import {
   bounded,
   clientOptions,
@@ -30,7 +31,7 @@ export interface BrokerConnectionOptions {
   /** mqtt.js handleMessage of every client (downstream commands). */
   handleMessage: (packet: IPublishPacket, done: (err?: Error) => void) => void;
   /** CONNACK received: the client is ready for publishing. */
-  onUp: (client: UpstreamClient, connack: IConnackPacket, ids: PacketIds) => void;
+  onUp: (client: UpstreamClient, connack: IConnackPacket, ids: PacketIds, tap: PubackTap) => void;
   /** The connection is gone (called once per connection); nothing of it is in flight any more. */
   onDown: () => void;
   onError: (reason: string) => void;
@@ -119,6 +120,7 @@ export class BrokerConnection {
     const generation = ++this.generation;
     let client: UpstreamClient;
     const ids = new PacketIds();
+    const tap = new PubackTap();
     try {
       client = this.o.clientFactory(this.o.url, {
         ...clientOptions({
@@ -128,7 +130,7 @@ export class BrokerConnection {
           sessionExpirySeconds: this.o.sessionExpirySeconds,
         }),
         messageIdProvider: ids,
-      });
+      }, tap);
     } catch (err) {
       this.report(`cannot create an MQTT client for ${this.o.url}: ${describe(err)}`);
       this.lost(generation, this.lastReason!);
@@ -136,19 +138,19 @@ export class BrokerConnection {
     }
     this.client = client;
     client.handleMessage = this.o.handleMessage;
-    client.on('connect', (connack: IConnackPacket) => this.connected(generation, connack, ids));
+    client.on('connect', (connack: IConnackPacket) => this.connected(generation, connack, ids, tap));
     client.on('error', (err: Error) => this.clientError(generation, err));
     client.on('close', () => this.lost(generation, 'connection closed'));
   }
 
-  private connected(generation: number, connack: IConnackPacket, ids: PacketIds): void {
+  private connected(generation: number, connack: IConnackPacket, ids: PacketIds, tap: PubackTap): void {
     if (generation !== this.generation || !this.client) return;
     this.state = 'connected';
     this.o.backoff.reset();
     if (this.connectedOnce) this.reconnects++;
     this.connectedOnce = true;
     this.lastReason = null;
-    this.o.onUp(this.client, connack, ids);
+    this.o.onUp(this.client, connack, ids, tap);
   }
 
   private clientError(generation: number, err: Error): void {

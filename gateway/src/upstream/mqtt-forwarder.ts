@@ -1,5 +1,4 @@
 // Store-and-forward to MQTT: cursor-driven replay, pipelined QoS 1, fair per spot (docs/mqtt.md).
-import mqtt from 'mqtt';
 import type { IConnackPacket } from 'mqtt';
 import { AckWindow } from './ack-window.js';
 import { Backoff } from './backoff.js';
@@ -20,6 +19,7 @@ import {
   type UpstreamLogger,
 } from './options.js';
 import type { PacketIds } from './packet-ids.js';
+import { connectTapped, type PubackTap } from './puback-tap.js';
 import { MqttJsChannel, RawChannel, type PublishChannel } from './publish-channel.js';
 import { RateMeter } from './rate.js';
 import { SpotFeed } from './spot-feed.js';
@@ -97,12 +97,12 @@ export class MqttForwarder {
       sessionExpirySeconds: options.sessionExpirySeconds ?? 3600,
       protocolVersion: options.protocolVersion ?? 5,
       fallbackToV4: options.fallbackToV4 ?? true,
-      clientFactory: options.clientFactory ?? ((url, o) => mqtt.connect(url, o)),
+      clientFactory: options.clientFactory ?? connectTapped,
       backoff: new Backoff({ ...options.backoff, random: options.random ?? Math.random }),
       timers: this.timers,
       logger: this.logger,
       handleMessage: (packet, done) => this.commands.handle(packet, done),
-      onUp: (client, connack, ids) => this.connected(client, connack, ids),
+      onUp: (client, connack, ids, tap) => this.connected(client, connack, ids, tap),
       onDown: () => this.disconnected(),
       onError: (reason) => (this.lastError = reason),
     });
@@ -176,8 +176,8 @@ export class MqttForwarder {
 
   // --- connection events ----------------------------------------------------
 
-  private connected(client: UpstreamClient, connack: IConnackPacket, ids: PacketIds): void {
-    this.channel = this.channelFor(client, connack, ids);
+  private connected(client: UpstreamClient, connack: IConnackPacket, ids: PacketIds, tap: PubackTap): void {
+    this.channel = this.channelFor(client, connack, ids, tap);
     const receiveMaximum = connack.properties?.receiveMaximum ?? 65535;
     // At least 2: an event with a PB form is two messages, both in flight before its cursor can move.
     this.windowLimit = Math.max(2, Math.min(this.maxInFlight, receiveMaximum));
@@ -197,12 +197,14 @@ export class MqttForwarder {
     this.pump();
   }
 
-  private channelFor(client: UpstreamClient, connack: IConnackPacket, ids: PacketIds): PublishChannel {
+  private channelFor(client: UpstreamClient, connack: IConnackPacket, ids: PacketIds, tap: PubackTap): PublishChannel {
     const version = this.connection.protocolVersion;
     const socket = (client as { stream?: { write?: unknown } }).stream;
     if (!this.rawPublish || !socket || typeof socket.write !== 'function') return new MqttJsChannel(client, version);
     const maxPacketSize = version === 5 ? connack.properties?.maximumPacketSize : undefined;
     const raw = new RawChannel(socket as { write(chunk: Buffer): boolean }, ids, version, maxPacketSize);
+    // PUBACKs reach the channel from the tap (default factory) or, with other factories, from mqtt.js.
+    tap.claim = (packetId, reasonCode) => raw.acked(packetId, reasonCode);
     client.on('packetreceive', (packet) => raw.received(packet));
     return raw;
   }

@@ -1,12 +1,14 @@
 // Options, status and small helpers of the MQTT forwarder.
 import type { IClientOptions, IClientPublishOptions, MqttClient } from 'mqtt';
 import type { PbCommandDecoder, SpotCommand } from './downstream.js';
+import type { PubackTap } from './puback-tap.js';
 import type { ForwardSource } from './source.js';
 
 /** The part of an mqtt.js client the forwarder uses (tests pass fakes). */
 export type UpstreamClient = Pick<MqttClient, 'on' | 'publish' | 'subscribe' | 'end' | 'handleMessage'>;
 
-export type ClientFactory = (url: string, options: IClientOptions) => UpstreamClient;
+/** `tap`: where a factory that owns the socket lets the forwarder claim its PUBACKs (puback-tap.ts). */
+export type ClientFactory = (url: string, options: IClientOptions, tap?: PubackTap) => UpstreamClient;
 
 /** pino-compatible subset. */
 export interface UpstreamLogger {

@@ -63,14 +63,19 @@ export class RawChannel implements PublishChannel {
   /** Every packet mqtt.js received ('packetreceive'). */
   received(packet: { cmd: string; messageId?: number; reasonCode?: number }): void {
     if (packet.cmd !== 'puback' || packet.messageId === undefined) return;
-    const done = this.waiting.get(packet.messageId);
-    if (!done) return;
-    this.waiting.delete(packet.messageId);
-    this.ids.deallocate(packet.messageId);
-    const code = packet.reasonCode ?? 0;
+    this.acked(packet.messageId, packet.reasonCode ?? 0);
+  }
+
+  /** A PUBACK: false when the packet id is not one of this channel's publishes. */
+  acked(packetId: number, code: number): boolean {
+    const done = this.waiting.get(packetId);
+    if (!done) return false;
+    this.waiting.delete(packetId);
+    this.ids.deallocate(packetId);
     // 0x10 "no matching subscribers" is a success.
     if (code >= 0x80) done(refusal(`Publish error: reason code 0x${code.toString(16)}`, code));
     else done();
+    return true;
   }
 }
 
