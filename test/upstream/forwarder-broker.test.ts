@@ -1,6 +1,7 @@
 // MqttForwarder against a real Mosquitto, with an in-memory source (the SQLite store has its own test).
 import test from 'ava';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { connectTapped, type PubackTap } from '../../gateway/src/upstream/puback-tap.js';
 import { MqttForwarder, type MqttForwarderOptions, type SpotCommand } from '../../gateway/src/upstream/index.js';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 import { firstSeen, idsBySpot, startConsumer } from './consumer.js';
@@ -13,6 +14,8 @@ interface Started {
   /** Highest number of publishes awaiting PUBACK at once. */
   maxOutstanding(): number;
   warnings: string[];
+  /** PUBACKs the tap took out of the byte stream (mqtt.js never parsed them). */
+  pubacksTapped(): number;
 }
 
 function startForwarder(
@@ -22,6 +25,7 @@ function startForwarder(
   extra: Partial<MqttForwarderOptions> = {},
 ): Started {
   const clients: MqttClient[] = [];
+  const taps: PubackTap[] = [];
   let max = 0;
   const warnings: string[] = [];
   const forwarder = new MqttForwarder({
@@ -30,10 +34,22 @@ function startForwarder(
     source,
     backoff: { minMs: 100, maxMs: 400 },
     logger: { debug() {}, info() {}, warn: (_o, msg) => warnings.push(msg), error: (_o, msg) => warnings.push(msg) },
-    clientFactory: (url: string, options: IClientOptions) => {
-      const client = mqtt.connect(url, options);
+    // The production factory (PUBACKs claimed from the byte stream by the tap), observed.
+    clientFactory: (url: string, options: IClientOptions, tap?: PubackTap) => {
+      if (tap) {
+        taps.push(tap);
+        // Each PUBACK the forwarder claims: how many messages were awaiting one.
+        let claim: PubackTap['claim'] = null;
+        Object.defineProperty(tap, 'claim', {
+          get: () => claim,
+          set: (fn: PubackTap['claim']) => {
+            claim = fn && ((id, code) => ((max = Math.max(max, forwarder.status().inFlight)), fn(id, code)));
+          },
+        });
+      }
+      const client = connectTapped(url, options, tap);
       clients.push(client);
-      // Each PUBACK: how many messages were awaiting one.
+      // PUBACKs the tap left to mqtt.js (its own publishes, and all of them with rawPublish off).
       client.on('packetreceive', (packet) => {
         if (packet.cmd === 'puback') max = Math.max(max, forwarder.status().inFlight);
       });
@@ -43,7 +59,7 @@ function startForwarder(
   });
   forwarder.start();
   t.teardown(() => forwarder.stop());
-  return { forwarder, clients, maxOutstanding: () => max, warnings };
+  return { forwarder, clients, maxOutstanding: () => max, warnings, pubacksTapped: () => taps.reduce((n, tp) => n + tp.claims, 0) };
 }
 
 function appendMany(source: MemorySource, spots: string[], perSpot: number, batch = 50): void {
@@ -66,7 +82,7 @@ for (const rawPublish of [true, false]) {
     const consumer = await startConsumer(broker.url, ['from/#'], t);
     const source = new MemorySource('inst-1');
     const spots = ['101', '102', '103'];
-    const { forwarder, maxOutstanding } = startForwarder(t, broker, source, { rawPublish });
+    const { forwarder, maxOutstanding, pubacksTapped } = startForwarder(t, broker, source, { rawPublish });
     appendMany(source, spots, 3000);
     source.append({ spot: '101', resource: 'presence', action: 'update', data: '{"pb":true}', pb: new Uint8Array([0x3a, 0x00]) });
     const total = source.events.length + 1; // the PB event goes to two topics
@@ -83,6 +99,8 @@ for (const rawPublish of [true, false]) {
     t.deepEqual([...pb[0]!.payload], [0x3a, 0x00]);
     t.is(pb[0]!.eventId, `inst-1:${pbEvent.id}`);
     t.true(maxOutstanding() > 100 && maxOutstanding() <= 500, `publishes in flight at once: ${maxOutstanding()}`);
+    if (rawPublish) t.true(pubacksTapped() >= source.events.length, `PUBACKs claimed by the tap: ${pubacksTapped()}`);
+    else t.is(pubacksTapped(), 0, 'mqtt.js publish(): its PUBACKs are left to mqtt.js');
 
     await waitUntil(() => spots.every((s) => source.cursor('mqtt', s) === expectedIds(source, s).at(-1)), 5000, 'cursors at the last event');
     const status = forwarder.status();
