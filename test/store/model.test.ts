@@ -20,7 +20,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant('append' as const),
       spot: fc.integer({ min: 0, max: 2 }),
-      n: fc.integer({ min: 1, max: 30 }),
+      n: fc.integer({ min: 1, max: 80 }), // over ROWS_PER_INSERT: several INSERT statements per batch
       boot: fc.option(fc.integer({ min: 1, max: 2 }), { nil: null }),
       seqStart: fc.integer({ min: 1, max: 60 }),
     }),

@@ -220,7 +220,11 @@ export interface Store {
   readonly instanceId: string;
   readonly dbPath: string;
   readonly upstreams: readonly string[];
-  /** Resolves after COMMIT (acknowledged = committed); rejects with StoreUnavailableError. */
+  /**
+   * Resolves after COMMIT (acknowledged = committed); rejects with StoreUnavailableError.
+   * The store takes the event objects over: each stored one gets its `id` and is handed to the
+   * upstreams as it is, so a caller must not append the same object twice.
+   */
   append(events: NewEvent[]): Promise<AppendOutcome[]>;
   /** Spots with events above this upstream's cursor; no query. */
   pendingSpots(upstream: string): PendingSpot[];
