@@ -87,3 +87,31 @@ test('raw channel: one write per flush, PUBACK reason codes become errors with t
   t.deepEqual(results, ['big:149', 'b:135', 'a:ok']);
   t.is(ids.inUse, 0);
 });
+
+test('raw channel: thousands of packets across slab boundaries and packets too big for a slab arrive whole and in order', (t) => {
+  const writes: Buffer[] = [];
+  const channel = new RawChannel({ write: (b) => (writes.push(b), true) }, new PacketIds(), 5, undefined);
+  const sent: string[] = [];
+  const sizes = [10, 200, 3000, 70_000, 300_000];
+  for (let round = 0; round < 3; round++) {
+    for (let i = 0; i < 2000; i++) {
+      const payload = `${round}/${i}:` + 'é'.repeat(sizes[(i * 7) % sizes.length]! / (i % 97 === 0 ? 1 : 100));
+      sent.push(payload);
+      channel.publish(`from/${i % 5}/json/hit/create`, payload, `inst:${sent.length}`, 'application/json', () => {});
+    }
+    channel.flush();
+  }
+  const parser = mqttPacket.parser({ protocolVersion: 5 });
+  const got: mqttPacket.IPublishPacket[] = [];
+  parser.on('packet', (p) => got.push(p as mqttPacket.IPublishPacket));
+  for (const w of writes) parser.parse(Buffer.from(w)); // the socket owns each chunk: copy as a socket would send it
+  t.is(got.length, sent.length);
+  t.deepEqual(
+    got.map((p) => p.payload.toString()),
+    sent,
+  );
+  t.deepEqual(
+    got.slice(0, 3).map((p) => p.properties?.userProperties?.event_id),
+    ['inst:1', 'inst:2', 'inst:3'],
+  );
+});

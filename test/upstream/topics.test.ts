@@ -51,3 +51,16 @@ test('command topics parse strictly', (t) => {
     if (!parsed.ok) t.regex(parsed.reason, reason, topic);
   }
 });
+
+test('checked event topics: built once per spot, resource and action; levels that cannot be topic levels give null', (t) => {
+  const topics = new Topics('site');
+  t.is(topics.eventJsonChecked('4711', 'presence', 'create'), 'site/from/4711/json/presence/create');
+  t.is(topics.eventJsonChecked('4711', 'presence', 'create'), 'site/from/4711/json/presence/create', 'again, from the cache');
+  t.is(topics.eventJsonChecked('4711', 'hit', 'create'), 'site/from/4711/json/hit/create');
+  for (const [serial, resource, action] of [['47/11', 'hit', 'create'], ['4711', 'h+t', 'create'], ['4711', 'hit', ''], ['4711', 'hit', 'a#']]) {
+    t.is(topics.eventJsonChecked(serial!, resource!, action!), null, `${serial} ${resource} ${action}`);
+  }
+  // Arbitrary names from a spot are still answered right past the cache's bound.
+  for (let i = 0; i < 100; i++) t.is(topics.eventJsonChecked('4711', `r${i}`, `a${i}`), `site/from/4711/json/r${i}/a${i}`);
+  t.is(topics.eventJsonChecked('4711', 'r99', 'a/'), null);
+});

@@ -274,7 +274,8 @@ export class MqttForwarder {
   /** False when the connection broke while publishing. */
   private publishEvent(channel: PublishChannel, generation: number, event: ForwardEvent): boolean {
     const { spot, id, resource, action } = event;
-    if (!isTopicLevel(spot) || !isTopicLevel(resource) || !isTopicLevel(action)) {
+    const jsonTopic = this.topics.eventJsonChecked(spot, resource, action);
+    if (jsonTopic === null) {
       this.window.sent(spot, id, 1);
       this.refuse(spot, id, `spot "${spot}", resource "${resource}" or action "${action}" cannot be a topic level`);
       this.messageAcked(spot, id);
@@ -283,7 +284,6 @@ export class MqttForwarder {
     this.window.sent(spot, id, event.pb ? 2 : 1);
     this.published++;
     const eventId = `${this.source.instanceId}:${id}`;
-    const jsonTopic = this.topics.eventJson(spot, resource, action);
     const sent = safely(() => {
       channel.publish(jsonTopic, event.data, eventId, 'application/json', (err) =>
         this.publishDone(generation, spot, id, jsonTopic, err),

@@ -2,7 +2,7 @@
 // or mqtt.js publish() (for clients without a socket, e.g. test fakes).
 import { eventPublishOptions, type UpstreamClient } from './options.js';
 import type { PacketIds } from './packet-ids.js';
-import { encodePublish, publishSize } from './publish-packet.js';
+import { measurePublish, writePublish, type PublishFields } from './publish-packet.js';
 
 export type PublishDone = (err?: Error) => void;
 
@@ -27,9 +27,20 @@ export class MqttJsChannel implements PublishChannel {
   flush(): void {}
 }
 
-/** The socket mqtt.js writes to; PUBACKs of our packet ids are ignored by mqtt.js and handled here. */
-export class RawChannel implements PublishChannel {
+/** Packets are written one after the other into slabs of this size (bigger ones get their own). */
+const SLAB_BYTES = 256 * 1024;
+
+/**
+ * The socket mqtt.js writes to; PUBACKs of our packet ids are ignored by mqtt.js and handled here.
+ * Packets are encoded straight into a slab and each flush writes the slab's new part: no buffer
+ * per packet and no copy to join them (both showed in CPU profiles at tens of thousands a second).
+ */
+export class RawChannel {
   private pending: Buffer[] = [];
+  private slab: Buffer = Buffer.allocUnsafe(SLAB_BYTES);
+  /** Start of what the next flush writes, and end of what is encoded. */
+  private from = 0;
+  private to = 0;
   private readonly waiting = new Map<number, PublishDone>();
 
   constructor(
@@ -42,22 +53,41 @@ export class RawChannel implements PublishChannel {
   publish(topic: string, payload: string | Uint8Array, eventId: string, contentType: string, done: PublishDone): void {
     const packetId = this.ids.allocate();
     if (packetId === null) throw new Error('no MQTT packet id free');
-    const fields = { topic, payload, packetId, ...(this.protocolVersion === 5 ? { v5: { eventId, contentType } } : {}) };
-    const size = publishSize(fields);
-    if (this.maxPacketSize !== undefined && size > this.maxPacketSize) {
+    const fields: PublishFields = { topic, payload, packetId, v5: this.protocolVersion === 5 ? { eventId, contentType } : undefined };
+    const layout = measurePublish(fields);
+    if (this.maxPacketSize !== undefined && layout.total > this.maxPacketSize) {
       this.ids.deallocate(packetId);
-      done(refusal(`packet of ${size} bytes is over the broker's maximum of ${this.maxPacketSize}`, 0x95));
+      done(refusal(`packet of ${layout.total} bytes is over the broker's maximum of ${this.maxPacketSize}`, 0x95));
       return;
     }
     this.waiting.set(packetId, done);
-    this.pending.push(encodePublish(fields));
+    if (layout.total > SLAB_BYTES / 4) {
+      this.cut();
+      const own = Buffer.allocUnsafe(layout.total);
+      writePublish(own, 0, fields, layout);
+      this.pending.push(own);
+      return;
+    }
+    if (this.to + layout.total > this.slab.length) {
+      this.cut();
+      this.slab = Buffer.allocUnsafe(SLAB_BYTES);
+      this.from = this.to = 0;
+    }
+    this.to = writePublish(this.slab, this.to, fields, layout);
   }
 
   flush(): void {
+    this.cut();
     if (this.pending.length === 0) return;
-    const chunk = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
+    const chunks = this.pending;
     this.pending = [];
-    this.socket.write(chunk);
+    for (const chunk of chunks) this.socket.write(chunk);
+  }
+
+  /** What the slab holds since the last cut goes into the pending list (the socket owns it then). */
+  private cut(): void {
+    if (this.to > this.from) this.pending.push(this.slab.subarray(this.from, this.to));
+    this.from = this.to;
   }
 
   /** Every packet mqtt.js received ('packetreceive'). */

@@ -16,46 +16,63 @@ function varintSize(n: number): number {
   return n < 128 ? 1 : n < 16384 ? 2 : n < 2097152 ? 3 : 4;
 }
 
+/** The byte lengths of one packet's parts, measured once (utf-8 lengths cost a scan each). */
+export interface PublishLayout {
+  topic: number;
+  payload: number;
+  contentType: number;
+  eventId: number;
+  props: number;
+  rest: number;
+  total: number;
+}
+
+export function measurePublish(f: PublishFields): PublishLayout {
+  const topic = Buffer.byteLength(f.topic);
+  const payload = typeof f.payload === 'string' ? Buffer.byteLength(f.payload) : f.payload.byteLength;
+  let contentType = 0;
+  let eventId = 0;
+  let props = 0;
+  let rest = 2 + topic + 2 + payload;
+  if (f.v5) {
+    contentType = Buffer.byteLength(f.v5.contentType);
+    eventId = Buffer.byteLength(f.v5.eventId);
+    props = 3 + contentType + 5 + EVENT_ID_KEY.length + eventId;
+    rest += varintSize(props) + props;
+  }
+  return { topic, payload, contentType, eventId, props, rest, total: 1 + varintSize(rest) + rest };
+}
+
 /** Total packet size, so the caller can check a broker's Maximum Packet Size first. */
 export function publishSize(f: PublishFields): number {
-  const rest = remainingLength(f);
-  return 1 + varintSize(rest) + rest;
-}
-
-function propertiesLength(v5: NonNullable<PublishFields['v5']>): number {
-  return 3 + Buffer.byteLength(v5.contentType) + 5 + EVENT_ID_KEY.length + Buffer.byteLength(v5.eventId);
-}
-
-function remainingLength(f: PublishFields): number {
-  const payload = typeof f.payload === 'string' ? Buffer.byteLength(f.payload) : f.payload.byteLength;
-  let n = 2 + Buffer.byteLength(f.topic) + 2 + payload;
-  if (f.v5) {
-    const props = propertiesLength(f.v5);
-    n += varintSize(props) + props;
-  }
-  return n;
+  return measurePublish(f).total;
 }
 
 export function encodePublish(f: PublishFields): Buffer {
-  const rest = remainingLength(f);
-  const buf = Buffer.allocUnsafe(1 + varintSize(rest) + rest);
-  let at = 0;
-  buf[at++] = 0x32; // PUBLISH, QoS 1, not DUP, not retained
-  at = writeVarint(buf, at, rest);
-  at = writeString(buf, at, f.topic);
-  buf.writeUInt16BE(f.packetId, at);
-  at += 2;
-  if (f.v5) {
-    at = writeVarint(buf, at, propertiesLength(f.v5));
-    buf[at++] = CONTENT_TYPE;
-    at = writeString(buf, at, f.v5.contentType);
-    buf[at++] = USER_PROPERTY;
-    at = writeString(buf, at, EVENT_ID_KEY);
-    at = writeString(buf, at, f.v5.eventId);
-  }
-  if (typeof f.payload === 'string') buf.write(f.payload, at, 'utf8');
-  else buf.set(f.payload, at);
+  const layout = measurePublish(f);
+  const buf = Buffer.allocUnsafe(layout.total);
+  writePublish(buf, 0, f, layout);
   return buf;
+}
+
+/** Writes the packet at `at` (layout.total bytes must be free there); returns the end. */
+export function writePublish(buf: Buffer, at: number, f: PublishFields, layout: PublishLayout): number {
+  buf[at++] = 0x32; // PUBLISH, QoS 1, not DUP, not retained
+  at = writeVarint(buf, at, layout.rest);
+  at = writeString(buf, at, f.topic, layout.topic);
+  buf[at++] = f.packetId >> 8;
+  buf[at++] = f.packetId & 0xff;
+  if (f.v5) {
+    at = writeVarint(buf, at, layout.props);
+    buf[at++] = CONTENT_TYPE;
+    at = writeString(buf, at, f.v5.contentType, layout.contentType);
+    buf[at++] = USER_PROPERTY;
+    at = writeString(buf, at, EVENT_ID_KEY, EVENT_ID_KEY.length);
+    at = writeString(buf, at, f.v5.eventId, layout.eventId);
+  }
+  if (typeof f.payload === 'string') buf.write(f.payload, at, layout.payload, 'utf8');
+  else buf.set(f.payload, at);
+  return at + layout.payload;
 }
 
 function writeVarint(buf: Buffer, at: number, n: number): number {
@@ -68,8 +85,9 @@ function writeVarint(buf: Buffer, at: number, n: number): number {
   return at;
 }
 
-function writeString(buf: Buffer, at: number, s: string): number {
-  const written = buf.write(s, at + 2, 'utf8');
-  buf.writeUInt16BE(written, at);
-  return at + 2 + written;
+function writeString(buf: Buffer, at: number, s: string, bytes: number): number {
+  buf[at] = bytes >> 8;
+  buf[at + 1] = bytes & 0xff;
+  buf.write(s, at + 2, bytes, 'utf8');
+  return at + 2 + bytes;
 }

@@ -28,8 +28,12 @@ export function normalizePrefix(prefix: string): string {
   return `${trimmed}/`;
 }
 
+const MAX_CACHED_SPOTS = 10_000;
+const MAX_CACHED_PER_LEVEL = 32;
+
 export class Topics {
   readonly prefix: string;
+  private readonly jsonTopics = new Map<string, Map<string, Map<string, string | null>>>();
 
   constructor(prefix: string) {
     this.prefix = normalizePrefix(prefix);
@@ -41,6 +45,35 @@ export class Topics {
 
   eventPb(serial: string): string {
     return `${this.prefix}from/${serial}/pb`;
+  }
+
+  /**
+   * The event's JSON topic, or null when a level cannot be one (empty, or holds / + # NUL).
+   * Remembered per spot, resource and action (a few dozen per spot at most): building and
+   * checking three levels per event showed in profiles.
+   */
+  eventJsonChecked(serial: string, resource: string, action: string): string | null {
+    let bySpot = this.jsonTopics.get(serial);
+    if (!bySpot) {
+      if (this.jsonTopics.size >= MAX_CACHED_SPOTS) this.jsonTopics.clear();
+      this.jsonTopics.set(serial, (bySpot = new Map()));
+    }
+    let byResource = bySpot.get(resource);
+    if (!byResource) {
+      if (bySpot.size >= MAX_CACHED_PER_LEVEL) return this.checkedTopic(serial, resource, action);
+      bySpot.set(resource, (byResource = new Map()));
+    }
+    let topic = byResource.get(action);
+    if (topic === undefined) {
+      topic = this.checkedTopic(serial, resource, action);
+      if (byResource.size < MAX_CACHED_PER_LEVEL) byResource.set(action, topic);
+    }
+    return topic;
+  }
+
+  private checkedTopic(serial: string, resource: string, action: string): string | null {
+    if (!isTopicLevel(serial) || !isTopicLevel(resource) || !isTopicLevel(action)) return null;
+    return this.eventJson(serial, resource, action);
   }
 
   spotState(serial: string, state: SpotState): string {
