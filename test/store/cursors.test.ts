@@ -73,6 +73,28 @@ test('events at or below every upstream cursor are pruned and the space is given
   t.log(`on disk: ${sizeFull} bytes with 3000 events -> ${store.status().bytes} with 100`);
 });
 
+test('one spot lagging behind: the forwarded events of the others are pruned all the same, its own above the cursor kept', async (t) => {
+  const dataDir = tempDir(t);
+  const store = openTestStore(t, { dataDir, upstreams: ['mqtt'] });
+  // Interleaved ids: a, b and c take turns, so b's first unforwarded event sits low among the others'.
+  for (let round = 0; round < 20; round++) for (const spot of ['a', 'b', 'c']) await store.append(events(spot, 50));
+  const all = store.listEvents({ limit: 10_000 });
+  const lastOf = (spot: string) => all.filter((e) => e.spot === spot).at(-1)!.id;
+  const bIds = all.filter((e) => e.spot === 'b').map((e) => e.id);
+  const bCursor = bIds[99]!; // b forwarded its first 100 events only
+  store.advanceCursor('mqtt', 'a', lastOf('a'));
+  store.advanceCursor('mqtt', 'c', lastOf('c'));
+  store.advanceCursor('mqtt', 'b', bCursor);
+  await waitFor(() => store.status().events === bIds.length - 100, 10_000, "only b's unforwarded events left");
+  t.deepEqual(
+    store.listEvents({ limit: 10_000 }).map((e) => e.id),
+    bIds.slice(100),
+  );
+  store.advanceCursor('mqtt', 'b', lastOf('b'));
+  await waitFor(() => store.status().events === 0, 10_000, 'everything pruned once b caught up');
+  t.deepEqual(store.listEvents({ limit: 10 }), []);
+});
+
 test('with no upstream, events are kept and listed', async (t) => {
   const store = openTestStore(t, { dataDir: tempDir(t), upstreams: [] });
   await store.append(events('a', 10));

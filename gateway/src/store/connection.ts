@@ -142,6 +142,10 @@ export class Connection {
     return (pages - free) * size;
   }
 
+  pageCount(): number {
+    return this.db.pragma('page_count', { simple: true }) as number;
+  }
+
   freePages(): number {
     return this.db.pragma('freelist_count', { simple: true }) as number;
   }

@@ -248,6 +248,17 @@ export class EventLog {
     return result;
   }
 
+  /** The oldest stored event's id, if any. */
+  lowestId(): number | null {
+    const r = this.conn.stmt('SELECT id FROM events ORDER BY id LIMIT 1').get() as { id: number } | undefined;
+    return r ? r.id : null;
+  }
+
+  /** Inside the caller's transaction: every event with id < below (one range over the rowids). */
+  pruneBelow(below: number): number {
+    return this.conn.stmt('DELETE FROM events WHERE id < ?').run(below).changes;
+  }
+
   /** Inside the caller's transaction: at most limit events of the spot with id <= upTo. */
   prune(spot: string, upTo: number, limit: number): number {
     return this.conn

@@ -207,7 +207,7 @@ export class GroupCommitter {
     let rejectedTaken: ReturnType<RejectedMessages['writeQueued']> = [];
     let accepted = batch.length;
     let drops: DropResult[] = [];
-    let pruned: PruneResult = { deleted: 0, done: new Map() };
+    let pruned: PruneResult = { deleted: 0, done: new Map(), goneBelow: 0 };
     let effects: InsertEffects | null = null;
     try {
       this.reopenIfBroken();
@@ -225,7 +225,7 @@ export class GroupCommitter {
       }
       // Pruning is paced (one DELETE per spot per pass): per commit it cost more than the inserts.
       if (pruneNow || clock - this.lastPruneAt >= PRUNE_INTERVAL_MS) {
-        pruned = space.pruneStep(PRUNE_PASS_LIMIT);
+        pruned = space.pruneStep(PRUNE_PASS_LIMIT, clock);
         this.lastPruneAt = clock;
       }
       if (batch.length > 0) {
