@@ -17,7 +17,8 @@ function fakeStore(commands: Command[] = []) {
   const rejected: Array<{ reason: string; raw: Uint8Array }> = [];
   const delivered: number[] = [];
   const store = {
-    append: (events: NewEvent[]) => new Promise<AppendOutcome[]>((resolve, reject) => appends.push({ events, resolve, reject })),
+    appendWith: (events: NewEvent[], done: (err: Error | null, outcomes: AppendOutcome[]) => void) =>
+      appends.push({ events, resolve: (outcomes) => done(null, outcomes), reject: (err) => done(err, []) }),
     commands: {
       pendingFor: () => commands,
       markDelivered: (ids: number[]) => (delivered.push(...ids), ids.length),

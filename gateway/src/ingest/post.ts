@@ -10,7 +10,7 @@ import {
   type SpotEvent,
   type StreamDecoder,
 } from '../protocol/index.js';
-import { StoreUnavailableError, type NewEvent, type Store } from '../store/types.js';
+import { StoreUnavailableError, type AppendOutcome, type NewEvent, type Store } from '../store/types.js';
 import type { IngestCounters } from './counters.js';
 import type { PostNumbering } from './headers.js';
 import { encodeReply, type Reply } from './reply.js';
@@ -22,7 +22,7 @@ export interface IngestLogger {
 }
 
 export interface IngestDeps {
-  store: Pick<Store, 'append' | 'commands' | 'spots' | 'rejected'>;
+  store: Pick<Store, 'appendWith' | 'commands' | 'spots' | 'rejected'>;
   now: () => number;
   logger: IngestLogger;
   counters: IngestCounters;
@@ -53,7 +53,9 @@ export class SpotPost {
   private encodingUsed: Encoding | null = null;
   private head: Uint8Array[] = [];
   private headBytes = 0;
-  private readonly appends: Promise<void>[] = [];
+  /** Appends handed to the store and not settled yet, and who waits for them all. */
+  private pending = 0;
+  private settledWaiters: Array<() => void> = [];
   private failure: StoreUnavailableError | Error | null = null;
   private events = 0;
   private stored = 0;
@@ -79,7 +81,13 @@ export class SpotPost {
 
   /** Appends started and not yet settled. */
   get pendingAppends(): number {
-    return this.appends.length;
+    return this.pending;
+  }
+
+  /** Resolves once every append handed to the store so far has settled. */
+  private allSettled(): Promise<void> {
+    if (this.pending === 0) return Promise.resolve();
+    return new Promise((resolve) => this.settledWaiters.push(resolve));
   }
 
   /** The next piece of the body, as it arrived. */
@@ -111,7 +119,7 @@ export class SpotPost {
     }
     this.handle(this.decoder!.end());
     this.closed = true;
-    await Promise.all(this.appends);
+    await this.allSettled();
     this.record();
     if (this.failure) {
       this.deps.counters.postsRefused++;
@@ -133,7 +141,7 @@ export class SpotPost {
     if (this.closed) return;
     this.closed = true;
     this.deps.counters.postsCut++;
-    void Promise.all(this.appends).then(() => {
+    void this.allSettled().then(() => {
       this.record();
       this.deps.logger.warn(
         { spot: this.info.serial, events: this.events, stored: this.stored, reason },
@@ -161,25 +169,28 @@ export class SpotPost {
     this.deps.counters.eventsReceived += batch.length;
     const flow = this.deps.flow;
     if (flow) flow.inFlightEvents += batch.length;
-    const settled = this.deps.store.append(batch).then(
-      (outcomes) => {
-        let duplicates = 0;
-        for (const outcome of outcomes) if ('duplicate' in outcome) duplicates++;
-        this.duplicates += duplicates;
-        this.stored += outcomes.length - duplicates;
-        this.deps.counters.duplicates += duplicates;
-        this.deps.counters.eventsStored += outcomes.length - duplicates;
-      },
-      (err: unknown) => {
-        this.failure ??= err instanceof Error ? err : new Error(String(err));
-      },
-    );
-    this.appends.push(settled);
-    void settled.then(() => {
-      if (flow) flow.inFlightEvents -= batch.length;
-      const at = this.appends.indexOf(settled);
-      if (at >= 0) this.appends.splice(at, 1);
-    });
+    this.pending++;
+    const count = batch.length;
+    this.deps.store.appendWith(batch, (err, outcomes) => this.appended(count, err, outcomes));
+  }
+
+  private appended(events: number, err: Error | null, outcomes: AppendOutcome[]): void {
+    const flow = this.deps.flow;
+    if (flow) flow.inFlightEvents -= events;
+    if (err) {
+      this.failure ??= err;
+    } else {
+      let duplicates = 0;
+      for (const outcome of outcomes) if ('duplicate' in outcome) duplicates++;
+      this.duplicates += duplicates;
+      this.stored += outcomes.length - duplicates;
+      this.deps.counters.duplicates += duplicates;
+      this.deps.counters.eventsStored += outcomes.length - duplicates;
+    }
+    if (--this.pending > 0 || this.settledWaiters.length === 0) return;
+    const waiters = this.settledWaiters;
+    this.settledWaiters = [];
+    for (const w of waiters) w();
   }
 
   private toNewEvent(event: SpotEvent, now: number): NewEvent {

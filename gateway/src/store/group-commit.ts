@@ -15,11 +15,15 @@ export const SIDE_WORK_DELAY_MS = 50;
 const TICK_MS = 100;
 const IDLE_MS = 1000;
 
+/** Settles an append: the error, or one outcome per event. */
+export type AppendDone = (err: StoreUnavailableError | null, outcomes: AppendOutcome[]) => void;
+
 interface PendingAppend {
   events: NewEvent[];
-  resolve: (outcomes: AppendOutcome[]) => void;
-  reject: (err: StoreUnavailableError) => void;
+  done: AppendDone;
 }
+
+const NO_OUTCOMES: AppendOutcome[] = [];
 
 export interface GroupCommitParts {
   conn: Connection;
@@ -91,12 +95,21 @@ export class GroupCommitter {
   }
 
   append(events: NewEvent[]): Promise<AppendOutcome[]> {
-    if (this.closed) return Promise.reject(closedError(this.p.conn.path));
-    if (events.length === 0) return Promise.resolve([]);
-    return new Promise((resolve, reject) => {
-      this.queue.push({ events, resolve, reject });
-      this.schedule(this.p.commitIntervalMs);
-    });
+    return new Promise((resolve, reject) => this.appendWith(events, (err, outcomes) => (err ? reject(err) : resolve(outcomes))));
+  }
+
+  /** The same with a callback: no promise per chunk on the ingest path (they showed in GC). */
+  appendWith(events: NewEvent[], done: AppendDone): void {
+    if (this.closed) {
+      done(closedError(this.p.conn.path), NO_OUTCOMES);
+      return;
+    }
+    if (events.length === 0) {
+      done(null, []);
+      return;
+    }
+    this.queue.push({ events, done });
+    this.schedule(this.p.commitIntervalMs);
   }
 
   /** Side work (cursors, registry, rejected) is written with the next commit, or on its own soon. */
@@ -246,7 +259,7 @@ export class GroupCommitter {
       spots.requeue(spotsTaken);
       rejected.requeue(rejectedTaken);
       const e = this.failed(err);
-      for (const b of batch) b.reject(e);
+      for (const b of batch) this.settle(b, e, NO_OUTCOMES);
       return e;
     }
     this.commits++;
@@ -264,12 +277,12 @@ export class GroupCommitter {
       this.acks.add({
         ack: () => {
           for (const id of lastIdBySpot.values()) if (id > log.acknowledgedId) log.acknowledgedId = id;
-          stored.forEach((b, i) => b.resolve(outcomes[i] ?? []));
+          for (let i = 0; i < stored.length; i++) this.settle(stored[i]!, null, outcomes[i] ?? NO_OUTCOMES);
           const committed = committedBySpot(stored, outcomes);
           for (const [spot, lastId] of lastIdBySpot) this.p.onAppended(spot, lastId, committed.get(spot) ?? []);
         },
         fail: (e) => {
-          for (const b of stored) b.reject(e);
+          for (const b of stored) this.settle(b, e, NO_OUTCOMES);
         },
       });
     }
@@ -281,12 +294,21 @@ export class GroupCommitter {
       );
       if (!this.refusing) this.p.logger.warn({ db: conn.path, code: 'full' }, e.message);
       this.refusing = true;
-      for (const b of batch.slice(accepted)) b.reject(e);
+      for (const b of batch.slice(accepted)) this.settle(b, e, NO_OUTCOMES);
     } else if (this.refusing && batch.length > 0) {
       this.p.logger.info({ db: conn.path }, 'store: buffer has room again, storing events');
       this.refusing = false;
     }
     return null;
+  }
+
+  /** A caller's callback that throws must not keep the others (and the upstreams) from their turn. */
+  private settle(b: PendingAppend, err: StoreUnavailableError | null, outcomes: AppendOutcome[]): void {
+    try {
+      b.done(err, outcomes);
+    } catch (thrown) {
+      this.p.logger.error({ reason: String(thrown) }, `store: an append callback threw: ${String(thrown)}`);
+    }
   }
 
   private applyDrops(drops: DropResult[]): void {

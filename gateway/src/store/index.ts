@@ -121,6 +121,7 @@ export function openStore(opts: StoreOptions): Store {
     dbPath: conn.path,
     upstreams,
     append: (events) => committer.append(events),
+    appendWith: (events, done) => committer.appendWith(events, done),
     pendingSpots,
     readSpot: (upstream, spot, afterId, limit) => {
       knownUpstream(upstream);

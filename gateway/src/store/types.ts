@@ -226,6 +226,8 @@ export interface Store {
    * upstreams as it is, so a caller must not append the same object twice.
    */
   append(events: NewEvent[]): Promise<AppendOutcome[]>;
+  /** append with a callback (the ingest path: no promise per chunk). */
+  appendWith(events: NewEvent[], done: (err: StoreUnavailableError | null, outcomes: AppendOutcome[]) => void): void;
   /** Spots with events above this upstream's cursor; no query. */
   pendingSpots(upstream: string): PendingSpot[];
   /** Events of one spot with id > afterId, in id order. */
