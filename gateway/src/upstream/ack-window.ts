@@ -6,15 +6,27 @@ interface Pending {
   remaining: number;
 }
 
+interface SpotWindow {
+  /** Events in send order; those before `head` are done and gone. */
+  list: Pending[];
+  head: number;
+}
+
+export type AckResult = { readonly eventDone: boolean; readonly advanceTo?: number };
+const NOT_DONE: AckResult = Object.freeze({ eventDone: false });
+const DONE: AckResult = Object.freeze({ eventDone: true });
+
 export class AckWindow {
-  private readonly spots = new Map<string, Pending[]>();
+  private readonly spots = new Map<string, SpotWindow>();
   private messages = 0;
+  /** Reused for every advance (read at once by the caller): one ack per message, tens of thousands a second. */
+  private readonly advance = { eventDone: true, advanceTo: 0 };
 
   /** An event went out as `parts` messages. Ids per spot must be sent increasing. */
   sent(spot: string, id: number, parts: number): void {
-    let list = this.spots.get(spot);
-    if (!list) this.spots.set(spot, (list = []));
-    list.push({ id, remaining: parts });
+    let w = this.spots.get(spot);
+    if (!w) this.spots.set(spot, (w = { list: [], head: 0 }));
+    w.list.push({ id, remaining: parts });
     this.messages += parts;
   }
 
@@ -22,25 +34,36 @@ export class AckWindow {
    * One message of event `id` was acked. `eventDone`: that was the event's last message.
    * `advanceTo`: the highest id the spot's cursor may now move to, when the window's head moved.
    */
-  acked(spot: string, id: number): { eventDone: boolean; advanceTo?: number } {
-    const list = this.spots.get(spot);
-    const entry = list?.find((p) => p.id === id);
-    if (!list || !entry || entry.remaining === 0) return { eventDone: false };
+  acked(spot: string, id: number): AckResult {
+    const w = this.spots.get(spot);
+    if (!w) return NOT_DONE;
+    const list = w.list;
+    let at = w.head;
+    while (at < list.length && list[at]!.id !== id) at++;
+    const entry = list[at];
+    if (!entry || entry.remaining === 0) return NOT_DONE;
     entry.remaining--;
     this.messages--;
-    if (entry.remaining > 0) return { eventDone: false };
-    let advanceTo: number | undefined;
-    let done = 0;
-    while (done < list.length && list[done]!.remaining === 0) advanceTo = list[done++]!.id;
-    if (done > 0) list.splice(0, done);
-    if (list.length === 0) this.spots.delete(spot);
-    return advanceTo === undefined ? { eventDone: true } : { eventDone: true, advanceTo };
+    if (entry.remaining > 0) return NOT_DONE;
+    let head = w.head;
+    let advanceTo = -1;
+    while (head < list.length && list[head]!.remaining === 0) advanceTo = list[head++]!.id;
+    w.head = head;
+    if (head === list.length) {
+      this.spots.delete(spot);
+    } else if (head >= 1024 && head * 2 >= list.length) {
+      w.list = list.slice(head);
+      w.head = 0;
+    }
+    if (advanceTo < 0) return DONE;
+    this.advance.advanceTo = advanceTo;
+    return this.advance;
   }
 
   /** Events with at least one message awaiting PUBACK. */
   get events(): number {
     let n = 0;
-    for (const list of this.spots.values()) n += list.length;
+    for (const w of this.spots.values()) n += w.list.length - w.head;
     return n;
   }
 

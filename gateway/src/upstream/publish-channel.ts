@@ -41,7 +41,8 @@ export class RawChannel {
   /** Start of what the next flush writes, and end of what is encoded. */
   private from = 0;
   private to = 0;
-  private readonly waiting = new Map<number, PublishDone>();
+  /** Callbacks by packet id (an array: a Map rehashed its table every few thousand PUBACKs). */
+  private readonly waiting: Array<PublishDone | undefined> = new Array(65536).fill(undefined);
 
   constructor(
     private readonly socket: { write(chunk: Buffer): boolean },
@@ -60,7 +61,7 @@ export class RawChannel {
       done(refusal(`packet of ${layout.total} bytes is over the broker's maximum of ${this.maxPacketSize}`, 0x95));
       return;
     }
-    this.waiting.set(packetId, done);
+    this.waiting[packetId] = done;
     if (layout.total > SLAB_BYTES / 4) {
       this.cut();
       const own = Buffer.allocUnsafe(layout.total);
@@ -98,9 +99,9 @@ export class RawChannel {
 
   /** A PUBACK: false when the packet id is not one of this channel's publishes. */
   acked(packetId: number, code: number): boolean {
-    const done = this.waiting.get(packetId);
+    const done = this.waiting[packetId];
     if (!done) return false;
-    this.waiting.delete(packetId);
+    this.waiting[packetId] = undefined;
     this.ids.deallocate(packetId);
     // 0x10 "no matching subscribers" is a success.
     if (code >= 0x80) done(refusal(`Publish error: reason code 0x${code.toString(16)}`, code));
