@@ -83,6 +83,25 @@ test('a body that never ends is cut off after the idle timeout; events before it
   t.is((await postChunks(gw.port, 42, [jsonText([presence(3)])], { headers: JSON_EVENTS })).status, 200);
 });
 
+test('a slow post that keeps sending within the idle timeout is not cut off, however long it lasts', async (t) => {
+  const gw = await startTestGateway(t, { config: { http: { idle_timeout_ms: 300 } } });
+  const conn = new SpotConnection(gw.port);
+  t.teardown(() => conn.close());
+  await conn.startPost(43, { headers: JSON_EVENTS });
+  // 8 chunks 150 ms apart: 1.2 s in all, four times the idle timeout.
+  for (let i = 0; i < 8; i++) {
+    await conn.chunk(jsonText([presence(i)]));
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  await conn.endPost();
+  const res = await conn.response(5000);
+  t.is(res.status, 200);
+  const { body: events } = await api<unknown[]>(gw.url, '/api/events?spot=43');
+  t.is(events.length, 8);
+  const { body: status } = await api<{ ingest: { postsCut: number } }>(gw.url, '/api/status');
+  t.is(status.ingest.postsCut, 0);
+});
+
 test('a full buffer under policy reject answers 503 with Retry-After and delivers no command', async (t) => {
   const gw = await startTestGateway(t, { config: { buffer: { max_mb: 0.3, policy: 'reject' } } });
   t.is((await api(gw.url, '/api/spots/7/commands', { body: { resource: 'config', action: 'update', data: { rfid_power_dbm: 3 } } })).status, 202);
