@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type GatewayConfig } from '../config/index.js';
 import { createLogger } from '../log.js';
 import { startGateway } from '../main.js';
+import { tuneHeap } from './heap.js';
 
 const MAIN_HELP = `spot-gateway: on-site gateway for RFID/Bluetooth spots
 
@@ -122,6 +123,8 @@ export async function runCli(args: string[], io: CliIo = processIo): Promise<num
 
 async function runGateway(config: GatewayConfig): Promise<number> {
   const logger = createLogger({ level: config.log.level });
+  const heapFlag = tuneHeap();
+  if (heapFlag) logger.debug({ v8: heapFlag }, `v8: ${heapFlag} (heap growth bounded; a heap flag of your own in NODE_OPTIONS wins)`);
   let gateway;
   try {
     gateway = await startGateway(config, { logger });
