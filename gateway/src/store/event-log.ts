@@ -72,6 +72,8 @@ export class EventLog {
   /** Highest id whose commit was acknowledged (on disk): readers for upstreams stop there. */
   acknowledgedId = 0;
 
+  private readonly params: unknown[][] = [];
+
   constructor(private readonly conn: Connection) {}
 
   /** Rebuilds the in-memory view from the file (at open and after a reopen). */
@@ -138,7 +140,8 @@ export class EventLog {
     }
     for (let from = 0; from < rows.length; from += ROWS_PER_INSERT) {
       const count = Math.min(ROWS_PER_INSERT, rows.length - from);
-      const params: unknown[] = new Array(count * 10);
+      // Bound and read by SQLite during run(): one array per statement size is reused.
+      const params = (this.params[count] ??= new Array<unknown>(count * 10));
       for (let j = 0; j < count; j++) {
         const e = rows[from + j]!;
         const at = j * 10;

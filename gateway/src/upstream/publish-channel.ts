@@ -2,7 +2,7 @@
 // or mqtt.js publish() (for clients without a socket, e.g. test fakes).
 import { eventPublishOptions, type UpstreamClient } from './options.js';
 import type { PacketIds } from './packet-ids.js';
-import { measurePublish, writePublish, type PublishFields } from './publish-packet.js';
+import { measurePublish, writePublish, type PublishFields, type PublishLayout } from './publish-packet.js';
 
 export type PublishDone = (err?: Error) => void;
 
@@ -43,19 +43,31 @@ export class RawChannel {
   private to = 0;
   /** Callbacks by packet id (an array: a Map rehashed its table every few thousand PUBACKs). */
   private readonly waiting: Array<PublishDone | undefined> = new Array(65536).fill(undefined);
+  private readonly fields: PublishFields;
+  private readonly layout: PublishLayout = { topic: 0, payload: 0, contentType: 0, eventId: 0, props: 0, rest: 0, total: 0 };
 
   constructor(
     private readonly socket: { write(chunk: Buffer): boolean },
     private readonly ids: PacketIds,
     private readonly protocolVersion: 4 | 5,
     private readonly maxPacketSize: number | undefined,
-  ) {}
+  ) {
+    this.fields = { topic: '', payload: '', packetId: 0, v5: protocolVersion === 5 ? { eventId: '', contentType: '' } : undefined };
+  }
 
   publish(topic: string, payload: string | Uint8Array, eventId: string, contentType: string, done: PublishDone): void {
     const packetId = this.ids.allocate();
     if (packetId === null) throw new Error('no MQTT packet id free');
-    const fields: PublishFields = { topic, payload, packetId, v5: this.protocolVersion === 5 ? { eventId, contentType } : undefined };
-    const layout = measurePublish(fields);
+    // One fields object and one layout, refilled for every packet (written before publish returns).
+    const fields = this.fields;
+    fields.topic = topic;
+    fields.payload = payload;
+    fields.packetId = packetId;
+    if (fields.v5) {
+      fields.v5.eventId = eventId;
+      fields.v5.contentType = contentType;
+    }
+    const layout = measurePublish(fields, this.layout);
     if (this.maxPacketSize !== undefined && layout.total > this.maxPacketSize) {
       this.ids.deallocate(packetId);
       done(refusal(`packet of ${layout.total} bytes is over the broker's maximum of ${this.maxPacketSize}`, 0x95));

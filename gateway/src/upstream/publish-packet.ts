@@ -27,7 +27,8 @@ export interface PublishLayout {
   total: number;
 }
 
-export function measurePublish(f: PublishFields): PublishLayout {
+/** `into`: a layout to fill instead of a new one (the hot path reuses one). */
+export function measurePublish(f: PublishFields, into?: PublishLayout): PublishLayout {
   const topic = Buffer.byteLength(f.topic);
   const payload = typeof f.payload === 'string' ? Buffer.byteLength(f.payload) : f.payload.byteLength;
   let contentType = 0;
@@ -40,7 +41,16 @@ export function measurePublish(f: PublishFields): PublishLayout {
     props = 3 + contentType + 5 + EVENT_ID_KEY.length + eventId;
     rest += varintSize(props) + props;
   }
-  return { topic, payload, contentType, eventId, props, rest, total: 1 + varintSize(rest) + rest };
+  const total = 1 + varintSize(rest) + rest;
+  if (!into) return { topic, payload, contentType, eventId, props, rest, total };
+  into.topic = topic;
+  into.payload = payload;
+  into.contentType = contentType;
+  into.eventId = eventId;
+  into.props = props;
+  into.rest = rest;
+  into.total = total;
+  return into;
 }
 
 /** Total packet size, so the caller can check a broker's Maximum Packet Size first. */
