@@ -182,15 +182,22 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     for (const s of spots) s.start();
     let pacer: NodeJS.Timeout | undefined;
     if (opts.rate > 0) {
-      const tickMs = 10;
-      const perTick = (opts.rate * tickMs) / 1000 / opts.spots;
-      let owed = 0;
+      // Credit follows the clock (a late timer does not lower the rate). The spots take turns
+      // across each 10 ms, one group per ms, instead of all writing in the same millisecond:
+      // real spots are not synchronised, and 200 chunks at once are a burst of several ms.
+      const groups = 10;
+      const perSpotPerMs = opts.rate / 1000 / opts.spots;
+      const granted = new Array<number>(groups).fill(0);
       pacer = setInterval(() => {
-        owed += perTick;
-        const whole = Math.floor(owed);
-        owed -= whole;
-        if (whole > 0) for (const s of spots) s.grant(whole);
-      }, tickMs);
+        const elapsed = Date.now() - t0;
+        for (let g = 0; g < groups; g++) {
+          const due = Math.floor(Math.max(0, elapsed - g) * perSpotPerMs);
+          const whole = due - granted[g]!;
+          if (whole <= 0) continue;
+          granted[g] = due;
+          for (let i = g; i < spots.length; i += groups) spots[i]!.grant(whole);
+        }
+      }, 1);
     }
     setTimeout(() => {
       result.elapsedMs = Date.now() - t0;
