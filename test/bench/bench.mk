@@ -8,5 +8,6 @@ bench-codec: npm-deps schema-ts
 	node test/bench/build/codec/test/bench/codec/bench.js
 
 # Prints, last: gateway: stored_eps=<n> forwarded_eps=<n> null_sink_eps=<n> ratio=<r> p99_ms=<n> rss_mb=<n>
+# latency_rss_mb=<n> cpu_us_per_event=<n> (the gateway's CPU time per stored event in the throughput phase)
 bench-gateway: setup build-ts
 	node --import tsx test/bench/gateway/run.ts
