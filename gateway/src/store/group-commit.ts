@@ -1,4 +1,4 @@
-// Group commit: appends from every caller within the window go into one transaction; promises settle after COMMIT.
+// Group commit: appends from every caller within the window go into one transaction; they settle once it is on disk.
 import type { Connection } from './connection.js';
 import { DurableAcks } from './durable-acks.js';
 import { moveMainFileAside, rebuildDatabase } from './open-database.js';
@@ -236,7 +236,7 @@ export class GroupCommitter {
         rejectedTaken = rejected.writeQueued();
         this.lastSideWorkAt = clock;
       }
-      // Pruning is paced (one DELETE per spot per pass): per commit it cost more than the inserts.
+      // Pruning is paced (space.ts): in every commit it cost more than the inserts.
       if (pruneNow || clock - this.lastPruneAt >= PRUNE_INTERVAL_MS) {
         pruned = space.pruneStep(PRUNE_PASS_LIMIT, clock);
         this.lastPruneAt = clock;

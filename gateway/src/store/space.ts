@@ -6,7 +6,6 @@ import type { Durability, OverflowPolicy } from './types.js';
 
 const PAGE = 4096;
 export const DROP_BATCH = 500;
-export const PRUNE_BATCH = 500;
 /** Pruning runs at most this often inside the group commit (small passes: no long stalls). */
 export const PRUNE_INTERVAL_MS = 50;
 /** Events deleted at most per pass (a few ms; 100k events/s at most). */
@@ -142,10 +141,15 @@ export class SpaceKeeper {
     if (this.goneBelow < keep.from) return true;
     if (!keep.lagging || performance.now() - this.lastPerSpotPruneAt < PER_SPOT_PRUNE_INTERVAL_MS) return false;
     for (const spot of this.log.lastIdBySpot.keys()) {
-      const upTo = this.cursors.minFor(spot);
-      if (upTo >= keep.from && upTo > (this.prunedUpTo.get(spot) ?? 0)) return true;
+      if (this.perSpotWork(spot, keep.from) !== null) return true;
     }
     return false;
+  }
+
+  /** The common cursor of a spot with forwarded events at or above `from` not pruned yet, else null. */
+  private perSpotWork(spot: string, from: number): number | null {
+    const upTo = this.cursors.minFor(spot);
+    return upTo >= from && upTo > (this.prunedUpTo.get(spot) ?? 0) ? upTo : null;
   }
 
   /**
@@ -166,8 +170,8 @@ export class SpaceKeeper {
     for (const spot of this.log.lastIdBySpot.keys()) {
       const remaining = limit - result.deleted;
       if (remaining <= 0) break;
-      const upTo = this.cursors.minFor(spot);
-      if (upTo < to || upTo <= (this.prunedUpTo.get(spot) ?? 0)) continue;
+      const upTo = this.perSpotWork(spot, to);
+      if (upTo === null) continue;
       const n = this.log.prune(spot, upTo, remaining);
       result.deleted += n;
       if (n < remaining) result.done.set(spot, upTo);
