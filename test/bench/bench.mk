@@ -1,5 +1,5 @@
 # Benchmarks: they print figures; they are not tests. Included by the top-level Makefile.
-.PHONY: bench-codec bench-gateway
+.PHONY: bench-codec bench-gateway bench-tools
 
 # Compiled with tsc (as the gateway runs), not through tsx. Prints, last:
 # codec: json_decode_eps=<n> pb_decode_eps=<n> pb_bytes_ratio=<r>
@@ -9,5 +9,16 @@ bench-codec: npm-deps schema-ts
 
 # Prints, last: gateway: stored_eps=<n> forwarded_eps=<n> null_sink_eps=<n> ratio=<r> p99_ms=<n> rss_mb=<n>
 # latency_rss_mb=<n> cpu_us_per_event=<n> (the gateway's CPU time per stored event in the throughput phase)
-bench-gateway: setup build-ts
+bench-gateway: setup build-ts bench-tools
 	node --import tsx test/bench/gateway/run.ts
+
+# The load generator and the latency consumer, in C so they take little of the CPU they measure.
+BENCH_TOOLS := test/bench/build/loadgen test/bench/build/latency-consumer
+BENCH_CC ?= gcc
+BENCH_CFLAGS := -std=c11 -O2 -Wall -Wextra -Werror
+
+test/bench/build/%: test/bench/gateway/%.c
+	@mkdir -p $(@D)
+	$(BENCH_CC) $(BENCH_CFLAGS) -o $@ $<
+
+bench-tools: $(BENCH_TOOLS)

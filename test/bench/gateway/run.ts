@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { startMosquitto } from '../../helpers/mosquitto.js';
 import { getJson, SITE_BROKER_CONFIG, startGateway, stopGateway } from './gateway-process.js';
-import { runLoad, type LoadOptions } from './loadgen.js';
+import { benchTool, runLoad, type LoadOptions } from './loadgen.js';
 import { startNullSink } from './null-sink.js';
 
 const SPOTS = Number(process.env.BENCH_SPOTS ?? 200);
@@ -49,7 +49,7 @@ const LATENCY_MEASURE_MS = 10_000;
 /** p99 of chunk written -> message received, measured by a consumer in its own process. */
 async function measureLatency(port: number, mqttUrl: string): Promise<{ p99: number; count: number }> {
   const runMs = LATENCY_WARMUP_MS + LATENCY_MEASURE_MS + 3000;
-  const consumer = spawn(process.execPath, ['--import', 'tsx', 'test/bench/gateway/latency-consumer.ts', mqttUrl, String(LATENCY_WARMUP_MS), String(runMs)], {
+  const consumer = spawn(benchTool('latency-consumer'), [mqttUrl, String(LATENCY_WARMUP_MS), String(runMs)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
