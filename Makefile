@@ -64,7 +64,7 @@ run: setup-run build-ts
 test-ts: build-ts
 	$(NODE_BIN)/ava
 
-test: setup build-ts firmware test-c test-ts
+test: setup build-ts firmware test-c bench-tools test-ts
 
 clean:
 	rm -rf gateway/dist $(GEN_TS) firmware/build firmware/gen build
