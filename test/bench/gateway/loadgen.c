@@ -67,6 +67,7 @@ static int64_t now_ms;
 static bool stopped;
 static long open_spots;
 static uint64_t sent_events, acked_events, failed_posts;
+static uint64_t due_events; /* paced: events the clock has granted so far */
 static char item_codes[ITEM_CODES][25];
 static char scratch[PACED_MAX_CHUNK * MAX_EVENT_BYTES];
 
@@ -416,6 +417,7 @@ static void pace(int64_t elapsed) {
         for (long i = g; i < opt.spots; i += PACER_GROUPS) {
             struct spot *s = &spots[i];
             s->credit += whole;
+            due_events += whole;
             if (s->posting && !s->closed) pump_paced(s);
         }
     }
@@ -466,8 +468,9 @@ static void run(void) {
         fprintf(stderr, "loadgen: %ld spots had no answer to their last post %d s after the run\n", open_spots, RESPONSE_WAIT_MS / 1000);
     double eps = elapsed_ms > 0 ? (double)sent_events * 1000 / (double)elapsed_ms : 0;
     if (opt.rate > 0)
-        fprintf(stderr, "loadgen: %ld spots sent %llu events in %lld ms: %.0f events/s (asked %.0f)\n", opt.spots,
-                (unsigned long long)sent_events, (long long)elapsed_ms, eps, opt.rate);
+        fprintf(stderr, "loadgen: %ld spots sent %llu events in %lld ms: %.0f events/s (asked %.0f/s; the clock made %llu due, %llu of them not sent)\n",
+                opt.spots, (unsigned long long)sent_events, (long long)elapsed_ms, eps, opt.rate, (unsigned long long)due_events,
+                (unsigned long long)(due_events - sent_events));
     else
         fprintf(stderr, "loadgen: %ld spots sent %llu events in %lld ms: %.0f events/s (as fast as the server took them)\n",
                 opt.spots, (unsigned long long)sent_events, (long long)elapsed_ms, eps);
