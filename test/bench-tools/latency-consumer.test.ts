@@ -92,7 +92,8 @@ test('no broker: exit code 1 and the address it tried', async (t) => {
 });
 
 for (const [args, named] of [
-  [[], 'expected 3 arguments'],
+  [[], 'expected 3 or 4 arguments'],
+  [['mqtt://127.0.0.1:1883', '0', '1000', 'often'], '<report ms>'],
   [['http://127.0.0.1:1883', '0', '1000'], '<mqtt url>'],
   [['mqtt://127.0.0.1:99999', '0', '1000'], '<mqtt url>'],
   [['mqtt://127.0.0.1:1883', 'soon', '1000'], '<warm-up ms>'],

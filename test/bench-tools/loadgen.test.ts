@@ -7,7 +7,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createJsonDecoder, type SpotEvent } from '../../gateway/src/protocol/index.js';
-import { runLoad, startBenchTool, type LoadOptions } from '../bench/gateway/loadgen.js';
+import { loadArguments, runLoad, startBenchTool, type LoadOptions, type LoadResult } from '../bench/gateway/loadgen.js';
 
 test.before(() => {
   execFileSync('make', ['-s', 'bench-tools'], { cwd: fileURLToPath(new URL('../..', import.meta.url)), stdio: 'pipe', timeout: 120_000 });
@@ -169,9 +169,16 @@ test.serial('a connection closed while waiting for the answer counts a failed po
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.teardown(() => server.close());
   const port = (server.address() as net.AddressInfo).port;
-  const result = await runLoad(options(port, { spots: 2, durationMs: 600, rate: 200, postWindowMs: 200 }), { echo: false });
+  const run = await startBenchTool('loadgen', loadArguments(options(port, { spots: 2, durationMs: 600, rate: 200, postWindowMs: 200 })), {
+    timeoutMs: 30_000,
+  }).done;
+  t.is(run.code, 0, run.stderr);
+  const result = JSON.parse(run.stdout) as LoadResult;
   t.is(result.failedPosts, 2);
   t.is(result.ackedEvents, 0);
+  t.true(result.sentEvents > 0);
+  t.regex(run.stderr, /lost its connection \d+ ms into the run: closed by the server/);
+  t.regex(run.stderr, /2 of 2 spots lost their connection/);
 });
 
 test('cannot connect: exit code 1 and the address it tried', async (t) => {

@@ -1,9 +1,9 @@
 // Latency consumer for make bench-gateway, in its own process and in C so the instrument is not
-// what is slow. Usage: latency-consumer <mqtt url> <warm-up ms> <run ms>. A bare MQTT 3.1.1
-// subscriber to from/+/json/# (QoS 0): prints "ready" once subscribed; the latency of a message
-// is the real-time clock when it is read minus its "bench_t" stamp; messages stamped within the
-// warm-up after the first message arrived are left out. After run ms it prints one JSON line:
-// {"count","p50","p99","max"} (milliseconds).
+// what is slow. Usage: latency-consumer <mqtt url> <warm-up ms> <run ms> [<report ms>]. A bare
+// MQTT 3.1.1 subscriber to from/+/json/# (QoS 0): prints "ready" once subscribed; the latency of a
+// message is the real-time clock when it is read minus its "bench_t" stamp; messages stamped within
+// the warm-up after the first message arrived are left out. After run ms it prints one JSON line:
+// {"count","p50","p99","max"} (milliseconds); with <report ms>, such a line also every so often.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <netdb.h>
@@ -25,7 +25,9 @@
 /* A blocking read (one system call per wake-up, not two) returns this often to check the time. */
 static const struct timespec READ_TIMEOUT_TS = {0, 20 * 1000000};
 
-static const char *const USAGE = "usage: latency-consumer <mqtt url> <warm-up ms> <run ms>";
+static const char *const USAGE =
+    "usage: latency-consumer <mqtt url> <warm-up ms> <run ms> [<report ms>]\n"
+    "  <report ms>: also print the line every so often, for the messages read since the last one";
 
 /** Latencies in microseconds. */
 static int64_t *latencies;
@@ -208,25 +210,30 @@ static int by_value(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-static void print_result(void) {
-    qsort(latencies, latency_count, sizeof *latencies, by_value);
-    if (latency_count == 0) {
+/** One JSON line for these latencies (sorted in place): count, median, 99th percentile, maximum. */
+static void print_summary(int64_t *values, size_t count) {
+    if (count == 0) {
         puts("{\"count\":0,\"p50\":null,\"p99\":null,\"max\":null}");
-        return;
+    } else {
+        qsort(values, count, sizeof *values, by_value);
+        size_t p50 = count / 2, p99 = (size_t)((double)count * 0.99);
+        if (p99 >= count) p99 = count - 1;
+        printf("{\"count\":%zu,\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f}\n", count, (double)values[p50] / 1000,
+               (double)values[p99] / 1000, (double)values[count - 1] / 1000);
     }
-    size_t p50 = latency_count / 2, p99 = (size_t)((double)latency_count * 0.99);
-    if (p99 >= latency_count) p99 = latency_count - 1;
-    printf("{\"count\":%zu,\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f}\n", latency_count, (double)latencies[p50] / 1000,
-           (double)latencies[p99] / 1000, (double)latencies[latency_count - 1] / 1000);
+    fflush(stdout);
 }
 
 int main(int argc, char **argv) {
-    if (argc != 4) fail("expected 3 arguments, got %d\n%s", argc - 1, USAGE);
+    if (argc != 4 && argc != 5) fail("expected 3 or 4 arguments, got %d\n%s", argc - 1, USAGE);
     char host[256], port[8];
     parse_url(argv[1], host, sizeof host, port, sizeof port);
     warmup_us = (int64_t)milliseconds("<warm-up ms>", argv[2]) * 1000;
     int64_t run_us = (int64_t)milliseconds("<run ms>", argv[3]) * 1000;
+    int64_t report_us = argc == 5 ? (int64_t)milliseconds("<report ms>", argv[4]) * 1000 : 0;
     int64_t start = clock_us(CLOCK_MONOTONIC), deadline = start + run_us, next_ping = start + KEEPALIVE_S / 2 * 1000000LL;
+    int64_t next_report = start + report_us;
+    size_t reported = 0;
 
     int fd = connect_broker(host, port);
     subscribe(fd);
@@ -238,6 +245,11 @@ int main(int argc, char **argv) {
         if (open && now >= next_ping) {
             send_all(fd, (const unsigned char *)"\xc0\0", 2);
             next_ping += KEEPALIVE_S / 2 * 1000000LL;
+        }
+        if (report_us > 0 && now >= next_report) {
+            print_summary(latencies + reported, latency_count - reported);
+            reported = latency_count;
+            next_report += report_us;
         }
         if (!open) {
             nanosleep(&READ_TIMEOUT_TS, NULL);
@@ -264,6 +276,6 @@ int main(int argc, char **argv) {
     }
     if (open) send_all(fd, (const unsigned char *)"\xe0\0", 2);
     close(fd);
-    print_result();
+    print_summary(latencies, latency_count);
     return 0;
 }

@@ -63,9 +63,9 @@ struct spot {
 static struct options opt = {"127.0.0.1", NULL, 200, 30, 0, 1000, 1000, false};
 static struct spot *spots;
 static int epoll_fd;
-static int64_t now_ms;
+static int64_t now_ms, start_ms;
 static bool stopped;
-static long open_spots;
+static long open_spots, lost_spots;
 static uint64_t sent_events, acked_events, failed_posts;
 static uint64_t due_events; /* paced: events the clock has granted so far */
 static char item_codes[ITEM_CODES][25];
@@ -211,8 +211,11 @@ static void update_watch(struct spot *s) {
     watch(s, EPOLLIN | (pending || hungry ? EPOLLOUT : 0));
 }
 
-static void close_spot(struct spot *s) {
+/** Closes a spot's connection; `why` is set when it is lost before the run's end (reported once). */
+static void close_spot(struct spot *s, const char *why) {
     if (s->closed) return;
+    if (why && !stopped && lost_spots++ == 0)
+        fprintf(stderr, "loadgen: spot %ld lost its connection %lld ms into the run: %s\n", s->serial, (long long)(now_ms - start_ms), why);
     if (s->waiting) failed_posts++;
     close(s->fd);
     s->closed = true;
@@ -235,7 +238,7 @@ static bool flush(struct spot *s) {
             update_watch(s);
             return false;
         } else {
-            close_spot(s);
+            close_spot(s, strerror(errno));
             return false;
         }
     }
@@ -287,7 +290,7 @@ static void pump_paced(struct spot *s) {
 
 static void begin_post(struct spot *s) {
     if (stopped) {
-        close_spot(s);
+        close_spot(s, NULL);
         return;
     }
     char head[512];
@@ -358,7 +361,8 @@ static void on_readable(struct spot *s) {
     ssize_t n;
     do n = read(s->fd, reserve(&s->in, 65536), 65536); while (n < 0 && errno == EINTR);
     if (n <= 0) {
-        if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) close_spot(s);
+        if (n == 0) close_spot(s, "closed by the server");
+        else if (errno != EAGAIN && errno != EWOULDBLOCK) close_spot(s, strerror(errno));
         return;
     }
     s->in.len += (size_t)n;
@@ -443,7 +447,7 @@ static void run(void) {
     struct epoll_event timer_ev = {.events = EPOLLIN, .data.ptr = NULL};
     if (timer < 0 || timerfd_settime(timer, 0, &every_ms, NULL) != 0 || epoll_ctl(epoll_fd, EPOLL_CTL_ADD, timer, &timer_ev) != 0)
         fail("cannot start the 1 ms timer: %s", strerror(errno));
-    int64_t t0 = now_ms = monotonic_ms();
+    int64_t t0 = start_ms = now_ms = monotonic_ms();
     int64_t stop_at = t0 + (int64_t)(opt.seconds * 1000 + 0.5), deadline = stop_at + RESPONSE_WAIT_MS;
     int64_t elapsed_ms = -1;
     for (long i = 0; i < opt.spots; i++) begin_post(&spots[i]);
@@ -464,6 +468,7 @@ static void run(void) {
         if (!stopped && now_ms >= stop_at) tick(t0, stop_at, &elapsed_ms);
     }
     if (elapsed_ms < 0) elapsed_ms = now_ms - t0;
+    if (lost_spots > 0) fprintf(stderr, "loadgen: %ld of %ld spots lost their connection before the run's end\n", lost_spots, opt.spots);
     if (open_spots > 0)
         fprintf(stderr, "loadgen: %ld spots had no answer to their last post %d s after the run\n", open_spots, RESPONSE_WAIT_MS / 1000);
     double eps = elapsed_ms > 0 ? (double)sent_events * 1000 / (double)elapsed_ms : 0;
