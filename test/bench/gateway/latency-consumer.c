@@ -35,7 +35,7 @@ static size_t latency_count, latency_cap;
 static int64_t warmup_us;
 static int64_t measure_from_us = INT64_MAX;
 
-static void fail(const char *fmt, ...) {
+static _Noreturn void fail(const char *fmt, ...) {
     va_list args;
     va_start(args, fmt);
     fputs("latency consumer: ", stderr);

@@ -71,7 +71,7 @@ static uint64_t due_events; /* paced: events the clock has granted so far */
 static char item_codes[ITEM_CODES][25];
 static char scratch[PACED_MAX_CHUNK * MAX_EVENT_BYTES];
 
-static void fail(const char *fmt, ...) {
+static _Noreturn void fail(const char *fmt, ...) {
     va_list args;
     va_start(args, fmt);
     fputs("loadgen: ", stderr);
@@ -271,8 +271,8 @@ static bool window_over(const struct spot *s) {
     return stopped || now_ms - s->post_started >= opt.window_ms;
 }
 
-/** Paced: writes the granted events, at most 50 per chunk. Bytes queue behind a full socket,
- * so the stamp is the time the event was due, as a spot's would be. */
+/** Paced: writes the granted events, at most 50 per chunk. Bytes queue behind a full socket, so
+ * a slow server shows as latency (events are stamped when written here), not as a lower rate. */
 static void pump_paced(struct spot *s) {
     while (s->posting && !s->closed) {
         if (window_over(s)) {
@@ -520,13 +520,23 @@ static void parse_arguments(int argc, char **argv) {
         if (!known) fail("unknown argument \"%s\"\n%s", name, USAGE);
         if (i + 1 >= argc) fail("%s needs a value\n%s", name, USAGE);
         const char *value = argv[++i];
-        if (strcmp(name, "--host") == 0) opt.host = value;
-        else if (strcmp(name, "--port") == 0) opt.port = (whole_number(name, value, 1, 65535), value);
-        else if (strcmp(name, "--spots") == 0) opt.spots = whole_number(name, value, 1, 100000);
-        else if (strcmp(name, "--seconds") == 0) opt.seconds = number(name, value, 0, false);
-        else if (strcmp(name, "--rate") == 0) opt.rate = number(name, value, 0, true);
-        else if (strcmp(name, "--window-ms") == 0) opt.window_ms = whole_number(name, value, 1, 3600000);
-        else opt.first_serial = whole_number(name, value, 0, 2000000000);
+        if (strcmp(name, "--host") == 0) {
+            if (strlen(value) > 253) fail("--host is over 253 characters");
+            opt.host = value;
+        } else if (strcmp(name, "--port") == 0) {
+            whole_number(name, value, 1, 65535);
+            opt.port = value;
+        } else if (strcmp(name, "--spots") == 0) {
+            opt.spots = whole_number(name, value, 1, 100000);
+        } else if (strcmp(name, "--seconds") == 0) {
+            opt.seconds = number(name, value, 0, false);
+        } else if (strcmp(name, "--rate") == 0) {
+            opt.rate = number(name, value, 0, true);
+        } else if (strcmp(name, "--window-ms") == 0) {
+            opt.window_ms = whole_number(name, value, 1, 3600000);
+        } else {
+            opt.first_serial = whole_number(name, value, 0, 2000000000);
+        }
     }
     if (!opt.port) fail("--port is required\n%s", USAGE);
 }
