@@ -101,6 +101,7 @@ test.serial('paced: one valid stamped event per chunk, posts per window, counts 
     for (const piece of post.pieces) {
       pending = Buffer.concat([pending, piece.bytes]);
       if (!pending.toString('latin1').endsWith('}]\n\n')) continue;
+      t.regex(pending.toString(), /,"bench_t":\d{13}\.\d{3}\}\]\n\n$/, 'the stamp: ms since the epoch, 3 decimals, last in the object');
       const items = createJsonDecoder().push(pending);
       chunkSizes.push(items.length);
       for (const item of items) {
@@ -114,6 +115,7 @@ test.serial('paced: one valid stamped event per chunk, posts per window, counts 
     if (post.status === 200) answered200 += events.length;
   }
   t.true(received > 0);
+  t.true(received <= 30 * 2, 'never more than the rate asked (30 events/s for 2 s)');
   t.true(chunkSizes.every((n) => n >= 1 && n <= 50), `chunk sizes ${chunkSizes.join(',')}`);
   t.true(chunkSizes.filter((n) => n === 1).length >= 0.9 * chunkSizes.length, `chunk sizes ${chunkSizes.join(',')}`);
   t.is(result.sentEvents, received);
