@@ -38,12 +38,14 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ kind: 'pause' as const }) },
 );
 
-test('stored events match a model of appends, dedupe, cursors and pruning across restarts', async (t) => {
+// indexFlushMs 0 writes every spot's ids to event_spots at each commit; the default keeps a second of them in memory.
+for (const indexFlushMs of [0, undefined]) {
+test(`stored events match a model of appends, dedupe, cursors and pruning across restarts (index flush ${indexFlushMs ?? 'default'})`, async (t) => {
   let run = 0;
   await fc.assert(
     fc.asyncProperty(fc.array(step, { minLength: 5, maxLength: 25 }), async (steps) => {
       const dataDir = tempDir(t, `spot-store-model-${run++}-`);
-      const open = (): Store => openStore({ dataDir, upstreams: UPSTREAMS, commitIntervalMs: 1 });
+      const open = (): Store => openStore({ dataDir, upstreams: UPSTREAMS, commitIntervalMs: 1, indexFlushMs });
       let store = open();
       const acked = new Map<number, { spot: string; data: string }>();
       const numbering = new Map<string, { boot: number; high: number }>();
@@ -98,6 +100,21 @@ test('stored events match a model of appends, dedupe, cursors and pruning across
             if (got && (got.data !== e.data || got.spot !== e.spot)) return false;
           }
           for (const id of stored.keys()) if (!acked.has(id)) return false;
+          // Per-spot reads (event_spots and the memory tier) see exactly the stored events of the spot, in order.
+          const storedIds = [...stored.keys()].sort((a, b) => a - b);
+          let pendingTotal = 0;
+          for (const spot of SPOTS) {
+            const mine = storedIds.filter((id) => stored.get(id)!.spot === spot);
+            if (store.listEvents({ spot, limit: 100_000 }).map((e) => e.id).join() !== mine.join()) return false;
+            for (const u of UPSTREAMS) {
+              const after = mine.filter((id) => id > store.cursor(u, spot));
+              if (store.readSpot(u, spot, store.cursor(u, spot), 100_000).map((e) => e.id).join() !== after.join()) return false;
+              if (after.length > 3 && store.readSpot(u, spot, after[1]!, 2).map((e) => e.id).join() !== after.slice(2, 4).join()) return false;
+              if (u === 'mqtt') pendingTotal += after.length;
+            }
+          }
+          if (store.status().events !== stored.size) return false;
+          if (store.status().perUpstream.mqtt!.pending !== pendingTotal) return false;
           for (const u of UPSTREAMS) {
             for (const spot of SPOTS) if (store.cursor(u, spot) !== (cursors.get(`${u}/${spot}`) ?? 0)) return false;
           }
@@ -111,3 +128,4 @@ test('stored events match a model of appends, dedupe, cursors and pruning across
   );
   t.pass();
 });
+}

@@ -1,5 +1,6 @@
 // The append-only events log: inserts with dedupe, per-spot reads, deletes from the old end.
 import type { Connection } from './connection.js';
+import { SpotIndex } from './spot-index.js';
 import type { AppendOutcome, NewEvent, StoredEvent } from './types.js';
 
 interface EventRow {
@@ -16,6 +17,7 @@ interface EventRow {
 }
 
 const COLUMNS = 'id, spot, resource, action, data, pb, encoding, time_received, boot, seq';
+const JOINED_COLUMNS = 'e.id, e.spot, e.resource, e.action, e.data, e.pb, e.encoding, e.time_received, e.boot, e.seq';
 /** Rows per INSERT statement (10 parameters each, well under SQLite's limit). */
 export const ROWS_PER_INSERT = 32;
 const INSERT_SQL: string[] = [];
@@ -50,6 +52,8 @@ interface Numbering {
 export interface InsertEffects {
   outcomes: AppendOutcome[][];
   lastIdBySpot: Map<string, number>;
+  /** Every stored row, in id order (for the spot index). */
+  rows: { spot: string; id: number }[];
   inserted: number;
   duplicates: number;
 }
@@ -72,19 +76,31 @@ export class EventLog {
   /** Highest id whose commit was acknowledged (on disk): readers for upstreams stop there. */
   acknowledgedId = 0;
 
+  /** Per-spot ids: recent ones in memory, older ones in event_spots. */
+  readonly index: SpotIndex;
   private readonly params: unknown[][] = [];
 
-  constructor(private readonly conn: Connection) {}
+  constructor(
+    private readonly conn: Connection,
+    indexFlushMs?: number,
+  ) {
+    this.index = new SpotIndex(conn, indexFlushMs);
+  }
 
   /** Rebuilds the in-memory view from the file (at open and after a reopen). */
   load(): void {
     this.lastIdBySpot.clear();
-    const rows = this.conn.stmt('SELECT spot, max(id) AS last FROM events GROUP BY spot').all() as {
+    this.index.load();
+    // Through event_spots (bounded below by the lowest stored id) and the memory tier: no scan of the events.
+    const lowest = this.lowestId() ?? Infinity;
+    const rows = this.conn.stmt('SELECT spot, max(id) AS last FROM event_spots WHERE id >= ? GROUP BY spot').all(lowest) as {
       spot: string;
       last: number;
     }[];
     for (const r of rows) this.lastIdBySpot.set(r.spot, r.last);
-    this.count = (this.conn.stmt('SELECT count(*) AS n FROM events').get() as { n: number }).n;
+    for (const [spot, last] of this.index.recentLast()) this.lastIdBySpot.set(spot, last);
+    const persisted = (this.conn.stmt('SELECT count(*) AS n FROM event_spots WHERE id >= ?').get(lowest) as { n: number }).n;
+    this.count = persisted + this.index.recentTotal;
     const seq = this.conn.stmt("SELECT seq FROM sqlite_sequence WHERE name = 'events'").get() as { seq: number } | undefined;
     this.highestId = seq?.seq ?? 0;
     this.acknowledgedId = this.highestId;
@@ -101,7 +117,7 @@ export class EventLog {
   insertBatch(requests: NewEvent[][]): InsertEffects {
     const numbering = new Map<string, Numbering | null>();
     const select = this.conn.stmt('SELECT boot, high_seq, duplicates FROM spot_numbering WHERE spot = ?');
-    const effects: InsertEffects = { outcomes: [], lastIdBySpot: new Map(), inserted: 0, duplicates: 0 };
+    const effects: InsertEffects = { outcomes: [], lastIdBySpot: new Map(), rows: [], inserted: 0, duplicates: 0 };
     const numberingOf = (spot: string): Numbering | null => {
       if (!numbering.has(spot)) {
         const r = select.get(spot) as { boot: number; high_seq: number; duplicates: number } | undefined;
@@ -161,7 +177,9 @@ export class EventLog {
       for (let j = 0; j < count; j++) {
         const id = lastId - count + 1 + j;
         slots[from + j]!.id = id;
-        effects.lastIdBySpot.set(rows[from + j]!.spot, id);
+        const spot = rows[from + j]!.spot;
+        effects.lastIdBySpot.set(spot, id);
+        effects.rows.push({ spot, id });
       }
       effects.inserted += count;
     }
@@ -185,6 +203,7 @@ export class EventLog {
   }
 
   applyInserted(effects: InsertEffects): void {
+    for (const r of effects.rows) this.index.added(r.spot, r.id);
     for (const [spot, id] of effects.lastIdBySpot) {
       this.lastIdBySpot.set(spot, id);
       this.highestId = Math.max(this.highestId, id);
@@ -195,30 +214,45 @@ export class EventLog {
 
   /** For upstreams: only acknowledged events (a commit whose WAL fsync is still running is left out). */
   readSpot(spot: string, afterId: number, limit: number): StoredEvent[] {
-    const rows = this.conn
-      .stmt(`SELECT ${COLUMNS} FROM events WHERE spot = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?`)
-      .all(spot, afterId, this.acknowledgedId, limit) as EventRow[];
-    return rows.map(toStored);
+    return this.spotRows(spot, afterId, this.acknowledgedId, limit).map(toStored);
   }
 
   list(query: { spot?: string; after?: number; limit: number }): StoredEvent[] {
     const after = query.after ?? 0;
-    const rows = (
+    const rows =
       query.spot === undefined
-        ? this.conn.stmt(`SELECT ${COLUMNS} FROM events WHERE id > ? ORDER BY id LIMIT ?`).all(after, query.limit)
-        : this.conn
-            .stmt(`SELECT ${COLUMNS} FROM events WHERE spot = ? AND id > ? ORDER BY id LIMIT ?`)
-            .all(query.spot, after, query.limit)
-    ) as EventRow[];
+        ? (this.conn.stmt(`SELECT ${COLUMNS} FROM events WHERE id > ? ORDER BY id LIMIT ?`).all(after, query.limit) as EventRow[])
+        : this.spotRows(query.spot, after, Number.MAX_SAFE_INTEGER, query.limit);
     return rows.map(toStored);
+  }
+
+  /** The spot's events with afterId < id <= upTo, in order: event_spots first, then the memory tier. */
+  private spotRows(spot: string, afterId: number, upTo: number, limit: number): EventRow[] {
+    const index = this.index;
+    let rows: EventRow[] = [];
+    if (afterId < index.upto) {
+      rows = this.conn
+        .stmt(
+          `SELECT ${JOINED_COLUMNS} FROM event_spots s JOIN events e ON e.id = s.id WHERE s.spot = ? AND s.id > ? AND s.id <= ? ORDER BY s.id LIMIT ?`,
+        )
+        .all(spot, afterId, Math.min(index.upto, upTo), limit) as EventRow[];
+    }
+    if (rows.length < limit) {
+      const ids = index.recentAfter(spot, Math.max(afterId, index.upto), upTo, limit - rows.length);
+      if (ids.length > 0) {
+        const recent = this.conn
+          .stmt(`SELECT ${COLUMNS} FROM events WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id`)
+          .all(JSON.stringify(ids)) as EventRow[];
+        for (const r of recent) rows.push(r);
+      }
+    }
+    return rows;
   }
 
   /** Time received of the first event of the spot above afterId, if any. */
   firstTimeAfter(spot: string, afterId: number): number | null {
-    const r = this.conn
-      .stmt('SELECT time_received AS t FROM events WHERE spot = ? AND id > ? ORDER BY id LIMIT 1')
-      .get(spot, afterId) as { t: number } | undefined;
-    return r ? r.t : null;
+    const first = this.spotRows(spot, afterId, Number.MAX_SAFE_INTEGER, 1)[0];
+    return first ? first.time_received : null;
   }
 
   oldestTime(): number | null {
@@ -229,9 +263,14 @@ export class EventLog {
   }
 
   countAfter(spot: string, afterId: number): number {
-    return (this.conn.stmt('SELECT count(*) AS n FROM events WHERE spot = ? AND id > ?').get(spot, afterId) as {
-      n: number;
-    }).n;
+    // Rows of event_spots below the lowest stored id are gone events not cleaned up yet.
+    const from = Math.max(afterId, (this.lowestId() ?? Infinity) - 1);
+    const persisted = (
+      this.conn.stmt('SELECT count(*) AS n FROM event_spots WHERE spot = ? AND id > ? AND id <= ?').get(spot, from, this.index.upto) as {
+        n: number;
+      }
+    ).n;
+    return persisted + this.index.recentCountAfter(spot, Math.max(afterId, this.index.upto));
   }
 
   /** Inside the caller's transaction: the oldest events, forwarded or not. */
@@ -262,10 +301,19 @@ export class EventLog {
     return this.conn.stmt('DELETE FROM events WHERE id < ?').run(below).changes;
   }
 
-  /** Inside the caller's transaction: at most limit events of the spot with id <= upTo. */
-  prune(spot: string, upTo: number, limit: number): number {
-    return this.conn
-      .stmt('DELETE FROM events WHERE id IN (SELECT id FROM events WHERE spot = ? AND id <= ? ORDER BY id LIMIT ?)')
-      .run(spot, upTo, limit).changes;
+  /**
+   * Inside the caller's transaction: at most limit events of the spot with from <= id <= upTo
+   * (`from` at or above the lowest stored id). Only what event_spots holds: the memory tier's
+   * events are pruned once written there (within a second) or by the range DELETE.
+   */
+  prune(spot: string, from: number, upTo: number, limit: number): number {
+    const ids = this.conn
+      .stmt('SELECT id FROM event_spots WHERE spot = ? AND id >= ? AND id <= ? ORDER BY id LIMIT ?')
+      .pluck()
+      .all(spot, from, Math.min(upTo, this.index.upto), limit) as number[];
+    if (ids.length === 0) return 0;
+    const deleted = this.conn.stmt('DELETE FROM events WHERE id IN (SELECT value FROM json_each(?))').run(JSON.stringify(ids)).changes;
+    this.conn.stmt('DELETE FROM event_spots WHERE spot = ? AND id <= ?').run(spot, ids[ids.length - 1]!);
+    return deleted;
   }
 }

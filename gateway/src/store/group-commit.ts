@@ -4,6 +4,7 @@ import { DurableAcks } from './durable-acks.js';
 import { moveMainFileAside, rebuildDatabase } from './open-database.js';
 import type { CursorBook } from './cursors.js';
 import type { DropResult, EventLog, InsertEffects } from './event-log.js';
+import type { IndexFlush } from './spot-index.js';
 import type { RejectedMessages } from './rejected-log.js';
 import { estimateBytes, PRUNE_INTERVAL_MS, PRUNE_PASS_LIMIT, type PruneResult, type SpaceKeeper } from './space.js';
 import { closedError, RETRY_AFTER_SECONDS, toUnavailable } from './sqlite-errors.js';
@@ -222,6 +223,7 @@ export class GroupCommitter {
     let drops: DropResult[] = [];
     let pruned: PruneResult = { deleted: 0, done: new Map(), goneBelow: 0 };
     let effects: InsertEffects | null = null;
+    let indexFlush: IndexFlush | null = null;
     try {
       this.reopenIfBroken();
       conn.raw.exec('BEGIN IMMEDIATE');
@@ -241,6 +243,8 @@ export class GroupCommitter {
         pruned = space.pruneStep(PRUNE_PASS_LIMIT, clock);
         this.lastPruneAt = clock;
       }
+      // Before the inserts: the flush writes what earlier commits stored.
+      if (log.index.flushDue(clock)) indexFlush = log.index.flush(log.highestId, log.lowestId() ?? log.highestId + 1, clock);
       if (batch.length > 0) {
         const room = space.makeRoom(batch.map((b) => estimateBytes(b.events)));
         accepted = room.accepted;
@@ -268,6 +272,8 @@ export class GroupCommitter {
     this.succeeded();
     log.count -= pruned.deleted;
     space.applyPruned(pruned);
+    if (indexFlush) log.index.applyFlush(indexFlush);
+    log.index.goneBelow(pruned.goneBelow);
     this.applyDrops(drops);
     if (effects) {
       log.applyInserted(effects);
@@ -321,6 +327,7 @@ export class GroupCommitter {
     }
     this.dropped += count;
     this.p.log.count -= count;
+    this.p.log.index.goneBelow(drops[drops.length - 1]!.lastId + 1);
     // An upstream cannot forward what is gone: its cursor moves past the dropped events.
     for (const upstream of this.p.cursors.upstreams) {
       for (const [spot, id] of bySpot) this.p.cursors.advance(upstream, spot, id);
@@ -358,7 +365,8 @@ export class GroupCommitter {
     if (this.closed) return;
     if (!this.broken && this.p.conn.fileReplaced()) this.restoreReplacedFile();
     const { cursors, spots, rejected, space } = this.p;
-    if (!this.timer && (cursors.hasDirty || spots.hasDirty || rejected.hasQueued || space.hasPruneWork())) {
+    const indexDue = this.p.log.index.flushDue(performance.now());
+    if (!this.timer && (cursors.hasDirty || spots.hasDirty || rejected.hasQueued || indexDue || space.hasPruneWork())) {
       this.commit(true);
     }
     if (this.broken || this.lastError !== null) return;

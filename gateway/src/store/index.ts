@@ -45,7 +45,7 @@ export function openStore(opts: StoreOptions): Store {
       randomUUID: opts.randomUUID ?? randomUUID,
     },
     (c) => {
-      const log = new EventLog(c);
+      const log = new EventLog(c, opts.indexFlushMs);
       log.load();
       const cursors = new CursorBook(upstreams);
       cursors.load(c);

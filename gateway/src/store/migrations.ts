@@ -78,8 +78,22 @@ function createCommandsAndRegistry(db: Database.Database): void {
   `);
 }
 
+/**
+ * The per-spot index leaves the events table: an index on events(spot, id) had every commit
+ * write one index page per spot in it (most of the WAL at one event per chunk). event_spots is
+ * written about once a second, spot by spot (spot-index.ts).
+ */
+function spotIndexTable(db: Database.Database): void {
+  db.exec(`
+    CREATE TABLE event_spots (spot TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (spot, id)) WITHOUT ROWID;
+    INSERT INTO event_spots (spot, id) SELECT spot, id FROM events;
+    INSERT INTO meta (key, value) SELECT 'spot_index_upto', coalesce(max(id), 0) FROM events;
+    DROP INDEX events_spot_id;
+  `);
+}
+
 /** In order; index i brings a file from user_version i to i + 1. Only ever append. */
-export const migrations: readonly Migration[] = [createEventLog, createCommandsAndRegistry];
+export const migrations: readonly Migration[] = [createEventLog, createCommandsAndRegistry, spotIndexTable];
 
 export const SCHEMA_VERSION = migrations.length;
 

@@ -172,9 +172,10 @@ export class SpaceKeeper {
       if (remaining <= 0) break;
       const upTo = this.perSpotWork(spot, to);
       if (upTo === null) continue;
-      const n = this.log.prune(spot, upTo, remaining);
+      const n = this.log.prune(spot, to, upTo, remaining);
       result.deleted += n;
-      if (n < remaining) result.done.set(spot, upTo);
+      // Events of the memory tier are not pruned here (spot-index.ts): the spot is done up to what event_spots holds.
+      if (n < remaining) result.done.set(spot, Math.min(upTo, this.log.index.upto));
     }
     return result;
   }

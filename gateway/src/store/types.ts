@@ -105,6 +105,8 @@ export interface StoreOptions {
   upstreams?: string[];
   /** Group commit window; default 5 ms. */
   commitIntervalMs?: number;
+  /** How often the recent per-spot ids are written to event_spots (default 1000 ms; 0 = every commit, for tests). */
+  indexFlushMs?: number;
   now?: () => number;
   logger?: StoreLogger;
   /** Instance id source for a new database; default crypto.randomUUID. */
