@@ -2,7 +2,7 @@
 import test from 'ava';
 import Database from 'better-sqlite3';
 import type { Connection } from '../../gateway/src/store/connection.js';
-import { SpotIndex } from '../../gateway/src/store/spot-index.js';
+import { INDEX_FLUSH_IDS, SpotIndex } from '../../gateway/src/store/spot-index.js';
 import { events, openTestStore, tempDir } from './helpers.js';
 
 /** The tables SpotIndex touches, in memory, behind the one method it uses. */
@@ -35,28 +35,44 @@ test('recent ids are read per spot in order, bounded by after and up-to', (t) =>
   t.deepEqual([...index.recentLast()], [['a', 4], ['b', 5]]);
 });
 
-test('a flush writes the memory tier, moves upto, and removes rows of events gone below the lowest id', (t) => {
+test('a flush writes the ids that waited an interval, moves upto, and removes rows of events gone below the lowest id', (t) => {
   const { db, conn } = tables();
   const index = new SpotIndex(conn, 1000);
   store(db, index, [[1, 'a'], [2, 'b'], [3, 'a']]);
   t.true(index.flushDue(0), 'the first flush is due as soon as there are ids');
   index.applyFlush(index.flush(3, 1, 0));
-  t.is(index.upto, 3);
-  t.is(index.recentTotal, 0);
-  t.deepEqual(db.prepare('SELECT spot, id FROM event_spots ORDER BY spot, id').raw().all(), [['a', 1], ['a', 3], ['b', 2]]);
+  t.is(index.upto, 0, 'ids committed since the previous flush stay in memory');
+  t.is(index.recentTotal, 3);
   store(db, index, [[4, 'b']]);
   t.false(index.flushDue(500), 'not again within the flush interval');
   t.true(index.flushDue(1000));
+  index.applyFlush(index.flush(4, 1, 1000));
+  t.is(index.upto, 3);
+  t.deepEqual(index.recentAfter('b', 0, 100, 10), [4]);
+  t.deepEqual(db.prepare('SELECT spot, id FROM event_spots ORDER BY spot, id').raw().all(), [['a', 1], ['a', 3], ['b', 2]]);
   // Events 1 and 2 were pruned: their rows go with the next flush.
   db.prepare('DELETE FROM events WHERE id < 3').run();
-  index.applyFlush(index.flush(4, 3, 1000));
+  index.goneBelow(3);
+  index.applyFlush(index.flush(4, 3, 2000));
   t.deepEqual(db.prepare('SELECT spot, id FROM event_spots ORDER BY spot, id').raw().all(), [['a', 3], ['b', 4]]);
   t.is(db.prepare("SELECT value FROM meta WHERE key = 'spot_index_upto'").pluck().get(), '4');
 });
 
+test('a memory tier at its bound is written whole, young ids too', (t) => {
+  const { db, conn } = tables();
+  const index = new SpotIndex(conn, 1000);
+  const rows: [number, string][] = Array.from({ length: INDEX_FLUSH_IDS }, (_, i) => [i + 1, `s${i % 7}`]);
+  store(db, index, rows);
+  t.true(index.flushDue(0));
+  index.applyFlush(index.flush(INDEX_FLUSH_IDS, 1, 0));
+  t.is(index.upto, INDEX_FLUSH_IDS);
+  t.is(index.recentTotal, 0);
+  t.is(db.prepare('SELECT count(*) FROM event_spots').pluck().get(), INDEX_FLUSH_IDS);
+});
+
 test('ids of events pruned before a flush leave the memory tier and are never written', (t) => {
   const { db, conn } = tables();
-  const index = new SpotIndex(conn);
+  const index = new SpotIndex(conn, 0);
   store(db, index, [[1, 'a'], [2, 'b'], [3, 'a'], [4, 'b']]);
   db.prepare('DELETE FROM events WHERE id < 4').run();
   index.goneBelow(4);
@@ -68,7 +84,7 @@ test('ids of events pruned before a flush leave the memory tier and are never wr
 
 test('load rebuilds the memory tier from the events above upto', (t) => {
   const { db, conn } = tables();
-  const first = new SpotIndex(conn);
+  const first = new SpotIndex(conn, 0);
   store(db, first, [[1, 'a'], [2, 'b']]);
   first.applyFlush(first.flush(2, 1, 0));
   store(db, first, [[3, 'a'], [4, 'b'], [5, 'a']]);

@@ -2,7 +2,7 @@
 // the event_spots table, written in one sorted batch about once a second (docs/storage.md).
 import type { Connection } from './connection.js';
 
-/** The memory tier is written to event_spots at least this often... */
+/** The memory tier is written to event_spots about this often... */
 export const INDEX_FLUSH_MS = 1000;
 /** ...and as soon as it holds this many ids (bounds its memory). */
 export const INDEX_FLUSH_IDS = 20_000;
@@ -37,6 +37,12 @@ export class SpotIndex {
   private readonly recent = new Map<string, number[]>();
   private recentCount = 0;
   private lastFlushAt = -Infinity;
+  /**
+   * The highest id committed at the previous flush: a flush writes only ids at or below it, ids
+   * that stayed a whole interval. A forwarder that keeps up has them pruned by then, so under
+   * normal traffic event_spots is hardly written at all; during an outage it holds the backlog.
+   */
+  private markId = 0;
 
   constructor(
     private readonly conn: Connection,
@@ -47,6 +53,7 @@ export class SpotIndex {
   load(): void {
     this.recent.clear();
     this.recentCount = 0;
+    this.markId = 0;
     const row = this.conn.stmt("SELECT value FROM meta WHERE key = 'spot_index_upto'").get() as { value: string } | undefined;
     this.upto = row ? Number(row.value) : 0;
     const rows = this.conn.stmt('SELECT id, spot FROM events WHERE id > ? ORDER BY id').raw().iterate(this.upto) as Iterable<[number, string]>;
@@ -77,26 +84,36 @@ export class SpotIndex {
     return this.recentCount >= INDEX_FLUSH_IDS || (this.recentCount > 0 && clock - this.lastFlushAt >= this.flushMs);
   }
 
+  /** How far the next flush writes: the ids that waited an interval, or everything when memory is full. */
+  private flushUpTo(highestId: number): number {
+    return this.recentCount >= INDEX_FLUSH_IDS || this.flushMs === 0 ? highestId : Math.max(this.upto, this.markId);
+  }
+
   /**
-   * Inside the caller's transaction, before it inserts: writes the memory tier (spot by spot, so
-   * each spot's index page is written once) and moves `upto` to `highestId`, the highest id
-   * committed before this transaction. Also removes rows below `lowestId` (events gone).
+   * Inside the caller's transaction, before it inserts (`highestId`: the highest id committed
+   * before it): writes the memory tier up to flushUpTo(), spot by spot so each spot's index page
+   * is written once, and moves `upto` there. Also removes rows below `lowestId` (events gone).
    */
   flush(highestId: number, lowestId: number, clock: number): IndexFlush {
     this.lastFlushAt = clock;
+    const upto = this.flushUpTo(highestId);
+    this.markId = highestId;
     const insert = this.conn.stmt('INSERT OR IGNORE INTO event_spots (spot, id) VALUES (?, ?)');
     const clean = this.conn.stmt('DELETE FROM event_spots WHERE spot = ? AND id < ?');
     let written = 0;
     const spots = [...this.recent.keys()].sort();
     for (const spot of spots) {
-      for (const id of this.recent.get(spot)!) insert.run(spot, id);
-      written += this.recent.get(spot)!.length;
+      for (const id of this.recent.get(spot)!) {
+        if (id > upto) break;
+        insert.run(spot, id);
+        written++;
+      }
     }
     for (const spot of this.persistedSpots()) clean.run(spot, lowestId);
     this.conn
       .stmt("INSERT INTO meta (key, value) VALUES ('spot_index_upto', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-      .run(String(highestId));
-    return { upto: highestId, written };
+      .run(String(upto));
+    return { upto, written };
   }
 
   /** After the flush's COMMIT: the ids it wrote leave the memory tier. */
