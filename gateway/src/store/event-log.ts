@@ -52,8 +52,9 @@ interface Numbering {
 export interface InsertEffects {
   outcomes: AppendOutcome[][];
   lastIdBySpot: Map<string, number>;
-  /** Every stored row, in id order (for the spot index). */
-  rows: { spot: string; id: number }[];
+  /** Every stored row's spot and id, in id order (for the spot index; two arrays, no object per row). */
+  spots: string[];
+  ids: number[];
   inserted: number;
   duplicates: number;
 }
@@ -117,7 +118,7 @@ export class EventLog {
   insertBatch(requests: NewEvent[][]): InsertEffects {
     const numbering = new Map<string, Numbering | null>();
     const select = this.conn.stmt('SELECT boot, high_seq, duplicates FROM spot_numbering WHERE spot = ?');
-    const effects: InsertEffects = { outcomes: [], lastIdBySpot: new Map(), rows: [], inserted: 0, duplicates: 0 };
+    const effects: InsertEffects = { outcomes: [], lastIdBySpot: new Map(), spots: [], ids: [], inserted: 0, duplicates: 0 };
     const numberingOf = (spot: string): Numbering | null => {
       if (!numbering.has(spot)) {
         const r = select.get(spot) as { boot: number; high_seq: number; duplicates: number } | undefined;
@@ -179,7 +180,8 @@ export class EventLog {
         slots[from + j]!.id = id;
         const spot = rows[from + j]!.spot;
         effects.lastIdBySpot.set(spot, id);
-        effects.rows.push({ spot, id });
+        effects.spots.push(spot);
+        effects.ids.push(id);
       }
       effects.inserted += count;
     }
@@ -203,7 +205,7 @@ export class EventLog {
   }
 
   applyInserted(effects: InsertEffects): void {
-    for (const r of effects.rows) this.index.added(r.spot, r.id);
+    for (let i = 0; i < effects.ids.length; i++) this.index.added(effects.spots[i]!, effects.ids[i]!);
     for (const [spot, id] of effects.lastIdBySpot) {
       this.lastIdBySpot.set(spot, id);
       this.highestId = Math.max(this.highestId, id);
