@@ -159,6 +159,21 @@ test.serial('throughput: chunks of 20 events, byte for byte the events spots sen
   t.is(result.failedPosts, 0);
 });
 
+test.serial('throughput with --post-events: each post ends at that many events, within its window', async (t) => {
+  const server = await startSpotServer(() => 200);
+  t.teardown(() => server.close());
+  const result = await runLoad(options(server.port, { spots: 2, durationMs: 400, postWindowMs: 60_000, postEvents: 60, firstSerial: 1000 }), {
+    echo: false,
+  });
+  const counts = server.posts.map((post) => decodePost(post).events.length);
+  t.true(counts.length >= 4, `posts: ${counts.join(',')}`);
+  t.true(
+    counts.every((n) => n === 60),
+    `every post ends at 60 events though its window is a minute: ${counts.join(',')}`,
+  );
+  t.is(result.ackedEvents, counts.reduce((a, b) => a + b, 0));
+});
+
 test.serial('a connection closed while waiting for the answer counts a failed post', async (t) => {
   // Answers nothing and closes each connection once its first post has ended.
   const server = net.createServer((socket) => {
@@ -201,6 +216,7 @@ for (const [args, named] of [
   [['--port', '80', '--rate', '-5'], '--rate'],
   [['--port', '80', '--seconds', '0'], '--seconds'],
   [['--port', '80', '--window-ms'], '--window-ms'],
+  [['--port', '80', '--post-events', '-1'], '--post-events'],
   [['--port', '80', '--first-serial', '1.5'], '--first-serial'],
   [['--port', '80', '--spot', '3'], '--spot'],
 ] as const) {

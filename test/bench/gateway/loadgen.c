@@ -36,6 +36,7 @@ struct options {
     double seconds;
     double rate;
     long window_ms;
+    long post_events;   /* a post also ends once it holds this many events (0: only the window) */
     long first_serial;
     bool stamp;
 };
@@ -60,7 +61,7 @@ struct spot {
     struct buffer out, in;
 };
 
-static struct options opt = {"127.0.0.1", NULL, 200, 30, 0, 1000, 1000, false};
+static struct options opt = {"127.0.0.1", NULL, 200, 30, 0, 1000, 0, 1000, false};
 static struct spot *spots;
 static int epoll_fd;
 static int64_t now_ms, start_ms;
@@ -267,8 +268,10 @@ static void end_post(struct spot *s) {
     if (flush(s)) update_watch(s);
 }
 
+/* The post is over: its window passed, or (--post-events) it holds enough events. Bounding the
+ * events per post bounds how far a spot writes ahead of the server's answers in throughput mode. */
 static bool window_over(const struct spot *s) {
-    return stopped || now_ms - s->post_started >= opt.window_ms;
+    return stopped || now_ms - s->post_started >= opt.window_ms || (opt.post_events > 0 && s->in_post >= (uint64_t)opt.post_events);
 }
 
 /** Paced: writes the granted events, at most 50 per chunk. Bytes queue behind a full socket, so
@@ -486,8 +489,9 @@ static void run(void) {
 /* --- arguments --- */
 
 static const char *const USAGE =
-    "usage: loadgen --port P [--host H] [--spots N] [--seconds S] [--rate R] [--window-ms W] [--first-serial F] [--stamp]\n"
-    "  --rate 0 (the default) writes as fast as the server takes; R > 0 is R events/s in total";
+    "usage: loadgen --port P [--host H] [--spots N] [--seconds S] [--rate R] [--window-ms W] [--post-events E] [--first-serial F] [--stamp]\n"
+    "  --rate 0 (the default) writes as fast as the server takes; R > 0 is R events/s in total\n"
+    "  --post-events E ends a post at E events even within its window (0, the default: no bound)";
 
 static long whole_number(const char *name, const char *value, long min, long max) {
     char *end;
@@ -514,7 +518,7 @@ static void parse_arguments(int argc, char **argv) {
             opt.stamp = true;
             continue;
         }
-        static const char *const valued[] = {"--host", "--port", "--spots", "--seconds", "--rate", "--window-ms", "--first-serial"};
+        static const char *const valued[] = {"--host", "--port", "--spots", "--seconds", "--rate", "--window-ms", "--post-events", "--first-serial"};
         bool known = false;
         for (size_t k = 0; k < sizeof valued / sizeof *valued; k++) known |= strcmp(name, valued[k]) == 0;
         if (!known) fail("unknown argument \"%s\"\n%s", name, USAGE);
@@ -534,6 +538,8 @@ static void parse_arguments(int argc, char **argv) {
             opt.rate = number(name, value, 0, true);
         } else if (strcmp(name, "--window-ms") == 0) {
             opt.window_ms = whole_number(name, value, 1, 3600000);
+        } else if (strcmp(name, "--post-events") == 0) {
+            opt.post_events = whole_number(name, value, 0, 1000000000);
         } else {
             opt.first_serial = whole_number(name, value, 0, 2000000000);
         }

@@ -13,6 +13,8 @@ export interface LoadOptions {
   /** Total events per second across all spots; 0 = as fast as the server takes. */
   rate: number;
   postWindowMs: number;
+  /** A post also ends once it holds this many events (0 or absent: only the window ends it). */
+  postEvents?: number;
   firstSerial: number;
   /** Adds "bench_t" (ms, fractional) to each event so a consumer can measure latency. */
   stampEvents: boolean;
@@ -35,6 +37,7 @@ export function benchTool(name: 'loadgen' | 'latency-consumer'): string {
 export function loadArguments(opts: LoadOptions): string[] {
   const args = ['--host', opts.host, '--port', String(opts.port), '--spots', String(opts.spots), '--seconds', String(opts.durationMs / 1000)];
   args.push('--rate', String(opts.rate), '--window-ms', String(opts.postWindowMs), '--first-serial', String(opts.firstSerial));
+  if (opts.postEvents) args.push('--post-events', String(opts.postEvents));
   return opts.stampEvents ? [...args, '--stamp'] : args;
 }
 

@@ -34,8 +34,17 @@ function peakRssMb(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
+/**
+ * Posts of at most a second, as spots make them, and in the throughput phase of at most
+ * POST_EVENTS events (ten times a busy spot's second): without that bound the load generator
+ * wrote up to ~120k events/s into socket buffers while the gateway read ~60k/s, and posts
+ * were still unanswered 15 s after the run.
+ */
+const POST_EVENTS = 2000;
+
 function loadOptions(port: number, rate: number, stamp: boolean, durationMs: number): LoadOptions {
-  return { host: '127.0.0.1', port, spots: SPOTS, durationMs, rate, postWindowMs: 1000, firstSerial: 1000, stampEvents: stamp };
+  const postEvents = rate === 0 ? POST_EVENTS : 0;
+  return { host: '127.0.0.1', port, spots: SPOTS, durationMs, rate, postWindowMs: 1000, postEvents, firstSerial: 1000, stampEvents: stamp };
 }
 
 /**
