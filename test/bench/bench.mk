@@ -21,4 +21,12 @@ test/bench/build/%: test/bench/gateway/%.c
 	@mkdir -p $(@D)
 	$(BENCH_CC) $(BENCH_CFLAGS) -o $@ $<
 
+# The load generator is three files; its headers are listed so that editing one rebuilds it.
+LOADGEN_SOURCES := $(addprefix test/bench/gateway/,loadgen.c loadgen-events.c loadgen-args.c)
+LOADGEN_HEADERS := $(addprefix test/bench/gateway/,loadgen-events.h loadgen-args.h)
+
+test/bench/build/loadgen: $(LOADGEN_SOURCES) $(LOADGEN_HEADERS)
+	@mkdir -p $(@D)
+	$(BENCH_CC) $(BENCH_CFLAGS) -o $@ $(LOADGEN_SOURCES)
+
 bench-tools: $(BENCH_TOOLS)

@@ -9,7 +9,6 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,24 +21,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#define ITEM_CODES 500
-#define MAX_EVENT_BYTES 512
+#include "loadgen-args.h"
+#include "loadgen-events.h"
+
 #define PACED_MAX_CHUNK 50
 #define THROUGHPUT_CHUNK 20
 #define PACER_GROUPS 10
 #define RESPONSE_WAIT_MS 15000
-
-struct options {
-    const char *host;
-    const char *port;
-    long spots;
-    double seconds;
-    double rate;
-    long window_ms;
-    long post_events;   /* a post also ends once it holds this many events (0: only the window) */
-    long first_serial;
-    bool stamp;
-};
 
 /** Bytes to send (or received), consumed from `off`. */
 struct buffer {
@@ -61,7 +49,7 @@ struct spot {
     struct buffer out, in;
 };
 
-static struct options opt = {"127.0.0.1", NULL, 200, 30, 0, 1000, 0, 1000, false};
+static struct options opt;
 static struct spot *spots;
 static int epoll_fd;
 static int64_t now_ms, start_ms;
@@ -69,110 +57,12 @@ static bool stopped;
 static long open_spots, lost_spots;
 static uint64_t sent_events, acked_events, failed_posts;
 static uint64_t due_events; /* paced: events the clock has granted so far */
-static char item_codes[ITEM_CODES][25];
 static char scratch[PACED_MAX_CHUNK * MAX_EVENT_BYTES];
-
-static _Noreturn void fail(const char *fmt, ...) {
-    va_list args;
-    va_start(args, fmt);
-    fputs("loadgen: ", stderr);
-    vfprintf(stderr, fmt, args);
-    fputc('\n', stderr);
-    va_end(args);
-    exit(1);
-}
 
 static int64_t monotonic_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* --- events: byte for byte the mix spots send (presences, hits, a config update every 20th) --- */
-
-static char *put(char *p, const char *s, size_t n) {
-    memcpy(p, s, n);
-    return p + n;
-}
-#define PUT(p, literal) put(p, literal, sizeof(literal) - 1)
-
-static char *put_uint(char *p, uint64_t v) {
-    char digits[20];
-    int i = 0;
-    do digits[i++] = (char)('0' + v % 10); while ((v /= 10) > 0);
-    while (i > 0) *p++ = digits[--i];
-    return p;
-}
-
-static char *put_digits3(char *p, unsigned v) {
-    *p++ = (char)('0' + v / 100);
-    *p++ = (char)('0' + v / 10 % 10);
-    *p++ = (char)('0' + v % 10);
-    return p;
-}
-
-/** ISO 8601 in UTC with milliseconds, as Date.toISOString(); the seconds part is cached. */
-static char *put_iso_time(char *p, int64_t ms) {
-    static int64_t cached_second = -1;
-    static char head[32];
-    int64_t second = ms / 1000;
-    if (second != cached_second) {
-        time_t t = (time_t)second;
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        strftime(head, sizeof head, "%Y-%m-%dT%H:%M:%S.", &tm);
-        cached_second = second;
-    }
-    p = put(p, head, 20);
-    p = put_digits3(p, (unsigned)(ms % 1000));
-    *p++ = 'Z';
-    return p;
-}
-
-/** `,"bench_t":<ms since the epoch, 3 decimals>` from the real-time clock. */
-static char *put_stamp(char *p) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    p = PUT(p, ",\"bench_t\":");
-    p = put_uint(p, (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
-    *p++ = '.';
-    return put_digits3(p, (unsigned)(ts.tv_nsec / 1000 % 1000));
-}
-
-static char *put_event(char *p, long serial, uint64_t n) {
-    static const char *const actions[] = {"create", "update", "delete"};
-    static const char *const proximities[] = {"immediate", "near", "far"};
-    const char *code = item_codes[((uint64_t)serial * 7 + n) % ITEM_CODES];
-    unsigned k = (unsigned)(n % 20);
-    if (k == 19) {
-        p = PUT(p, "[\"config\",\"update\",{\"rfid_power_dbm\":");
-        p = put_uint(p, 20 + n % 10);
-    } else if (k >= 15) {
-        p = PUT(p, "[\"hit\",\"create\",{\"time\":\"");
-        p = put_iso_time(p, 1780000000000LL + (int64_t)n * 10);
-        p = PUT(p, "\",\"item_code\":\"");
-        p = put(p, code, 24);
-        p = PUT(p, "\",\"item_codetype\":\"EPC Gen2\",\"antenna\":");
-        p = put_uint(p, 1 + n % 4);
-        p = PUT(p, ",\"signal_strength\":-");
-        p = put_uint(p, 400 + n % 300);
-    } else {
-        const char *action = actions[k % 3], *proximity = proximities[n % 3];
-        p = PUT(p, "[\"presence\",\"");
-        p = put(p, action, 6);
-        p = PUT(p, "\",{\"item_code\":\"");
-        p = put(p, code, 24);
-        p = PUT(p, "\",\"item_codetype\":\"EPC Gen2\",\"time_started\":\"");
-        char *time_started = p;
-        p = put_iso_time(p, 1780000000000LL + (int64_t)n * 10);
-        p = PUT(p, "\",\"time_last\":\"");
-        p = put(p, time_started, 24);
-        p = PUT(p, "\",\"proximity\":\"");
-        p = put(p, proximity, strlen(proximity));
-        p = PUT(p, "\",\"hold_delay_s\":4");
-    }
-    if (opt.stamp) p = put_stamp(p);
-    return PUT(p, "}]\n\n");
 }
 
 /* --- buffers and sockets --- */
@@ -248,7 +138,7 @@ static bool flush(struct spot *s) {
 
 static void write_chunk(struct spot *s, unsigned count) {
     char *end = scratch;
-    for (unsigned i = 0; i < count; i++) end = put_event(end, s->serial, s->n++);
+    for (unsigned i = 0; i < count; i++) end = put_event(end, s->serial, s->n++, opt.stamp);
     size_t body = (size_t)(end - scratch);
     char head[16];
     int head_len = snprintf(head, sizeof head, "%zx\r\n", body);
@@ -486,70 +376,9 @@ static void run(void) {
            (unsigned long long)acked_events, (unsigned long long)failed_posts, (long long)elapsed_ms);
 }
 
-/* --- arguments --- */
-
-static const char *const USAGE =
-    "usage: loadgen --port P [--host H] [--spots N] [--seconds S] [--rate R] [--window-ms W] [--post-events E] [--first-serial F] [--stamp]\n"
-    "  --rate 0 (the default) writes as fast as the server takes; R > 0 is R events/s in total\n"
-    "  --post-events E ends a post at E events even within its window (0, the default: no bound)";
-
-static long whole_number(const char *name, const char *value, long min, long max) {
-    char *end;
-    errno = 0;
-    long v = strtol(value, &end, 10);
-    if (*value == '\0' || *end != '\0' || errno != 0 || v < min || v > max)
-        fail("%s must be a whole number from %ld to %ld (got \"%s\")", name, min, max, value);
-    return v;
-}
-
-static double number(const char *name, const char *value, double min, bool min_allowed) {
-    char *end;
-    errno = 0;
-    double v = strtod(value, &end);
-    if (*value == '\0' || *end != '\0' || errno != 0 || !(v >= min) || (!min_allowed && v == min) || v > 1e9)
-        fail("%s must be a number %s %g (got \"%s\")", name, min_allowed ? ">=" : ">", min, value);
-    return v;
-}
-
-static void parse_arguments(int argc, char **argv) {
-    for (int i = 1; i < argc; i++) {
-        const char *name = argv[i];
-        if (strcmp(name, "--stamp") == 0) {
-            opt.stamp = true;
-            continue;
-        }
-        static const char *const valued[] = {"--host", "--port", "--spots", "--seconds", "--rate", "--window-ms", "--post-events", "--first-serial"};
-        bool known = false;
-        for (size_t k = 0; k < sizeof valued / sizeof *valued; k++) known |= strcmp(name, valued[k]) == 0;
-        if (!known) fail("unknown argument \"%s\"\n%s", name, USAGE);
-        if (i + 1 >= argc) fail("%s needs a value\n%s", name, USAGE);
-        const char *value = argv[++i];
-        if (strcmp(name, "--host") == 0) {
-            if (strlen(value) > 253) fail("--host is over 253 characters");
-            opt.host = value;
-        } else if (strcmp(name, "--port") == 0) {
-            whole_number(name, value, 1, 65535);
-            opt.port = value;
-        } else if (strcmp(name, "--spots") == 0) {
-            opt.spots = whole_number(name, value, 1, 100000);
-        } else if (strcmp(name, "--seconds") == 0) {
-            opt.seconds = number(name, value, 0, false);
-        } else if (strcmp(name, "--rate") == 0) {
-            opt.rate = number(name, value, 0, true);
-        } else if (strcmp(name, "--window-ms") == 0) {
-            opt.window_ms = whole_number(name, value, 1, 3600000);
-        } else if (strcmp(name, "--post-events") == 0) {
-            opt.post_events = whole_number(name, value, 0, 1000000000);
-        } else {
-            opt.first_serial = whole_number(name, value, 0, 2000000000);
-        }
-    }
-    if (!opt.port) fail("--port is required\n%s", USAGE);
-}
-
 int main(int argc, char **argv) {
-    parse_arguments(argc, argv);
-    for (int i = 0; i < ITEM_CODES; i++) snprintf(item_codes[i], sizeof item_codes[i], "e2801170000002%010llx", 0x0a1b2c3d00ULL + (unsigned)i);
+    opt = parse_arguments(argc, argv);
+    init_events();
     spots = calloc((size_t)opt.spots, sizeof *spots);
     epoll_fd = epoll_create1(0);
     if (!spots || epoll_fd < 0) fail("cannot set up %ld spots: %s", opt.spots, strerror(errno));
