@@ -166,11 +166,17 @@ test.serial('throughput with --post-events: each post ends at that many events, 
     echo: false,
   });
   const counts = server.posts.map((post) => decodePost(post).events.length);
-  t.true(counts.length >= 4, `posts: ${counts.join(',')}`);
-  t.true(
-    counts.every((n) => n === 60),
-    `every post ends at 60 events though its window is a minute: ${counts.join(',')}`,
-  );
+  // Each spot's last post is ended by the run's stop and may hold fewer; every other one ends at 60.
+  const bySpot = new Map<string, number[]>();
+  server.posts.forEach((post, i) => bySpot.set(post.url, [...(bySpot.get(post.url) ?? []), counts[i]!]));
+  t.is(bySpot.size, 2);
+  for (const [url, posts] of bySpot) {
+    t.true(posts.length >= 2, `${url}: ${posts.join(',')}`);
+    t.true(
+      posts.slice(0, -1).every((n) => n === 60) && posts.at(-1)! <= 60,
+      `${url}: every post ends at 60 events though its window is a minute: ${posts.join(',')}`,
+    );
+  }
   t.is(result.ackedEvents, counts.reduce((a, b) => a + b, 0));
 });
 
