@@ -70,6 +70,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const store = openStore({
     dataDir: config.data_dir,
     durability: config.buffer.durability,
+    forwardAfterCommit: config.buffer.forward === 'after-commit',
     maxBytes: Math.round(config.buffer.max_mb * 1024 * 1024),
     policy: config.buffer.policy,
     upstreams: mqttUrl ? [MQTT_UPSTREAM] : [],

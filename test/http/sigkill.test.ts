@@ -27,11 +27,14 @@ async function postUntilGone(port: number, serial: string): Promise<string[]> {
   }
 }
 
-test('acknowledged events survive SIGKILL and reach the broker after restart, redeliveries with the same event_id', async (t) => {
+// buffer.forward after-commit hands events to the broker before their fsync: a SIGKILL (unlike a
+// power loss) loses nothing committed, and the same holds; the restart moves event ids on.
+for (const forward of ['after-sync', 'after-commit']) {
+test(`acknowledged events survive SIGKILL and reach the broker after restart, redeliveries with the same event_id (${forward})`, async (t) => {
   const broker = await startMosquitto({ t });
   const consumer = await startConsumer(broker.url, ['from/#'], t);
   const dataDir = tempDir(t);
-  const env = { SPOT_GATEWAY_DATA_DIR: dataDir, SPOT_GATEWAY_MQTT_URL: broker.url, SPOT_GATEWAY_LOG_LEVEL: 'warn' };
+  const env = { SPOT_GATEWAY_DATA_DIR: dataDir, SPOT_GATEWAY_MQTT_URL: broker.url, SPOT_GATEWAY_LOG_LEVEL: 'warn', SPOT_GATEWAY_BUFFER_FORWARD: forward };
   const first = await spawnGateway(t, { env });
   const spots = ['61', '62', '63', '64'];
   const posting = spots.map((serial) => postUntilGone(first.port, serial));
@@ -74,3 +77,4 @@ test('acknowledged events survive SIGKILL and reach the broker after restart, re
   t.log(`acknowledged before SIGKILL: ${acked.map((a) => a.length).join(', ')}; messages ${consumer.messages.length}`);
   t.is(await second.kill('SIGTERM'), 0);
 });
+}

@@ -4,7 +4,7 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 export interface GatewayConfig {
   http: { port: number; host: string; idle_timeout_ms: number };
   data_dir: string;
-  buffer: { max_mb: number; policy: 'drop-oldest' | 'reject'; durability: 'full' | 'normal' | 'off' };
+  buffer: { max_mb: number; policy: 'drop-oldest' | 'reject'; durability: 'full' | 'normal' | 'off'; forward: 'after-sync' | 'after-commit' };
   /** url unset (or empty) = no MQTT upstream. */
   mqtt: { url?: string; topic_prefix: string; max_in_flight: number };
   /** id unset = the host name (filled in by loadConfig). */
@@ -37,11 +37,18 @@ export const configSchema = {
       type: 'object',
       additionalProperties: false,
       default: {},
-      required: ['max_mb', 'policy', 'durability'],
+      required: ['max_mb', 'policy', 'durability', 'forward'],
       properties: {
         max_mb: { type: 'number', exclusiveMinimum: 0, default: 1024, description: 'size cap of the buffer on disk (database + WAL), MiB' },
         policy: { type: 'string', enum: ['drop-oldest', 'reject'], default: 'drop-oldest', description: 'what happens at the cap: drop the oldest unforwarded events, or answer spots 503' },
         durability: { type: 'string', enum: ['full', 'normal', 'off'], default: 'full', description: 'SQLite synchronous mode: full survives power loss, normal survives a crash of the gateway' },
+        forward: {
+          type: 'string',
+          enum: ['after-sync', 'after-commit'],
+          default: 'after-sync',
+          description:
+            'when stored events go upstream with durability full: after-sync once on disk; after-commit at once (lower latency; after a power loss events forwarded just before it may come again under new event ids). Spots are acknowledged after the sync either way',
+        },
       },
     },
     mqtt: {

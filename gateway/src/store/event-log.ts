@@ -74,7 +74,7 @@ export class EventLog {
   duplicatesTotal = 0;
   /** Highest id ever handed out (AUTOINCREMENT's sequence), also when its row is gone. */
   highestId = 0;
-  /** Highest id whose commit was acknowledged (on disk): readers for upstreams stop there. */
+  /** Highest id handed to the upstreams (on disk, or committed with buffer.forward after-commit): their reads stop there. */
   acknowledgedId = 0;
 
   /** Per-spot ids: recent ones in memory, older ones in event_spots. */

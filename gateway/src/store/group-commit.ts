@@ -5,6 +5,7 @@ import { moveMainFileAside, rebuildDatabase } from './open-database.js';
 import type { CursorBook } from './cursors.js';
 import type { DropResult, EventLog, InsertEffects } from './event-log.js';
 import type { IndexFlush } from './spot-index.js';
+import { committedBySpot, type ForwardGate, forwardingClosedCleanly } from './forward-gate.js';
 import type { RejectedMessages } from './rejected-log.js';
 import { estimateBytes, PRUNE_INTERVAL_MS, PRUNE_PASS_LIMIT, type PruneResult, type SpaceKeeper } from './space.js';
 import { closedError, RETRY_AFTER_SECONDS, toUnavailable } from './sqlite-errors.js';
@@ -37,29 +38,8 @@ export interface GroupCommitParts {
   logger: StoreLogger;
   now: () => number;
   commitIntervalMs: number;
+  gate: ForwardGate;
   onAppended: (spot: string, lastId: number, events: readonly StoredEvent[]) => void;
-}
-
-/**
- * The events a commit stored (retransmissions left out), per spot in id order. The appended
- * objects themselves get their id (append takes them over): copying each cost a few % of the CPU.
- */
-function committedBySpot(batch: PendingAppend[], outcomes: AppendOutcome[][]): Map<string, StoredEvent[]> {
-  const bySpot = new Map<string, StoredEvent[]>();
-  for (let i = 0; i < batch.length; i++) {
-    const events = batch[i]!.events;
-    const done = outcomes[i] ?? [];
-    for (let j = 0; j < events.length; j++) {
-      const outcome = done[j];
-      if (!outcome || !('id' in outcome)) continue;
-      const stored = events[j] as StoredEvent;
-      stored.id = outcome.id;
-      let list = bySpot.get(stored.spot);
-      if (!list) bySpot.set(stored.spot, (list = []));
-      list.push(stored);
-    }
-  }
-  return bySpot;
 }
 
 export class GroupCommitter {
@@ -279,15 +259,24 @@ export class GroupCommitter {
       log.applyInserted(effects);
       const stored = batch.slice(0, accepted);
       const { outcomes, lastIdBySpot } = effects;
-      // Spots get their 200, and the forwarder the events, only once the commit is on disk.
+      const highest = effects.ids.length > 0 ? effects.ids[effects.ids.length - 1]! : 0;
+      const handOver = (): void => {
+        for (const id of lastIdBySpot.values()) if (id > log.acknowledgedId) log.acknowledgedId = id;
+        const committed = committedBySpot(stored, outcomes);
+        for (const [spot, lastId] of lastIdBySpot) this.p.onAppended(spot, lastId, committed.get(spot) ?? []);
+      };
+      // Spots get their 200 only once the commit is on disk; the upstreams the events then too,
+      // or at once with buffer.forward after-commit (forward-gate.ts).
+      const now = this.p.gate.atCommit(highest);
+      if (now) handOver();
       this.acks.add({
         ack: () => {
-          for (const id of lastIdBySpot.values()) if (id > log.acknowledgedId) log.acknowledgedId = id;
+          this.p.gate.synced(highest, !now, true);
           for (let i = 0; i < stored.length; i++) this.settle(stored[i]!, null, outcomes[i] ?? NO_OUTCOMES);
-          const committed = committedBySpot(stored, outcomes);
-          for (const [spot, lastId] of lastIdBySpot) this.p.onAppended(spot, lastId, committed.get(spot) ?? []);
+          if (!now) handOver();
         },
         fail: (e) => {
+          this.p.gate.synced(highest, !now, false);
           for (const b of stored) this.settle(b, e, NO_OUTCOMES);
         },
       });
@@ -383,6 +372,11 @@ export class GroupCommitter {
     clearInterval(this.tickTimer);
     this.commit(true);
     this.closed = true;
+    try {
+      if (!this.broken) forwardingClosedCleanly(this.p.conn);
+    } catch (err) {
+      this.p.logger.warn({ db: this.p.conn.path, reason: String(err) }, 'store: could not mark the close as clean');
+    }
     try {
       this.acks.syncNow();
     } catch (err) {

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { CommandTable } from './command-queue.js';
 import { CursorBook } from './cursors.js';
 import { EventLog } from './event-log.js';
+import { ForwardGate, prepareForwarding } from './forward-gate.js';
 import { GroupCommitter } from './group-commit.js';
 import { openDatabase } from './open-database.js';
 import { RejectedMessages } from './rejected-log.js';
@@ -32,6 +33,7 @@ export function openStore(opts: StoreOptions): Store {
   const commitIntervalMs = opts.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS;
   if (!(commitIntervalMs >= 0)) throw new RangeError(`store: commitIntervalMs must be >= 0, got ${commitIntervalMs}`);
   const budget = budgetFor(maxBytes);
+  const forwardAfterCommit = opts.forwardAfterCommit ?? false;
   const listeners = new Set<(spot: string, lastId: number, events: readonly StoredEvent[]) => void>();
   let writer: GroupCommitter | null = null;
   const requestFlush = (): void => writer?.requestFlush();
@@ -45,6 +47,13 @@ export function openStore(opts: StoreOptions): Store {
       randomUUID: opts.randomUUID ?? randomUUID,
     },
     (c) => {
+      const skipped = prepareForwarding(c, forwardAfterCommit);
+      if (skipped > 0) {
+        logger.warn(
+          { db: c.path, skipped },
+          `store: the gateway stopped uncleanly while forwarding ahead of the fsync; event ids continue ${skipped} higher, so none forwarded before is reused`,
+        );
+      }
       const log = new EventLog(c, opts.indexFlushMs);
       log.load();
       const cursors = new CursorBook(upstreams);
@@ -70,6 +79,7 @@ export function openStore(opts: StoreOptions): Store {
     logger,
     now,
     commitIntervalMs,
+    gate: new ForwardGate(forwardAfterCommit, log.highestId),
     onAppended: (spot, lastId, events) => {
       for (const cb of listeners) {
         try {

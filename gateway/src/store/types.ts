@@ -105,6 +105,11 @@ export interface StoreOptions {
   upstreams?: string[];
   /** Group commit window; default 5 ms. */
   commitIntervalMs?: number;
+  /**
+   * Hand committed events to the upstreams at COMMIT instead of after the WAL fsync (spots are
+   * still acknowledged after it). Default false. docs/storage.md, "Forwarding before the fsync".
+   */
+  forwardAfterCommit?: boolean;
   /** How often the recent per-spot ids are written to event_spots (default 1000 ms; 0 = every commit, for tests). */
   indexFlushMs?: number;
   now?: () => number;

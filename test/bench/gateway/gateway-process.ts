@@ -26,7 +26,8 @@ export async function getJson(port: number, p: string): Promise<any> {
   return res.json();
 }
 
-export async function startGateway(mqttUrl: string): Promise<{ port: number; child: ChildProcess; dataDir: string }> {
+/** `env`: extra configuration, e.g. { SPOT_GATEWAY_BUFFER_FORWARD: 'after-commit' }. */
+export async function startGateway(mqttUrl: string, env: Record<string, string> = {}): Promise<{ port: number; child: ChildProcess; dataDir: string }> {
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bench-gw-'));
   const child = spawn(process.execPath, [...GATEWAY_NODE_ARGS, 'gateway/bin/spot-gateway.js', 'run'], {
@@ -37,6 +38,7 @@ export async function startGateway(mqttUrl: string): Promise<{ port: number; chi
       SPOT_GATEWAY_DATA_DIR: dataDir,
       SPOT_GATEWAY_MQTT_URL: mqttUrl,
       SPOT_GATEWAY_LOG_LEVEL: 'warn',
+      ...env,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });

@@ -93,6 +93,13 @@ async function main(): Promise<void> {
     await stopGateway(gw);
     gw = undefined;
 
+    // The same with buffer.forward after-commit: the WAL fsync out of the path to the broker.
+    gw = await startGateway(broker.url, { SPOT_GATEWAY_BUFFER_FORWARD: 'after-commit' });
+    const latencyAfterCommit = await measureLatency(gw.port, broker.url);
+    console.log(`gateway latency (buffer.forward after-commit): ${latencyAfterCommit.count} events measured`);
+    await stopGateway(gw);
+    gw = undefined;
+
     gw = await startGateway(broker.url);
     const pid = gw.child.pid!;
     const before = await getJson(gw.port, '/api/status');
@@ -128,7 +135,8 @@ async function main(): Promise<void> {
       `gateway: stored_eps=${f(storedEps)} forwarded_eps=${f(forwardedEps)} null_sink_eps=${f(nullEps)} ` +
         `ratio=${(storedEps / nullEps).toFixed(2)} p99_ms=${p99.toFixed(1)} rss_mb=${f(rss)} latency_rss_mb=${f(rssLatency)} ` +
         // The gateway's CPU time per stored event over the load: steadier than events/s on a shared machine.
-        `cpu_us_per_event=${((cpuAtStop - cpuBefore) * 1e6 / stored).toFixed(1)}`,
+        `cpu_us_per_event=${((cpuAtStop - cpuBefore) * 1e6 / stored).toFixed(1)} ` +
+        `p99_after_commit_ms=${latencyAfterCommit.p99.toFixed(1)}`,
     );
   } finally {
     if (gw) {
