@@ -6,10 +6,12 @@ import type { AppendOutcome, NewEvent, StoredEvent } from './types.js';
 
 /**
  * Ids handed over ahead of the fsync stay within this distance of the highest durable id, and
- * after an unclean stop in after-commit mode the id sequence moves on by it: an id forwarded
- * and then lost with the power is never given to another event.
+ * after an unclean stop of a store that forwards ahead of the disk the id sequence moves on by
+ * it: an id forwarded and then lost with the power is never given to another event. Durability
+ * normal has no fsync to bound it by, only the kernel's writeback (about 30 s of events): the
+ * margin is far above what a gateway stores in that time, and 2^53 leaves room for millions.
  */
-export const FORWARD_ID_MARGIN = 1_000_000;
+export const FORWARD_ID_MARGIN = 1_000_000_000;
 
 const FLAG = 'forwarding_unsynced';
 
@@ -38,11 +40,12 @@ export class ForwardGate {
 }
 
 /**
- * At open, before the events log is loaded: a file left by an unclean stop in after-commit mode
- * may have had ids forwarded that the disk never got; the sequence moves past them. Then the
- * flag is set for this run's mode (cleared again by a clean close). Returns the ids skipped.
+ * At open, before the events log is loaded: a file left by an unclean stop of a store that
+ * forwarded ahead of the disk (after-commit, or durability normal/off, which have no fsync) may
+ * have had ids forwarded that the disk never got; the sequence moves past them. Then the flag
+ * is set for this run (cleared again by a clean close) and made durable. Returns the ids skipped.
  */
-export function prepareForwarding(conn: Connection, afterCommit: boolean): number {
+export function prepareForwarding(conn: Connection, aheadOfDisk: boolean): number {
   const row = conn.stmt('SELECT value FROM meta WHERE key = ?').get(FLAG) as { value: string } | undefined;
   let skipped = 0;
   conn.raw.transaction(() => {
@@ -52,9 +55,11 @@ export function prepareForwarding(conn: Connection, afterCommit: boolean): numbe
       else conn.stmt("INSERT INTO sqlite_sequence (name, seq) VALUES ('events', ?)").run(FORWARD_ID_MARGIN);
       skipped = FORWARD_ID_MARGIN;
     }
-    conn.stmt('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(FLAG, afterCommit ? '1' : '0');
+    conn.stmt('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(FLAG, aheadOfDisk ? '1' : '0');
   })();
-  conn.walSync?.syncNow();
+  // Without the store's own WAL fsync (durability normal), a checkpoint syncs the file.
+  if (conn.walSync) conn.walSync.syncNow();
+  else conn.raw.pragma('wal_checkpoint(FULL)');
   return skipped;
 }
 

@@ -47,11 +47,11 @@ export function openStore(opts: StoreOptions): Store {
       randomUUID: opts.randomUUID ?? randomUUID,
     },
     (c) => {
-      const skipped = prepareForwarding(c, forwardAfterCommit);
+      const skipped = prepareForwarding(c, forwardAfterCommit || (opts.durability ?? 'full') !== 'full');
       if (skipped > 0) {
         logger.warn(
           { db: c.path, skipped },
-          `store: the gateway stopped uncleanly while forwarding ahead of the fsync; event ids continue ${skipped} higher, so none forwarded before is reused`,
+          `store: the gateway stopped uncleanly while forwarding ahead of the disk; event ids continue ${skipped} higher, so none forwarded before is reused`,
         );
       }
       const log = new EventLog(c, opts.indexFlushMs);
