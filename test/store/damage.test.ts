@@ -63,6 +63,9 @@ test('damage found while running: the file goes aside, the store continues with 
   t.true(after[0]! > before.at(-1)!, `new ids ${after.join(',')} continue after ${before.at(-1)}`);
   t.regex(logger.lines.find((l) => /is damaged/.test(l.msg ?? ''))?.msg ?? '', /moved aside to .*corrupt-.* continuing on a fresh file/);
   t.is(fs.readdirSync(dataDir).filter((f) => /\.corrupt-.*Z$/.test(f)).length, 1, 'the damaged file is kept');
+  const reader = new Database(store.dbPath, { readonly: true });
+  t.is(reader.prepare("SELECT value FROM meta WHERE key = 'forwarding_unsynced'").pluck().get(), '0', 'the fresh file knows how this store forwards');
+  reader.close();
   const instanceId = store.instanceId;
   await store.close();
 

@@ -214,7 +214,7 @@ export class EventLog {
     this.duplicatesTotal += effects.duplicates;
   }
 
-  /** For upstreams: only acknowledged events (a commit whose WAL fsync is still running is left out). */
+  /** For upstreams: only events handed to them (`acknowledgedId`: with after-sync, a commit whose WAL fsync still runs is left out). */
   readSpot(spot: string, afterId: number, limit: number): StoredEvent[] {
     return this.spotRows(spot, afterId, this.acknowledgedId, limit).map(toStored);
   }

@@ -23,6 +23,8 @@ export class ForwardGate {
     readonly afterCommit: boolean,
     /** Highest id whose fsync completed. */
     private durableId: number,
+    /** Events go upstream before the disk has them (after-commit, or durability normal/off). */
+    readonly aheadOfDisk = afterCommit,
   ) {}
 
   /** At COMMIT of ids up to `highestId`: true = hand them over now; false = at their fsync, then call synced(). */
@@ -55,12 +57,17 @@ export function prepareForwarding(conn: Connection, aheadOfDisk: boolean): numbe
       else conn.stmt("INSERT INTO sqlite_sequence (name, seq) VALUES ('events', ?)").run(FORWARD_ID_MARGIN);
       skipped = FORWARD_ID_MARGIN;
     }
-    conn.stmt('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(FLAG, aheadOfDisk ? '1' : '0');
+    setForwardingFlag(conn, aheadOfDisk);
   })();
   // Without the store's own WAL fsync (durability normal), a checkpoint syncs the file.
   if (conn.walSync) conn.walSync.syncNow();
   else conn.raw.pragma('wal_checkpoint(FULL)');
   return skipped;
+}
+
+/** Marks the file as written by a store that forwards ahead of the disk (also on a file rebuilt after damage). */
+export function setForwardingFlag(conn: Connection, aheadOfDisk: boolean): void {
+  conn.stmt('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(FLAG, aheadOfDisk ? '1' : '0');
 }
 
 /** A clean close: nothing was forwarded that the disk does not hold. */

@@ -5,7 +5,7 @@ import { moveMainFileAside, rebuildDatabase } from './open-database.js';
 import type { CursorBook } from './cursors.js';
 import type { DropResult, EventLog, InsertEffects } from './event-log.js';
 import type { IndexFlush } from './spot-index.js';
-import { committedBySpot, type ForwardGate, forwardingClosedCleanly } from './forward-gate.js';
+import { committedBySpot, type ForwardGate, forwardingClosedCleanly, setForwardingFlag } from './forward-gate.js';
 import type { RejectedMessages } from './rejected-log.js';
 import { estimateBytes, PRUNE_INTERVAL_MS, PRUNE_PASS_LIMIT, type PruneResult, type SpaceKeeper } from './space.js';
 import { closedError, RETRY_AFTER_SECONDS, toUnavailable } from './sqlite-errors.js';
@@ -150,6 +150,7 @@ export class GroupCommitter {
     conn
       .stmt("INSERT INTO meta (key, value) VALUES ('dropped', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
       .run(String(this.dropped));
+    setForwardingFlag(conn, this.p.gate.aheadOfDisk);
     log.load();
     space.forgetPruned();
     cursors.markAllDirty();

@@ -34,6 +34,8 @@ export function openStore(opts: StoreOptions): Store {
   if (!(commitIntervalMs >= 0)) throw new RangeError(`store: commitIntervalMs must be >= 0, got ${commitIntervalMs}`);
   const budget = budgetFor(maxBytes);
   const forwardAfterCommit = opts.forwardAfterCommit ?? false;
+  // Without the store's own fsync (durability normal/off) events go upstream before the disk has them anyway.
+  const aheadOfDisk = forwardAfterCommit || (opts.durability ?? 'full') !== 'full';
   const listeners = new Set<(spot: string, lastId: number, events: readonly StoredEvent[]) => void>();
   let writer: GroupCommitter | null = null;
   const requestFlush = (): void => writer?.requestFlush();
@@ -47,7 +49,7 @@ export function openStore(opts: StoreOptions): Store {
       randomUUID: opts.randomUUID ?? randomUUID,
     },
     (c) => {
-      const skipped = prepareForwarding(c, forwardAfterCommit || (opts.durability ?? 'full') !== 'full');
+      const skipped = prepareForwarding(c, aheadOfDisk);
       if (skipped > 0) {
         logger.warn(
           { db: c.path, skipped },
@@ -79,7 +81,7 @@ export function openStore(opts: StoreOptions): Store {
     logger,
     now,
     commitIntervalMs,
-    gate: new ForwardGate(forwardAfterCommit, log.highestId),
+    gate: new ForwardGate(forwardAfterCommit, log.highestId, aheadOfDisk),
     onAppended: (spot, lastId, events) => {
       for (const cb of listeners) {
         try {
