@@ -8,9 +8,9 @@ import type { AppendOutcome, Store } from '../../gateway/src/store/types.js';
 import { events, ids, openTestStore, recordingLogger, tempDir } from './helpers.js';
 
 test('the gate hands over at commit only in after-commit mode, in order, and within the id margin', (t) => {
-  const sync = new ForwardGate(false, 0);
+  const sync = new ForwardGate(false, 0, false);
   t.false(sync.atCommit(5), 'after-sync: always at the fsync');
-  const gate = new ForwardGate(true, 100);
+  const gate = new ForwardGate(true, 100, true);
   t.true(gate.atCommit(200));
   t.false(gate.atCommit(100 + FORWARD_ID_MARGIN + 1), 'beyond the margin: waits for its fsync');
   t.false(gate.atCommit(100 + FORWARD_ID_MARGIN + 2), 'and every later commit waits behind it (order per spot)');
@@ -20,7 +20,7 @@ test('the gate hands over at commit only in after-commit mode, in order, and wit
   gate.synced(100 + FORWARD_ID_MARGIN + 2, true, true);
   gate.synced(100 + FORWARD_ID_MARGIN + 3, true, true);
   t.true(gate.atCommit(100 + FORWARD_ID_MARGIN + 4), 'none waits: at commit again');
-  const failing = new ForwardGate(true, 0);
+  const failing = new ForwardGate(true, 0, true);
   t.false(failing.atCommit(FORWARD_ID_MARGIN + 1));
   failing.synced(FORWARD_ID_MARGIN + 1, true, false);
   t.false(failing.atCommit(FORWARD_ID_MARGIN + 2), 'a failed fsync made nothing durable');

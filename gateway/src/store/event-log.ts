@@ -264,9 +264,10 @@ export class EventLog {
     return r ? r.t : null;
   }
 
-  countAfter(spot: string, afterId: number): number {
+  /** `lowest`: the lowest stored id, if the caller counts for many spots (one query, not one per spot). */
+  countAfter(spot: string, afterId: number, lowest = this.lowestId()): number {
     // Rows of event_spots below the lowest stored id are gone events not cleaned up yet.
-    const from = Math.max(afterId, (this.lowestId() ?? Infinity) - 1);
+    const from = Math.max(afterId, (lowest ?? Infinity) - 1);
     const persisted = (
       this.conn.stmt('SELECT count(*) AS n FROM event_spots WHERE spot = ? AND id > ? AND id <= ?').get(spot, from, this.index.upto) as {
         n: number;

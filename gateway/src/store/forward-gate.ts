@@ -24,7 +24,7 @@ export class ForwardGate {
     /** Highest id whose fsync completed. */
     private durableId: number,
     /** Events go upstream before the disk has them (after-commit, or durability normal/off). */
-    readonly aheadOfDisk = afterCommit,
+    readonly aheadOfDisk: boolean,
   ) {}
 
   /** At COMMIT of ids up to `highestId`: true = hand them over now; false = at their fsync, then call synced(). */

@@ -165,8 +165,9 @@ export function openStore(opts: StoreOptions): Store {
       const perUpstream: StoreStatus['perUpstream'] = {};
       for (const u of upstreams) {
         const pending = committer.isClosed ? [] : pendingSpots(u);
+        const lowest = pending.length > 0 ? log.lowestId() : null;
         perUpstream[u] = {
-          pending: pending.reduce((n, p) => n + log.countAfter(p.spot, p.cursor), 0),
+          pending: pending.reduce((n, p) => n + log.countAfter(p.spot, p.cursor, lowest), 0),
           spotsPending: pending.length,
         };
       }
