@@ -93,6 +93,12 @@ test('load rebuilds the memory tier from the events above upto', (t) => {
   t.is(again.upto, 2);
   t.is(again.recentTotal, 3);
   t.deepEqual(again.recentAfter('a', 0, 100, 10), [3, 5]);
+  const opened = performance.now();
+  t.false(again.flushDue(opened), 'no flush in the first commits after opening');
+  t.true(again.flushDue(opened + 1000));
+  again.applyFlush(again.flush(5, 1, opened + 1000));
+  t.is(again.upto, 5, 'the ids found at open are written by the first flush');
+  t.is(again.recentTotal, 0);
 });
 
 /** Frames in the WAL, read by a second connection that checkpoints it fully first. */

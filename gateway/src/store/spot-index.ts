@@ -57,7 +57,13 @@ export class SpotIndex {
     const row = this.conn.stmt("SELECT value FROM meta WHERE key = 'spot_index_upto'").get() as { value: string } | undefined;
     this.upto = row ? Number(row.value) : 0;
     const rows = this.conn.stmt('SELECT id, spot FROM events WHERE id > ? ORDER BY id').raw().iterate(this.upto) as Iterable<[number, string]>;
-    for (const [id, spot] of rows) this.added(spot, id);
+    for (const [id, spot] of rows) {
+      this.added(spot, id);
+      // Ids found at open waited long enough: the first flush writes them.
+      this.markId = id;
+    }
+    // The first flush comes an interval after opening, not in the first commit (it would write nothing new).
+    this.lastFlushAt = performance.now();
   }
 
   /** A committed event (ids arrive in increasing order). */
