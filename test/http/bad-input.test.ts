@@ -84,20 +84,22 @@ test('a body that never ends is cut off after the idle timeout; events before it
 });
 
 test('a slow post that keeps sending within the idle timeout is not cut off, however long it lasts', async (t) => {
-  const gw = await startTestGateway(t, { config: { http: { idle_timeout_ms: 300 } } });
+  // The gaps stay far below the timeout (200 ms against 1200 ms), so a busy machine
+  // that delays one timer by a few hundred ms cannot make the gateway cut the post.
+  const gw = await startTestGateway(t, { config: { http: { idle_timeout_ms: 1200 } } });
   const conn = new SpotConnection(gw.port);
   t.teardown(() => conn.close());
   await conn.startPost(43, { headers: JSON_EVENTS });
-  // 8 chunks 150 ms apart: 1.2 s in all, four times the idle timeout.
-  for (let i = 0; i < 8; i++) {
+  // 15 chunks 200 ms apart: 3 s in all, two and a half times the idle timeout.
+  for (let i = 0; i < 15; i++) {
     await conn.chunk(jsonText([presence(i)]));
-    await new Promise((r) => setTimeout(r, 150));
+    await new Promise((r) => setTimeout(r, 200));
   }
   await conn.endPost();
   const res = await conn.response(5000);
   t.is(res.status, 200);
   const { body: events } = await api<unknown[]>(gw.url, '/api/events?spot=43');
-  t.is(events.length, 8);
+  t.is(events.length, 15);
   const { body: status } = await api<{ ingest: { postsCut: number } }>(gw.url, '/api/status');
   t.is(status.ingest.postsCut, 0);
 });
