@@ -128,6 +128,9 @@ export function clientOptions(o: {
     keepalive: 30,
     resubscribe: false,
     queueQoSZero: false,
+    // mqtt-packet otherwise builds a cache of 65536 two-byte Buffers for packet ids at the
+    // first write: 6.5 MB of live heap, kept for the life of the process (docs/architecture.md, "Memory").
+    writeCache: false,
     will: { topic: o.willTopic, payload: Buffer.from('offline'), qos: 1, retain: true },
     ...(mqttJsDebug ? {} : { log: quiet }),
     ...(o.protocolVersion === 5 ? { properties: { sessionExpiryInterval: o.sessionExpirySeconds } } : {}),
