@@ -73,7 +73,7 @@ test.serial('gateway killed, down for 5 s, started again: the spot buffers, noth
   const env = { SPOT_GATEWAY_DATA_DIR: dataDir, SPOT_GATEWAY_MQTT_URL: broker.url };
   const first = await spawnGateway(t, { env });
   const port = first.port;
-  const spot = startSpot(t, { target: 'arm-linux', serial, brain: `127.0.0.1:${port}`, scenario: LONG_SCENARIO, runSeconds: 16 });
+  const spot = startSpot(t, { target: 'arm-linux', serial, brain: `127.0.0.1:${port}`, scenario: LONG_SCENARIO, runSeconds: 26 });
   await waitFor(() => received.filter((m) => m.topic.endsWith('/presence/create')).length >= 2, 15000, 'two presences upstream');
   await first.kill('SIGKILL');
   const stoppedAt = Date.now();

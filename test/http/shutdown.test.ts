@@ -274,7 +274,9 @@ test('the real spot firmware through a SIGTERM and restart of its gateway: every
   const dataDir = tempDir(t);
   const env = { SPOT_GATEWAY_DATA_DIR: dataDir };
   const first = await spawnGateway(t, { env });
-  const spot = startSpot(t, { target: 'host', serial, brain: `127.0.0.1:${first.port}`, scenario: LONG_SCENARIO, runSeconds: 14 });
+  // 24 s: room for a slow machine (CI runs many test files at once) to stop and start the gateway
+  // while the spot still runs; with 14 s the spot once ended before reaching the restarted one.
+  const spot = startSpot(t, { target: 'host', serial, brain: `127.0.0.1:${first.port}`, scenario: LONG_SCENARIO, runSeconds: 24 });
   await waitFor(async () => presences(await storedEvents(first, serial)).length >= 3 || undefined, 15000, 'three presences stored');
   first.child.kill('SIGTERM');
   t.is(await within(first.exited, EXIT_BOUND_MS, 'exit after SIGTERM'), 0);
