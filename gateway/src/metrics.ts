@@ -1,6 +1,7 @@
 // Prometheus metrics (prom-client): ingest counters, store and forwarder status, read at scrape time.
-import { Registry, Gauge, collectDefaultMetrics } from 'prom-client';
+import { Registry, Gauge, collectDefaultMetrics, type Metric } from 'prom-client';
 import type { IngestCounters } from './ingest/counters.js';
+import type { SyncTimes } from './store/sync-histogram.js';
 import type { StoreStatus } from './store/types.js';
 
 export interface UpstreamMetricsSource {
@@ -66,6 +67,9 @@ export function createMetrics(sources: MetricsSources): Registry {
     s.oldestUnforwardedAgeMs === null ? 0 : s.oldestUnforwardedAgeMs / 1000,
   );
   fromStore('spot_gateway_buffer_commits_total', 'group commits since start', (s) => s.commits);
+  registry.registerMetric(
+    histogramOf('spot_gateway_wal_fsync_seconds', 'WAL fsyncs acknowledgements waited for, by duration', () => sources.storeStatus().walSync),
+  );
   new Gauge({
     name: 'spot_gateway_spots_online',
     help: 'spots heard from within spots.offline_after_s',
@@ -93,4 +97,24 @@ export function createMetrics(sources: MetricsSources): Registry {
   upstreamGauge('spot_gateway_upstream_reconnects_total', 'upstream reconnects', (s) => s.reconnects);
   upstreamGauge('spot_gateway_upstream_rate_per_second', 'events acknowledged per second, recent', (s) => s.ratePerSec);
   return registry;
+}
+
+/**
+ * A Prometheus histogram read from the store's own buckets at scrape time (prom-client's
+ * Histogram is filled by observe() calls; the store keeps no reference to the metrics).
+ */
+function histogramOf(name: string, help: string, read: () => SyncTimes): Metric {
+  const get = async () => {
+    const w = read();
+    const values: Array<{ metricName: string; labels: Record<string, string | number>; value: number }> = w.boundsMs.map((ms, i) => ({
+      metricName: `${name}_bucket`,
+      labels: { le: ms / 1000 },
+      value: w.counts[i]!,
+    }));
+    values.push({ metricName: `${name}_bucket`, labels: { le: '+Inf' }, value: w.count });
+    values.push({ metricName: `${name}_sum`, labels: {}, value: w.sumMs / 1000 });
+    values.push({ metricName: `${name}_count`, labels: {}, value: w.count });
+    return { name, help, type: 'histogram', values, aggregator: 'sum' };
+  };
+  return { name, help, get } as unknown as Metric;
 }

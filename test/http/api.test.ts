@@ -32,6 +32,15 @@ test('metrics are Prometheus text with ingest, buffer and upstream figures', asy
   t.regex(text, /^spot_gateway_posts_total 1$/m);
   t.regex(text, /^spot_gateway_buffer_events 1$/m);
   t.regex(text, /^spot_gateway_spots_online 1$/m);
+  // The disk: every acknowledgement waited for a WAL fsync (durability full), each counted once.
+  const count = Number(/^spot_gateway_wal_fsync_seconds_count (\d+)$/m.exec(text)?.[1]);
+  t.true(count >= 1, `fsyncs counted: ${count}`);
+  t.regex(text, new RegExp(`^spot_gateway_wal_fsync_seconds_bucket\\{le="\\+Inf"\\} ${count}$`, 'm'));
+  t.regex(text, /^spot_gateway_wal_fsync_seconds_bucket\{le="0.005"\} \d+$/m);
+  t.regex(text, /^# TYPE spot_gateway_wal_fsync_seconds histogram$/m);
+  const { body: status } = await api<{ buffer: { walFsync: { count: number; meanMs: number; p99Ms: number; maxMs: number } } }>(gw.url, '/api/status');
+  t.true(status.buffer.walFsync.count >= count);
+  t.true(status.buffer.walFsync.maxMs >= status.buffer.walFsync.meanMs && status.buffer.walFsync.meanMs > 0);
 });
 
 test('the OpenAPI document describes every route the gateway serves', async (t) => {

@@ -1,5 +1,6 @@
 // Acknowledgements wait for the WAL to be on disk (durability full): one fsync in flight at a
 // time, off the event loop; commits that land meanwhile wait for the next one (group fsync).
+import type { SyncHistogram } from './sync-histogram.js';
 import type { StoreUnavailableError } from './types.js';
 import type { WalSync } from './wal-sync.js';
 
@@ -16,6 +17,8 @@ export class DurableAcks {
     private readonly wal: WalSync | null,
     /** Turns an fsync failure into the error the appends reject with (and logs it). */
     private readonly failure: (err: unknown) => StoreUnavailableError,
+    /** Where each fsync's duration goes. */
+    private readonly times: SyncHistogram | null = null,
   ) {}
 
   /** Committed: acknowledged at once without a WalSync, else after the next fsync. */
@@ -34,11 +37,13 @@ export class DurableAcks {
     this.syncing = null;
     this.waiting = [];
     let error: unknown = null;
+    const began = performance.now();
     try {
       this.wal?.syncNow();
     } catch (err) {
       error = err;
     }
+    if (this.wal) this.times?.record(performance.now() - began);
     const e = error === null ? null : this.failure(error);
     this.settle(all, e);
     if (e) throw e;
@@ -48,7 +53,9 @@ export class DurableAcks {
     const batch = this.waiting;
     this.waiting = [];
     this.syncing = batch;
+    const began = performance.now();
     this.wal!.sync((err) => {
+      this.times?.record(performance.now() - began);
       // syncNow settled this batch already (and a later start() may own `syncing`).
       if (this.syncing !== batch) return;
       this.syncing = null;

@@ -7,6 +7,7 @@ import type { DropResult, EventLog, InsertEffects } from './event-log.js';
 import type { IndexFlush } from './spot-index.js';
 import { committedBySpot, type ForwardGate, forwardingClosedCleanly, setForwardingFlag } from './forward-gate.js';
 import type { RejectedMessages } from './rejected-log.js';
+import { SyncHistogram } from './sync-histogram.js';
 import { estimateBytes, PRUNE_INTERVAL_MS, PRUNE_PASS_LIMIT, type PruneResult, type SpaceKeeper } from './space.js';
 import { closedError, RETRY_AFTER_SECONDS, toUnavailable } from './sqlite-errors.js';
 import type { SpotTable } from './spot-registry.js';
@@ -57,6 +58,8 @@ export class GroupCommitter {
   private lastSideWorkAt = -Infinity;
   commits = 0;
   dropped = 0;
+  /** Durations of the WAL fsyncs acknowledgements waited for. */
+  readonly syncTimes = new SyncHistogram();
   lastError: string | null = null;
   /** Policy reject is refusing appends; warned once per episode. */
   private refusing = false;
@@ -64,7 +67,7 @@ export class GroupCommitter {
   private readonly acks: DurableAcks;
 
   constructor(private readonly p: GroupCommitParts) {
-    this.acks = new DurableAcks(p.conn.walSync, (err) => this.failed(err));
+    this.acks = new DurableAcks(p.conn.walSync, (err) => this.failed(err), this.syncTimes);
     const row = p.conn.stmt("SELECT value FROM meta WHERE key = 'dropped'").get() as { value: string } | undefined;
     this.dropped = row ? Number(row.value) : 0;
     this.tickTimer = setInterval(() => this.tick(), TICK_MS);

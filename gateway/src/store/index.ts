@@ -181,6 +181,7 @@ export function openStore(opts: StoreOptions): Store {
         duplicates: log.duplicatesTotal,
         rejected: rejected.count(),
         commits: committer.commits,
+        walSync: committer.syncTimes.snapshot(),
         lastError: committer.lastError,
         perUpstream,
       };

@@ -1,6 +1,7 @@
 // The store contract used by ingest, upstreams and the API. The store knows
 // nothing of HTTP or MQTT.
 import type { Encoding } from '../protocol/types.js';
+import type { SyncTimes } from './sync-histogram.js';
 
 export interface NewEvent {
   spot: string;
@@ -154,6 +155,8 @@ export interface StoreStatus {
   rejected: number;
   /** Group commits since open. */
   commits: number;
+  /** WAL fsyncs acknowledgements waited for, since open (none with durability normal or off). */
+  walSync: SyncTimes;
   /** Reason of the last failed write, null after a successful one. */
   lastError: string | null;
   perUpstream: Record<string, { pending: number; spotsPending: number }>;

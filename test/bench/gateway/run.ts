@@ -7,6 +7,7 @@ import { startMosquitto } from '../../helpers/mosquitto.js';
 import { getJson, SITE_BROKER_CONFIG, startGateway, stopGateway } from './gateway-process.js';
 import { benchTool, runLoad, type LoadOptions } from './loadgen.js';
 import { startNullSink } from './null-sink.js';
+import { syncQuantile, type SyncTimes } from '../../../gateway/src/store/sync-histogram.js';
 
 const SPOTS = Number(process.env.BENCH_SPOTS ?? 200);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
@@ -55,8 +56,26 @@ function loadOptions(port: number, rate: number, stamp: boolean, durationMs: num
 const LATENCY_WARMUP_MS = 5000;
 const LATENCY_MEASURE_MS = 10_000;
 
-/** p99 of chunk written -> message received, measured by a consumer in its own process. */
-async function measureLatency(port: number, mqttUrl: string): Promise<{ p99: number; count: number }> {
+/** The gateway's WAL fsync histogram, from /metrics. */
+async function fsyncTimes(port: number): Promise<SyncTimes> {
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) });
+  const text = await res.text();
+  const boundsMs: number[] = [];
+  const counts: number[] = [];
+  for (const m of text.matchAll(/^spot_gateway_wal_fsync_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm)) {
+    if (m[1] !== '+Inf') boundsMs.push(Number(m[1]) * 1000);
+    counts.push(Number(m[2]));
+  }
+  const count = Number(/^spot_gateway_wal_fsync_seconds_count (\d+)$/m.exec(text)?.[1] ?? 0);
+  const sumMs = Number(/^spot_gateway_wal_fsync_seconds_sum (\S+)$/m.exec(text)?.[1] ?? 0) * 1000;
+  return { boundsMs, counts, count, sumMs, maxMs: boundsMs.at(-1) ?? 0 };
+}
+
+/**
+ * p99 of chunk written -> message received, measured by a consumer in its own process; and the
+ * p99 of the gateway's WAL fsyncs over the same seconds (the disk's share: docs/architecture.md).
+ */
+async function measureLatency(port: number, mqttUrl: string): Promise<{ p99: number; count: number; fsyncP99: number | null }> {
   const runMs = LATENCY_WARMUP_MS + LATENCY_MEASURE_MS + 3000;
   const consumer = spawn(benchTool('latency-consumer'), [mqttUrl, String(LATENCY_WARMUP_MS), String(runMs)], {
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -70,10 +89,15 @@ async function measureLatency(port: number, mqttUrl: string): Promise<{ p99: num
       if (Date.now() > deadline || consumer.exitCode !== null) throw new Error('latency consumer did not subscribe within 20 s');
       await new Promise((r) => setTimeout(r, 50));
     }
+    let fsyncBefore: Promise<SyncTimes> | null = null;
+    const warm = setTimeout(() => (fsyncBefore = fsyncTimes(port)), LATENCY_WARMUP_MS);
     await runLoad(loadOptions(port, LATENCY_RATE, true, LATENCY_WARMUP_MS + LATENCY_MEASURE_MS));
+    clearTimeout(warm);
+    const fsyncAfter = await fsyncTimes(port);
+    const fsyncP99 = fsyncBefore ? syncQuantile(await fsyncBefore, fsyncAfter, 0.99) : null;
     await Promise.race([exited, new Promise((r) => setTimeout(r, runMs + 20_000))]);
     const result = JSON.parse(out.trim().split('\n').pop()!) as { p99: number; count: number };
-    return result;
+    return { ...result, fsyncP99 };
   } finally {
     consumer.kill('SIGKILL');
   }
@@ -136,7 +160,9 @@ async function main(): Promise<void> {
         `ratio=${(storedEps / nullEps).toFixed(2)} p99_ms=${p99.toFixed(1)} rss_mb=${f(rss)} latency_rss_mb=${f(rssLatency)} ` +
         // The gateway's CPU time per stored event over the load: steadier than events/s on a shared machine.
         `cpu_us_per_event=${((cpuAtStop - cpuBefore) * 1e6 / stored).toFixed(1)} ` +
-        `p99_after_commit_ms=${latencyAfterCommit.p99.toFixed(1)}`,
+        `p99_after_commit_ms=${latencyAfterCommit.p99.toFixed(1)} ` +
+        // The disk's share of p99_ms: the WAL fsyncs of those seconds (bucketed, so approximate).
+        `fsync_p99_ms=${latency.fsyncP99 === null ? 'n/a' : latency.fsyncP99.toFixed(1)}`,
     );
   } finally {
     if (gw) {
