@@ -1,6 +1,6 @@
 // make bench-gateway: the gateway (child process) forwarding to a real Mosquitto,
-// loaded by N simulated spots; the same load against a null sink; latency at a
-// fixed rate. Prints one summary line last.
+// loaded by N simulated spots; the same load against a null sink and against a sink that
+// only decodes; latency at a fixed rate. Prints one summary line last.
 import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { startMosquitto } from '../../helpers/mosquitto.js';
@@ -154,6 +154,14 @@ async function main(): Promise<void> {
     const nullLoad = await runLoad(loadOptions(sink.port, 0, false, SECONDS * 1000));
     await sink.close();
     const nullEps = nullLoad.ackedEvents / (nullLoad.elapsedMs / 1000);
+
+    // The same load against a sink that decodes every event and discards it: the ratio the
+    // gateway can be held to (storing and forwarding over receiving), not only node's parser.
+    const decodeSink = await startNullSink({ decode: true });
+    const decodeLoad = await runLoad(loadOptions(decodeSink.port, 0, false, SECONDS * 1000));
+    await decodeSink.close();
+    if (decodeSink.decoded() < decodeLoad.ackedEvents) throw new Error(`the decoding sink decoded ${decodeSink.decoded()} of ${decodeLoad.ackedEvents} events`);
+    const decodeEps = decodeLoad.ackedEvents / (decodeLoad.elapsedMs / 1000);
     const f = (n: number) => Math.round(n);
     console.log(
       `gateway: stored_eps=${f(storedEps)} forwarded_eps=${f(forwardedEps)} null_sink_eps=${f(nullEps)} ` +
@@ -162,7 +170,8 @@ async function main(): Promise<void> {
         `cpu_us_per_event=${((cpuAtStop - cpuBefore) * 1e6 / stored).toFixed(1)} ` +
         `p99_after_commit_ms=${latencyAfterCommit.p99.toFixed(1)} ` +
         // The disk's share of p99_ms: the WAL fsyncs of those seconds (bucketed, so approximate).
-        `fsync_p99_ms=${latency.fsyncP99 === null ? 'n/a' : latency.fsyncP99.toFixed(1)}`,
+        `fsync_p99_ms=${latency.fsyncP99 === null ? 'n/a' : latency.fsyncP99.toFixed(1)} ` +
+        `decode_sink_eps=${f(decodeEps)} ratio_to_decode=${(storedEps / decodeEps).toFixed(2)}`,
     );
   } finally {
     if (gw) {
