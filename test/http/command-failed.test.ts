@@ -1,7 +1,9 @@
 // Commands whose reply is cut off before it is written out: queued for the next post, failed after 3 such replies.
 import test from 'ava';
-import { SpotIngest, type IngestDeps } from '../../gateway/src/ingest/index.js';
-import { api, JSON_EVENTS, SpotConnection, startTestGateway, waitFor, type TestGateway } from '../helpers/gateway.js';
+import { SpotIngest } from '../../gateway/src/ingest/index.js';
+import { silentLogger } from '../../gateway/src/log.js';
+import { openStore } from '../../gateway/src/store/index.js';
+import { api, JSON_EVENTS, SpotConnection, startTestGateway, tempDir, waitFor, type TestGateway } from '../helpers/gateway.js';
 import { jsonText, presence } from './events.js';
 
 interface ApiCommand {
@@ -106,36 +108,44 @@ test('after 2 cut-off replies the commands are still queued and the next whole r
   t.true(delivered.every((c) => c.timeFailed === null && typeof c.timeDelivered === 'number'));
 });
 
-test('SpotIngest alone: attempts count per command, a whole reply forgets them, the Nth cut-off marks failed', (t) => {
-  const failedCalls: number[][] = [];
-  const deliveredCalls: number[][] = [];
+test('SpotIngest alone: cut-off replies count per command in the store, the Nth marks it failed, a delivered one is done', (t) => {
+  const store = openStore({ dataDir: tempDir(t), now: () => 5 });
+  t.teardown(() => store.close());
+  const ids = [1, 2, 3].map((i) => store.commands.enqueue('4', { resource: 'config', action: 'update', data: `{"n":${i}}`, source: 'api' }).id);
+  const [c1, c2, c3] = ids as [number, number, number];
   const lines: string[] = [];
-  const store = {
-    commands: {
-      markFailed: (ids: number[]) => (failedCalls.push(ids), ids.length),
-      markDelivered: (ids: number[]) => (deliveredCalls.push(ids), ids.length),
-    },
-  } as unknown as IngestDeps['store'];
   const log = (_: object, msg: string) => lines.push(msg);
-  const ingest = new SpotIngest({
-    store,
-    now: () => 5,
-    logger: { info: log, warn: log, debug: log },
-    maxEventBytes: 65536,
-    maxRejectedPerPost: 100,
-    heard: () => {},
-    maxCommandAttempts: 3,
-  });
-  ingest.undelivered('4', [1, 2]);
-  ingest.undelivered('4', [1, 2, 3]);
-  t.deepEqual(failedCalls, []);
-  ingest.delivered('4', [2]);
-  ingest.undelivered('4', [1, 2, 3]);
-  t.deepEqual(failedCalls, [[1]], 'only command 1 was cut off 3 times; 2 started again after its delivery');
-  ingest.undelivered('4', [2, 3]);
-  t.deepEqual(failedCalls, [[1], [3]]);
-  t.deepEqual(deliveredCalls, [[2]]);
+  const ingest = new SpotIngest({ store, now: () => 5, logger: { info: log, warn: log, debug: log }, maxEventBytes: 65536, maxRejectedPerPost: 100, heard: () => {}, maxCommandAttempts: 3 });
+  ingest.undelivered('4', [c1, c2]);
+  ingest.undelivered('4', [c1, c2, c3]);
+  t.deepEqual(ids.map((id) => store.commands.get(id)!.cutReplies), [2, 2, 1]);
+  ingest.delivered('4', [c2]);
+  ingest.undelivered('4', [c1, c2, c3]);
+  t.is(store.commands.get(c1)!.state, 'failed', 'command 1 was cut off 3 times');
+  t.is(store.commands.get(c1)!.timeFailed, 5);
+  t.is(store.commands.get(c2)!.state, 'delivered', 'a delivered command no longer counts');
+  t.is(store.commands.get(c2)!.cutReplies, 2);
+  t.is(store.commands.get(c3)!.state, 'queued');
+  ingest.undelivered('4', [c3]);
+  t.is(store.commands.get(c3)!.state, 'failed');
   t.is(ingest.counters.commandsFailed, 2);
   t.is(ingest.counters.commandRepliesCut, 4);
   t.true(lines.some((l) => /spot 4: 1 command\(s\) failed: 3 replies carrying them were cut off/.test(l)), lines.join('\n'));
+});
+
+test('the count of cut-off replies survives a restart: 2 before it and 1 after make the command failed', async (t) => {
+  const dataDir = tempDir(t);
+  const first = openStore({ dataDir, now: () => 5 });
+  const id = first.commands.enqueue('4', { resource: 'config', action: 'update', data: '{}', source: 'api' }).id;
+  const deps = { now: () => 5, logger: silentLogger(), maxEventBytes: 65536, maxRejectedPerPost: 100, heard: () => {}, maxCommandAttempts: 3 };
+  const before = new SpotIngest({ ...deps, store: first });
+  before.undelivered('4', [id]);
+  before.undelivered('4', [id]);
+  await first.close();
+  const second = openStore({ dataDir, now: () => 6 });
+  t.teardown(() => second.close());
+  t.is(second.commands.get(id)!.cutReplies, 2);
+  t.is(second.commands.get(id)!.state, 'queued');
+  new SpotIngest({ ...deps, store: second }).undelivered('4', [id]);
+  t.is(second.commands.get(id)!.state, 'failed');
 });

@@ -79,6 +79,25 @@ test('a database at an older schema version is migrated and keeps its events', a
   t.is(check.pragma('user_version', { simple: true }), SCHEMA_VERSION);
 });
 
+test('schema 4: commands queued under schema 3 keep their state and start with no cut-off replies', async (t) => {
+  const dataDir = tempDir(t);
+  const db = new Database(path.join(dataDir, DB_FILE));
+  db.pragma('journal_mode = WAL');
+  migrate(db, migrations.slice(0, 3));
+  db.prepare(
+    "INSERT INTO commands (spot, resource, action, data, source, state, time_queued, time_expires) VALUES ('a', 'config', 'update', '{}', 'api', 'queued', 1, 9999999999999)",
+  ).run();
+  db.close();
+
+  const store = openTestStore(t, { dataDir });
+  const [command] = store.commands.pendingFor('a', 2);
+  t.is(command!.state, 'queued');
+  t.is(command!.cutReplies, 0);
+  t.deepEqual(store.commands.noteCutReply([command!.id], 3, 1), [command!.id]);
+  t.is(store.commands.get(command!.id)!.state, 'failed');
+  t.is(SCHEMA_VERSION, 4);
+});
+
 test('the store opens in WAL mode with incremental auto-vacuum and the chosen durability', async (t) => {
   const store = openTestStore(t, { dataDir: tempDir(t), durability: 'normal' });
   await store.append([event('a')]);

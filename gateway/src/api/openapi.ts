@@ -103,6 +103,7 @@ export function openApiDocument(version: string): object {
             timeDelivered: { type: 'integer', nullable: true },
             timeExpires: { type: 'integer' },
             timeFailed: { type: 'integer', nullable: true },
+            cutReplies: { type: 'integer', description: 'replies carrying it cut off before they were written out' },
           },
         },
         Spot: {

@@ -10,8 +10,6 @@ export { encodeReply, contentTypeOf, type Reply } from './reply.js';
 
 /** Responses carrying a command that may be cut off before the command is given up (docs/api.md). */
 export const DEFAULT_MAX_COMMAND_ATTEMPTS = 3;
-// Commands with a cut-off attempt remembered at most; beyond it the oldest are forgotten (they start again at 0).
-const MAX_TRACKED_ATTEMPTS = 10000;
 
 export interface SpotIngestDeps extends Omit<IngestDeps, 'counters'> {
   counters?: IngestCounters;
@@ -22,8 +20,6 @@ export class SpotIngest {
   readonly counters: IngestCounters;
   /** Events handed to the store and not committed yet, over all posts. */
   readonly flow = { inFlightEvents: 0 };
-  /** Cut-off responses per command id, since start: kept in memory only. */
-  private readonly attempts = new Map<number, number>();
   private readonly maxAttempts: number;
 
   constructor(private readonly deps: SpotIngestDeps) {
@@ -38,7 +34,6 @@ export class SpotIngest {
   /** The reply carrying these commands was fully written to the spot's socket. */
   delivered(serial: string, commandIds: number[]): void {
     if (commandIds.length === 0) return;
-    for (const id of commandIds) this.attempts.delete(id);
     try {
       const moved = this.deps.store.commands.markDelivered(commandIds, this.deps.now());
       this.counters.commandsDelivered += moved;
@@ -54,27 +49,22 @@ export class SpotIngest {
    */
   undelivered(serial: string, commandIds: number[]): void {
     this.counters.commandRepliesCut++;
-    const giveUp: number[] = [];
-    for (const id of commandIds) {
-      const attempts = (this.attempts.get(id) ?? 0) + 1;
-      this.attempts.delete(id);
-      if (attempts >= this.maxAttempts) giveUp.push(id);
-      else this.attempts.set(id, attempts);
+    let giveUp: number[];
+    try {
+      giveUp = this.deps.store.commands.noteCutReply(commandIds, this.deps.now(), this.maxAttempts);
+    } catch (err) {
+      this.deps.logger.warn({ spot: serial, commands: commandIds, reason: String(err) }, `spot ${serial}: cut-off reply not counted, its commands stay queued`);
+      return;
     }
-    while (this.attempts.size > MAX_TRACKED_ATTEMPTS) this.attempts.delete(this.attempts.keys().next().value!);
     if (giveUp.length === 0) {
       this.deps.logger.info({ spot: serial, commands: commandIds }, `spot ${serial}: reply with ${commandIds.length} command(s) cut off before it was written; they stay queued`);
       return;
     }
-    try {
-      const failed = this.deps.store.commands.markFailed(giveUp, this.deps.now());
-      this.counters.commandsFailed += failed;
-      this.deps.logger.warn(
-        { spot: serial, commands: giveUp },
-        `spot ${serial}: ${failed} command(s) failed: ${this.maxAttempts} replies carrying them were cut off before they were written`,
-      );
-    } catch (err) {
-      this.deps.logger.warn({ spot: serial, commands: giveUp, reason: String(err) }, `spot ${serial}: failed commands not marked, they stay queued`);
-    }
+    this.counters.commandsFailed += giveUp.length;
+    this.deps.logger.warn(
+      { spot: serial, commands: giveUp },
+      `spot ${serial}: ${giveUp.length} command(s) failed: ${this.maxAttempts} replies carrying them were cut off before they were written`,
+    );
   }
+
 }

@@ -19,6 +19,7 @@ interface CommandRow {
   time_delivered: number | null;
   time_expires: number;
   time_failed: number | null;
+  cut_replies: number;
 }
 
 function fromRow(r: CommandRow): Command {
@@ -34,6 +35,7 @@ function fromRow(r: CommandRow): Command {
     timeDelivered: r.time_delivered,
     timeExpires: r.time_expires,
     timeFailed: r.time_failed,
+    cutReplies: r.cut_replies,
   };
 }
 
@@ -73,6 +75,7 @@ export class CommandTable implements CommandQueue {
       timeDelivered: null,
       timeExpires: queued + ttl,
       timeFailed: null,
+      cutReplies: 0,
     };
   }
 
@@ -99,6 +102,22 @@ export class CommandTable implements CommandQueue {
 
   markFailed(ids: number[], now: number): number {
     return this.transition(ids, "UPDATE commands SET state = 'failed', time_failed = ? WHERE id = ? AND state = 'queued'", now);
+  }
+
+  noteCutReply(ids: number[], now: number, maxCutReplies: number): number[] {
+    if (ids.length === 0) return [];
+    const bump = this.conn.stmt("UPDATE commands SET cut_replies = cut_replies + 1 WHERE id = ? AND state = 'queued' RETURNING cut_replies");
+    const fail = this.conn.stmt("UPDATE commands SET state = 'failed', time_failed = ? WHERE id = ? AND state = 'queued'");
+    return this.durably(() => {
+      const failed: number[] = [];
+      for (const id of ids) {
+        const row = bump.get(id) as { cut_replies: number } | undefined;
+        if (!row || row.cut_replies < maxCutReplies) continue;
+        fail.run(now, id);
+        failed.push(id);
+      }
+      return failed;
+    });
   }
 
   expireDue(now: number): number {

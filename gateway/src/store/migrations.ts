@@ -92,8 +92,13 @@ function spotIndexTable(db: Database.Database): void {
   `);
 }
 
+/** Replies cut off per command, in the file: counted in memory before, a restart began them anew. */
+function commandCutReplies(db: Database.Database): void {
+  db.exec('ALTER TABLE commands ADD COLUMN cut_replies INTEGER NOT NULL DEFAULT 0');
+}
+
 /** In order; index i brings a file from user_version i to i + 1. Only ever append. */
-export const migrations: readonly Migration[] = [createEventLog, createCommandsAndRegistry, spotIndexTable];
+export const migrations: readonly Migration[] = [createEventLog, createCommandsAndRegistry, spotIndexTable, commandCutReplies];
 
 export const SCHEMA_VERSION = migrations.length;
 

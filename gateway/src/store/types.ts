@@ -58,6 +58,8 @@ export interface Command {
   timeDelivered: number | null;
   timeExpires: number;
   timeFailed: number | null;
+  /** Replies carrying it that were cut off before they were written out (kept across restarts). */
+  cutReplies: number;
 }
 
 export interface SpotRecord {
@@ -182,6 +184,11 @@ export interface CommandQueue {
   /** Queued commands past their TTL become expired; returns how many. Also forgets finished commands older than 7 days (500 per call). */
   expireDue(now: number): number;
   markFailed(ids: number[], now: number): number;
+  /**
+   * A reply carrying these commands was cut off before it was written out: each one still
+   * queued counts it; those that reach `maxCutReplies` become failed. Returns the ids failed now.
+   */
+  noteCutReply(ids: number[], now: number, maxCutReplies: number): number[];
   /** Newest first. */
   list(spot: string, limit: number): Command[];
   get(id: number): Command | null;
