@@ -66,5 +66,4 @@ export class SpotIngest {
       `spot ${serial}: ${giveUp.length} command(s) failed: ${this.maxAttempts} replies carrying them were cut off before they were written`,
     );
   }
-
 }
