@@ -23,7 +23,7 @@ test('decodes the example post split inside a string', (t) => {
   const [a, b] = items;
   t.deepEqual(a, {
     kind: 'event',
-    event: { resource: 'spot', action: 'create', data: { spot_id: 4711, version: '2.3.1' }, offset: 0, index: 0 },
+    event: { resource: 'spot', action: 'create', data: { spot_id: 4711, version: '2.3.1' }, dataJson: undefined, offset: 0, index: 0 },
   });
   t.is(b?.kind, 'event');
   if (b?.kind === 'event') {

@@ -203,7 +203,7 @@ export class SpotPost {
       spot: serial,
       resource: event.resource,
       action: event.action,
-      data: JSON.stringify(event.data),
+      data: event.dataJson ?? JSON.stringify(event.data),
       pb: event.pb ?? null,
       encoding: this.encodingUsed!,
       timeReceived: now,

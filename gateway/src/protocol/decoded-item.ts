@@ -8,11 +8,19 @@ import type { DecodedItem, SpotEvent } from './types.js';
 // some processes (docs/protocol.md, "Decoding speed"). `{}` has no allocation site.
 
 /** The event with its stream position; callers add boot, seq and pb after it, in that order. */
-export function newEvent(resource: string, action: string, data: Record<string, unknown>, offset: number, index: number): SpotEvent {
+export function newEvent(
+  resource: string,
+  action: string,
+  data: Record<string, unknown>,
+  offset: number,
+  index: number,
+  dataJson?: string,
+): SpotEvent {
   const event = {} as SpotEvent;
   event.resource = resource;
   event.action = action;
   event.data = data;
+  event.dataJson = dataJson;
   event.offset = offset;
   event.index = index;
   return event;

@@ -1,5 +1,6 @@
 // Incremental decoder of the JSON spot protocol: finds each message's end by scanning bytes.
 import type { DecodedItem, StreamDecoder } from './types.js';
+import { compactDataText, type ScanFacts } from './compact-json.js';
 import { eventItem, newEvent } from './decoded-item.js';
 import { MAX_JSON_DEPTH } from './json-depth.js';
 import { MessageBuffer, RAW_LIMIT } from './message-buffer.js';
@@ -19,6 +20,13 @@ const OPEN_SQUARE = 0x5b;
 const CLOSE_SQUARE = 0x5d;
 const OPEN_CURLY = 0x7b;
 const CLOSE_CURLY = 0x7d;
+const COLON = 0x3a;
+const MINUS = 0x2d;
+const DOT = 0x2e;
+const ZERO = 0x30;
+const NINE = 0x39;
+const LOWER_E = 0x65;
+const UPPER_E = 0x45;
 
 const enum Mode {
   /** Between messages: skipping whitespace. */
@@ -44,8 +52,11 @@ function isWellFormed(text: string): boolean {
   return (text as unknown as { isWellFormed(): boolean }).isWellFormed();
 }
 
-/** Reads one message's text; returns the event triple or why it is not one. */
-function parseMessage(bytes: Uint8Array): { resource: string; action: string; data: Record<string, unknown> } | string {
+/** Reads one message's text; returns the event triple (with the data's text when compact) or why it is not one. */
+function parseMessage(
+  bytes: Uint8Array,
+  facts: ScanFacts,
+): { resource: string; action: string; data: Record<string, unknown>; dataJson: string | undefined } | string {
   let text: string;
   try {
     text = utf8.decode(bytes);
@@ -71,7 +82,7 @@ function parseMessage(bytes: Uint8Array): { resource: string; action: string; da
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     return 'not an event: third element is not an object';
   }
-  return { resource, action, data: data as Record<string, unknown> };
+  return { resource, action, data: data as Record<string, unknown>, dataJson: compactDataText(text, resource, action, data, facts) ?? undefined };
 }
 
 class JsonStreamDecoder implements StreamDecoder {
@@ -94,6 +105,10 @@ class JsonStreamDecoder implements StreamDecoder {
   private escaped = false;
   /** The current line holds only blanks so far (a blank line ends a broken message). */
   private lineBlank = false;
+  /** Outside strings so far: the text is as JSON.stringify prints it; colons (keys) seen (compact-json.ts). */
+  private readonly facts: ScanFacts = { compact: true, keys: 0 };
+  /** Digits in a row just before, outside strings. */
+  private digitRun = 0;
   // Skip state.
   private atLineStart = false;
   private skipReason = '';
@@ -164,6 +179,9 @@ class JsonStreamDecoder implements StreamDecoder {
         this.message.reset(this.chunkOffset + i);
         if (b === OPEN_SQUARE) {
           this.mode = Mode.Value;
+          this.facts.compact = true;
+          this.facts.keys = 0;
+          this.digitRun = 0;
           this.depth = 1;
           this.tooDeep = false;
           this.inString = false;
@@ -202,13 +220,19 @@ class JsonStreamDecoder implements StreamDecoder {
     let inString = this.inString;
     let escaped = this.escaped;
     let lineBlank = this.lineBlank;
+    const facts = this.facts;
+    let compact = facts.compact;
+    let keys = facts.keys;
+    let run = this.digitRun;
     for (; i < n; i++) {
       const b = chunk[i]!;
       if (inString) {
         if (escaped) escaped = false;
         else if (b === QUOTE) inString = false;
-        else if (b === BACKSLASH) escaped = true;
-        else if (b === LF) {
+        else if (b === BACKSLASH) {
+          escaped = true;
+          compact = false;
+        } else if (b === LF) {
           this.take(i, false);
           this.startSkip('invalid JSON: line break inside a string', true);
           return i + 1;
@@ -231,11 +255,14 @@ class JsonStreamDecoder implements StreamDecoder {
         lineBlank = false;
         if (--depth === 0) {
           this.mode = Mode.Between;
+          facts.compact = compact;
+          facts.keys = keys;
           this.take(i + 1, false);
           this.finishValue();
           return i + 1;
         }
       } else if (b === LF) {
+        compact = false;
         if (lineBlank) {
           this.mode = Mode.Between;
           this.take(i, false);
@@ -245,12 +272,25 @@ class JsonStreamDecoder implements StreamDecoder {
         lineBlank = true;
       } else if (b !== SPACE && b !== TAB && b !== CR) {
         lineBlank = false;
+        // Numbers JSON.stringify prints otherwise: 16 digits or more, -0, a fraction, an exponent.
+        if (b >= ZERO && b <= NINE) {
+          if (++run > 15 || (b === ZERO && run === 1 && (i === 0 || chunk[i - 1] === MINUS))) compact = false;
+        } else {
+          if (b === COLON) keys++;
+          else if (b === DOT || b === UPPER_E || (b === LOWER_E && run > 0)) compact = false;
+          run = 0;
+        }
+      } else {
+        compact = false;
       }
     }
     this.depth = depth;
     this.inString = inString;
     this.escaped = escaped;
     this.lineBlank = lineBlank;
+    facts.compact = compact;
+    facts.keys = keys;
+    this.digitRun = run;
     return n;
   }
 
@@ -319,12 +359,12 @@ class JsonStreamDecoder implements StreamDecoder {
       this.reject(msg.start, msg.length, `nested deeper than ${MAX_JSON_DEPTH} levels`);
       return;
     }
-    const parsed = parseMessage(msg.bytes());
+    const parsed = parseMessage(msg.bytes(), this.facts);
     if (typeof parsed === 'string') {
       this.reject(msg.start, msg.length, parsed);
       return;
     }
-    this.out.push(eventItem(newEvent(parsed.resource, parsed.action, parsed.data, msg.start, this.index++)));
+    this.out.push(eventItem(newEvent(parsed.resource, parsed.action, parsed.data, msg.start, this.index++, parsed.dataJson)));
   }
 
   private reject(offset: number, length: number, reason: string): void {

@@ -12,6 +12,8 @@ export interface SpotEventBody {
 
 /** A decoded event with where it came from. */
 export interface SpotEvent extends SpotEventBody {
+  /** JSON only: `data`'s text as the spot sent it, when that is exactly JSON.stringify(data) (compact-json.ts). */
+  dataJson?: string;
   /** Byte offset of the message's first byte in the stream (for error messages). */
   offset: number;
   /** Index of this message in the stream, malformed messages included (numbering). */
