@@ -91,7 +91,9 @@ export class SpotFeed {
         room -= parts;
         taken++;
       }
-      buffer.splice(0, taken);
+      // All taken (the live case): no splice, whose removed-elements array is garbage per turn.
+      if (taken === buffer.length) buffer.length = 0;
+      else buffer.splice(0, taken);
       if (buffer.length === 0) this.buffers.delete(spot);
       this.scheduler.turnDone(spot, readPos, entry.full || buffer.length > 0, readNow);
       if (stop) return;
@@ -104,9 +106,16 @@ export class SpotFeed {
     if (tail && tail.base <= afterId) {
       let skip = 0;
       while (skip < tail.events.length && tail.events[skip]!.id <= afterId) skip++;
-      const events = tail.events.slice(skip, skip + this.batch);
+      let events: ForwardEvent[];
+      if (skip === 0 && tail.events.length <= this.batch) {
+        // The whole tail in one turn (the live case): hand the array over instead of copying it.
+        events = tail.events;
+        tail.events = [];
+      } else {
+        events = tail.events.slice(skip, skip + this.batch);
+        tail.events.splice(0, skip + events.length);
+      }
       const removed = skip + events.length;
-      tail.events.splice(0, removed);
       this.tailEvents -= removed;
       tail.base = events.length > 0 ? events[events.length - 1]!.id : Math.max(tail.base, afterId);
       return { events, full: tail.events.length > 0 };
