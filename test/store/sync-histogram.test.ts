@@ -22,6 +22,12 @@ test('durations land in cumulative buckets; quantiles interpolate within the buc
   t.is(syncQuantile(null, s, 1), 7000, 'the open last bucket ends at the maximum');
 });
 
+test('no quantile is above the slowest sync recorded', (t) => {
+  const h = new SyncHistogram();
+  h.record(1.3); // in (1, 2]: interpolation alone would say 2
+  t.is(syncQuantile(null, h.snapshot(), 0.99), 1.3);
+});
+
 test('a quantile between two snapshots counts only the syncs in between', (t) => {
   const h = new SyncHistogram();
   for (let i = 0; i < 1000; i++) h.record(0.3);

@@ -39,8 +39,8 @@ export class SyncHistogram {
 
 /**
  * The q-quantile (0 < q <= 1) of the syncs recorded between two snapshots (`before` null: since
- * the start), interpolated linearly within its bucket; the open last bucket ends at the maximum.
- * null when no sync happened in between.
+ * the start), interpolated linearly within its bucket; the open last bucket ends at the maximum,
+ * and no quantile is above the maximum recorded. null when no sync happened in between.
  */
 export function syncQuantile(before: SyncTimes | null, after: SyncTimes, q: number): number | null {
   const counts = after.counts.map((c, i) => c - (before?.counts[i] ?? 0));
@@ -52,7 +52,8 @@ export function syncQuantile(before: SyncTimes | null, after: SyncTimes, q: numb
     const below = i === 0 ? 0 : counts[i - 1]!;
     const lo = i === 0 ? 0 : after.boundsMs[i - 1]!;
     const hi = i < after.boundsMs.length ? after.boundsMs[i]! : Math.max(after.maxMs, lo);
-    return lo + ((hi - lo) * (rank - below)) / (counts[i]! - below);
+    const value = lo + ((hi - lo) * (rank - below)) / (counts[i]! - below);
+    return after.maxMs > 0 ? Math.min(value, after.maxMs) : value;
   }
   return after.maxMs;
 }
