@@ -12,7 +12,7 @@ import { startGateway, type RunningGateway } from '../../gateway/src/main.js';
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = path.join(REPO_ROOT, 'gateway/bin/spot-gateway.js');
 
-interface Teardown {
+export interface Teardown {
   teardown(fn: () => unknown): void;
 }
 

@@ -1,13 +1,10 @@
 // Back-pressure: while the store holds appends, the gateway stops reading post bodies once its
 // bound of uncommitted events is reached, and reads on (every event kept) once they settle.
 import test from 'ava';
-import { silentLogger } from '../../gateway/src/log.js';
-import { SpotIngest } from '../../gateway/src/ingest/index.js';
 import { openStore } from '../../gateway/src/store/index.js';
 import type { Store } from '../../gateway/src/store/types.js';
-import { createHttpTransport } from '../../gateway/src/transports/http.js';
-import { ingestRoute } from '../../gateway/src/transports/ingest-route.js';
 import { JSON_EVENTS, SpotConnection, tempDir, waitFor } from '../helpers/gateway.js';
+import { startIngestServer } from '../helpers/ingest-server.js';
 import { jsonText, presence } from './events.js';
 
 /** The real store, with appends held back while `hold` is set (a disk that stalls). */
@@ -42,18 +39,7 @@ for (const { what, limits, decoded } of CASES) {
   test(`reading pauses at ${what} and resumes when the appends commit; nothing is lost`, async (t) => {
     const store = openStore({ dataDir: tempDir(t) });
     const gate = heldStore(store);
-    const ingest = new SpotIngest({ store: gate.store, now: Date.now, logger: silentLogger(), maxEventBytes: 65536, maxRejectedPerPost: 100, heard: () => {} });
-    const app = createHttpTransport({
-      rawRoutes: [ingestRoute({ ingest, idleTimeoutMs: 5000, logger: silentLogger(), ...limits })],
-      registerApi: () => {},
-    });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    t.teardown(async () => {
-      app.server.closeAllConnections();
-      await app.close();
-      await store.close();
-    });
-    const port = (app.server.address() as { port: number }).port;
+    const { port, ingest } = await startIngestServer(t, { store: gate.store, closeStore: store, route: limits });
 
     // Two spots, 150 one-event chunks each, all written at once.
     const conns = [new SpotConnection(port), new SpotConnection(port)];

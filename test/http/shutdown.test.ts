@@ -2,17 +2,14 @@
 import type http from 'node:http';
 import net from 'node:net';
 import test from 'ava';
-import { silentLogger } from '../../gateway/src/log.js';
-import { SpotIngest } from '../../gateway/src/ingest/index.js';
 import { openStore } from '../../gateway/src/store/index.js';
 import { HttpDrain } from '../../gateway/src/transports/drain.js';
-import { createHttpTransport } from '../../gateway/src/transports/http.js';
-import { ingestRoute } from '../../gateway/src/transports/ingest-route.js';
 import { api, JSON_EVENTS, spawnGateway, SpotConnection, tempDir, waitFor, within, type ChildGateway, type RawResponse } from '../helpers/gateway.js';
 import { startSpot } from '../firmware/spot-process.js';
 import { LONG_EXPECTED, LONG_SCENARIO, presences, storedEvents } from '../firmware/spot-scenarios.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
 import { startConsumer } from '../upstream/consumer.js';
+import { startIngestServer } from '../helpers/ingest-server.js';
 import { jsonText, presence } from './events.js';
 
 /** Generous: the stop is bounded by a 2 s grace plus the store close; the machine is shared. */
@@ -290,16 +287,8 @@ test('the real spot firmware through a SIGTERM and restart of its gateway: every
 
 test('while stopping, a new post on a kept-alive connection is answered 503 with Retry-After and Connection: close, and nothing of it is stored', async (t) => {
   const store = openStore({ dataDir: tempDir(t) });
-  const ingest = new SpotIngest({ store, now: Date.now, logger: silentLogger(), maxEventBytes: 65536, maxRejectedPerPost: 100, heard: () => {} });
   const drain = new HttpDrain();
-  const app = createHttpTransport({ drain, rawRoutes: [ingestRoute({ ingest, idleTimeoutMs: 5000, logger: silentLogger(), drain })], registerApi: () => {} });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  t.teardown(async () => {
-    app.server.closeAllConnections();
-    await app.close();
-    await store.close();
-  });
-  const port = (app.server.address() as { port: number }).port;
+  const { port } = await startIngestServer(t, { store, drain });
   const conn = new SpotConnection(port);
   t.teardown(() => conn.close());
   const first = await postOn(conn, 75, [presence(1)]);
