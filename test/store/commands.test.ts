@@ -37,7 +37,7 @@ test('commands past their TTL expire and are no longer pending', async (t) => {
 test('commands can fail, and a failed one is not pending', async (t) => {
   const store = openTestStore(t, { dataDir: tempDir(t), now: () => 1 });
   const c = store.commands.enqueue('s1', configUpdate);
-  t.is(store.commands.markFailed([c.id], 7), 1);
+  t.deepEqual(store.commands.noteCutReply([c.id], 7, 1), [c.id]);
   const failed = store.commands.get(c.id)!;
   t.is(failed.state, 'failed');
   t.is(failed.timeFailed, 7);

@@ -100,10 +100,6 @@ export class CommandTable implements CommandQueue {
     );
   }
 
-  markFailed(ids: number[], now: number): number {
-    return this.transition(ids, "UPDATE commands SET state = 'failed', time_failed = ? WHERE id = ? AND state = 'queued'", now);
-  }
-
   noteCutReply(ids: number[], now: number, maxCutReplies: number): number[] {
     if (ids.length === 0) return [];
     const bump = this.conn.stmt("UPDATE commands SET cut_replies = cut_replies + 1 WHERE id = ? AND state = 'queued' RETURNING cut_replies");

@@ -183,7 +183,6 @@ export interface CommandQueue {
   markDelivered(ids: number[], now: number): number;
   /** Queued commands past their TTL become expired; returns how many. Also forgets finished commands older than 7 days (500 per call). */
   expireDue(now: number): number;
-  markFailed(ids: number[], now: number): number;
   /**
    * A reply carrying these commands was cut off before it was written out: each one still
    * queued counts it; those that reach `maxCutReplies` become failed. Returns the ids failed now.
