@@ -180,6 +180,39 @@ test.serial('throughput with --post-events: each post ends at that many events, 
   t.is(result.ackedEvents, counts.reduce((a, b) => a + b, 0));
 });
 
+test.serial('--pretty-share: that share of the spots lays events out as the vendor does, with the same data', async (t) => {
+  // The same spots and events, first all compact, then all pretty-printed, then half and half.
+  const runs: { posts: ReceivedPost[] }[] = [];
+  for (const prettyShare of [0, 100, 50]) {
+    const server = await startSpotServer(() => 200);
+    t.teardown(() => server.close());
+    const result = await runLoad(options(server.port, { spots: 4, durationMs: 300, postWindowMs: 100, firstSerial: 1000, prettyShare }), { echo: false });
+    t.true(result.ackedEvents > 0);
+    runs.push(server);
+  }
+  const firstEvents = (posts: ReceivedPost[], serial: number) => {
+    const post = posts.find((p) => p.url === `/api/spots/${serial}/events/`)!;
+    const { events, rejected } = decodePost(post);
+    t.deepEqual(rejected, []);
+    // What the events say (offsets and the decoder's compact-text shortcut differ with the layout).
+    const said = events.slice(0, 20).map(({ resource, action, data }) => ({ resource, action, data }));
+    return { text: Buffer.concat(post.pieces.map((p) => p.bytes)).toString(), events: said };
+  };
+  const vendorLayout = /^\["(presence|hit|config)","(create|update|delete)",\{\n(\t"[a-z_]+":\t[^\n]+,\n)*\t"[a-z_]+":\t[^\n]+\n\}\]\n\n/;
+  for (const serial of [1000, 1001, 1002, 1003]) {
+    const compact = firstEvents(runs[0]!.posts, serial);
+    const pretty = firstEvents(runs[1]!.posts, serial);
+    const mixed = firstEvents(runs[2]!.posts, serial);
+    t.false(compact.text.includes('\t'), `${serial}: compact`);
+    t.regex(pretty.text, vendorLayout, `${serial}: pretty`);
+    t.is(compact.events.length, 20);
+    t.deepEqual(pretty.events, compact.events, `${serial}: the same events either way`);
+    // Half and half, spread evenly: every second spot.
+    t.is(mixed.text.includes('\t'), serial % 2 === 1, `${serial} in the half-and-half run`);
+    t.deepEqual(mixed.events, compact.events);
+  }
+});
+
 test.serial('a connection closed while waiting for the answer counts a failed post', async (t) => {
   // Answers nothing and closes each connection once its first post has ended.
   const server = net.createServer((socket) => {
@@ -224,6 +257,7 @@ for (const [args, named] of [
   [['--port', '80', '--window-ms'], '--window-ms'],
   [['--port', '80', '--post-events', '-1'], '--post-events'],
   [['--port', '80', '--first-serial', '1.5'], '--first-serial'],
+  [['--port', '80', '--pretty-share', '101'], '--pretty-share'],
   [['--port', '80', '--spot', '3'], '--spot'],
 ] as const) {
   test(`bad arguments: ${args.join(' ') || '(none)'} -> exit code 1 naming ${named}`, async (t) => {

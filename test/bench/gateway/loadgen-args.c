@@ -18,9 +18,10 @@ _Noreturn void fail(const char *fmt, ...) {
 }
 
 static const char *const USAGE =
-    "usage: loadgen --port P [--host H] [--spots N] [--seconds S] [--rate R] [--window-ms W] [--post-events E] [--first-serial F] [--stamp]\n"
+    "usage: loadgen --port P [--host H] [--spots N] [--seconds S] [--rate R] [--window-ms W] [--post-events E] [--first-serial F] [--pretty-share P] [--stamp]\n"
     "  --rate 0 (the default) writes as fast as the server takes; R > 0 is R events/s in total\n"
-    "  --post-events E ends a post at E events even within its window (0, the default: no bound)";
+    "  --post-events E ends a post at E events even within its window (0, the default: no bound)\n"
+    "  --pretty-share P: P percent of the spots (0-100, default 0) pretty-print each event with tabs and line feeds, as the vendor's spots do";
 
 static long whole_number(const char *name, const char *value, long min, long max) {
     char *end;
@@ -41,14 +42,14 @@ static double number(const char *name, const char *value, double min, bool min_a
 }
 
 struct options parse_arguments(int argc, char **argv) {
-    struct options opt = {"127.0.0.1", NULL, 200, 30, 0, 1000, 0, 1000, false};
+    struct options opt = {"127.0.0.1", NULL, 200, 30, 0, 1000, 0, 1000, 0, false};
     for (int i = 1; i < argc; i++) {
         const char *name = argv[i];
         if (strcmp(name, "--stamp") == 0) {
             opt.stamp = true;
             continue;
         }
-        static const char *const valued[] = {"--host", "--port", "--spots", "--seconds", "--rate", "--window-ms", "--post-events", "--first-serial"};
+        static const char *const valued[] = {"--host", "--port", "--spots", "--seconds", "--rate", "--window-ms", "--post-events", "--first-serial", "--pretty-share"};
         bool known = false;
         for (size_t k = 0; k < sizeof valued / sizeof *valued; k++) known |= strcmp(name, valued[k]) == 0;
         if (!known) fail("unknown argument \"%s\"\n%s", name, USAGE);
@@ -70,6 +71,8 @@ struct options parse_arguments(int argc, char **argv) {
             opt.window_ms = whole_number(name, value, 1, 3600000);
         } else if (strcmp(name, "--post-events") == 0) {
             opt.post_events = whole_number(name, value, 0, 1000000000);
+        } else if (strcmp(name, "--pretty-share") == 0) {
+            opt.pretty_share = whole_number(name, value, 0, 100);
         } else {
             opt.first_serial = whole_number(name, value, 0, 2000000000);
         }

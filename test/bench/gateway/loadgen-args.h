@@ -13,6 +13,7 @@ struct options {
     long window_ms;
     long post_events;   /* a post also ends once it holds this many events (0: only the window) */
     long first_serial;
+    long pretty_share;  /* percent of the spots that pretty-print their events as the vendor's do */
     bool stamp;
 };
 

@@ -56,7 +56,7 @@ static char *put_stamp(char *p) {
     return put_digits3(p, (unsigned)(ts.tv_nsec / 1000 % 1000));
 }
 
-char *put_event(char *p, long serial, uint64_t n, bool stamp) {
+static char *put_compact(char *p, long serial, uint64_t n, bool stamp) {
     static const char *const actions[] = {"create", "update", "delete"};
     static const char *const proximities[] = {"immediate", "near", "far"};
     const char *code = item_codes[((uint64_t)serial * 7 + n) % ITEM_CODES];
@@ -90,4 +90,35 @@ char *put_event(char *p, long serial, uint64_t n, bool stamp) {
     }
     if (stamp) p = put_stamp(p);
     return PUT(p, "}]\n\n");
+}
+
+/** The compact event at `src` laid out as the vendor's spots do; keys and values are left as they are. */
+static char *put_pretty(char *p, const char *src, const char *end) {
+    int depth = 0;
+    bool in_string = false, escaped = false;
+    for (; src < end; src++) {
+        char c = *src;
+        if (in_string) {
+            *p++ = c;
+            if (escaped) escaped = false;
+            else if (c == '\\') escaped = true;
+            else if (c == '"') in_string = false;
+            continue;
+        }
+        if (c == '"') in_string = true;
+        if (c == '}' && depth == 1) *p++ = '\n';
+        *p++ = c;
+        if (c == '{' && ++depth == 1) p = PUT(p, "\n\t");
+        else if (c == '}') depth--;
+        else if (c == ',' && depth == 1) p = PUT(p, "\n\t");
+        else if (c == ':' && depth == 1) *p++ = '\t';
+    }
+    return p;
+}
+
+char *put_event(char *p, long serial, uint64_t n, bool stamp, bool pretty) {
+    if (!pretty) return put_compact(p, serial, n, stamp);
+    char compact[MAX_EVENT_BYTES];
+    char *end = put_compact(compact, serial, n, stamp);
+    return put_pretty(p, compact, end);
 }

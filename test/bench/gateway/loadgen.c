@@ -38,6 +38,7 @@ struct buffer {
 struct spot {
     int fd;
     long serial;
+    bool pretty;        /* writes its events as the vendor's spots do (--pretty-share) */
     uint64_t n;         /* events made so far: picks the next event of the mix */
     bool posting;       /* request head written, body open */
     bool waiting;       /* body ended, response awaited */
@@ -138,7 +139,7 @@ static bool flush(struct spot *s) {
 
 static void write_chunk(struct spot *s, unsigned count) {
     char *end = scratch;
-    for (unsigned i = 0; i < count; i++) end = put_event(end, s->serial, s->n++, opt.stamp);
+    for (unsigned i = 0; i < count; i++) end = put_event(end, s->serial, s->n++, opt.stamp, s->pretty);
     size_t body = (size_t)(end - scratch);
     char head[16];
     int head_len = snprintf(head, sizeof head, "%zx\r\n", body);
@@ -286,6 +287,8 @@ static void connect_spots(void) {
     for (long i = 0; i < opt.spots; i++) {
         struct spot *s = &spots[i];
         s->serial = opt.first_serial + i;
+        /* Spread evenly: of any 100 consecutive spots, pretty_share pretty-print. */
+        s->pretty = (i + 1) * opt.pretty_share / 100 > i * opt.pretty_share / 100;
         s->fd = socket(addr->ai_family, SOCK_STREAM, 0);
         if (s->fd < 0 || connect(s->fd, addr->ai_addr, addr->ai_addrlen) != 0)
             fail("spot %ld: cannot connect to %s:%s: %s", s->serial, opt.host, opt.port, strerror(errno));

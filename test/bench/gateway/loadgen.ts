@@ -18,6 +18,8 @@ export interface LoadOptions {
   firstSerial: number;
   /** Adds "bench_t" (ms, fractional) to each event so a consumer can measure latency. */
   stampEvents: boolean;
+  /** Percent of the spots (spread evenly) that pretty-print their events as the vendor's spots do; 0 or absent: none. */
+  prettyShare?: number;
 }
 
 export interface LoadResult {
@@ -38,6 +40,7 @@ export function loadArguments(opts: LoadOptions): string[] {
   const args = ['--host', opts.host, '--port', String(opts.port), '--spots', String(opts.spots), '--seconds', String(opts.durationMs / 1000)];
   args.push('--rate', String(opts.rate), '--window-ms', String(opts.postWindowMs), '--first-serial', String(opts.firstSerial));
   if (opts.postEvents) args.push('--post-events', String(opts.postEvents));
+  if (opts.prettyShare) args.push('--pretty-share', String(opts.prettyShare));
   return opts.stampEvents ? [...args, '--stamp'] : args;
 }
 

@@ -12,6 +12,12 @@ import { syncQuantile, type SyncTimes } from '../../../gateway/src/store/sync-hi
 const SPOTS = Number(process.env.BENCH_SPOTS ?? 200);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 const LATENCY_RATE = Number(process.env.BENCH_LATENCY_EPS ?? 20000);
+/**
+ * Percent of the spots that pretty-print their events with tabs, as the vendor's spots do
+ * (spot-protocol.md); the others write compact JSON, as this project's firmware does. Half and
+ * half by default: a site with both. The gateway stores and forwards compact text either way.
+ */
+const PRETTY_SHARE = Number(process.env.BENCH_PRETTY_SHARE ?? 50);
 
 /** Cumulative events committed to the buffer (acknowledged = committed; the 200 comes at the post's end). */
 function storedCount(status: any): number {
@@ -45,7 +51,7 @@ const POST_EVENTS = 2000;
 
 function loadOptions(port: number, rate: number, stamp: boolean, durationMs: number): LoadOptions {
   const postEvents = rate === 0 ? POST_EVENTS : 0;
-  return { host: '127.0.0.1', port, spots: SPOTS, durationMs, rate, postWindowMs: 1000, postEvents, firstSerial: 1000, stampEvents: stamp };
+  return { host: '127.0.0.1', port, spots: SPOTS, durationMs, rate, postWindowMs: 1000, postEvents, firstSerial: 1000, stampEvents: stamp, prettyShare: PRETTY_SHARE };
 }
 
 /**
