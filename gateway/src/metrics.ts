@@ -1,12 +1,21 @@
 // Prometheus metrics (prom-client): ingest counters, store and forwarder status, read at scrape time.
 import { Registry, Gauge, collectDefaultMetrics, type Metric } from 'prom-client';
 import type { IngestCounters } from './ingest/counters.js';
-import type { SyncTimes } from './store/sync-histogram.js';
+import type { HistogramSnapshot } from './duration-histogram.js';
 import type { StoreStatus } from './store/types.js';
 
 export interface UpstreamMetricsSource {
   name: string;
-  status(): { state: string; published: number; acked: number; refused: number; lagEvents: number | null; reconnects: number; ratePerSec: number };
+  status(): {
+    state: string;
+    published: number;
+    acked: number;
+    refused: number;
+    lagEvents: number | null;
+    reconnects: number;
+    ratePerSec: number;
+    delivery: HistogramSnapshot;
+  };
 }
 
 export interface MetricsSources {
@@ -68,7 +77,12 @@ export function createMetrics(sources: MetricsSources): Registry {
   );
   fromStore('spot_gateway_buffer_commits_total', 'group commits since start', (s) => s.commits);
   registry.registerMetric(
-    histogramOf('spot_gateway_wal_fsync_seconds', 'WAL fsyncs acknowledgements waited for, by duration', () => sources.storeStatus().walSync),
+    histogramOf('spot_gateway_wal_fsync_seconds', 'WAL fsyncs acknowledgements waited for, by duration', () => [[{}, sources.storeStatus().walSync]]),
+  );
+  registry.registerMetric(
+    histogramOf('spot_gateway_upstream_delivery_seconds', 'events from receipt at the gateway to the upstream acknowledgement, by duration', () =>
+      sources.upstreams().map((u) => [{ upstream: u.name }, u.status().delivery]),
+    ),
   );
   new Gauge({
     name: 'spot_gateway_spots_online',
@@ -100,20 +114,19 @@ export function createMetrics(sources: MetricsSources): Registry {
 }
 
 /**
- * A Prometheus histogram read from the store's own buckets at scrape time (prom-client's
- * Histogram is filled by observe() calls; the store keeps no reference to the metrics).
+ * A Prometheus histogram read from our own buckets at scrape time, one series per label set
+ * (prom-client's Histogram is filled by observe() calls; the store and the forwarders keep no
+ * reference to the metrics).
  */
-function histogramOf(name: string, help: string, read: () => SyncTimes): Metric {
+function histogramOf(name: string, help: string, read: () => Array<[Record<string, string>, HistogramSnapshot]>): Metric {
   const get = async () => {
-    const w = read();
-    const values: Array<{ metricName: string; labels: Record<string, string | number>; value: number }> = w.boundsMs.map((ms, i) => ({
-      metricName: `${name}_bucket`,
-      labels: { le: ms / 1000 },
-      value: w.counts[i]!,
-    }));
-    values.push({ metricName: `${name}_bucket`, labels: { le: '+Inf' }, value: w.count });
-    values.push({ metricName: `${name}_sum`, labels: {}, value: w.sumMs / 1000 });
-    values.push({ metricName: `${name}_count`, labels: {}, value: w.count });
+    const values: Array<{ metricName: string; labels: Record<string, string | number>; value: number }> = [];
+    for (const [labels, w] of read()) {
+      w.boundsMs.forEach((ms, i) => values.push({ metricName: `${name}_bucket`, labels: { ...labels, le: ms / 1000 }, value: w.counts[i]! }));
+      values.push({ metricName: `${name}_bucket`, labels: { ...labels, le: '+Inf' }, value: w.count });
+      values.push({ metricName: `${name}_sum`, labels, value: w.sumMs / 1000 });
+      values.push({ metricName: `${name}_count`, labels, value: w.count });
+    }
     return { name, help, type: 'histogram', values, aggregator: 'sum' };
   };
   return { name, help, get } as unknown as Metric;

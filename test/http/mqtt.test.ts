@@ -40,7 +40,22 @@ test('posted events reach the broker in order per spot with a stable event_id', 
   const { body: status } = await api<{ upstreams: { mqtt: { state: string } } }>(gw.url, '/api/status');
   t.is(status.upstreams.mqtt.state, 'connected');
   await waitFor(async () => (await api<Array<{ forwarded: { mqtt: boolean } }>>(gw.url, '/api/events?spot=21')).body.every((e) => e.forwarded.mqtt), 5000, 'events marked forwarded');
-  t.pass();
+  // Every event's receipt -> PUBACK time is counted once (a PB event once for its two messages).
+  type Delivery = { count: number; meanMs: number | null; p99Ms: number | null; maxMs: number | null };
+  const delivery = await waitFor(
+    async () => {
+      const d = (await api<{ upstreams: { mqtt: { delivery: Delivery } } }>(gw.url, '/api/status')).body.upstreams.mqtt.delivery;
+      return d.count >= 70 ? d : undefined;
+    },
+    5000,
+    'delivery times of all 70 events',
+  );
+  t.is(delivery.count, 70);
+  t.true(delivery.maxMs! >= 0 && delivery.maxMs! < 10_000 && delivery.p99Ms! <= delivery.maxMs!, JSON.stringify(delivery));
+  const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+  t.regex(metrics, /^spot_gateway_upstream_delivery_seconds_count\{upstream="mqtt"\} 70$/m);
+  t.regex(metrics, /^spot_gateway_upstream_delivery_seconds_bucket\{upstream="mqtt",le="\+Inf"\} 70$/m);
+  t.regex(metrics, /^spot_gateway_upstream_delivery_seconds_bucket\{upstream="mqtt",le="86400"\} 70$/m);
 });
 
 test('spot connected / disconnected are published', async (t) => {
@@ -172,4 +187,9 @@ test('broker stopped for seconds under load, then restarted: every acknowledged 
     const ids = firstSeen(idsBySpot(all).get(serial)!);
     t.deepEqual(ids.map((id) => codes.get(id)), acked.get(serial), `spot ${serial}: every acknowledged event once, in order`);
   }
+  // Events held through the 3 s outage show in the delivery times, from receipt to the broker's PUBACK.
+  const { body } = await api<{ upstreams: { mqtt: { delivery: { count: number; maxMs: number } } } }>(gw.url, '/api/status');
+  const ackedEvents = spots.reduce((n, s) => n + acked.get(s)!.length, 0);
+  t.true(body.upstreams.mqtt.delivery.count >= ackedEvents, `${body.upstreams.mqtt.delivery.count} delivery times for ${ackedEvents} events`);
+  t.true(body.upstreams.mqtt.delivery.maxMs >= 2500, `longest delivery ${body.upstreams.mqtt.delivery.maxMs} ms`);
 });

@@ -90,6 +90,6 @@ function firstAbove(list: ForwardEvent[], afterId: number): number {
   return lo;
 }
 
-export function jsonEvent(spot: string, n: number, resource = 'presence', action = 'create'): Omit<ForwardEvent, 'id'> {
-  return { spot, resource, action, data: JSON.stringify({ n, item_code: `e2801170000002${String(n).padStart(10, '0')}` }), pb: null };
+export function jsonEvent(spot: string, n: number, resource = 'presence', action = 'create', timeReceived = Date.now()): Omit<ForwardEvent, 'id'> {
+  return { spot, resource, action, data: JSON.stringify({ n, item_code: `e2801170000002${String(n).padStart(10, '0')}` }), pb: null, timeReceived };
 }

@@ -69,6 +69,41 @@ test('the cursor passes an event with a PB form only after both of its PUBACKs',
   t.is(forwarder.status().acked, 1);
 });
 
+test('delivery times: each acknowledged event once, from its receipt to its last PUBACK; refused events not at all', async (t) => {
+  let now = 10_000;
+  const { forwarder, source, clients } = setup({ now: () => now });
+  source.append(
+    jsonEvent('7', 1, 'presence', 'create', 9_990),
+    { spot: '7', resource: 'presence', action: 'update', data: '{}', pb: new Uint8Array([1]), timeReceived: 9_000 },
+    jsonEvent('7', 3, 'presence', 'create', 9_995),
+    // Received "after" it was acknowledged: the clock was set back in between.
+    jsonEvent('7', 4, 'presence', 'create', 20_000),
+  );
+  forwarder.start();
+  clients[0]!.connack();
+  const [first, secondJson, secondPb, third, fourth] = clients[0]!.events();
+  now = 10_020;
+  first!.cb();
+  secondJson!.cb();
+  await tick();
+  t.is(forwarder.status().delivery.count, 1, 'event 2 waits for its PB message');
+  now = 10_500;
+  secondPb!.cb();
+  third!.cb(Object.assign(new Error('Publish error: Not authorized'), { code: 0x87 }));
+  fourth!.cb();
+  await tick();
+  const d = forwarder.status().delivery;
+  t.is(forwarder.status().acked, 4);
+  t.is(d.count, 3);
+  t.is(d.sumMs, 30 + 1500 + 0);
+  t.is(d.maxMs, 1500);
+  const upTo = (ms: number) => d.counts[d.boundsMs.indexOf(ms)];
+  t.is(upTo(1), 1, 'the clock set back counts as 0 ms');
+  t.is(upTo(50), 2);
+  t.is(upTo(1000), 2);
+  t.is(upTo(2000), 3);
+});
+
 test('publishes in flight never exceed the broker Receive Maximum, and refill as acks come', async (t) => {
   const { forwarder, source, clients } = setup({ maxInFlight: 1000 });
   source.append(...Array.from({ length: 50 }, (_, n) => jsonEvent('7', n)));

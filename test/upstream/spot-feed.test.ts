@@ -5,7 +5,7 @@ import type { ForwardEvent } from '../../gateway/src/upstream/index.js';
 import { MemorySource } from './fake-source.js';
 
 function event(spot: string) {
-  return { spot, resource: 'presence', action: 'create', data: '{}', pb: null };
+  return { spot, resource: 'presence', action: 'create', data: '{}', pb: null, timeReceived: 0 };
 }
 
 function drain(feed: SpotFeed, room: number): ForwardEvent[] {

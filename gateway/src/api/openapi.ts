@@ -147,6 +147,16 @@ export function openApiDocument(version: string): object {
             rawText: { type: 'string' },
           },
         },
+        Durations: {
+          type: 'object',
+          description: 'Since start, read off a histogram (p99 interpolated within its bucket)',
+          properties: {
+            count: { type: 'integer' },
+            meanMs: { type: 'number', nullable: true },
+            p99Ms: { type: 'number', nullable: true },
+            maxMs: { type: 'number', nullable: true },
+          },
+        },
         Status: {
           type: 'object',
           properties: {
@@ -162,6 +172,8 @@ export function openApiDocument(version: string): object {
                 dropped: { type: 'integer' },
                 duplicates: { type: 'integer' },
                 rejected: { type: 'integer' },
+                commits: { type: 'integer' },
+                walFsync: { $ref: '#/components/schemas/Durations' },
                 lastError: { type: 'string', nullable: true },
               },
             },
@@ -175,6 +187,7 @@ export function openApiDocument(version: string): object {
                   lag: { type: 'integer', nullable: true },
                   rate: { type: 'number' },
                   drops: { type: 'integer' },
+                  delivery: { $ref: '#/components/schemas/Durations' },
                 },
               },
             },

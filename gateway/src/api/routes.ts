@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { IngestCounters } from '../ingest/counters.js';
 import { parseSerial } from '../ingest/headers.js';
-import { syncQuantile, type SyncTimes } from '../store/sync-histogram.js';
+import { histogramSummary, type HistogramSnapshot } from '../duration-histogram.js';
 import type { Store } from '../store/types.js';
 import { registerCommandRoutes, type CommandCheck } from './commands.js';
 import { badRequest, intParam, notFound } from './errors.js';
@@ -22,6 +22,7 @@ export interface UpstreamView {
     inFlight: number;
     lastError: string | null;
     reconnects: number;
+    delivery: HistogramSnapshot;
   };
 }
 
@@ -98,17 +99,6 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   registerCommandRoutes(app, { store: deps.store, check: deps.checkCommand, ttlMs: deps.commandTtlMs, logger: deps.logger });
 }
 
-/** The WAL fsyncs since start: how the disk is doing (the histogram itself is on /metrics). */
-function fsyncView(w: SyncTimes): { count: number; meanMs: number | null; p99Ms: number | null; maxMs: number | null } {
-  const round = (ms: number | null): number | null => (ms === null ? null : Math.round(ms * 10) / 10);
-  return {
-    count: w.count,
-    meanMs: round(w.count > 0 ? w.sumMs / w.count : null),
-    p99Ms: round(syncQuantile(null, w, 0.99)),
-    maxMs: round(w.count > 0 ? w.maxMs : null),
-  };
-}
-
 function statusView(deps: ApiDeps): Record<string, unknown> {
   const store = deps.store.status();
   const upstreams: Record<string, unknown> = {};
@@ -129,6 +119,7 @@ function statusView(deps: ApiDeps): Record<string, unknown> {
       acked: s.acked,
       inFlight: s.inFlight,
       reconnects: s.reconnects,
+      delivery: histogramSummary(s.delivery),
       lastError: s.lastError,
     };
   }
@@ -144,7 +135,7 @@ function statusView(deps: ApiDeps): Record<string, unknown> {
       duplicates: store.duplicates,
       rejected: store.rejected,
       commits: store.commits,
-      walFsync: fsyncView(store.walSync),
+      walFsync: histogramSummary(store.walSync),
       lastError: store.lastError,
     },
     upstreams,

@@ -23,6 +23,7 @@ import { connectTapped, type PubackTap } from './puback-tap.js';
 import { MqttJsChannel, RawChannel, type PublishChannel } from './publish-channel.js';
 import { RateMeter } from './rate.js';
 import { SpotFeed } from './spot-feed.js';
+import { DeliveryTimes } from './delivery-times.js';
 import type { ForwardEvent, ForwardSource } from './source.js';
 import { isTopicLevel, Topics, type SpotState } from './topics.js';
 
@@ -42,6 +43,8 @@ export class MqttForwarder {
   private readonly cursors: CursorWriter;
   private readonly commands: CommandIntake;
   private readonly rate: RateMeter;
+  /** Receipt to acknowledgement of each event (not of refused ones). */
+  readonly delivery = new DeliveryTimes();
   private readonly maxInFlight: number;
   private readonly gatewayId: string;
   private readonly stopTimeoutMs: number;
@@ -171,6 +174,7 @@ export class MqttForwarder {
       spotStatesDropped: this.spotStatesDropped,
       commandsAccepted: this.commands.accepted,
       commandsRejected: this.commands.rejected,
+      delivery: this.delivery.snapshot(),
     };
   }
 
@@ -273,12 +277,12 @@ export class MqttForwarder {
 
   /** False when the connection broke while publishing. */
   private publishEvent(channel: PublishChannel, generation: number, event: ForwardEvent): boolean {
-    const { spot, id, resource, action } = event;
+    const { spot, id, resource, action, timeReceived } = event;
     const jsonTopic = this.topics.eventJsonChecked(spot, resource, action);
     if (jsonTopic === null) {
       this.window.sent(spot, id, 1);
       this.refuse(spot, id, `spot "${spot}", resource "${resource}" or action "${action}" cannot be a topic level`);
-      this.messageAcked(spot, id);
+      this.messageAcked(spot, id, null);
       return true;
     }
     this.window.sent(spot, id, event.pb ? 2 : 1);
@@ -286,12 +290,12 @@ export class MqttForwarder {
     const eventId = `${this.source.instanceId}:${id}`;
     const sent = safely(() => {
       channel.publish(jsonTopic, event.data, eventId, 'application/json', (err) =>
-        this.publishDone(generation, spot, id, jsonTopic, err),
+        this.publishDone(generation, spot, id, timeReceived, jsonTopic, err),
       );
       if (event.pb) {
         const pbTopic = this.topics.eventPb(spot);
         channel.publish(pbTopic, event.pb, eventId, 'application/x-protobuf', (err) =>
-          this.publishDone(generation, spot, id, pbTopic, err),
+          this.publishDone(generation, spot, id, timeReceived, pbTopic, err),
         );
       }
     });
@@ -301,26 +305,29 @@ export class MqttForwarder {
     return false;
   }
 
-  private publishDone(generation: number, spot: string, id: number, topic: string, err: Error | undefined): void {
+  private publishDone(generation: number, spot: string, id: number, receivedAt: number, topic: string, err: Error | undefined): void {
     if (generation !== this.connection.generation) return;
     if (err) {
       const code = (err as { code?: unknown }).code;
       if (typeof code === 'number' && PERMANENT_REFUSALS.has(code)) {
         this.refuse(spot, id, `broker refused ${topic}: ${describe(err)}`);
+        this.messageAcked(spot, id, null);
       } else {
         this.lastError = `publish of event ${id} of spot ${spot} to ${topic} failed: ${describe(err)}`;
         this.connection.lost(generation, this.lastError);
-        return;
       }
+      return;
     }
-    this.messageAcked(spot, id);
+    this.messageAcked(spot, id, receivedAt);
   }
 
-  private messageAcked(spot: string, id: number): void {
+  /** `receivedAt`: the event's receipt, for its delivery time; null when the message was refused. */
+  private messageAcked(spot: string, id: number, receivedAt: number | null): void {
     const { eventDone, advanceTo } = this.window.acked(spot, id);
     if (eventDone) {
       this.acked++;
       this.rate.add(1);
+      if (receivedAt !== null) this.delivery.delivered(receivedAt, this.now());
     }
     if (advanceTo !== undefined) {
       this.cursors.advance(spot, advanceTo);

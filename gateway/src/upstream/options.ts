@@ -1,4 +1,5 @@
 // Options, status and small helpers of the MQTT forwarder.
+import type { HistogramSnapshot } from '../duration-histogram.js';
 import type { IClientOptions, IClientPublishOptions, MqttClient } from 'mqtt';
 import type { PbCommandDecoder, SpotCommand } from './downstream.js';
 import type { PubackTap } from './puback-tap.js';
@@ -76,6 +77,8 @@ export interface ForwarderStatus {
   spotStatesDropped: number;
   commandsAccepted: number;
   commandsRejected: number;
+  /** Receipt at the gateway to the broker's acknowledgement, per event, since start. */
+  delivery: HistogramSnapshot;
 }
 
 // PUBACK reason codes a retry cannot fix: the event is skipped (docs/mqtt.md).

@@ -2,7 +2,7 @@
 import type { StoredEvent } from '../store/types.js';
 import type { SpotBacklog } from './scheduler.js';
 
-export type ForwardEvent = Pick<StoredEvent, 'id' | 'spot' | 'resource' | 'action' | 'data' | 'pb'>;
+export type ForwardEvent = Pick<StoredEvent, 'id' | 'spot' | 'resource' | 'action' | 'data' | 'pb' | 'timeReceived'>;
 
 export interface ForwardSource {
   /** Created once with the database: makes `<instanceId>:<id>` unique and stable. */

@@ -62,26 +62,44 @@ function loadOptions(port: number, rate: number, stamp: boolean, durationMs: num
 const LATENCY_WARMUP_MS = 5000;
 const LATENCY_MEASURE_MS = 10_000;
 
-/** The gateway's WAL fsync histogram, from /metrics. */
-async function fsyncTimes(port: number): Promise<SyncTimes> {
-  const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) });
-  const text = await res.text();
+/** The gateway's histograms on /metrics: its WAL fsyncs, and its MQTT upstream's receipt -> PUBACK times. */
+interface GatewayHistograms {
+  fsync: SyncTimes;
+  delivery: SyncTimes;
+}
+
+/** One histogram of a Prometheus text; `labels`: the series' labels before `le`, e.g. `upstream="mqtt",`. */
+function histogramIn(text: string, name: string, labels = ''): SyncTimes {
   const boundsMs: number[] = [];
   const counts: number[] = [];
-  for (const m of text.matchAll(/^spot_gateway_wal_fsync_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm)) {
+  const series = labels ? `{${labels.replace(/,$/, '')}}` : '';
+  for (const m of text.matchAll(new RegExp(`^${name}_bucket\\{${labels}le="([^"]+)"\\} (\\d+)$`, 'gm'))) {
     if (m[1] !== '+Inf') boundsMs.push(Number(m[1]) * 1000);
     counts.push(Number(m[2]));
   }
-  const count = Number(/^spot_gateway_wal_fsync_seconds_count (\d+)$/m.exec(text)?.[1] ?? 0);
-  const sumMs = Number(/^spot_gateway_wal_fsync_seconds_sum (\S+)$/m.exec(text)?.[1] ?? 0) * 1000;
-  return { boundsMs, counts, count, sumMs, maxMs: boundsMs.at(-1) ?? 0 };
+  const value = (suffix: string) => Number(new RegExp(`^${name}_${suffix}${series.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  return { boundsMs, counts, count: value('count'), sumMs: value('sum') * 1000, maxMs: boundsMs.at(-1) ?? 0 };
+}
+
+async function gatewayHistograms(port: number): Promise<GatewayHistograms> {
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) });
+  const text = await res.text();
+  return {
+    fsync: histogramIn(text, 'spot_gateway_wal_fsync_seconds'),
+    delivery: histogramIn(text, 'spot_gateway_upstream_delivery_seconds', 'upstream="mqtt",'),
+  };
 }
 
 /**
- * p99 of chunk written -> message received, measured by a consumer in its own process; and the
- * p99 of the gateway's WAL fsyncs over the same seconds (the disk's share: docs/architecture.md).
+ * p99 of chunk written -> message received, measured by a consumer in its own process; over the
+ * same seconds, the p99 of the gateway's WAL fsyncs (the disk's share: docs/architecture.md) and
+ * of its own receipt -> PUBACK times (the gateway's and the broker's share, without the legs from
+ * the spots and to the consumer).
  */
-async function measureLatency(port: number, mqttUrl: string): Promise<{ p99: number; count: number; fsyncP99: number | null }> {
+async function measureLatency(
+  port: number,
+  mqttUrl: string,
+): Promise<{ p99: number; count: number; fsyncP99: number | null; upstreamP99: number | null }> {
   const runMs = LATENCY_WARMUP_MS + LATENCY_MEASURE_MS + 3000;
   const consumer = spawn(benchTool('latency-consumer'), [mqttUrl, String(LATENCY_WARMUP_MS), String(runMs)], {
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -95,15 +113,17 @@ async function measureLatency(port: number, mqttUrl: string): Promise<{ p99: num
       if (Date.now() > deadline || consumer.exitCode !== null) throw new Error('latency consumer did not subscribe within 20 s');
       await new Promise((r) => setTimeout(r, 50));
     }
-    let fsyncBefore: Promise<SyncTimes> | null = null;
-    const warm = setTimeout(() => (fsyncBefore = fsyncTimes(port)), LATENCY_WARMUP_MS);
+    let before: Promise<GatewayHistograms> | null = null;
+    const warm = setTimeout(() => (before = gatewayHistograms(port)), LATENCY_WARMUP_MS);
     await runLoad(loadOptions(port, LATENCY_RATE, true, LATENCY_WARMUP_MS + LATENCY_MEASURE_MS));
     clearTimeout(warm);
-    const fsyncAfter = await fsyncTimes(port);
-    const fsyncP99 = fsyncBefore ? syncQuantile(await fsyncBefore, fsyncAfter, 0.99) : null;
+    const after = await gatewayHistograms(port);
+    const from = before ? await before : null;
+    const fsyncP99 = from ? syncQuantile(from.fsync, after.fsync, 0.99) : null;
+    const upstreamP99 = from ? syncQuantile(from.delivery, after.delivery, 0.99) : null;
     await Promise.race([exited, new Promise((r) => setTimeout(r, runMs + 20_000))]);
     const result = JSON.parse(out.trim().split('\n').pop()!) as { p99: number; count: number };
-    return { ...result, fsyncP99 };
+    return { ...result, fsyncP99, upstreamP99 };
   } finally {
     consumer.kill('SIGKILL');
   }
@@ -177,6 +197,8 @@ async function main(): Promise<void> {
         `p99_after_commit_ms=${latencyAfterCommit.p99.toFixed(1)} ` +
         // The disk's share of p99_ms: the WAL fsyncs of those seconds (bucketed, so approximate).
         `fsync_p99_ms=${latency.fsyncP99 === null ? 'n/a' : latency.fsyncP99.toFixed(1)} ` +
+        // The gateway's own receipt -> PUBACK over those seconds (its histogram: ms buckets, approximate).
+        `upstream_p99_ms=${latency.upstreamP99 === null ? 'n/a' : latency.upstreamP99.toFixed(1)} ` +
         `decode_sink_eps=${f(decodeEps)} ratio_to_decode=${(storedEps / decodeEps).toFixed(2)}`,
     );
   } finally {
