@@ -1,7 +1,7 @@
 // The store contract used by ingest, upstreams and the API. The store knows
 // nothing of HTTP or MQTT.
 import type { Encoding } from '../protocol/types.js';
-import type { SyncTimes } from './sync-histogram.js';
+import type { HistogramSnapshot } from '../duration-histogram.js';
 
 export interface NewEvent {
   spot: string;
@@ -158,7 +158,7 @@ export interface StoreStatus {
   /** Group commits since open. */
   commits: number;
   /** WAL fsyncs acknowledgements waited for, since open (none with durability normal or off). */
-  walSync: SyncTimes;
+  walSync: HistogramSnapshot;
   /** Reason of the last failed write, null after a successful one. */
   lastError: string | null;
   perUpstream: Record<string, { pending: number; spotsPending: number }>;

@@ -44,7 +44,7 @@ export class MqttForwarder {
   private readonly commands: CommandIntake;
   private readonly rate: RateMeter;
   /** Receipt to acknowledgement of each event (not of refused ones). */
-  readonly delivery = new DeliveryTimes();
+  private readonly delivery = new DeliveryTimes();
   private readonly maxInFlight: number;
   private readonly gatewayId: string;
   private readonly stopTimeoutMs: number;

@@ -7,7 +7,7 @@ import { startMosquitto } from '../../helpers/mosquitto.js';
 import { getJson, SITE_BROKER_CONFIG, startGateway, stopGateway } from './gateway-process.js';
 import { benchTool, runLoad, type LoadOptions } from './loadgen.js';
 import { startNullSink } from './null-sink.js';
-import { syncQuantile, type SyncTimes } from '../../../gateway/src/store/sync-histogram.js';
+import { histogramQuantile, type HistogramSnapshot } from '../../../gateway/src/duration-histogram.js';
 
 const SPOTS = Number(process.env.BENCH_SPOTS ?? 200);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
@@ -64,12 +64,12 @@ const LATENCY_MEASURE_MS = 10_000;
 
 /** The gateway's histograms on /metrics: its WAL fsyncs, and its MQTT upstream's receipt -> PUBACK times. */
 interface GatewayHistograms {
-  fsync: SyncTimes;
-  delivery: SyncTimes;
+  fsync: HistogramSnapshot;
+  delivery: HistogramSnapshot;
 }
 
 /** One histogram of a Prometheus text; `labels`: the series' labels before `le`, e.g. `upstream="mqtt",`. */
-function histogramIn(text: string, name: string, labels = ''): SyncTimes {
+function histogramIn(text: string, name: string, labels = ''): HistogramSnapshot {
   const boundsMs: number[] = [];
   const counts: number[] = [];
   const series = labels ? `{${labels.replace(/,$/, '')}}` : '';
@@ -119,8 +119,8 @@ async function measureLatency(
     clearTimeout(warm);
     const after = await gatewayHistograms(port);
     const from = before ? await before : null;
-    const fsyncP99 = from ? syncQuantile(from.fsync, after.fsync, 0.99) : null;
-    const upstreamP99 = from ? syncQuantile(from.delivery, after.delivery, 0.99) : null;
+    const fsyncP99 = from ? histogramQuantile(from.fsync, after.fsync, 0.99) : null;
+    const upstreamP99 = from ? histogramQuantile(from.delivery, after.delivery, 0.99) : null;
     await Promise.race([exited, new Promise((r) => setTimeout(r, runMs + 20_000))]);
     const result = JSON.parse(out.trim().split('\n').pop()!) as { p99: number; count: number };
     return { ...result, fsyncP99, upstreamP99 };
