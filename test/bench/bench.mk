@@ -10,7 +10,7 @@ bench-codec: npm-deps schema-ts
 # Prints, last: gateway: stored_eps=<n> forwarded_eps=<n> null_sink_eps=<n> ratio=<r> p99_ms=<n> rss_mb=<n>
 # latency_rss_mb=<n> cpu_us_per_event=<n> (the gateway's CPU time per stored event in the throughput phase)
 # p99_after_commit_ms=<n> (the latency phase again with buffer.forward after-commit) fsync_p99_ms=<n>
-# upstream_p99_ms=<n> (the gateway's own receipt -> PUBACK) decode_sink_eps=<n> ratio_to_decode=<r>
+# upstream_p99_ms=<n> (the gateway's own view: decoded -> PUBACK handled) decode_sink_eps=<n> ratio_to_decode=<r>
 bench-gateway: setup build-ts bench-tools
 	node --import tsx test/bench/gateway/run.ts
 
