@@ -137,6 +137,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
         metrics,
         checkCommand,
         commandTtlMs,
+        upstreamDownDegradedMs: config.mqtt.degraded_after_s * 1000,
         gatewayId: config.gateway.id!,
         version,
         startedAt,

@@ -2,6 +2,7 @@
 import test from 'ava';
 import { create, toBinary } from '@bufbuild/protobuf';
 import mqtt from 'mqtt';
+import net from 'node:net';
 import { ConfigSchema, FirmwareUpdateSchema, FrameSchema } from '../../gateway/src/gen/spot_pb.js';
 import { createPbDecoder } from '../../gateway/src/protocol/index.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
@@ -138,6 +139,68 @@ test('a PB command published on to/<serial>/pb arrives in the body of the PB spo
   const second = await conn.post(44, pbStream([presence(2)]), { headers: PB_EVENTS });
   t.is(second.status, 200);
   t.is(second.body.length, 0, 'delivered once: the next response is empty');
+});
+
+test('/healthz: degraded once the broker has been gone for mqtt.degraded_after_s, naming the upstream; ok again after it is back', async (t) => {
+  const broker = await startMosquitto({ t });
+  const gw = await startTestGateway(t, { config: { mqtt: { url: broker.url, degraded_after_s: 2 } } });
+  type Health = { status: string; reason: string | null };
+  const health = async () => (await api<Health>(gw.url, '/healthz')).body;
+  await waitFor(async () => (await api<{ upstreams: { mqtt: { state: string } } }>(gw.url, '/api/status')).body.upstreams.mqtt.state === 'connected', 10000, 'the forwarder to connect');
+  t.deepEqual(await health(), { status: 'ok', reason: null });
+
+  await broker.stop();
+  // Not at once: a broker restart shorter than the threshold does not make the gateway degraded.
+  const right = await health();
+  t.is(right.status, 'ok', JSON.stringify(right));
+  const degraded = await waitFor(async () => ((await health()).status === 'degraded' ? health() : undefined), 10000, 'healthz degraded');
+  t.regex(degraded.reason!, /^upstream mqtt without a connection for \d+ s/);
+  // Events are still taken and kept meanwhile.
+  t.is((await postChunks(gw.port, 61, [jsonText([presence(1)])], { headers: JSON_EVENTS })).status, 200);
+
+  await broker.restart();
+  await waitFor(async () => ((await health()).status === 'ok' ? true : undefined), 30000, 'healthz ok again');
+  t.deepEqual(await health(), { status: 'ok', reason: null });
+});
+
+test('/healthz: an MQTT upstream that never connects makes the gateway degraded, with the connection error', async (t) => {
+  // A port nothing listens on.
+  const probe = await startMosquitto({ t });
+  const url = probe.url;
+  await probe.stop();
+  const gw = await startTestGateway(t, { config: { mqtt: { url, degraded_after_s: 0.3 } } });
+  const degraded = await waitFor(
+    async () => {
+      const h = (await api<{ status: string; reason: string | null }>(gw.url, '/healthz')).body;
+      return h.status === 'degraded' ? h : undefined;
+    },
+    10000,
+    'healthz degraded',
+  );
+  t.regex(degraded.reason!, /^upstream mqtt without a connection for \d+ s: .*ECONNREFUSED/);
+});
+
+test('/healthz: a broker that accepts the connection but never answers it counts as no connection', async (t) => {
+  // Takes the TCP connection and says nothing: the CONNECT hangs, no error comes back for a while.
+  const held: net.Socket[] = [];
+  const silent = net.createServer((socket) => held.push(socket));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => {
+    for (const socket of held) socket.destroy();
+    silent.close();
+  });
+  const url = `mqtt://127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
+  const gw = await startTestGateway(t, { config: { mqtt: { url, degraded_after_s: 0.3 } } });
+  const degraded = await waitFor(
+    async () => {
+      const h = (await api<{ status: string; reason: string | null }>(gw.url, '/healthz')).body;
+      return h.status === 'degraded' ? h : undefined;
+    },
+    10000,
+    'healthz degraded',
+  );
+  t.regex(degraded.reason!, /^upstream mqtt without a connection for \d+ s/);
+  t.true(held.length >= 1, 'the gateway did try to connect');
 });
 
 test('broker stopped for seconds under load, then restarted: every acknowledged event arrives in order per spot', async (t) => {

@@ -14,6 +14,7 @@ export interface UpstreamView {
   name: string;
   status(): {
     state: string;
+    downSinceMs: number | null;
     lagEvents: number | null;
     ratePerSec: number;
     refused: number;
@@ -34,6 +35,8 @@ export interface ApiDeps {
   metrics: Registry;
   checkCommand: CommandCheck;
   commandTtlMs: number;
+  /** An upstream without a connection this long makes /healthz say degraded. */
+  upstreamDownDegradedMs: number;
   gatewayId: string;
   version: string;
   startedAt: number;
@@ -43,9 +46,9 @@ export interface ApiDeps {
 
 export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   app.get('/healthz', async (_request, reply) => {
-    const status = deps.store.status();
-    // Healthy = serving; a store that cannot write is reported but the process is alive.
-    return reply.code(200).send({ status: status.lastError ? 'degraded' : 'ok', reason: status.lastError });
+    // Alive = serving (200 either way); a store that cannot write, or an upstream gone for long, is reported.
+    const reasons = healthProblems(deps);
+    return reply.code(200).send({ status: reasons.length > 0 ? 'degraded' : 'ok', reason: reasons.length > 0 ? reasons.join('; ') : null });
   });
 
   app.get('/metrics', async (_request, reply) => {
@@ -97,6 +100,21 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   app.get('/api/status', async () => statusView(deps));
 
   registerCommandRoutes(app, { store: deps.store, check: deps.checkCommand, ttlMs: deps.commandTtlMs, logger: deps.logger });
+}
+
+/** What /healthz reports: the store's last error, and each upstream without a connection for too long. */
+function healthProblems(deps: ApiDeps): string[] {
+  const problems: string[] = [];
+  const store = deps.store.status();
+  if (store.lastError) problems.push(store.lastError);
+  const now = deps.now();
+  for (const upstream of deps.upstreams()) {
+    const s = upstream.status();
+    if (s.downSinceMs === null || now - s.downSinceMs < deps.upstreamDownDegradedMs) continue;
+    const why = s.lastError ? `: ${s.lastError}` : '';
+    problems.push(`upstream ${upstream.name} without a connection for ${Math.round((now - s.downSinceMs) / 1000)} s${why}`);
+  }
+  return problems;
 }
 
 function statusView(deps: ApiDeps): Record<string, unknown> {

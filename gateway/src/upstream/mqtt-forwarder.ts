@@ -45,6 +45,8 @@ export class MqttForwarder {
   private readonly rate: RateMeter;
   /** Receipt to acknowledgement of each event (not of refused ones). */
   private readonly delivery = new DeliveryTimes();
+  /** Without a connection since (ms since the epoch; from construction until the first CONNACK); null while connected. */
+  private downSince: number | null;
   private readonly maxInFlight: number;
   private readonly gatewayId: string;
   private readonly stopTimeoutMs: number;
@@ -79,6 +81,7 @@ export class MqttForwarder {
     this.logger = options.logger ?? silentLogger;
     this.timers = options.timers ?? realTimers;
     this.rate = new RateMeter(this.now);
+    this.downSince = this.now();
     this.maxInFlight = Math.max(2, options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT);
     this.stopTimeoutMs = options.stopTimeoutMs ?? 2000;
     this.rawPublish = options.rawPublish ?? true;
@@ -162,6 +165,7 @@ export class MqttForwarder {
     }
     return {
       state: this.connection.state,
+      downSinceMs: this.downSince,
       protocolVersion: this.connection.protocolVersion,
       inFlight: this.window.inFlight + this.otherInFlight,
       published: this.published,
@@ -181,6 +185,7 @@ export class MqttForwarder {
   // --- connection events ----------------------------------------------------
 
   private connected(client: UpstreamClient, connack: IConnackPacket, ids: PacketIds, tap: PubackTap): void {
+    this.downSince = null;
     this.channel = this.channelFor(client, connack, ids, tap);
     const receiveMaximum = connack.properties?.receiveMaximum ?? 65535;
     // At least 2: an event with a PB form is two messages, both in flight before its cursor can move.
@@ -214,6 +219,7 @@ export class MqttForwarder {
   }
 
   private disconnected(): void {
+    this.downSince ??= this.now();
     this.channel = null;
     this.window.clear();
     this.otherInFlight = 0;

@@ -60,6 +60,8 @@ export type ForwarderState = 'connected' | 'connecting' | 'disconnected';
 
 export interface ForwarderStatus {
   state: ForwarderState;
+  /** Since when (ms since the epoch) the upstream has had no connection; null while connected. */
+  downSinceMs: number | null;
   protocolVersion: 4 | 5;
   /** MQTT messages awaiting PUBACK. */
   inFlight: number;
