@@ -19,6 +19,24 @@ async function publish(url: string, topic: string, payload: string | Buffer): Pr
   }
 }
 
+type Health = { status: string; reason: string | null };
+
+async function health(url: string): Promise<Health> {
+  return (await api<Health>(url, '/healthz')).body;
+}
+
+/** Waits (bounded) for /healthz to say degraded; returns what it said. */
+function degradedHealth(url: string): Promise<Health> {
+  return waitFor(
+    async () => {
+      const h = await health(url);
+      return h.status === 'degraded' ? h : undefined;
+    },
+    10000,
+    'healthz degraded',
+  );
+}
+
 test('posted events reach the broker in order per spot with a stable event_id', async (t) => {
   const broker = await startMosquitto({ t });
   const consumer = await startConsumer(broker.url, ['site1/from/#'], t);
@@ -144,23 +162,21 @@ test('a PB command published on to/<serial>/pb arrives in the body of the PB spo
 test('/healthz: degraded once the broker has been gone for mqtt.degraded_after_s, naming the upstream; ok again after it is back', async (t) => {
   const broker = await startMosquitto({ t });
   const gw = await startTestGateway(t, { config: { mqtt: { url: broker.url, degraded_after_s: 2 } } });
-  type Health = { status: string; reason: string | null };
-  const health = async () => (await api<Health>(gw.url, '/healthz')).body;
   await waitFor(async () => (await api<{ upstreams: { mqtt: { state: string } } }>(gw.url, '/api/status')).body.upstreams.mqtt.state === 'connected', 10000, 'the forwarder to connect');
-  t.deepEqual(await health(), { status: 'ok', reason: null });
+  t.deepEqual(await health(gw.url), { status: 'ok', reason: null });
 
   await broker.stop();
   // Not at once: a broker restart shorter than the threshold does not make the gateway degraded.
-  const right = await health();
+  const right = await health(gw.url);
   t.is(right.status, 'ok', JSON.stringify(right));
-  const degraded = await waitFor(async () => ((await health()).status === 'degraded' ? health() : undefined), 10000, 'healthz degraded');
+  const degraded = await degradedHealth(gw.url);
   t.regex(degraded.reason!, /^upstream mqtt without a connection for \d+ s/);
   // Events are still taken and kept meanwhile.
   t.is((await postChunks(gw.port, 61, [jsonText([presence(1)])], { headers: JSON_EVENTS })).status, 200);
 
   await broker.restart();
-  await waitFor(async () => ((await health()).status === 'ok' ? true : undefined), 30000, 'healthz ok again');
-  t.deepEqual(await health(), { status: 'ok', reason: null });
+  await waitFor(async () => ((await health(gw.url)).status === 'ok' ? true : undefined), 30000, 'healthz ok again');
+  t.deepEqual(await health(gw.url), { status: 'ok', reason: null });
 });
 
 test('/healthz: an MQTT upstream that never connects makes the gateway degraded, with the connection error', async (t) => {
@@ -169,14 +185,7 @@ test('/healthz: an MQTT upstream that never connects makes the gateway degraded,
   const url = probe.url;
   await probe.stop();
   const gw = await startTestGateway(t, { config: { mqtt: { url, degraded_after_s: 0.3 } } });
-  const degraded = await waitFor(
-    async () => {
-      const h = (await api<{ status: string; reason: string | null }>(gw.url, '/healthz')).body;
-      return h.status === 'degraded' ? h : undefined;
-    },
-    10000,
-    'healthz degraded',
-  );
+  const degraded = await degradedHealth(gw.url);
   t.regex(degraded.reason!, /^upstream mqtt without a connection for \d+ s: .*ECONNREFUSED/);
 });
 
@@ -191,14 +200,7 @@ test('/healthz: a broker that accepts the connection but never answers it counts
   });
   const url = `mqtt://127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
   const gw = await startTestGateway(t, { config: { mqtt: { url, degraded_after_s: 0.3 } } });
-  const degraded = await waitFor(
-    async () => {
-      const h = (await api<{ status: string; reason: string | null }>(gw.url, '/healthz')).body;
-      return h.status === 'degraded' ? h : undefined;
-    },
-    10000,
-    'healthz degraded',
-  );
+  const degraded = await degradedHealth(gw.url);
   t.regex(degraded.reason!, /^upstream mqtt without a connection for \d+ s/);
   t.true(held.length >= 1, 'the gateway did try to connect');
 });
