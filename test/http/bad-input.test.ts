@@ -121,7 +121,12 @@ test('a full buffer under policy reject answers 503 with Retry-After and deliver
   t.is(spot7.status, 503);
   const { body: commands } = await api<Array<{ state: string }>>(gw.url, '/api/spots/7/commands');
   t.is(commands[0]!.state, 'queued', 'a command is not delivered in a 503');
-  t.is((await api(gw.url, '/healthz')).status, 200);
+  const health = await api<{ status: string; reason: string }>(gw.url, '/healthz');
+  t.is(health.status, 200, 'alive');
+  t.deepEqual(health.body, {
+    status: 'degraded',
+    reason: "buffer full (cap 0.3 MiB, policy reject): spots' posts are answered 503 until forwarded events make room",
+  });
 });
 
 test('API query parameters are checked', async (t) => {

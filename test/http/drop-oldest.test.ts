@@ -58,7 +58,11 @@ async function checkDropped(t: Parameters<Parameters<typeof test>[1]>[0], gw: Te
 test('no upstream: a few thousand events over a 1 MiB cap drop the oldest, counted in status and metrics', async (t) => {
   const gw = await startTestGateway(t, { config: { buffer: { max_mb: 1 } } });
   const newest = await overflow(t, gw);
-  await checkDropped(t, gw, newest);
+  const status = await checkDropped(t, gw, newest);
+  // Losing events is what a site must hear about: /healthz says so for a minute after the last drop.
+  const { body: health } = await api<{ status: string; reason: string }>(gw.url, '/healthz');
+  t.is(health.status, 'degraded');
+  t.regex(health.reason, new RegExp(`^buffer at its cap of 1 MiB: ${status.buffer.dropped} events dropped so far \\(policy drop-oldest\\), the last \\d+ s ago$`));
 });
 
 test('broker down: the cap drops the oldest unforwarded events and the upstream counts them as drops', async (t) => {

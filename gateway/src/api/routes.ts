@@ -102,12 +102,21 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   registerCommandRoutes(app, { store: deps.store, check: deps.checkCommand, ttlMs: deps.commandTtlMs, logger: deps.logger });
 }
 
-/** What /healthz reports: the store's last error, and each upstream without a connection for too long. */
+/** A drop by the size cap keeps /healthz degraded this long. */
+const RECENT_DROP_MS = 60_000;
+
+/** What /healthz reports: the store's last error, the size cap losing or refusing events, each upstream without a connection for too long. */
 function healthProblems(deps: ApiDeps): string[] {
   const problems: string[] = [];
   const store = deps.store.status();
-  if (store.lastError) problems.push(store.lastError);
   const now = deps.now();
+  if (store.lastError) problems.push(store.lastError);
+  const cap = `${Math.round((store.maxBytes / 1048576) * 10) / 10} MiB`;
+  if (store.lastDropAtMs !== null && now - store.lastDropAtMs < RECENT_DROP_MS) {
+    const ago = Math.round((now - store.lastDropAtMs) / 1000);
+    problems.push(`buffer at its cap of ${cap}: ${store.dropped} events dropped so far (policy drop-oldest), the last ${ago} s ago`);
+  }
+  if (store.refusing) problems.push(`buffer full (cap ${cap}, policy reject): spots' posts are answered 503 until forwarded events make room`);
   for (const upstream of deps.upstreams()) {
     const s = upstream.status();
     if (s.downSinceMs === null || now - s.downSinceMs < deps.upstreamDownDegradedMs) continue;

@@ -61,8 +61,9 @@ export class GroupCommitter {
   /** Durations of the WAL fsyncs acknowledgements waited for. */
   readonly syncTimes = new SyncHistogram();
   lastError: string | null = null;
-  /** Policy reject is refusing appends; warned once per episode. */
-  private refusing = false;
+  /** Policy reject is refusing appends (warned once per episode); when the cap last dropped events (drop-oldest). */
+  refusing = false;
+  lastDropAt: number | null = null;
 
   private readonly acks: DurableAcks;
 
@@ -319,6 +320,7 @@ export class GroupCommitter {
       for (const [spot, id] of d.bySpot) bySpot.set(spot, Math.max(id, bySpot.get(spot) ?? 0));
     }
     this.dropped += count;
+    this.lastDropAt = this.p.now();
     this.p.log.count -= count;
     this.p.log.index.goneBelow(drops[drops.length - 1]!.lastId + 1);
     // An upstream cannot forward what is gone: its cursor moves past the dropped events.

@@ -178,6 +178,8 @@ export function openStore(opts: StoreOptions): Store {
         policy,
         oldestUnforwardedAgeMs: oldest === null ? null : Math.max(0, now() - oldest),
         dropped: committer.dropped,
+        lastDropAtMs: committer.lastDropAt,
+        refusing: committer.refusing,
         duplicates: log.duplicatesTotal,
         rejected: rejected.count(),
         commits: committer.commits,

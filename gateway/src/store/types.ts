@@ -149,8 +149,11 @@ export interface StoreStatus {
   policy: OverflowPolicy;
   /** Age of the oldest event some upstream has not forwarded; null when none. */
   oldestUnforwardedAgeMs: number | null;
-  /** Events dropped by the size cap, ever. */
+  /** Events dropped by the size cap, ever; and when last (ms since the epoch), null if never since open. */
   dropped: number;
+  lastDropAtMs: number | null;
+  /** Policy reject: the cap is refusing events now. */
+  refusing: boolean;
   /** Retransmitted events dropped by dedupe, ever. */
   duplicates: number;
   /** Malformed messages recorded, ever. */
