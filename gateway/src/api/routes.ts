@@ -46,7 +46,7 @@ export interface ApiDeps {
 
 export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   app.get('/healthz', async (_request, reply) => {
-    // Alive = serving (200 either way); a store that cannot write, or an upstream gone for long, is reported.
+    // Alive = serving (200 either way); what needs a look (healthProblems) makes it degraded.
     const reasons = healthProblems(deps);
     return reply.code(200).send({ status: reasons.length > 0 ? 'degraded' : 'ok', reason: reasons.length > 0 ? reasons.join('; ') : null });
   });
