@@ -12,6 +12,7 @@ import {
 } from './schema.js';
 import { isoFromUnixMs } from './time.js';
 import { MAX_JSON_DEPTH, textNestsDeeper } from './json-depth.js';
+import { topicLevelFault } from './topic-level.js';
 import { untrickedBytes, type Splice } from './untricked-bytes.js';
 import { Reader, ValueError, WireError, copyBytes } from './wire.js';
 
@@ -253,6 +254,11 @@ function readGeneric(r: Reader, into: FrameRecord): void {
     }
   }
   if (!resource || !action) throw new WireError('generic event without resource or action');
+  // Resource and action become MQTT topic levels: refused here rather than by the broker, forever.
+  const resourceFault = topicLevelFault(resource);
+  if (resourceFault !== null) throw new WireError(`resource ${resourceFault}`);
+  const actionFault = topicLevelFault(action);
+  if (actionFault !== null) throw new WireError(`action ${actionFault}`);
   if (textNestsDeeper(json, MAX_JSON_DEPTH)) throw new WireError(`generic event json nests deeper than ${MAX_JSON_DEPTH} levels`);
   let data: unknown;
   try {

@@ -9,6 +9,7 @@ export type {
   StreamEncoder,
 } from './types.js';
 export { concatBytes } from './bytes.js';
+export { topicLevelFault, topicPrefixFault, MAX_TOPIC_LEVEL_BYTES, MAX_TOPIC_PREFIX_BYTES } from './topic-level.js';
 export { createJsonDecoder, type JsonDecoderOptions } from './json-decoder.js';
 export { encodeJsonEvent, createJsonEncoder } from './json-encoder.js';
 export { sniffEncoding, canSniff, JSON_CONTENT_TYPE, PB_CONTENT_TYPE } from './sniff.js';

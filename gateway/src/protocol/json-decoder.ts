@@ -4,6 +4,7 @@ import { compactDataText, type ScanFacts } from './compact-json.js';
 import { eventItem, newEvent } from './decoded-item.js';
 import { MAX_JSON_DEPTH } from './json-depth.js';
 import { MessageBuffer, RAW_LIMIT } from './message-buffer.js';
+import { topicLevelFault } from './topic-level.js';
 
 export interface JsonDecoderOptions {
   /** Longest accepted message in bytes; longer ones are skipped and rejected. */
@@ -47,11 +48,6 @@ function isWhitespace(b: number): boolean {
   return b === SPACE || b === TAB || b === CR || b === LF;
 }
 
-/** No lone surrogates (ES2024 String#isWellFormed, in Node 20). */
-function isWellFormed(text: string): boolean {
-  return (text as unknown as { isWellFormed(): boolean }).isWellFormed();
-}
-
 /** Reads one message's text; returns the event triple (with the data's text when compact) or why it is not one. */
 function parseMessage(
   bytes: Uint8Array,
@@ -75,10 +71,11 @@ function parseMessage(
   const [resource, action, data] = value as unknown[];
   if (typeof resource !== 'string' || resource === '') return 'not an event: resource is not a non-empty string';
   if (typeof action !== 'string' || action === '') return 'not an event: action is not a non-empty string';
-  // A lone surrogate (escaped as \ud800) has no UTF-8 form, U+0000 no C string form.
-  if (!isWellFormed(resource) || !isWellFormed(action) || resource.includes('\u0000') || action.includes('\u0000')) {
-    return 'not an event: resource or action holds U+0000 or an unpaired surrogate escape';
-  }
+  // Resource and action become MQTT topic levels: refused here rather than by the broker, forever.
+  const resourceFault = topicLevelFault(resource);
+  if (resourceFault !== null) return `resource ${resourceFault}`;
+  const actionFault = topicLevelFault(action);
+  if (actionFault !== null) return `action ${actionFault}`;
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     return 'not an event: third element is not an object';
   }
