@@ -25,7 +25,8 @@ import { RateMeter } from './rate.js';
 import { SpotFeed } from './spot-feed.js';
 import { DeliveryTimes } from './delivery-times.js';
 import type { ForwardEvent, ForwardSource } from './source.js';
-import { isTopicLevel, Topics, type SpotState } from './topics.js';
+import { eventTopicFault, isTopicLevel, Topics, type SpotState } from './topics.js';
+import { topicLevelFault } from '../protocol/index.js';
 
 /** Enough to hide a broker's delayed PUBACKs (Nagle plus delayed ACK, ~40 ms) at 100k+ events/s. */
 export const DEFAULT_MAX_IN_FLIGHT = 8192;
@@ -70,9 +71,8 @@ export class MqttForwarder {
   private lastError: string | null = null;
 
   constructor(options: MqttForwarderOptions) {
-    if (!isTopicLevel(options.gatewayId)) {
-      throw new Error(`mqtt: gateway id "${options.gatewayId}" cannot be a topic level (empty, or holds /, + or #)`);
-    }
+    const idFault = topicLevelFault(options.gatewayId);
+    if (idFault !== null) throw new Error(`mqtt: gateway id ${JSON.stringify(options.gatewayId.slice(0, 100))} cannot be a topic level: it ${idFault}`);
     this.source = options.source;
     this.upstream = options.upstreamName ?? 'mqtt';
     this.now = options.now ?? Date.now;
@@ -287,7 +287,7 @@ export class MqttForwarder {
     const jsonTopic = this.topics.eventJsonChecked(spot, resource, action);
     if (jsonTopic === null) {
       this.window.sent(spot, id, 1);
-      this.refuse(spot, id, `spot "${spot}", resource "${resource}" or action "${action}" cannot be a topic level`);
+      this.refuse(spot, id, eventTopicFault(spot, resource, action));
       this.messageAcked(spot, id, null);
       return true;
     }

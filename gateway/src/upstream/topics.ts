@@ -1,4 +1,5 @@
 // Topic names of the MQTT upstream, under a configurable prefix (docs/mqtt.md).
+import { topicLevelFault, topicPrefixFault } from '../protocol/index.js';
 
 export type SpotState = 'connected' | 'disconnected';
 
@@ -11,21 +12,26 @@ export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
 const SERIAL = /^[0-9]{1,20}$/;
 const NAME = /^[a-z][a-z0-9_]{0,63}$/;
 
-/** A topic level may not be empty or hold a separator, a wildcard or NUL. */
+/** Whether a string can be one topic level (the rule of protocol/topic-level.ts, which ingest applies too). */
 export function isTopicLevel(level: string): boolean {
-  return level.length > 0 && !/[/+#\u0000]/.test(level);
+  return topicLevelFault(level) === null;
 }
 
-/** Normalises a prefix: '' -> '', 'site1' or 'site1/' -> 'site1/'. Throws on wildcards or empty levels. */
-export function normalizePrefix(prefix: string): string {
-  const trimmed = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
-  if (trimmed === '') return '';
-  for (const level of trimmed.split('/')) {
-    if (!isTopicLevel(level)) {
-      throw new Error(`mqtt topic prefix "${prefix}": levels must be non-empty and hold no "+", "#" or NUL`);
-    }
+/** Why an event of this spot, resource and action has no topic (such events were stored before ingest refused them). */
+export function eventTopicFault(serial: string, resource: string, action: string): string {
+  for (const [field, text] of [['spot serial', serial], ['resource', resource], ['action', action]] as const) {
+    const fault = topicLevelFault(text);
+    if (fault !== null) return `${field} ${JSON.stringify(text.slice(0, 100))} ${fault}`;
   }
-  return `${trimmed}/`;
+  return 'no topic';
+}
+
+/** Normalises a prefix: '' -> '', 'site1' or 'site1/' -> 'site1/'. Throws with the reason when it cannot start a topic. */
+export function normalizePrefix(prefix: string): string {
+  const fault = topicPrefixFault(prefix);
+  if (fault !== null) throw new Error(`mqtt topic prefix ${JSON.stringify(prefix.slice(0, 100))}: ${fault}`);
+  const trimmed = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
+  return trimmed === '' ? '' : `${trimmed}/`;
 }
 
 const MAX_CACHED_SPOTS = 10_000;
@@ -48,7 +54,7 @@ export class Topics {
   }
 
   /**
-   * The event's JSON topic, or null when a level cannot be one (empty, or holds / + # NUL).
+   * The event's JSON topic, or null when a level cannot be one (isTopicLevel).
    * Remembered per spot, resource and action (a few dozen per spot at most): building and
    * checking three levels per event showed in profiles.
    */
