@@ -123,3 +123,22 @@ test('MQTT URL and topic prefix are checked', (t) => {
   t.regex(refusal(() => loadConfig({ cwd, env: { SPOT_GATEWAY_MQTT_TOPIC_PREFIX: 'site/+/' } })), /mqtt\.topic_prefix\): must be topic levels/);
   t.is(loadConfig({ cwd, env: { SPOT_GATEWAY_MQTT_TOPIC_PREFIX: 'site1/hall' } }).config.mqtt.topic_prefix, 'site1/hall');
 });
+
+test('a topic prefix or gateway id a broker would refuse in a topic is refused at load, naming the key and the code point', (t) => {
+  const cwd = tempDir(t);
+  t.is(
+    refusal(() => loadConfig({ cwd, env: { SPOT_GATEWAY_MQTT_TOPIC_PREFIX: 'site\u0085/hall' } })),
+    'SPOT_GATEWAY_MQTT_TOPIC_PREFIX (mqtt.topic_prefix): cannot start an MQTT topic: level "site\u0085" holds U+0085, a control character MQTT brokers refuse in a topic',
+  );
+  t.is(
+    refusal(() => loadConfig({ cwd, env: { SPOT_GATEWAY_MQTT_TOPIC_PREFIX: 'a'.repeat(1025) } })),
+    'SPOT_GATEWAY_MQTT_TOPIC_PREFIX (mqtt.topic_prefix): cannot start an MQTT topic: is 1025 bytes long, over the 1024 a topic prefix may take',
+  );
+  const { file } = withFile(t, 'gateway:\n  id: "gw\\uFFFF"\n');
+  t.is(
+    refusal(() => loadConfig({ cwd, file })),
+    `config ${file}: gateway.id: "gw\uffff" cannot be an MQTT topic level: it holds U+FFFF, a Unicode noncharacter MQTT brokers refuse in a topic`,
+  );
+  t.regex(refusal(() => loadConfig({ cwd, env: {}, hostname: () => 'box/1' })), /^gateway\.id: "box\/1" cannot be an MQTT topic level: it holds "\/"/);
+  t.is(loadConfig({ cwd, env: { SPOT_GATEWAY_GATEWAY_ID: 'gw-東京-🛰' } }).config.gateway.id, 'gw-東京-🛰');
+});

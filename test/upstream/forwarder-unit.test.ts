@@ -279,3 +279,18 @@ test('a gateway id that cannot be a topic level is refused at construction', (t)
   t.throws(() => setup({ gatewayId: 'a/b' }), { message: /gateway id "a\/b" cannot be a topic level/ });
   t.throws(() => setup({ topicPrefix: 'x/#' }), { message: /prefix/ });
 });
+
+test('an event stored before ingest refused its resource is skipped, counted and logged with the code point; the spot\'s next event goes out', async (t) => {
+  const { forwarder, source, clients, warnings } = setup();
+  const [bad] = source.append({ spot: '7', resource: 'a\u0001b', action: 'x', data: '{}' }, { spot: '7', resource: 'door', action: 'open\ufffe', data: '{}' });
+  const [good] = source.append(jsonEvent('7', 3));
+  forwarder.start();
+  clients[0]!.connack();
+  t.deepEqual(clients[0]!.events().map((p) => p.topic), ['from/7/json/presence/create'], 'nothing published under a topic a broker refuses');
+  t.is(forwarder.status().refused, 2);
+  t.is(warnings[0], `mqtt: spot 7: event ${bad} skipped: resource "a\\u0001b" holds U+0001, a control character MQTT brokers refuse in a topic`);
+  t.regex(warnings[1]!, /action "open\ufffe" holds U\+FFFE, a Unicode noncharacter MQTT brokers refuse in a topic$/);
+  clients[0]!.ackAll();
+  await tick();
+  t.is(source.cursor('mqtt', '7'), good!);
+});

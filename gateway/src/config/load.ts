@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
+import { topicLevelFault, topicPrefixFault } from '../protocol/index.js';
 import { configSchema, type GatewayConfig } from './schema.js';
 import { coerce, leafKeys, setPath } from './env.js';
 
@@ -103,16 +104,26 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
     fromEnv.set(key.path.join('.'), key.envName);
   }
 
+  const where = (key: string): string => (fromEnv.has(key) ? `${fromEnv.get(key)} (${key})` : file ? `config ${file}: ${key}` : key);
   if (!validate(raw)) {
     const error = validate.errors![0]!;
-    const key = keyOf(error);
-    const where = fromEnv.has(key) ? `${fromEnv.get(key)} (${key})` : file ? `config ${file}: ${key}` : key;
-    throw new ConfigError(`${where}: ${reasonOf(error)}`);
+    throw new ConfigError(`${where(keyOf(error))}: ${reasonOf(error)}`);
   }
   const config = raw as GatewayConfig;
   if (config.mqtt.url === '' || config.mqtt.url === null) delete config.mqtt.url;
   if (!config.gateway.id) config.gateway.id = (options.hostname ?? os.hostname)();
+  const fault = topicFault(config);
+  if (fault) throw new ConfigError(`${where(fault.key)}: ${fault.reason}`);
   return { config, file };
+}
+
+/** The prefix and the gateway id go into every topic: they follow the rule ingest applies to resource and action. */
+function topicFault(config: GatewayConfig): { key: string; reason: string } | null {
+  const prefix = topicPrefixFault(config.mqtt.topic_prefix);
+  if (prefix) return { key: 'mqtt.topic_prefix', reason: `cannot start an MQTT topic: ${prefix}` };
+  const id = topicLevelFault(config.gateway.id!);
+  if (id) return { key: 'gateway.id', reason: `${JSON.stringify(config.gateway.id!.slice(0, 100))} cannot be an MQTT topic level: it ${id}` };
+  return null;
 }
 
 /** The defaults alone (plus overrides given as a partial config), for tests and tools. */

@@ -61,7 +61,7 @@ export function topicPrefixFault(prefix: string): string | null {
   const trimmed = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
   if (trimmed === '') return null;
   for (const level of trimmed.split('/')) {
-    const fault = topicLevelFault(level, MAX_TOPIC_PREFIX_BYTES);
+    const fault = topicLevelFault(level, Infinity);
     if (fault !== null) return `level ${JSON.stringify(level.slice(0, 40))} ${fault}`;
   }
   const bytes = new TextEncoder().encode(trimmed).length;
