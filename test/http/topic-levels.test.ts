@@ -2,7 +2,7 @@
 import test from 'ava';
 import { createPbEncoder, type SpotEventBody } from '../../gateway/src/protocol/index.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
-import { api, JSON_EVENTS, PB_EVENTS, postChunks, startTestGateway } from '../helpers/gateway.js';
+import { api, JSON_EVENTS, PB_EVENTS, postChunks, startTestGateway, waitFor } from '../helpers/gateway.js';
 import { startConsumer } from '../upstream/consumer.js';
 import { presence } from './events.js';
 
@@ -68,11 +68,19 @@ test('a post mixing valid events with ones a broker would refuse in a topic: 200
   t.deepEqual(codes(33, 'json'), other.map((e) => e.data['item_code']), 'spot 33: unaffected');
   t.true(consumer.messages.every((m) => /^from\/3[123]\/(json\/presence\/(create|update)|pb)$/.test(m.topic)), 'nothing else was published');
 
-  const rejected = async (spot: number): Promise<string[]> =>
-    (await api<Rejected[]>(gw.url, `/api/rejected?spot=${spot}&limit=100`)).body.sort((a, b) => a.offset - b.offset).map((r) => r.reason);
-  t.deepEqual(await rejected(31), BAD.map(([, reason]) => reason));
+  // Rejected messages are written with a group commit that may follow the post's answer.
+  const rejected = (spot: number, count: number): Promise<string[]> =>
+    waitFor(
+      async () => {
+        const rows = (await api<Rejected[]>(gw.url, `/api/rejected?spot=${spot}&limit=100`)).body;
+        return rows.length >= count && rows.sort((a, b) => a.offset - b.offset).map((r) => r.reason);
+      },
+      5000,
+      `the rejected messages of spot ${spot}`,
+    );
+  t.deepEqual(await rejected(31, BAD.length), BAD.map(([, reason]) => reason));
   t.deepEqual(
-    await rejected(32),
+    await rejected(32, pbBad.length),
     BAD.filter(([e]) => pbBad.includes(e)).map(([, reason]) => `malformed frame: ${reason}`),
   );
   const { body: status } = await api<{ upstreams: { mqtt: { reconnects: number; refused: number; state: string } } }>(gw.url, '/api/status');
