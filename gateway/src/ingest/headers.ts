@@ -45,6 +45,17 @@ export function parseNumbering(boot: string | undefined, seq: string | undefined
   return { ok: true, value: { boot: b.value, seq: s.value } };
 }
 
+/**
+ * Content-Encoding: only identity (absent, or `identity` in any case) is read; a coded body (gzip, ...) is
+ * refused before it is read rather than rejected message by message.
+ */
+export function checkContentEncoding(value: string | undefined): Checked<null> {
+  if (value === undefined) return { ok: true, value: null };
+  const codings = value.split(',').map((c) => c.trim().toLowerCase());
+  if (codings.every((c) => c === 'identity' || c === '')) return { ok: true, value: null };
+  return { ok: false, reason: `Content-Encoding ${JSON.stringify(value.slice(0, 40))} is not decoded here, only identity: send the events uncompressed` };
+}
+
 /** `User-Agent: spot/<version>` -> version; anything else -> null (not a spot's agent string). */
 export function firmwareFromUserAgent(userAgent: string | undefined): string | null {
   const match = /^spot\/(\S{1,64})/.exec(userAgent ?? '');

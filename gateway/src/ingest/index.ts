@@ -5,7 +5,7 @@ import { SpotPost, type IngestDeps, type PostInfo } from './post.js';
 export { IngestCounters } from './counters.js';
 export { OnlineTracker, type OnlineState, type OnlineTimers } from './online.js';
 export { SpotPost, type IngestDeps, type IngestLogger, type PostInfo, type PostOutcome } from './post.js';
-export { parseSerial, parseNumbering, firmwareFromUserAgent, type PostNumbering, type Checked } from './headers.js';
+export { parseSerial, parseNumbering, checkContentEncoding, firmwareFromUserAgent, type PostNumbering, type Checked } from './headers.js';
 export { encodeReply, contentTypeOf, type Reply } from './reply.js';
 
 /** Responses carrying a command that may be cut off before the command is given up (docs/api.md). */

@@ -1,6 +1,6 @@
 // POST /api/spots/:serial/events/ on the raw node request: the body is streamed into ingest, never buffered.
 import type http from 'node:http';
-import { firmwareFromUserAgent, parseNumbering, parseSerial, type SpotIngest, type SpotPost } from '../ingest/index.js';
+import { checkContentEncoding, firmwareFromUserAgent, parseNumbering, parseSerial, type SpotIngest, type SpotPost } from '../ingest/index.js';
 import type { HttpDrain } from './drain.js';
 import type { RawRoute } from './http.js';
 
@@ -75,6 +75,11 @@ export function ingestRoute(options: IngestRouteOptions): RawRoute {
     const numbering = parseNumbering(header(req, 'x-spot-boot'), header(req, 'x-spot-seq'));
     if (!numbering.ok) {
       refuse(req, res, 400, 'bad request', `spot ${serial.value}: ${numbering.reason}`);
+      return true;
+    }
+    const coding = checkContentEncoding(header(req, 'content-encoding'));
+    if (!coding.ok) {
+      refuse(req, res, 415, 'unsupported media type', `spot ${serial.value}: ${coding.reason}; nothing of this post was read or stored`, { 'Accept-Encoding': 'identity' });
       return true;
     }
     const post = options.ingest.openPost({
