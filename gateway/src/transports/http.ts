@@ -2,6 +2,7 @@
 import http from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { HttpDrain } from './drain.js';
+import { clip, ClientErrorAnswers, errorKind, refuseLongUrl } from './error-answers.js';
 
 /** Handles a request on the raw node objects; returns false when it is not its request. */
 export type RawRoute = (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
@@ -17,13 +18,19 @@ export interface HttpTransportOptions {
   drain?: HttpDrain;
 }
 
+const BODY_LIMIT = 1024 * 1024;
+
 export function createHttpTransport(options: HttpTransportOptions): FastifyInstance {
+  const clientErrors = new ClientErrorAnswers();
   const app = Fastify({
     logger: false,
-    bodyLimit: 1024 * 1024,
+    bodyLimit: BODY_LIMIT,
+    clientErrorHandler: (err, socket) => clientErrors.answer(err, socket),
     serverFactory: (handler) => {
       const server = http.createServer((req, res) => {
         options.drain?.request(res);
+        clientErrors.track(res);
+        if (refuseLongUrl(req, res)) return;
         for (const route of options.rawRoutes) if (route(req, res)) return;
         handler(req, res);
       });
@@ -32,11 +39,12 @@ export function createHttpTransport(options: HttpTransportOptions): FastifyInsta
     },
   });
   app.setNotFoundHandler((request, reply) => {
-    void reply.code(404).send({ error: 'not found', reason: `no route ${request.method} ${request.url.split('?')[0]}` });
+    void reply.code(404).send({ error: 'not found', reason: `no route ${request.method} ${clip(request.url.split('?')[0]!)}` });
   });
   app.setErrorHandler((err: Error & { statusCode?: number }, _request, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
-    void reply.code(status).send({ error: status >= 500 ? 'internal error' : 'bad request', reason: err.message });
+    const reason = status === 413 ? `request body over the API's limit of ${BODY_LIMIT} bytes` : clip(err.message, 200);
+    void reply.code(status).send({ error: errorKind(status), reason });
   });
   options.registerApi(app);
   return app;

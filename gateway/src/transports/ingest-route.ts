@@ -2,6 +2,7 @@
 import type http from 'node:http';
 import { checkContentEncoding, firmwareFromUserAgent, parseNumbering, parseSerial, type SpotIngest, type SpotPost } from '../ingest/index.js';
 import type { HttpDrain } from './drain.js';
+import { clip } from './error-answers.js';
 import type { RawRoute } from './http.js';
 
 export interface IngestRouteOptions {
@@ -58,7 +59,7 @@ export function ingestRoute(options: IngestRouteOptions): RawRoute {
     const match = EVENTS_PATH.exec(q >= 0 ? url.slice(0, q) : url);
     if (!match) return false;
     if (req.method !== 'POST') {
-      refuse(req, res, 405, 'method not allowed', `${req.method} ${url}: spots POST their events here`, { Allow: 'POST' });
+      refuse(req, res, 405, 'method not allowed', `${req.method} ${clip(url)}: spots POST their events here`, { Allow: 'POST' });
       return true;
     }
     const serial = parseSerial(match[1]!);
