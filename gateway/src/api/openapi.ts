@@ -28,6 +28,7 @@ export function openApiDocument(version: string): object {
             '200': { description: 'all events stored; body = queued commands in the spot encoding (empty when none)' },
             '400': badRequest,
             '408': { description: 'body silent for http.idle_timeout_ms; events before were stored', ...json(error) },
+            '415': { description: 'Content-Encoding other than identity: body not read, nothing stored', ...json(error) },
             '503': { description: 'not stored (store full under policy reject, disk trouble); Retry-After says when to retry', ...json(error) },
           },
         },
