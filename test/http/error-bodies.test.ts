@@ -76,3 +76,10 @@ test('a bad JSON body on the API is answered 400 JSON', async (t) => {
   const res = await rawRequest(t, gw.port, `POST /api/spots/1/commands HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
   isErrorBody(t, res, 400, 'bad request');
 });
+
+test('an API body of a type no route reads is answered 415 with the type cut short', async (t) => {
+  const gw = await startTestGateway(t);
+  const type = `application/x${'x'.repeat(1000)}`;
+  const res = await rawRequest(t, gw.port, `POST /api/spots/1/commands HTTP/1.1\r\nHost: a\r\nContent-Type: ${type}\r\nContent-Length: 2\r\n\r\n<a`);
+  t.regex(isErrorBody(t, res, 415, 'unsupported media type'), /^body of type "application\/x+…" is not read on this route$/);
+});

@@ -41,9 +41,12 @@ export function createHttpTransport(options: HttpTransportOptions): FastifyInsta
   app.setNotFoundHandler((request, reply) => {
     void reply.code(404).send({ error: 'not found', reason: `no route ${request.method} ${clip(request.url.split('?')[0]!)}` });
   });
-  app.setErrorHandler((err: Error & { statusCode?: number }, _request, reply) => {
+  app.setErrorHandler((err: Error & { statusCode?: number }, request, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
-    const reason = status === 413 ? `request body over the API's limit of ${BODY_LIMIT} bytes` : clip(err.message, 200);
+    const reason =
+      status === 413 ? `request body over the API's limit of ${BODY_LIMIT} bytes`
+      : status === 415 ? `body of type ${JSON.stringify(clip(request.headers['content-type'] ?? ''))} is not read on this route`
+      : clip(err.message, 200);
     void reply.code(status).send({ error: errorKind(status), reason });
   });
   options.registerApi(app);
