@@ -57,7 +57,8 @@ test('checked event topics: built once per spot, resource and action; levels tha
   t.is(topics.eventJsonChecked('4711', 'presence', 'create'), 'site/from/4711/json/presence/create');
   t.is(topics.eventJsonChecked('4711', 'presence', 'create'), 'site/from/4711/json/presence/create', 'again, from the cache');
   t.is(topics.eventJsonChecked('4711', 'hit', 'create'), 'site/from/4711/json/hit/create');
-  for (const [serial, resource, action] of [['47/11', 'hit', 'create'], ['4711', 'h+t', 'create'], ['4711', 'hit', ''], ['4711', 'hit', 'a#']]) {
+  const refused = [['47/11', 'hit', 'create'], ['4711', 'h+t', 'create'], ['4711', 'hit', ''], ['4711', 'hit', 'a#'], ['4711', 'h\u0001t', 'create'], ['4711', 'hit', 'c\u{10ffff}'], ['4711', 'x'.repeat(257), 'create']];
+  for (const [serial, resource, action] of refused) {
     t.is(topics.eventJsonChecked(serial!, resource!, action!), null, `${serial} ${resource} ${action}`);
   }
   // Arbitrary names from a spot are still answered right past the cache's bound.
