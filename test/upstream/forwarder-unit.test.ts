@@ -282,7 +282,7 @@ test('a gateway id that cannot be a topic level is refused at construction', (t)
 
 test('an event stored before ingest refused its resource is skipped, counted and logged with the code point; the spot\'s next event goes out', async (t) => {
   const { forwarder, source, clients, warnings } = setup();
-  const [bad] = source.append({ spot: '7', resource: 'a\u0001b', action: 'x', data: '{}' }, { spot: '7', resource: 'door', action: 'open\ufffe', data: '{}' });
+  const [bad] = source.append(jsonEvent('7', 1, 'a\u0001b', 'x'), jsonEvent('7', 2, 'door', 'open\ufffe'));
   const [good] = source.append(jsonEvent('7', 3));
   forwarder.start();
   clients[0]!.connack();
