@@ -1,8 +1,8 @@
 // Which strings can be one level of an MQTT topic: the rule shared by ingest, config and the forwarder.
 
 /**
- * Longest resource or action in UTF-8 bytes. With the prefix and gateway id bounded the same way
- * (config), every topic stays far below MQTT's 65535 bytes; real names are a word or two.
+ * Longest resource or action in UTF-8 bytes. With the prefix (1024) and the gateway id (256) bounded at
+ * config load, every topic stays far below MQTT's 65535 bytes; real names are a word or two.
  */
 export const MAX_TOPIC_LEVEL_BYTES = 256;
 
