@@ -16,6 +16,8 @@ interface ApiCommand {
 // Ten commands of ~0.9 MB each: a reply of ~9 MB does not fit in the loopback socket buffers of a spot that
 // does not read (a few MB), so hanging up leaves the reply unwritten.
 const COMMANDS = 10;
+/** Replies large enough to carry all ten at once. */
+const BIG_REPLIES = { commands: { max_reply_bytes: 16 * 1024 * 1024 } };
 const blob = (i: number) => ({ control_schema: { note: `command ${i} `.padEnd(900_000, 'x') } });
 
 /**
@@ -31,8 +33,16 @@ function queueBigCommands(gw: TestGateway, serial: number): number[] {
   return ids;
 }
 
+/** Every command of the spot, paged (a page ends after about 1 MiB of commands). */
 async function states(gw: TestGateway, serial: number): Promise<ApiCommand[]> {
-  return (await api<ApiCommand[]>(gw.url, `/api/spots/${serial}/commands?limit=1000`)).body;
+  const all: ApiCommand[] = [];
+  for (let after = 0; all.length <= COMMANDS; ) {
+    const page = (await api<ApiCommand[]>(gw.url, `/api/spots/${serial}/commands?after=${after}`)).body;
+    if (page.length === 0) break;
+    all.push(...page);
+    after = page[page.length - 1]!.id;
+  }
+  return all;
 }
 
 /** A post whose spot reads nothing of the reply and hangs up once the gateway has started writing it. */
@@ -53,7 +63,7 @@ async function repliesCut(gw: TestGateway, n: number): Promise<void> {
 }
 
 test('a reply cut off before it is written 3 times makes its commands failed, with time_failed; they are not sent again', async (t) => {
-  const gw = await startTestGateway(t);
+  const gw = await startTestGateway(t, { config: BIG_REPLIES });
   const ids = queueBigCommands(gw, 70);
   for (let attempt = 1; attempt <= 3; attempt++) {
     await postAndHangUp(gw, 70, attempt);
@@ -82,7 +92,7 @@ test('a reply cut off before it is written 3 times makes its commands failed, wi
 });
 
 test('after 2 cut-off replies the commands are still queued and the next whole reply delivers them', async (t) => {
-  const gw = await startTestGateway(t);
+  const gw = await startTestGateway(t, { config: BIG_REPLIES });
   const ids = queueBigCommands(gw, 71);
   await postAndHangUp(gw, 71, 1);
   await postAndHangUp(gw, 71, 2);
