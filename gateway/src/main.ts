@@ -49,7 +49,7 @@ function expireEveryMs(ttlMs: number): number {
 /** Commands arriving from the broker pass the same admission as REST ones; a refusal throws, and the intake logs and counts it. */
 function queueBrokerCommand(admission: CommandAdmission, logger: GatewayLogger, command: SpotCommand): void {
   const admitted = admission.admit(command.spot, command, 'mqtt');
-  if (!admitted.ok) throw new Error(`${admitted.refusal}: ${admitted.reason}`);
+  if (!admitted.ok) throw new Error(admitted.reason);
   logger.info({ spot: command.spot, command: admitted.command.id }, `spot ${command.spot}: command ${admitted.command.id} queued (mqtt)`);
 }
 
@@ -165,6 +165,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   }, expireEveryMs(commandTtlMs));
   expireTimer.unref();
 
+  // Bounds what open connections can hold (docs/api.md, Memory); Node closes further ones at once.
+  app.server.maxConnections = config.http.max_connections;
   try {
     await app.listen({ port: config.http.port, host: config.http.host });
   } catch (err) {

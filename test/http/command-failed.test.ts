@@ -121,6 +121,21 @@ test('after 2 cut-off replies the commands are still queued and the next whole r
   t.true(delivered.every((c) => c.timeFailed === null && typeof c.timeDelivered === 'number'));
 });
 
+test('a spot that never reads its reply has the connection closed after http.idle_timeout_ms; the commands stay queued', async (t) => {
+  const gw = await startTestGateway(t, { config: { ...BIG_REPLIES, http: { idle_timeout_ms: 300 } } });
+  const ids = queueBigCommands(gw, 72);
+  const conn = new SpotConnection(gw.port);
+  t.teardown(() => conn.close());
+  conn.socket.pause();
+  await conn.startPost(72, { headers: JSON_EVENTS });
+  await conn.chunk(jsonText([presence(1)]));
+  await conn.endPost();
+  await repliesCut(gw, 1);
+  conn.socket.resume(); // a paused socket does not notice the close
+  await conn.closedByServer();
+  t.true((await states(gw, 72)).every((c) => c.state === 'queued' && ids.includes(c.id)), 'still queued, for the next post');
+});
+
 test('SpotIngest alone: cut-off replies count per command in the store, the Nth marks it failed, a delivered one is done', (t) => {
   const store = openStore({ dataDir: tempDir(t), now: () => 5 });
   t.teardown(() => store.close());

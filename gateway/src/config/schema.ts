@@ -29,7 +29,7 @@ export const configSchema = {
       properties: {
         port: { type: 'integer', minimum: 0, maximum: 65535, default: 8080, description: 'TCP port for spots and the API (0 = any free port)' },
         host: { type: 'string', minLength: 1, default: '0.0.0.0', description: 'address to listen on' },
-        idle_timeout_ms: { type: 'integer', minimum: 100, default: 30000, description: 'a post silent this long is cut off (events stored so far are kept)' },
+        idle_timeout_ms: { type: 'integer', minimum: 100, default: 30000, description: 'a post silent this long is cut off (events stored so far are kept); so is a reply carrying commands not written out in this time' },
         max_connections: { type: 'integer', minimum: 1, default: 1024, description: 'open TCP connections (spots and API) at once; further ones are closed at once' },
       },
     },
