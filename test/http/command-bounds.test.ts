@@ -170,3 +170,18 @@ test('the listing pages through every command with after (id order) and with bef
   t.is(both.status, 400);
   t.regex(both.body.reason, /^after and before: give one of them/);
 });
+
+test('connections beyond http.max_connections are closed at once, so open posts and their replies are bounded', async (t) => {
+  const gw = await startTestGateway(t, { config: { http: { max_connections: 2 } } });
+  const open = [new SpotConnection(gw.port), new SpotConnection(gw.port)];
+  t.teardown(() => open.forEach((c) => c.close()));
+  for (const [i, conn] of open.entries()) await conn.startPost(20 + i, { headers: JSON_EVENTS });
+  const third = new SpotConnection(gw.port);
+  t.teardown(() => third.close());
+  await third.closedByServer(5000);
+  for (const [i, conn] of open.entries()) {
+    await conn.chunk(jsonText([presence(i)]));
+    await conn.endPost();
+    t.is((await conn.response()).status, 200, `post ${i} on an admitted connection`);
+  }
+});
