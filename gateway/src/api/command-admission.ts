@@ -14,8 +14,6 @@ export interface CommandLimits {
   maxQueuedBytesPerSpot: number;
 }
 
-export const DEFAULT_COMMAND_LIMITS: CommandLimits = { maxBytes: 65536, maxQueuedPerSpot: 100, maxQueuedBytesPerSpot: 1048576 };
-
 /** Why a command was not queued: a REST answer maps each to its status (400, 413, 429). */
 export type Refusal = 'invalid' | 'too large' | 'queue full';
 
