@@ -1,10 +1,11 @@
 // Composition root: the only place that wires real sockets, files, clocks and the broker together.
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { CommandAdmission } from './api/command-admission.js';
 import { checkCommand } from './api/command-check.js';
 import { registerApi, type UpstreamView } from './api/routes.js';
 import type { GatewayConfig } from './config/index.js';
-import { OnlineTracker, SpotIngest } from './ingest/index.js';
+import { IngestCounters, OnlineTracker, SpotIngest } from './ingest/index.js';
 import { createLogger, type GatewayLogger } from './log.js';
 import { createMetrics } from './metrics.js';
 import { decodeFrame } from './protocol/index.js';
@@ -45,18 +46,11 @@ function expireEveryMs(ttlMs: number): number {
   return Math.min(30_000, Math.max(250, Math.floor(ttlMs / 4)));
 }
 
-/** Commands arriving from the broker get the same validation as REST ones, then are queued. */
-function queueBrokerCommand(store: Store, ttlMs: number, logger: GatewayLogger, command: SpotCommand): void {
-  const checked = checkCommand(command);
-  if (!checked.ok) throw new Error(checked.reason);
-  const queued = store.commands.enqueue(command.spot, {
-    resource: command.resource,
-    action: command.action,
-    data: JSON.stringify(command.data),
-    source: 'mqtt',
-    ttlMs,
-  });
-  logger.info({ spot: command.spot, command: queued.id }, `spot ${command.spot}: command ${queued.id} queued (mqtt)`);
+/** Commands arriving from the broker pass the same admission as REST ones; a refusal throws, and the intake logs and counts it. */
+function queueBrokerCommand(admission: CommandAdmission, logger: GatewayLogger, command: SpotCommand): void {
+  const admitted = admission.admit(command.spot, command, 'mqtt');
+  if (!admitted.ok) throw new Error(admitted.reason);
+  logger.info({ spot: command.spot, command: admitted.command.id }, `spot ${command.spot}: command ${admitted.command.id} queued (mqtt)`);
 }
 
 export async function startGateway(config: GatewayConfig, options: StartOptions = {}): Promise<RunningGateway> {
@@ -78,6 +72,20 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     now,
   });
 
+  const counters = new IngestCounters();
+  const commandAdmission = new CommandAdmission({
+    store,
+    check: checkCommand,
+    limits: {
+      maxBytes: config.commands.max_bytes,
+      maxQueuedPerSpot: config.commands.max_queued_per_spot,
+      maxQueuedBytesPerSpot: config.commands.max_queued_bytes_per_spot,
+    },
+    ttlMs: commandTtlMs,
+    now,
+    counters,
+  });
+
   let forwarder: MqttForwarder | null = null;
   if (mqttUrl) {
     const source = Object.assign(Object.create(store) as Store, {
@@ -92,7 +100,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       upstreamName: MQTT_UPSTREAM,
       logger: logger.child({ part: 'mqtt' }),
       now,
-      onCommand: (command) => queueBrokerCommand(store, commandTtlMs, logger, command),
+      onCommand: (command) => queueBrokerCommand(commandAdmission, logger, command),
       decodePbCommand: (frame) => {
         const decoded = decodeFrame(frame);
         return decoded.ok ? { ok: true, value: decoded.event } : decoded;
@@ -111,10 +119,12 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   });
   const ingest = new SpotIngest({
     store,
+    counters,
     now,
     logger: logger.child({ part: 'ingest' }),
     maxEventBytes: config.ingest.max_event_bytes,
     maxRejectedPerPost: config.ingest.max_rejected_per_post,
+    maxReplyBytes: config.commands.max_reply_bytes,
     heard: (serial) => online.heard(serial),
   });
   const metrics = createMetrics({
@@ -135,8 +145,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
         upstreams,
         counters: ingest.counters,
         metrics,
-        checkCommand,
-        commandTtlMs,
+        commandAdmission,
         upstreamDownDegradedMs: config.mqtt.degraded_after_s * 1000,
         gatewayId: config.gateway.id!,
         version,
@@ -156,6 +165,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   }, expireEveryMs(commandTtlMs));
   expireTimer.unref();
 
+  // Bounds what open connections can hold (docs/api.md, Memory); Node closes further ones at once.
+  app.server.maxConnections = config.http.max_connections;
   try {
     await app.listen({ port: config.http.port, host: config.http.host });
   } catch (err) {

@@ -42,6 +42,9 @@ const INGEST: Array<[string, CounterKey, string]> = [
   ['spot_gateway_commands_delivered_total', 'commandsDelivered', 'commands delivered to spots'],
   ['spot_gateway_command_replies_cut_total', 'commandRepliesCut', 'replies carrying commands cut off before they were written out'],
   ['spot_gateway_commands_failed_total', 'commandsFailed', 'commands failed after three cut-off deliveries'],
+  ['spot_gateway_commands_refused_invalid_total', 'commandsRefusedInvalid', 'commands refused: not a command a spot can take'],
+  ['spot_gateway_commands_refused_too_large_total', 'commandsRefusedTooLarge', 'commands refused: over commands.max_bytes'],
+  ['spot_gateway_commands_refused_queue_full_total', 'commandsRefusedQueueFull', "commands refused: their spot's queue full"],
 ];
 
 export function createMetrics(sources: MetricsSources): Registry {

@@ -8,6 +8,12 @@ if (!src || !out) {
   process.exit(2);
 }
 const schema = JSON.parse(readFileSync(src, 'utf8'));
+const CHARS = ['visible-ascii'];
+for (const k of schema.keys) {
+  if (k.chars !== undefined && !CHARS.includes(k.chars)) throw new Error(`${src}: key ${k.name}: unknown chars ${k.chars}`);
+  if ((k.type === 'string' || k.type === 'object') && !Number.isInteger(k.maxLength)) throw new Error(`${src}: key ${k.name}: ${k.type} needs maxLength`);
+  if (k.type === 'object' && !Number.isInteger(k.maxDepth)) throw new Error(`${src}: key ${k.name}: object needs maxDepth`);
+}
 const tsType = (k) => {
   switch (k.type) {
     case 'bool': return 'boolean';
@@ -30,7 +36,13 @@ const lines = [
   '  readonly min?: number;',
   '  readonly max?: number;',
   '  readonly values?: readonly string[];',
+  '  /** string: UTF-8 bytes; object: bytes of its compact JSON text. */',
   '  readonly maxLength?: number;',
+  '  readonly minLength?: number;',
+  "  /** string: 'visible-ascii' = U+0021..U+007E only; absent = any text without control characters. */",
+  "  readonly chars?: 'visible-ascii';",
+  '  /** object: levels of nesting, the object itself being level 1. */',
+  '  readonly maxDepth?: number;',
   '  readonly description: string;',
   '  readonly protoField: number;',
   '}',
@@ -43,7 +55,7 @@ const lines = [
   'export const CONFIG_KEYS: readonly ConfigKeySpec[] = [',
   ...schema.keys.map((k) => {
     const spec = { name: k.name, type: k.type, default: k.default };
-    for (const f of ['min', 'max', 'values', 'maxLength']) if (k[f] !== undefined) spec[f] = k[f];
+    for (const f of ['min', 'max', 'values', 'maxLength', 'minLength', 'chars', 'maxDepth']) if (k[f] !== undefined) spec[f] = k[f];
     spec.description = k.description;
     spec.protoField = k.proto_field;
     return `  ${JSON.stringify(spec)},`;

@@ -16,20 +16,33 @@ interface ApiCommand {
 // Ten commands of ~0.9 MB each: a reply of ~9 MB does not fit in the loopback socket buffers of a spot that
 // does not read (a few MB), so hanging up leaves the reply unwritten.
 const COMMANDS = 10;
+/** Replies large enough to carry all ten at once. */
+const BIG_REPLIES = { commands: { max_reply_bytes: 16 * 1024 * 1024 } };
 const blob = (i: number) => ({ control_schema: { note: `command ${i} `.padEnd(900_000, 'x') } });
 
-async function queueBigCommands(gw: TestGateway, serial: number): Promise<number[]> {
+/**
+ * Straight into the store: no command the API accepts is this large (a spot holds at most 255 bytes of
+ * control_schema), but commands queued by an older gateway can be, and they are what a reply cut off needs.
+ */
+function queueBigCommands(gw: TestGateway, serial: number): number[] {
   const ids: number[] = [];
   for (let i = 0; i < COMMANDS; i++) {
-    const res = await api<{ id: number }>(gw.url, `/api/spots/${serial}/commands`, { body: { resource: 'config', action: 'update', data: blob(i) } });
-    if (res.status !== 202) throw new Error(`command ${i} not queued: ${res.status} ${JSON.stringify(res.body)}`);
-    ids.push(res.body.id);
+    const command = { resource: 'config', action: 'update', data: JSON.stringify(blob(i)), source: 'api' };
+    ids.push(gw.running.store.commands.enqueue(String(serial), command).id);
   }
   return ids;
 }
 
+/** Every command of the spot, paged (a page ends after about 1 MiB of commands). */
 async function states(gw: TestGateway, serial: number): Promise<ApiCommand[]> {
-  return (await api<ApiCommand[]>(gw.url, `/api/spots/${serial}/commands?limit=1000`)).body;
+  const all: ApiCommand[] = [];
+  for (let after = 0; all.length <= COMMANDS; ) {
+    const page = (await api<ApiCommand[]>(gw.url, `/api/spots/${serial}/commands?after=${after}`)).body;
+    if (page.length === 0) break;
+    all.push(...page);
+    after = page[page.length - 1]!.id;
+  }
+  return all;
 }
 
 /** A post whose spot reads nothing of the reply and hangs up once the gateway has started writing it. */
@@ -50,8 +63,8 @@ async function repliesCut(gw: TestGateway, n: number): Promise<void> {
 }
 
 test('a reply cut off before it is written 3 times makes its commands failed, with time_failed; they are not sent again', async (t) => {
-  const gw = await startTestGateway(t);
-  const ids = await queueBigCommands(gw, 70);
+  const gw = await startTestGateway(t, { config: BIG_REPLIES });
+  const ids = queueBigCommands(gw, 70);
   for (let attempt = 1; attempt <= 3; attempt++) {
     await postAndHangUp(gw, 70, attempt);
     if (attempt < 3) {
@@ -79,8 +92,8 @@ test('a reply cut off before it is written 3 times makes its commands failed, wi
 });
 
 test('after 2 cut-off replies the commands are still queued and the next whole reply delivers them', async (t) => {
-  const gw = await startTestGateway(t);
-  const ids = await queueBigCommands(gw, 71);
+  const gw = await startTestGateway(t, { config: BIG_REPLIES });
+  const ids = queueBigCommands(gw, 71);
   await postAndHangUp(gw, 71, 1);
   await postAndHangUp(gw, 71, 2);
   await repliesCut(gw, 2);
@@ -106,6 +119,21 @@ test('after 2 cut-off replies the commands are still queued and the next whole r
     return list.every((c) => c.state === 'delivered') ? list : undefined;
   }, 10000, 'the commands to be marked delivered');
   t.true(delivered.every((c) => c.timeFailed === null && typeof c.timeDelivered === 'number'));
+});
+
+test('a spot that never reads its reply has the connection closed after http.idle_timeout_ms; the commands stay queued', async (t) => {
+  const gw = await startTestGateway(t, { config: { ...BIG_REPLIES, http: { idle_timeout_ms: 300 } } });
+  const ids = queueBigCommands(gw, 72);
+  const conn = new SpotConnection(gw.port);
+  t.teardown(() => conn.close());
+  conn.socket.pause();
+  await conn.startPost(72, { headers: JSON_EVENTS });
+  await conn.chunk(jsonText([presence(1)]));
+  await conn.endPost();
+  await repliesCut(gw, 1);
+  conn.socket.resume(); // a paused socket does not notice the close
+  await conn.closedByServer();
+  t.true((await states(gw, 72)).every((c) => c.state === 'queued' && ids.includes(c.id)), 'still queued, for the next post');
 });
 
 test('SpotIngest alone: cut-off replies count per command in the store, the Nth marks it failed, a delivered one is done', (t) => {

@@ -73,6 +73,8 @@ test('invalid commands are refused with the key and the reason', async (t) => {
   const cases: Array<[unknown, RegExp]> = [
     [{ resource: 'config', action: 'update', data: { rfid_power_dbm: 'high' } }, /rfid_power_dbm/],
     [{ resource: 'config', action: 'update', data: { no_such_key: 1 } }, /no_such_key/],
+    [{ resource: 'config', action: 'update', data: { hostname: 'spot\u0000' } }, /^config update: data\.hostname: holds U\+0000 \(NUL\) at character 4; a spot's hostname is visible ASCII/],
+    [{ resource: 'firmware', action: 'update', data: { url: '/f.bin', version: '2.3\n' } }, /^firmware update: data\.version: holds U\+000A \(line feed\)/],
     [{ resource: 'config', action: 'update' }, /data/],
     [{ resource: 'config', action: 'update', data: {}, extra: 1 }, /extra/],
     [{ resource: 'teleport', action: 'now', data: {} }, /teleport/],

@@ -142,3 +142,18 @@ test('a topic prefix or gateway id a broker would refuse in a topic is refused a
   t.regex(refusal(() => loadConfig({ cwd, env: {}, hostname: () => 'box/1' })), /^gateway\.id: "box\/1" cannot be an MQTT topic level: it holds "\/"/);
   t.is(loadConfig({ cwd, env: { SPOT_GATEWAY_GATEWAY_ID: 'gw-東京-🛰' } }).config.gateway.id, 'gw-東京-🛰');
 });
+
+test('command bounds: defaults at the protocol\'s message limit, and a command must fit in a reply and in a queue', (t) => {
+  const { config } = loadConfig({ env: {}, cwd: tempDir(t) });
+  t.deepEqual(config.commands, { ttl_s: 3600, max_bytes: 65536, max_queued_per_spot: 100, max_queued_bytes_per_spot: 1048576, max_reply_bytes: 65536 });
+  t.is(config.http.max_connections, 1024);
+  const { file } = withFile(t, 'commands:\n  max_bytes: 70000\n');
+  t.is(
+    refusal(() => loadConfig({ env: {}, file })),
+    `config ${file}: commands.max_reply_bytes: must be at least commands.max_bytes, so that a command of commands.max_bytes (70000) fits in a reply`,
+  );
+  t.is(
+    refusal(() => loadConfig({ env: { SPOT_GATEWAY_COMMANDS_MAX_QUEUED_BYTES_PER_SPOT: '1000' }, cwd: tempDir(t) })),
+    'SPOT_GATEWAY_COMMANDS_MAX_QUEUED_BYTES_PER_SPOT (commands.max_queued_bytes_per_spot): must be at least commands.max_bytes, so that a command of commands.max_bytes (65536) fits in a queue',
+  );
+});

@@ -20,7 +20,7 @@ test('commands: queued in order, delivered once, with timestamps', async (t) => 
   const delivered = store.commands.get(c1.id)!;
   t.is(delivered.state, 'delivered');
   t.is(delivered.timeDelivered, 1_000_010);
-  t.deepEqual(store.commands.list('s1', 10).map((c) => c.id), [c2.id, c1.id], 'list is newest first');
+  t.deepEqual(store.commands.list('s1', { limit: 10 }).map((c) => c.id), [c2.id, c1.id], 'list is newest first');
 });
 
 test('commands past their TTL expire and are no longer pending', async (t) => {
@@ -70,4 +70,16 @@ test('finished commands are forgotten a week after they expired, queued ones nev
   store.commands.expireDue(1000 + week);
   t.is(store.commands.get(done.id), null);
   t.is(store.commands.get(waiting.id)?.state, 'queued');
+});
+
+test('a page of the listing and the commands for a reply stop before the command that would pass the byte budget, and take at least one', async (t) => {
+  const store = openTestStore(t, { dataDir: tempDir(t), now: () => 1 });
+  const sized = (n: number) => ({ ...configUpdate, data: JSON.stringify({ pad: 'x'.repeat(n) }) });
+  // JSON message ["config","update",{"pad":"x..."}]: 20 bytes + the data.
+  const ids = [100, 100, 100].map((n) => store.commands.enqueue('s1', sized(n - 30)).id);
+  t.deepEqual(store.commands.list('s1', { limit: 10, after: 0 }).map((c) => c.size), [100, 100, 100]);
+  t.deepEqual(store.commands.list('s1', { limit: 10, after: 0, maxBytes: 250 }).map((c) => c.id), ids.slice(0, 2));
+  t.deepEqual(store.commands.list('s1', { limit: 10, maxBytes: 50 }).map((c) => c.id), [ids[2]], 'newest first, at least one');
+  t.deepEqual(store.commands.pendingFor('s1', 1, 200).map((c) => c.id), ids.slice(0, 2));
+  t.deepEqual(store.commands.queuedTotals('s1', 1), { count: 3, bytes: 300 });
 });

@@ -2,7 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import { parseSerial } from '../ingest/headers.js';
 import { StoreUnavailableError, type Store } from '../store/types.js';
-import { badRequest, intParam, unavailable } from './errors.js';
+import type { CommandAdmission, Refusal } from './command-admission.js';
+import { badRequest, intParam, payloadTooLarge, tooManyRequests, unavailable } from './errors.js';
 import { commandView } from './views.js';
 
 export interface CommandBody {
@@ -16,10 +17,16 @@ export type CommandCheck = (command: CommandBody) => { ok: true } | { ok: false;
 
 export interface CommandRoutesDeps {
   store: Pick<Store, 'commands'>;
-  check: CommandCheck;
-  ttlMs: number;
+  admission: CommandAdmission;
   logger: { info(obj: object, msg: string): void };
 }
+
+/** Longest page of the listing. */
+export const MAX_LIST_LIMIT = 1000;
+/** A page of the listing ends once its commands' sizes pass this (at least one command). */
+export const LIST_PAGE_BYTES = 1048576;
+
+const REFUSED: Record<Refusal, typeof badRequest> = { invalid: badRequest, 'too large': payloadTooLarge, 'queue full': tooManyRequests };
 
 /** Shape of the body; the content (keys, types) is for the CommandCheck. */
 export function readCommandBody(body: unknown): CommandBody | string {
@@ -39,16 +46,10 @@ export function registerCommandRoutes(app: FastifyInstance, deps: CommandRoutesD
     if (!serial.ok) return badRequest(reply, serial.reason);
     const command = readCommandBody(request.body);
     if (typeof command === 'string') return badRequest(reply, command);
-    const checked = deps.check(command);
-    if (!checked.ok) return badRequest(reply, checked.reason);
     try {
-      const queued = deps.store.commands.enqueue(serial.value, {
-        resource: command.resource,
-        action: command.action,
-        data: JSON.stringify(command.data),
-        source: 'api',
-        ttlMs: deps.ttlMs,
-      });
+      const admitted = deps.admission.admit(serial.value, command, 'api');
+      if (!admitted.ok) return REFUSED[admitted.refusal](reply, admitted.reason);
+      const queued = admitted.command;
       deps.logger.info({ spot: serial.value, command: queued.id, resource: queued.resource, action: queued.action }, `spot ${serial.value}: command ${queued.id} queued (api)`);
       return reply.code(202).send({ id: queued.id, state: queued.state });
     } catch (err) {
@@ -57,11 +58,17 @@ export function registerCommandRoutes(app: FastifyInstance, deps: CommandRoutesD
     }
   });
 
-  app.get<{ Params: { serial: string }; Querystring: { limit?: string } }>('/api/spots/:serial/commands', async (request, reply) => {
+  app.get<{ Params: { serial: string }; Querystring: { limit?: string; after?: string; before?: string } }>('/api/spots/:serial/commands', async (request, reply) => {
     const serial = parseSerial(request.params.serial);
     if (!serial.ok) return badRequest(reply, serial.reason);
-    const limit = intParam(request.query.limit, 'limit', 1, 10000);
+    const { query } = request;
+    const limit = intParam(query.limit, 'limit', 1, MAX_LIST_LIMIT);
     if (typeof limit === 'string') return badRequest(reply, limit);
-    return deps.store.commands.list(serial.value, limit ?? 100).map(commandView);
+    const after = intParam(query.after, 'after', 0, Number.MAX_SAFE_INTEGER);
+    if (typeof after === 'string') return badRequest(reply, after);
+    const before = intParam(query.before, 'before', 0, Number.MAX_SAFE_INTEGER);
+    if (typeof before === 'string') return badRequest(reply, before);
+    if (after !== undefined && before !== undefined) return badRequest(reply, 'after and before: give one of them (after pages up in id order, before pages down)');
+    return deps.store.commands.list(serial.value, { limit: limit ?? 100, after, before, maxBytes: LIST_PAGE_BYTES }).map(commandView);
   });
 }

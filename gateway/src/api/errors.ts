@@ -9,6 +9,14 @@ export function notFound(reply: FastifyReply, reason: string): FastifyReply {
   return reply.code(404).send({ error: 'not found', reason });
 }
 
+export function payloadTooLarge(reply: FastifyReply, reason: string): FastifyReply {
+  return reply.code(413).send({ error: 'payload too large', reason });
+}
+
+export function tooManyRequests(reply: FastifyReply, reason: string): FastifyReply {
+  return reply.code(429).send({ error: 'too many requests', reason });
+}
+
 export function unavailable(reply: FastifyReply, reason: string, retryAfterSeconds: number): FastifyReply {
   return reply.code(503).header('Retry-After', String(retryAfterSeconds)).send({ error: 'store unavailable', reason });
 }

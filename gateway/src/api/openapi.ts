@@ -41,12 +41,20 @@ export function openApiDocument(version: string): object {
           responses: {
             '202': { description: 'queued', ...json({ type: 'object', properties: { id: { type: 'integer' }, state: { type: 'string' } } }) },
             '400': { description: 'invalid command: the reason names the key', ...json(error) },
+            '413': { description: 'over commands.max_bytes (bytes of its JSON message): the reason gives its size and the limit', ...json(error) },
+            '429': { description: "the spot's queue is full (commands.max_queued_per_spot or commands.max_queued_bytes_per_spot)", ...json(error) },
             '503': { description: 'could not be stored', ...json(error) },
           },
         },
         get: {
-          summary: 'Commands of the spot, newest first, with their states',
-          parameters: [serial, limit],
+          summary: 'Commands of the spot, with their states: newest first; with after, in id order above it; with before, newest first below it',
+          description: 'A page holds at most limit commands and ends before the command that would take it past 1 MiB of command sizes (at least one). Page on with after=<last id> (or before=<last id>) until a page is empty.',
+          parameters: [
+            serial,
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+            { name: 'after', in: 'query', description: 'only ids above it, oldest first', schema: { type: 'integer', minimum: 0 } },
+            { name: 'before', in: 'query', description: 'only ids below it, newest first (not with after)', schema: { type: 'integer', minimum: 0 } },
+          ],
           responses: { '200': json({ type: 'array', items: { $ref: '#/components/schemas/Command' } }), '400': badRequest },
         },
       },
@@ -105,6 +113,7 @@ export function openApiDocument(version: string): object {
             timeExpires: { type: 'integer' },
             timeFailed: { type: 'integer', nullable: true },
             cutReplies: { type: 'integer', description: 'replies carrying it cut off before they were written out' },
+            size: { type: 'integer', description: 'bytes of its JSON message ["<resource>","<action>",<data>], what the command bounds count' },
           },
         },
         Spot: {

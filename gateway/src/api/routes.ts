@@ -5,7 +5,8 @@ import type { IngestCounters } from '../ingest/counters.js';
 import { parseSerial } from '../ingest/headers.js';
 import { histogramSummary, type HistogramSnapshot } from '../duration-histogram.js';
 import type { Store } from '../store/types.js';
-import { registerCommandRoutes, type CommandCheck } from './commands.js';
+import type { CommandAdmission } from './command-admission.js';
+import { registerCommandRoutes } from './commands.js';
 import { badRequest, intParam, notFound } from './errors.js';
 import { openApiDocument } from './openapi.js';
 import { eventView, rejectedView, spotView } from './views.js';
@@ -33,8 +34,8 @@ export interface ApiDeps {
   upstreams: () => UpstreamView[];
   counters: IngestCounters;
   metrics: Registry;
-  checkCommand: CommandCheck;
-  commandTtlMs: number;
+  /** Size, content and queue bounds of a command before it is queued (shared with MQTT commands). */
+  commandAdmission: CommandAdmission;
   /** An upstream without a connection this long makes /healthz say degraded. */
   upstreamDownDegradedMs: number;
   gatewayId: string;
@@ -99,7 +100,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
 
   app.get('/api/status', async () => statusView(deps));
 
-  registerCommandRoutes(app, { store: deps.store, check: deps.checkCommand, ttlMs: deps.commandTtlMs, logger: deps.logger });
+  registerCommandRoutes(app, { store: deps.store, admission: deps.commandAdmission, logger: deps.logger });
 }
 
 /** A drop by the size cap keeps /healthz degraded this long. */

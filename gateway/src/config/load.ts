@@ -83,6 +83,15 @@ function readFile(file: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
+/** Keys bounded by another key: a command must fit in a reply and in its spot's queue. */
+function crossCheck(config: GatewayConfig): { key: string; reason: string } | null {
+  const { max_bytes, max_reply_bytes, max_queued_bytes_per_spot } = config.commands;
+  const fits = `so that a command of commands.max_bytes (${max_bytes}) fits`;
+  if (max_reply_bytes < max_bytes) return { key: 'commands.max_reply_bytes', reason: `must be at least commands.max_bytes, ${fits} in a reply` };
+  if (max_queued_bytes_per_spot < max_bytes) return { key: 'commands.max_queued_bytes_per_spot', reason: `must be at least commands.max_bytes, ${fits} in a queue` };
+  return null;
+}
+
 /** Throws ConfigError for a bad file, a bad variable or a value the schema refuses. */
 export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   const env = options.env ?? process.env;
@@ -110,6 +119,11 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
     throw new ConfigError(`${where(keyOf(error))}: ${reasonOf(error)}`);
   }
   const config = raw as GatewayConfig;
+  const crossed = crossCheck(config);
+  if (crossed) {
+    const where = fromEnv.has(crossed.key) ? `${fromEnv.get(crossed.key)} (${crossed.key})` : file ? `config ${file}: ${crossed.key}` : crossed.key;
+    throw new ConfigError(`${where}: ${crossed.reason}`);
+  }
   if (config.mqtt.url === '' || config.mqtt.url === null) delete config.mqtt.url;
   if (!config.gateway.id) config.gateway.id = (options.hostname ?? os.hostname)();
   const fault = topicFault(config);
@@ -134,6 +148,8 @@ export function defaultConfig(overrides: DeepPartial<GatewayConfig> = {}): Gatew
     throw new ConfigError(`${keyOf(error)}: ${reasonOf(error)}`);
   }
   const config = raw as GatewayConfig;
+  const crossed = crossCheck(config);
+  if (crossed) throw new ConfigError(`${crossed.key}: ${crossed.reason}`);
   if (!config.gateway.id) config.gateway.id = os.hostname();
   return config;
 }

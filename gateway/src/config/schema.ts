@@ -2,7 +2,7 @@
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface GatewayConfig {
-  http: { port: number; host: string; idle_timeout_ms: number };
+  http: { port: number; host: string; idle_timeout_ms: number; max_connections: number };
   data_dir: string;
   buffer: { max_mb: number; policy: 'drop-oldest' | 'reject'; durability: 'full' | 'normal' | 'off'; forward: 'after-sync' | 'after-commit' };
   /** url unset (or empty) = no MQTT upstream. */
@@ -10,7 +10,7 @@ export interface GatewayConfig {
   /** id unset = the host name (filled in by loadConfig). */
   gateway: { id?: string };
   spots: { offline_after_s: number };
-  commands: { ttl_s: number };
+  commands: { ttl_s: number; max_bytes: number; max_queued_per_spot: number; max_queued_bytes_per_spot: number; max_reply_bytes: number };
   ingest: { max_event_bytes: number; max_rejected_per_post: number };
   log: { level: LogLevel };
 }
@@ -25,11 +25,12 @@ export const configSchema = {
       type: 'object',
       additionalProperties: false,
       default: {},
-      required: ['port', 'host', 'idle_timeout_ms'],
+      required: ['port', 'host', 'idle_timeout_ms', 'max_connections'],
       properties: {
         port: { type: 'integer', minimum: 0, maximum: 65535, default: 8080, description: 'TCP port for spots and the API (0 = any free port)' },
         host: { type: 'string', minLength: 1, default: '0.0.0.0', description: 'address to listen on' },
-        idle_timeout_ms: { type: 'integer', minimum: 100, default: 30000, description: 'a post silent this long is cut off (events stored so far are kept)' },
+        idle_timeout_ms: { type: 'integer', minimum: 100, default: 30000, description: 'a post silent this long is cut off (events stored so far are kept); so is a reply carrying commands not written out in this time' },
+        max_connections: { type: 'integer', minimum: 1, default: 1024, description: 'open TCP connections (spots and API) at once; further ones are closed at once' },
       },
     },
     data_dir: { type: 'string', minLength: 1, default: './data', description: 'directory of the SQLite buffer' },
@@ -85,9 +86,13 @@ export const configSchema = {
       type: 'object',
       additionalProperties: false,
       default: {},
-      required: ['ttl_s'],
+      required: ['ttl_s', 'max_bytes', 'max_queued_per_spot', 'max_queued_bytes_per_spot', 'max_reply_bytes'],
       properties: {
         ttl_s: { type: 'number', exclusiveMinimum: 0, default: 3600, description: 'a queued command not delivered in this time expires' },
+        max_bytes: { type: 'integer', minimum: 256, maximum: 1048576, default: 65536, description: "largest command, bytes of its JSON message (the protocol's message limit); larger ones are refused (413)" },
+        max_queued_per_spot: { type: 'integer', minimum: 1, default: 100, description: 'commands waiting for one spot; more are refused (429)' },
+        max_queued_bytes_per_spot: { type: 'integer', minimum: 256, default: 1048576, description: 'bytes of commands waiting for one spot; more are refused (429); at least commands.max_bytes' },
+        max_reply_bytes: { type: 'integer', minimum: 256, default: 65536, description: 'bytes of commands in one reply to a post; the rest go in the next; at least commands.max_bytes' },
       },
     },
     ingest: {

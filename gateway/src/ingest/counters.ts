@@ -18,4 +18,8 @@ export class IngestCounters {
   commandRepliesCut = 0;
   /** Commands given up on: their response was cut off before it was written out, maxCommandAttempts times. */
   commandsFailed = 0;
+  /** Commands refused before they were queued (REST and MQTT): invalid; over commands.max_bytes; their spot's queue full. */
+  commandsRefusedInvalid = 0;
+  commandsRefusedTooLarge = 0;
+  commandsRefusedQueueFull = 0;
 }

@@ -13,7 +13,7 @@ import {
 import { StoreUnavailableError, type AppendOutcome, type NewEvent, type Store } from '../store/types.js';
 import type { IngestCounters } from './counters.js';
 import type { PostNumbering } from './headers.js';
-import { encodeReply, type Reply } from './reply.js';
+import { DEFAULT_MAX_REPLY_BYTES, encodeReply, type Reply } from './reply.js';
 
 export interface IngestLogger {
   info(obj: object, msg: string): void;
@@ -28,6 +28,8 @@ export interface IngestDeps {
   counters: IngestCounters;
   maxEventBytes: number;
   maxRejectedPerPost: number;
+  /** Bytes of commands in one reply (commands.max_reply_bytes); the rest wait for the next post. */
+  maxReplyBytes?: number;
   /** The spot sent bytes (online tracking). */
   heard: (serial: string) => void;
   /** Events handed to the store and not yet settled, over all posts (back-pressure). */
@@ -127,13 +129,27 @@ export class SpotPost {
       return { ok: false, reason: this.failure.message, retryAfterSeconds };
     }
     let reply: Reply;
+    const maxReplyBytes = this.deps.maxReplyBytes ?? DEFAULT_MAX_REPLY_BYTES;
     try {
-      reply = encodeReply(this.deps.store.commands.pendingFor(this.info.serial, this.deps.now()), this.encodingUsed!);
+      reply = encodeReply(this.deps.store.commands.pendingFor(this.info.serial, this.deps.now(), maxReplyBytes), this.encodingUsed!, maxReplyBytes);
+      if (reply.oversized.length > 0) this.failOversized(reply.oversized, maxReplyBytes);
     } catch (err) {
       this.deps.logger.warn({ spot: this.info.serial, reason: String(err) }, `spot ${this.info.serial}: queued commands not readable, answered without them`);
       reply = encodeReply([], this.encodingUsed!);
     }
     return { ok: true, encoding: this.encodingUsed!, events: this.events, rejected: this.rejected, duplicates: this.duplicates, ...reply };
+  }
+
+  /** A command larger than any reply can never go out: it fails now instead of blocking its spot's queue. */
+  private failOversized(commands: Reply['oversized'], maxReplyBytes: number): void {
+    const serial = this.info.serial;
+    const failed = this.deps.store.commands.markFailed(commands.map((c) => c.id), this.deps.now());
+    this.deps.counters.commandsFailed += failed;
+    const list = commands.map((c) => `${c.id} (${c.bytes} bytes)`).join(', ');
+    this.deps.logger.warn(
+      { spot: serial, commands: commands.map((c) => c.id) },
+      `spot ${serial}: command(s) ${list} failed: larger than a reply may be (commands.max_reply_bytes ${maxReplyBytes})`,
+    );
   }
 
   /** The body was cut off (idle timeout, client gone): what was appended stays stored. */

@@ -1,6 +1,6 @@
 // Commands for spots: durable, ordered per spot, with a TTL. queued -> delivered | expired | failed.
 import type { Connection } from './connection.js';
-import type { Command, CommandInput, CommandQueue, CommandState } from './types.js';
+import type { Command, CommandInput, CommandPage, CommandQueue, CommandState } from './types.js';
 
 export const DEFAULT_COMMAND_TTL_MS = 3_600_000;
 /** Delivered, expired and failed commands are kept this long for the API, then forgotten. */
@@ -20,6 +20,16 @@ interface CommandRow {
   time_expires: number;
   time_failed: number | null;
   cut_replies: number;
+  size: number;
+}
+
+/** Bytes of the JSON message ["<resource>","<action>",<data>]: names need no escaping (validated commands). */
+const SIZE = 'length(CAST(data AS BLOB)) + length(CAST(resource AS BLOB)) + length(CAST(action AS BLOB)) + 8';
+const COLUMNS = `*, ${SIZE} AS size`;
+
+/** The size a command's JSON message has, as SIZE computes it for a stored row. */
+export function commandSize(resource: string, action: string, data: string): number {
+  return Buffer.byteLength(data) + Buffer.byteLength(resource) + Buffer.byteLength(action) + 8;
 }
 
 function fromRow(r: CommandRow): Command {
@@ -36,7 +46,28 @@ function fromRow(r: CommandRow): Command {
     timeExpires: r.time_expires,
     timeFailed: r.time_failed,
     cutReplies: r.cut_replies,
+    size: r.size,
   };
+}
+
+/**
+ * Rows in order while their sizes fit in maxBytes (the first always); stops reading at the first that does
+ * not. With passOversized, a row larger than maxBytes by itself is taken without counting, for the caller to fail.
+ */
+function takeWithin(rows: Iterable<CommandRow>, limit: number, maxBytes: number, passOversized = false): Command[] {
+  const taken: Command[] = [];
+  let bytes = 0;
+  for (const row of rows) {
+    if (taken.length >= limit) break;
+    if (passOversized && row.size > maxBytes) {
+      taken.push(fromRow(row));
+      continue;
+    }
+    if (taken.length > 0 && bytes + row.size > maxBytes) break;
+    bytes += row.size;
+    taken.push(fromRow(row));
+  }
+  return taken;
 }
 
 /** Runs a write in its own committed transaction, or throws StoreUnavailableError. */
@@ -76,14 +107,25 @@ export class CommandTable implements CommandQueue {
       timeExpires: queued + ttl,
       timeFailed: null,
       cutReplies: 0,
+      size: commandSize(input.resource, input.action, input.data),
     };
   }
 
-  pendingFor(spot: string, now: number): Command[] {
+  pendingFor(spot: string, now: number, maxBytes = Number.POSITIVE_INFINITY): Command[] {
     const rows = this.conn
-      .stmt("SELECT * FROM commands WHERE spot = ? AND state = 'queued' AND time_expires > ? ORDER BY id")
-      .all(spot, now) as CommandRow[];
-    return rows.map(fromRow);
+      .stmt(`SELECT ${COLUMNS} FROM commands WHERE spot = ? AND state = 'queued' AND time_expires > ? ORDER BY id`)
+      .iterate(spot, now) as IterableIterator<CommandRow>;
+    return takeWithin(rows, Number.POSITIVE_INFINITY, maxBytes, true);
+  }
+
+  queuedTotals(spot: string, now: number): { count: number; bytes: number } {
+    return this.conn
+      .stmt(`SELECT count(*) AS count, coalesce(sum(${SIZE}), 0) AS bytes FROM commands WHERE spot = ? AND state = 'queued' AND time_expires > ?`)
+      .get(spot, now) as { count: number; bytes: number };
+  }
+
+  markFailed(ids: number[], now: number): number {
+    return this.transition(ids, "UPDATE commands SET state = 'failed', time_failed = ? WHERE id = ? AND state = 'queued'", now);
   }
 
   private transition(ids: number[], sql: string, now: number): number {
@@ -130,13 +172,19 @@ export class CommandTable implements CommandQueue {
     });
   }
 
-  list(spot: string, limit: number): Command[] {
-    const rows = this.conn.stmt('SELECT * FROM commands WHERE spot = ? ORDER BY id DESC LIMIT ?').all(spot, limit) as CommandRow[];
-    return rows.map(fromRow);
+  list(spot: string, page: CommandPage): Command[] {
+    const maxBytes = page.maxBytes ?? Number.POSITIVE_INFINITY;
+    const rows =
+      page.after !== undefined
+        ? this.conn.stmt(`SELECT ${COLUMNS} FROM commands WHERE spot = ? AND id > ? ORDER BY id LIMIT ?`).iterate(spot, page.after, page.limit)
+        : this.conn
+            .stmt(`SELECT ${COLUMNS} FROM commands WHERE spot = ? AND id < ? ORDER BY id DESC LIMIT ?`)
+            .iterate(spot, page.before ?? Number.MAX_SAFE_INTEGER, page.limit);
+    return takeWithin(rows as IterableIterator<CommandRow>, page.limit, maxBytes);
   }
 
   get(id: number): Command | null {
-    const r = this.conn.stmt('SELECT * FROM commands WHERE id = ?').get(id) as CommandRow | undefined;
+    const r = this.conn.stmt(`SELECT ${COLUMNS} FROM commands WHERE id = ?`).get(id) as CommandRow | undefined;
     return r ? fromRow(r) : null;
   }
 }

@@ -60,6 +60,8 @@ export interface Command {
   timeFailed: number | null;
   /** Replies carrying it that were cut off before they were written out (kept across restarts). */
   cutReplies: number;
+  /** Bytes of its JSON message `["<resource>","<action>",<data>]`: what the command bounds count. */
+  size: number;
 }
 
 export interface SpotRecord {
@@ -177,11 +179,29 @@ export interface CommandInput {
   ttlMs?: number;
 }
 
+/**
+ * A page of the command listing: newest first, or with `after` oldest first from above that id; `before`
+ * pages back from below that id. At most `limit` commands, and it ends once their sizes passed `maxBytes`.
+ */
+export interface CommandPage {
+  limit: number;
+  after?: number;
+  before?: number;
+  maxBytes?: number;
+}
+
 export interface CommandQueue {
   /** Durable before it returns; throws StoreUnavailableError when it cannot be stored. */
   enqueue(spot: string, input: CommandInput): Command;
-  /** Queued and not expired, in id order. */
-  pendingFor(spot: string, now: number): Command[];
+  /**
+   * Queued and not expired, in id order; as many as fit in `maxBytes` by their size, and those larger
+   * than `maxBytes` by themselves among them (they can never go out: for the caller to fail).
+   */
+  pendingFor(spot: string, now: number, maxBytes?: number): Command[];
+  /** Queued and not expired: how many, and the sum of their sizes. */
+  queuedTotals(spot: string, now: number): { count: number; bytes: number };
+  /** Queued ones become failed now (a command that can never go out); returns how many moved. */
+  markFailed(ids: number[], now: number): number;
   /** Returns how many moved from queued to delivered. */
   markDelivered(ids: number[], now: number): number;
   /** Queued commands past their TTL become expired; returns how many. Also forgets finished commands older than 7 days (500 per call). */
@@ -191,8 +211,8 @@ export interface CommandQueue {
    * queued counts it; those that reach `maxCutReplies` become failed. Returns the ids failed now.
    */
   noteCutReply(ids: number[], now: number, maxCutReplies: number): number[];
-  /** Newest first. */
-  list(spot: string, limit: number): Command[];
+  /** One page of a spot's commands (see CommandPage). */
+  list(spot: string, page: CommandPage): Command[];
   get(id: number): Command | null;
 }
 

@@ -144,7 +144,7 @@ function streamPost(
           return;
         }
         const ids = outcome.commandIds;
-        if (ids.length > 0) watchCommandDelivery(res, serial, ids, options.ingest);
+        if (ids.length > 0) watchCommandDelivery(res, serial, ids, options.ingest, options.idleTimeoutMs);
         res.writeHead(200, { 'Content-Type': outcome.contentType, 'Content-Length': outcome.body.length, 'Cache-Control': 'no-cache' });
         res.end(outcome.body);
       },
@@ -198,17 +198,25 @@ class PausedPosts {
 
 /**
  * Commands count as delivered once the reply was handed to the OS. Node also emits 'finish' when the socket
- * died under a pending write (ECONNRESET), so only a 'finish' on a live socket means written.
+ * died under a pending write (ECONNRESET), so only a 'finish' on a live socket means written. A reply not
+ * handed over within `deadlineMs` (a spot that does not read it) is cut: its connection is closed, so
+ * that such spots cannot hold replies and connections without end (docs/api.md, Memory).
  */
-function watchCommandDelivery(res: http.ServerResponse, serial: string, ids: number[], ingest: SpotIngest): void {
+function watchCommandDelivery(res: http.ServerResponse, serial: string, ids: number[], ingest: SpotIngest, deadlineMs: number): void {
   const socket = res.socket;
   let settled = false;
+  const deadline = setTimeout(() => {
+    if (!settled) socket?.destroy();
+  }, deadlineMs);
+  deadline.unref();
   res.once('finish', () => {
     settled = true;
+    clearTimeout(deadline);
     if (socket && !socket.destroyed) ingest.delivered(serial, ids);
     else ingest.undelivered(serial, ids);
   });
   res.once('close', () => {
+    clearTimeout(deadline);
     if (!settled) ingest.undelivered(serial, ids);
   });
 }
