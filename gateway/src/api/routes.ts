@@ -8,6 +8,7 @@ import type { Store } from '../store/types.js';
 import { registerCommandRoutes, type CommandCheck } from './commands.js';
 import { badRequest, intParam, notFound } from './errors.js';
 import { openApiDocument } from './openapi.js';
+import { quarantineProblem, registerQuarantineRoutes, type Resend } from './quarantine.js';
 import { eventView, rejectedView, spotView } from './views.js';
 
 export interface UpstreamView {
@@ -24,7 +25,11 @@ export interface UpstreamView {
     lastError: string | null;
     reconnects: number;
     delivery: HistogramSnapshot;
+    quarantined: number;
+    noAckSinceMs: number | null;
   };
+  /** Publishes a quarantined event of this upstream again. */
+  resend?: Resend;
 }
 
 export interface ApiDeps {
@@ -37,6 +42,8 @@ export interface ApiDeps {
   commandTtlMs: number;
   /** An upstream without a connection this long makes /healthz say degraded. */
   upstreamDownDegradedMs: number;
+  /** An upstream connected with a backlog that acknowledged nothing this long makes /healthz say degraded. */
+  upstreamStalledMs: number;
   gatewayId: string;
   version: string;
   startedAt: number;
@@ -99,13 +106,14 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
 
   app.get('/api/status', async () => statusView(deps));
 
+  registerQuarantineRoutes(app, { store: deps.store, upstreams: deps.upstreams });
   registerCommandRoutes(app, { store: deps.store, check: deps.checkCommand, ttlMs: deps.commandTtlMs, logger: deps.logger });
 }
 
 /** A drop by the size cap keeps /healthz degraded this long. */
 const RECENT_DROP_MS = 60_000;
 
-/** What /healthz reports: the store's last error, the size cap losing or refusing events, each upstream without a connection for too long. */
+/** What /healthz reports: the store's last error, the size cap losing or refusing events, each upstream down or stalled for too long or with quarantined events. */
 function healthProblems(deps: ApiDeps): string[] {
   const problems: string[] = [];
   const store = deps.store.status();
@@ -119,6 +127,11 @@ function healthProblems(deps: ApiDeps): string[] {
   if (store.refusing) problems.push(`buffer full (cap ${cap}, policy reject): spots' posts are answered 503 until forwarded events make room`);
   for (const upstream of deps.upstreams()) {
     const s = upstream.status();
+    if (s.noAckSinceMs !== null && now - s.noAckSinceMs >= deps.upstreamStalledMs) {
+      const lag = s.lagEvents === null ? 'events' : `${s.lagEvents} events`;
+      problems.push(`upstream ${upstream.name} connected but has acknowledged nothing for ${Math.round((now - s.noAckSinceMs) / 1000)} s while ${lag} wait`);
+    }
+    if (s.quarantined > 0) problems.push(quarantineProblem(upstream.name, s.quarantined));
     if (s.downSinceMs === null || now - s.downSinceMs < deps.upstreamDownDegradedMs) continue;
     const why = s.lastError ? `: ${s.lastError}` : '';
     problems.push(`upstream ${upstream.name} without a connection for ${Math.round((now - s.downSinceMs) / 1000)} s${why}`);
@@ -146,6 +159,8 @@ function statusView(deps: ApiDeps): Record<string, unknown> {
       acked: s.acked,
       inFlight: s.inFlight,
       reconnects: s.reconnects,
+      quarantined: s.quarantined,
+      noAckSinceMs: s.noAckSinceMs,
       delivery: histogramSummary(s.delivery),
       lastError: s.lastError,
     };

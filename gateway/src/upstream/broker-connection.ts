@@ -32,8 +32,8 @@ export interface BrokerConnectionOptions {
   handleMessage: (packet: IPublishPacket, done: (err?: Error) => void) => void;
   /** CONNACK received: the client is ready for publishing. */
   onUp: (client: UpstreamClient, connack: IConnackPacket, ids: PacketIds, tap: PubackTap) => void;
-  /** The connection is gone (called once per connection); nothing of it is in flight any more. */
-  onDown: () => void;
+  /** The connection is gone (called once per connection), for `reason`; nothing of it is in flight any more. */
+  onDown: (reason: string) => void;
   onError: (reason: string) => void;
 }
 
@@ -71,10 +71,10 @@ export class BrokerConnection {
     const wasConnected = this.state === 'connected';
     this.abandonClient();
     this.state = 'disconnected';
-    this.o.onDown();
+    const detail = this.lastReason && !reason.includes(this.lastReason) ? `${reason} (${this.lastReason})` : reason;
+    this.o.onDown(detail);
     if (!this.running) return;
     const delay = this.o.backoff.next();
-    const detail = this.lastReason && !reason.includes(this.lastReason) ? `${reason} (${this.lastReason})` : reason;
     this.o.logger.warn(
       { url: this.o.url, retryInMs: delay, attempt: this.o.backoff.attempts },
       wasConnected

@@ -54,6 +54,8 @@ export interface MqttForwarderOptions {
   rawPublish?: boolean;
   /** PB command payload -> [resource, action, object]; default: the project's PB codec. */
   decodePbCommand?: PbCommandDecoder;
+  /** Losses with the suspect alone in flight that quarantine it (default 3; docs/mqtt.md, "Poison events"). */
+  poisonAfterDrops?: number;
 }
 
 export type ForwarderState = 'connected' | 'connecting' | 'disconnected';
@@ -81,6 +83,10 @@ export interface ForwarderStatus {
   commandsRejected: number;
   /** Receipt at the gateway to the broker's acknowledgement, per event, since start. */
   delivery: HistogramSnapshot;
+  /** Events of this upstream in quarantine now. */
+  quarantined: number;
+  /** Connected with a backlog: since when nothing was acknowledged (ms since the epoch); null otherwise. */
+  noAckSinceMs: number | null;
 }
 
 // PUBACK reason codes a retry cannot fix: the event is skipped (docs/mqtt.md).

@@ -1,0 +1,130 @@
+// Poison events and stalled upstreams, end to end: a real gateway (SQLite store, HTTP) forwarding to a
+// broker stand-in on a real socket that drops the connection on a chosen event, flaps, or never acks.
+import test from 'ava';
+import { startBrokerStandIn, type StandInMessage } from '../helpers/broker-stand-in.js';
+import { api, JSON_EVENTS, postChunks, startTestGateway, waitFor } from '../helpers/gateway.js';
+import { jsonText, presence } from './events.js';
+
+type Health = { status: string; reason: string | null };
+type Quarantined = { id: number; eventId: number; stableEventId: string; spot: string; data: { item_code: string }; strikes: number; reason: string };
+type UpstreamStatus = { state: string; quarantined: number; lag: number; noAckSinceMs: number | null };
+
+const code = (i: number) => String(presence(i).data.item_code);
+/** An item code no other event of these tests holds. */
+const POISON = 0xdead;
+
+/** Item codes per spot, each event once (a redelivery carries the same event_id), in arrival order. */
+function deliveredBySpot(messages: readonly StandInMessage[]): Map<string, string[]> {
+  const seen = new Set<string>();
+  const out = new Map<string, string[]>();
+  for (const m of messages) {
+    const spot = /from\/(\d+)\/json\//.exec(m.topic)?.[1];
+    if (!spot || seen.has(m.eventId ?? '')) continue;
+    seen.add(m.eventId ?? '');
+    out.set(spot, [...(out.get(spot) ?? []), JSON.parse(m.payload.toString()).item_code as string]);
+  }
+  return out;
+}
+
+async function status(url: string): Promise<UpstreamStatus> {
+  return (await api<{ upstreams: { mqtt: UpstreamStatus } }>(url, '/api/status')).body.upstreams.mqtt;
+}
+
+test('an event the broker drops the connection on is quarantined, the rest of every spot goes through, and it can be resent once the broker takes it', async (t) => {
+  const broker = await startBrokerStandIn(t);
+  broker.dropWhen((m) => m.payload.toString().includes(code(POISON)));
+  const gw = await startTestGateway(t, { config: { mqtt: { url: broker.url, poison_after_drops: 3 } } });
+  const plan = new Map<string, number[]>([
+    ['41', [...Array.from({ length: 10 }, (_, i) => i), POISON, ...Array.from({ length: 10 }, (_, i) => 10 + i)]],
+    ['42', Array.from({ length: 20 }, (_, i) => 100 + i)],
+    ['43', Array.from({ length: 20 }, (_, i) => 200 + i)],
+  ]);
+  for (const [spot, items] of plan) {
+    t.is((await postChunks(gw.port, spot, [jsonText(items.map(presence))], { headers: JSON_EVENTS })).status, 200);
+  }
+
+  // Every event but the poison arrives, each spot in order, the poison's spot included.
+  const expected = new Map([...plan].map(([spot, items]) => [spot, items.filter((i) => i !== POISON).map(code)]));
+  const complete = () => [...expected].every(([spot, codes]) => (deliveredBySpot(broker.delivered).get(spot) ?? []).length >= codes.length);
+  await waitFor(complete, 20_000, 'every event but the poison delivered');
+  t.deepEqual(deliveredBySpot(broker.delivered), expected);
+  t.true(broker.drops() >= 4, `the broker dropped ${broker.drops()} connections: the loss that named it, then 3 strikes`);
+
+  // Kept, listed with the reason, counted everywhere.
+  const { body: listed } = await api<Quarantined[]>(gw.url, '/api/quarantine');
+  t.is(listed.length, 1);
+  const [entry] = listed;
+  t.is(entry!.spot, '41');
+  t.is(entry!.data.item_code, code(POISON));
+  t.is(entry!.strikes, 3);
+  t.regex(entry!.reason, /dropped the connection 3 time\(s\) with this event alone in flight/);
+  t.is(entry!.stableEventId, `${gw.running.store.instanceId}:${entry!.eventId}`);
+  t.is((await status(gw.url)).quarantined, 1);
+  const health = (await api<Health>(gw.url, '/healthz')).body;
+  t.is(health.status, 'degraded');
+  t.regex(health.reason!, /upstream mqtt: 1 event\(s\) quarantined .*GET \/api\/quarantine/);
+  t.regex((await api<string>(gw.url, '/metrics')).body, /^spot_gateway_upstream_quarantined_events\{upstream="mqtt"\} 1$/m);
+  t.is(broker.delivered.filter((m) => m.payload.toString().includes(code(POISON))).length, 0);
+
+  // The cause is fixed: the resend delivers it with its own event_id, and the quarantine empties.
+  broker.dropWhen(null);
+  const resent = await api<{ state: string }>(gw.url, `/api/quarantine/${entry!.id}/resend`, { method: 'POST' });
+  t.deepEqual([resent.status, resent.body.state], [202, 'resending']);
+  await waitFor(async () => (await api<Quarantined[]>(gw.url, '/api/quarantine')).body.length === 0, 10_000, 'the quarantine to empty');
+  t.deepEqual(
+    broker.delivered.filter((m) => m.payload.toString().includes(code(POISON))).map((m) => m.eventId),
+    [entry!.stableEventId],
+  );
+  t.deepEqual((await api<Health>(gw.url, '/healthz')).body, { status: 'ok', reason: null });
+  t.regex((await api<string>(gw.url, '/metrics')).body, /^spot_gateway_upstream_quarantined_events\{upstream="mqtt"\} 0$/m);
+  t.is((await status(gw.url)).lag, 0);
+});
+
+test('connections dropped at a different event each time (a flapping network) quarantine nothing and lose nothing', async (t) => {
+  const broker = await startBrokerStandIn(t);
+  broker.dropAtNth(5, 5);
+  const gw = await startTestGateway(t, { config: { mqtt: { url: broker.url, poison_after_drops: 2 } } });
+  const plan = new Map<string, number[]>([
+    ['51', Array.from({ length: 15 }, (_, i) => i)],
+    ['52', Array.from({ length: 15 }, (_, i) => 100 + i)],
+  ]);
+  for (const [spot, items] of plan) {
+    t.is((await postChunks(gw.port, spot, [jsonText(items.map(presence))], { headers: JSON_EVENTS })).status, 200);
+  }
+  const expected = new Map([...plan].map(([spot, items]) => [spot, items.map(code)]));
+  await waitFor(async () => (await status(gw.url)).lag === 0, 20_000, 'everything acknowledged');
+  t.deepEqual(deliveredBySpot(broker.delivered), expected);
+  t.is(broker.drops(), 5);
+  t.deepEqual((await api<Quarantined[]>(gw.url, '/api/quarantine')).body, []);
+  t.is((await status(gw.url)).quarantined, 0);
+  t.deepEqual((await api<Health>(gw.url, '/healthz')).body, { status: 'ok', reason: null });
+});
+
+test('/healthz: degraded while the upstream is connected with a backlog and acknowledges nothing for mqtt.stalled_after_s, naming it, the lag and how long; ok once it acknowledges again', async (t) => {
+  const broker = await startBrokerStandIn(t);
+  broker.neverAck(true);
+  const gw = await startTestGateway(t, { config: { mqtt: { url: broker.url, stalled_after_s: 1 } } });
+  await waitFor(async () => (await status(gw.url)).state === 'connected', 10_000, 'the forwarder to connect');
+  t.deepEqual((await api<Health>(gw.url, '/healthz')).body, { status: 'ok', reason: null }, 'connected and idle is not stalled');
+  t.is((await postChunks(gw.port, 61, [jsonText([presence(1), presence(2), presence(3)])], { headers: JSON_EVENTS })).status, 200);
+
+  const degraded = await waitFor(
+    async () => {
+      const h = (await api<Health>(gw.url, '/healthz')).body;
+      return h.status === 'degraded' ? h : undefined;
+    },
+    10_000,
+    'healthz degraded',
+  );
+  t.regex(degraded.reason!, /^upstream mqtt connected but has acknowledged nothing for \d+ s while 3 events wait$/);
+  const stalled = await status(gw.url);
+  t.is(stalled.state, 'connected', 'it is the stall that is reported, not a lost connection');
+  t.is(typeof stalled.noAckSinceMs, 'number');
+
+  // The broker acknowledges again (after a reconnect the events go out again): ok.
+  broker.neverAck(false);
+  broker.kick();
+  await waitFor(async () => ((await api<Health>(gw.url, '/healthz')).body.status === 'ok' ? true : undefined), 10_000, 'healthz ok again');
+  t.is((await status(gw.url)).lag, 0);
+  t.deepEqual(deliveredBySpot(broker.delivered).get('61'), [1, 2, 3].map(code));
+});
