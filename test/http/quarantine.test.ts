@@ -1,6 +1,7 @@
 // Poison events and stalled upstreams, end to end: a real gateway (SQLite store, HTTP) forwarding to a
 // broker stand-in on a real socket that drops the connection on a chosen event, flaps, or never acks.
 import test from 'ava';
+import { createLogger } from '../../gateway/src/log.js';
 import { startBrokerStandIn, type StandInMessage } from '../helpers/broker-stand-in.js';
 import { api, JSON_EVENTS, postChunks, startTestGateway, waitFor } from '../helpers/gateway.js';
 import { jsonText, presence } from './events.js';
@@ -26,6 +27,13 @@ function deliveredBySpot(messages: readonly StandInMessage[]): Map<string, strin
   return out;
 }
 
+/** A gateway logger whose lines (warn and up) the test reads. */
+function logLines(): { logger: ReturnType<typeof createLogger>; lines: Array<{ level: number; msg: string }> } {
+  const lines: Array<{ level: number; msg: string }> = [];
+  const logger = createLogger({ level: 'warn', destination: { write: (line: string) => void lines.push(JSON.parse(line) as { level: number; msg: string }) } });
+  return { logger, lines };
+}
+
 async function status(url: string): Promise<UpstreamStatus> {
   return (await api<{ upstreams: { mqtt: UpstreamStatus } }>(url, '/api/status')).body.upstreams.mqtt;
 }
@@ -33,7 +41,8 @@ async function status(url: string): Promise<UpstreamStatus> {
 test('an event the broker drops the connection on is quarantined, the rest of every spot goes through, and it can be resent once the broker takes it', async (t) => {
   const broker = await startBrokerStandIn(t);
   broker.dropWhen((m) => m.payload.toString().includes(code(POISON)));
-  const gw = await startTestGateway(t, { config: { mqtt: { url: broker.url, poison_after_drops: 3 } } });
+  const log = logLines();
+  const gw = await startTestGateway(t, { config: { mqtt: { url: broker.url, poison_after_drops: 3 } }, logger: log.logger });
   const plan = new Map<string, number[]>([
     ['41', [...Array.from({ length: 10 }, (_, i) => i), POISON, ...Array.from({ length: 10 }, (_, i) => 10 + i)]],
     ['42', Array.from({ length: 20 }, (_, i) => 100 + i)],
@@ -59,6 +68,11 @@ test('an event the broker drops the connection on is quarantined, the rest of ev
   t.is(entry!.strikes, 3);
   t.regex(entry!.reason, /dropped the connection 3 time\(s\) with this event alone in flight/);
   t.is(entry!.stableEventId, `${gw.running.store.instanceId}:${entry!.eventId}`);
+  // Logged once, at error level, naming the spot, the event and why.
+  const said = log.lines.filter((l) => / quarantined: /.test(l.msg));
+  t.is(said.length, 1, JSON.stringify(said));
+  t.is(said[0]!.level, 50);
+  t.regex(said[0]!.msg, new RegExp(`^mqtt: spot 41: event ${entry!.eventId} quarantined: the broker dropped the connection 3 time\\(s\\) with this event alone in flight \\(last: connection closed\\)`));
   t.is((await status(gw.url)).quarantined, 1);
   const health = (await api<Health>(gw.url, '/healthz')).body;
   t.is(health.status, 'degraded');
@@ -83,7 +97,8 @@ test('an event the broker drops the connection on is quarantined, the rest of ev
 test('connections dropped at a different event each time (a flapping network) quarantine nothing and lose nothing', async (t) => {
   const broker = await startBrokerStandIn(t);
   broker.dropAtNth(5, 5);
-  const gw = await startTestGateway(t, { config: { mqtt: { url: broker.url, poison_after_drops: 2 } } });
+  const log = logLines();
+  const gw = await startTestGateway(t, { config: { mqtt: { url: broker.url, poison_after_drops: 2 } }, logger: log.logger });
   const plan = new Map<string, number[]>([
     ['51', Array.from({ length: 15 }, (_, i) => i)],
     ['52', Array.from({ length: 15 }, (_, i) => 100 + i)],
@@ -98,6 +113,7 @@ test('connections dropped at a different event each time (a flapping network) qu
   t.deepEqual((await api<Quarantined[]>(gw.url, '/api/quarantine')).body, []);
   t.is((await status(gw.url)).quarantined, 0);
   t.deepEqual((await api<Health>(gw.url, '/healthz')).body, { status: 'ok', reason: null });
+  t.deepEqual(log.lines.filter((l) => /strike|quarantin|alone in flight/.test(l.msg)), [], 'no strike was ever counted');
 });
 
 test('/healthz: degraded while the upstream is connected with a backlog and acknowledges nothing for mqtt.stalled_after_s, naming it, the lag and how long; ok once it acknowledges again', async (t) => {
@@ -124,7 +140,7 @@ test('/healthz: degraded while the upstream is connected with a backlog and ackn
   // The broker acknowledges again (after a reconnect the events go out again): ok.
   broker.neverAck(false);
   broker.kick();
-  await waitFor(async () => ((await api<Health>(gw.url, '/healthz')).body.status === 'ok' ? true : undefined), 10_000, 'healthz ok again');
-  t.is((await status(gw.url)).lag, 0);
+  await waitFor(async () => (await status(gw.url)).lag === 0, 10_000, 'the events acknowledged after the reconnect');
+  t.deepEqual((await api<Health>(gw.url, '/healthz')).body, { status: 'ok', reason: null });
   t.deepEqual(deliveredBySpot(broker.delivered).get('61'), [1, 2, 3].map(code));
 });
