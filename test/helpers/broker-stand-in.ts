@@ -25,6 +25,10 @@ export interface BrokerStandIn {
   neverAck(on: boolean): void;
   /** Close every open connection now. */
   kick(): void;
+  /** Close new connections at their CONNECT, before any CONNACK. */
+  refuseConnects(on: boolean): void;
+  /** CONNECTs refused that way. */
+  readonly refused: () => number;
 }
 
 const isEvent = (topic: string) => /(^|\/)from\/[^/]+\/(json|pb)(\/|$)/.test(topic);
@@ -36,6 +40,8 @@ export async function startBrokerStandIn(t: { teardown(fn: () => unknown): void 
   let match: ((message: StandInMessage) => boolean) | null = null;
   let nth = { n: 0, times: 0 };
   let silent = false;
+  let refusing = false;
+  let refused = 0;
   const sockets = new Set<net.Socket>();
   const hangUps = new Set<() => void>();
 
@@ -66,6 +72,10 @@ export async function startBrokerStandIn(t: { teardown(fn: () => unknown): void 
       if (closed) return;
       switch (packet.cmd) {
         case 'connect':
+          if (refusing) {
+            refused++;
+            return hangUp();
+          }
           version = packet.protocolVersion === 5 ? 5 : 4;
           (parser as unknown as { settings: { protocolVersion: number } }).settings.protocolVersion = version;
           send({ cmd: 'connack', returnCode: 0, reasonCode: 0, sessionPresent: false });
@@ -123,6 +133,8 @@ export async function startBrokerStandIn(t: { teardown(fn: () => unknown): void 
     dropWhen: (m) => (match = m),
     dropAtNth: (n, times) => (nth = { n, times }),
     neverAck: (on) => (silent = on),
+    refuseConnects: (on) => (refusing = on),
+    refused: () => refused,
     kick: () => {
       for (const hangUp of hangUps) hangUp();
     },

@@ -3,8 +3,8 @@
 import test from 'ava';
 import { createLogger } from '../../gateway/src/log.js';
 import { startBrokerStandIn, type StandInMessage } from '../helpers/broker-stand-in.js';
-import { api, JSON_EVENTS, postChunks, startTestGateway, waitFor } from '../helpers/gateway.js';
-import { jsonText, presence } from './events.js';
+import { api, JSON_EVENTS, PB_EVENTS, postChunks, startTestGateway, tempDir, waitFor } from '../helpers/gateway.js';
+import { jsonText, pbStream, presence } from './events.js';
 
 type Health = { status: string; reason: string | null };
 type Quarantined = { id: number; eventId: number; stableEventId: string; spot: string; data: { item_code: string }; strikes: number; reason: string };
@@ -143,4 +143,73 @@ test('/healthz: degraded while the upstream is connected with a backlog and ackn
   await waitFor(async () => (await status(gw.url)).lag === 0, 10_000, 'the events acknowledged after the reconnect');
   t.deepEqual((await api<Health>(gw.url, '/healthz')).body, { status: 'ok', reason: null });
   t.deepEqual(deliveredBySpot(broker.delivered).get('61'), [1, 2, 3].map(code));
+});
+
+test('strikes survive a gateway restart: a poison event cannot wedge a site across restarts', async (t) => {
+  const broker = await startBrokerStandIn(t);
+  let poisonDrops = 0;
+  broker.dropWhen((m) => {
+    if (!m.payload.toString().includes(code(POISON))) return false;
+    // The loss that names it, then 2 strikes; then the broker takes no connection until the restart.
+    if (++poisonDrops === 3) broker.refuseConnects(true);
+    return true;
+  });
+  const dataDir = tempDir(t);
+  const config = { mqtt: { url: broker.url, poison_after_drops: 3 } };
+  const first = await startTestGateway(t, { config, dataDir });
+  t.is((await postChunks(first.port, 71, [jsonText([presence(1), presence(POISON), presence(2)])], { headers: JSON_EVENTS })).status, 200);
+  await waitFor(() => broker.refused() > 0, 20_000, 'two strikes, then connections refused');
+  t.deepEqual((await api<Quarantined[]>(first.url, '/api/quarantine')).body, [], 'two strikes: not quarantined yet');
+  await first.stop();
+
+  broker.refuseConnects(false);
+  const log = logLines();
+  const second = await startTestGateway(t, { config, dataDir, logger: log.logger });
+  const [entry] = await waitFor(async () => {
+    const { body } = await api<Quarantined[]>(second.url, '/api/quarantine');
+    return body.length > 0 ? body : undefined;
+  }, 20_000, 'the quarantine after the restart');
+  t.is(poisonDrops, 4, 'one more drop after the restart was the third strike');
+  t.is(entry!.strikes, 3);
+  t.deepEqual(log.lines.filter((l) => /time\(s\) with this event alone/.test(l.msg)).map((l) => / quarantined: /.test(l.msg)), [true]);
+  await waitFor(async () => (await status(second.url)).lag === 0, 10_000, 'the rest delivered');
+  t.deepEqual(deliveredBySpot(broker.delivered).get('71'), [1, 2].map(code));
+
+  // Discarded by hand: gone, and the gateway is healthy again.
+  const deleted = await api<{ deleted: boolean }>(second.url, `/api/quarantine/${entry!.id}`, { method: 'DELETE' });
+  t.deepEqual([deleted.status, deleted.body.deleted], [200, true]);
+  t.deepEqual((await api<Quarantined[]>(second.url, '/api/quarantine')).body, []);
+  t.deepEqual((await api<Health>(second.url, '/healthz')).body, { status: 'ok', reason: null });
+  t.is((await api(second.url, `/api/quarantine/${entry!.id}`, { method: 'DELETE' })).status, 404);
+});
+
+test('a PB poison event: quarantined with its PB form; a resend without a connection is refused with 503, later both forms go out with the original event_id', async (t) => {
+  const broker = await startBrokerStandIn(t);
+  broker.dropWhen((m) => m.topic.includes('/json/') && m.payload.toString().includes(code(POISON)));
+  const gw = await startTestGateway(t, { config: { mqtt: { url: broker.url, poison_after_drops: 2 } } });
+  t.is((await postChunks(gw.port, 81, [pbStream([presence(1), presence(POISON), presence(2)])], { headers: PB_EVENTS })).status, 200);
+  const [entry] = await waitFor(async () => {
+    const { body } = await api<Array<Quarantined & { pbBase64: string | null }>>(gw.url, '/api/quarantine?upstream=mqtt');
+    return body.length > 0 ? body : undefined;
+  }, 20_000, 'the PB poison quarantined');
+  t.truthy(entry!.pbBase64);
+  await waitFor(async () => (await status(gw.url)).lag === 0, 10_000, 'the rest delivered');
+
+  broker.dropWhen(null);
+  broker.refuseConnects(true);
+  broker.kick();
+  await waitFor(async () => (await status(gw.url)).state !== 'connected', 10_000, 'the connection gone');
+  const refused = await api<{ reason: string }>(gw.url, `/api/quarantine/${entry!.id}/resend`, { method: 'POST' });
+  t.is(refused.status, 503);
+  t.truthy(refused.headers.get('retry-after'));
+  t.regex(refused.body.reason, /^upstream mqtt has no connection now; event \d+ of spot 81 stays quarantined/);
+  t.is((await api(gw.url, '/api/quarantine/999/resend', { method: 'POST' })).status, 404);
+  t.is((await api(gw.url, '/api/quarantine/x/resend', { method: 'POST' })).status, 400);
+
+  broker.refuseConnects(false);
+  await waitFor(async () => (await status(gw.url)).state === 'connected', 20_000, 'connected again');
+  t.is((await api(gw.url, `/api/quarantine/${entry!.id}/resend`, { method: 'POST' })).status, 202);
+  await waitFor(async () => (await api<Quarantined[]>(gw.url, '/api/quarantine')).body.length === 0, 10_000, 'the quarantine to empty');
+  const resent = broker.delivered.filter((m) => m.eventId === entry!.stableEventId);
+  t.deepEqual(resent.map((m) => m.topic).sort(), ['from/81/json/presence/update', 'from/81/pb']);
 });
