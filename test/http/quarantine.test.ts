@@ -213,3 +213,30 @@ test('a PB poison event: quarantined with its PB form; a resend without a connec
   const resent = broker.delivered.filter((m) => m.eventId === entry!.stableEventId);
   t.deepEqual(resent.map((m) => m.topic).sort(), ['from/81/json/presence/update', 'from/81/pb']);
 });
+
+test('a broker that drops the connection on every event gets one event quarantined, not all of them; /healthz says so; the rest goes out once it takes events again', async (t) => {
+  const broker = await startBrokerStandIn(t);
+  broker.dropWhen(() => true);
+  const gw = await startTestGateway(t, { config: { mqtt: { url: broker.url, poison_after_drops: 2 } } });
+  t.is((await postChunks(gw.port, 91, [jsonText([1, 2, 3, 4].map(presence))], { headers: JSON_EVENTS })).status, 200);
+  type Suspect = { spot: string; eventId: number; strikes: number; withheld: boolean };
+  const withheld = await waitFor(
+    async () => {
+      const s = (await api<{ upstreams: { mqtt: { poisonSuspect: Suspect | null } } }>(gw.url, '/api/status')).body.upstreams.mqtt.poisonSuspect;
+      return s?.withheld ? s : undefined;
+    },
+    20_000,
+    'the second event withheld',
+  );
+  t.is(withheld.spot, '91');
+  const health = (await api<Health>(gw.url, '/healthz')).body;
+  t.regex(health.reason!, new RegExp(`upstream mqtt: the broker dropped the connection 2 times with event ${withheld.eventId} of spot 91 alone in flight and has taken no event since the last quarantine`));
+  const drops = broker.drops();
+  await waitFor(() => broker.drops() >= drops + 2, 10_000, 'more drops');
+  t.is((await api<Quarantined[]>(gw.url, '/api/quarantine')).body.length, 1, 'still only the first one');
+
+  broker.dropWhen(null);
+  await waitFor(async () => (await status(gw.url)).lag === 0, 10_000, 'the rest delivered');
+  t.deepEqual(deliveredBySpot(broker.delivered).get('91'), [2, 3, 4].map(code));
+  t.is((await status(gw.url)).quarantined, 1);
+});

@@ -27,6 +27,7 @@ export interface UpstreamView {
     delivery: HistogramSnapshot;
     quarantined: number;
     noAckSinceMs: number | null;
+    poisonSuspect: { spot: string; eventId: number; strikes: number; withheld: boolean } | null;
   };
   /** Publishes a quarantined event of this upstream again. */
   resend?: Resend;
@@ -132,6 +133,10 @@ function healthProblems(deps: ApiDeps): string[] {
       problems.push(`upstream ${upstream.name} connected but has acknowledged nothing for ${Math.round((now - s.noAckSinceMs) / 1000)} s while ${lag} wait`);
     }
     if (s.quarantined > 0) problems.push(quarantineProblem(upstream.name, s.quarantined));
+    const w = s.poisonSuspect;
+    if (w?.withheld) {
+      problems.push(`upstream ${upstream.name}: the broker dropped the connection ${w.strikes} times with event ${w.eventId} of spot ${w.spot} alone in flight and has taken no event since the last quarantine; events wait in the buffer`);
+    }
     if (s.downSinceMs === null || now - s.downSinceMs < deps.upstreamDownDegradedMs) continue;
     const why = s.lastError ? `: ${s.lastError}` : '';
     problems.push(`upstream ${upstream.name} without a connection for ${Math.round((now - s.downSinceMs) / 1000)} s${why}`);
@@ -161,6 +166,7 @@ function statusView(deps: ApiDeps): Record<string, unknown> {
       reconnects: s.reconnects,
       quarantined: s.quarantined,
       noAckSinceMs: s.noAckSinceMs,
+      poisonSuspect: s.poisonSuspect,
       delivery: histogramSummary(s.delivery),
       lastError: s.lastError,
     };

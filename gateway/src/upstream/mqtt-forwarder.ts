@@ -182,6 +182,7 @@ export class MqttForwarder {
       commandsRejected: this.commands.rejected,
       delivery: this.delivery.snapshot(),
       quarantined: this.poison.quarantined,
+      poisonSuspect: this.poison.suspect,
       noAckSinceMs: this.stall.noAckSince(this.connection.state === 'connected', lagEvents === null ? this.window.inFlight > 0 : lagEvents > 0),
     };
   }

@@ -60,6 +60,15 @@ export interface MqttForwarderOptions {
 
 export type ForwarderState = 'connected' | 'connecting' | 'disconnected';
 
+export interface SuspectStatus {
+  spot: string;
+  eventId: number;
+  /** Losses with it alone in flight. */
+  strikes: number;
+  /** At the limit, not quarantined: no event was acknowledged since the last quarantine. */
+  withheld: boolean;
+}
+
 export interface ForwarderStatus {
   state: ForwarderState;
   /** Since when (ms since the epoch) the upstream has had no connection; null while connected. */
@@ -85,6 +94,8 @@ export interface ForwarderStatus {
   delivery: HistogramSnapshot;
   /** Events of this upstream in quarantine now. */
   quarantined: number;
+  /** The event suspected of breaking the connection, or null (docs/mqtt.md, "Poison events"). */
+  poisonSuspect: SuspectStatus | null;
   /** Connected with a backlog: since when nothing was acknowledged (ms since the epoch); null otherwise. */
   noAckSinceMs: number | null;
 }

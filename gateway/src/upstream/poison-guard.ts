@@ -1,7 +1,7 @@
 // What the forwarder does with PoisonWatch's verdicts: sends the suspect alone, keeps its strikes in
 // the store, quarantines it there, and says so in the log (docs/mqtt.md, "Poison events").
 import type { PoisonSuspect, QuarantineBook } from '../store/types.js';
-import { describe, type UpstreamLogger } from './options.js';
+import { describe, type SuspectStatus, type UpstreamLogger } from './options.js';
 import { PoisonWatch, type EventRef } from './poison-watch.js';
 import type { ForwardEvent, ForwardSource } from './source.js';
 
@@ -39,6 +39,12 @@ export class PoisonGuard {
 
   connected(): void {
     this.watch.connected();
+  }
+
+  /** The event suspected now; `withheld`: at the limit but not quarantined, the broker takes no event at all. */
+  get suspect(): SuspectStatus | null {
+    const s = this.watch.suspect;
+    return s ? { spot: s.spot, eventId: s.id, strikes: s.strikes, withheld: s.strikes >= this.o.limit } : null;
   }
 
   /** Events of this upstream in quarantine now. */
