@@ -164,3 +164,17 @@ test('status: noAckSinceMs is the later of the CONNACK and the last ack while co
   await tick();
   t.is(forwarder.status().noAckSinceMs, null, 'caught up');
 });
+
+test('a connection the forwarder drops itself (a PUBACK with a reason code a retry may fix) names no suspect: only the broker dropping it does', async (t) => {
+  const { forwarder, source, clients, timers } = setup();
+  source.append(jsonEvent('7', 1), jsonEvent('7', 2));
+  forwarder.start();
+  clients[0]!.connack();
+  const busy = Object.assign(new Error('Publish error: reason code 0x97'), { code: 0x97 });
+  clients[0]!.ackAll((p) => eventIdOf(p) === 'inst:1', busy);
+  t.is(forwarder.status().state, 'disconnected');
+  t.is(forwarder.status().poisonSuspect, null);
+  timers.fire();
+  clients[1]!.connack();
+  t.deepEqual(ids(clients[1]!.events()), ['1', '2'], 'the replay pipelines at once');
+});

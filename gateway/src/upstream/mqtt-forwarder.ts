@@ -116,7 +116,7 @@ export class MqttForwarder {
       logger: this.logger,
       handleMessage: (packet, done) => this.commands.handle(packet, done),
       onUp: (client, connack, ids, tap) => this.connected(client, connack, ids, tap),
-      onDown: (reason) => this.disconnected(reason),
+      onDown: (reason, byBroker) => this.disconnected(reason, byBroker),
       onError: (reason) => (this.lastError = reason),
     });
   }
@@ -220,10 +220,11 @@ export class MqttForwarder {
     this.pump();
   }
 
-  private disconnected(reason: string): void {
+  private disconnected(reason: string, byBroker: boolean): void {
     this.downSince ??= this.now();
     this.cursors.flush();
-    this.poison.lost(this.window.oldest(), reason);
+    // Only the broker dropping the connection says something about an event; our own drops do not.
+    if (byBroker) this.poison.lost(this.window.oldest(), reason);
     this.resender.lost(reason);
     this.channel = null;
     this.window.clear();
