@@ -90,6 +90,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       topicPrefix: config.mqtt.topic_prefix,
       maxInFlight: config.mqtt.max_in_flight,
       poisonAfterDrops: config.mqtt.poison_after_drops,
+      outageMs: config.mqtt.degraded_after_s * 1000,
       upstreamName: MQTT_UPSTREAM,
       logger: logger.child({ part: 'mqtt' }),
       now,

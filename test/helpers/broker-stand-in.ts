@@ -27,6 +27,8 @@ export interface BrokerStandIn {
   kick(): void;
   /** Close new connections at their CONNECT, before any CONNACK. */
   refuseConnects(on: boolean): void;
+  /** Close connections at their SUBSCRIBE, unanswered (a broker whose ACL refuses it that way). */
+  refuseSubscribes(on: boolean): void;
   /** CONNECTs refused that way. */
   readonly refused: () => number;
 }
@@ -42,6 +44,7 @@ export async function startBrokerStandIn(t: { teardown(fn: () => unknown): void 
   let silent = false;
   let refusing = false;
   let refused = 0;
+  let refusingSubscribes = false;
   const sockets = new Set<net.Socket>();
   const hangUps = new Set<() => void>();
 
@@ -81,6 +84,7 @@ export async function startBrokerStandIn(t: { teardown(fn: () => unknown): void 
           send({ cmd: 'connack', returnCode: 0, reasonCode: 0, sessionPresent: false });
           return;
         case 'subscribe':
+          if (refusingSubscribes) return drop();
           send({ cmd: 'suback', messageId: packet.messageId, granted: packet.subscriptions.map(() => 1) });
           return;
         case 'pingreq':
@@ -135,6 +139,7 @@ export async function startBrokerStandIn(t: { teardown(fn: () => unknown): void 
     neverAck: (on) => (silent = on),
     refuseConnects: (on) => (refusing = on),
     refused: () => refused,
+    refuseSubscribes: (on) => (refusingSubscribes = on),
     kick: () => {
       for (const hangUp of hangUps) hangUp();
     },

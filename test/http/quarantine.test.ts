@@ -132,7 +132,7 @@ test('/healthz: degraded while the upstream is connected with a backlog and ackn
     10_000,
     'healthz degraded',
   );
-  t.regex(degraded.reason!, /^upstream mqtt connected but has acknowledged nothing for \d+ s while 3 events wait$/);
+  t.regex(degraded.reason!, /^upstream mqtt has acknowledged nothing for \d+ s while 3 events wait \(connected\)$/);
   const stalled = await status(gw.url);
   t.is(stalled.state, 'connected', 'it is the stall that is reported, not a lost connection');
   t.is(typeof stalled.noAckSinceMs, 'number');
@@ -239,4 +239,24 @@ test('a broker that drops the connection on every event gets one event quarantin
   await waitFor(async () => (await status(gw.url)).lag === 0, 10_000, 'the rest delivered');
   t.deepEqual(deliveredBySpot(broker.delivered).get('91'), [2, 3, 4].map(code));
   t.is((await status(gw.url)).quarantined, 1);
+});
+
+test('/healthz: a broker that drops every connection before taking anything (here: at the subscription) is a stall, not a poison: degraded, nothing quarantined', async (t) => {
+  const broker = await startBrokerStandIn(t);
+  broker.refuseSubscribes(true);
+  const gw = await startTestGateway(t, { config: { mqtt: { url: broker.url, stalled_after_s: 1, poison_after_drops: 2 } } });
+  t.is((await postChunks(gw.port, 95, [jsonText([presence(1), presence(2)])], { headers: JSON_EVENTS })).status, 200);
+  const degraded = await waitFor(
+    async () => {
+      const h = (await api<Health>(gw.url, '/healthz')).body;
+      return h.status === 'degraded' && broker.drops() >= 4 ? h : undefined;
+    },
+    20_000,
+    'healthz degraded after several drops',
+  );
+  t.regex(degraded.reason!, /^upstream mqtt has acknowledged nothing for \d+ s while 2 events wait \(reconnected \d+ times meanwhile\)$/);
+  t.deepEqual((await api<Quarantined[]>(gw.url, '/api/quarantine')).body, [], 'the events are not to blame');
+  broker.refuseSubscribes(false);
+  await waitFor(async () => (await status(gw.url)).lag === 0, 10_000, 'delivered once the broker takes the subscription');
+  t.deepEqual((await api<Health>(gw.url, '/healthz')).body, { status: 'ok', reason: null });
 });

@@ -66,8 +66,9 @@ function setup(extra: Partial<MqttForwarderOptions> = {}) {
     poisonAfterDrops: 2,
     ...extra,
   });
-  /** The current client drops the connection; the next one connects. */
+  /** The broker acks the current client's 'online', then drops the connection; the next one connects. */
   const reconnect = async () => {
+    clients.at(-1)!.ackAll((p) => p.topic.startsWith('gateways/'));
     clients.at(-1)!.emit('close');
     timers.fire();
     clients.at(-1)!.connack();
@@ -146,7 +147,7 @@ test('status: noAckSinceMs is the later of the CONNACK and the last ack while co
   let now = 1_000_000;
   const { forwarder, source, clients } = setup({ now: () => now });
   forwarder.start();
-  t.is(forwarder.status().noAckSinceMs, null, 'not connected');
+  t.is(forwarder.status().noAckSinceMs, null, 'not connected yet');
   now += 5000;
   clients[0]!.connack();
   t.is(forwarder.status().noAckSinceMs, null, 'no backlog');
@@ -177,4 +178,17 @@ test('a connection the forwarder drops itself (a PUBACK with a reason code a ret
   timers.fire();
   clients[1]!.connack();
   t.deepEqual(ids(clients[1]!.events()), ['1', '2'], 'the replay pipelines at once');
+});
+
+test('a loss with the suspect alone but the gateway\'s own "online" not acknowledged yet is no strike', async (t) => {
+  const { forwarder, source, clients, timers } = setup();
+  source.append(jsonEvent('7', 1));
+  forwarder.start();
+  for (let i = 0; i < 5; i++) {
+    clients.at(-1)!.connack();
+    clients.at(-1)!.emit('close');
+    timers.fire();
+  }
+  t.deepEqual(forwarder.status().poisonSuspect, { spot: '7', eventId: 1, strikes: 0, withheld: false });
+  t.is(source.quarantine.entries.length, 0);
 });

@@ -126,3 +126,17 @@ test('strikes saved before a restart count on', (t) => {
 test('a limit below 1 is refused', (t) => {
   t.throws(() => new PoisonWatch(0), { instanceOf: RangeError });
 });
+
+test('a loss before everything else the connection sent was acknowledged (subscription, state messages) is no strike: the broker may have dropped it for those', (t) => {
+  const watch = new PoisonWatch(2);
+  watch.connected();
+  watch.lost(ev('7', 12));
+  for (let i = 0; i < 5; i++) {
+    watch.connected();
+    watch.probeSent();
+    t.deepEqual(watch.lost(ev('7', 12), false), { kind: 'suspect', event: ev('7', 12), strikes: 0 });
+  }
+  watch.connected();
+  watch.probeSent();
+  t.deepEqual(watch.lost(ev('7', 12), true), { kind: 'strike', event: ev('7', 12), strikes: 1 });
+});

@@ -27,6 +27,7 @@ export interface UpstreamView {
     delivery: HistogramSnapshot;
     quarantined: number;
     noAckSinceMs: number | null;
+    reconnectsSinceAck: number;
     poisonSuspect: { spot: string; eventId: number; strikes: number; withheld: boolean } | null;
   };
   /** Publishes a quarantined event of this upstream again. */
@@ -130,7 +131,8 @@ function healthProblems(deps: ApiDeps): string[] {
     const s = upstream.status();
     if (s.noAckSinceMs !== null && now - s.noAckSinceMs >= deps.upstreamStalledMs) {
       const lag = s.lagEvents === null ? 'events' : `${s.lagEvents} events`;
-      problems.push(`upstream ${upstream.name} connected but has acknowledged nothing for ${Math.round((now - s.noAckSinceMs) / 1000)} s while ${lag} wait`);
+      const how = s.reconnectsSinceAck > 0 ? `reconnected ${s.reconnectsSinceAck} times meanwhile` : 'connected';
+      problems.push(`upstream ${upstream.name} has acknowledged nothing for ${Math.round((now - s.noAckSinceMs) / 1000)} s while ${lag} wait (${how})`);
     }
     if (s.quarantined > 0) problems.push(quarantineProblem(upstream.name, s.quarantined));
     const w = s.poisonSuspect;
@@ -166,6 +168,7 @@ function statusView(deps: ApiDeps): Record<string, unknown> {
       reconnects: s.reconnects,
       quarantined: s.quarantined,
       noAckSinceMs: s.noAckSinceMs,
+      reconnectsSinceAck: s.reconnectsSinceAck,
       poisonSuspect: s.poisonSuspect,
       delivery: histogramSummary(s.delivery),
       lastError: s.lastError,

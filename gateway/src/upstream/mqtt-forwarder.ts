@@ -101,7 +101,7 @@ export class MqttForwarder {
     this.poison = new PoisonGuard({ source, upstream, limit: options.poisonAfterDrops ?? DEFAULT_POISON_AFTER_DROPS, logger, now });
     const onSlots = (delta: number): void => void (this.otherInFlight += delta);
     this.resender = new QuarantineResender({ book: source.quarantine, upstream, instanceId: source.instanceId, topics, logger, onSlots });
-    this.stall = new StallWatch(now);
+    this.stall = new StallWatch(now, options.outageMs ?? 60_000);
     this.commands = new CommandIntake(topics, logger, options.onCommand, options.decodePbCommand ?? decodePbFrame);
     this.connection = new BrokerConnection({
       url: options.url,
@@ -183,7 +183,8 @@ export class MqttForwarder {
       delivery: this.delivery.snapshot(),
       quarantined: this.poison.quarantined,
       poisonSuspect: this.poison.suspect,
-      noAckSinceMs: this.stall.noAckSince(this.connection.state === 'connected', lagEvents === null ? this.window.inFlight > 0 : lagEvents > 0),
+      noAckSinceMs: this.stall.noAckSince(lagEvents === null ? this.window.inFlight > 0 : lagEvents > 0),
+      reconnectsSinceAck: this.stall.reconnects,
     };
   }
 
@@ -211,6 +212,7 @@ export class MqttForwarder {
     this.publishOther(this.topics.gatewayState(this.gatewayId), 'online', true);
     const generation = this.connection.generation;
     client.subscribe(this.topics.commandFilters(), { qos: 1 }, (err) => {
+      if (!err && generation === this.connection.generation) this.poison.subscribed();
       if (err && generation === this.connection.generation) {
         this.lastError = `subscribe to commands failed: ${describe(err)}`;
         this.logger.warn({}, `mqtt: ${this.lastError}`);
@@ -224,7 +226,8 @@ export class MqttForwarder {
     this.downSince ??= this.now();
     this.cursors.flush();
     // Only the broker dropping the connection says something about an event; our own drops do not.
-    if (byBroker) this.poison.lost(this.window.oldest(), reason);
+    if (byBroker) this.poison.lost(this.window.oldest(), reason, this.otherInFlight === 0);
+    this.stall.disconnected();
     this.resender.lost(reason);
     this.channel = null;
     this.window.clear();

@@ -56,6 +56,8 @@ export interface MqttForwarderOptions {
   decodePbCommand?: PbCommandDecoder;
   /** Losses with the suspect alone in flight that quarantine it (default 3; docs/mqtt.md, "Poison events"). */
   poisonAfterDrops?: number;
+  /** A disconnection this long is an outage, reported as one (mqtt.degraded_after_s); the stall count starts again after it. Default 60 s. */
+  outageMs?: number;
 }
 
 export type ForwarderState = 'connected' | 'connecting' | 'disconnected';
@@ -96,8 +98,10 @@ export interface ForwarderStatus {
   quarantined: number;
   /** The event suspected of breaking the connection, or null (docs/mqtt.md, "Poison events"). */
   poisonSuspect: SuspectStatus | null;
-  /** Connected with a backlog: since when nothing was acknowledged (ms since the epoch); null otherwise. */
+  /** With a backlog and connections: since when nothing was acknowledged (ms since the epoch); null otherwise. */
   noAckSinceMs: number | null;
+  /** Reconnects since the last acknowledgement (quick ones: an outage starts the count again). */
+  reconnectsSinceAck: number;
 }
 
 // PUBACK reason codes a retry cannot fix: the event is skipped (docs/mqtt.md).

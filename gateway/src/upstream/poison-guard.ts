@@ -23,6 +23,8 @@ export class PoisonGuard {
   private saved: PoisonSuspect | null = null;
   private since = 0;
   private withheldSaid = false;
+  /** This connection's SUBACK came: the broker took what the connection began with. */
+  private setupAcked = false;
 
   constructor(private readonly o: PoisonGuardOptions) {
     // Without a place to keep poison events (a source that is not the store) nothing is watched.
@@ -38,7 +40,13 @@ export class PoisonGuard {
   }
 
   connected(): void {
+    this.setupAcked = false;
     this.watch.connected();
+  }
+
+  /** The SUBACK of the command subscription (a broker refusing it may drop the connection too). */
+  subscribed(): void {
+    this.setupAcked = true;
   }
 
   /** The event suspected now; `withheld`: at the limit but not quarantined, the broker takes no event at all. */
@@ -81,10 +89,14 @@ export class PoisonGuard {
     this.save(null);
   }
 
-  /** The connection is gone: `oldest` is the event sent first among those awaiting a PUBACK; `reason` why it went. */
-  lost(oldest: EventRef | null, reason: string): void {
+  /**
+   * The broker dropped the connection: `oldest` is the event sent first among those awaiting a PUBACK,
+   * `reason` why it went, `othersAcked` whether every message that is not an event ('online', spot states) was acked.
+   */
+  lost(oldest: EventRef | null, reason: string, othersAcked: boolean): void {
     if (!this.book) return;
-    const verdict = this.watch.lost(oldest);
+    // Only a probe alone after everything else was acknowledged can take the blame.
+    const verdict = this.watch.lost(oldest, othersAcked && this.setupAcked);
     if (verdict.kind === 'nothing') return;
     const { spot, id } = verdict.event;
     const { logger, upstream, limit } = this.o;

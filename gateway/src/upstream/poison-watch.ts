@@ -82,9 +82,12 @@ export class PoisonWatch {
     this.ackedSinceQuarantine = false;
   }
 
-  /** The connection is gone; `oldest` is the event sent first among those still awaiting a PUBACK. */
-  lost(oldest: EventRef | null): LossVerdict {
-    const alone = this.phase === 'sent';
+  /**
+   * The connection is gone; `oldest` is the event sent first among those still awaiting a PUBACK.
+   * `settled`: everything else the connection sent (subscription, state messages) was acknowledged.
+   */
+  lost(oldest: EventRef | null, settled = true): LossVerdict {
+    const alone = this.phase === 'sent' && settled;
     this.phase = 'none';
     if (!oldest) return { kind: 'nothing' };
     const c = this.current;
