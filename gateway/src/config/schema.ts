@@ -62,7 +62,7 @@ export const configSchema = {
         max_in_flight: { type: 'integer', minimum: 2, maximum: 65535, default: 8192, description: 'QoS 1 messages awaiting PUBACK at once (never more than the broker\'s Receive Maximum)' },
         degraded_after_s: { type: 'number', exclusiveMinimum: 0, default: 60, description: '/healthz says degraded once the MQTT upstream has been without a connection this long' },
         poison_after_drops: { type: 'integer', minimum: 1, default: 3, description: 'an event is quarantined after the broker dropped the connection this many times with it alone in flight' },
-        stalled_after_s: { type: 'number', exclusiveMinimum: 0, default: 60, description: '/healthz says degraded once the MQTT upstream has been connected with a backlog and acknowledged nothing this long' },
+        stalled_after_s: { type: 'number', exclusiveMinimum: 0, default: 60, description: '/healthz says degraded once the MQTT upstream has had a backlog and connections (one that stays, or ones the broker keeps dropping) and acknowledged nothing this long' },
       },
     },
     gateway: {
