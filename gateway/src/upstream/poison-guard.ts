@@ -109,7 +109,8 @@ export class PoisonGuard {
       return;
     }
     this.save({ spot, eventId: id, strikes: verdict.strikes, since: this.since });
-    const drops = `the broker dropped the connection ${verdict.strikes} time(s) with this event alone in flight (last: ${reason})`;
+    const times = verdict.strikes === 1 ? 'once' : `${verdict.strikes} times`;
+    const drops = `the broker dropped the connection ${times} with this event alone in flight (last: ${reason})`;
     if (verdict.kind === 'strike') {
       logger.warn({ spot, eventId: id, strikes: verdict.strikes }, `mqtt: spot ${spot}: event ${id}: ${drops}; quarantined at ${limit}`);
       return;
