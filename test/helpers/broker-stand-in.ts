@@ -79,8 +79,8 @@ export async function startBrokerStandIn(t: { teardown(fn: () => unknown): void 
             refused++;
             return hangUp();
           }
+          // The parser takes the protocol level from the CONNECT it parsed; the generator is told here.
           version = packet.protocolVersion === 5 ? 5 : 4;
-          (parser as unknown as { settings: { protocolVersion: number } }).settings.protocolVersion = version;
           send({ cmd: 'connack', returnCode: 0, reasonCode: 0, sessionPresent: false });
           return;
         case 'subscribe':
