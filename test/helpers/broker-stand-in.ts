@@ -29,6 +29,8 @@ export interface BrokerStandIn {
   refuseConnects(on: boolean): void;
   /** Close connections at their SUBSCRIBE, unanswered (a broker whose ACL refuses it that way). */
   refuseSubscribes(on: boolean): void;
+  /** Answer SUBSCRIBEs with a SUBACK refusing every filter (0x87 / 0x80) and keep the connection. */
+  denySubscribes(on: boolean): void;
   /** CONNECTs refused that way. */
   readonly refused: () => number;
 }
@@ -45,6 +47,7 @@ export async function startBrokerStandIn(t: { teardown(fn: () => unknown): void 
   let refusing = false;
   let refused = 0;
   let refusingSubscribes = false;
+  let denyingSubscribes = false;
   const sockets = new Set<net.Socket>();
   const hangUps = new Set<() => void>();
 
@@ -85,7 +88,7 @@ export async function startBrokerStandIn(t: { teardown(fn: () => unknown): void 
           return;
         case 'subscribe':
           if (refusingSubscribes) return drop();
-          send({ cmd: 'suback', messageId: packet.messageId, granted: packet.subscriptions.map(() => 1) });
+          send({ cmd: 'suback', messageId: packet.messageId, granted: packet.subscriptions.map(() => (denyingSubscribes ? (version === 5 ? 0x87 : 0x80) : 1)) });
           return;
         case 'pingreq':
           send({ cmd: 'pingresp' });
@@ -140,6 +143,7 @@ export async function startBrokerStandIn(t: { teardown(fn: () => unknown): void 
     refuseConnects: (on) => (refusing = on),
     refused: () => refused,
     refuseSubscribes: (on) => (refusingSubscribes = on),
+    denySubscribes: (on) => (denyingSubscribes = on),
     kick: () => {
       for (const hangUp of hangUps) hangUp();
     },

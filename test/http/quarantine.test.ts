@@ -183,8 +183,9 @@ test('strikes survive a gateway restart: a poison event cannot wedge a site acro
   t.is((await api(second.url, `/api/quarantine/${entry!.id}`, { method: 'DELETE' })).status, 404);
 });
 
-test('a PB poison event: quarantined with its PB form; a resend without a connection is refused with 503, later both forms go out with the original event_id', async (t) => {
+test('a PB poison event, on a broker that refuses the command subscription with a SUBACK code: quarantined with its PB form; a resend without a connection is refused with 503, later both forms go out with the original event_id', async (t) => {
   const broker = await startBrokerStandIn(t);
+  broker.denySubscribes(true);
   broker.dropWhen((m) => m.topic.includes('/json/') && m.payload.toString().includes(code(POISON)));
   const gw = await startTestGateway(t, { config: { mqtt: { url: broker.url, poison_after_drops: 2 } } });
   t.is((await postChunks(gw.port, 81, [pbStream([presence(1), presence(POISON), presence(2)])], { headers: PB_EVENTS })).status, 200);

@@ -212,7 +212,8 @@ export class MqttForwarder {
     this.publishOther(this.topics.gatewayState(this.gatewayId), 'online', true);
     const generation = this.connection.generation;
     client.subscribe(this.topics.commandFilters(), { qos: 1 }, (err) => {
-      if (!err && generation === this.connection.generation) this.poison.subscribed();
+      // A SUBACK came (also one refusing the filters: its error carries the packet), not a flush at close.
+      if ((!err || (err as { packet?: unknown }).packet) && generation === this.connection.generation) this.poison.subscribed();
       if (err && generation === this.connection.generation) {
         this.lastError = `subscribe to commands failed: ${describe(err)}`;
         this.logger.warn({}, `mqtt: ${this.lastError}`);

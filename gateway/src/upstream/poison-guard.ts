@@ -44,7 +44,7 @@ export class PoisonGuard {
     this.watch.connected();
   }
 
-  /** The SUBACK of the command subscription (a broker refusing it may drop the connection too). */
+  /** The SUBACK of the command subscription came (a broker refusing it may drop the connection instead). */
   subscribed(): void {
     this.setupAcked = true;
   }
@@ -85,6 +85,7 @@ export class PoisonGuard {
   /** An event was acknowledged or refused. */
   acked(spot: string, id: number): void {
     if (!this.watch.acked(spot, id)) return;
+    this.withheldSaid = false;
     if (this.saved) this.o.logger.info({ spot, eventId: id }, `mqtt: spot ${spot}: suspected event ${id} was acknowledged alone; not a poison event`);
     this.save(null);
   }
