@@ -97,6 +97,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       source,
       topicPrefix: config.mqtt.topic_prefix,
       maxInFlight: config.mqtt.max_in_flight,
+      poisonAfterDrops: config.mqtt.poison_after_drops,
+      outageMs: config.mqtt.degraded_after_s * 1000,
       upstreamName: MQTT_UPSTREAM,
       logger: logger.child({ part: 'mqtt' }),
       now,
@@ -107,7 +109,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       },
     });
   }
-  const upstreams = (): UpstreamView[] => (forwarder ? [{ name: MQTT_UPSTREAM, status: () => forwarder.status() }] : []);
+  const upstreams = (): UpstreamView[] =>
+    forwarder ? [{ name: MQTT_UPSTREAM, status: () => forwarder.status(), resend: (id) => forwarder.resend(id) }] : [];
 
   const online = new OnlineTracker({
     offlineAfterMs: config.spots.offline_after_s * 1000,
@@ -147,6 +150,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
         metrics,
         commandAdmission,
         upstreamDownDegradedMs: config.mqtt.degraded_after_s * 1000,
+        upstreamStalledMs: config.mqtt.stalled_after_s * 1000,
         gatewayId: config.gateway.id!,
         version,
         startedAt,

@@ -15,6 +15,7 @@ export interface UpstreamMetricsSource {
     reconnects: number;
     ratePerSec: number;
     delivery: HistogramSnapshot;
+    quarantined: number;
   };
 }
 
@@ -113,6 +114,7 @@ export function createMetrics(sources: MetricsSources): Registry {
   upstreamGauge('spot_gateway_upstream_lag_events', 'stored events not yet acknowledged upstream', (s) => s.lagEvents);
   upstreamGauge('spot_gateway_upstream_reconnects_total', 'upstream reconnects', (s) => s.reconnects);
   upstreamGauge('spot_gateway_upstream_rate_per_second', 'events acknowledged per second, recent', (s) => s.ratePerSec);
+  upstreamGauge('spot_gateway_upstream_quarantined_events', 'events in quarantine now (GET /api/quarantine)', (s) => s.quarantined);
   return registry;
 }
 

@@ -4,6 +4,7 @@ const error = { $ref: '#/components/schemas/Error' };
 const json = (schema: object) => ({ content: { 'application/json': { schema } } });
 const serial = { name: 'serial', in: 'path', required: true, description: 'spot serial (positive integer)', schema: { type: 'integer', minimum: 1 } };
 const limit = { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 10000, default: 100 } };
+const quarantineId = { name: 'id', in: 'path', required: true, description: 'quarantine entry id', schema: { type: 'integer', minimum: 1 } };
 const badRequest = { description: 'bad parameter: the reason names it', ...json(error) };
 
 export function openApiDocument(version: string): object {
@@ -84,6 +85,37 @@ export function openApiDocument(version: string): object {
           responses: { '200': json({ type: 'array', items: { $ref: '#/components/schemas/Rejected' } }), '400': badRequest },
         },
       },
+      '/api/quarantine': {
+        get: {
+          summary: 'Events an upstream quarantined (the broker dropped the connection on them again and again), in id order, with the reason',
+          parameters: [
+            { name: 'upstream', in: 'query', schema: { type: 'string' } },
+            { name: 'after', in: 'query', description: 'only ids above this', schema: { type: 'integer', minimum: 0, default: 0 } },
+            limit,
+          ],
+          responses: { '200': json({ type: 'array', items: { $ref: '#/components/schemas/Quarantined' } }), '400': badRequest },
+        },
+      },
+      '/api/quarantine/{id}/resend': {
+        post: {
+          summary: 'Publish a quarantined event again (its original event_id); it leaves the quarantine on the broker\'s PUBACK',
+          parameters: [quarantineId],
+          responses: {
+            '202': { description: 'handed to the broker', ...json({ type: 'object', properties: { id: { type: 'integer' }, state: { type: 'string' } } }) },
+            '400': badRequest,
+            '404': { description: 'no such entry', ...json(error) },
+            '409': { description: 'being resent already', ...json(error) },
+            '503': { description: 'no connection or no free window slot now; Retry-After', ...json(error) },
+          },
+        },
+      },
+      '/api/quarantine/{id}': {
+        delete: {
+          summary: 'Discard a quarantined event for good',
+          parameters: [quarantineId],
+          responses: { '200': json({ type: 'object' }), '400': badRequest, '404': { description: 'no such entry', ...json(error) } },
+        },
+      },
       '/api/status': { get: { summary: 'Buffer, upstreams, ingest counters, spots', responses: { '200': json({ $ref: '#/components/schemas/Status' }) } } },
       '/healthz': { get: { summary: 'Liveness: {status: ok|degraded, reason}', responses: { '200': json({ type: 'object' }) } } },
       '/metrics': { get: { summary: 'Prometheus metrics (text format)', responses: { '200': { description: 'text/plain; version=0.0.4' } } } },
@@ -131,6 +163,26 @@ export function openApiDocument(version: string): object {
             spotCreate: { type: 'object', nullable: true },
             configCreate: { type: 'object', nullable: true },
             config: { type: 'object', nullable: true },
+          },
+        },
+        Quarantined: {
+          type: 'object',
+          properties: {
+            id: { type: 'integer', description: 'quarantine entry' },
+            upstream: { type: 'string' },
+            eventId: { type: 'integer', description: 'the event\'s id in the log' },
+            stableEventId: { type: 'string', description: 'its MQTT event_id, <instance id>:<eventId>' },
+            spot: { type: 'string' },
+            resource: { type: 'string' },
+            action: { type: 'string' },
+            data: { type: 'object' },
+            pbBase64: { type: 'string', nullable: true },
+            timeReceived: { type: 'integer', description: 'unix ms' },
+            timeQuarantined: { type: 'integer', description: 'unix ms' },
+            strikes: { type: 'integer', description: 'connection losses counted against it' },
+            reason: { type: 'string' },
+            resends: { type: 'integer', description: 'resends that did not deliver it' },
+            lastResendAt: { type: 'integer', nullable: true },
           },
         },
         Event: {
@@ -197,6 +249,15 @@ export function openApiDocument(version: string): object {
                   lag: { type: 'integer', nullable: true },
                   rate: { type: 'number' },
                   drops: { type: 'integer' },
+                  quarantined: { type: 'integer', description: 'events in quarantine now (GET /api/quarantine)' },
+                  noAckSinceMs: { type: 'integer', nullable: true, description: 'with a backlog: since when nothing was acknowledged' },
+                  reconnectsSinceAck: { type: 'integer' },
+                  poisonSuspect: {
+                    type: 'object',
+                    nullable: true,
+                    description: 'the event suspected of breaking the connection',
+                    properties: { spot: { type: 'string' }, eventId: { type: 'integer' }, strikes: { type: 'integer' }, withheld: { type: 'boolean' } },
+                  },
                   delivery: { $ref: '#/components/schemas/Durations' },
                 },
               },

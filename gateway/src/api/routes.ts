@@ -9,6 +9,7 @@ import type { CommandAdmission } from './command-admission.js';
 import { registerCommandRoutes } from './commands.js';
 import { badRequest, intParam, notFound } from './errors.js';
 import { openApiDocument } from './openapi.js';
+import { quarantineProblem, registerQuarantineRoutes, type Resend } from './quarantine.js';
 import { eventView, rejectedView, spotView } from './views.js';
 
 export interface UpstreamView {
@@ -25,7 +26,13 @@ export interface UpstreamView {
     lastError: string | null;
     reconnects: number;
     delivery: HistogramSnapshot;
+    quarantined: number;
+    noAckSinceMs: number | null;
+    reconnectsSinceAck: number;
+    poisonSuspect: { spot: string; eventId: number; strikes: number; withheld: boolean } | null;
   };
+  /** Publishes a quarantined event of this upstream again. */
+  resend?: Resend;
 }
 
 export interface ApiDeps {
@@ -38,6 +45,8 @@ export interface ApiDeps {
   commandAdmission: CommandAdmission;
   /** An upstream without a connection this long makes /healthz say degraded. */
   upstreamDownDegradedMs: number;
+  /** An upstream connected with a backlog that acknowledged nothing this long makes /healthz say degraded. */
+  upstreamStalledMs: number;
   gatewayId: string;
   version: string;
   startedAt: number;
@@ -100,13 +109,14 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
 
   app.get('/api/status', async () => statusView(deps));
 
+  registerQuarantineRoutes(app, { store: deps.store, upstreams: deps.upstreams });
   registerCommandRoutes(app, { store: deps.store, admission: deps.commandAdmission, logger: deps.logger });
 }
 
 /** A drop by the size cap keeps /healthz degraded this long. */
 const RECENT_DROP_MS = 60_000;
 
-/** What /healthz reports: the store's last error, the size cap losing or refusing events, each upstream without a connection for too long. */
+/** What /healthz reports: the store's last error, the size cap losing or refusing events, each upstream down or stalled for too long or with quarantined events. */
 function healthProblems(deps: ApiDeps): string[] {
   const problems: string[] = [];
   const store = deps.store.status();
@@ -120,6 +130,16 @@ function healthProblems(deps: ApiDeps): string[] {
   if (store.refusing) problems.push(`buffer full (cap ${cap}, policy reject): spots' posts are answered 503 until forwarded events make room`);
   for (const upstream of deps.upstreams()) {
     const s = upstream.status();
+    if (s.noAckSinceMs !== null && now - s.noAckSinceMs >= deps.upstreamStalledMs) {
+      const lag = s.lagEvents === null ? 'events' : `${s.lagEvents} events`;
+      const how = s.reconnectsSinceAck > 0 ? `reconnected ${s.reconnectsSinceAck} times meanwhile` : 'connected';
+      problems.push(`upstream ${upstream.name} has acknowledged nothing for ${Math.round((now - s.noAckSinceMs) / 1000)} s while ${lag} wait (${how})`);
+    }
+    if (s.quarantined > 0) problems.push(quarantineProblem(upstream.name, s.quarantined));
+    const w = s.poisonSuspect;
+    if (w?.withheld) {
+      problems.push(`upstream ${upstream.name}: the broker dropped the connection ${w.strikes} times with event ${w.eventId} of spot ${w.spot} alone in flight and has taken no event since the last quarantine; events wait in the buffer`);
+    }
     if (s.downSinceMs === null || now - s.downSinceMs < deps.upstreamDownDegradedMs) continue;
     const why = s.lastError ? `: ${s.lastError}` : '';
     problems.push(`upstream ${upstream.name} without a connection for ${Math.round((now - s.downSinceMs) / 1000)} s${why}`);
@@ -147,6 +167,10 @@ function statusView(deps: ApiDeps): Record<string, unknown> {
       acked: s.acked,
       inFlight: s.inFlight,
       reconnects: s.reconnects,
+      quarantined: s.quarantined,
+      noAckSinceMs: s.noAckSinceMs,
+      reconnectsSinceAck: s.reconnectsSinceAck,
+      poisonSuspect: s.poisonSuspect,
       delivery: histogramSummary(s.delivery),
       lastError: s.lastError,
     };

@@ -6,7 +6,7 @@ export interface GatewayConfig {
   data_dir: string;
   buffer: { max_mb: number; policy: 'drop-oldest' | 'reject'; durability: 'full' | 'normal' | 'off'; forward: 'after-sync' | 'after-commit' };
   /** url unset (or empty) = no MQTT upstream. */
-  mqtt: { url?: string; topic_prefix: string; max_in_flight: number; degraded_after_s: number };
+  mqtt: { url?: string; topic_prefix: string; max_in_flight: number; degraded_after_s: number; poison_after_drops: number; stalled_after_s: number };
   /** id unset = the host name (filled in by loadConfig). */
   gateway: { id?: string };
   spots: { offline_after_s: number };
@@ -56,12 +56,14 @@ export const configSchema = {
       type: 'object',
       additionalProperties: false,
       default: {},
-      required: ['topic_prefix', 'max_in_flight', 'degraded_after_s'],
+      required: ['topic_prefix', 'max_in_flight', 'degraded_after_s', 'poison_after_drops', 'stalled_after_s'],
       properties: {
         url: { type: 'string', nullable: true, pattern: '^(mqtt|mqtts|tcp|ssl|ws|wss)://.+', description: 'MQTT broker, e.g. mqtt://host:1883; unset or empty = no MQTT upstream' },
         topic_prefix: { type: 'string', default: '', pattern: '^([^/+#\\u0000]+(/[^/+#\\u0000]+)*/?)?$', description: 'prefix before every topic, e.g. site1/' },
         max_in_flight: { type: 'integer', minimum: 2, maximum: 65535, default: 8192, description: 'QoS 1 messages awaiting PUBACK at once (never more than the broker\'s Receive Maximum)' },
         degraded_after_s: { type: 'number', exclusiveMinimum: 0, default: 60, description: '/healthz says degraded once the MQTT upstream has been without a connection this long' },
+        poison_after_drops: { type: 'integer', minimum: 1, default: 3, description: 'an event is quarantined after the broker dropped the connection this many times with it alone in flight' },
+        stalled_after_s: { type: 'number', exclusiveMinimum: 0, default: 60, description: '/healthz says degraded once the MQTT upstream has had a backlog and connections (one that stays, or ones the broker keeps dropping) and acknowledged nothing this long' },
       },
     },
     gateway: {

@@ -6,6 +6,7 @@ import { EventLog } from './event-log.js';
 import { ForwardGate, prepareForwarding } from './forward-gate.js';
 import { GroupCommitter } from './group-commit.js';
 import { openDatabase } from './open-database.js';
+import { QuarantineTable } from './quarantine.js';
 import { RejectedMessages } from './rejected-log.js';
 import { budgetFor, pragmasFor, SpaceKeeper } from './space.js';
 import { SpotTable } from './spot-registry.js';
@@ -94,6 +95,7 @@ export function openStore(opts: StoreOptions): Store {
   });
   writer = committer;
   const commands = new CommandTable(conn, (write) => committer.durably(write), now);
+  const quarantine = new QuarantineTable(conn, log, cursors, (write) => committer.durably(write), now);
 
   function knownUpstream(upstream: string): void {
     if (!upstreams.includes(upstream)) {
@@ -192,6 +194,7 @@ export function openStore(opts: StoreOptions): Store {
     commands,
     spots,
     rejected,
+    quarantine,
     close: async () => committer.close(),
   };
 }

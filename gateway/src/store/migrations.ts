@@ -97,8 +97,39 @@ function commandCutReplies(db: Database.Database): void {
   db.exec('ALTER TABLE commands ADD COLUMN cut_replies INTEGER NOT NULL DEFAULT 0');
 }
 
+/** Poison events an upstream moved aside, and the one it suspects now (quarantine.ts). */
+function quarantineTables(db: Database.Database): void {
+  db.exec(`
+    CREATE TABLE quarantine (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      upstream TEXT NOT NULL,
+      event_id INTEGER NOT NULL,
+      spot TEXT NOT NULL,
+      resource TEXT NOT NULL,
+      action TEXT NOT NULL,
+      data TEXT NOT NULL,
+      pb BLOB,
+      encoding TEXT NOT NULL,
+      time_received INTEGER NOT NULL,
+      reason TEXT NOT NULL,
+      strikes INTEGER NOT NULL,
+      time INTEGER NOT NULL,
+      resends INTEGER NOT NULL DEFAULT 0,
+      last_resend_at INTEGER,
+      UNIQUE (upstream, event_id)
+    );
+    CREATE TABLE poison_suspects (
+      upstream TEXT PRIMARY KEY,
+      spot TEXT NOT NULL,
+      event_id INTEGER NOT NULL,
+      strikes INTEGER NOT NULL,
+      since INTEGER NOT NULL
+    ) WITHOUT ROWID;
+  `);
+}
+
 /** In order; index i brings a file from user_version i to i + 1. Only ever append. */
-export const migrations: readonly Migration[] = [createEventLog, createCommandsAndRegistry, spotIndexTable, commandCutReplies];
+export const migrations: readonly Migration[] = [createEventLog, createCommandsAndRegistry, spotIndexTable, commandCutReplies, quarantineTables];
 
 export const SCHEMA_VERSION = migrations.length;
 

@@ -254,6 +254,56 @@ export interface RejectedLog {
   count(): number;
 }
 
+/** An event an upstream moved aside as poison (quarantine.ts; docs/storage.md, Quarantine). */
+export interface QuarantinedEvent {
+  /** Id of the quarantine entry. */
+  id: number;
+  upstream: string;
+  /** The event's id in the log (its stable id is `<instanceId>:<eventId>`). */
+  eventId: number;
+  spot: string;
+  resource: string;
+  action: string;
+  data: string;
+  pb: Uint8Array | null;
+  encoding: string;
+  timeReceived: number;
+  reason: string;
+  strikes: number;
+  timeQuarantined: number;
+  resends: number;
+  lastResendAt: number | null;
+}
+
+/** The event an upstream suspects of breaking its connection, with the losses counted against it. */
+export interface PoisonSuspect {
+  spot: string;
+  eventId: number;
+  strikes: number;
+  /** When it was first suspected (ms since the epoch). */
+  since: number;
+}
+
+export interface QuarantineBook {
+  /**
+   * Copies the event into quarantine and moves the upstream's cursor of its spot to it, in one
+   * transaction, durable on return. Throws (writing nothing) unless it is the spot's next event
+   * above that cursor, or with StoreUnavailableError.
+   */
+  add(upstream: string, spot: string, eventId: number, reason: string, strikes: number): QuarantinedEvent;
+  list(query: { upstream?: string; after?: number; limit: number }): QuarantinedEvent[];
+  get(id: number): QuarantinedEvent | null;
+  /** Entries now (of one upstream, or all); the last known count when the file cannot be read. */
+  count(upstream?: string): number;
+  /** Delivered by a resend, or discarded by hand: false when there was no such entry. */
+  remove(id: number): boolean;
+  /** A resend was tried: it failed for `reason` (kept), adding `strikes`. */
+  noteResend(id: number, reason: string, strikes: number): void;
+  suspect(upstream: string): PoisonSuspect | null;
+  /** Durable; null forgets it. */
+  saveSuspect(upstream: string, suspect: PoisonSuspect | null): void;
+}
+
 export interface Store {
   /** Random UUID made with the database file; stable event ids are `<instanceId>:<id>`. */
   readonly instanceId: string;
@@ -286,6 +336,7 @@ export interface Store {
   readonly commands: CommandQueue;
   readonly spots: SpotRegistry;
   readonly rejected: RejectedLog;
+  readonly quarantine: QuarantineBook;
   /** Flushes, checkpoints, closes; later appends reject with code 'closed'. */
   close(): Promise<void>;
 }

@@ -4,6 +4,8 @@ interface Pending {
   id: number;
   /** MQTT messages of this event still waiting for PUBACK (json, and pb when present). */
   remaining: number;
+  /** Place in the send order across spots. */
+  order: number;
 }
 
 interface SpotWindow {
@@ -19,6 +21,7 @@ const DONE: AckResult = Object.freeze({ eventDone: true });
 export class AckWindow {
   private readonly spots = new Map<string, SpotWindow>();
   private messages = 0;
+  private sentEvents = 0;
   /** Reused for every advance (read at once by the caller): one ack per message, tens of thousands a second. */
   private readonly advance = { eventDone: true, advanceTo: 0 };
 
@@ -26,7 +29,7 @@ export class AckWindow {
   sent(spot: string, id: number, parts: number): void {
     let w = this.spots.get(spot);
     if (!w) this.spots.set(spot, (w = { list: [], head: 0 }));
-    w.list.push({ id, remaining: parts });
+    w.list.push({ id, remaining: parts, order: this.sentEvents++ });
     this.messages += parts;
   }
 
@@ -65,6 +68,20 @@ export class AckWindow {
     let n = 0;
     for (const w of this.spots.values()) n += w.list.length - w.head;
     return n;
+  }
+
+  /** The event sent first among those still awaiting a PUBACK (a spot's head entry is never done). */
+  oldest(): { spot: string; id: number } | null {
+    let found: { spot: string; id: number } | null = null;
+    let order = Infinity;
+    for (const [spot, w] of this.spots) {
+      const head = w.list[w.head];
+      if (head && head.order < order) {
+        order = head.order;
+        found = { spot, id: head.id };
+      }
+    }
+    return found;
   }
 
   /** MQTT messages awaiting PUBACK. */

@@ -32,8 +32,11 @@ export interface BrokerConnectionOptions {
   handleMessage: (packet: IPublishPacket, done: (err?: Error) => void) => void;
   /** CONNACK received: the client is ready for publishing. */
   onUp: (client: UpstreamClient, connack: IConnackPacket, ids: PacketIds, tap: PubackTap) => void;
-  /** The connection is gone (called once per connection); nothing of it is in flight any more. */
-  onDown: () => void;
+  /**
+   * The connection is gone (called once per connection), for `reason`; nothing of it is in flight any
+   * more. `byBroker`: the broker closed it or it failed (not `lost()` called by the user).
+   */
+  onDown: (reason: string, byBroker: boolean) => void;
   onError: (reason: string) => void;
 }
 
@@ -66,15 +69,19 @@ export class BrokerConnection {
 
   /** A connection-level failure noticed by the user (e.g. a publish error): drop it and reconnect. */
   lost(generation: number, reason: string): void {
+    this.down(generation, reason, false);
+  }
+
+  private down(generation: number, reason: string, byBroker: boolean): void {
     if (generation !== this.generation) return;
     this.generation++;
     const wasConnected = this.state === 'connected';
     this.abandonClient();
     this.state = 'disconnected';
-    this.o.onDown();
+    const detail = this.lastReason && !reason.includes(this.lastReason) ? `${reason} (${this.lastReason})` : reason;
+    this.o.onDown(detail, byBroker);
     if (!this.running) return;
     const delay = this.o.backoff.next();
-    const detail = this.lastReason && !reason.includes(this.lastReason) ? `${reason} (${this.lastReason})` : reason;
     this.o.logger.warn(
       { url: this.o.url, retryInMs: delay, attempt: this.o.backoff.attempts },
       wasConnected
@@ -140,7 +147,7 @@ export class BrokerConnection {
     client.handleMessage = this.o.handleMessage;
     client.on('connect', (connack: IConnackPacket) => this.connected(generation, connack, ids, tap));
     client.on('error', (err: Error) => this.clientError(generation, err));
-    client.on('close', () => this.lost(generation, 'connection closed'));
+    client.on('close', () => this.down(generation, 'connection closed', true));
   }
 
   private connected(generation: number, connack: IConnackPacket, ids: PacketIds, tap: PubackTap): void {
@@ -167,7 +174,7 @@ export class BrokerConnection {
       );
       this.o.backoff.reset();
     }
-    this.lost(generation, `broker refused the connection: ${describe(err)}`);
+    this.down(generation, `broker refused the connection: ${describe(err)}`, true);
   }
 
   private report(reason: string): void {

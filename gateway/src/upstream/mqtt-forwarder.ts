@@ -20,11 +20,14 @@ import {
 } from './options.js';
 import type { PacketIds } from './packet-ids.js';
 import { connectTapped, type PubackTap } from './puback-tap.js';
-import { MqttJsChannel, RawChannel, type PublishChannel } from './publish-channel.js';
+import { DEFAULT_POISON_AFTER_DROPS, PoisonGuard } from './poison-guard.js';
+import { openChannel, type PublishChannel } from './publish-channel.js';
+import { QuarantineResender, type ResendOutcome } from './quarantine-resend.js';
 import { RateMeter } from './rate.js';
 import { SpotFeed } from './spot-feed.js';
+import { StallWatch } from './stall-watch.js';
 import { DeliveryTimes } from './delivery-times.js';
-import type { ForwardEvent, ForwardSource } from './source.js';
+import { lagOf, type ForwardEvent, type ForwardSource } from './source.js';
 import { eventTopicFault, isTopicLevel, Topics, type SpotState } from './topics.js';
 import { topicLevelFault } from '../protocol/index.js';
 
@@ -46,6 +49,10 @@ export class MqttForwarder {
   private readonly rate: RateMeter;
   /** Receipt to acknowledgement of each event (not of refused ones). */
   private readonly delivery = new DeliveryTimes();
+  /** Poison events (suspect, probe, quarantine), resends by hand, and progress: docs/mqtt.md. */
+  private readonly poison: PoisonGuard;
+  private readonly resender: QuarantineResender;
+  private readonly stall: StallWatch;
   /** Without a connection since (ms since the epoch; from construction until the first CONNACK); null while connected. */
   private downSince: number | null;
   private readonly maxInFlight: number;
@@ -90,12 +97,12 @@ export class MqttForwarder {
       this.lastError = reason;
       this.logger.error({ spot }, `mqtt: ${reason}`);
     });
-    this.commands = new CommandIntake(
-      this.topics,
-      this.logger,
-      options.onCommand,
-      options.decodePbCommand ?? decodePbFrame,
-    );
+    const { source, upstream, topics, logger, now } = this;
+    this.poison = new PoisonGuard({ source, upstream, limit: options.poisonAfterDrops ?? DEFAULT_POISON_AFTER_DROPS, logger, now });
+    const onSlots = (delta: number): void => void (this.otherInFlight += delta);
+    this.resender = new QuarantineResender({ book: source.quarantine, upstream, instanceId: source.instanceId, topics, logger, onSlots });
+    this.stall = new StallWatch(now, options.outageMs ?? 60_000);
+    this.commands = new CommandIntake(topics, logger, options.onCommand, options.decodePbCommand ?? decodePbFrame);
     this.connection = new BrokerConnection({
       url: options.url,
       clientId: `spot-gateway-${options.gatewayId}-${this.upstream}`,
@@ -109,7 +116,7 @@ export class MqttForwarder {
       logger: this.logger,
       handleMessage: (packet, done) => this.commands.handle(packet, done),
       onUp: (client, connack, ids, tap) => this.connected(client, connack, ids, tap),
-      onDown: () => this.disconnected(),
+      onDown: (reason, byBroker) => this.disconnected(reason, byBroker),
       onError: (reason) => (this.lastError = reason),
     });
   }
@@ -157,12 +164,7 @@ export class MqttForwarder {
   }
 
   status(): ForwarderStatus {
-    let lagEvents: number | null = null;
-    try {
-      lagEvents = this.source.status?.().perUpstream[this.upstream]?.pending ?? null;
-    } catch {
-      lagEvents = null;
-    }
+    const lagEvents = lagOf(this.source, this.upstream);
     return {
       state: this.connection.state,
       downSinceMs: this.downSince,
@@ -179,14 +181,27 @@ export class MqttForwarder {
       commandsAccepted: this.commands.accepted,
       commandsRejected: this.commands.rejected,
       delivery: this.delivery.snapshot(),
+      quarantined: this.poison.quarantined,
+      poisonSuspect: this.poison.suspect,
+      noAckSinceMs: this.stall.noAckSince(lagEvents === null ? this.window.inFlight > 0 : lagEvents > 0),
+      reconnectsSinceAck: this.stall.reconnects,
     };
+  }
+
+  /** Publishes a quarantined event again (POST /api/quarantine/:id/resend); it leaves the quarantine on its PUBACK. */
+  resend(quarantineId: number): ResendOutcome {
+    const channel = this.connection.ready ? this.channel : null;
+    const room = this.windowLimit - this.window.inFlight - this.otherInFlight;
+    return this.resender.resend(quarantineId, channel, this.connection.generation, room);
   }
 
   // --- connection events ----------------------------------------------------
 
   private connected(client: UpstreamClient, connack: IConnackPacket, ids: PacketIds, tap: PubackTap): void {
     this.downSince = null;
-    this.channel = this.channelFor(client, connack, ids, tap);
+    this.poison.connected();
+    this.stall.connected();
+    this.channel = openChannel(client, connack, ids, tap, this.connection.protocolVersion, this.rawPublish);
     const receiveMaximum = connack.properties?.receiveMaximum ?? 65535;
     // At least 2: an event with a PB form is two messages, both in flight before its cursor can move.
     this.windowLimit = Math.max(2, Math.min(this.maxInFlight, receiveMaximum));
@@ -197,6 +212,8 @@ export class MqttForwarder {
     this.publishOther(this.topics.gatewayState(this.gatewayId), 'online', true);
     const generation = this.connection.generation;
     client.subscribe(this.topics.commandFilters(), { qos: 1 }, (err) => {
+      // A SUBACK came (also one refusing the filters: its error carries the packet), not a flush at close.
+      if ((!err || (err as { packet?: unknown }).packet) && generation === this.connection.generation) this.poison.subscribed();
       if (err && generation === this.connection.generation) {
         this.lastError = `subscribe to commands failed: ${describe(err)}`;
         this.logger.warn({}, `mqtt: ${this.lastError}`);
@@ -206,20 +223,13 @@ export class MqttForwarder {
     this.pump();
   }
 
-  private channelFor(client: UpstreamClient, connack: IConnackPacket, ids: PacketIds, tap: PubackTap): PublishChannel {
-    const version = this.connection.protocolVersion;
-    const socket = (client as { stream?: { write?: unknown } }).stream;
-    if (!this.rawPublish || !socket || typeof socket.write !== 'function') return new MqttJsChannel(client, version);
-    const maxPacketSize = version === 5 ? connack.properties?.maximumPacketSize : undefined;
-    const raw = new RawChannel(socket as { write(chunk: Buffer): boolean }, ids, version, maxPacketSize);
-    // PUBACKs reach the channel from the tap (default factory) or, with other factories, from mqtt.js.
-    tap.claim = (packetId, reasonCode) => raw.acked(packetId, reasonCode);
-    client.on('packetreceive', (packet) => raw.received(packet));
-    return raw;
-  }
-
-  private disconnected(): void {
+  private disconnected(reason: string, byBroker: boolean): void {
     this.downSince ??= this.now();
+    this.cursors.flush();
+    // Only the broker dropping the connection says something about an event; our own drops do not.
+    if (byBroker) this.poison.lost(this.window.oldest(), reason, this.otherInFlight === 0);
+    this.stall.disconnected();
+    this.resender.lost(reason);
     this.channel = null;
     this.window.clear();
     this.otherInFlight = 0;
@@ -257,6 +267,8 @@ export class MqttForwarder {
     if (!client || !this.running) return;
     const generation = this.connection.generation;
     try {
+      // A suspected poison event goes out alone, before the replay; the rest waits for its PUBACK (poison-guard.ts).
+      if (this.needsResync && this.poison.holdForProbe((event) => this.sendProbe(event, generation))) return;
       if (this.needsResync) {
         // Everything above the cursors goes out again, in order: the replay after each connect.
         this.cursors.flush();
@@ -279,6 +291,17 @@ export class MqttForwarder {
     } catch (err) {
       this.storeTrouble(`reading the store failed: ${describe(err)}`);
     }
+  }
+
+  /** The suspected poison event, alone; false when the connection broke. */
+  private sendProbe(event: ForwardEvent, generation: number): boolean {
+    const channel = this.channel;
+    if (!channel || !this.publishEvent(channel, generation, event)) return false;
+    const flushed = safely(() => channel.flush());
+    if (flushed === true) return true;
+    this.lastError = `writing to the broker failed: ${flushed}`;
+    this.connection.lost(generation, this.lastError);
+    return false;
   }
 
   /** False when the connection broke while publishing. */
@@ -331,6 +354,8 @@ export class MqttForwarder {
   private messageAcked(spot: string, id: number, receivedAt: number | null): void {
     const { eventDone, advanceTo } = this.window.acked(spot, id);
     if (eventDone) {
+      this.poison.acked(spot, id);
+      this.stall.acked();
       this.acked++;
       this.rate.add(1);
       if (receivedAt !== null) this.delivery.delivered(receivedAt, this.now());

@@ -54,9 +54,22 @@ export interface MqttForwarderOptions {
   rawPublish?: boolean;
   /** PB command payload -> [resource, action, object]; default: the project's PB codec. */
   decodePbCommand?: PbCommandDecoder;
+  /** Losses with the suspect alone in flight that quarantine it (default 3; docs/mqtt.md, "Poison events"). */
+  poisonAfterDrops?: number;
+  /** A disconnection this long is an outage, reported as one (mqtt.degraded_after_s); the stall count starts again after it. Default 60 s. */
+  outageMs?: number;
 }
 
 export type ForwarderState = 'connected' | 'connecting' | 'disconnected';
+
+export interface SuspectStatus {
+  spot: string;
+  eventId: number;
+  /** Losses with it alone in flight. */
+  strikes: number;
+  /** At the limit, not quarantined: no event was acknowledged since the last quarantine. */
+  withheld: boolean;
+}
 
 export interface ForwarderStatus {
   state: ForwarderState;
@@ -81,6 +94,14 @@ export interface ForwarderStatus {
   commandsRejected: number;
   /** Receipt at the gateway to the broker's acknowledgement, per event, since start. */
   delivery: HistogramSnapshot;
+  /** Events of this upstream in quarantine now. */
+  quarantined: number;
+  /** The event suspected of breaking the connection, or null (docs/mqtt.md, "Poison events"). */
+  poisonSuspect: SuspectStatus | null;
+  /** With a backlog and connections: since when nothing was acknowledged (ms since the epoch); null otherwise. */
+  noAckSinceMs: number | null;
+  /** Reconnects since the last acknowledgement (quick ones: an outage starts the count again). */
+  reconnectsSinceAck: number;
 }
 
 // PUBACK reason codes a retry cannot fix: the event is skipped (docs/mqtt.md).

@@ -1,7 +1,9 @@
 // How event messages reach the broker: batched raw PUBLISH packets on the mqtt.js socket (fast),
 // or mqtt.js publish() (for clients without a socket, e.g. test fakes).
+import type { IConnackPacket } from 'mqtt';
 import { eventPublishOptions, type UpstreamClient } from './options.js';
 import type { PacketIds } from './packet-ids.js';
+import type { PubackTap } from './puback-tap.js';
 import { measurePublish, writePublish, type PublishFields, type PublishLayout } from './publish-packet.js';
 
 export type PublishDone = (err?: Error) => void;
@@ -124,4 +126,16 @@ export class RawChannel implements PublishChannel {
 
 function refusal(message: string, code: number): Error {
   return Object.assign(new Error(message), { code });
+}
+
+/** The channel for a new connection: raw on the client's socket when it has one (and `raw`), else mqtt.js publish(). */
+export function openChannel(client: UpstreamClient, connack: IConnackPacket, ids: PacketIds, tap: PubackTap, version: 4 | 5, raw: boolean): PublishChannel {
+  const socket = (client as { stream?: { write?: unknown } }).stream;
+  if (!raw || !socket || typeof socket.write !== 'function') return new MqttJsChannel(client, version);
+  const maxPacketSize = version === 5 ? connack.properties?.maximumPacketSize : undefined;
+  const channel = new RawChannel(socket as { write(chunk: Buffer): boolean }, ids, version, maxPacketSize);
+  // PUBACKs reach the channel from the tap (default factory) or, with other factories, from mqtt.js.
+  tap.claim = (packetId, reasonCode) => channel.acked(packetId, reasonCode);
+  client.on('packetreceive', (packet) => channel.received(packet));
+  return channel;
 }

@@ -1,5 +1,5 @@
 // What the forwarder needs from the store: a cursor API. The real store satisfies it structurally.
-import type { StoredEvent } from '../store/types.js';
+import type { QuarantineBook, StoredEvent } from '../store/types.js';
 import type { SpotBacklog } from './scheduler.js';
 
 export type ForwardEvent = Pick<StoredEvent, 'id' | 'spot' | 'resource' | 'action' | 'data' | 'pb' | 'timeReceived'>;
@@ -19,6 +19,17 @@ export interface ForwardSource {
    * commit stored for it, in id order. May return an unsubscribe function.
    */
   onAppended(listener: (spot: string, lastId: number, events?: readonly ForwardEvent[]) => void): unknown;
+  /** Optional: where poison events are kept (the store's); without it the forwarder never suspects or quarantines. */
+  readonly quarantine?: QuarantineBook;
   /** Optional: per upstream, stored events not yet acknowledged (the lag shown in status). */
   status?(): { perUpstream: Record<string, { pending: number }> };
+}
+
+/** Stored events `upstream` has not had acknowledged, or null when the source cannot count (or fails to). */
+export function lagOf(source: ForwardSource, upstream: string): number | null {
+  try {
+    return source.status?.().perUpstream[upstream]?.pending ?? null;
+  } catch {
+    return null;
+  }
 }
