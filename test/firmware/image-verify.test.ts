@@ -114,6 +114,15 @@ test('an image with a hash but no signature is unsigned; one without a hash has 
   t.is(outcome(imageWith([], (hash) => [[0x10, hash.subarray(0, 31)]])), 'no-hash', 'a 31-byte hash');
 });
 
+test('an imgtool --pure image (SIG_PURE, signature over the image, no SHA256 TLV) is refused for having no hash', (t) => {
+  const pure = imageWith([target('mps2-an385')], () => [
+    [0x25, [1]],
+    [0x01, keyHashOf()],
+    [0x24, new Uint8Array(64)],
+  ]);
+  t.is(outcome(pure), 'no-hash');
+});
+
 test('a file cut anywhere is refused', (t) => {
   const reasons = new Set<string>();
   for (let length = 0; length < good.bytes.length; length += 1) {

@@ -5,9 +5,12 @@ import { imageFailure, type ImageFailure } from './image-failures.js';
 import { parseImage, TLV, tlvsOfType, type ParsedImage } from './image-format.js';
 import { keyHash, publicKeyDer } from './keys.js';
 
-/** TLV types MCUboot accepts in the unprotected area (its allowed_unprot_tlvs); all others must be protected. */
+/**
+ * TLV types MCUboot accepts in the unprotected area (its allowed_unprot_tlvs: key hash or key, hashes,
+ * signatures, SIG_PURE, encryption keys); all others must be protected.
+ */
 export const ALLOWED_UNPROTECTED_TLVS: ReadonlySet<number> = new Set([
-  0x01, 0x02, 0x10, 0x11, 0x12, 0x20, 0x21, 0x22, 0x23, 0x24, 0x30, 0x31, 0x32, 0x33,
+  0x01, 0x02, 0x10, 0x11, 0x12, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x30, 0x31, 0x32, 0x33,
 ]);
 
 export interface VerifyRequest {
