@@ -75,6 +75,11 @@ test('--pad-header puts 0xff header room in front of the body; without it the in
   t.true(inPlace.image.subarray(0x200, 0x200 + body.length).equals(body));
   t.is(inPlace.image.readUInt32LE(12), body.length, 'img_size');
 
+  const paddedZeros = signImage({ input: linked, version, privateKey: key, target: null, headerSize: 0x200, padHeader: true });
+  if (!paddedZeros.ok) return t.fail(paddedZeros.reason);
+  t.is(paddedZeros.imgSize, linked.length, 'with --pad-header leading zeros are body, not header room');
+  t.true(paddedZeros.image.subarray(0x200, 0x400).every((b) => b === 0));
+
   const refused = signImage({ input: body, version, privateKey: key, target: null, headerSize: 0x200, padHeader: false });
   t.false(refused.ok);
   if (!refused.ok) t.regex(refused.reason, /does not start with 0x200 zero bytes.*--pad-header/);

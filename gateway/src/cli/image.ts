@@ -102,9 +102,10 @@ function readFile(io: CliIo, file: string): Buffer | string {
 
 /** A key given as a file, or as a name to which `.pem` is added. */
 function loadKey(io: CliIo, given: string, read: (pem: Buffer) => KeyResult): KeyResult & { file: string } {
-  const file = existsSync(resolvePath(io, given)) || !existsSync(resolvePath(io, `${given}.pem`)) ? given : `${given}.pem`;
+  const givenExists = existsSync(resolvePath(io, given));
+  const file = givenExists || !existsSync(resolvePath(io, `${given}.pem`)) ? given : `${given}.pem`;
   const bytes = readFile(io, file);
-  if (typeof bytes === 'string') return { ok: false, reason: `${bytes} (nor ${given}.pem)`, file };
+  if (typeof bytes === 'string') return { ok: false, reason: givenExists ? bytes : `${bytes} (nor ${given}.pem)`, file };
   const key = read(bytes);
   return key.ok ? { ...key, file } : { ok: false, reason: `${file}: ${key.reason}`, file };
 }
