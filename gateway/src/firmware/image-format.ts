@@ -146,7 +146,7 @@ export function encodeTlvArea(magic: number, records: TlvRecord[]): Buffer | str
 
 const hex = (n: number, width = 4): string => `0x${n.toString(16).padStart(width, '0')}`;
 
-function parseTlvArea(bytes: Uint8Array, offset: number, magic: number, name: string): TlvArea | ImageFailure {
+function parseTlvArea(bytes: Uint8Array, offset: number, magic: number, name: string): { ok: true; area: TlvArea } | ImageFailure {
   if (offset + TLV_INFO_SIZE > bytes.length) {
     return imageFailure('truncated', `the file ends at ${bytes.length} bytes, before the ${name} TLV area's header at ${offset}`);
   }
@@ -168,7 +168,7 @@ function parseTlvArea(bytes: Uint8Array, offset: number, magic: number, name: st
     tlvs.push({ type, offset: at, value: bytes.subarray(at + TLV_HEADER_SIZE, valueEnd) });
     at = valueEnd;
   }
-  return { magic, offset, size, tlvs };
+  return { ok: true, area: { magic, offset, size, tlvs } };
 }
 
 /** The image's structure (header, body extent, TLV areas), or the first thing that makes it unreadable. */
@@ -186,18 +186,19 @@ export function parseImage(bytes: Uint8Array): { ok: true; image: ParsedImage } 
 
   let protectedArea: TlvArea | null = null;
   if (header.protectTlvSize > 0) {
-    const area = parseTlvArea(bytes, bodyEnd, TLV_PROT_INFO_MAGIC, 'protected');
-    if ('ok' in area) return area;
-    if (area.size !== header.protectTlvSize) {
-      return imageFailure('tlv-damaged', `protected TLV area is ${area.size} bytes, the header says ${header.protectTlvSize}`);
+    const parsed = parseTlvArea(bytes, bodyEnd, TLV_PROT_INFO_MAGIC, 'protected');
+    if (!parsed.ok) return parsed;
+    if (parsed.area.size !== header.protectTlvSize) {
+      return imageFailure('tlv-damaged', `protected TLV area is ${parsed.area.size} bytes, the header says ${header.protectTlvSize}`);
     }
-    protectedArea = area;
+    protectedArea = parsed.area;
   } else if (bodyEnd + 2 <= bytes.length && view(bytes).getUint16(bodyEnd, true) === TLV_PROT_INFO_MAGIC) {
     return imageFailure('tlv-damaged', `a protected TLV area follows the body but the header's protected size is 0`);
   }
   const hashedEnd = bodyEnd + header.protectTlvSize;
-  const unprotectedArea = parseTlvArea(bytes, hashedEnd, TLV_INFO_MAGIC, 'unprotected');
-  if ('ok' in unprotectedArea) return unprotectedArea;
+  const unprotected = parseTlvArea(bytes, hashedEnd, TLV_INFO_MAGIC, 'unprotected');
+  if (!unprotected.ok) return unprotected;
+  const unprotectedArea = unprotected.area;
   return { ok: true, image: { header, bytes, hashedEnd, protectedArea, unprotectedArea, end: hashedEnd + unprotectedArea.size } };
 }
 
