@@ -1,15 +1,17 @@
-// The command line: `spot-gateway run|config check [--config PATH]`, `--help` everywhere.
+// The command line: `spot-gateway run|config check [--config PATH]`, `image ...`, `--help` everywhere.
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type GatewayConfig } from '../config/index.js';
 import { createLogger } from '../log.js';
 import { startGateway } from '../main.js';
 import { tuneHeap } from './heap.js';
+import { runImageCli } from './image.js';
 
 const MAIN_HELP = `spot-gateway: on-site gateway for RFID/Bluetooth spots
 
 Usage:
   spot-gateway run [--config PATH]           start the gateway
   spot-gateway config check [--config PATH]  validate the configuration and print it
+  spot-gateway image keygen|sign|verify|info firmware images: keys, signing, checks
   spot-gateway <command> --help              help on a command
 
 Configuration: --config PATH, else ./gateway.yaml when present, else the defaults;
@@ -80,6 +82,8 @@ function load(parsed: Parsed, io: CliIo): GatewayConfig | null {
 
 /** Runs the CLI; resolves with the exit code (run: only once the gateway has stopped). */
 export async function runCli(args: string[], io: CliIo = processIo): Promise<number> {
+  // The image commands have options of their own.
+  if (args[0] === 'image') return runImageCli(args.slice(1), io);
   const parsed = parse(args);
   if (typeof parsed === 'string') {
     io.err(`spot-gateway: ${parsed}\n\n${MAIN_HELP}`);
