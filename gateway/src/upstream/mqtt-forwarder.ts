@@ -385,6 +385,8 @@ export class MqttForwarder {
         if (generation !== this.connection.generation) return;
         this.otherInFlight--;
         if (err) this.logger.warn({ topic }, `mqtt: publish to ${topic} failed: ${describe(err)}`);
+        // Its slot is free: events may be waiting for it, and no event ack may come to pump them.
+        this.schedulePump();
       }),
     );
     if (sent !== true) this.connection.lost(generation, `publish to ${topic} failed: ${sent}`);
