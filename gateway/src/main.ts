@@ -202,7 +202,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     upstream: () => {
       if (!forwarder) return null;
       const f = forwarder.status();
-      return { name: MQTT_UPSTREAM, state: f.state, acked: f.acked, backlog: f.lagEvents, inFlight: f.inFlight, downSinceMs: f.downSinceMs };
+      // A refused message is an answer from the broker too: the forwarder moves past it.
+      return { name: MQTT_UPSTREAM, state: f.state, acked: f.acked + f.refused, backlog: f.lagEvents, inFlight: f.inFlight, downSinceMs: f.downSinceMs };
     },
   });
 

@@ -96,3 +96,17 @@ test('the oldest write still waiting sets the age; a completed write (success or
   t.is(watch.waitingMs(), 0);
   t.deepEqual(done, ['failed', 'stored'], 'the callbacks are called through, with their arguments');
 });
+
+test('the upstream is followed even while the store fails: progress made meanwhile counts', (t) => {
+  let error: string | null = 'disk full';
+  const u: UpstreamSample = { name: 'mqtt', state: 'connected', acked: 0, backlog: 100, inFlight: 8, downSinceMs: null };
+  const s = sources({ upstream: () => u, storeError: () => error });
+  const live = new Liveness(s, { upstreamStallMs: 60_000 });
+  for (let i = 1; i <= 4; i++) {
+    s.clock.now += 30_000;
+    u.acked = i;
+    t.is(live.fault(), 'store cannot write: disk full');
+  }
+  error = null;
+  t.is(live.fault(), null, 'the acknowledgements during the store failure were seen');
+});

@@ -3,6 +3,7 @@
 // read-only, and STOPPING=1 at SIGTERM with exit 0. Serial: the periods are timed, and the machine is shared.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import test from 'ava';
@@ -113,6 +114,23 @@ test.serial('a NOTIFY_SOCKET nobody listens on: one warn line, the gateway runs 
   t.is(res.status, 200);
   t.is(await gw.kill('SIGTERM'), 0);
   t.is(logLines(gw).filter((l) => l.msg?.startsWith('systemd: cannot notify')).length, 1, 'said once, not at every message');
+});
+
+test.serial('with the broker away the watchdog goes on (a legitimate wait), and STATUS= says the upstream is down', async (t) => {
+  const dir = tempDir(t);
+  const systemd = notifyReceiver(t, { dir });
+  const nobody = net.createServer();
+  await new Promise<void>((resolve) => nobody.listen(0, '127.0.0.1', resolve));
+  const port = (nobody.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => nobody.close(() => resolve()));
+  const gw = await spawnGateway(t, { env: underSystemd(systemd, path.join(dir, 'data'), { SPOT_GATEWAY_MQTT_URL: `mqtt://127.0.0.1:${port}` }) });
+  const ready = await readyAndFed(systemd);
+  t.is((await postChunks(gw.port, 73, [jsonText([presence(1), presence(2)])], { headers: JSON_EVENTS })).status, 200);
+  const readyAt = systemd.received[ready]!.at;
+  await waitFor(() => watchdogsBetween(systemd, readyAt, Infinity).length >= 6 || undefined, 10000, 'six WATCHDOG=1 with the broker away');
+  await systemd.next((m) => /^STATUS=1 spot online; backlog 2 events; mqtt (connecting|disconnected) \(down \d+ s\)$/.test(m), ready, 10000, 'STATUS= with the backlog and the upstream down');
+  t.false(logLines(gw).some((l) => l.msg?.startsWith('systemd: watchdog withheld')));
+  t.is(await gw.kill('SIGTERM'), 0);
 });
 
 test.serial('the watchdog stops while the event loop is blocked, and resumes when it turns again', async (t) => {

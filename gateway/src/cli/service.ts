@@ -27,21 +27,23 @@ export async function runService(options: ServiceOptions): Promise<number> {
     status: () => gateway?.liveness.summary() ?? 'starting',
     logger: logger.child({ part: 'systemd' }),
   });
+  let current = config;
+  // From the start: without a listener a SIGHUP would end the process. One during the start is ignored.
+  const onHangup = (): void => {
+    if (gateway) current = reload(gateway, notifier, current, options);
+  };
+  process.on('SIGHUP', onHangup);
   try {
     gateway = await startGateway(config, { logger });
   } catch (err) {
     const reason = startFailure(err, config);
     logger.fatal({ reason }, `cannot start: ${reason}`);
+    process.removeListener('SIGHUP', onHangup);
     notifier.close();
     return 1;
   }
   notifier.ready();
   const running = gateway;
-  let current = config;
-  const onHangup = (): void => {
-    current = reload(running, notifier, current, options);
-  };
-  process.on('SIGHUP', onHangup);
   return new Promise<number>((resolve) => {
     const stop = (signal: string): void => {
       notifier.stopping();

@@ -9,7 +9,7 @@ export const UPSTREAM_STALL_MS = 60_000;
 export interface UpstreamSample {
   name: string;
   state: 'connected' | 'connecting' | 'disconnected';
-  /** Acknowledgements received, ever (any increase is progress). */
+  /** Answers from the broker, ever: acknowledgements and refusals (any increase is progress). */
   acked: number;
   /** Events waiting for this upstream; null when unknown. */
   backlog: number | null;
@@ -53,7 +53,10 @@ export class Liveness {
 
   /** The first reason the gateway is not well, or null: the watchdog is fed only on null. */
   fault(): string | null {
-    return this.storeFault() ?? this.upstreamFault();
+    // Both run at every check: the upstream's progress is followed even while the store fails.
+    const store = this.storeFault();
+    const upstream = this.upstreamFault();
+    return store ?? upstream;
   }
 
   storeFault(): string | null {
