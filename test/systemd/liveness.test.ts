@@ -81,19 +81,22 @@ test('STATUS= line: spots online, backlog, upstream state, how long it is down, 
   t.is(live.summary(), '1 spot online; backlog 42 events; mqtt connecting (down 95 s); store cannot write: disk full');
 });
 
-test('the oldest write still waiting sets the age; a completed write (success or failure) no longer counts', (t) => {
+test('writes waiting with none completing set the age; any completion (success or failure) is progress', (t) => {
   let now = 0;
   const watch = new WriteWatch(() => now);
   const done: string[] = [];
+  t.is(watch.waitingMs(), 0);
   const first = watch.track((result: string) => done.push(result));
   now = 100;
   const second = watch.track((result: string) => done.push(result));
   now = 400;
-  t.is(watch.waitingMs(), 400);
+  t.is(watch.waitingMs(), 400, 'counted from when the first began waiting');
   first('failed');
-  t.is(watch.waitingMs(), 300);
+  now = 700;
+  t.is(watch.waitingMs(), 300, 'counted from the last completion');
   second('stored');
-  t.is(watch.waitingMs(), 0);
+  now = 10_000;
+  t.is(watch.waitingMs(), 0, 'nothing waits');
   t.deepEqual(done, ['failed', 'stored'], 'the callbacks are called through, with their arguments');
 });
 

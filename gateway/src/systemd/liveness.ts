@@ -22,7 +22,7 @@ export interface LivenessSources {
   now(): number;
   /** The last store write's failure, null after a success. */
   storeError(): string | null;
-  /** Age of the oldest store write still waiting for the disk, ms (0: none). */
+  /** How long store writes have waited for the disk with none completing, ms (0: none waits). */
   storeWaitingMs(): number;
   spotsOnline(): number;
   /** Events stored and not yet forwarded (with no upstream: stored). */
