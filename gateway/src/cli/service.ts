@@ -28,9 +28,10 @@ export async function runService(options: ServiceOptions): Promise<number> {
     logger: logger.child({ part: 'systemd' }),
   });
   let current = config;
-  // From the start: without a listener a SIGHUP would end the process. One during the start is ignored.
+  let stopping = false;
+  // From the start: without a listener a SIGHUP would end the process. One during the start or the stop changes nothing.
   const onHangup = (): void => {
-    if (gateway) current = reload(gateway, notifier, current, options);
+    if (gateway && !stopping) current = reload(gateway, notifier, current, options);
   };
   process.on('SIGHUP', onHangup);
   try {
@@ -46,10 +47,8 @@ export async function runService(options: ServiceOptions): Promise<number> {
   const running = gateway;
   return new Promise<number>((resolve) => {
     const stop = (signal: string): void => {
+      stopping = true;
       notifier.stopping();
-      process.removeListener('SIGHUP', onHangup);
-      // A reload during the stop changes nothing; without a listener SIGHUP would end the process.
-      process.on('SIGHUP', () => undefined);
       process.removeAllListeners('SIGTERM');
       process.removeAllListeners('SIGINT');
       // A second signal while stopping ends the process at once; acknowledged events are already committed.
