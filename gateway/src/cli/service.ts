@@ -58,15 +58,16 @@ export async function runService(options: ServiceOptions): Promise<number> {
       };
       process.once('SIGTERM', () => exitNow('SIGTERM'));
       process.once('SIGINT', () => exitNow('SIGINT'));
+      const stopped = (code: number): void => {
+        process.removeListener('SIGHUP', onHangup);
+        notifier.close();
+        resolve(code);
+      };
       running.stop(signal).then(
-        () => {
-          notifier.close();
-          resolve(0);
-        },
+        () => stopped(0),
         (err: unknown) => {
           logger.error({ err }, 'stop failed');
-          notifier.close();
-          resolve(1);
+          stopped(1);
         },
       );
     };
