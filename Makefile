@@ -73,7 +73,7 @@ test-packaging:
 	  echo "test-packaging: SKIPPED: systemd-analyze not found (Debian package systemd), $(UNIT) not verified"; \
 	else \
 	  out=$$(systemd-analyze verify $(UNIT) 2>&1); rc=$$?; \
-	  if [ $$rc -ne 0 ] || [ -n "$$out" ]; then echo "$$out"; echo "test-packaging: systemd-analyze verify $(UNIT): FAILED"; exit 1; fi; \
+	  if [ $$rc -ne 0 ] || [ -n "$$out" ]; then echo "$$out"; echo "test-packaging: systemd-analyze verify $(UNIT): FAILED (it also checks that /usr/bin/node, which the unit runs, exists: Node from Debian or NodeSource packages is there)"; exit 1; fi; \
 	  echo "test-packaging: systemd-analyze verify $(UNIT): ok"; \
 	  set -o pipefail; systemd-analyze security --offline=true --threshold=30 $(UNIT) | tail -n 1 || exit 1; \
 	fi
