@@ -37,8 +37,11 @@ export const unixDgramSocket: NotifySocketFactory = (address, onError) => {
   const socket = binding.createSocket('unix_dgram');
   // unix-dgram reports a failed send as an 'error' event (ECONNREFUSED when systemd is gone, say).
   socket.on('error', (err) => onError(err.message));
+  // A second close aborts the process inside the addon (a C++ assertion): closed once, then never used again.
+  let open = true;
   return {
     send: (message) => {
+      if (!open) return;
       const buf = Buffer.from(message);
       try {
         socket.send(buf, 0, buf.length, address);
@@ -47,10 +50,12 @@ export const unixDgramSocket: NotifySocketFactory = (address, onError) => {
       }
     },
     close: () => {
+      if (!open) return;
+      open = false;
       try {
         socket.close();
-      } catch {
-        // already closed
+      } catch (err) {
+        onError((err as Error).message);
       }
     },
   };
