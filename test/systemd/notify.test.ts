@@ -9,6 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import test from 'ava';
 import { JSON_EVENTS, postChunks, spawnGateway, tempDir, waitFor } from '../helpers/gateway.js';
 import { notifyReceiver, type NotifyReceiver } from '../helpers/notify-receiver.js';
+import { startMosquitto } from '../helpers/mosquitto.js';
 import { can, probePrivileges } from '../helpers/privileges.js';
 import { jsonText, presence } from '../http/events.js';
 
@@ -114,6 +115,24 @@ test.serial('a NOTIFY_SOCKET nobody listens on: one warn line, the gateway runs 
   t.is(res.status, 200);
   t.is(await gw.kill('SIGTERM'), 0);
   t.is(logLines(gw).filter((l) => l.msg?.startsWith('systemd: cannot notify')).length, 1, 'said once, not at every message');
+});
+
+test.serial('with a broker that acknowledges, the watchdog goes on while events flow, and STATUS= says the upstream is connected', async (t) => {
+  const dir = tempDir(t);
+  const systemd = notifyReceiver(t, { dir });
+  const broker = await startMosquitto({ t });
+  const gw = await spawnGateway(t, { env: underSystemd(systemd, path.join(dir, 'data'), { SPOT_GATEWAY_MQTT_URL: broker.url }) });
+  const ready = await readyAndFed(systemd);
+  await logged(gw, 'mqtt: connected');
+  for (let i = 0; i < 5; i++) {
+    t.is((await postChunks(gw.port, 74, [jsonText([presence(2 * i), presence(2 * i + 1)])], { headers: JSON_EVENTS })).status, 200);
+  }
+  await systemd.next((m) => m === 'STATUS=1 spot online; backlog 0 events; mqtt connected', ready, 10000, 'STATUS= with the events forwarded');
+  const readyAt = systemd.received[ready]!.at;
+  await waitFor(() => watchdogsBetween(systemd, readyAt, Infinity).length >= 6 || undefined, 10000, 'six WATCHDOG=1 with the upstream connected');
+  t.false(logLines(gw).some((l) => l.msg?.startsWith('systemd: watchdog withheld')));
+  t.is(await gw.kill('SIGTERM'), 0);
+  t.is(systemd.messages().at(-1), 'STOPPING=1');
 });
 
 test.serial('with the broker away the watchdog goes on (a legitimate wait), and STATUS= says the upstream is down', async (t) => {
