@@ -4,12 +4,14 @@ import type { AddressInfo } from 'node:net';
 import { CommandAdmission } from './api/command-admission.js';
 import { checkCommand } from './api/command-check.js';
 import { registerApi, type UpstreamView } from './api/routes.js';
-import type { GatewayConfig } from './config/index.js';
+import type { GatewayConfig, LogLevel } from './config/index.js';
 import { IngestCounters, OnlineTracker, SpotIngest } from './ingest/index.js';
 import { createLogger, type GatewayLogger } from './log.js';
 import { createMetrics } from './metrics.js';
 import { decodeFrame } from './protocol/index.js';
 import { openStore, type Store } from './store/index.js';
+import { Liveness } from './systemd/liveness.js';
+import { WriteWatch } from './systemd/write-watch.js';
 import { HttpDrain } from './transports/drain.js';
 import { createHttpTransport } from './transports/http.js';
 import { ingestRoute } from './transports/ingest-route.js';
@@ -24,6 +26,10 @@ export interface RunningGateway {
   /** The port actually listened on (config port 0 = a free one). */
   port: number;
   store: Store;
+  /** Whether the store writes and the upstream moves, and a one-line status (for systemd: docs/operations.md). */
+  liveness: Liveness;
+  /** Applies a log level at once (SIGHUP reload); child loggers follow. */
+  setLogLevel(level: LogLevel): void;
   /** Stops accepting, lets open posts finish (bounded), stops the forwarder, flushes and closes the store. Idempotent. */
   stop(why?: string): Promise<void>;
 }
@@ -120,8 +126,13 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       forwarder?.publishSpotState(serial, state);
     },
   });
+  // Spot posts wait for their writes: one waiting too long means the disk hangs (systemd/liveness.ts).
+  const writes = new WriteWatch(now);
+  const watchedStore = Object.assign(Object.create(store) as Store, {
+    appendWith: (events: Parameters<Store['appendWith']>[0], done: Parameters<Store['appendWith']>[1]) => store.appendWith(events, writes.track(done)),
+  });
   const ingest = new SpotIngest({
-    store,
+    store: watchedStore,
     counters,
     now,
     logger: logger.child({ part: 'ingest' }),
@@ -186,10 +197,28 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     `listening on ${config.http.host}:${port}; buffer in ${config.data_dir}; ${mqttUrl ? `forwarding to ${mqttUrl}` : 'no MQTT upstream'}`,
   );
 
+  const liveness = new Liveness({
+    now,
+    storeError: () => store.status().lastError,
+    storeWaitingMs: () => writes.waitingMs(),
+    spotsOnline: () => online.onlineCount(),
+    backlog: () => (forwarder ? (store.status().perUpstream[MQTT_UPSTREAM]?.pending ?? 0) : store.status().events),
+    upstream: () => {
+      if (!forwarder) return null;
+      const f = forwarder.status();
+      // A refused message is an answer from the broker too: the forwarder moves past it.
+      return { name: MQTT_UPSTREAM, state: f.state, acked: f.acked + f.refused, backlog: f.lagEvents, inFlight: f.inFlight, downSinceMs: f.downSinceMs };
+    },
+  });
+
   let stopping: Promise<void> | null = null;
   return {
     port,
     store,
+    liveness,
+    setLogLevel: (level) => {
+      logger.level = level;
+    },
     stop: (why) => {
       stopping ??= (async () => {
         const openPosts = drain.openPosts;

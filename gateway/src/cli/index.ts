@@ -2,9 +2,9 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type GatewayConfig } from '../config/index.js';
 import { createLogger } from '../log.js';
-import { startGateway } from '../main.js';
 import { tuneHeap } from './heap.js';
 import { runImageCli } from './image.js';
+import { runService } from './service.js';
 
 const MAIN_HELP = `spot-gateway: on-site gateway for RFID/Bluetooth spots
 
@@ -23,6 +23,9 @@ const RUN_HELP = `Usage: spot-gateway run [--config PATH]
 Starts the gateway: HTTP ingest and API (default :8080), SQLite buffer (default
 ./data), MQTT upstream when mqtt.url is set. SIGTERM/SIGINT stop it cleanly:
 open spot posts get 2 s to end and be answered; a second signal exits at once.
+SIGHUP reads the configuration again and applies log.level (other keys need a
+restart). Under systemd (NOTIFY_SOCKET set) it reports READY, STATUS, WATCHDOG,
+RELOADING and STOPPING (docs/operations.md).
 
 Options:
   -c, --config PATH  YAML configuration file (default ./gateway.yaml if present)
@@ -105,7 +108,7 @@ export async function runCli(args: string[], io: CliIo = processIo): Promise<num
     }
     const config = load(parsed, io);
     if (!config) return 2;
-    return runGateway(config);
+    return runGateway(parsed, io, config);
   }
   if (command === 'config') {
     if (parsed.help || sub === undefined) {
@@ -125,49 +128,9 @@ export async function runCli(args: string[], io: CliIo = processIo): Promise<num
   return 2;
 }
 
-async function runGateway(config: GatewayConfig): Promise<number> {
+async function runGateway(parsed: Parsed, io: CliIo, config: GatewayConfig): Promise<number> {
   const logger = createLogger({ level: config.log.level });
   const heapFlag = tuneHeap();
   if (heapFlag) logger.debug({ v8: heapFlag }, `v8: ${heapFlag} (heap growth bounded; a heap flag of your own in NODE_OPTIONS wins)`);
-  let gateway;
-  try {
-    gateway = await startGateway(config, { logger });
-  } catch (err) {
-    const reason = startFailure(err, config);
-    logger.fatal({ reason }, `cannot start: ${reason}`);
-    return 1;
-  }
-  return new Promise<number>((resolve) => {
-    const stop = (signal: string): void => {
-      process.removeAllListeners('SIGTERM');
-      process.removeAllListeners('SIGINT');
-      // A second signal while stopping ends the process at once; acknowledged events are already committed.
-      const exitNow = (again: string): void => {
-        logger.warn({ signal: again }, `${again} while stopping: exiting at once; posts still open are not answered, spots send them again`);
-        process.exit(1);
-      };
-      process.once('SIGTERM', () => exitNow('SIGTERM'));
-      process.once('SIGINT', () => exitNow('SIGINT'));
-      gateway.stop(signal).then(
-        () => resolve(0),
-        (err: unknown) => {
-          logger.error({ err }, 'stop failed');
-          resolve(1);
-        },
-      );
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
-}
-
-/** Why the gateway could not start, in words that say what to change. */
-function startFailure(err: unknown, config: GatewayConfig): string {
-  const e = err as NodeJS.ErrnoException;
-  const where = `${config.http.host}:${config.http.port}`;
-  if (e.code === 'EADDRINUSE') return `${where} is already in use (another gateway running?); choose http.port / SPOT_GATEWAY_HTTP_PORT`;
-  if (e.code === 'EACCES' && e.syscall === 'listen') return `no permission to listen on ${where}; use a port above 1023 or grant the capability`;
-  if (e.code === 'EADDRNOTAVAIL') return `${config.http.host} is not an address of this machine; fix http.host / SPOT_GATEWAY_HTTP_HOST`;
-  if (e.code === 'EACCES' || e.code === 'EROFS' || e.code === 'ENOENT' || e.code === 'ENOTDIR') return `data dir ${config.data_dir}: ${e.message}; fix data_dir / SPOT_GATEWAY_DATA_DIR`;
-  return e instanceof Error ? e.message : String(err);
+  return runService({ config, logger, env: io.env, reread: () => loadConfig({ file: parsed.config, env: io.env, cwd: io.cwd }).config });
 }

@@ -1,0 +1,117 @@
+// `spot-gateway run`: the gateway as a service process: signals (TERM/INT stop, HUP reload) and
+// what systemd is told (docs/operations.md, "Running under systemd").
+import { ConfigError, planReload, type GatewayConfig } from '../config/index.js';
+import type { GatewayLogger } from '../log.js';
+import { startGateway, type RunningGateway } from '../main.js';
+import { systemdNotifier, type Notifier } from '../systemd/notifier.js';
+import { unixDgramSocket, type NotifySocketFactory } from '../systemd/notify-socket.js';
+
+export interface ServiceOptions {
+  config: GatewayConfig;
+  /** Reads the configuration again the way the start did (SIGHUP); throws ConfigError. */
+  reread: () => GatewayConfig;
+  logger: GatewayLogger;
+  env: NodeJS.ProcessEnv;
+  openSocket?: NotifySocketFactory;
+}
+
+/** Runs until SIGTERM/SIGINT; resolves with the exit code once the gateway has stopped. */
+export async function runService(options: ServiceOptions): Promise<number> {
+  const { config, logger } = options;
+  let gateway: RunningGateway | null = null;
+  const notifier = systemdNotifier({
+    env: options.env,
+    pid: process.pid,
+    openSocket: options.openSocket ?? unixDgramSocket,
+    fault: () => gateway?.liveness.fault() ?? null,
+    status: () => gateway?.liveness.summary() ?? 'starting',
+    logger: logger.child({ part: 'systemd' }),
+  });
+  let current = config;
+  let stopping = false;
+  // From the start: without a listener a SIGHUP would end the process. One during the start or the stop changes nothing.
+  const onHangup = (): void => {
+    if (gateway && !stopping) current = reload(gateway, notifier, current, options);
+  };
+  process.on('SIGHUP', onHangup);
+  try {
+    gateway = await startGateway(config, { logger });
+  } catch (err) {
+    const reason = startFailure(err, config);
+    logger.fatal({ reason }, `cannot start: ${reason}`);
+    process.removeListener('SIGHUP', onHangup);
+    notifier.close();
+    return 1;
+  }
+  notifier.ready();
+  const running = gateway;
+  return new Promise<number>((resolve) => {
+    const stop = (signal: string): void => {
+      stopping = true;
+      notifier.stopping();
+      process.removeAllListeners('SIGTERM');
+      process.removeAllListeners('SIGINT');
+      // A second signal while stopping ends the process at once; acknowledged events are already committed.
+      const exitNow = (again: string): void => {
+        logger.warn({ signal: again }, `${again} while stopping: exiting at once; posts still open are not answered, spots send them again`);
+        process.exit(1);
+      };
+      process.once('SIGTERM', () => exitNow('SIGTERM'));
+      process.once('SIGINT', () => exitNow('SIGINT'));
+      const stopped = (code: number): void => {
+        process.removeListener('SIGHUP', onHangup);
+        notifier.close();
+        resolve(code);
+      };
+      running.stop(signal).then(
+        () => stopped(0),
+        (err: unknown) => {
+          logger.error({ err }, 'stop failed');
+          stopped(1);
+        },
+      );
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}
+
+/**
+ * SIGHUP: the live keys of the configuration read again are applied, the others named for a
+ * restart. Returns the configuration now running (keys that need a restart keep their old values).
+ */
+function reload(gateway: RunningGateway, notifier: Notifier, current: GatewayConfig, options: ServiceOptions): GatewayConfig {
+  const { logger } = options;
+  notifier.reloading();
+  let running = current;
+  try {
+    const next = options.reread();
+    const plan = planReload(current, next);
+    if (plan.apply.logLevel) {
+      gateway.setLogLevel(plan.apply.logLevel);
+      running = { ...current, log: { ...current.log, level: plan.apply.logLevel } };
+    }
+    const applied = plan.applied.length > 0 ? `applied ${plan.applied.map((k) => `${k}=${JSON.stringify(next.log.level)}`).join(', ')}` : 'no live key changed';
+    if (plan.needRestart.length > 0) {
+      logger.warn({ applied: plan.applied, needRestart: plan.needRestart }, `reload: ${applied}; ${plan.needRestart.join(', ')} changed: they take effect at the next restart`);
+    } else {
+      logger.info({ applied: plan.applied, needRestart: [] }, `reload: ${applied}`);
+    }
+  } catch (err) {
+    const reason = err instanceof ConfigError ? err.message : String(err);
+    logger.error({ reason }, `reload refused: ${reason}; the running configuration is kept`);
+  }
+  notifier.ready();
+  return running;
+}
+
+/** Why the gateway could not start, in words that say what to change. */
+function startFailure(err: unknown, config: GatewayConfig): string {
+  const e = err as NodeJS.ErrnoException;
+  const where = `${config.http.host}:${config.http.port}`;
+  if (e.code === 'EADDRINUSE') return `${where} is already in use (another gateway running?); choose http.port / SPOT_GATEWAY_HTTP_PORT`;
+  if (e.code === 'EACCES' && e.syscall === 'listen') return `no permission to listen on ${where}; use a port above 1023 or grant the capability`;
+  if (e.code === 'EADDRNOTAVAIL') return `${config.http.host} is not an address of this machine; fix http.host / SPOT_GATEWAY_HTTP_HOST`;
+  if (e.code === 'EACCES' || e.code === 'EROFS' || e.code === 'ENOENT' || e.code === 'ENOTDIR') return `data dir ${config.data_dir}: ${e.message}; fix data_dir / SPOT_GATEWAY_DATA_DIR`;
+  return e instanceof Error ? e.message : String(err);
+}

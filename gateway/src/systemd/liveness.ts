@@ -1,0 +1,100 @@
+// What the watchdog and STATUS= say (docs/operations.md, "What the watchdog means"): whether the
+// store writes and the upstream moves, from narrow functions the composition root provides.
+
+/** A store write waiting for the disk longer than this is a hang. */
+export const STORE_WAIT_LIMIT_MS = 5000;
+/** A connected upstream with events waiting and no acknowledgement for this long is stuck. */
+export const UPSTREAM_STALL_MS = 60_000;
+
+export interface UpstreamSample {
+  name: string;
+  state: 'connected' | 'connecting' | 'disconnected';
+  /** Answers from the broker, ever: acknowledgements and refusals (any increase is progress). */
+  acked: number;
+  /** Events waiting for this upstream; null when unknown. */
+  backlog: number | null;
+  inFlight: number;
+  /** Without a connection since (ms since the epoch), null while connected. */
+  downSinceMs: number | null;
+}
+
+export interface LivenessSources {
+  now(): number;
+  /** The last store write's failure, null after a success. */
+  storeError(): string | null;
+  /** How long store writes have waited for the disk with none completing, ms (0: none waits). */
+  storeWaitingMs(): number;
+  spotsOnline(): number;
+  /** Events stored and not yet forwarded (with no upstream: stored). */
+  backlog(): number;
+  /** The upstream's view, or null without one. */
+  upstream(): UpstreamSample | null;
+}
+
+export interface LivenessLimits {
+  storeWaitLimitMs?: number;
+  upstreamStallMs?: number;
+}
+
+export class Liveness {
+  private readonly storeWaitLimitMs: number;
+  private readonly upstreamStallMs: number;
+  private lastAcked = -1;
+  private lastProgressAt: number;
+
+  constructor(
+    private readonly s: LivenessSources,
+    limits: LivenessLimits = {},
+  ) {
+    this.storeWaitLimitMs = limits.storeWaitLimitMs ?? STORE_WAIT_LIMIT_MS;
+    this.upstreamStallMs = limits.upstreamStallMs ?? UPSTREAM_STALL_MS;
+    this.lastProgressAt = s.now();
+  }
+
+  /** The first reason the gateway is not well, or null: the watchdog is fed only on null. */
+  fault(): string | null {
+    // Both run at every check: the upstream's progress is followed even while the store fails.
+    const store = this.storeFault();
+    const upstream = this.upstreamFault();
+    return store ?? upstream;
+  }
+
+  storeFault(): string | null {
+    const waiting = this.s.storeWaitingMs();
+    // Only a hang: a store that fails (disk full, read-only) answers 503 and recovers by itself, which a restart would not help.
+    return waiting > this.storeWaitLimitMs ? `store: a write has waited ${seconds(waiting)} s for the disk` : null;
+  }
+
+  /** Progress is any new acknowledgement; connecting, backing off and having nothing to send are legitimate waits. */
+  upstreamFault(): string | null {
+    const u = this.s.upstream();
+    if (u === null) return null;
+    const now = this.s.now();
+    const idle = (u.backlog ?? 0) === 0 && u.inFlight === 0;
+    if (u.state !== 'connected' || u.acked !== this.lastAcked || idle) {
+      this.lastAcked = u.acked;
+      this.lastProgressAt = now;
+      return null;
+    }
+    const since = now - this.lastProgressAt;
+    if (since < this.upstreamStallMs) return null;
+    return `${u.name}: connected with ${u.backlog ?? 'some'} events waiting and no acknowledgement for ${seconds(since)} s`;
+  }
+
+  /** One line for STATUS=: spots online, backlog, upstream state, and a store failure if any. */
+  summary(): string {
+    const spots = this.s.spotsOnline();
+    const parts = [`${spots} spot${spots === 1 ? '' : 's'} online`, `backlog ${this.s.backlog()} events`];
+    const u = this.s.upstream();
+    if (u === null) parts.push('no upstream');
+    else if (u.state === 'connected' || u.downSinceMs === null) parts.push(`${u.name} ${u.state}`);
+    else parts.push(`${u.name} ${u.state} (down ${seconds(this.s.now() - u.downSinceMs)} s)`);
+    const error = this.s.storeError();
+    if (error !== null) parts.push(`store cannot write: ${error}`);
+    return parts.join('; ');
+  }
+}
+
+function seconds(ms: number): number {
+  return Math.round(ms / 1000);
+}
