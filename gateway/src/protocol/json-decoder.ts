@@ -3,7 +3,8 @@ import type { DecodedItem, StreamDecoder } from './types.js';
 import { compactDataText, type ScanFacts } from './compact-json.js';
 import { eventItem, newEvent } from './decoded-item.js';
 import { MAX_JSON_DEPTH } from './json-depth.js';
-import { MessageBuffer, RAW_LIMIT } from './message-buffer.js';
+import { MessageBuffer } from './message-buffer.js';
+import { RejectRun } from './reject-run.js';
 
 export interface JsonDecoderOptions {
   /** Longest accepted message in bytes; longer ones are skipped and rejected. */
@@ -52,6 +53,17 @@ function isWellFormed(text: string): boolean {
   return (text as unknown as { isWellFormed(): boolean }).isWellFormed();
 }
 
+/** JSON.parse whose SyntaxError skips the stack trace: garbage fails one parse per message. */
+function parseQuietly(text: string): unknown {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return JSON.parse(text);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 /** Reads one message's text; returns the event triple (with the data's text when compact) or why it is not one. */
 function parseMessage(
   bytes: Uint8Array,
@@ -65,7 +77,7 @@ function parseMessage(
   }
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseQuietly(text);
   } catch (err) {
     return `invalid JSON: ${(err as Error).message}`;
   }
@@ -115,6 +127,8 @@ class JsonStreamDecoder implements StreamDecoder {
   /** Offset just past the last non-whitespace byte of the skipped message. */
   private skipEnd = 0;
   private readonly message = new MessageBuffer();
+  /** Malformed messages since the last event: reported as one reject before the next event or at the end. */
+  private readonly run = new RejectRun();
   private out: DecodedItem[] = [];
 
   constructor(options: JsonDecoderOptions) {
@@ -151,6 +165,7 @@ class JsonStreamDecoder implements StreamDecoder {
       this.finishSkip();
     }
     this.mode = Mode.Between;
+    this.run.flush(this.out);
     return this.out;
   }
 
@@ -364,12 +379,16 @@ class JsonStreamDecoder implements StreamDecoder {
       this.reject(msg.start, msg.length, parsed);
       return;
     }
+    this.run.flush(this.out);
     this.out.push(eventItem(newEvent(parsed.resource, parsed.action, parsed.data, msg.start, this.index++, parsed.dataJson)));
   }
 
   private reject(offset: number, length: number, reason: string): void {
-    const raw = this.message.head(Math.min(length, RAW_LIMIT));
-    this.out.push({ kind: 'rejected', rejected: { offset, index: this.index++, raw, length, reason } });
+    const run = this.run;
+    run.add(offset, length, this.index++, reason);
+    if (run.room === 0) return;
+    const kept = this.message.bytes();
+    run.addRaw(kept, 0, Math.min(length, kept.length));
   }
 }
 
