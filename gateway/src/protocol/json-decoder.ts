@@ -5,6 +5,7 @@ import { eventItem, newEvent } from './decoded-item.js';
 import { MAX_JSON_DEPTH } from './json-depth.js';
 import { MessageBuffer } from './message-buffer.js';
 import { RejectRun } from './reject-run.js';
+import { cannotBeEvent, parseQuietly } from './json-quick.js';
 
 export interface JsonDecoderOptions {
   /** Longest accepted message in bytes; longer ones are skipped and rejected. */
@@ -51,17 +52,6 @@ function isWhitespace(b: number): boolean {
 /** No lone surrogates (ES2024 String#isWellFormed, in Node 20). */
 function isWellFormed(text: string): boolean {
   return (text as unknown as { isWellFormed(): boolean }).isWellFormed();
-}
-
-/** JSON.parse whose SyntaxError skips the stack trace: garbage fails one parse per message. */
-function parseQuietly(text: string): unknown {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    return JSON.parse(text);
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
 }
 
 /** Reads one message's text; returns the event triple (with the data's text when compact) or why it is not one. */
@@ -374,7 +364,9 @@ class JsonStreamDecoder implements StreamDecoder {
       this.reject(msg.start, msg.length, `nested deeper than ${MAX_JSON_DEPTH} levels`);
       return;
     }
-    const parsed = parseMessage(msg.bytes(), this.facts);
+    const bytes = msg.bytes();
+    // Inside a run of garbage only the first reason is reported: skip parsing what cannot be an event.
+    const parsed = this.run.messages > 0 && cannotBeEvent(bytes) ? '' : parseMessage(bytes, this.facts);
     if (typeof parsed === 'string') {
       this.reject(msg.start, msg.length, parsed);
       return;

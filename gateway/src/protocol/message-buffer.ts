@@ -20,7 +20,8 @@ export class MessageBuffer {
     this.start = start;
     this.length = 0;
     this.headOnly = false;
-    this.parts = [];
+    // Emptied, not replaced: a stream of tiny messages would allocate an array per message.
+    this.parts.length = 0;
     this.kept = 0;
   }
 
@@ -33,7 +34,8 @@ export class MessageBuffer {
       if (this.kept >= RAW_LIMIT) return;
       end = Math.min(to, from + RAW_LIMIT - this.kept);
     }
-    const piece = copy ? copyBytes(chunk, from, end) : chunk.subarray(from, end);
+    // The view by constructor, not subarray(): subarray() looks up a species constructor per call.
+    const piece = copy ? copyBytes(chunk, from, end) : new Uint8Array(chunk.buffer, chunk.byteOffset + from, end - from);
     this.parts.push(piece);
     this.kept += piece.length;
   }
