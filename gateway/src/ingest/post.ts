@@ -32,6 +32,8 @@ export interface IngestDeps {
   heard: (serial: string) => void;
   /** Events handed to the store and not yet settled, over all posts (back-pressure). */
   flow?: { inFlightEvents: number };
+  /** Runs `next` in a later turn of the event loop (default setImmediate): how a large piece is sliced. */
+  defer?: (next: () => void) => void;
 }
 
 export interface PostInfo {
@@ -48,6 +50,12 @@ export type PostOutcome =
 // Whitespace-only starts longer than this are decided as JSON rather than buffered forever.
 const SNIFF_LIMIT = 256;
 
+/**
+ * Bytes of one post decoded in one turn of the event loop: a larger piece is decoded a slice
+ * per turn, so one post never holds the loop for more than a slice (docs/protocol.md, "Garbage").
+ */
+export const DECODE_SLICE_BYTES = 65536;
+
 export class SpotPost {
   private decoder: StreamDecoder | null = null;
   private encodingUsed: Encoding | null = null;
@@ -61,9 +69,14 @@ export class SpotPost {
   private stored = 0;
   private duplicates = 0;
   private rejected = 0;
+  private rejectRecords = 0;
+  private rejectedNotKept = 0;
   private firstReject: string | null = null;
   private registryTrouble = false;
   private closed = false;
+  /** Pieces not decoded yet (the first one may be partly decoded), and who waits for them. */
+  private backlog: Uint8Array[] = [];
+  private backlogWaiters: Array<() => void> = [];
 
   constructor(
     private readonly deps: IngestDeps,
@@ -84,17 +97,60 @@ export class SpotPost {
     return this.pending;
   }
 
+  /** Bytes received and not decoded yet: the transport stops reading meanwhile. */
+  get decoding(): boolean {
+    return this.backlog.length > 0;
+  }
+
   /** Resolves once every append handed to the store so far has settled. */
   private allSettled(): Promise<void> {
     if (this.pending === 0) return Promise.resolve();
     return new Promise((resolve) => this.settledWaiters.push(resolve));
   }
 
-  /** The next piece of the body, as it arrived. */
+  /** The next piece of the body, as it arrived; a piece over DECODE_SLICE_BYTES is decoded a slice per turn. */
   push(chunk: Uint8Array): void {
     if (this.closed) return;
     this.deps.counters.bytes += chunk.length;
     this.deps.heard(this.info.serial);
+    if (this.backlog.length === 0 && chunk.length <= DECODE_SLICE_BYTES) {
+      this.decode(chunk);
+      return;
+    }
+    this.backlog.push(chunk);
+    if (this.backlog.length === 1) this.decodeSlice();
+  }
+
+  /** Decodes one slice of the backlog; the rest in a later turn. */
+  private decodeSlice(): void {
+    if (this.closed && this.backlog.length > 0) {
+      this.backlog = [];
+    } else {
+      const first = this.backlog[0]!;
+      if (first.length <= DECODE_SLICE_BYTES) {
+        this.backlog.shift();
+        this.decode(first);
+      } else {
+        this.backlog[0] = first.subarray(DECODE_SLICE_BYTES);
+        this.decode(first.subarray(0, DECODE_SLICE_BYTES));
+      }
+    }
+    if (this.backlog.length > 0) {
+      (this.deps.defer ?? setImmediate)(() => this.decodeSlice());
+      return;
+    }
+    const waiters = this.backlogWaiters;
+    this.backlogWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Resolves once every piece received so far is decoded. */
+  private decoded(): Promise<void> {
+    if (this.backlog.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.backlogWaiters.push(resolve));
+  }
+
+  private decode(chunk: Uint8Array): void {
     if (this.decoder) {
       this.handle(this.decoder.push(chunk));
       return;
@@ -110,6 +166,7 @@ export class SpotPost {
 
   /** The body ended: waits for every append of this post, then builds the reply. */
   async finish(): Promise<PostOutcome> {
+    if (this.backlog.length > 0) await this.decoded();
     if (this.closed) return { ok: false, reason: 'the post was already cut off', retryAfterSeconds: 1 };
     if (!this.decoder) {
       const head = Buffer.concat(this.head);
@@ -220,12 +277,14 @@ export class SpotPost {
     else if (resource === 'config' && action === 'update') this.guardRegistry(() => this.deps.store.spots.mergeConfig(serial, data));
   }
 
+  /** A reject stands for one malformed message or a run of them in a row: counted by message, kept by record. */
   private reject(rejected: RejectedMessage, now: number): void {
-    this.rejected++;
-    this.deps.counters.rejected++;
+    this.rejected += rejected.messages;
+    this.deps.counters.rejected += rejected.messages;
     this.firstReject ??= rejected.reason;
-    if (this.rejected > this.deps.maxRejectedPerPost) {
-      this.deps.counters.rejectedNotKept++;
+    if (++this.rejectRecords > this.deps.maxRejectedPerPost) {
+      this.rejectedNotKept += rejected.messages;
+      this.deps.counters.rejectedNotKept += rejected.messages;
       return;
     }
     const { serial } = this.info;
@@ -257,7 +316,7 @@ export class SpotPost {
       }),
     );
     if (this.rejected > 0) {
-      const notKept = Math.max(0, this.rejected - this.deps.maxRejectedPerPost);
+      const notKept = this.rejectedNotKept;
       this.deps.logger.warn(
         { spot: serial, rejected: this.rejected, notKept, firstReason: this.firstReject },
         `spot ${serial}: ${this.rejected} malformed message(s) in post${notKept ? ` (${notKept} counted, not kept)` : ''}; first: ${this.firstReject}`,
