@@ -5,7 +5,7 @@ import { eventItem, newEvent } from './decoded-item.js';
 import { MAX_JSON_DEPTH } from './json-depth.js';
 import { MessageBuffer } from './message-buffer.js';
 import { RejectRun } from './reject-run.js';
-import { cannotBeEvent, parseQuietly } from './json-quick.js';
+import { cannotBeEvent, isJsonText, parseQuietly } from './json-quick.js';
 
 export interface JsonDecoderOptions {
   /** Longest accepted message in bytes; longer ones are skipped and rejected. */
@@ -366,7 +366,7 @@ class JsonStreamDecoder implements StreamDecoder {
     }
     const bytes = msg.bytes();
     // Inside a run of garbage only the first reason is reported: skip parsing what cannot be an event.
-    const parsed = this.run.messages > 0 && cannotBeEvent(bytes) ? '' : parseMessage(bytes, this.facts);
+    const parsed = this.run.messages > 0 && (cannotBeEvent(bytes) || !isJsonText(bytes)) ? '' : parseMessage(bytes, this.facts);
     if (typeof parsed === 'string') {
       this.reject(msg.start, msg.length, parsed);
       return;
