@@ -1,7 +1,7 @@
 // SpotPost alone with a fake store: ack only after commit, numbering, rejects bounded, registry writes.
 import test from 'ava';
 import { IngestCounters, OnlineTracker, SpotPost, type IngestDeps, type PostInfo } from '../../gateway/src/ingest/index.js';
-import { DECODE_SLICE_BYTES } from '../../gateway/src/ingest/post.js';
+import { DECODE_SLICE_BYTES, DECODE_TURN_MS } from '../../gateway/src/ingest/post.js';
 import { createPbEncoder } from '../../gateway/src/protocol/index.js';
 import { StoreUnavailableError, type AppendOutcome, type Command, type NewEvent } from '../../gateway/src/store/types.js';
 import { jsonText, presence } from './events.js';
@@ -162,9 +162,15 @@ test('a run of malformed messages in a row is one record kept, counted as its me
   t.is(counters.rejectedNotKept, 0);
 });
 
-test('a 4 MB piece is decoded a slice per turn of the event loop; the post answers after its last slice', async (t) => {
+/** A clock on which every reading is one turn's decoding budget later: one slice per turn. */
+function slowClock(): () => number {
+  let now = 0;
+  return () => (now += DECODE_TURN_MS);
+}
+
+test('a 4 MB piece is decoded in slices, yielding to the event loop once a turn has used its budget', async (t) => {
   const fake = fakeStore();
-  const post = newPost(fake.store, { contentType: 'application/x-intellifi-events-pb' });
+  const post = newPost(fake.store, { contentType: 'application/x-intellifi-events-pb' }, { clock: slowClock() });
   const encoder = createPbEncoder();
   const first = encoder.encode(presence(1));
   const zeros = new Uint8Array(4 * 1024 * 1024);
@@ -191,7 +197,7 @@ test('a 4 MB piece is decoded a slice per turn of the event loop; the post answe
 
 test('a post whose end is waited for while it still decodes answers once all of it is decoded', async (t) => {
   const fake = fakeStore();
-  const post = newPost(fake.store, { contentType: 'application/x-intellifi-events-pb' });
+  const post = newPost(fake.store, { contentType: 'application/x-intellifi-events-pb' }, { clock: slowClock() });
   const encoder = createPbEncoder();
   post.push(Buffer.concat([new Uint8Array(3 * DECODE_SLICE_BYTES), encoder.encode(presence(2))]));
   const done = post.finish();

@@ -34,6 +34,8 @@ export interface IngestDeps {
   flow?: { inFlightEvents: number };
   /** Runs `next` in a later turn of the event loop (default setImmediate): how a large piece is sliced. */
   defer?: (next: () => void) => void;
+  /** Milliseconds, for the decoding budget of one turn (default performance.now). */
+  clock?: () => number;
 }
 
 export interface PostInfo {
@@ -51,10 +53,12 @@ export type PostOutcome =
 const SNIFF_LIMIT = 256;
 
 /**
- * Bytes of one post decoded in one turn of the event loop: a larger piece is decoded a slice
- * per turn, so one post never holds the loop for more than a slice (docs/protocol.md, "Garbage").
+ * A piece over this many bytes is decoded in slices of it, until DECODE_TURN_MS have passed in
+ * this turn of the event loop; the rest waits for a later turn while the transport stops reading.
+ * One post then holds the loop for at most DECODE_TURN_MS plus one slice (docs/protocol.md, "Garbage").
  */
-export const DECODE_SLICE_BYTES = 65536;
+export const DECODE_SLICE_BYTES = 8192;
+export const DECODE_TURN_MS = 2;
 
 export class SpotPost {
   private decoder: StreamDecoder | null = null;
@@ -108,7 +112,7 @@ export class SpotPost {
     return new Promise((resolve) => this.settledWaiters.push(resolve));
   }
 
-  /** The next piece of the body, as it arrived; a piece over DECODE_SLICE_BYTES is decoded a slice per turn. */
+  /** The next piece of the body, as it arrived; a piece over DECODE_SLICE_BYTES is decoded by decodeTurn. */
   push(chunk: Uint8Array): void {
     if (this.closed) return;
     this.deps.counters.bytes += chunk.length;
@@ -118,14 +122,18 @@ export class SpotPost {
       return;
     }
     this.backlog.push(chunk);
-    if (this.backlog.length === 1) this.decodeSlice();
+    if (this.backlog.length === 1) this.decodeTurn();
   }
 
-  /** Decodes one slice of the backlog; the rest in a later turn. */
-  private decodeSlice(): void {
-    if (this.closed && this.backlog.length > 0) {
-      this.backlog = [];
-    } else {
+  /** Decodes slices of the backlog for at most DECODE_TURN_MS (at least one slice); the rest in a later turn. */
+  private decodeTurn(): void {
+    const clock = this.deps.clock ?? performance.now.bind(performance);
+    const start = clock();
+    do {
+      if (this.closed) {
+        this.backlog = [];
+        break;
+      }
       const first = this.backlog[0]!;
       if (first.length <= DECODE_SLICE_BYTES) {
         this.backlog.shift();
@@ -134,9 +142,9 @@ export class SpotPost {
         this.backlog[0] = first.subarray(DECODE_SLICE_BYTES);
         this.decode(first.subarray(0, DECODE_SLICE_BYTES));
       }
-    }
+    } while (this.backlog.length > 0 && clock() - start < DECODE_TURN_MS);
     if (this.backlog.length > 0) {
-      (this.deps.defer ?? setImmediate)(() => this.decodeSlice());
+      (this.deps.defer ?? setImmediate)(() => this.decodeTurn());
       return;
     }
     const waiters = this.backlogWaiters;
