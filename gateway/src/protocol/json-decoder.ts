@@ -347,10 +347,7 @@ class JsonStreamDecoder implements StreamDecoder {
   private rejectUnterminated(): void {
     const msg = this.message;
     let length = msg.length;
-    if (!msg.headOnly) {
-      const bytes = msg.bytes();
-      while (length > 0 && isWhitespace(bytes[length - 1]!)) length--;
-    }
+    if (!msg.headOnly) while (length > 0 && isWhitespace(msg.byteAt(length - 1))) length--;
     this.reject(msg.start, length, 'unterminated message: blank line before its closing "]"');
   }
 
@@ -364,9 +361,8 @@ class JsonStreamDecoder implements StreamDecoder {
       this.reject(msg.start, msg.length, `nested deeper than ${MAX_JSON_DEPTH} levels`);
       return;
     }
-    const bytes = msg.bytes();
     // Inside a run of garbage only the first reason is reported: skip parsing what cannot be an event.
-    const parsed = this.run.messages > 0 && (cannotBeEvent(bytes) || !isJsonText(bytes)) ? '' : parseMessage(bytes, this.facts);
+    const parsed = this.run.messages > 0 && (cannotBeEvent(msg) || !isJsonText(msg.bytes())) ? '' : parseMessage(msg.bytes(), this.facts);
     if (typeof parsed === 'string') {
       this.reject(msg.start, msg.length, parsed);
       return;

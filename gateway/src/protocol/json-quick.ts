@@ -12,12 +12,13 @@ export function parseQuietly(text: string): unknown {
 }
 
 /** True when the message text cannot be an event: it does not start `[`, whitespace, `"`, or does not end `]`. */
-export function cannotBeEvent(bytes: Uint8Array): boolean {
-  const n = bytes.length;
-  if (n < 12 || bytes[0] !== 0x5b || bytes[n - 1] !== 0x5d) return true;
+export function cannotBeEvent(msg: { keptLength: number; byteAt(i: number): number }): boolean {
+  const n = msg.keptLength;
+  if (n < 12 || msg.byteAt(0) !== 0x5b || msg.byteAt(n - 1) !== 0x5d) return true;
   let i = 1;
-  while (i < n && (bytes[i] === 0x20 || bytes[i] === 0x09 || bytes[i] === 0x0a || bytes[i] === 0x0d)) i++;
-  return bytes[i] !== 0x22;
+  let b = msg.byteAt(i);
+  while (i < n - 1 && (b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d)) b = msg.byteAt(++i);
+  return b !== 0x22;
 }
 
 // A JSON grammar check on bytes that never throws: JSON.parse's SyntaxError cost ~5 us a message.
