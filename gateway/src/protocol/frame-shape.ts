@@ -1,10 +1,11 @@
-// A quick look at a frame's wire shape that never throws: what it rules out, the reader would throw on.
+// A quick look at a frame's wire shape that never throws: what it rules out, the reader would fail on.
 import { eventKindByFrameField, GENERIC_FRAME_FIELD, TIMESTAMP_FIELD, type FieldSpec, type MessageSpec } from './schema.js';
 
-// A throw costs ~1 us in V8 even without a stack trace, and a stream of garbage frames two bytes
-// long would pay it every two bytes. Every condition below is one on which readFrameInto throws,
-// and none is checked past a field that changes the stream's trick state (field 9, item_code):
-// such a frame is left to the reader, which updates the state before it throws.
+// The reader throws where a value cannot be read (a truncated varint, a length past the end), and
+// a throw costs ~1 us in V8 even without a stack trace: a stream of garbage frames two bytes long
+// would pay it every two bytes. Every condition below is one on which readFrameInto fails, and none
+// is checked past a field that changes the stream's trick state (field 9, item_code): such a frame
+// is left to the reader, which updates the state before it fails.
 
 const TWO_32 = 4294967296;
 /** The value of the varint varintEnd read last (exact below 2^53; larger values only compare as large). */
@@ -72,7 +73,7 @@ function messageShape(buf: Uint8Array, pos: number, end: number, spec: MessageSp
   return Shape.Fits;
 }
 
-/** False when readFrameInto is sure to throw on buf[start..end) before it changes any state. */
+/** False when readFrameInto is sure to fail on buf[start..end) before it changes any state. */
 export function frameMayHoldEvent(buf: Uint8Array, start: number, end: number): boolean {
   let pos = start;
   let events = 0;

@@ -9,6 +9,7 @@ import type { DecodedItem, StreamDecoder, StreamEncoder } from './types.js';
 import { concatBytes } from './bytes.js';
 import { RejectRun } from './reject-run.js';
 import { frameMayHoldEvent } from './frame-shape.js';
+import { failure } from './frame-failure.js';
 
 export { encodeFrame, decodeFrame, type DecodedFrame, type FrameDecoding } from './convert.js';
 
@@ -178,7 +179,11 @@ class PbStreamDecoder implements StreamDecoder {
     }
     try {
       const frame = this.frame;
-      readFrameInto(buf, start, end, this.state, frame);
+      if (!readFrameInto(buf, start, end, this.state, frame)) {
+        this.run.add(this.offset, end - prefixStart, this.index++, this.run.messages === 0 ? `malformed frame: ${failure()}` : '');
+        this.run.addRaw(buf, prefixStart, end);
+        return;
+      }
       const event = newEvent(frame.resource, frame.action, frame.data, this.offset, this.index++);
       if (frame.boot !== undefined) event.boot = frame.boot;
       if (frame.seq !== undefined) event.seq = frame.seq;
