@@ -1,4 +1,5 @@
 // A quick look at a frame's wire shape that never throws: what it rules out, the reader would fail on.
+import { isUtf8 } from './utf8.js';
 import { eventKindByFrameField, GENERIC_FRAME_FIELD, TIMESTAMP_FIELD, type FieldSpec, type MessageSpec } from './schema.js';
 
 // The reader throws where a value cannot be read (a truncated varint, a length past the end), and
@@ -66,6 +67,13 @@ function messageShape(buf: Uint8Array, pos: number, end: number, spec: MessageSp
     if (field !== undefined) {
       if (field.number === TIMESTAMP_FIELD || field === spec.itemCode) return Shape.Stateful;
       if (!wireTypeFits(field, wireType)) return Shape.Bad;
+      if (field.kind === 'string') {
+        // Read as text, so it must be UTF-8 (the reader throws on it otherwise).
+        const at = varintEnd(buf, pos, end);
+        if (at < 0 || value > end - at || !isUtf8(buf, at, at + value)) return Shape.Bad;
+        pos = at + value;
+        continue;
+      }
     }
     pos = valueEnd(buf, pos, end, wireType);
     if (pos < 0) return Shape.Bad;

@@ -6,6 +6,7 @@ import { MAX_JSON_DEPTH } from './json-depth.js';
 import { MessageBuffer } from './message-buffer.js';
 import { RejectRun } from './reject-run.js';
 import { cannotBeEvent, isJsonText, parseQuietly } from './json-quick.js';
+import { isUtf8 } from './utf8.js';
 
 export interface JsonDecoderOptions {
   /** Longest accepted message in bytes; longer ones are skipped and rejected. */
@@ -362,7 +363,8 @@ class JsonStreamDecoder implements StreamDecoder {
       return;
     }
     // Inside a run of garbage only the first reason is reported: skip parsing what cannot be an event.
-    const parsed = this.run.messages > 0 && (cannotBeEvent(msg) || !isJsonText(msg.bytes())) ? '' : parseMessage(msg.bytes(), this.facts);
+    const skip = this.run.messages > 0 && (cannotBeEvent(msg) || !isJsonText(msg.bytes()) || !isUtf8(msg.bytes(), 0, msg.keptLength));
+    const parsed = skip ? '' : parseMessage(msg.bytes(), this.facts);
     if (typeof parsed === 'string') {
       this.reject(msg.start, msg.length, parsed);
       return;
