@@ -71,6 +71,20 @@ test('a frame ruled out by its shape is one the reader fails on, before changing
   );
 });
 
+test('valid frames with long varints spliced in are ruled out only when the reader fails on them', (t) => {
+  // Varints of 5 to 10 bytes: the reader drops bits past 64, and the shape check must too.
+  const longVarint = fc.array(fc.integer({ min: 0x80, max: 0xff }), { minLength: 4, maxLength: 9 }).chain((head) => fc.integer({ min: 0, max: 0x7f }).map((last) => [...head, last]));
+  fc.assert(
+    fc.property(fc.nat(FRAMES.length - 1), fc.nat(), longVarint, fc.boolean(), (which, at, varint, withTag) => {
+      const bytes = Array.from(FRAMES[which]!);
+      const pos = at % (bytes.length + 1);
+      bytes.splice(pos, 0, ...(withTag ? [0x08, ...varint] : varint));
+      t.is(ruledOutButReadable(Uint8Array.from(bytes)), null, Buffer.from(bytes).toString('hex'));
+    }),
+    { numRuns: 3000 },
+  );
+});
+
 test('random bytes ruled out by their shape are never a frame the reader accepts', (t) => {
   fc.assert(
     fc.property(fc.uint8Array({ maxLength: 40 }), (bytes) => {

@@ -77,8 +77,24 @@ function literal(word: string): boolean {
   return true;
 }
 
+/** Nesting past this many levels is not checked: isJsonText cannot tell, and says true. */
+const DEPTH_LIMIT = 80;
+let depth = 0;
+let tooDeep = false;
+
 /** Members of an array (close 0x5d) or object (close 0x7d) after its opening byte. */
 function members(close: number): boolean {
+  if (depth >= DEPTH_LIMIT) {
+    tooDeep = true;
+    return false;
+  }
+  depth++;
+  const ok = membersOf(close);
+  depth--;
+  return ok;
+}
+
+function membersOf(close: number): boolean {
   at++;
   skipWhitespace();
   if (text[at] === close) {
@@ -115,13 +131,15 @@ function jsonValue(): boolean {
 
 /**
  * False only when JSON.parse would throw on the text of these bytes (the bytes being valid
- * UTF-8). Recursive: callers pass messages already checked to nest at most 65 levels.
+ * UTF-8). True when it cannot tell: text nesting deeper than DEPTH_LIMIT levels.
  */
 export function isJsonText(bytes: Uint8Array): boolean {
   text = bytes;
   at = 0;
+  depth = 0;
+  tooDeep = false;
   const ok = jsonValue();
   skipWhitespace();
   text = new Uint8Array(0);
-  return ok && at === bytes.length;
+  return tooDeep || (ok && at === bytes.length);
 }
