@@ -15,8 +15,8 @@ export class MessageBuffer {
   headOnly = false;
   private parts: Uint8Array[] = [];
   private kept = 0;
-  // A message within one piece is kept as (piece, from, to) until its bytes are asked for: a
-  // typed-array view costs more than judging a tiny message of garbage.
+  // A message within one piece is kept as (piece, from) and `kept` until its bytes are asked
+  // for: a typed-array view costs more than judging a tiny message of garbage.
   private viewOf: Uint8Array | null = null;
   private viewFrom = 0;
 

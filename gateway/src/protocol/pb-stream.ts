@@ -15,6 +15,7 @@ export { encodeFrame, decodeFrame, type DecodedFrame, type FrameDecoding } from 
 
 /** A zero length prefix: the cheapest garbage (a body of zero bytes is one such frame per byte). */
 const EMPTY_FRAME_REASON = 'malformed frame: frame holds no event';
+const NO_REASON = (): string => '';
 
 export interface PbDecoderOptions {
   /** Longest accepted frame in bytes (without its prefix); longer ones are skipped and rejected. */
@@ -173,15 +174,13 @@ class PbStreamDecoder implements StreamDecoder {
   private decodeFrame(buf: Uint8Array, prefixStart: number, start: number, end: number): void {
     if (this.run.messages > 0 && !frameMayHoldEvent(buf, start, end)) {
       // More garbage in a run: judged without reading (and throwing) when its shape rules it out.
-      this.run.add(this.offset, end - prefixStart, this.index++, '');
-      this.run.addRaw(buf, prefixStart, end);
+      this.malformed(buf, prefixStart, end, NO_REASON);
       return;
     }
     try {
       const frame = this.frame;
       if (!readFrameInto(buf, start, end, this.state, frame)) {
-        this.run.add(this.offset, end - prefixStart, this.index++, this.run.messages === 0 ? `malformed frame: ${failure()}` : '');
-        this.run.addRaw(buf, prefixStart, end);
+        this.malformed(buf, prefixStart, end, () => `malformed frame: ${failure()}`);
         return;
       }
       const event = newEvent(frame.resource, frame.action, frame.data, this.offset, this.index++);
@@ -191,10 +190,14 @@ class PbStreamDecoder implements StreamDecoder {
       this.run.flush(this.out);
       this.out.push(eventItem(event));
     } catch (err) {
-      // Inside a run only its first reason is reported: no reason text per garbage frame.
-      this.run.add(this.offset, end - prefixStart, this.index++, this.run.messages === 0 ? frameFailure(err) : '');
-      this.run.addRaw(buf, prefixStart, end);
+      this.malformed(buf, prefixStart, end, () => frameFailure(err));
     }
+  }
+
+  /** One more malformed frame for the run; only the run's first reason is reported, so only that one is worked out. */
+  private malformed(buf: Uint8Array, prefixStart: number, end: number, reason: () => string): void {
+    this.run.add(this.offset, end - prefixStart, this.index++, this.run.messages === 0 ? reason() : '');
+    this.run.addRaw(buf, prefixStart, end);
   }
 
   private rejectBroken(): void {

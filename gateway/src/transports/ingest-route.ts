@@ -50,7 +50,7 @@ export function ingestRoute(options: IngestRouteOptions): RawRoute {
   const maxPending = options.maxPendingAppends ?? 16;
   const maxInFlight = options.maxInFlightEvents ?? 2000;
   const flow = options.ingest.flow;
-  // A post still decoding a large piece a slice per turn reads no more meanwhile (bounded memory).
+  // A post still decoding a large piece over several turns reads no more meanwhile (bounded memory).
   const overloaded = (post: SpotPost): boolean => post.decoding || post.pendingAppends > maxPending || flow.inFlightEvents > maxInFlight;
   const paused = new PausedPosts(overloaded);
   return (req, res) => {
