@@ -3,6 +3,10 @@
 
 # Compiled with tsc (as the gateway runs), not through tsx. Prints, last:
 # codec: json_decode_eps=<n> pb_decode_eps=<n> pb_bytes_ratio=<r>
+# garbage_pb_mb_s=<n> garbage_json_mb_s=<n> (1 MB of zero bytes, MB per CPU-second)
+# garbage_worst_pb_mb_s=<n> garbage_worst_pb=<kind> garbage_worst_json_mb_s=<n> garbage_worst_json=<kind>
+# (the slowest of the garbage kinds in test/bench/codec/garbage.ts) valid_pb_mb_s=<n> valid_json_mb_s=<n>
+# (the ceilings: each decoder on the valid stream) scan_mb_s=<n> (a bare byte loop)
 bench-codec: npm-deps schema-ts
 	$(NODE_BIN)/tsc -p test/bench/codec/tsconfig.json
 	node test/bench/build/codec/test/bench/codec/bench.js

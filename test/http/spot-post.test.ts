@@ -1,6 +1,7 @@
 // SpotPost alone with a fake store: ack only after commit, numbering, rejects bounded, registry writes.
 import test from 'ava';
 import { IngestCounters, OnlineTracker, SpotPost, type IngestDeps, type PostInfo } from '../../gateway/src/ingest/index.js';
+import { DECODE_SLICE_BYTES, DECODE_TURN_MS } from '../../gateway/src/ingest/post.js';
 import { createPbEncoder } from '../../gateway/src/protocol/index.js';
 import { StoreUnavailableError, type AppendOutcome, type Command, type NewEvent } from '../../gateway/src/store/types.js';
 import { jsonText, presence } from './events.js';
@@ -134,7 +135,8 @@ test('malformed messages beyond max_rejected_per_post are counted, not kept', as
   const fake = fakeStore();
   const counters = new IngestCounters();
   const post = newPost(fake.store, {}, { counters });
-  post.push(Buffer.from('x1\n\nx2\n\nx3\n\nx4\n\nx5\n\n' + jsonText([presence(1)])));
+  // An event after each: malformed messages in a row would be one reject (a run).
+  post.push(Buffer.from(['x1', 'x2', 'x3', 'x4', 'x5'].map((x, i) => `${x}\n\n${jsonText([presence(i)])}`).join('')));
   const done = post.finish();
   await tick();
   for (const a of fake.appends) a.resolve(ok(a.events));
@@ -142,6 +144,68 @@ test('malformed messages beyond max_rejected_per_post are counted, not kept', as
   t.true(result.ok && result.rejected === 5);
   t.is(fake.rejected.length, 3);
   t.is(counters.rejectedNotKept, 2);
+});
+
+test('a run of malformed messages in a row is one record kept, counted as its messages', async (t) => {
+  const fake = fakeStore();
+  const counters = new IngestCounters();
+  const post = newPost(fake.store, {}, { counters });
+  post.push(Buffer.from('x1\n\nx2\n\nx3\n\nx4\n\nx5\n\n' + jsonText([presence(1)])));
+  const done = post.finish();
+  await tick();
+  for (const a of fake.appends) a.resolve(ok(a.events));
+  const result = await done;
+  t.true(result.ok && result.rejected === 5 && result.events === 1);
+  t.is(fake.rejected.length, 1);
+  t.regex(fake.rejected[0]!.reason, /^stray bytes .* \(first of 5 malformed messages in a row\)$/);
+  t.is(counters.rejected, 5);
+  t.is(counters.rejectedNotKept, 0);
+});
+
+/** A clock on which every reading is one turn's decoding budget later: one slice per turn. */
+function slowClock(): () => number {
+  let now = 0;
+  return () => (now += DECODE_TURN_MS);
+}
+
+test('a 4 MB piece is decoded in slices, yielding to the event loop once a turn has used its budget', async (t) => {
+  const fake = fakeStore();
+  const post = newPost(fake.store, { contentType: 'application/x-intellifi-events-pb' }, { clock: slowClock() });
+  const encoder = createPbEncoder();
+  const first = encoder.encode(presence(1));
+  const zeros = new Uint8Array(4 * 1024 * 1024);
+  const piece = Buffer.concat([first, zeros, encoder.encode(presence(2))]);
+  post.push(piece);
+  t.is(fake.appends.length, 1, 'the first slice, with the event before the garbage, is decoded at once');
+  t.true(post.decoding, 'the rest waits for later turns');
+  const slices = Math.ceil(piece.length / DECODE_SLICE_BYTES);
+  let turns = 0;
+  // Another callback of the loop runs between every two slices (bounded: one turn per slice).
+  while (post.decoding && turns < slices) {
+    await tick();
+    turns++;
+  }
+  t.is(turns, slices - 1);
+  t.is(fake.appends.length, 2, 'the event after the garbage, in the last slice');
+  const done = post.finish();
+  await tick();
+  for (const a of fake.appends) a.resolve(ok(a.events));
+  const result = await done;
+  t.true(result.ok && result.events === 2 && result.rejected === zeros.length);
+  t.is(fake.rejected.length, 1, 'the 4 MB of empty frames are one record');
+});
+
+test('a post whose end is waited for while it still decodes answers once all of it is decoded', async (t) => {
+  const fake = fakeStore();
+  const post = newPost(fake.store, { contentType: 'application/x-intellifi-events-pb' }, { clock: slowClock() });
+  const encoder = createPbEncoder();
+  post.push(Buffer.concat([new Uint8Array(3 * DECODE_SLICE_BYTES), encoder.encode(presence(2))]));
+  const done = post.finish();
+  for (let turn = 0; turn < 4 && fake.appends.length === 0; turn++) await tick();
+  t.is(fake.appends.length, 1);
+  fake.appends[0]!.resolve(ok(fake.appends[0]!.events));
+  const result = await done;
+  t.true(result.ok && result.events === 1 && result.rejected === 3 * DECODE_SLICE_BYTES);
 });
 
 test('the reply holds the queued commands in the spot encoding', async (t) => {

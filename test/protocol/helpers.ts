@@ -28,13 +28,27 @@ export function summary(items: DecodedItem[]): string[] {
   );
 }
 
+/** The plan with each run of bad entries in a row as one entry: what a decoder reports for it. */
+export function runsOf<T>(plan: T[], isBad: (p: T) => boolean): { first: T; messages: number }[] {
+  const out: { first: T; messages: number }[] = [];
+  plan.forEach((p, i) => {
+    if (isBad(p) && i > 0 && isBad(plan[i - 1]!)) out[out.length - 1]!.messages++;
+    else out.push({ first: p, messages: 1 });
+  });
+  return out;
+}
+
 /** Invariants every decoder output keeps, whatever the input: returns what is violated. */
 export function invariantViolations(items: DecodedItem[], streamLength: number): string[] {
   const problems: string[] = [];
   let lastOffset = -1;
+  let nextIndex = 0;
   items.forEach((item, i) => {
     const at = item.kind === 'event' ? item.event : item.rejected;
-    if (at.index !== i) problems.push(`item ${i} has index ${at.index}`);
+    if (at.index !== nextIndex) problems.push(`item ${i} has index ${at.index}, expected ${nextIndex}`);
+    nextIndex += item.kind === 'event' ? 1 : item.rejected.messages;
+    if (item.kind === 'rejected' && items[i - 1]?.kind === 'rejected') problems.push(`item ${i}: two rejects in a row (a run is one reject)`);
+    if (item.kind === 'rejected' && !(item.rejected.messages >= 1)) problems.push(`item ${i} stands for ${item.rejected.messages} messages`);
     if (at.offset < lastOffset) problems.push(`item ${i} offset ${at.offset} before ${lastOffset}`);
     if (at.offset < 0 || at.offset >= streamLength) problems.push(`item ${i} offset ${at.offset} outside the stream`);
     lastOffset = at.offset;

@@ -69,7 +69,9 @@ test('invalid JSON is rejected once and the events around it come out', (t) => {
 });
 
 test('a message that is not a [string, string, object] triple is rejected with a reason', (t) => {
-  const items = decodeAll(['["spot","create"]\n\n[1,"create",{}]\n\n["spot","create",[]]\n\n["spot","",{}]\n\n']);
+  // An event between them: malformed messages in a row would be one reject with the first reason.
+  const bad = ['["spot","create"]', '[1,"create",{}]', '["spot","create",[]]', '["spot","",{}]'];
+  const items = decodeAll([bad.map((m) => `${m}\n\n${presence}`).join('')]).filter((i) => i.kind === 'rejected');
   t.deepEqual(
     items.map((i) => i.kind === 'rejected' && i.rejected.reason),
     [

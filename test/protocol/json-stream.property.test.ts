@@ -2,7 +2,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { createJsonDecoder, encodeJsonEvent } from '../../gateway/src/protocol/index.js';
-import { concat, decodeInPieces, invariantViolations, summary } from './helpers.js';
+import { concat, decodeInPieces, invariantViolations, runsOf, summary } from './helpers.js';
 
 const utf8 = new TextEncoder();
 
@@ -64,7 +64,7 @@ const BAD: { text: string; reason: RegExp }[] = [
   { text: `["log","create",{"text":"${'z'.repeat(400)}"}]`, reason: /^over the size limit/ },
 ];
 
-test('malformed messages mixed into a stream: every valid event comes out, each bad one is reported once', (t) => {
+test('malformed messages mixed into a stream: every valid event comes out, each run of bad ones is reported once', (t) => {
   fc.assert(
     fc.property(
       fc.array(fc.oneof(fc.nat(GOOD.length - 1).map((i) => ({ good: i })), fc.nat(BAD.length - 1).map((i) => ({ bad: i }))), { maxLength: 30 }),
@@ -74,8 +74,9 @@ test('malformed messages mixed into a stream: every valid event comes out, each 
         const bytes = utf8.encode(text);
         const cuts = cutSeeds.map((s) => (bytes.length > 1 ? 1 + (s % (bytes.length - 1)) : 0));
         const items = decodeInPieces(createJsonDecoder({ maxMessageBytes: 300 }), bytes, cuts);
-        t.is(items.length, plan.length);
-        plan.forEach((p, i) => {
+        const runs = runsOf(plan, (p) => 'bad' in p);
+        t.is(items.length, runs.length);
+        runs.forEach(({ first: p, messages }, i) => {
           const item = items[i]!;
           if ('good' in p) {
             t.is(item.kind, 'event');
@@ -83,6 +84,7 @@ test('malformed messages mixed into a stream: every valid event comes out, each 
           } else {
             t.is(item.kind, 'rejected');
             if (item.kind === 'rejected') t.regex(item.rejected.reason, BAD[p.bad]!.reason);
+            if (item.kind === 'rejected') t.is(item.rejected.messages, messages);
           }
         });
         t.deepEqual(invariantViolations(items, bytes.length), []);

@@ -2,7 +2,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { canonicalize, createJsonDecoder, createPbDecoder, createPbEncoder, encodeFrame, type SpotEventBody } from '../../gateway/src/protocol/index.js';
-import { concat, decodeInPieces, invariantViolations, summary } from './helpers.js';
+import { concat, decodeInPieces, invariantViolations, runsOf, summary } from './helpers.js';
 
 const CODE = 'e28011700000020a1b2c3d4e';
 const RECORDED_EVENTS: (SpotEventBody & { boot?: number; seq?: number })[] = [
@@ -68,7 +68,7 @@ const BAD: { bytes: number[]; reason: RegExp }[] = [
   { bytes: [0xac, 0x02, ...new Array(300).fill(0x0b)], reason: /^over the size limit \(200 bytes\)/ },
 ];
 
-test('malformed frames mixed into a stream: every valid event comes out, each bad one is reported once', (t) => {
+test('malformed frames mixed into a stream: every valid event comes out, each run of bad ones is reported once', (t) => {
   fc.assert(
     fc.property(
       fc.array(fc.oneof(fc.nat(GOOD.length - 1).map((i) => ({ good: i })), fc.nat(BAD.length - 1).map((i) => ({ bad: i }))), { maxLength: 30 }),
@@ -78,8 +78,9 @@ test('malformed frames mixed into a stream: every valid event comes out, each ba
         const bytes = concat(plan.map((p) => ('good' in p ? encoder.encode(GOOD[p.good]!) : Uint8Array.from(BAD[p.bad]!.bytes))));
         const cuts = cutSeeds.map((s) => (bytes.length > 1 ? 1 + (s % (bytes.length - 1)) : 0));
         const items = decodeInPieces(createPbDecoder({ maxMessageBytes: 200 }), bytes, cuts);
-        t.is(items.length, plan.length);
-        plan.forEach((p, i) => {
+        const runs = runsOf(plan, (p) => 'bad' in p);
+        t.is(items.length, runs.length);
+        runs.forEach(({ first: p, messages }, i) => {
           const item = items[i]!;
           if ('good' in p) {
             t.is(item.kind, 'event');
@@ -87,6 +88,7 @@ test('malformed frames mixed into a stream: every valid event comes out, each ba
           } else {
             t.is(item.kind, 'rejected');
             if (item.kind === 'rejected') t.regex(item.rejected.reason, BAD[p.bad]!.reason);
+            if (item.kind === 'rejected') t.is(item.rejected.messages, messages);
           }
         });
         t.deepEqual(invariantViolations(items, bytes.length), []);

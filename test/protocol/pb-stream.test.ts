@@ -53,7 +53,7 @@ test('the tricks are scoped to one stream: a new decoder does not know the previ
   const enc = createPbEncoder();
   enc.encode({ resource: 'hit', action: 'create', data: { item_code: code(1) } });
   const ref = enc.encode({ resource: 'hit', action: 'create', data: { item_code: code(1) } });
-  const items = createPbDecoder().push(ref);
+  const items = decodeInPieces(createPbDecoder(), ref);
   t.is(items[0]?.kind === 'rejected' && items[0].rejected.reason, 'malformed frame: unknown item reference 1');
 });
 

@@ -34,6 +34,10 @@ export interface IngestDeps {
   heard: (serial: string) => void;
   /** Events handed to the store and not yet settled, over all posts (back-pressure). */
   flow?: { inFlightEvents: number };
+  /** Runs `next` in a later turn of the event loop (default setImmediate): how a large piece is sliced. */
+  defer?: (next: () => void) => void;
+  /** Milliseconds, for the decoding budget of one turn (default performance.now). */
+  clock?: () => number;
 }
 
 export interface PostInfo {
@@ -50,6 +54,14 @@ export type PostOutcome =
 // Whitespace-only starts longer than this are decided as JSON rather than buffered forever.
 const SNIFF_LIMIT = 256;
 
+/**
+ * A piece over this many bytes is decoded in slices of it, until DECODE_TURN_MS have passed in
+ * this turn of the event loop; the rest waits for a later turn while the transport stops reading.
+ * One post then holds the loop for at most DECODE_TURN_MS plus one slice (docs/protocol.md, "Garbage").
+ */
+export const DECODE_SLICE_BYTES = 8192;
+export const DECODE_TURN_MS = 2;
+
 export class SpotPost {
   private decoder: StreamDecoder | null = null;
   private encodingUsed: Encoding | null = null;
@@ -63,9 +75,14 @@ export class SpotPost {
   private stored = 0;
   private duplicates = 0;
   private rejected = 0;
+  private rejectRecords = 0;
+  private rejectedNotKept = 0;
   private firstReject: string | null = null;
   private registryTrouble = false;
   private closed = false;
+  /** Pieces not decoded yet (the first one may be partly decoded), and who waits for them. */
+  private backlog: Uint8Array[] = [];
+  private backlogWaiters: Array<() => void> = [];
 
   constructor(
     private readonly deps: IngestDeps,
@@ -86,17 +103,64 @@ export class SpotPost {
     return this.pending;
   }
 
+  /** Bytes received and not decoded yet: the transport stops reading meanwhile. */
+  get decoding(): boolean {
+    return this.backlog.length > 0;
+  }
+
   /** Resolves once every append handed to the store so far has settled. */
   private allSettled(): Promise<void> {
     if (this.pending === 0) return Promise.resolve();
     return new Promise((resolve) => this.settledWaiters.push(resolve));
   }
 
-  /** The next piece of the body, as it arrived. */
+  /** The next piece of the body, as it arrived; a piece over DECODE_SLICE_BYTES is decoded by decodeTurn. */
   push(chunk: Uint8Array): void {
     if (this.closed) return;
     this.deps.counters.bytes += chunk.length;
     this.deps.heard(this.info.serial);
+    if (this.backlog.length === 0 && chunk.length <= DECODE_SLICE_BYTES) {
+      this.decode(chunk);
+      return;
+    }
+    this.backlog.push(chunk);
+    if (this.backlog.length === 1) this.decodeTurn();
+  }
+
+  /** Decodes slices of the backlog for at most DECODE_TURN_MS (at least one slice); the rest in a later turn. */
+  private decodeTurn(): void {
+    const clock = this.deps.clock ?? performance.now.bind(performance);
+    const start = clock();
+    do {
+      if (this.closed) {
+        this.backlog = [];
+        break;
+      }
+      const first = this.backlog[0]!;
+      if (first.length <= DECODE_SLICE_BYTES) {
+        this.backlog.shift();
+        this.decode(first);
+      } else {
+        this.backlog[0] = first.subarray(DECODE_SLICE_BYTES);
+        this.decode(first.subarray(0, DECODE_SLICE_BYTES));
+      }
+    } while (this.backlog.length > 0 && clock() - start < DECODE_TURN_MS);
+    if (this.backlog.length > 0) {
+      (this.deps.defer ?? setImmediate)(() => this.decodeTurn());
+      return;
+    }
+    const waiters = this.backlogWaiters;
+    this.backlogWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Resolves once every piece received so far is decoded. */
+  private decoded(): Promise<void> {
+    if (this.backlog.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.backlogWaiters.push(resolve));
+  }
+
+  private decode(chunk: Uint8Array): void {
     if (this.decoder) {
       this.handle(this.decoder.push(chunk));
       return;
@@ -112,6 +176,7 @@ export class SpotPost {
 
   /** The body ended: waits for every append of this post, then builds the reply. */
   async finish(): Promise<PostOutcome> {
+    if (this.backlog.length > 0) await this.decoded();
     if (this.closed) return { ok: false, reason: 'the post was already cut off', retryAfterSeconds: 1 };
     if (!this.decoder) {
       const head = Buffer.concat(this.head);
@@ -236,12 +301,14 @@ export class SpotPost {
     else if (resource === 'config' && action === 'update') this.guardRegistry(() => this.deps.store.spots.mergeConfig(serial, data));
   }
 
+  /** A reject stands for one malformed message or a run of them in a row: counted by message, kept by record. */
   private reject(rejected: RejectedMessage, now: number): void {
-    this.rejected++;
-    this.deps.counters.rejected++;
+    this.rejected += rejected.messages;
+    this.deps.counters.rejected += rejected.messages;
     this.firstReject ??= rejected.reason;
-    if (this.rejected > this.deps.maxRejectedPerPost) {
-      this.deps.counters.rejectedNotKept++;
+    if (++this.rejectRecords > this.deps.maxRejectedPerPost) {
+      this.rejectedNotKept += rejected.messages;
+      this.deps.counters.rejectedNotKept += rejected.messages;
       return;
     }
     const { serial } = this.info;
@@ -273,7 +340,7 @@ export class SpotPost {
       }),
     );
     if (this.rejected > 0) {
-      const notKept = Math.max(0, this.rejected - this.deps.maxRejectedPerPost);
+      const notKept = this.rejectedNotKept;
       this.deps.logger.warn(
         { spot: serial, rejected: this.rejected, notKept, firstReason: this.firstReject },
         `spot ${serial}: ${this.rejected} malformed message(s) in post${notKept ? ` (${notKept} counted, not kept)` : ''}; first: ${this.firstReject}`,

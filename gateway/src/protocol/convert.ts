@@ -2,8 +2,7 @@
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import { FrameSchema, type Frame } from '../gen/spot_pb.js';
 import { encodeFrame, type NumberedEvent } from './frame-writer.js';
-import { readFrame } from './frame-reader.js';
-import { WireError } from './wire.js';
+import { failureReason, readFrame } from './frame-reader.js';
 import type { SpotEventBody } from './types.js';
 
 export { encodeFrame };
@@ -13,8 +12,7 @@ export type FrameDecoding = { ok: true; event: DecodedFrame } | { ok: false; rea
 
 /** Why a frame could not be read, in words for logs and the rejected-messages table. */
 export function frameFailure(err: unknown): string {
-  if (err instanceof WireError) return `malformed frame: ${err.message}`;
-  return `decoder error: ${(err as Error).message}`;
+  return failureReason(err);
 }
 
 /**

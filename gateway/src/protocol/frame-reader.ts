@@ -15,6 +15,8 @@ import { MAX_JSON_DEPTH, textNestsDeeper } from './json-depth.js';
 import { topicLevelFault } from './topic-level.js';
 import { untrickedBytes, type Splice } from './untricked-bytes.js';
 import { Reader, ValueError, WireError, copyBytes } from './wire.js';
+import { parseQuietly } from './json-quick.js';
+import { fail, failed, failure } from './frame-failure.js';
 
 /** What the receiver of one stream remembers to undo the send-layer tricks. */
 export interface ReceiveState {
@@ -72,14 +74,18 @@ function valueOf(r: Reader, field: FieldSpec): unknown {
   }
 }
 
-/** JSON text of a field; `maxDepth`: levels the text may nest so the event stays within MAX_JSON_DEPTH. */
+/** JSON text of a field (undefined: failed); `maxDepth`: levels the text may nest so the event stays within MAX_JSON_DEPTH. */
 function parseJson(text: string, field: FieldSpec, maxDepth: number): unknown {
-  if (textNestsDeeper(text, maxDepth)) throw new WireError(`field ${field.name} nests deeper than ${MAX_JSON_DEPTH} levels`);
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new WireError(`field ${field.name} does not hold valid JSON`);
+  if (!textNestsDeeper(text, maxDepth)) {
+    try {
+      return parseQuietly(text);
+    } catch {
+      fail(`field ${field.name} does not hold valid JSON`);
+      return undefined;
+    }
   }
+  fail(`field ${field.name} nests deeper than ${MAX_JSON_DEPTH} levels`);
+  return undefined;
 }
 
 type ObjectBuilder = (values: unknown[]) => Record<string, unknown>;
@@ -137,22 +143,23 @@ function expectedWireType(field: FieldSpec): number {
  * Reads the event message in r[pos..end) as `spec`. With `state`, field 9 is an offset and
  * item_ref a table index (both undone, positions recorded in `splice`).
  */
-function readMessage(r: Reader, spec: MessageSpec, state: ReceiveState | undefined, splice: Splice): Record<string, unknown> {
-  try {
-    return readFields(r, spec, state, splice);
-  } catch (err) {
-    // Name the field being read when the reader's own reason does not ("truncated varint").
-    if (err instanceof ValueError && currentField) {
-      throw new WireError(`field ${currentField.name}: ${err.message}`);
-    }
-    throw err;
-  }
+function readMessage(r: Reader, spec: MessageSpec, state: ReceiveState | undefined, splice: Splice): Record<string, unknown> | null {
+  const out = readFields(r, spec, state, splice);
+  currentField = undefined;
+  return out;
 }
 
-/** The field readFields is reading, for error reasons. */
+/** The field readFields is reading when it throws: failureReason names it (not caught and thrown again here). */
 let currentField: FieldSpec | undefined;
 
-function readFields(r: Reader, spec: MessageSpec, state: ReceiveState | undefined, splice: Splice): Record<string, unknown> {
+/** Why a frame could not be read, naming the field when the reader's own reason does not ("truncated varint"). */
+export function failureReason(err: unknown): string {
+  if (err instanceof ValueError && currentField) return `malformed frame: field ${currentField.name}: ${err.message}`;
+  if (err instanceof WireError) return `malformed frame: ${err.message}`;
+  return `decoder error: ${(err as Error).message}`;
+}
+
+function readFields(r: Reader, spec: MessageSpec, state: ReceiveState | undefined, splice: Splice): Record<string, unknown> | null {
   const values = emptyValues(spec);
   let extraText: string | undefined;
   let sawTime = false;
@@ -162,7 +169,7 @@ function readFields(r: Reader, spec: MessageSpec, state: ReceiveState | undefine
     currentField = undefined;
     r.varint();
     const tag = r.lo;
-    if (r.hi !== 0) throw new WireError('field number out of range');
+    if (r.hi !== 0) return fail('field number out of range');
     const number = tag >>> 3;
     const wireType = tag & 7;
     const field = spec.byNumber[number];
@@ -173,29 +180,29 @@ function readFields(r: Reader, spec: MessageSpec, state: ReceiveState | undefine
     }
     if (field.repeated) {
       if (wireType !== 2 && wireType !== expectedWireType(field)) {
-        throw new WireError(`field ${field.name}: wire type ${wireType}, expected ${field.wireType}`);
+        return fail(`field ${field.name}: wire type ${wireType}, expected ${field.wireType}`);
       }
       const list = (values[field.position] as unknown[] | undefined) ?? [];
       readRepeated(r, field, wireType, list);
       values[field.position] = list;
       continue;
     }
-    if (wireType !== field.wireType) throw new WireError(`field ${field.name}: wire type ${wireType}, expected ${field.wireType}`);
+    if (wireType !== field.wireType) return fail(`field ${field.name}: wire type ${wireType}, expected ${field.wireType}`);
     if (field === spec.extraJson) {
       extraText = r.string();
     } else if (field === spec.itemRef) {
       const ref = r.uint();
-      if (!state) throw new WireError('item_ref outside a stream');
+      if (!state) return fail('item_ref outside a stream');
       const code = state.codes[ref - 1];
-      if (code === undefined) throw new WireError(`unknown item reference ${ref}`);
-      if (splice.refStart >= 0) throw new WireError('item_ref appears twice');
-      if (sawCode) throw new WireError('both item_code and item_ref');
+      if (code === undefined) return fail(`unknown item reference ${ref}`);
+      if (splice.refStart >= 0) return fail('item_ref appears twice');
+      if (sawCode) return fail('both item_code and item_ref');
       splice.refStart = fieldStart;
       splice.refEnd = r.pos;
       splice.ref = ref;
       values[spec.itemCode!.position] = code;
     } else if (field.number === TIMESTAMP_FIELD && field.isTime) {
-      if (sawTime) throw new WireError(`field ${field.name} appears twice`);
+      if (sawTime) return fail(`field ${field.name} appears twice`);
       sawTime = true;
       let ms = r.sint64();
       if (state) {
@@ -208,11 +215,13 @@ function readFields(r: Reader, spec: MessageSpec, state: ReceiveState | undefine
       }
       values[field.position] = isoFromUnixMs(ms) ?? ms;
     } else if (field.isNestedJson) {
-      values[field.position] = parseJson(r.string(), field, MAX_JSON_DEPTH - 1);
+      const value = parseJson(r.string(), field, MAX_JSON_DEPTH - 1);
+      if (value === undefined) return null;
+      values[field.position] = value;
     } else {
       values[field.position] = valueOf(r, field);
       if (state && field === spec.itemCode) {
-        if (splice.refStart >= 0) throw new WireError('both item_code and item_ref');
+        if (splice.refStart >= 0) return fail('both item_code and item_ref');
         sawCode = true;
         const code = values[field.position] as string;
         if (state.codes.length < ITEM_TABLE_SIZE && !state.known.has(code)) {
@@ -226,8 +235,9 @@ function readFields(r: Reader, spec: MessageSpec, state: ReceiveState | undefine
   const out = objectBuilder(spec)(values);
   if (extraText !== undefined) {
     const extra = parseJson(extraText, spec.extraJson!, MAX_JSON_DEPTH);
+    if (extra === undefined) return null;
     if (typeof extra !== 'object' || extra === null || Array.isArray(extra)) {
-      throw new WireError('extra_json is not a JSON object');
+      return fail('extra_json is not a JSON object');
     }
     for (const key of Object.keys(extra)) {
       if (!Object.prototype.hasOwnProperty.call(out, key)) setOwn(out, key, (extra as Record<string, unknown>)[key]);
@@ -236,7 +246,7 @@ function readFields(r: Reader, spec: MessageSpec, state: ReceiveState | undefine
   return out;
 }
 
-function readGeneric(r: Reader, into: FrameRecord): void {
+function readGeneric(r: Reader, into: FrameRecord): boolean {
   let resource = '';
   let action = '';
   let json = '';
@@ -253,23 +263,24 @@ function readGeneric(r: Reader, into: FrameRecord): void {
       r.skip(wireType);
     }
   }
-  if (!resource || !action) throw new WireError('generic event without resource or action');
+  if (!resource || !action) return failed('generic event without resource or action');
   // Resource and action become MQTT topic levels: refused here rather than by the broker, forever.
   const resourceFault = topicLevelFault(resource);
-  if (resourceFault !== null) throw new WireError(`resource ${resourceFault}`);
+  if (resourceFault !== null) return failed(`resource ${resourceFault}`);
   const actionFault = topicLevelFault(action);
-  if (actionFault !== null) throw new WireError(`action ${actionFault}`);
-  if (textNestsDeeper(json, MAX_JSON_DEPTH)) throw new WireError(`generic event json nests deeper than ${MAX_JSON_DEPTH} levels`);
+  if (actionFault !== null) return failed(`action ${actionFault}`);
+  if (textNestsDeeper(json, MAX_JSON_DEPTH)) return failed(`generic event json nests deeper than ${MAX_JSON_DEPTH} levels`);
   let data: unknown;
   try {
-    data = JSON.parse(json);
+    data = parseQuietly(json);
   } catch {
-    throw new WireError('generic event json is not valid JSON');
+    return failed('generic event json is not valid JSON');
   }
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new WireError('generic event json is not an object');
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return failed('generic event json is not an object');
   into.resource = resource;
   into.action = action;
   into.data = data as Record<string, unknown>;
+  return true;
 }
 
 // One frame is read at a time: the readers and the splice record are reused.
@@ -307,10 +318,12 @@ export function newFrameRecord(): FrameRecord {
 
 /**
  * Reads the Frame in buf[start..end) into `into` (a stream decoder reuses one record rather
- * than allocate a result per frame). Throws WireError with the reason when malformed.
+ * than allocate a result per frame). Returns false when it is malformed (lastFailure() says
+ * why); throws ValueError (failureReason() names the field) when a value cannot be read.
  */
-export function readFrameInto(buf: Uint8Array, start: number, end: number, state: ReceiveState | undefined, into: FrameRecord): void {
+export function readFrameInto(buf: Uint8Array, start: number, end: number, state: ReceiveState | undefined, into: FrameRecord): boolean {
   const r = frameReader.reset(buf, start, end);
+  currentField = undefined;
   resetSplice();
   let found = false;
   let boot: number | undefined;
@@ -318,18 +331,18 @@ export function readFrameInto(buf: Uint8Array, start: number, end: number, state
   while (r.pos < end) {
     const fieldStart = r.pos;
     r.varint();
-    if (r.hi !== 0) throw new WireError('field number out of range');
+    if (r.hi !== 0) return failed('field number out of range');
     const number = r.lo >>> 3;
     const wireType = r.lo & 7;
     if (number === FRAME_BOOT_FIELD && wireType === 0) {
       r.varint();
-      if (r.hi !== 0) throw new WireError('boot over 32 bits');
+      if (r.hi !== 0) return failed('boot over 32 bits');
       boot = r.lo;
       continue;
     }
     if (number === FRAME_SEQ_FIELD && wireType === 0) {
       r.varint();
-      if (r.hi >= 0x200000) throw new WireError('seq over 2^53');
+      if (r.hi >= 0x200000) return failed('seq over 2^53');
       seq = r.hi * 4294967296 + r.lo;
       continue;
     }
@@ -338,7 +351,7 @@ export function readFrameInto(buf: Uint8Array, start: number, end: number, state
       r.skip(wireType);
       continue;
     }
-    if (found) throw new WireError('more than one event in a frame');
+    if (found) return failed('more than one event in a frame');
     found = true;
     splice.bodyStart = fieldStart;
     splice.lengthStart = r.pos;
@@ -349,23 +362,26 @@ export function readFrameInto(buf: Uint8Array, start: number, end: number, state
     if (kind) {
       into.resource = kind.resource;
       into.action = kind.action;
-      into.data = readMessage(inner, kind.message, state, splice);
-    } else {
-      readGeneric(inner, into);
+      const data = readMessage(inner, kind.message, state, splice);
+      if (data === null) return false;
+      into.data = data;
+    } else if (!readGeneric(inner, into)) {
+      return false;
     }
     r.pos = innerEnd;
   }
-  if (!found) throw new WireError('frame holds no event');
+  if (!found) return failed('frame holds no event');
   into.boot = boot;
   into.seq = seq;
   into.pb = state ? untrickedBytes(buf, start, end, splice, splice.refStart >= 0 ? state.codeFields[splice.ref - 1] : undefined) : undefined;
+  return true;
 }
 
 const record = newFrameRecord();
 
 /** Reads the Frame in buf[start..end). Throws WireError with the reason when malformed. */
 export function readFrame(buf: Uint8Array, start: number, end: number, state?: ReceiveState): ReadFrameResult {
-  readFrameInto(buf, start, end, state, record);
+  if (!readFrameInto(buf, start, end, state, record)) throw new WireError(failure());
   const result: ReadFrameResult = { resource: record.resource, action: record.action, data: record.data };
   if (record.boot !== undefined) result.boot = record.boot;
   if (record.seq !== undefined) result.seq = record.seq;

@@ -3,8 +3,11 @@ import type { DecodedItem, StreamDecoder } from './types.js';
 import { compactDataText, type ScanFacts } from './compact-json.js';
 import { eventItem, newEvent } from './decoded-item.js';
 import { MAX_JSON_DEPTH } from './json-depth.js';
-import { MessageBuffer, RAW_LIMIT } from './message-buffer.js';
+import { MessageBuffer } from './message-buffer.js';
 import { topicLevelFault } from './topic-level.js';
+import { RejectRun } from './reject-run.js';
+import { cannotBeEvent, isJsonText, parseQuietly } from './json-quick.js';
+import { isUtf8 } from './utf8.js';
 
 export interface JsonDecoderOptions {
   /** Longest accepted message in bytes; longer ones are skipped and rejected. */
@@ -61,7 +64,7 @@ function parseMessage(
   }
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseQuietly(text);
   } catch (err) {
     return `invalid JSON: ${(err as Error).message}`;
   }
@@ -112,6 +115,8 @@ class JsonStreamDecoder implements StreamDecoder {
   /** Offset just past the last non-whitespace byte of the skipped message. */
   private skipEnd = 0;
   private readonly message = new MessageBuffer();
+  /** Malformed messages since the last event: reported as one reject before the next event or at the end. */
+  private readonly run = new RejectRun();
   private out: DecodedItem[] = [];
 
   constructor(options: JsonDecoderOptions) {
@@ -148,6 +153,7 @@ class JsonStreamDecoder implements StreamDecoder {
       this.finishSkip();
     }
     this.mode = Mode.Between;
+    this.run.flush(this.out);
     return this.out;
   }
 
@@ -339,10 +345,7 @@ class JsonStreamDecoder implements StreamDecoder {
   private rejectUnterminated(): void {
     const msg = this.message;
     let length = msg.length;
-    if (!msg.headOnly) {
-      const bytes = msg.bytes();
-      while (length > 0 && isWhitespace(bytes[length - 1]!)) length--;
-    }
+    if (!msg.headOnly) while (length > 0 && isWhitespace(msg.byteAt(length - 1))) length--;
     this.reject(msg.start, length, 'unterminated message: blank line before its closing "]"');
   }
 
@@ -356,17 +359,23 @@ class JsonStreamDecoder implements StreamDecoder {
       this.reject(msg.start, msg.length, `nested deeper than ${MAX_JSON_DEPTH} levels`);
       return;
     }
-    const parsed = parseMessage(msg.bytes(), this.facts);
+    // Inside a run of garbage only the first reason is reported: skip parsing what cannot be an event.
+    const skip = this.run.messages > 0 && (cannotBeEvent(msg) || !isJsonText(msg.bytes()) || !isUtf8(msg.bytes(), 0, msg.keptLength));
+    const parsed = skip ? '' : parseMessage(msg.bytes(), this.facts);
     if (typeof parsed === 'string') {
       this.reject(msg.start, msg.length, parsed);
       return;
     }
+    this.run.flush(this.out);
     this.out.push(eventItem(newEvent(parsed.resource, parsed.action, parsed.data, msg.start, this.index++, parsed.dataJson)));
   }
 
   private reject(offset: number, length: number, reason: string): void {
-    const raw = this.message.head(Math.min(length, RAW_LIMIT));
-    this.out.push({ kind: 'rejected', rejected: { offset, index: this.index++, raw, length, reason } });
+    const run = this.run;
+    run.add(offset, length, this.index++, reason);
+    if (run.room === 0) return;
+    const kept = this.message.bytes();
+    run.addRaw(kept, 0, Math.min(length, kept.length));
   }
 }
 

@@ -7,8 +7,15 @@ import { Writer, copyBytes } from './wire.js';
 import { eventItem, newEvent } from './decoded-item.js';
 import type { DecodedItem, StreamDecoder, StreamEncoder } from './types.js';
 import { concatBytes } from './bytes.js';
+import { RejectRun } from './reject-run.js';
+import { frameMayHoldEvent } from './frame-shape.js';
+import { failure } from './frame-failure.js';
 
 export { encodeFrame, decodeFrame, type DecodedFrame, type FrameDecoding } from './convert.js';
+
+/** A zero length prefix: the cheapest garbage (a body of zero bytes is one such frame per byte). */
+const EMPTY_FRAME_REASON = 'malformed frame: frame holds no event';
+const NO_REASON = (): string => '';
 
 export interface PbDecoderOptions {
   /** Longest accepted frame in bytes (without its prefix); longer ones are skipped and rejected. */
@@ -36,6 +43,8 @@ class PbStreamDecoder implements StreamDecoder {
   private broken = false;
   private brokenStart = 0;
   private brokenHead: number[] = [];
+  /** Malformed frames since the last event: reported as one reject before the next event or at the end. */
+  private readonly run = new RejectRun();
   private out: DecodedItem[] = [];
 
   constructor(options: PbDecoderOptions) {
@@ -87,6 +96,7 @@ class PbStreamDecoder implements StreamDecoder {
       const pending = this.takePending();
       this.reject(this.offset, length, copyBytes(pending, 0, Math.min(length, RAW_LIMIT)), 'truncated: the stream ended inside a frame');
     }
+    this.run.flush(this.out);
     return this.out;
   }
 
@@ -146,6 +156,14 @@ class PbStreamDecoder implements StreamDecoder {
         this.pendingNeed = frameEnd - pos;
         return pos;
       }
+      if (len === 0) {
+        // Judged without reading: no frame that holds nothing is an event.
+        this.run.add(this.offset, frameEnd - pos, this.index++, EMPTY_FRAME_REASON);
+        this.run.addRaw(buf, pos, frameEnd);
+        this.offset += frameEnd - pos;
+        pos = frameEnd;
+        continue;
+      }
       this.decodeFrame(buf, pos, frameStart, frameEnd);
       this.offset += frameEnd - pos;
       pos = frameEnd;
@@ -154,17 +172,32 @@ class PbStreamDecoder implements StreamDecoder {
   }
 
   private decodeFrame(buf: Uint8Array, prefixStart: number, start: number, end: number): void {
+    if (this.run.messages > 0 && !frameMayHoldEvent(buf, start, end)) {
+      // More garbage in a run: judged without reading (and throwing) when its shape rules it out.
+      this.malformed(buf, prefixStart, end, NO_REASON);
+      return;
+    }
     try {
       const frame = this.frame;
-      readFrameInto(buf, start, end, this.state, frame);
+      if (!readFrameInto(buf, start, end, this.state, frame)) {
+        this.malformed(buf, prefixStart, end, () => `malformed frame: ${failure()}`);
+        return;
+      }
       const event = newEvent(frame.resource, frame.action, frame.data, this.offset, this.index++);
       if (frame.boot !== undefined) event.boot = frame.boot;
       if (frame.seq !== undefined) event.seq = frame.seq;
       event.pb = frame.pb!;
+      this.run.flush(this.out);
       this.out.push(eventItem(event));
     } catch (err) {
-      this.reject(this.offset, end - prefixStart, copyBytes(buf, prefixStart, Math.min(end, prefixStart + RAW_LIMIT)), frameFailure(err));
+      this.malformed(buf, prefixStart, end, () => frameFailure(err));
     }
+  }
+
+  /** One more malformed frame for the run; only the run's first reason is reported, so only that one is worked out. */
+  private malformed(buf: Uint8Array, prefixStart: number, end: number, reason: () => string): void {
+    this.run.add(this.offset, end - prefixStart, this.index++, this.run.messages === 0 ? reason() : '');
+    this.run.addRaw(buf, prefixStart, end);
   }
 
   private rejectBroken(): void {
@@ -174,7 +207,8 @@ class PbStreamDecoder implements StreamDecoder {
   }
 
   private reject(offset: number, length: number, raw: Uint8Array, reason: string): void {
-    this.out.push({ kind: 'rejected', rejected: { offset, index: this.index++, raw, length, reason } });
+    this.run.add(offset, length, this.index++, reason);
+    this.run.addRaw(raw, 0, raw.length);
   }
 }
 

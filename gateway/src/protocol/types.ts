@@ -28,10 +28,13 @@ export interface SpotEvent extends SpotEventBody {
 /** A message the decoder could not accept. Decoding goes on after it. */
 export interface RejectedMessage {
   offset: number;
+  /** Index of its first message; malformed messages in a row are one reject holding indexes index..index+messages-1. */
   index: number;
-  /** The message's bytes, truncated to at most 1024. */
+  /** Malformed messages in a row this reject stands for (1 for a message between events). */
+  messages: number;
+  /** The first (at most) 1024 bytes of its messages, joined. */
   raw: Uint8Array;
-  /** Total length of the bad message in bytes, when known. */
+  /** Bytes from its first message's first byte to its last message's last byte. */
   length: number;
   /** Why, in words a person can act on: "invalid JSON: ...", "over the size limit (65536 bytes)". */
   reason: string;

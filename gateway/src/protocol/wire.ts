@@ -12,8 +12,18 @@ export function copyBytes(src: Uint8Array, from: number, to: number): Uint8Array
   return new Uint8Array(src.subarray(from, to));
 }
 
-/** A frame could not be read; the reason says what was wrong. */
-export class WireError extends Error {}
+/**
+ * A frame could not be read; the reason says what was wrong. Built without a stack trace: a
+ * garbage stream throws one per frame, and capturing the stack cost more than reading the frame.
+ */
+export class WireError extends Error {
+  constructor(message: string) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    super(message);
+    Error.stackTraceLimit = limit;
+  }
+}
 
 /** A value could not be read (the reason does not name the field: the caller adds it). */
 export class ValueError extends WireError {}

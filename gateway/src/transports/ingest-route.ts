@@ -51,7 +51,8 @@ export function ingestRoute(options: IngestRouteOptions): RawRoute {
   const maxPending = options.maxPendingAppends ?? 16;
   const maxInFlight = options.maxInFlightEvents ?? 2000;
   const flow = options.ingest.flow;
-  const overloaded = (post: SpotPost): boolean => post.pendingAppends > maxPending || flow.inFlightEvents > maxInFlight;
+  // A post still decoding a large piece over several turns reads no more meanwhile (bounded memory).
+  const overloaded = (post: SpotPost): boolean => post.decoding || post.pendingAppends > maxPending || flow.inFlightEvents > maxInFlight;
   const paused = new PausedPosts(overloaded);
   return (req, res) => {
     const url = req.url ?? '/';
@@ -166,7 +167,8 @@ const RESUME_CHECK_MS = 2;
 /**
  * Posts whose reading paused for back-pressure, looked at again together by one timer (instead of
  * a timer per paused post: up to 200 timers every 2 ms with 200 spots held back). A post resumes
- * once neither it nor the gateway as a whole is over its bound of events not yet committed.
+ * once it has decoded what it received and neither it nor the gateway as a whole is over its bound
+ * of events not yet committed.
  */
 class PausedPosts {
   private readonly waiting = new Map<http.IncomingMessage, { post: SpotPost; touch: () => void }>();

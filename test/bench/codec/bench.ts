@@ -12,10 +12,15 @@ import {
   type StreamDecoder,
 } from '../../../gateway/src/protocol/index.js';
 import { mixedEvents } from './stream.js';
+import { GARBAGE_KINDS } from './garbage.js';
 
 const EVENTS = 50000;
 const CHUNK = 16384;
-const ROUNDS = 30;
+const ROUNDS = Number(process.env.BENCH_CODEC_ROUNDS ?? 30);
+const MB = 1 << 20;
+/** Garbage is fed in pieces of this size, as node's HTTP parser hands a socket read over. */
+const GARBAGE_PIECE = 65536;
+const GARBAGE_ROUNDS = 8;
 
 function chunks(bytes: Uint8Array): Uint8Array[] {
   const out: Uint8Array[] = [];
@@ -73,4 +78,66 @@ check('json decode', createJsonDecoder(), chunks(json), events);
 check('pb decode', createPbDecoder(), chunks(pb), events);
 const jsonEps = measure('json decode', () => createJsonDecoder(), chunks(json));
 const pbEps = measure('pb decode', () => createPbDecoder(), chunks(pb));
-console.log(`codec: json_decode_eps=${Math.round(jsonEps)} pb_decode_eps=${Math.round(pbEps)} pb_bytes_ratio=${(pb.length / json.length).toFixed(3)}`);
+
+function cpuSeconds(since: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1e6;
+}
+
+/** Best of GARBAGE_ROUNDS: MB of the body decoded per CPU-second, checking it yields no event. */
+function garbageRate(name: string, makeDecoder: () => StreamDecoder, body: Uint8Array): number {
+  let best = 0;
+  for (let round = 0; round < GARBAGE_ROUNDS; round++) {
+    const decoder = makeDecoder();
+    let records = 0;
+    const cpu0 = process.cpuUsage();
+    for (let i = 0; i < body.length; i += GARBAGE_PIECE) records += decoder.push(body.subarray(i, i + GARBAGE_PIECE)).length;
+    records += decoder.end().length;
+    best = Math.max(best, body.length / MB / cpuSeconds(cpu0));
+    if (records > 16) throw new Error(`${name}: ${records} items for one body of garbage`);
+  }
+  return best;
+}
+
+/** The ceiling of any byte loop in this process: a bare scan that reads every byte once. */
+function scanRate(body: Uint8Array): number {
+  let best = 0;
+  let sink = 0;
+  for (let round = 0; round < GARBAGE_ROUNDS; round++) {
+    const cpu0 = process.cpuUsage();
+    for (let r = 0; r < 16; r++) for (let i = 0; i < body.length; i++) sink = (sink + body[i]!) | 0;
+    best = Math.max(best, (16 * body.length) / MB / cpuSeconds(cpu0));
+  }
+  if (sink === 0.5) console.log('unreachable');
+  return best;
+}
+
+const rate = (n: number): string => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
+let worstPb = { kind: '', mbs: Infinity };
+let worstJson = { kind: '', mbs: Infinity };
+const zeros = { pb: 0, json: 0 };
+console.log(`garbage: 1 MB bodies in pieces of ${GARBAGE_PIECE} bytes, best of ${GARBAGE_ROUNDS} rounds, MB per CPU-second:`);
+for (const kind of GARBAGE_KINDS) {
+  const body = kind.make(MB);
+  const pbMbs = garbageRate(`pb ${kind.name}`, () => createPbDecoder(), body);
+  const jsonMbs = garbageRate(`json ${kind.name}`, () => createJsonDecoder(), body);
+  if (kind.name === 'zeros') Object.assign(zeros, { pb: pbMbs, json: jsonMbs });
+  if (pbMbs < worstPb.mbs) worstPb = { kind: kind.name, mbs: pbMbs };
+  if (jsonMbs < worstJson.mbs) worstJson = { kind: kind.name, mbs: jsonMbs };
+  console.log(`garbage: ${kind.name.padEnd(16)} pb ${rate(pbMbs).padStart(6)}  json ${rate(jsonMbs).padStart(6)}  (${kind.what})`);
+}
+// Ceilings measured in the same process: each decoder on the valid stream above, and a bare scan.
+const validJsonMbs = (jsonEps * json.length) / EVENTS / MB;
+const validPbMbs = (pbEps * pb.length) / EVENTS / MB;
+const scanMbs = scanRate(GARBAGE_KINDS[0]!.make(MB));
+console.log(`ceilings: valid stream json ${rate(validJsonMbs)} MB/s, pb ${rate(validPbMbs)} MB/s; bare byte scan ${rate(scanMbs)} MB/s`);
+console.log(
+  `garbage: zeros pb ${(zeros.pb / validPbMbs).toFixed(2)}, json ${(zeros.json / validJsonMbs).toFixed(2)} of the valid stream's MB/s;` +
+    ` worst kind pb ${worstPb.kind} ${(worstPb.mbs / validPbMbs).toFixed(2)}, json ${worstJson.kind} ${(worstJson.mbs / validJsonMbs).toFixed(2)}`,
+);
+console.log(
+  `codec: json_decode_eps=${Math.round(jsonEps)} pb_decode_eps=${Math.round(pbEps)} pb_bytes_ratio=${(pb.length / json.length).toFixed(3)}` +
+    ` garbage_pb_mb_s=${rate(zeros.pb)} garbage_json_mb_s=${rate(zeros.json)}` +
+    ` garbage_worst_pb_mb_s=${rate(worstPb.mbs)} garbage_worst_pb=${worstPb.kind} garbage_worst_json_mb_s=${rate(worstJson.mbs)} garbage_worst_json=${worstJson.kind}` +
+    ` valid_pb_mb_s=${rate(validPbMbs)} valid_json_mb_s=${rate(validJsonMbs)} scan_mb_s=${rate(scanMbs)}`,
+);
