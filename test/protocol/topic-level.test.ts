@@ -120,8 +120,9 @@ test('every code point class a broker refuses in a topic is named, and the chara
 test('JSON: an event whose resource or action cannot be a topic level is rejected naming the field and the code point; the next event comes out', (t) => {
   for (const [name, text, reason] of REFUSED) {
     if (text === '') continue; // an empty name is "not an event" before it is a topic question
-    const items = decodeJson(jsonEvent(text, 'create') + jsonEvent('presence', text) + jsonEvent('presence', 'update'));
-    t.deepEqual(outcome(items), [`rejected: resource ${reason}`, `rejected: action ${reason}`, 'event presence/update'], name);
+    // A valid event between the two: malformed messages in a row would be one reject (a run).
+    const items = decodeJson(jsonEvent(text, 'create') + jsonEvent('presence', 'update') + jsonEvent('presence', text) + jsonEvent('presence', 'delete'));
+    t.deepEqual(outcome(items), [`rejected: resource ${reason}`, 'event presence/update', `rejected: action ${reason}`, 'event presence/delete'], name);
   }
   for (const [name, text] of ACCEPTED) {
     const items = decodeJson(jsonEvent(text, text));
@@ -138,10 +139,11 @@ test('PB: a generic event whose resource or action cannot be a topic level is a 
   const ok = utf8.encode('presence');
   for (const [name, text, reason] of REFUSED) {
     if (text === '' || !wellFormed(text)) continue; // no UTF-8 form: covered by the raw bytes below
-    const bytes = concat([pbGeneric(utf8.encode(text), ok), pbGeneric(ok, utf8.encode(text)), pbGeneric(ok, utf8.encode('door'))]);
+    const door = pbGeneric(ok, utf8.encode('door'));
+    const bytes = concat([pbGeneric(utf8.encode(text), ok), door, pbGeneric(ok, utf8.encode(text)), door]);
     t.deepEqual(
       outcome(decodePb(bytes)),
-      [`rejected: malformed frame: resource ${reason}`, `rejected: malformed frame: action ${reason}`, 'event presence/door'],
+      [`rejected: malformed frame: resource ${reason}`, 'event presence/door', `rejected: malformed frame: action ${reason}`, 'event presence/door'],
       name,
     );
   }
@@ -153,8 +155,9 @@ test('PB: a generic event whose resource or action cannot be a topic level is a 
 test('PB: a surrogate encoded in UTF-8 bytes (not well-formed UTF-8) and an empty name are rejected', (t) => {
   const surrogate = Uint8Array.from([0x61, 0xed, 0xa0, 0x80]);
   const ok = utf8.encode('presence');
-  t.deepEqual(outcome(decodePb(concat([pbGeneric(surrogate, ok), pbGeneric(ok, new Uint8Array(0)), pbGeneric(ok, ok)]))), [
+  t.deepEqual(outcome(decodePb(concat([pbGeneric(surrogate, ok), pbGeneric(ok, ok), pbGeneric(ok, new Uint8Array(0)), pbGeneric(ok, ok)]))), [
     'rejected: malformed frame: invalid UTF-8',
+    'event presence/presence',
     'rejected: malformed frame: generic event without resource or action',
     'event presence/presence',
   ]);
