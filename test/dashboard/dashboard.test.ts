@@ -1,7 +1,8 @@
 // The dashboard in a real browser (Debian's chromium through playwright-core) against the real gateway and the firmware's host build.
 import test from 'ava';
 import { openBrowser } from '../helpers/browser.js';
-import { api, startTestGateway, waitFor } from '../helpers/gateway.js';
+import { api, JSON_EVENTS, postChunks, startTestGateway, waitFor } from '../helpers/gateway.js';
+import { startMosquitto } from '../helpers/mosquitto.js';
 import { startSpot } from '../firmware/spot-process.js';
 import { SCENARIO, storedEvents } from '../firmware/spot-scenarios.js';
 
@@ -47,6 +48,34 @@ test.serial('a spot (the firmware host build) posting events appears live: in th
   await page.waitForSelector('#config tr[data-key="rfid_power_dbm"]');
   t.regex((await page.textContent('#firmware-note')) ?? '', /Not available yet/);
   await browser.screenshot('spot-page');
+  t.deepEqual(browser.problems(), []);
+});
+
+test.serial('the overview shows the buffer and the MQTT upstream with live charts, and a rejected message with its reason and raw bytes', async (t) => {
+  const broker = await startMosquitto({ t });
+  const gateway = await startTestGateway(t, { config: { mqtt: { url: broker.url } } });
+  for (const serial of [6301, 6302]) startSpot(t, { target: 'host', serial, brain: `127.0.0.1:${gateway.port}`, scenario: SCENARIO, runSeconds: 60 });
+  const browser = await openBrowser(t);
+  const { page } = browser;
+  await page.goto(gateway.url);
+
+  await page.waitForSelector('.upstream[data-upstream="mqtt"] .pill[data-status="ok"]');
+  await page.waitForSelector('#spots tr[data-serial="6301"][data-online="true"]');
+  await page.waitForSelector('#spots tr[data-serial="6302"][data-online="true"]');
+  // A chart draws once it has two samples with a value.
+  await page.waitForSelector('.upstream[data-upstream="mqtt"] .spark path[d*="L"]', { state: 'attached' });
+  await page.waitForSelector('#buffer .spark path[d*="L"]', { state: 'attached' });
+  t.regex((await page.textContent('.upstream[data-upstream="mqtt"]')) ?? '', /delivery mean \/ p99/);
+
+  // A malformed message shows up without a reload, with the gateway's reason and its bytes.
+  const post = await postChunks(gateway.port, 6303, ['["presence","create",{"item_code":\n\n'], { headers: JSON_EVENTS });
+  t.is(post.status, 200);
+  const rejected = '#rejected details.rejected';
+  await page.waitForSelector(rejected);
+  await page.click(`${rejected} summary`);
+  t.regex((await page.textContent(`${rejected} pre:not(.hex)`)) ?? '', /\["presence","create",\{"item_code":/);
+  t.regex((await page.textContent(`${rejected} pre.hex`)) ?? '', /^0000 {2}5b 22 70 72/);
+  await browser.screenshot('overview');
   t.deepEqual(browser.problems(), []);
 });
 
