@@ -27,4 +27,7 @@ test('/ serves the page with a policy that allows nothing from elsewhere; files 
   t.true(schema.body.some((k) => k.name === 'rfid_power_dbm'));
   const missing = await api<{ reason: string }>(gateway.url, '/dashboard/..%2F..%2Fpackage.json');
   t.is(missing.status, 404);
+  const openapi = await api<{ paths: Record<string, unknown> }>(gateway.url, '/api/openapi.json');
+  t.truthy(openapi.body.paths['/api/live']);
+  t.truthy(openapi.body.paths['/']);
 });
