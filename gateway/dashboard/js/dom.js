@@ -30,7 +30,7 @@ export function card(title, id, ...children) {
 
 /** Label/value pairs as a definition list. */
 export function facts(pairs) {
-  return h('dl', { class: 'facts' }, pairs.map(([label, value, attrs]) => h('div', {}, h('dt', {}, label), h('dd', attrs ?? {}, value))));
+  return h('dl', { class: 'facts' }, pairs.filter(Boolean).map(([label, value, attrs]) => h('div', {}, h('dt', {}, label), h('dd', attrs ?? {}, value))));
 }
 
 export function pill(text, state) {

@@ -6,16 +6,16 @@ const REJECTED_SHOWN = 20;
 
 export function overviewPage(history) {
   const root = h('div', { class: 'grid' });
+  const spotList = spotsTable();
   const parts = {
     health: h('div'),
-    spots: h('div'),
     buffer: h('div'),
     upstreams: h('div'),
     rejected: h('div'),
   };
   root.append(
     card('Health', 'health-card', parts.health),
-    card('Spots', 'spots', parts.spots),
+    card('Spots', 'spots', spotList),
     card('Buffer', 'buffer', parts.buffer),
     card('Upstreams', 'upstreams', parts.upstreams),
     card('Rejected messages', 'rejected', parts.rejected),
@@ -28,9 +28,9 @@ export function overviewPage(history) {
     status(snapshot) {
       const { status, health, spots, time } = snapshot;
       fill(parts.health, healthView(health, status));
-      fill(parts.spots, spotsTable(spots, time));
+      spotList.update(spots, time);
       fill(parts.buffer, bufferView(status.buffer, history));
-      fill(parts.upstreams, upstreamsView(status.upstreams, history));
+      fill(parts.upstreams, upstreamsView(status.upstreams, history, time));
       if (status.buffer.rejected !== rejectedSeen) {
         rejectedSeen = status.buffer.rejected;
         void loadRejected(parts.rejected);
@@ -56,28 +56,37 @@ function healthView(health, status) {
   );
 }
 
-function spotsTable(spots, now) {
-  if (spots.length === 0) return h('p', { class: 'muted' }, 'No spot has posted yet. Point a spot\u2019s brain_address at this gateway.');
-  const rows = spots
-    .slice()
-    .sort((a, b) => Number(b.online) - Number(a.online) || Number(a.serial) - Number(b.serial))
-    .map((s) =>
-      h(
-        'tr',
-        { dataset: { serial: s.serial, online: String(s.online) } },
-        h('td', {}, h('a', { href: `#/spots/${s.serial}` }, s.serial)),
-        h('td', {}, pill(s.online ? 'online' : 'offline', s.online ? 'ok' : 'off')),
-        h('td', {}, s.firmwareVersion ?? '–'),
-        h('td', { title: new Date(s.lastSeen).toLocaleString() }, ago(s.lastSeen, now)),
-        h('td', { class: 'num' }, num(s.eventsPerSecond)),
-        h('td', { class: 'num' }, s.presences === null ? '–' : num(s.presences)),
-      ),
-    );
-  return h(
-    'div',
-    { class: 'scroll' },
-    h('table', {}, h('thead', {}, h('tr', {}, ['spot', 'state', 'firmware', 'last seen', 'events/s', 'presences'].map((c) => h('th', {}, c)))), h('tbody', {}, rows)),
-  );
+const SPOT_COLUMNS = ['spot', 'state', 'firmware', 'last seen', 'events/s', 'presences'];
+
+/** The spots table, updated in place each second: rows are kept, so a tap on a link is never lost to a redraw. */
+function spotsTable() {
+  const body = h('tbody');
+  const table = h('div', { class: 'scroll' }, h('table', {}, h('thead', {}, h('tr', {}, SPOT_COLUMNS.map((c) => h('th', {}, c)))), body));
+  const empty = h('p', { class: 'muted' }, 'No spot has posted yet. Point a spot\u2019s brain_address at this gateway.');
+  const rows = new Map();
+  const root = h('div', {}, empty);
+  root.update = (spots, now) => {
+    if (spots.length > 0 && empty.isConnected) fill(root, table);
+    const order = spots.slice().sort((a, b) => Number(b.online) - Number(a.online) || Number(a.serial) - Number(b.serial));
+    for (const s of order) {
+      let row = rows.get(s.serial);
+      if (!row) {
+        row = h('tr', { dataset: { serial: s.serial } }, h('td', {}, h('a', { href: `#/spots/${s.serial}` }, s.serial)), h('td'), h('td'), h('td'), h('td', { class: 'num' }), h('td', { class: 'num' }));
+        rows.set(s.serial, row);
+      }
+      const cells = row.children;
+      row.dataset.online = String(s.online);
+      fill(cells[1], pill(s.online ? 'online' : 'offline', s.online ? 'ok' : 'off'));
+      cells[2].textContent = s.firmwareVersion ?? '\u2013';
+      cells[3].textContent = ago(s.lastSeen, now);
+      cells[3].title = new Date(s.lastSeen).toLocaleString();
+      cells[4].textContent = num(s.eventsPerSecond);
+      cells[5].textContent = s.presences === null ? '\u2013' : num(s.presences);
+    }
+    const wanted = order.map((s) => rows.get(s.serial));
+    if (wanted.some((row, i) => body.children[i] !== row) || body.children.length !== wanted.length) fill(body, wanted);
+  };
+  return root;
 }
 
 function bufferView(buffer, history) {
@@ -101,7 +110,7 @@ function bufferView(buffer, history) {
   );
 }
 
-function upstreamsView(upstreams, history) {
+function upstreamsView(upstreams, history, now) {
   const names = Object.keys(upstreams);
   if (names.length === 0) return h('p', { class: 'muted' }, 'No upstream configured: events are kept here and shown by the API.');
   return names.map((name) => {
@@ -120,6 +129,8 @@ function upstreamsView(upstreams, history) {
         ['quarantined', num(u.quarantined), u.quarantined > 0 ? { class: 'bad' } : undefined],
         ['delivery mean / p99', `${ms(u.delivery.meanMs)} / ${ms(u.delivery.p99Ms)}`],
         ['last error', u.lastError ?? 'none'],
+        u.noAckSinceMs !== null && u.noAckSinceMs !== undefined ? ['nothing acknowledged for', duration(now - u.noAckSinceMs), { class: 'bad' }] : null,
+        u.poisonSuspect ? ['suspect event', `${u.poisonSuspect.eventId} of spot ${u.poisonSuspect.spot} (${u.poisonSuspect.strikes} drops)`, { class: 'bad' }] : null,
       ]),
       h(
         'div',
