@@ -23,8 +23,8 @@ export function spotPage(serial) {
       'events',
       h('div', { class: 'scroll' }, h('table', {}, h('thead', {}, h('tr', {}, ['id', 'received', 'event', 'data'].map((c) => h('th', {}, c)))), events)),
     ),
-    card('Config as last reported', 'config', config),
     card('Send a config update', 'config-update', configForm(serial, { config: () => spot?.config ?? null, sent: () => void loadCommands() })),
+    card('Config as last reported', 'config', config),
     card('Commands', 'commands', commands),
     card(
       'Firmware update',
