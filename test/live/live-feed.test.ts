@@ -259,3 +259,11 @@ test('a gateway with a dashboard open stops at once: the live stream ends, no gr
     'the live stream to end',
   );
 });
+
+test('HEAD /api/live answers 200 with the event-stream type and no body', async (t) => {
+  const gateway = await startTestGateway(t);
+  const res = await fetch(`${gateway.url}/api/live`, { method: 'HEAD', signal: AbortSignal.timeout(5000) });
+  t.is(res.status, 200);
+  t.regex(res.headers.get('content-type') ?? '', /^text\/event-stream/);
+  t.is(await res.text(), '');
+});

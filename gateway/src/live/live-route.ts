@@ -13,6 +13,8 @@ export function registerLiveRoute(app: FastifyInstance, feed: LiveFeed): void {
     const resumeFrom = request.headers['last-event-id'] ?? request.query.after;
     const after = intParam(resumeFrom, 'after (or Last-Event-ID)', 0, Number.MAX_SAFE_INTEGER);
     if (typeof after === 'string') return badRequest(reply, after);
+    // HEAD (fastify answers it with the GET route) gets the head alone, not a stream.
+    if (request.method === 'HEAD') return reply.type('text/event-stream; charset=utf-8').send();
     reply.hijack();
     const res = reply.raw;
     const attached = feed.attach(responseSink(res), filter, after ?? 0);
