@@ -3,9 +3,14 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { CommandAdmission } from './api/command-admission.js';
 import { checkCommand } from './api/command-check.js';
-import { registerApi, type UpstreamView } from './api/routes.js';
+import { healthProblems, registerApi, statusView, type ApiDeps, type UpstreamView } from './api/routes.js';
 import type { GatewayConfig, LogLevel } from './config/index.js';
+import { registerDashboard } from './dashboard/files.js';
 import { IngestCounters, OnlineTracker, SpotIngest } from './ingest/index.js';
+import { LiveFeed } from './live/live-feed.js';
+import { registerLiveRoute } from './live/live-route.js';
+import { liveSnapshot } from './live/snapshot.js';
+import { SpotActivity } from './live/spot-activity.js';
 import { createLogger, type GatewayLogger } from './log.js';
 import { createMetrics } from './metrics.js';
 import { decodeFrame } from './protocol/index.js';
@@ -57,6 +62,27 @@ function queueBrokerCommand(admission: CommandAdmission, logger: GatewayLogger, 
   const admitted = admission.admit(command.spot, command, 'mqtt');
   if (!admitted.ok) throw new Error(admitted.reason);
   logger.info({ spot: command.spot, command: admitted.command.id }, `spot ${command.spot}: command ${admitted.command.id} queued (mqtt)`);
+}
+
+/** The dashboard's live feed (GET /api/live), fed by every commit; timers only while a client watches. */
+function dashboardFeed(store: Store, deps: ApiDeps, logger: GatewayLogger): LiveFeed {
+  const activity = new SpotActivity({ now: deps.now });
+  const live = new LiveFeed({
+    snapshot: () =>
+      liveSnapshot({
+        status: () => statusView(deps),
+        healthProblems: () => healthProblems(deps),
+        spots: () => store.spots.list(),
+        isOnline: (serial) => deps.online.isOnline(serial),
+        activity,
+        now: deps.now,
+      }),
+    recent: (spot) => activity.recent(spot),
+    timers: { setInterval: (fn, ms) => setInterval(fn, ms), clearInterval: (handle) => clearInterval(handle as NodeJS.Timeout) },
+    logger: logger.child({ part: 'live' }),
+  });
+  store.onAppended((spot, _lastId, events) => live.publish(activity.record(spot, events)));
+  return live;
 }
 
 export async function startGateway(config: GatewayConfig, options: StartOptions = {}): Promise<RunningGateway> {
@@ -148,26 +174,32 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     upstreams: () => upstreams().map((u) => ({ name: u.name, status: () => forwarder!.status() })),
   });
 
+  const apiDeps: ApiDeps = {
+    store,
+    online,
+    upstreams,
+    counters: ingest.counters,
+    metrics,
+    commandAdmission,
+    upstreamDownDegradedMs: config.mqtt.degraded_after_s * 1000,
+    upstreamStalledMs: config.mqtt.stalled_after_s * 1000,
+    gatewayId: config.gateway.id!,
+    version,
+    startedAt,
+    now,
+    logger,
+  };
+  const live = dashboardFeed(store, apiDeps, logger);
+
   const drain = new HttpDrain();
   const app = createHttpTransport({
     drain,
     rawRoutes: [ingestRoute({ ingest, idleTimeoutMs: config.http.idle_timeout_ms, logger, drain })],
-    registerApi: (api) =>
-      registerApi(api, {
-        store,
-        online,
-        upstreams,
-        counters: ingest.counters,
-        metrics,
-        commandAdmission,
-        upstreamDownDegradedMs: config.mqtt.degraded_after_s * 1000,
-        upstreamStalledMs: config.mqtt.stalled_after_s * 1000,
-        gatewayId: config.gateway.id!,
-        version,
-        startedAt,
-        now,
-        logger,
-      }),
+    registerApi: (api) => {
+      registerApi(api, apiDeps);
+      registerLiveRoute(api, live);
+      registerDashboard(api);
+    },
   });
 
   const expireTimer = setInterval(() => {
@@ -225,6 +257,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
         logger.info({ why: why ?? null, openPosts, graceMs: STOP_GRACE_MS }, `stopping${why ? ` (${why})` : ''}: ${openPosts} spot post(s) open, ${STOP_GRACE_MS} ms to finish`);
         clearInterval(expireTimer);
         online.stop();
+        live.stop();
         // HTTP first (docs/architecture.md, Stopping): nothing new is acknowledged once the store closes.
         const drained = drain.drain(app.server, STOP_GRACE_MS);
         const closed = app.close();

@@ -117,6 +117,17 @@ export function openApiDocument(version: string): object {
         },
       },
       '/api/status': { get: { summary: 'Buffer, upstreams, ingest counters, spots', responses: { '200': json({ $ref: '#/components/schemas/Status' }) } } },
+      '/api/live': {
+        get: {
+          summary: 'The dashboard live feed (text/event-stream): a status frame every second, events as they commit (docs/dashboard.md)',
+          parameters: [
+            { name: 'spot', in: 'query', description: 'a serial: that spot\'s events; "all": every spot\'s; absent: status only', schema: { type: 'string' } },
+            { name: 'after', in: 'query', description: 'only events above this id (or the Last-Event-ID header)', schema: { type: 'integer', minimum: 0 } },
+          ],
+          responses: { '200': { description: 'text/event-stream' }, '400': badRequest, '503': { description: 'too many live clients, or stopping' } },
+        },
+      },
+      '/': { get: { summary: 'The dashboard (HTML; its files under /dashboard/)', responses: { '200': { description: 'text/html' } } } },
       '/healthz': { get: { summary: 'Liveness: {status: ok|degraded, reason}', responses: { '200': json({ type: 'object' }) } } },
       '/metrics': { get: { summary: 'Prometheus metrics (text format)', responses: { '200': { description: 'text/plain; version=0.0.4' } } } },
       '/api/openapi.json': { get: { summary: 'This document', responses: { '200': json({ type: 'object' }) } } },

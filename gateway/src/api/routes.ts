@@ -117,7 +117,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
 const RECENT_DROP_MS = 60_000;
 
 /** What /healthz reports: the store's last error, the size cap losing or refusing events, each upstream down or stalled for too long or with quarantined events. */
-function healthProblems(deps: ApiDeps): string[] {
+export function healthProblems(deps: ApiDeps): string[] {
   const problems: string[] = [];
   const store = deps.store.status();
   const now = deps.now();
@@ -147,7 +147,7 @@ function healthProblems(deps: ApiDeps): string[] {
   return problems;
 }
 
-function statusView(deps: ApiDeps): Record<string, unknown> {
+export function statusView(deps: ApiDeps): Record<string, unknown> {
   const store = deps.store.status();
   const upstreams: Record<string, unknown> = {};
   for (const upstream of deps.upstreams()) {

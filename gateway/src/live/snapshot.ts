@@ -1,0 +1,31 @@
+// The live feed's status frame: /api/status, the health reasons of /healthz, and each spot with its activity.
+import type { SpotRecord } from '../store/types.js';
+import type { SpotActivity } from './spot-activity.js';
+
+export interface SnapshotSources {
+  status: () => Record<string, unknown>;
+  /** What makes /healthz say degraded; empty when ok. */
+  healthProblems: () => string[];
+  spots: () => SpotRecord[];
+  isOnline: (serial: string) => boolean;
+  activity: SpotActivity;
+  now: () => number;
+}
+
+export function liveSnapshot(sources: SnapshotSources): Record<string, unknown> {
+  const problems = sources.healthProblems();
+  return {
+    time: sources.now(),
+    health: { status: problems.length > 0 ? 'degraded' : 'ok', reasons: problems },
+    status: sources.status(),
+    spots: sources.spots().map((spot) => ({
+      serial: spot.serial,
+      online: sources.isOnline(spot.serial),
+      firmwareVersion: spot.firmwareVersion,
+      lastSeen: spot.lastSeen,
+      events: spot.events,
+      eventsPerSecond: Math.round(sources.activity.eventsPerSecond(spot.serial) * 10) / 10,
+      presences: sources.activity.presences(spot.serial),
+    })),
+  };
+}
