@@ -45,6 +45,29 @@ function expireEveryMs(ttlMs: number): number {
   return Math.min(30_000, Math.max(250, Math.floor(ttlMs / 4)));
 }
 
+/** A step of forgetting silent spots this often (each looks at a few thousand registry rows). */
+const FORGET_STEP_MS = 10_000;
+
+/** Spots silent for `afterMs` with nothing pending are forgotten, a bounded step at a time; 0 = never. */
+function forgetSilentSpots(store: Store, afterMs: number, now: () => number, logger: GatewayLogger): NodeJS.Timeout | null {
+  if (!(afterMs > 0)) return null;
+  const timer = setInterval(() => {
+    try {
+      const { forgotten } = store.forgetSilentSpots(now() - afterMs);
+      if (forgotten.length > 0) {
+        logger.info(
+          { forgotten: forgotten.length, first: forgotten[0], silentForS: afterMs / 1000 },
+          `forgot ${forgotten.length} spot(s) silent for over ${afterMs / 1000} s with nothing pending (their stored events stay)`,
+        );
+      }
+    } catch (err) {
+      logger.warn({ reason: String(err) }, 'forgetting silent spots skipped');
+    }
+  }, FORGET_STEP_MS);
+  timer.unref();
+  return timer;
+}
+
 /** Commands arriving from the broker get the same validation as REST ones, then are queued. */
 function queueBrokerCommand(store: Store, ttlMs: number, logger: GatewayLogger, command: SpotCommand): void {
   const checked = checkCommand(command);
@@ -121,6 +144,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     counters: ingest.counters,
     storeStatus: () => store.status(),
     spotsOnline: () => online.onlineCount(),
+    spotsKnown: () => store.spots.count(),
     upstreams: () => upstreams().map((u) => ({ name: u.name, status: () => forwarder!.status() })),
   });
 
@@ -156,10 +180,13 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   }, expireEveryMs(commandTtlMs));
   expireTimer.unref();
 
+  const forgetTimer = forgetSilentSpots(store, config.spots.forget_after_s * 1000, now, logger);
+
   try {
     await app.listen({ port: config.http.port, host: config.http.host });
   } catch (err) {
     clearInterval(expireTimer);
+    if (forgetTimer) clearInterval(forgetTimer);
     await store.close();
     throw err;
   }
@@ -180,6 +207,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
         const openPosts = drain.openPosts;
         logger.info({ why: why ?? null, openPosts, graceMs: STOP_GRACE_MS }, `stopping${why ? ` (${why})` : ''}: ${openPosts} spot post(s) open, ${STOP_GRACE_MS} ms to finish`);
         clearInterval(expireTimer);
+        if (forgetTimer) clearInterval(forgetTimer);
         online.stop();
         // HTTP first (docs/architecture.md, Stopping): nothing new is acknowledged once the store closes.
         const drained = drain.drain(app.server, STOP_GRACE_MS);

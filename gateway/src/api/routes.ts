@@ -167,6 +167,6 @@ function statusView(deps: ApiDeps): Record<string, unknown> {
     },
     upstreams,
     ingest: { ...deps.counters },
-    spots: { known: deps.store.spots.list().length, online: deps.online.onlineCount() },
+    spots: { known: deps.store.spots.count(), online: deps.online.onlineCount() },
   };
 }

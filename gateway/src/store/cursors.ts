@@ -14,6 +14,8 @@ interface CursorUpdate {
 export class CursorBook {
   private readonly byUpstream = new Map<string, Map<string, number>>();
   private dirty = new Map<string, CursorUpdate>();
+  /** Told when a cursor of a spot moved (the backlog follows it). */
+  onAdvance: ((spot: string) => void) | null = null;
 
   constructor(readonly upstreams: readonly string[]) {
     for (const u of upstreams) this.byUpstream.set(u, new Map());
@@ -42,7 +44,16 @@ export class CursorBook {
     if ((spots.get(spot) ?? 0) >= id) return false;
     spots.set(spot, id);
     this.dirty.set(key(upstream, spot), { upstream, spot, id });
+    this.onAdvance?.(spot);
     return true;
+  }
+
+  /** forget.ts deleted its rows: gone from memory too, with any pending write. */
+  forget(spot: string): void {
+    for (const [upstream, spots] of this.byUpstream) {
+      spots.delete(spot);
+      this.dirty.delete(key(upstream, spot));
+    }
   }
 
   /** The cursor every upstream has passed: events at or below it may be pruned. */

@@ -67,8 +67,17 @@ export interface DropResult {
   bySpot: Map<string, number>;
 }
 
+/** Told what changes the newest id per spot (the backlog of each upstream follows it). */
+export interface LogObserver {
+  /** Events were committed for the spot; none of them is below `firstId`. */
+  appended(spot: string, firstId: number): void;
+  /** The in-memory view was read again from the file. */
+  loaded(spots: Iterable<string>): void;
+}
+
 export class EventLog {
-  /** Newest event id per spot (kept after the rows are pruned). */
+  observer: LogObserver | null = null;
+  /** Newest event id per spot (kept after the rows are pruned, until the spot is forgotten). */
   readonly lastIdBySpot = new Map<string, number>();
   count = 0;
   duplicatesTotal = 0;
@@ -108,6 +117,10 @@ export class EventLog {
     this.duplicatesTotal = (
       this.conn.stmt('SELECT coalesce(sum(duplicates), 0) AS n FROM spot_numbering').get() as { n: number }
     ).n;
+    this.duplicatesTotal += Number(
+      (this.conn.stmt("SELECT value FROM meta WHERE key = 'forgotten_duplicates'").get() as { value: string } | undefined)?.value ?? 0,
+    );
+    this.observer?.loaded(this.lastIdBySpot.keys());
   }
 
   /**
@@ -206,10 +219,13 @@ export class EventLog {
 
   applyInserted(effects: InsertEffects): void {
     for (let i = 0; i < effects.ids.length; i++) this.index.added(effects.spots[i]!, effects.ids[i]!);
+    // Every id of this batch is above the highest one before it.
+    const firstId = this.highestId + 1;
     for (const [spot, id] of effects.lastIdBySpot) {
       this.lastIdBySpot.set(spot, id);
       this.highestId = Math.max(this.highestId, id);
     }
+    if (this.observer) for (const spot of effects.lastIdBySpot.keys()) this.observer.appended(spot, firstId);
     this.count += effects.inserted;
     this.duplicatesTotal += effects.duplicates;
   }
@@ -274,6 +290,18 @@ export class EventLog {
       }
     ).n;
     return persisted + this.index.recentCountAfter(spot, Math.max(afterId, this.index.upto));
+  }
+
+  /** Whether any event of the spot is stored (`lowest`: the lowest stored id; rows of event_spots below it are gone events). */
+  hasEvents(spot: string, lowest = this.lowestId()): boolean {
+    if (lowest === null) return false;
+    if (this.index.recentCountAfter(spot, 0) > 0) return true;
+    return this.conn.stmt('SELECT 1 FROM event_spots WHERE spot = ? AND id >= ? LIMIT 1').get(spot, lowest) !== undefined;
+  }
+
+  /** forget.ts: the spot's newest id is no longer kept (its events, if any, stay). */
+  forget(spot: string): void {
+    this.lastIdBySpot.delete(spot);
   }
 
   /** Inside the caller's transaction: the oldest events, forwarded or not. */

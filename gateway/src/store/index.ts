@@ -1,8 +1,10 @@
 // openStore: the durable buffer (events log, cursors, commands, registry, rejected) on one SQLite file.
 import { randomUUID } from 'node:crypto';
 import { CommandTable } from './command-queue.js';
+import { Backlog } from './backlog.js';
 import { CursorBook } from './cursors.js';
 import { EventLog } from './event-log.js';
+import { SpotForgetter } from './forget.js';
 import { ForwardGate, prepareForwarding } from './forward-gate.js';
 import { GroupCommitter } from './group-commit.js';
 import { openDatabase } from './open-database.js';
@@ -69,7 +71,14 @@ export function openStore(opts: StoreOptions): Store {
     },
   );
   const { log, cursors, spots, rejected } = loaded;
-  const space = new SpaceKeeper(conn, log, cursors, budget, policy);
+  const backlog = new Backlog(cursors, (spot) => log.lastIdBySpot.get(spot) ?? 0);
+  backlog.rebuild(log.lastIdBySpot.keys());
+  const space = new SpaceKeeper(conn, log, cursors, backlog, budget, policy);
+  log.observer = { appended: (spot, firstId) => backlog.appended(spot, firstId), loaded: (all) => backlog.rebuild(all) };
+  cursors.onAdvance = (spot) => {
+    backlog.advanced(spot);
+    space.cursorMoved(spot);
+  };
   const committer = new GroupCommitter({
     conn,
     instanceId,
@@ -93,6 +102,7 @@ export function openStore(opts: StoreOptions): Store {
     },
   });
   writer = committer;
+  const forgetter = new SpotForgetter({ conn, log, cursors, backlog, space, spots, durably: (write) => committer.durably(write) });
   const commands = new CommandTable(conn, (write) => committer.durably(write), now);
 
   function knownUpstream(upstream: string): void {
@@ -101,13 +111,11 @@ export function openStore(opts: StoreOptions): Store {
     }
   }
 
+  /** O(spots with a backlog): backlog.ts. */
   function pendingSpots(upstream: string): PendingSpot[] {
     knownUpstream(upstream);
     const out: PendingSpot[] = [];
-    for (const [spot, lastId] of log.lastIdBySpot) {
-      const cursor = cursors.get(upstream, spot);
-      if (lastId > cursor) out.push({ spot, cursor, lastId });
-    }
+    for (const spot of backlog.spots(upstream)) out.push({ spot, cursor: cursors.get(upstream, spot), lastId: log.lastIdBySpot.get(spot) ?? 0 });
     return out;
   }
 
@@ -115,8 +123,8 @@ export function openStore(opts: StoreOptions): Store {
     if (upstreams.length === 0) return log.oldestTime();
     let oldest: number | null = null;
     for (const upstream of upstreams) {
-      for (const p of pendingSpots(upstream)) {
-        const t = log.firstTimeAfter(p.spot, p.cursor);
+      for (const spot of backlog.spots(upstream)) {
+        const t = log.firstTimeAfter(spot, cursors.get(upstream, spot));
         if (t !== null && (oldest === null || t < oldest)) oldest = t;
       }
     }
@@ -164,12 +172,11 @@ export function openStore(opts: StoreOptions): Store {
       const oldest = committer.isClosed ? null : oldestUnforwardedTime();
       const perUpstream: StoreStatus['perUpstream'] = {};
       for (const u of upstreams) {
-        const pending = committer.isClosed ? [] : pendingSpots(u);
-        const lowest = pending.length > 0 ? log.lowestId() : null;
-        perUpstream[u] = {
-          pending: pending.reduce((n, p) => n + log.countAfter(p.spot, p.cursor, lowest), 0),
-          spotsPending: pending.length,
-        };
+        const pending = committer.isClosed ? new Set<string>() : backlog.spots(u);
+        const lowest = pending.size > 0 ? log.lowestId() : null;
+        let events = 0;
+        for (const spot of pending) events += log.countAfter(spot, cursors.get(u, spot), lowest);
+        perUpstream[u] = { pending: events, spotsPending: pending.size };
       }
       return {
         events: log.count,
@@ -189,6 +196,7 @@ export function openStore(opts: StoreOptions): Store {
       };
     },
     flush: async () => committer.flush(),
+    forgetSilentSpots: (silentSince) => (committer.isClosed ? { scanned: 0, forgotten: [] } : forgetter.step(silentSince)),
     commands,
     spots,
     rejected,

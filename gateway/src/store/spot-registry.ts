@@ -125,6 +125,22 @@ export class SpotTable implements SpotRegistry {
     return s ? copy(s) : null;
   }
 
+  /** Spots known (O(1)). */
+  count(): number {
+    return this.spots.size;
+  }
+
+  /** When the spot was last heard from, null when unknown. */
+  lastSeenOf(serial: string): number | null {
+    return this.spots.get(serial)?.lastSeen ?? null;
+  }
+
+  /** forget.ts deleted its row: gone from memory too, with any pending write. */
+  forget(serial: string): void {
+    this.spots.delete(serial);
+    this.dirty.delete(serial);
+  }
+
   list(): SpotRecord[] {
     return [...this.spots.values()].sort((a, b) => (a.serial < b.serial ? -1 : a.serial > b.serial ? 1 : 0)).map(copy);
   }
