@@ -17,6 +17,8 @@ export class Backlog {
   constructor(
     private readonly cursors: CursorBook,
     private readonly lastIdOf: (spot: string) => number,
+    /** The spot has nothing above any cursor: its newest id need not be kept (event-log.ts). */
+    private readonly caughtUp: (spot: string) => void = () => {},
   ) {
     for (const u of cursors.upstreams) this.byUpstream.set(u, new Set());
   }
@@ -40,7 +42,10 @@ export class Backlog {
   }
 
   private update(spot: string, firstId: number): void {
-    if (this.byUpstream.size === 0) return;
+    if (this.byUpstream.size === 0) {
+      this.caughtUp(spot);
+      return;
+    }
     const lastId = this.lastIdOf(spot);
     let pendingSomewhere = false;
     for (const [u, set] of this.byUpstream) {
@@ -53,6 +58,7 @@ export class Backlog {
     }
     if (!pendingSomewhere) {
       if (this.needs.delete(spot) && this.lowest?.spot === spot) this.lowest = null;
+      this.caughtUp(spot);
       return;
     }
     if (!this.needs.has(spot)) this.needs.set(spot, firstId);

@@ -77,7 +77,7 @@ export interface LogObserver {
 
 export class EventLog {
   observer: LogObserver | null = null;
-  /** Newest event id per spot (kept after the rows are pruned, until the spot is forgotten). */
+  /** Newest event id per spot, while it has events above some upstream's cursor (backlog.ts drops the others). */
   readonly lastIdBySpot = new Map<string, number>();
   count = 0;
   duplicatesTotal = 0;
@@ -299,7 +299,7 @@ export class EventLog {
     return this.conn.stmt('SELECT 1 FROM event_spots WHERE spot = ? AND id >= ? LIMIT 1').get(spot, lowest) !== undefined;
   }
 
-  /** forget.ts: the spot's newest id is no longer kept (its events, if any, stay). */
+  /** The spot's newest id is no longer kept: caught up everywhere, or forgotten (its events, if any, stay). */
   forget(spot: string): void {
     this.lastIdBySpot.delete(spot);
   }

@@ -71,7 +71,8 @@ export function openStore(opts: StoreOptions): Store {
     },
   );
   const { log, cursors, spots, rejected } = loaded;
-  const backlog = new Backlog(cursors, (spot) => log.lastIdBySpot.get(spot) ?? 0);
+  // A spot with nothing above any cursor (or with no upstream) needs no newest id in memory: O(spots with a backlog).
+  const backlog = new Backlog(cursors, (spot) => log.lastIdBySpot.get(spot) ?? 0, (spot) => log.forget(spot));
   backlog.rebuild(log.lastIdBySpot.keys());
   const space = new SpaceKeeper(conn, log, cursors, backlog, budget, policy);
   log.observer = { appended: (spot, firstId) => backlog.appended(spot, firstId), loaded: (all) => backlog.rebuild(all) };
