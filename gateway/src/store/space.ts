@@ -16,8 +16,10 @@ export const PRUNE_PASS_LIMIT = 5000;
  * others, and at most this often; otherwise one range DELETE below the lowest unforwarded id.
  */
 export const PER_SPOT_PRUNE_INTERVAL_MS = 1000;
-/** Spots looked at per per-spot pass (a DELETE each at most); the others wait for the next pass. */
+/** Spots pruned per per-spot pass (a DELETE each at most); the others wait for the next pass. */
 export const PER_SPOT_PRUNE_SPOTS = 1000;
+/** Spots looked at per pass, most of them without a query (the range DELETE already took their events). */
+const PER_SPOT_PRUNE_VISITS = 20_000;
 /** Exact page counts are asked again after this long, or when the estimate nears the cap. */
 const USAGE_RECHECK_MS = 1000;
 const USAGE_RECHECK_SHARE = 0.9;
@@ -161,16 +163,18 @@ export class SpaceKeeper {
     result.goneBelow = Math.max(lowest, to);
     if (!keep.lagging || clock - this.lastPerSpotPruneAt < PER_SPOT_PRUNE_INTERVAL_MS) return result;
     this.lastPerSpotPruneAt = clock;
+    let deletes = 0;
     let visited = 0;
     for (const spot of this.unpruned) {
       const remaining = limit - result.deleted;
-      if (remaining <= 0 || visited++ >= PER_SPOT_PRUNE_SPOTS) break;
+      if (remaining <= 0 || deletes >= PER_SPOT_PRUNE_SPOTS || visited++ >= PER_SPOT_PRUNE_VISITS) break;
       const upTo = this.cursors.minFor(spot);
-      // The range DELETE took everything below goneBelow (goneBelow >= to).
+      // The range DELETE took everything below goneBelow (goneBelow >= to): nothing to do, no query.
       if (upTo < result.goneBelow) {
         result.done.set(spot, upTo);
         continue;
       }
+      deletes++;
       const n = this.log.prune(spot, to, upTo, remaining);
       result.deleted += n;
       // Events of the memory tier are not pruned here (spot-index.ts): done once event_spots holds them all.
