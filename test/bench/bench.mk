@@ -15,7 +15,8 @@ bench-gateway: setup build-ts bench-tools
 	node --import tsx test/bench/gateway/run.ts
 
 # A gateway that has seen BENCH_SCALE_SPOTS (100000) distinct spots, idle but for one pending event
-# (real posts, a real Mosquitto stopped before that event). Prints, last:
+# (real posts, a real Mosquitto stopped before that event); first the same posts from
+# BENCH_SCALE_BASELINE_SPOTS (100; 0 skips it) as the baseline. Prints, last:
 # scale: known_spots=<n> idle_cpu_pct=<n> healthz_ms=<n> metrics_ms=<n> rss_mb=<n>
 bench-scale: setup build-ts
 	node --import tsx test/bench/scale/run.ts

@@ -2,7 +2,8 @@
 // Real posts (one event from each of BENCH_SCALE_SPOTS serials) to a gateway (child process)
 // forwarding to a real Mosquitto; once all is forwarded the broker stops and one more event is
 // posted, so it stays pending. Then: the gateway's CPU over BENCH_SCALE_IDLE_SECONDS, the latency
-// of /healthz and /metrics, its RSS. Prints one summary line last.
+// of /healthz and /metrics, its RSS. Before that, the same with the same posts from 100 spots (the
+// baseline: what the load costs without the spots). Prints one summary line last.
 import http from 'node:http';
 import { readFileSync, rmSync } from 'node:fs';
 import { startMosquitto } from '../../helpers/mosquitto.js';
@@ -10,6 +11,8 @@ import { SITE_BROKER_CONFIG, startGateway, stopGateway } from '../gateway/gatewa
 
 const SPOTS = Number(process.env.BENCH_SCALE_SPOTS ?? 100_000);
 const IDLE_SECONDS = Number(process.env.BENCH_SCALE_IDLE_SECONDS ?? 10);
+/** First the same posts from this many spots, as the baseline (0: skip it). */
+const BASELINE_SPOTS = Number(process.env.BENCH_SCALE_BASELINE_SPOTS ?? 100);
 /** Posts in flight at once while the spots are made. */
 const CONCURRENCY = 32;
 const FIRST_SERIAL = 1_000_000;
@@ -89,7 +92,20 @@ async function latency(port: number, path: string, n: number): Promise<{ median:
   return { median: times[Math.floor(n / 2)]!, p95: times[Math.min(n - 1, Math.ceil(n * 0.95) - 1)]! };
 }
 
-async function main(): Promise<void> {
+interface Figures {
+  known: number;
+  seedS: number;
+  idleCpuPct: number;
+  healthz: { median: number; p95: number };
+  metrics: { median: number; p95: number };
+  statusMedian: number;
+  floorMedian: number;
+  rssMb: number;
+  hwmMb: number;
+}
+
+/** A gateway with a broker of its own: `posts` one-event posts from `spots` serials in turn, then one pending event, then the figures. */
+async function measure(spots: number, posts: number): Promise<Figures> {
   const broker = await startMosquitto({ extraConfig: SITE_BROKER_CONFIG });
   let gw: Awaited<ReturnType<typeof startGateway>> | undefined;
   try {
@@ -100,18 +116,17 @@ async function main(): Promise<void> {
     let next = 0;
     await Promise.all(
       Array.from({ length: CONCURRENCY }, async () => {
-        while (next < SPOTS) {
+        while (next < posts) {
           const i = next++;
-          await post(port, FIRST_SERIAL + i, i);
+          await post(port, FIRST_SERIAL + (i % spots), i);
         }
       }),
     );
     const seedS = (performance.now() - t0) / 1000;
-    console.log(`scale: ${SPOTS} spots posted one event each in ${seedS.toFixed(1)} s (${Math.round(SPOTS / seedS)} posts/s)`);
     await waitFor('every event forwarded', 600_000, async () => Number((await status(port)).upstreams?.mqtt?.lag ?? 1) === 0);
     // The broker goes away: the next event stays pending, as through any outage.
     await broker.stop();
-    await post(port, FIRST_SERIAL, SPOTS);
+    await post(port, FIRST_SERIAL, posts);
     await waitFor('one spot pending', 60_000, async () => Number((await status(port)).upstreams?.mqtt?.spotsPending ?? 0) === 1);
     // Every spot offline (spots.offline_after_s, 10 s) and their disconnected states dealt with.
     await waitFor('every spot offline', 120_000, async () => Number((await status(port)).spots?.online ?? 1) === 0);
@@ -127,25 +142,51 @@ async function main(): Promise<void> {
     const healthz = await latency(port, '/healthz', 20);
     const metrics = await latency(port, '/metrics', 10);
     const statusMs = await latency(port, '/api/status', 10);
-    const rss = memoryMb(pid, 'VmRSS');
-    const hwm = memoryMb(pid, 'VmHWM');
-    const f1 = (n: number) => n.toFixed(1);
-    console.log(
-      `scale: p95 healthz_ms=${f1(healthz.p95)} metrics_ms=${f1(metrics.p95)}; /api/status median ${f1(statusMs.median)} ms; ` +
-        `404 floor median ${f1(floor.median)} ms; peak rss (VmHWM, seeding included) ${Math.round(hwm)} MB`,
-    );
-    console.log(
-      `scale: known_spots=${known} idle_cpu_pct=${f1(idleCpuPct)} healthz_ms=${f1(healthz.median)} metrics_ms=${f1(metrics.median)} rss_mb=${Math.round(rss)}`,
-    );
+    const figures = {
+      known,
+      seedS,
+      idleCpuPct,
+      healthz,
+      metrics,
+      statusMedian: statusMs.median,
+      floorMedian: floor.median,
+      rssMb: memoryMb(pid, 'VmRSS'),
+      hwmMb: memoryMb(pid, 'VmHWM'),
+    };
     await stopGateway(gw);
     gw = undefined;
+    return figures;
   } finally {
-    agent.destroy();
     if (gw) {
       gw.child.kill('SIGKILL');
       rmSync(gw.dataDir, { recursive: true, force: true });
     }
     await broker.kill();
+  }
+}
+
+async function main(): Promise<void> {
+  const f1 = (n: number) => n.toFixed(1);
+  try {
+    if (BASELINE_SPOTS > 0) {
+      // The same posts from a few spots: what the load alone leaves behind (RSS above all).
+      const b = await measure(BASELINE_SPOTS, SPOTS);
+      console.log(
+        `scale: baseline, the same ${SPOTS} posts from ${BASELINE_SPOTS} spots (${f1(b.seedS)} s): idle_cpu_pct=${f1(b.idleCpuPct)} ` +
+          `healthz_ms=${f1(b.healthz.median)} metrics_ms=${f1(b.metrics.median)} rss_mb=${Math.round(b.rssMb)} (peak ${Math.round(b.hwmMb)})`,
+      );
+    }
+    const m = await measure(SPOTS, SPOTS);
+    console.log(`scale: ${SPOTS} spots posted one event each in ${f1(m.seedS)} s (${Math.round(SPOTS / m.seedS)} posts/s)`);
+    console.log(
+      `scale: p95 healthz_ms=${f1(m.healthz.p95)} metrics_ms=${f1(m.metrics.p95)}; /api/status median ${f1(m.statusMedian)} ms; ` +
+        `404 floor median ${f1(m.floorMedian)} ms; peak rss (VmHWM, seeding included) ${Math.round(m.hwmMb)} MB`,
+    );
+    console.log(
+      `scale: known_spots=${m.known} idle_cpu_pct=${f1(m.idleCpuPct)} healthz_ms=${f1(m.healthz.median)} metrics_ms=${f1(m.metrics.median)} rss_mb=${Math.round(m.rssMb)}`,
+    );
+  } finally {
+    agent.destroy();
   }
 }
 
