@@ -102,6 +102,8 @@ interface Figures {
   floorMedian: number;
   rssMb: number;
   hwmMb: number;
+  heapTotalMb: number;
+  heapUsedMb: number;
 }
 
 /** A gateway with a broker of its own: `posts` one-event posts from `spots` serials in turn, then one pending event, then the figures. */
@@ -142,7 +144,12 @@ async function measure(spots: number, posts: number): Promise<Figures> {
     const healthz = await latency(port, '/healthz', 20);
     const metrics = await latency(port, '/metrics', 10);
     const statusMs = await latency(port, '/api/status', 10);
+    // V8's heap as the gateway reports it (prom-client's process metrics): what of the RSS is heap.
+    const text = (await request(port, 'GET', '/metrics')).text;
+    const gauge = (name: string) => Number(new RegExp(`^spot_gateway_${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) / 1048576;
     const figures = {
+      heapTotalMb: gauge('nodejs_heap_size_total_bytes'),
+      heapUsedMb: gauge('nodejs_heap_size_used_bytes'),
       known,
       seedS,
       idleCpuPct,
@@ -173,14 +180,16 @@ async function main(): Promise<void> {
       const b = await measure(BASELINE_SPOTS, SPOTS);
       console.log(
         `scale: baseline, the same ${SPOTS} posts from ${BASELINE_SPOTS} spots (${f1(b.seedS)} s): idle_cpu_pct=${f1(b.idleCpuPct)} ` +
-          `healthz_ms=${f1(b.healthz.median)} metrics_ms=${f1(b.metrics.median)} rss_mb=${Math.round(b.rssMb)} (peak ${Math.round(b.hwmMb)})`,
+          `healthz_ms=${f1(b.healthz.median)} metrics_ms=${f1(b.metrics.median)} rss_mb=${Math.round(b.rssMb)} (peak ${Math.round(b.hwmMb)}; ` +
+          `V8 heap ${Math.round(b.heapTotalMb)} MB, ${Math.round(b.heapUsedMb)} used)`,
       );
     }
     const m = await measure(SPOTS, SPOTS);
     console.log(`scale: ${SPOTS} spots posted one event each in ${f1(m.seedS)} s (${Math.round(SPOTS / m.seedS)} posts/s)`);
     console.log(
       `scale: p95 healthz_ms=${f1(m.healthz.p95)} metrics_ms=${f1(m.metrics.p95)}; /api/status median ${f1(m.statusMedian)} ms; ` +
-        `404 floor median ${f1(m.floorMedian)} ms; peak rss (VmHWM, seeding included) ${Math.round(m.hwmMb)} MB`,
+        `404 floor median ${f1(m.floorMedian)} ms; peak rss (VmHWM, seeding included) ${Math.round(m.hwmMb)} MB; ` +
+        `V8 heap ${Math.round(m.heapTotalMb)} MB, ${Math.round(m.heapUsedMb)} used`,
     );
     console.log(
       `scale: known_spots=${m.known} idle_cpu_pct=${f1(m.idleCpuPct)} healthz_ms=${f1(m.healthz.median)} metrics_ms=${f1(m.metrics.median)} rss_mb=${Math.round(m.rssMb)}`,
