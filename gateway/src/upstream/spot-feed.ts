@@ -18,7 +18,7 @@ export const DEFAULT_TAIL_LIMIT = 5_000;
  * tails once all they sent is acknowledged: memory follows the spots heard from lately, not every
  * spot seen on this connection (docs/storage.md, "Cost per spot").
  */
-export const RELEASE_EVERY_APPENDS = 10_000;
+export const RELEASE_EVERY_APPENDS = 2_000;
 
 export class SpotFeed {
   private readonly scheduler = new FairScheduler();
