@@ -45,8 +45,10 @@ function expireEveryMs(ttlMs: number): number {
   return Math.min(30_000, Math.max(250, Math.floor(ttlMs / 4)));
 }
 
-/** A step of forgetting silent spots this often (each looks at a few thousand registry rows). */
-const FORGET_STEP_MS = 10_000;
+/** A step of forgetting silent spots (a few thousand registry rows) every 10 s, more often for a short forget_after_s. */
+function forgetEveryMs(afterMs: number): number {
+  return Math.min(10_000, Math.max(250, Math.floor(afterMs / 4)));
+}
 
 /** Spots silent for `afterMs` with nothing pending are forgotten, a bounded step at a time; 0 = never. */
 function forgetSilentSpots(store: Store, afterMs: number, now: () => number, logger: GatewayLogger): NodeJS.Timeout | null {
@@ -63,7 +65,7 @@ function forgetSilentSpots(store: Store, afterMs: number, now: () => number, log
     } catch (err) {
       logger.warn({ reason: String(err) }, 'forgetting silent spots skipped');
     }
-  }, FORGET_STEP_MS);
+  }, forgetEveryMs(afterMs));
   timer.unref();
   return timer;
 }
