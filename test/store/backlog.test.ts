@@ -105,3 +105,23 @@ test('a new spot pending from its first event does not keep the forwarded events
   t.is(store.status().events, 1);
   t.deepEqual(store.pendingSpots('mqtt').map((p) => p.spot), ['newcomer']);
 });
+
+test('the pending counts stay exact while the size cap drops events, forwarded or not', async (t) => {
+  const store = openTestStore(t, { dataDir: tempDir(t), upstreams: UPSTREAMS, maxBytes: 256 * 1024 });
+  const spots = Array.from({ length: 50 }, (_, i) => String(500 + i));
+  const big = JSON.stringify({ pad: 'x'.repeat(2000) });
+  for (let round = 0; round < 12; round++) {
+    const got = ids(await store.append(spots.flatMap((spot) => [event(spot, { data: big }), event(spot, { data: big })])));
+    // Upstream a forwards every other spot; b only the first ten.
+    spots.forEach((spot, i) => {
+      if (i % 2 === 0) store.advanceCursor('a', spot, got[2 * i + 1]!);
+      if (i < 10) store.advanceCursor('b', spot, got[2 * i]!);
+    });
+    await store.flush();
+    for (const u of UPSTREAMS) {
+      const counted = store.pendingSpots(u).reduce((n, p) => n + store.listEvents({ spot: p.spot, after: p.cursor, limit: 10000 }).length, 0);
+      t.is(store.status().perUpstream[u]!.pending, counted, `round ${round}, upstream ${u}`);
+    }
+  }
+  t.true(store.status().dropped > 0, 'the cap dropped events');
+});

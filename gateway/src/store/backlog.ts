@@ -13,12 +13,19 @@ export class Backlog {
   private readonly needs = new Map<string, number>();
   /** The spot with the lowest keepFrom and that id; null when it must be searched again. */
   private lowest: { spot: string; from: number } | null = null;
+  /**
+   * Per upstream, the stored events above their spot's cursor, kept as events are stored, dropped
+   * and cursors move; null when they must be counted again (after a load).
+   */
+  private pendingEvents: Map<string, number> | null = null;
 
   constructor(
     private readonly cursors: CursorBook,
     private readonly lastIdOf: (spot: string) => number,
     /** The spot has nothing above any cursor: its newest id need not be kept (event-log.ts). */
     private readonly caughtUp: (spot: string) => void = () => {},
+    /** Stored events of the spot with afterId < id <= upTo. */
+    private readonly countBetween: (spot: string, afterId: number, upTo: number) => number = () => 0,
   ) {
     for (const u of cursors.upstreams) this.byUpstream.set(u, new Set());
   }
@@ -28,7 +35,29 @@ export class Backlog {
     for (const set of this.byUpstream.values()) set.clear();
     this.needs.clear();
     this.lowest = null;
+    this.pendingEvents = null;
     for (const spot of spots) this.update(spot, 0);
+  }
+
+  /** A commit stored `n` events: each is above every cursor. */
+  stored(n: number): void {
+    if (this.pendingEvents) for (const [u, count] of this.pendingEvents) this.pendingEvents.set(u, count + n);
+  }
+
+  /** Events were deleted from the old end whatever their cursors: those above a cursor leave that upstream's count. */
+  dropped(events: readonly { id: number; spot: string }[]): void {
+    if (!this.pendingEvents) return;
+    for (const [u, count] of this.pendingEvents) {
+      let gone = 0;
+      for (const e of events) if (e.id > this.cursors.get(u, e.spot)) gone++;
+      this.pendingEvents.set(u, count - gone);
+    }
+  }
+
+  /** Stored events above their spot's cursor for this upstream: `recount` (O(spots with a backlog)) only after a load or a drop. */
+  pendingCount(upstream: string, recount: (upstream: string) => number): number {
+    if (this.pendingEvents === null) this.pendingEvents = new Map([...this.byUpstream.keys()].map((u) => [u, recount(u)]));
+    return this.pendingEvents.get(upstream) ?? 0;
   }
 
   /** Events were committed for `spot`, the first of them `firstId`. */
@@ -36,8 +65,10 @@ export class Backlog {
     this.update(spot, firstId);
   }
 
-  /** A cursor of `spot` moved. */
-  advanced(spot: string): void {
+  /** A cursor of `spot` moved from `from` to `to`: the events between are no longer pending for that upstream. */
+  advanced(upstream: string, spot: string, from: number, to: number): void {
+    const count = this.pendingEvents?.get(upstream);
+    if (count !== undefined) this.pendingEvents!.set(upstream, count - this.countBetween(spot, from, Math.min(to, this.lastIdOf(spot))));
     this.update(spot, 0);
   }
 

@@ -14,8 +14,8 @@ interface CursorUpdate {
 export class CursorBook {
   private readonly byUpstream = new Map<string, Map<string, number>>();
   private dirty = new Map<string, CursorUpdate>();
-  /** Told when a cursor of a spot moved (the backlog follows it). */
-  onAdvance: ((spot: string) => void) | null = null;
+  /** Told when a cursor of a spot moved from `from` to `to` (the backlog follows it). */
+  onAdvance: ((upstream: string, spot: string, from: number, to: number) => void) | null = null;
 
   constructor(readonly upstreams: readonly string[]) {
     for (const u of upstreams) this.byUpstream.set(u, new Map());
@@ -41,10 +41,11 @@ export class CursorBook {
   advance(upstream: string, spot: string, id: number): boolean {
     const spots = this.byUpstream.get(upstream);
     if (!spots) throw new Error(`store: unknown upstream "${upstream}" (configured: ${this.upstreams.join(', ') || 'none'})`);
-    if ((spots.get(spot) ?? 0) >= id) return false;
+    const from = spots.get(spot) ?? 0;
+    if (from >= id) return false;
     spots.set(spot, id);
     this.dirty.set(key(upstream, spot), { upstream, spot, id });
-    this.onAdvance?.(spot);
+    this.onAdvance?.(upstream, spot, from, id);
     return true;
   }
 

@@ -20,6 +20,8 @@ export const DEFAULT_MAX_BYTES = 1024 * 1024 * 1024;
 export const DEFAULT_COMMIT_INTERVAL_MS = 5;
 /** Below this the empty schema and the WAL reserve leave no room for events. */
 export const MIN_MAX_BYTES = 256 * 1024;
+/** Stored events looked at, at most, for the oldest unforwarded one. */
+const OLDEST_SCAN_ROWS = 1000;
 
 const silentLogger: StoreLogger = { info() {}, warn() {}, error() {}, debug() {} };
 
@@ -72,12 +74,28 @@ export function openStore(opts: StoreOptions): Store {
   );
   const { log, cursors, spots, rejected } = loaded;
   // A spot with nothing above any cursor (or with no upstream) needs no newest id in memory: O(spots with a backlog).
-  const backlog = new Backlog(cursors, (spot) => log.lastIdBySpot.get(spot) ?? 0, (spot) => log.forget(spot));
-  backlog.rebuild(log.lastIdBySpot.keys());
+  const backlog = new Backlog(
+    cursors,
+    (spot) => log.lastIdBySpot.get(spot) ?? 0,
+    (spot) => log.forget(spot),
+    (spot, afterId, upTo) => log.countBetween(spot, afterId, upTo),
+  );
   const space = new SpaceKeeper(conn, log, cursors, backlog, budget, policy);
-  log.observer = { appended: (spot, firstId) => backlog.appended(spot, firstId), loaded: (all) => backlog.rebuild(all) };
-  cursors.onAdvance = (spot) => {
-    backlog.advanced(spot);
+  /** After a load: every spot with stored events may hold forwarded ones to prune, and the backlog is read again. */
+  const reloaded = (spots: Iterable<string>): void => {
+    const all = [...spots];
+    for (const spot of all) space.cursorMoved(spot);
+    backlog.rebuild(all);
+  };
+  reloaded(log.lastIdBySpot.keys());
+  log.observer = {
+    appended: (spot, firstId) => backlog.appended(spot, firstId),
+    stored: (n) => backlog.stored(n),
+    dropped: (events) => backlog.dropped(events),
+    loaded: reloaded,
+  };
+  cursors.onAdvance = (upstream, spot, from, to) => {
+    backlog.advanced(upstream, spot, from, to);
     space.cursorMoved(spot);
   };
   const committer = new GroupCommitter({
@@ -120,16 +138,29 @@ export function openStore(opts: StoreOptions): Store {
     return out;
   }
 
+  /**
+   * Every unforwarded event is at or above the lowest id some spot still needs: the first of the
+   * stored events from there whose spot's common cursor is below it (the others are forwarded
+   * events not pruned yet, a few at most).
+   */
   function oldestUnforwardedTime(): number | null {
     if (upstreams.length === 0) return log.oldestTime();
-    let oldest: number | null = null;
-    for (const upstream of upstreams) {
-      for (const spot of backlog.spots(upstream)) {
-        const t = log.firstTimeAfter(spot, cursors.get(upstream, spot));
-        if (t !== null && (oldest === null || t < oldest)) oldest = t;
-      }
+    if (!backlog.lagging) return null;
+    let last: number | null = null;
+    for (const e of log.scanFrom(backlog.keepFrom(log.highestId), OLDEST_SCAN_ROWS)) {
+      if (e.id > cursors.minFor(e.spot)) return e.timeReceived;
+      last = e.timeReceived;
     }
-    return oldest;
+    // Past the scan's bound: the age shown is at most that much too old.
+    return last;
+  }
+
+  /** What the old count did: one indexed count per spot with a backlog (after a load or a drop only). */
+  function recountPending(upstream: string): number {
+    const lowest = log.lowestId();
+    let events = 0;
+    for (const spot of backlog.spots(upstream)) events += log.countAfter(spot, cursors.get(upstream, spot), lowest);
+    return events;
   }
 
   logger.info(
@@ -174,10 +205,7 @@ export function openStore(opts: StoreOptions): Store {
       const perUpstream: StoreStatus['perUpstream'] = {};
       for (const u of upstreams) {
         const pending = committer.isClosed ? new Set<string>() : backlog.spots(u);
-        const lowest = pending.size > 0 ? log.lowestId() : null;
-        let events = 0;
-        for (const spot of pending) events += log.countAfter(spot, cursors.get(u, spot), lowest);
-        perUpstream[u] = { pending: events, spotsPending: pending.size };
+        perUpstream[u] = { pending: pending.size === 0 ? 0 : backlog.pendingCount(u, recountPending), spotsPending: pending.size };
       }
       return {
         events: log.count,

@@ -154,6 +154,12 @@ export class SpotIndex {
     return out;
   }
 
+  /** Ids of the spot in the memory tier with afterId < id <= upTo. */
+  recentCountBetween(spot: string, afterId: number, upTo: number): number {
+    const ids = this.recent.get(spot);
+    return ids && upTo > afterId ? Math.max(0, firstAbove(ids, upTo) - firstAbove(ids, afterId)) : 0;
+  }
+
   /** Ids of the spot in the memory tier above `afterId`. */
   recentCountAfter(spot: string, afterId: number): number {
     const ids = this.recent.get(spot);
