@@ -136,7 +136,7 @@ function statusView(deps: ApiDeps): Record<string, unknown> {
     upstreams[upstream.name] = {
       state: s.state,
       // Lowest per-spot cursor among spots with a backlog: everything below it is forwarded.
-      cursor: pending.length > 0 ? Math.min(...pending.map((p) => p.cursor)) : null,
+      cursor: pending.length > 0 ? pending.reduce((min, p) => Math.min(min, p.cursor), Infinity) : null,
       lag: s.lagEvents ?? perStore?.pending ?? null,
       spotsPending: perStore?.spotsPending ?? pending.length,
       rate: s.ratePerSec,
