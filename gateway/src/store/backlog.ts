@@ -1,6 +1,7 @@
-// Spots with a backlog (events above some upstream's cursor), kept as events are appended and
-// cursors advance: status, pruning and the forwarder's resync cost O(spots with a backlog), not
-// O(every spot ever seen) (docs/storage.md, "Cost per spot").
+// Spots with a backlog (events above some upstream's cursor) and the events pending per upstream,
+// kept as events are appended and dropped and cursors advance: pruning and the forwarder's resync
+// cost O(spots with a backlog) and status O(1), not O(every spot ever seen) (docs/storage.md,
+// "Cost per spot").
 import type { CursorBook } from './cursors.js';
 
 export class Backlog {
@@ -54,7 +55,7 @@ export class Backlog {
     }
   }
 
-  /** Stored events above their spot's cursor for this upstream: `recount` (O(spots with a backlog)) only after a load or a drop. */
+  /** Stored events above their spot's cursor for this upstream: `recount` (O(spots with a backlog)) only after a load. */
   pendingCount(upstream: string, recount: (upstream: string) => number): number {
     if (this.pendingEvents === null) this.pendingEvents = new Map([...this.byUpstream.keys()].map((u) => [u, recount(u)]));
     return this.pendingEvents.get(upstream) ?? 0;
