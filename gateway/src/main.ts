@@ -57,6 +57,31 @@ function expireEveryMs(ttlMs: number): number {
   return Math.min(30_000, Math.max(250, Math.floor(ttlMs / 4)));
 }
 
+/** A step of forgetting silent spots (a few thousand registry rows) every 10 s, more often for a short forget_after_s. */
+function forgetEveryMs(afterMs: number): number {
+  return Math.min(10_000, Math.max(250, Math.floor(afterMs / 4)));
+}
+
+/** Spots silent for `afterMs` with nothing pending are forgotten, a bounded step at a time; 0 = never. */
+function forgetSilentSpots(store: Store, afterMs: number, now: () => number, logger: GatewayLogger): NodeJS.Timeout | null {
+  if (!(afterMs > 0)) return null;
+  const timer = setInterval(() => {
+    try {
+      const { forgotten } = store.forgetSilentSpots(now() - afterMs);
+      if (forgotten.length > 0) {
+        logger.info(
+          { forgotten: forgotten.length, first: forgotten[0], silentForS: afterMs / 1000 },
+          `forgot ${forgotten.length} spot(s) silent for over ${afterMs / 1000} s with nothing pending (their stored events stay)`,
+        );
+      }
+    } catch (err) {
+      logger.warn({ reason: String(err) }, 'forgetting silent spots skipped');
+    }
+  }, forgetEveryMs(afterMs));
+  timer.unref();
+  return timer;
+}
+
 /** Commands arriving from the broker pass the same admission as REST ones; a refusal throws, and the intake logs and counts it. */
 function queueBrokerCommand(admission: CommandAdmission, logger: GatewayLogger, command: SpotCommand): void {
   const admitted = admission.admit(command.spot, command, 'mqtt');
@@ -171,6 +196,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     counters: ingest.counters,
     storeStatus: () => store.status(),
     spotsOnline: () => online.onlineCount(),
+    spotsKnown: () => store.spots.count(),
     upstreams: () => upstreams().map((u) => ({ name: u.name, status: () => forwarder!.status() })),
   });
 
@@ -212,12 +238,15 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   }, expireEveryMs(commandTtlMs));
   expireTimer.unref();
 
+  const forgetTimer = forgetSilentSpots(store, config.spots.forget_after_s * 1000, now, logger);
+
   // Bounds what open connections can hold (docs/api.md, Memory); Node closes further ones at once.
   app.server.maxConnections = config.http.max_connections;
   try {
     await app.listen({ port: config.http.port, host: config.http.host });
   } catch (err) {
     clearInterval(expireTimer);
+    if (forgetTimer) clearInterval(forgetTimer);
     await store.close();
     throw err;
   }
@@ -256,6 +285,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
         const openPosts = drain.openPosts;
         logger.info({ why: why ?? null, openPosts, graceMs: STOP_GRACE_MS }, `stopping${why ? ` (${why})` : ''}: ${openPosts} spot post(s) open, ${STOP_GRACE_MS} ms to finish`);
         clearInterval(expireTimer);
+        if (forgetTimer) clearInterval(forgetTimer);
         online.stop();
         live.stop();
         // HTTP first (docs/architecture.md, Stopping): nothing new is acknowledged once the store closes.

@@ -23,6 +23,8 @@ export interface MetricsSources {
   counters: IngestCounters;
   storeStatus: () => StoreStatus;
   spotsOnline: () => number;
+  /** Spots in the registry (heard from, not forgotten). */
+  spotsKnown: () => number;
   upstreams: () => UpstreamMetricsSource[];
 }
 
@@ -48,7 +50,27 @@ const INGEST: Array<[string, CounterKey, string]> = [
   ['spot_gateway_commands_refused_queue_full_total', 'commandsRefusedQueueFull', "commands refused: their spot's queue full"],
 ];
 
-export function createMetrics(sources: MetricsSources): Registry {
+/**
+ * The value read once per scrape: prom-client collects every gauge on its own, and the store's and
+ * the upstreams' status would otherwise be computed once per gauge (15 times a scrape).
+ */
+function oncePerScrape<T>(read: () => T): () => T {
+  let cached: { value: T } | null = null;
+  return () => {
+    if (cached === null) {
+      cached = { value: read() };
+      setImmediate(() => (cached = null));
+    }
+    return cached.value;
+  };
+}
+
+export function createMetrics(given: MetricsSources): Registry {
+  const sources: MetricsSources = {
+    ...given,
+    storeStatus: oncePerScrape(given.storeStatus),
+    upstreams: oncePerScrape(() => given.upstreams().map((u) => ({ name: u.name, status: oncePerScrape(() => u.status()) }))),
+  };
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'spot_gateway_' });
   for (const [name, key, help] of INGEST) {
@@ -94,6 +116,14 @@ export function createMetrics(sources: MetricsSources): Registry {
     registers: [registry],
     collect() {
       this.set(sources.spotsOnline());
+    },
+  });
+  new Gauge({
+    name: 'spot_gateway_spots_known',
+    help: 'spots in the registry (heard from and not forgotten, spots.forget_after_s)',
+    registers: [registry],
+    collect() {
+      this.set(sources.spotsKnown());
     },
   });
   const upstreamGauge = (name: string, help: string, read: (s: ReturnType<UpstreamMetricsSource['status']>) => number | null): void => {

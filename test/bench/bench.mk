@@ -1,5 +1,5 @@
 # Benchmarks: they print figures; they are not tests. Included by the top-level Makefile.
-.PHONY: bench-codec bench-gateway bench-tools
+.PHONY: bench-codec bench-gateway bench-scale bench-tools
 
 # Compiled with tsc (as the gateway runs), not through tsx. Prints, last:
 # codec: json_decode_eps=<n> pb_decode_eps=<n> pb_bytes_ratio=<r>
@@ -17,6 +17,13 @@ bench-codec: npm-deps schema-ts
 # upstream_p99_ms=<n> (the gateway's own view: decoded -> PUBACK handled) decode_sink_eps=<n> ratio_to_decode=<r>
 bench-gateway: setup build-ts bench-tools
 	node --import tsx test/bench/gateway/run.ts
+
+# A gateway that has seen BENCH_SCALE_SPOTS (100000) distinct spots, idle but for one pending event
+# (real posts, a real Mosquitto stopped before that event); first the same posts from
+# BENCH_SCALE_BASELINE_SPOTS (100; 0 skips it) as the baseline. Prints, last:
+# scale: known_spots=<n> idle_cpu_pct=<n> healthz_ms=<n> metrics_ms=<n> rss_mb=<n>
+bench-scale: setup build-ts
+	node --import tsx test/bench/scale/run.ts
 
 # The load generator and the latency consumer, in C so they take little of the CPU they measure.
 BENCH_TOOLS := test/bench/build/loadgen test/bench/build/latency-consumer

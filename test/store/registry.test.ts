@@ -1,4 +1,5 @@
 import test from 'ava';
+import { REGISTRY_CACHE } from '../../gateway/src/store/spot-registry.js';
 import { openTestStore, tempDir } from './helpers.js';
 
 test('the registry records posts, first/last seen and counters, and survives a restart', async (t) => {
@@ -76,4 +77,26 @@ test('only the newest 10000 rejected messages are kept, all are counted', async 
   t.is(kept[0]!.reason, 'bad 10049');
   t.is(kept.at(-1)!.reason, 'bad 50');
   t.is(store.rejected.count(), 10_050);
+});
+
+test('with more spots than the registry keeps in memory, every one is counted, listed and updated from the table', async (t) => {
+  const dataDir = tempDir(t);
+  const store = openTestStore(t, { dataDir });
+  const spots = REGISTRY_CACHE + 500;
+  for (let i = 0; i < spots; i++) store.spots.recordPost(String(100000 + i), { firmwareVersion: '1.0', events: 1, rejected: 0, duplicates: 0, now: i });
+  await store.flush();
+  // The first ones left memory long ago: their entries come back from the table.
+  store.spots.recordPost('100000', { firmwareVersion: '2.0', events: 4, rejected: 1, duplicates: 0, now: spots });
+  t.like(store.spots.get('100000'), { firmwareVersion: '2.0', posts: 2, events: 5, rejected: 1, firstSeen: 0, lastSeen: spots });
+  t.like(store.spots.get('100001'), { posts: 1, events: 1, firstSeen: 1 });
+  t.is(store.spots.count(), spots);
+  store.spots.touch('new', { now: spots + 1 });
+  t.is(store.spots.count(), spots + 1, 'counted before it is written');
+  const listed = store.spots.list();
+  t.is(listed.length, spots + 1);
+  t.like(listed[0], { serial: '100000', posts: 2 });
+  await store.close();
+  const again = openTestStore(t, { dataDir });
+  t.is(again.spots.count(), spots + 1);
+  t.like(again.spots.get('100000'), { posts: 2, events: 5 });
 });

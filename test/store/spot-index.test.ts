@@ -58,6 +58,33 @@ test('a flush writes the ids that waited an interval, moves upto, and removes ro
   t.is(db.prepare("SELECT value FROM meta WHERE key = 'spot_index_upto'").pluck().get(), '4');
 });
 
+test('rows of gone events are looked for only when the lowest stored id moved: during an outage a flush visits no spot', (t) => {
+  const { db, conn } = tables();
+  let visits = 0;
+  const counting = {
+    stmt: (sql: string) => {
+      if (sql.startsWith('SELECT spot FROM event_spots')) visits++;
+      return conn.stmt(sql);
+    },
+  } as unknown as Connection;
+  const index = new SpotIndex(counting, 0);
+  store(db, index, [[1, 'a'], [2, 'b']]);
+  index.applyFlush(index.flush(2, 1, 0));
+  t.is(visits, 1);
+  // Nothing forwarded, nothing pruned: the lowest id stays, the flushes only write.
+  for (let i = 3; i < 10; i++) {
+    store(db, index, [[i, i % 2 ? 'a' : 'b']]);
+    index.applyFlush(index.flush(i, 1, i));
+  }
+  t.is(visits, 1);
+  t.is(db.prepare('SELECT count(*) FROM event_spots').pluck().get(), 9);
+  db.prepare('DELETE FROM events WHERE id < 5').run();
+  index.goneBelow(5);
+  index.applyFlush(index.flush(9, 5, 20));
+  t.is(visits, 2);
+  t.deepEqual(db.prepare('SELECT id FROM event_spots ORDER BY id').pluck().all(), [5, 6, 7, 8, 9]);
+});
+
 test('a memory tier at its bound is written whole, young ids too', (t) => {
   const { db, conn } = tables();
   const index = new SpotIndex(conn, 1000);

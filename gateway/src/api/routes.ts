@@ -157,7 +157,7 @@ export function statusView(deps: ApiDeps): Record<string, unknown> {
     upstreams[upstream.name] = {
       state: s.state,
       // Lowest per-spot cursor among spots with a backlog: everything below it is forwarded.
-      cursor: pending.length > 0 ? Math.min(...pending.map((p) => p.cursor)) : null,
+      cursor: pending.length > 0 ? pending.reduce((min, p) => Math.min(min, p.cursor), Infinity) : null,
       lag: s.lagEvents ?? perStore?.pending ?? null,
       spotsPending: perStore?.spotsPending ?? pending.length,
       rate: s.ratePerSec,
@@ -192,6 +192,6 @@ export function statusView(deps: ApiDeps): Record<string, unknown> {
     },
     upstreams,
     ingest: { ...deps.counters },
-    spots: { known: deps.store.spots.list().length, online: deps.online.onlineCount() },
+    spots: { known: deps.store.spots.count(), online: deps.online.onlineCount() },
   };
 }

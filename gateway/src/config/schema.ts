@@ -9,7 +9,7 @@ export interface GatewayConfig {
   mqtt: { url?: string; topic_prefix: string; max_in_flight: number; degraded_after_s: number; poison_after_drops: number; stalled_after_s: number };
   /** id unset = the host name (filled in by loadConfig). */
   gateway: { id?: string };
-  spots: { offline_after_s: number };
+  spots: { offline_after_s: number; forget_after_s: number };
   commands: { ttl_s: number; max_bytes: number; max_queued_per_spot: number; max_queued_bytes_per_spot: number; max_reply_bytes: number };
   ingest: { max_event_bytes: number; max_rejected_per_post: number };
   log: { level: LogLevel };
@@ -79,9 +79,16 @@ export const configSchema = {
       type: 'object',
       additionalProperties: false,
       default: {},
-      required: ['offline_after_s'],
+      required: ['offline_after_s', 'forget_after_s'],
       properties: {
         offline_after_s: { type: 'number', exclusiveMinimum: 0, default: 10, description: 'a spot silent this long is offline' },
+        forget_after_s: {
+          type: 'number',
+          minimum: 0,
+          default: 2592000,
+          description:
+            'a spot silent this long with nothing pending (events, commands) is forgotten: its registry entry, cursors and numbering go, its stored events stay (0 = never; default 30 days)',
+        },
       },
     },
     commands: {

@@ -14,6 +14,8 @@ interface CursorUpdate {
 export class CursorBook {
   private readonly byUpstream = new Map<string, Map<string, number>>();
   private dirty = new Map<string, CursorUpdate>();
+  /** Told when a cursor of a spot moved from `from` to `to` (the backlog follows it). */
+  onAdvance: ((upstream: string, spot: string, from: number, to: number) => void) | null = null;
 
   constructor(readonly upstreams: readonly string[]) {
     for (const u of upstreams) this.byUpstream.set(u, new Map());
@@ -39,10 +41,20 @@ export class CursorBook {
   advance(upstream: string, spot: string, id: number): boolean {
     const spots = this.byUpstream.get(upstream);
     if (!spots) throw new Error(`store: unknown upstream "${upstream}" (configured: ${this.upstreams.join(', ') || 'none'})`);
-    if ((spots.get(spot) ?? 0) >= id) return false;
+    const from = spots.get(spot) ?? 0;
+    if (from >= id) return false;
     spots.set(spot, id);
     this.dirty.set(key(upstream, spot), { upstream, spot, id });
+    this.onAdvance?.(upstream, spot, from, id);
     return true;
+  }
+
+  /** forget.ts deleted its rows: gone from memory too, with any pending write. */
+  forget(spot: string): void {
+    for (const [upstream, spots] of this.byUpstream) {
+      spots.delete(spot);
+      this.dirty.delete(key(upstream, spot));
+    }
   }
 
   /** The cursor every upstream has passed: events at or below it may be pruned. */

@@ -67,8 +67,21 @@ export interface DropResult {
   bySpot: Map<string, number>;
 }
 
+/** Told what changes the newest id per spot (the backlog of each upstream follows it). */
+export interface LogObserver {
+  /** Events were committed for the spot; none of them is below `firstId`. */
+  appended(spot: string, firstId: number): void;
+  /** A commit stored `n` events (above every cursor: their ids are new). */
+  stored(n: number): void;
+  /** Inside a transaction: the oldest events were deleted, forwarded or not (a failed commit reloads everything). */
+  dropped(events: readonly { id: number; spot: string }[]): void;
+  /** The in-memory view was read again from the file. */
+  loaded(spots: Iterable<string>): void;
+}
+
 export class EventLog {
-  /** Newest event id per spot (kept after the rows are pruned). */
+  observer: LogObserver | null = null;
+  /** Newest event id per spot, while it has events above some upstream's cursor (backlog.ts drops the others). */
   readonly lastIdBySpot = new Map<string, number>();
   count = 0;
   duplicatesTotal = 0;
@@ -108,6 +121,10 @@ export class EventLog {
     this.duplicatesTotal = (
       this.conn.stmt('SELECT coalesce(sum(duplicates), 0) AS n FROM spot_numbering').get() as { n: number }
     ).n;
+    this.duplicatesTotal += Number(
+      (this.conn.stmt("SELECT value FROM meta WHERE key = 'forgotten_duplicates'").get() as { value: string } | undefined)?.value ?? 0,
+    );
+    this.observer?.loaded(this.lastIdBySpot.keys());
   }
 
   /**
@@ -206,9 +223,15 @@ export class EventLog {
 
   applyInserted(effects: InsertEffects): void {
     for (let i = 0; i < effects.ids.length; i++) this.index.added(effects.spots[i]!, effects.ids[i]!);
+    // Every id of this batch is above the highest one before it.
+    const firstId = this.highestId + 1;
     for (const [spot, id] of effects.lastIdBySpot) {
       this.lastIdBySpot.set(spot, id);
       this.highestId = Math.max(this.highestId, id);
+    }
+    if (this.observer) {
+      this.observer.stored(effects.inserted);
+      for (const spot of effects.lastIdBySpot.keys()) this.observer.appended(spot, firstId);
     }
     this.count += effects.inserted;
     this.duplicatesTotal += effects.duplicates;
@@ -251,10 +274,13 @@ export class EventLog {
     return rows;
   }
 
-  /** Time received of the first event of the spot above afterId, if any. */
-  firstTimeAfter(spot: string, afterId: number): number | null {
-    const first = this.spotRows(spot, afterId, Number.MAX_SAFE_INTEGER, 1)[0];
-    return first ? first.time_received : null;
+  /** Up to `limit` stored events with id >= fromId, in id order (id, spot, time received only). */
+  scanFrom(fromId: number, limit: number): { id: number; spot: string; timeReceived: number }[] {
+    return this.conn.stmt('SELECT id, spot, time_received AS timeReceived FROM events WHERE id >= ? ORDER BY id LIMIT ?').all(fromId, limit) as {
+      id: number;
+      spot: string;
+      timeReceived: number;
+    }[];
   }
 
   oldestTime(): number | null {
@@ -276,6 +302,34 @@ export class EventLog {
     return persisted + this.index.recentCountAfter(spot, Math.max(afterId, this.index.upto));
   }
 
+  /** Stored events of the spot with afterId < id <= upTo. */
+  countBetween(spot: string, afterId: number, upTo: number): number {
+    const index = this.index;
+    let n = index.recentCountBetween(spot, Math.max(afterId, index.upto), upTo);
+    if (afterId < index.upto) {
+      // Rows of event_spots below the lowest stored id are gone events not cleaned up yet.
+      const from = Math.max(afterId, (this.lowestId() ?? Infinity) - 1);
+      n += (
+        this.conn.stmt('SELECT count(*) AS n FROM event_spots WHERE spot = ? AND id > ? AND id <= ?').get(spot, from, Math.min(upTo, index.upto)) as {
+          n: number;
+        }
+      ).n;
+    }
+    return n;
+  }
+
+  /** Whether any event of the spot is stored (`lowest`: the lowest stored id; rows of event_spots below it are gone events). */
+  hasEvents(spot: string, lowest = this.lowestId()): boolean {
+    if (lowest === null) return false;
+    if (this.index.recentCountAfter(spot, 0) > 0) return true;
+    return this.conn.stmt('SELECT 1 FROM event_spots WHERE spot = ? AND id >= ? LIMIT 1').get(spot, lowest) !== undefined;
+  }
+
+  /** The spot's newest id is no longer kept: caught up everywhere, or forgotten (its events, if any, stay). */
+  forget(spot: string): void {
+    this.lastIdBySpot.delete(spot);
+  }
+
   /** Inside the caller's transaction: the oldest events, forwarded or not. */
   dropOldest(limit: number): DropResult {
     const rows = this.conn.stmt('SELECT id, spot FROM events ORDER BY id LIMIT ?').all(limit) as {
@@ -286,6 +340,7 @@ export class EventLog {
     if (rows.length === 0) return result;
     const lastId = rows[rows.length - 1]!.id;
     const changes = this.conn.stmt('DELETE FROM events WHERE id <= ?').run(lastId).changes;
+    this.observer?.dropped(rows);
     for (const r of rows) result.bySpot.set(r.spot, r.id);
     result.count = changes;
     result.firstId = rows[0]!.id;

@@ -1,8 +1,10 @@
 // openStore: the durable buffer (events log, cursors, commands, registry, rejected) on one SQLite file.
 import { randomUUID } from 'node:crypto';
 import { CommandTable } from './command-queue.js';
+import { Backlog } from './backlog.js';
 import { CursorBook } from './cursors.js';
 import { EventLog } from './event-log.js';
+import { SpotForgetter } from './forget.js';
 import { ForwardGate, prepareForwarding } from './forward-gate.js';
 import { GroupCommitter } from './group-commit.js';
 import { openDatabase } from './open-database.js';
@@ -19,6 +21,8 @@ export const DEFAULT_MAX_BYTES = 1024 * 1024 * 1024;
 export const DEFAULT_COMMIT_INTERVAL_MS = 5;
 /** Below this the empty schema and the WAL reserve leave no room for events. */
 export const MIN_MAX_BYTES = 256 * 1024;
+/** Stored events looked at, at most, for the oldest unforwarded one. */
+const OLDEST_SCAN_ROWS = 1000;
 
 const silentLogger: StoreLogger = { info() {}, warn() {}, error() {}, debug() {} };
 
@@ -70,7 +74,31 @@ export function openStore(opts: StoreOptions): Store {
     },
   );
   const { log, cursors, spots, rejected } = loaded;
-  const space = new SpaceKeeper(conn, log, cursors, budget, policy);
+  // A spot with nothing above any cursor (or with no upstream) needs no newest id in memory: O(spots with a backlog).
+  const backlog = new Backlog(
+    cursors,
+    (spot) => log.lastIdBySpot.get(spot) ?? 0,
+    (spot) => log.forget(spot),
+    (spot, afterId, upTo) => log.countBetween(spot, afterId, upTo),
+  );
+  const space = new SpaceKeeper(conn, log, cursors, backlog, budget, policy);
+  /** After a load: every spot with stored events may hold forwarded ones to prune, and the backlog is read again. */
+  const reloaded = (spots: Iterable<string>): void => {
+    const all = [...spots];
+    for (const spot of all) space.cursorMoved(spot);
+    backlog.rebuild(all);
+  };
+  reloaded(log.lastIdBySpot.keys());
+  log.observer = {
+    appended: (spot, firstId) => backlog.appended(spot, firstId),
+    stored: (n) => backlog.stored(n),
+    dropped: (events) => backlog.dropped(events),
+    loaded: reloaded,
+  };
+  cursors.onAdvance = (upstream, spot, from, to) => {
+    backlog.advanced(upstream, spot, from, to);
+    space.cursorMoved(spot);
+  };
   const committer = new GroupCommitter({
     conn,
     instanceId,
@@ -94,6 +122,7 @@ export function openStore(opts: StoreOptions): Store {
     },
   });
   writer = committer;
+  const forgetter = new SpotForgetter({ conn, log, cursors, backlog, space, spots, durably: (write) => committer.durably(write) });
   const commands = new CommandTable(conn, (write) => committer.durably(write), now);
   const quarantine = new QuarantineTable(conn, log, cursors, (write) => committer.durably(write), now);
 
@@ -103,26 +132,37 @@ export function openStore(opts: StoreOptions): Store {
     }
   }
 
+  /** O(spots with a backlog): backlog.ts. */
   function pendingSpots(upstream: string): PendingSpot[] {
     knownUpstream(upstream);
     const out: PendingSpot[] = [];
-    for (const [spot, lastId] of log.lastIdBySpot) {
-      const cursor = cursors.get(upstream, spot);
-      if (lastId > cursor) out.push({ spot, cursor, lastId });
-    }
+    for (const spot of backlog.spots(upstream)) out.push({ spot, cursor: cursors.get(upstream, spot), lastId: log.lastIdBySpot.get(spot) ?? 0 });
     return out;
   }
 
+  /**
+   * Every unforwarded event is at or above the lowest id some spot still needs: the first of the
+   * stored events from there whose spot's common cursor is below it (the others are forwarded
+   * events not pruned yet, a few at most).
+   */
   function oldestUnforwardedTime(): number | null {
     if (upstreams.length === 0) return log.oldestTime();
-    let oldest: number | null = null;
-    for (const upstream of upstreams) {
-      for (const p of pendingSpots(upstream)) {
-        const t = log.firstTimeAfter(p.spot, p.cursor);
-        if (t !== null && (oldest === null || t < oldest)) oldest = t;
-      }
+    if (!backlog.lagging) return null;
+    let last: number | null = null;
+    for (const e of log.scanFrom(backlog.keepFrom(log.highestId), OLDEST_SCAN_ROWS)) {
+      if (e.id > cursors.minFor(e.spot)) return e.timeReceived;
+      last = e.timeReceived;
     }
-    return oldest;
+    // Past the scan's bound: the age shown is at most that much too old.
+    return last;
+  }
+
+  /** What the old count did: one indexed count per spot with a backlog (after a load or a drop only). */
+  function recountPending(upstream: string): number {
+    const lowest = log.lowestId();
+    let events = 0;
+    for (const spot of backlog.spots(upstream)) events += log.countAfter(spot, cursors.get(upstream, spot), lowest);
+    return events;
   }
 
   logger.info(
@@ -166,12 +206,8 @@ export function openStore(opts: StoreOptions): Store {
       const oldest = committer.isClosed ? null : oldestUnforwardedTime();
       const perUpstream: StoreStatus['perUpstream'] = {};
       for (const u of upstreams) {
-        const pending = committer.isClosed ? [] : pendingSpots(u);
-        const lowest = pending.length > 0 ? log.lowestId() : null;
-        perUpstream[u] = {
-          pending: pending.reduce((n, p) => n + log.countAfter(p.spot, p.cursor, lowest), 0),
-          spotsPending: pending.length,
-        };
+        const pending = committer.isClosed ? new Set<string>() : backlog.spots(u);
+        perUpstream[u] = { pending: pending.size === 0 ? 0 : backlog.pendingCount(u, recountPending), spotsPending: pending.size };
       }
       return {
         events: log.count,
@@ -191,6 +227,7 @@ export function openStore(opts: StoreOptions): Store {
       };
     },
     flush: async () => committer.flush(),
+    forgetSilentSpots: (silentSince) => (committer.isClosed ? { scanned: 0, forgotten: [] } : forgetter.step(silentSince)),
     commands,
     spots,
     rejected,

@@ -1,5 +1,6 @@
 // Disk budget: the size cap with its overflow policy, pruning below the cursors, vacuum and checkpoints.
 import type { Connection, PragmaSettings } from './connection.js';
+import type { Backlog } from './backlog.js';
 import type { CursorBook } from './cursors.js';
 import type { DropResult, EventLog } from './event-log.js';
 import type { Durability, OverflowPolicy } from './types.js';
@@ -15,6 +16,10 @@ export const PRUNE_PASS_LIMIT = 5000;
  * others, and at most this often; otherwise one range DELETE below the lowest unforwarded id.
  */
 export const PER_SPOT_PRUNE_INTERVAL_MS = 1000;
+/** Spots pruned per per-spot pass (a DELETE each at most); the others wait for the next pass. */
+export const PER_SPOT_PRUNE_SPOTS = 1000;
+/** Spots looked at per pass, most of them without a query (the range DELETE already took their events). */
+const PER_SPOT_PRUNE_VISITS = 20_000;
 /** Exact page counts are asked again after this long, or when the estimate nears the cap. */
 const USAGE_RECHECK_MS = 1000;
 const USAGE_RECHECK_SHARE = 0.9;
@@ -62,7 +67,8 @@ export interface PruneResult {
 }
 
 export class SpaceKeeper {
-  private readonly prunedUpTo = new Map<string, number>();
+  /** Spots whose cursors moved since their forwarded events were last pruned (per-spot pass). */
+  private readonly unpruned = new Set<string>();
   /** Every event below this id is gone (as of the last committed prune pass; 0 = not known). */
   private goneBelow = 0;
   private lastPerSpotPruneAt = -Infinity;
@@ -75,6 +81,7 @@ export class SpaceKeeper {
     private readonly conn: Connection,
     private readonly log: EventLog,
     private readonly cursors: CursorBook,
+    private readonly backlog: Backlog,
     readonly budget: SpaceBudget,
     readonly policy: OverflowPolicy,
   ) {}
@@ -118,44 +125,33 @@ export class SpaceKeeper {
     return { accepted: requestBytes.length, drops };
   }
 
-  /**
-   * The lowest id some spot may still need (its first event above the common cursor of every
-   * upstream), and whether any spot lags. Everything below that id is forwarded everywhere.
-   */
+  /** The lowest id some spot may still need, and whether any spot lags (backlog.ts: no pass over every spot). */
   private keepFrom(): { from: number; lagging: boolean } {
-    let from = this.log.highestId + 1;
-    let lagging = false;
-    for (const [spot, last] of this.log.lastIdBySpot) {
-      const upTo = this.cursors.minFor(spot);
-      if (upTo < last) {
-        lagging = true;
-        if (upTo + 1 < from) from = upTo + 1;
-      }
-    }
-    return { from, lagging };
+    return { from: this.backlog.keepFrom(this.log.highestId), lagging: this.backlog.lagging };
+  }
+
+  /** A cursor of the spot moved: its forwarded events may be pruned on their own while another spot lags. */
+  cursorMoved(spot: string): void {
+    this.unpruned.add(spot);
+  }
+
+  /** The spot was forgotten (forget.ts): nothing of it is left to prune. */
+  forget(spot: string): void {
+    this.unpruned.delete(spot);
   }
 
   hasPruneWork(): boolean {
     if (this.cursors.upstreams.length === 0 || this.log.count === 0) return false;
     const keep = this.keepFrom();
     if (this.goneBelow < keep.from) return true;
-    if (!keep.lagging || performance.now() - this.lastPerSpotPruneAt < PER_SPOT_PRUNE_INTERVAL_MS) return false;
-    for (const spot of this.log.lastIdBySpot.keys()) {
-      if (this.perSpotWork(spot, keep.from) !== null) return true;
-    }
-    return false;
-  }
-
-  /** The common cursor of a spot with forwarded events at or above `from` not pruned yet, else null. */
-  private perSpotWork(spot: string, from: number): number | null {
-    const upTo = this.cursors.minFor(spot);
-    return upTo >= from && upTo > (this.prunedUpTo.get(spot) ?? 0) ? upTo : null;
+    return keep.lagging && this.unpruned.size > 0 && performance.now() - this.lastPerSpotPruneAt >= PER_SPOT_PRUNE_INTERVAL_MS;
   }
 
   /**
    * Inside the caller's transaction: at most `limit` events at or below every upstream's cursor.
    * One range DELETE below the lowest id any spot still needs; while a spot lags (holding that id
-   * back), every PER_SPOT_PRUNE_INTERVAL_MS also one DELETE per spot above it.
+   * back), every PER_SPOT_PRUNE_INTERVAL_MS also one DELETE per spot whose cursor moved (at most
+   * PER_SPOT_PRUNE_SPOTS of them per pass).
    */
   pruneStep(limit: number, clock = performance.now()): PruneResult {
     const result: PruneResult = { deleted: 0, done: new Map(), goneBelow: 0 };
@@ -167,28 +163,37 @@ export class SpaceKeeper {
     result.goneBelow = Math.max(lowest, to);
     if (!keep.lagging || clock - this.lastPerSpotPruneAt < PER_SPOT_PRUNE_INTERVAL_MS) return result;
     this.lastPerSpotPruneAt = clock;
-    for (const spot of this.log.lastIdBySpot.keys()) {
+    let deletes = 0;
+    let visited = 0;
+    for (const spot of this.unpruned) {
       const remaining = limit - result.deleted;
-      if (remaining <= 0) break;
-      const upTo = this.perSpotWork(spot, to);
-      if (upTo === null) continue;
+      if (remaining <= 0 || deletes >= PER_SPOT_PRUNE_SPOTS || visited++ >= PER_SPOT_PRUNE_VISITS) break;
+      const upTo = this.cursors.minFor(spot);
+      // The range DELETE took everything below goneBelow (goneBelow >= to): nothing to do, no query.
+      if (upTo < result.goneBelow) {
+        result.done.set(spot, upTo);
+        continue;
+      }
+      deletes++;
       const n = this.log.prune(spot, to, upTo, remaining);
       result.deleted += n;
-      // Events of the memory tier are not pruned here (spot-index.ts): the spot is done up to what event_spots holds.
-      if (n < remaining) result.done.set(spot, Math.min(upTo, this.log.index.upto));
+      // Events of the memory tier are not pruned here (spot-index.ts): done once event_spots holds them all.
+      if (n < remaining && upTo <= this.log.index.upto) result.done.set(spot, upTo);
     }
     return result;
   }
 
   forgetPruned(): void {
-    this.prunedUpTo.clear();
     this.goneBelow = 0;
     this.usedEstimate = null;
   }
 
   applyPruned(p: PruneResult): void {
-    for (const [spot, upTo] of p.done) this.prunedUpTo.set(spot, upTo);
+    // A spot whose cursor moved again since the pass stays (minFor above what was pruned).
+    for (const [spot, upTo] of p.done) if (this.cursors.minFor(spot) <= upTo) this.unpruned.delete(spot);
     if (p.goneBelow > this.goneBelow) this.goneBelow = p.goneBelow;
+    // Nothing lags and everything below the highest id is gone: no spot has anything left to prune.
+    if (!this.backlog.lagging && this.goneBelow > this.log.highestId) this.unpruned.clear();
   }
 
   committed(): void {

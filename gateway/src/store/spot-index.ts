@@ -11,6 +11,8 @@ export const INDEX_FLUSH_IDS = 20_000;
 export interface IndexFlush {
   upto: number;
   written: number;
+  /** No row below this is left (0: the flush cleaned nothing). */
+  cleanedBelow: number;
 }
 
 /** First position in the ascending `ids` whose id is above `afterId`. */
@@ -43,6 +45,12 @@ export class SpotIndex {
    * normal traffic event_spots is hardly written at all; during an outage it holds the backlog.
    */
   private markId = 0;
+  /**
+   * No row of event_spots is below this (the lowest stored id at the last clean-up). Until the
+   * lowest stored id moves past it there is nothing to clean: during an outage, when every spot
+   * holds events, a flush does not visit each of them.
+   */
+  private cleanedBelow = 0;
 
   constructor(
     private readonly conn: Connection,
@@ -54,6 +62,7 @@ export class SpotIndex {
     this.recent.clear();
     this.recentCount = 0;
     this.markId = 0;
+    this.cleanedBelow = 0;
     const row = this.conn.stmt("SELECT value FROM meta WHERE key = 'spot_index_upto'").get() as { value: string } | undefined;
     this.upto = row ? Number(row.value) : 0;
     const rows = this.conn.stmt('SELECT id, spot FROM events WHERE id > ? ORDER BY id').raw().iterate(this.upto) as Iterable<[number, string]>;
@@ -115,16 +124,19 @@ export class SpotIndex {
         written++;
       }
     }
-    for (const spot of this.persistedSpots()) clean.run(spot, lowestId);
+    // Rows below lowestId only appear when events were pruned or dropped, which moves lowestId.
+    const cleaning = lowestId > this.cleanedBelow;
+    if (cleaning) for (const spot of this.persistedSpots()) clean.run(spot, lowestId);
     this.conn
       .stmt("INSERT INTO meta (key, value) VALUES ('spot_index_upto', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
       .run(String(upto));
-    return { upto, written };
+    return { upto, written, cleanedBelow: cleaning ? lowestId : 0 };
   }
 
   /** After the flush's COMMIT: the ids it wrote leave the memory tier. */
   applyFlush(f: IndexFlush): void {
     this.upto = Math.max(this.upto, f.upto);
+    this.cleanedBelow = Math.max(this.cleanedBelow, f.cleanedBelow);
     for (const [spot, ids] of this.recent) {
       const cut = firstAbove(ids, f.upto);
       this.recentCount -= cut;
@@ -140,6 +152,12 @@ export class SpotIndex {
     const out: number[] = [];
     for (let i = firstAbove(ids, afterId); i < ids.length && out.length < limit && ids[i]! <= upTo; i++) out.push(ids[i]!);
     return out;
+  }
+
+  /** Ids of the spot in the memory tier with afterId < id <= upTo. */
+  recentCountBetween(spot: string, afterId: number, upTo: number): number {
+    const ids = this.recent.get(spot);
+    return ids && upTo > afterId ? Math.max(0, firstAbove(ids, upTo) - firstAbove(ids, afterId)) : 0;
   }
 
   /** Ids of the spot in the memory tier above `afterId`. */

@@ -1,4 +1,5 @@
-// The spots table: memory is the truth for reads, changes are written with the next group commit.
+// The spots table: the recently heard-from spots in memory (the truth for them), the others read from
+// the table when asked; changes are written with the next group commit.
 import type { Connection } from './connection.js';
 import type { PostRecord, SpotRecord, SpotRegistry } from './types.js';
 
@@ -51,23 +52,59 @@ function copy(r: SpotRecord): SpotRecord {
   };
 }
 
+/** Registry entries kept in memory (least recently used go first; entries not yet written stay). */
+export const REGISTRY_CACHE = 4096;
+const EVICT_LOOK = 64;
+
 export class SpotTable implements SpotRegistry {
+  /** Recently used entries, least recently used first; every dirty one is here. */
   private readonly spots = new Map<string, SpotRecord>();
   private dirty = new Set<string>();
+  /** Spots in the table plus those not written yet. */
+  private known = 0;
 
   constructor(
     private readonly conn: Connection,
     private readonly now: () => number,
     private readonly requestFlush: () => void,
+    private readonly cacheSize = REGISTRY_CACHE,
   ) {}
 
+  /** Counts the rows (reading every page of the table: damage is found at open). */
   load(): void {
     this.spots.clear();
-    for (const r of this.conn.stmt('SELECT * FROM spots').all() as SpotRow[]) this.spots.set(r.serial, fromRow(r));
+    this.known = (this.conn.stmt('SELECT count(*) AS n FROM spots').get() as { n: number }).n;
+  }
+
+  /** The entry, from memory or the table (then kept in memory as the most recently used). */
+  private lookup(serial: string): SpotRecord | undefined {
+    let s = this.spots.get(serial);
+    if (s) {
+      this.spots.delete(serial);
+    } else {
+      const row = this.conn.stmt('SELECT * FROM spots WHERE serial = ?').get(serial) as SpotRow | undefined;
+      if (!row) return undefined;
+      s = fromRow(row);
+    }
+    this.spots.set(serial, s);
+    this.evict();
+    return s;
+  }
+
+  /**
+   * Towards the cache size, least recently used first, never an entry not written yet. Looks at a
+   * few entries per call: while writes fail, unwritten entries pile up at the front.
+   */
+  private evict(): void {
+    let looked = 0;
+    for (const serial of this.spots.keys()) {
+      if (this.spots.size <= this.cacheSize || looked++ >= EVICT_LOOK) return;
+      if (!this.dirty.has(serial)) this.spots.delete(serial);
+    }
   }
 
   private entry(serial: string, now: number): SpotRecord {
-    let s = this.spots.get(serial);
+    let s = this.lookup(serial);
     if (!s) {
       s = {
         serial,
@@ -83,6 +120,7 @@ export class SpotTable implements SpotRegistry {
         config: null,
       };
       this.spots.set(serial, s);
+      this.known++;
     }
     this.dirty.add(serial);
     this.requestFlush();
@@ -121,17 +159,47 @@ export class SpotTable implements SpotRegistry {
   }
 
   get(serial: string): SpotRecord | null {
-    const s = this.spots.get(serial);
+    const s = this.lookup(serial);
     return s ? copy(s) : null;
   }
 
-  list(): SpotRecord[] {
-    return [...this.spots.values()].sort((a, b) => (a.serial < b.serial ? -1 : a.serial > b.serial ? 1 : 0)).map(copy);
+  /** Spots known (O(1)). */
+  count(): number {
+    return this.known;
   }
 
-  /** After the file was replaced: everything in memory is written again. */
+  /** When the spot was last heard from, null when unknown (not kept in memory for the asking). */
+  lastSeenOf(serial: string): number | null {
+    const s = this.spots.get(serial);
+    if (s) return s.lastSeen;
+    const row = this.conn.stmt('SELECT last_seen FROM spots WHERE serial = ?').pluck().get(serial) as number | undefined;
+    return row ?? null;
+  }
+
+  /** forget.ts deleted its row: gone from memory too, with any pending write. */
+  forget(serial: string): void {
+    this.spots.delete(serial);
+    this.dirty.delete(serial);
+    this.known--;
+  }
+
+  /** Every spot, by serial: the table, with the entries in memory over their rows. */
+  list(): SpotRecord[] {
+    const all = new Map<string, SpotRecord>();
+    for (const row of this.conn.stmt('SELECT * FROM spots ORDER BY serial').iterate() as Iterable<SpotRow>) {
+      all.set(row.serial, this.spots.get(row.serial) ?? fromRow(row));
+    }
+    for (const [serial, s] of this.spots) all.set(serial, s);
+    return [...all.values()].sort((a, b) => (a.serial < b.serial ? -1 : a.serial > b.serial ? 1 : 0)).map(copy);
+  }
+
+  /**
+   * After the file was replaced: what memory holds is written again. Entries only in the damaged
+   * file (spots not heard from recently) are not: they are registered again when they post.
+   */
   markAllDirty(): void {
     for (const serial of this.spots.keys()) this.dirty.add(serial);
+    this.known = this.spots.size;
   }
 
   get hasDirty(): boolean {

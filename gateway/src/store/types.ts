@@ -235,6 +235,15 @@ export interface SpotRegistry {
   mergeConfig(serial: string, partial: Record<string, unknown>): void;
   get(serial: string): SpotRecord | null;
   list(): SpotRecord[];
+  /** How many spots are known (constant time). */
+  count(): number;
+}
+
+/** One step of forgetting silent spots (docs/storage.md, "Forgetting silent spots"). */
+export interface ForgetResult {
+  /** Registry rows looked at. */
+  scanned: number;
+  forgotten: string[];
 }
 
 export interface RejectedInput {
@@ -333,6 +342,12 @@ export interface Store {
   status(): StoreStatus;
   /** Writes everything queued (cursors, registry, rejected) now. */
   flush(): Promise<void>;
+  /**
+   * One bounded step (a few thousand registry rows, going round): forgets the spots last seen at or
+   * before `silentSince` with nothing pending for any upstream, no queued command and, with
+   * upstreams, no stored event. Throws StoreUnavailableError when it cannot write.
+   */
+  forgetSilentSpots(silentSince: number): ForgetResult;
   readonly commands: CommandQueue;
   readonly spots: SpotRegistry;
   readonly rejected: RejectedLog;

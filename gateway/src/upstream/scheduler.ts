@@ -81,6 +81,27 @@ export class FairScheduler {
     }
   }
 
+  /**
+   * Stops tracking the spot when nothing of it is unread or waiting for a turn and everything read
+   * is acknowledged (`cursor`, the store's): when it next gets events it starts again from its
+   * cursor, as a spot never seen on this connection does. Returns whether it was dropped.
+   */
+  release(spot: string, cursor: number): boolean {
+    const p = this.progress.get(spot);
+    if (!p || this.queued.has(spot) || p.known > p.readPos || cursor < p.readPos) return false;
+    this.progress.delete(spot);
+    return true;
+  }
+
+  /** The spots tracked on this connection. */
+  tracked(): IterableIterator<string> {
+    return this.progress.keys();
+  }
+
+  get trackedCount(): number {
+    return this.progress.size;
+  }
+
   /** Spots waiting for a turn. */
   get waiting(): number {
     return this.queued.size;

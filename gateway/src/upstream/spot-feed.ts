@@ -13,6 +13,12 @@ interface LiveTail {
 
 /** Events held in live tails over all spots; a spot whose tail would pass it reads from the store. */
 export const DEFAULT_TAIL_LIMIT = 5_000;
+/**
+ * Spots idle between two looks (every this many appends) are dropped from the scheduler and the
+ * tails once all they sent is acknowledged: memory follows the spots heard from lately, not every
+ * spot seen on this connection (docs/storage.md, "Cost per spot").
+ */
+export const RELEASE_EVERY_APPENDS = 2_000;
 
 export class SpotFeed {
   private readonly scheduler = new FairScheduler();
@@ -20,6 +26,9 @@ export class SpotFeed {
   private readonly buffers = new Map<string, { events: ForwardEvent[]; full: boolean }>();
   private readonly tails = new Map<string, LiveTail>();
   private tailEvents = 0;
+  /** Spots appended to or given a turn since the last look for idle ones. */
+  private readonly active = new Set<string>();
+  private appendsSinceRelease = 0;
 
   constructor(
     private readonly source: ForwardSource,
@@ -27,6 +36,7 @@ export class SpotFeed {
     /** Events read at once, and published at most, per spot per turn. */
     private readonly batch: number,
     private readonly tailLimit = DEFAULT_TAIL_LIMIT,
+    private readonly releaseEvery = RELEASE_EVERY_APPENDS,
   ) {}
 
   /** After (re)connecting: start again right after every cursor. */
@@ -34,7 +44,32 @@ export class SpotFeed {
     this.buffers.clear();
     this.tails.clear();
     this.tailEvents = 0;
+    this.active.clear();
     this.scheduler.reset(this.source.pendingSpots(this.upstream));
+  }
+
+  /** Spots with state here (scheduler progress), for tests and status. */
+  get tracked(): number {
+    return this.scheduler.trackedCount;
+  }
+
+  /**
+   * Forgets the spots not appended to nor given a turn since the previous call, holding nothing
+   * unsent, with everything sent acknowledged. O(spots tracked), once per `releaseEvery` appends.
+   */
+  releaseIdle(): number {
+    let released = 0;
+    for (const spot of this.scheduler.tracked()) {
+      if (this.active.has(spot) || this.buffers.has(spot)) continue;
+      const tail = this.tails.get(spot);
+      if (tail && tail.events.length > 0) continue;
+      if (!this.scheduler.release(spot, this.source.cursor(this.upstream, spot))) continue;
+      if (tail) this.dropTail(spot, tail);
+      released++;
+    }
+    this.active.clear();
+    this.appendsSinceRelease = 0;
+    return released;
   }
 
   /** Events held in live tails (for tests and status). */
@@ -43,6 +78,8 @@ export class SpotFeed {
   }
 
   appended(spot: string, lastId: number, events?: readonly ForwardEvent[]): void {
+    if (++this.appendsSinceRelease >= this.releaseEvery) this.releaseIdle();
+    this.active.add(spot);
     this.scheduler.appended(spot, lastId, (s) => this.source.cursor(this.upstream, s));
     const tail = this.tails.get(spot);
     if (!tail) return;
@@ -64,6 +101,7 @@ export class SpotFeed {
       const turn = this.scheduler.next();
       if (!turn) return;
       const { spot } = turn;
+      this.active.add(spot);
       let entry = this.buffers.get(spot);
       let readPos = turn.afterId;
       const readNow = !entry;
