@@ -153,7 +153,8 @@ export class MqttForwarder {
 
   /** Best effort (QoS 1 when connected, dropped and counted otherwise): a spot came online or went offline. */
   publishSpotState(serial: string, state: SpotState): void {
-    if (!this.connection.ready) {
+    const client = this.connection.ready;
+    if (!client) {
       this.states.droppedOne();
       return;
     }
@@ -163,7 +164,9 @@ export class MqttForwarder {
     }
     const payload = JSON.stringify({ spot: serial, time: new Date(this.now()).toISOString() });
     this.states.spotState(serial, { topic: this.topics.spotState(serial, state), payload, retain: false });
-    this.schedulePump();
+    // At once when the state share of the window has room; else it waits, and a PUBACK pumps it.
+    this.sendStates(client, this.connection.generation, true);
+    if (this.states.queued > 0) this.schedulePump();
   }
 
   status(): ForwarderStatus {
