@@ -393,7 +393,9 @@ export class MqttForwarder {
 
   private sendStates(client: UpstreamClient, generation: number, reserved: boolean): void {
     if (this.states.queued === 0) return;
-    this.states.send(this.windowLimit, this.room(), reserved, (message) => this.publishState(client, generation, message));
+    // A loss with a spot state in flight beside the suspect would count no strike (poison-guard.ts).
+    const probing = this.needsResync && this.poison.probing;
+    this.states.send(this.windowLimit, this.room(), reserved, probing, (message) => this.publishState(client, generation, message));
   }
 
   /** A state message (QoS 1 through mqtt.js); false when the connection broke. */

@@ -61,8 +61,9 @@ export class StateOutbox {
    * Sends queued messages through `publish` (false: the connection broke): at most `room`, and at
    * most half of `window` in flight. `reserved`: only the share the events leave to states for sure
    * (half, but at least two slots left for an event with a PB form); else up to half.
+   * `gatewayOnly`: spot states wait (a suspected poison event is out alone).
    */
-  send(window: number, room: number, reserved: boolean, publish: (message: StateMessage) => boolean): void {
+  send(window: number, room: number, reserved: boolean, gatewayOnly: boolean, publish: (message: StateMessage) => boolean): void {
     const half = Math.max(1, Math.floor(window / 2));
     const cap = reserved ? Math.min(half, window - 2) : half;
     let free = Math.min(room, cap - this.sending);
@@ -74,7 +75,7 @@ export class StateOutbox {
       free--;
       if (!publish(message)) return;
     }
-    while (free > 0 && this.spots.size > 0) {
+    while (free > 0 && this.spots.size > 0 && !gatewayOnly) {
       const [spot, message] = this.spots.entries().next().value as [string, StateMessage];
       this.spots.delete(spot);
       this.sending++;
