@@ -1,5 +1,6 @@
 // With the broker up and no new input, the forwarder drains to lag 0: no freed window slot and no
 // stored event may be left without a pump to use it (docs/mqtt.md, "Nothing left behind").
+import fs from 'node:fs';
 import test from 'ava';
 import fc from 'fast-check';
 import { MqttForwarder, type ForwardSource, type MqttForwarderOptions } from '../../gateway/src/upstream/index.js';
@@ -59,6 +60,7 @@ type Step =
   | { kind: 'storeReads'; fail: boolean }
   | { kind: 'cursorReads'; fail: boolean }
   | { kind: 'retry' }
+  | { kind: 'fsyncFails' }
   | { kind: 'silence'; turns: number };
 
 const spot = fc.integer({ min: 0, max: SERIALS.length - 1 });
@@ -79,6 +81,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('storeReads' as const), fail: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('cursorReads' as const), fail: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('retry' as const) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('fsyncFails' as const) }) },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('silence' as const), turns: fc.integer({ min: 1, max: 3 }) }) },
 );
 
@@ -104,6 +107,8 @@ interface World {
   /** Store reads (or cursor reads) fail until set back; the real store cannot be made to. */
   failReads(fail: boolean): void;
   failCursorReads(fail: boolean): void;
+  /** The store's next WAL fsync fails (its appends get 503; their rows stay in the database). */
+  failNextFsync(): void;
   /** A moment of real time: the real store commits and syncs in the background. */
   pause(): Promise<void>;
   /** Every append committed and handed over. */
@@ -122,6 +127,7 @@ function memoryWorld(handOver: boolean): World {
     append: (spots, pb) => void source.append(...spots.map((i) => ({ ...jsonEvent(SERIALS[i]!, n++), pb: pb ? new Uint8Array([n]) : null }))),
     failReads: (fail) => void (source.failReads = fail),
     failCursorReads: (fail) => void (source.failCursorReads = fail),
+    failNextFsync: () => {},
     pause: tick,
     settle: async () => {},
     stored: (spot) => source.events.filter((e) => e.spot === spot).map((e) => e.id),
@@ -129,32 +135,49 @@ function memoryWorld(handOver: boolean): World {
   };
 }
 
+/** fs.fsync (the store's WAL fsync off the event loop) with failures on demand; this file's process only. */
+const realFsync = fs.fsync;
+let fsyncsToFail = 0;
+Object.assign(fs, {
+  fsync: (fd: number, done: (err: NodeJS.ErrnoException | null) => void): void => {
+    if (fsyncsToFail === 0) return realFsync(fd, done);
+    fsyncsToFail--;
+    process.nextTick(() => done(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' })));
+  },
+});
+
 function storeWorld(dataDir: string): World {
   const store = openStore({ dataDir, upstreams: ['mqtt'], commitIntervalMs: 1 });
-  const appends: Array<Promise<AppendOutcome[]>> = [];
-  const ids = new Map<string, number[]>();
+  const appends: Array<Promise<unknown>> = [];
+  const ids = new Map<string, Set<number>>();
+  const note = (spot: string, id: number): void => void (ids.get(spot) ?? ids.set(spot, new Set()).get(spot)!).add(id);
   let n = 0;
   return {
     source: store,
     append: (spots, pb) => {
       const events: NewEvent[] = spots.map((i) => ({ ...jsonEvent(SERIALS[i]!, n++), pb: pb ? new Uint8Array([n]) : null, encoding: 'json', boot: null, seq: null }));
       appends.push(
-        store.append(events).then((outcomes) => {
-          outcomes.forEach((o, k) => {
-            if ('id' in o) ids.set(events[k]!.spot, [...(ids.get(events[k]!.spot) ?? []), o.id].sort((a, b) => a - b));
-          });
-          return outcomes;
-        }),
+        store.append(events).then(
+          (outcomes: AppendOutcome[]) => outcomes.forEach((o, k) => 'id' in o && note(events[k]!.spot, o.id)),
+          // A failed fsync: the rows are stored all the same, and not forwarded (nor pruned) yet.
+          () => {
+            for (const spot of new Set(spots.map((i) => SERIALS[i]!))) {
+              for (const e of store.listEvents({ spot, after: store.cursor('mqtt', spot), limit: 10_000 })) note(spot, e.id);
+            }
+          },
+        ),
       );
     },
     failReads: () => {},
     failCursorReads: () => {},
+    failNextFsync: () => void (fsyncsToFail = 1),
     pause: () => new Promise((resolve) => setTimeout(resolve, 2)),
     settle: async () => {
+      fsyncsToFail = 0;
       await Promise.all(appends);
       await store.flush();
     },
-    stored: (spot) => ids.get(spot) ?? [],
+    stored: (spot) => [...(ids.get(spot) ?? [])].sort((a, b) => a - b),
     close: () => store.close(),
   };
 }
@@ -223,6 +246,9 @@ async function drainsAfter(world: World, script: Step[], firstReceiveMaximum: nu
         case 'retry':
           if (timers.delays().includes(1000)) timers.fire(1000);
           break;
+        case 'fsyncFails':
+          world.failNextFsync();
+          break;
         case 'silence':
           for (let i = 0; i < s.turns; i++) await world.pause();
           break;
@@ -288,7 +314,7 @@ test('random appends, acks, connects, drops, spot states, store failures and sil
   await t.notThrowsAsync(fc.assert(property, { numRuns: 300 }));
 });
 
-test('the same with the real store: its commits, fsyncs and hand-overs interleaved with the rest, the lag reaches 0 and every event went out in order per spot', async (t) => {
+test('the same with the real store: its commits, fsyncs (some failing) and hand-overs interleaved with the rest, the lag reaches 0 and every stored event went out in order per spot', async (t) => {
   let run = 0;
   const property = fc.asyncProperty(script, receiveMaximum, maxInFlight, batchPerTurn, (steps, rm, window, batch) =>
     drainsAfter(storeWorld(tempDir(t, `spot-drain-${run++}-`)), steps, rm, window, batch),
