@@ -25,7 +25,7 @@ import { openChannel, type PublishChannel } from './publish-channel.js';
 import { QuarantineResender, type ResendOutcome } from './quarantine-resend.js';
 import { RateMeter } from './rate.js';
 import { SpotFeed } from './spot-feed.js';
-import { StateOutbox, type StateMessage } from './state-outbox.js';
+import { StateOutbox } from './state-outbox.js';
 import { StallWatch } from './stall-watch.js';
 import { DeliveryTimes } from './delivery-times.js';
 import { lagOf, type ForwardEvent, type ForwardSource } from './source.js';
@@ -395,23 +395,14 @@ export class MqttForwarder {
     if (this.states.queued === 0) return;
     // A loss with a spot state in flight beside the suspect would count no strike (poison-guard.ts).
     const probing = this.needsResync && this.poison.probing;
-    this.states.send(this.windowLimit, this.room(), reserved, probing, (message) => this.publishState(client, generation, message));
-  }
-
-  /** A state message (QoS 1 through mqtt.js); false when the connection broke. */
-  private publishState(client: UpstreamClient, generation: number, { topic, payload, retain }: StateMessage): boolean {
-    const sent = safely(() =>
-      client.publish(topic, payload, { qos: 1, retain }, (err) => {
-        if (generation !== this.connection.generation) return;
-        this.states.acked();
-        if (err) this.logger.warn({ topic }, `mqtt: publish to ${topic} failed: ${describe(err)}`);
-        // Its slot is free: events or states may be waiting for it, and no event ack may come to pump them.
-        this.schedulePump();
-      }),
-    );
-    if (sent === true) return true;
-    this.connection.lost(generation, `publish to ${topic} failed: ${sent}`);
-    return false;
+    const sent = this.states.sendThrough(client, this.windowLimit, this.room(), reserved, probing, (topic, err) => {
+      if (generation !== this.connection.generation) return;
+      this.states.acked();
+      if (err) this.logger.warn({ topic }, `mqtt: publish to ${topic} failed: ${describe(err)}`);
+      // Its slot is free: events or states may be waiting for it, and no event ack may come to pump them.
+      this.schedulePump();
+    });
+    if (sent !== true) this.connection.lost(generation, `publishing a state message failed: ${sent}`);
   }
 
   /** The store failed: say so, and try again in a second instead of crashing. */

@@ -1,6 +1,7 @@
 // Gateway and spot state messages (not events): best effort, through the window like events but
 // never more than half of it, queued while it is full, one per spot (the latest), bounded.
 // docs/mqtt.md, "Spot online/offline".
+import { safely, type UpstreamClient } from './options.js';
 
 export interface StateMessage {
   topic: string;
@@ -82,6 +83,16 @@ export class StateOutbox {
       free--;
       if (!publish(message)) return;
     }
+  }
+
+  /** `send` through mqtt.js (QoS 1), `acked` on each PUBACK or refusal: true, or why mqtt.js would not take one. */
+  sendThrough(client: UpstreamClient, window: number, room: number, reserved: boolean, gatewayOnly: boolean, acked: (topic: string, err?: Error) => void): true | string {
+    let result: true | string = true;
+    this.send(window, room, reserved, gatewayOnly, ({ topic, payload, retain }) => {
+      result = safely(() => client.publish(topic, payload, { qos: 1, retain }, (err) => acked(topic, err ?? undefined)));
+      return result === true;
+    });
+    return result;
   }
 
   /** A state message's PUBACK came (or its refusal). */
