@@ -12,7 +12,7 @@ import { SyncHistogram } from './sync-histogram.js';
 import { estimateBytes, PRUNE_INTERVAL_MS, PRUNE_PASS_LIMIT, type PruneResult, type SpaceKeeper } from './space.js';
 import { closedError, RETRY_AFTER_SECONDS, toUnavailable } from './sqlite-errors.js';
 import type { SpotTable } from './spot-registry.js';
-import { type AppendOutcome, type NewEvent, type StoredEvent, type StoreLogger, StoreUnavailableError } from './types.js';
+import { type AppendOutcome, type NewEvent, type StoreLogger, StoreUnavailableError } from './types.js';
 
 /** Cursor advances, registry updates and rejected messages wait at most this long. */
 export const SIDE_WORK_DELAY_MS = 50;
