@@ -192,3 +192,26 @@ test('a loss with the suspect alone but the gateway\'s own "online" not acknowle
   t.deepEqual(forwarder.status().poisonSuspect, { spot: '7', eventId: 1, strikes: 0, withheld: false });
   t.is(source.quarantine.entries.length, 0);
 });
+
+test('spot states wait while the suspect is out alone, so a loss then still counts as a strike; they go out after its PUBACK', async (t) => {
+  const { forwarder, source, clients, reconnect } = setup();
+  source.append(jsonEvent('7', 1));
+  forwarder.start();
+  clients[0]!.connack();
+  await reconnect();
+  t.deepEqual(ids(clients[1]!.events()), ['1'], 'the suspect, alone');
+  forwarder.publishSpotState('42', 'connected');
+  await tick();
+  t.deepEqual(clients[1]!.published.filter((p) => p.topic.startsWith('spots/')), [], 'not beside the probe');
+  await reconnect();
+  t.deepEqual(forwarder.status().poisonSuspect, { spot: '7', eventId: 1, strikes: 1, withheld: false }, 'nothing but the probe was in flight: a strike');
+  const client = clients.at(-1)!;
+  client.ackAll((p) => p.topic.startsWith('gateways/'));
+  forwarder.publishSpotState('42', 'disconnected');
+  await tick();
+  t.deepEqual(client.published.map((p) => p.topic), ['gateways/gw1/state', 'from/7/json/presence/create']);
+  client.ackAll();
+  await tick();
+  t.deepEqual(client.published.map((p) => p.topic), ['gateways/gw1/state', 'from/7/json/presence/create', 'spots/42/disconnected']);
+  t.is(forwarder.status().poisonSuspect, null);
+});

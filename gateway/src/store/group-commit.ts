@@ -6,12 +6,13 @@ import type { CursorBook } from './cursors.js';
 import type { DropResult, EventLog, InsertEffects } from './event-log.js';
 import type { IndexFlush } from './spot-index.js';
 import { committedBySpot, type ForwardGate, forwardingClosedCleanly, setForwardingFlag } from './forward-gate.js';
+import { type AppendedListener, HandOver } from './hand-over.js';
 import type { RejectedMessages } from './rejected-log.js';
 import { SyncHistogram } from './sync-histogram.js';
 import { estimateBytes, PRUNE_INTERVAL_MS, PRUNE_PASS_LIMIT, type PruneResult, type SpaceKeeper } from './space.js';
 import { closedError, RETRY_AFTER_SECONDS, toUnavailable } from './sqlite-errors.js';
 import type { SpotTable } from './spot-registry.js';
-import { type AppendOutcome, type NewEvent, type StoredEvent, type StoreLogger, StoreUnavailableError } from './types.js';
+import { type AppendOutcome, type NewEvent, type StoreLogger, StoreUnavailableError } from './types.js';
 
 /** Cursor advances, registry updates and rejected messages wait at most this long. */
 export const SIDE_WORK_DELAY_MS = 50;
@@ -40,7 +41,7 @@ export interface GroupCommitParts {
   now: () => number;
   commitIntervalMs: number;
   gate: ForwardGate;
-  onAppended: (spot: string, lastId: number, events: readonly StoredEvent[]) => void;
+  onAppended: AppendedListener;
 }
 
 export class GroupCommitter {
@@ -66,9 +67,11 @@ export class GroupCommitter {
   lastDropAt: number | null = null;
 
   private readonly acks: DurableAcks;
+  private readonly handOver: HandOver;
 
   constructor(private readonly p: GroupCommitParts) {
     this.acks = new DurableAcks(p.conn.walSync, (err) => this.failed(err), this.syncTimes);
+    this.handOver = new HandOver(p.log, p.onAppended);
     const row = p.conn.stmt("SELECT value FROM meta WHERE key = 'dropped'").get() as { value: string } | undefined;
     this.dropped = row ? Number(row.value) : 0;
     this.tickTimer = setInterval(() => this.tick(), TICK_MS);
@@ -142,7 +145,13 @@ export class GroupCommitter {
     }
     this.p.conn.reopen();
     // A COMMIT that reported failure may still have reached the disk: reread what memory derives from it.
-    this.p.log.load();
+    const { log } = this.p;
+    const before = new Map(log.lastIdBySpot);
+    const handed = log.acknowledgedId;
+    log.load();
+    // Rows no commit reported go upstream like a failed fsync's: at the next successful one (hand-over.ts).
+    log.acknowledgedId = handed;
+    this.handOver.reloaded(before, log.lastIdBySpot);
     this.broken = false;
   }
 
@@ -265,11 +274,7 @@ export class GroupCommitter {
       const stored = batch.slice(0, accepted);
       const { outcomes, lastIdBySpot } = effects;
       const highest = effects.ids.length > 0 ? effects.ids[effects.ids.length - 1]! : 0;
-      const handOver = (): void => {
-        for (const id of lastIdBySpot.values()) if (id > log.acknowledgedId) log.acknowledgedId = id;
-        const committed = committedBySpot(stored, outcomes);
-        for (const [spot, lastId] of lastIdBySpot) this.p.onAppended(spot, lastId, committed.get(spot) ?? []);
-      };
+      const handOver = (): void => this.handOver.deliver(lastIdBySpot, committedBySpot(stored, outcomes));
       // Spots get their 200 only once the commit is on disk; the upstreams the events then too,
       // or at once with buffer.forward after-commit (forward-gate.ts).
       const now = this.p.gate.atCommit(highest);
@@ -282,9 +287,13 @@ export class GroupCommitter {
         },
         fail: (e) => {
           this.p.gate.synced(highest, !now, false);
+          // Its rows are in the database: they go upstream with the next successful fsync, not never.
+          if (!now) this.handOver.owe(lastIdBySpot);
           for (const b of stored) this.settle(b, e, NO_OUTCOMES);
         },
       });
+    } else if (this.handOver.needsSync) {
+      this.acks.add(this.handOver.retry());
     }
     if (accepted < batch.length) {
       const e = new StoreUnavailableError(
@@ -361,7 +370,8 @@ export class GroupCommitter {
     if (!this.broken && this.p.conn.fileReplaced()) this.restoreReplacedFile();
     const { cursors, spots, rejected, space } = this.p;
     const indexDue = this.p.log.index.flushDue(performance.now());
-    if (!this.timer && (cursors.hasDirty || spots.hasDirty || rejected.hasQueued || indexDue || space.hasPruneWork())) {
+    const owed = this.handOver.needsSync;
+    if (!this.timer && (cursors.hasDirty || spots.hasDirty || rejected.hasQueued || indexDue || space.hasPruneWork() || owed)) {
       this.commit(true);
     }
     if (this.broken || this.lastError !== null) return;

@@ -41,7 +41,7 @@ export function openStore(opts: StoreOptions): Store {
   const forwardAfterCommit = opts.forwardAfterCommit ?? false;
   // Without the store's own fsync (durability normal/off) events go upstream before the disk has them anyway.
   const aheadOfDisk = forwardAfterCommit || (opts.durability ?? 'full') !== 'full';
-  const listeners = new Set<(spot: string, lastId: number, events: readonly StoredEvent[]) => void>();
+  const listeners = new Set<(spot: string, lastId: number, events?: readonly StoredEvent[]) => void>();
   let writer: GroupCommitter | null = null;
   const requestFlush = (): void => writer?.requestFlush();
   // Loading reads each table (the events one through its index): damage found here moves the file aside.

@@ -335,9 +335,11 @@ export interface Store {
   cursor(upstream: string, spot: string): number;
   /**
    * Called after each commit per spot that got events, with those events in id order (listeners
-   * may forward them without reading them back); returns an unsubscribe function.
+   * may forward them without reading them back); without them (`events` undefined) for events
+   * committed but not handed over before (a failed fsync): read the spot back from `readSpot`.
+   * Returns an unsubscribe function.
    */
-  onAppended(cb: (spot: string, lastId: number, events: readonly StoredEvent[]) => void): () => void;
+  onAppended(cb: (spot: string, lastId: number, events?: readonly StoredEvent[]) => void): () => void;
   listEvents(query: { spot?: string; after?: number; limit: number }): ListedEvent[];
   status(): StoreStatus;
   /** Writes everything queued (cursors, registry, rejected) now. */

@@ -25,6 +25,7 @@ import { openChannel, type PublishChannel } from './publish-channel.js';
 import { QuarantineResender, type ResendOutcome } from './quarantine-resend.js';
 import { RateMeter } from './rate.js';
 import { SpotFeed } from './spot-feed.js';
+import { StateOutbox } from './state-outbox.js';
 import { StallWatch } from './stall-watch.js';
 import { DeliveryTimes } from './delivery-times.js';
 import { lagOf, type ForwardEvent, type ForwardSource } from './source.js';
@@ -44,6 +45,8 @@ export class MqttForwarder {
   private readonly connection: BrokerConnection;
   private readonly window = new AckWindow();
   private readonly feed: SpotFeed;
+  /** Gateway and spot state messages waiting for (or holding) window slots. */
+  private readonly states = new StateOutbox();
   private readonly cursors: CursorWriter;
   private readonly commands: CommandIntake;
   private readonly rate: RateMeter;
@@ -74,7 +77,6 @@ export class MqttForwarder {
   private published = 0;
   private acked = 0;
   private refused = 0;
-  private spotStatesDropped = 0;
   private lastError: string | null = null;
 
   constructor(options: MqttForwarderOptions) {
@@ -151,8 +153,9 @@ export class MqttForwarder {
 
   /** Best effort (QoS 1 when connected, dropped and counted otherwise): a spot came online or went offline. */
   publishSpotState(serial: string, state: SpotState): void {
-    if (!this.connection.ready) {
-      this.spotStatesDropped++;
+    const client = this.connection.ready;
+    if (!client) {
+      this.states.droppedOne();
       return;
     }
     if (!isTopicLevel(serial)) {
@@ -160,7 +163,10 @@ export class MqttForwarder {
       return;
     }
     const payload = JSON.stringify({ spot: serial, time: new Date(this.now()).toISOString() });
-    this.publishOther(this.topics.spotState(serial, state), payload, false);
+    this.states.spotState(serial, { topic: this.topics.spotState(serial, state), payload, retain: false });
+    // At once when the state share of the window has room; else it waits, and a PUBACK pumps it.
+    this.sendStates(client, this.connection.generation, true);
+    if (this.states.queued > 0) this.schedulePump();
   }
 
   status(): ForwarderStatus {
@@ -169,7 +175,7 @@ export class MqttForwarder {
       state: this.connection.state,
       downSinceMs: this.downSince,
       protocolVersion: this.connection.protocolVersion,
-      inFlight: this.window.inFlight + this.otherInFlight,
+      inFlight: this.window.inFlight + this.otherInFlight + this.states.inFlight,
       published: this.published,
       acked: this.acked,
       refused: this.refused,
@@ -177,7 +183,8 @@ export class MqttForwarder {
       lagEvents,
       lastError: this.lastError,
       reconnects: this.connection.reconnects,
-      spotStatesDropped: this.spotStatesDropped,
+      spotStatesDropped: this.states.dropped,
+      spotStatesQueued: this.states.queued,
       commandsAccepted: this.commands.accepted,
       commandsRejected: this.commands.rejected,
       delivery: this.delivery.snapshot(),
@@ -191,8 +198,7 @@ export class MqttForwarder {
   /** Publishes a quarantined event again (POST /api/quarantine/:id/resend); it leaves the quarantine on its PUBACK. */
   resend(quarantineId: number): ResendOutcome {
     const channel = this.connection.ready ? this.channel : null;
-    const room = this.windowLimit - this.window.inFlight - this.otherInFlight;
-    return this.resender.resend(quarantineId, channel, this.connection.generation, room);
+    return this.resender.resend(quarantineId, channel, this.connection.generation, this.room());
   }
 
   // --- connection events ----------------------------------------------------
@@ -209,7 +215,7 @@ export class MqttForwarder {
       { protocolVersion: this.connection.protocolVersion, window: this.windowLimit },
       `mqtt: connected (MQTT ${this.connection.protocolVersion === 5 ? '5' : '3.1.1'}, ${this.windowLimit} in flight)`,
     );
-    this.publishOther(this.topics.gatewayState(this.gatewayId), 'online', true);
+    this.states.gatewayState({ topic: this.topics.gatewayState(this.gatewayId), payload: 'online', retain: true });
     const generation = this.connection.generation;
     client.subscribe(this.topics.commandFilters(), { qos: 1 }, (err) => {
       // A SUBACK came (also one refusing the filters: its error carries the packet), not a flush at close.
@@ -227,12 +233,13 @@ export class MqttForwarder {
     this.downSince ??= this.now();
     this.cursors.flush();
     // Only the broker dropping the connection says something about an event; our own drops do not.
-    if (byBroker) this.poison.lost(this.window.oldest(), reason, this.otherInFlight === 0);
+    if (byBroker) this.poison.lost(this.window.oldest(), reason, this.otherInFlight === 0 && this.states.inFlight === 0);
     this.stall.disconnected();
     this.resender.lost(reason);
     this.channel = null;
     this.window.clear();
     this.otherInFlight = 0;
+    this.states.lost();
     this.releaseDrainWaiters();
     this.cursors.flush();
   }
@@ -261,11 +268,17 @@ export class MqttForwarder {
     });
   }
 
-  /** Fills the window: round robin over spots with unread events, one bounded batch per turn. */
+  /** Fills the window: state messages in their share, then events round robin over spots (one bounded batch per turn), then states in what is left. */
   private pump(): void {
     const client = this.connection.ready;
     if (!client || !this.running) return;
     const generation = this.connection.generation;
+    this.sendStates(client, generation, true);
+    if (generation === this.connection.generation) this.pumpEvents(generation);
+    if (generation === this.connection.generation) this.sendStates(client, generation, false);
+  }
+
+  private pumpEvents(generation: number): void {
     try {
       // A suspected poison event goes out alone, before the replay; the rest waits for its PUBACK (poison-guard.ts).
       if (this.needsResync && this.poison.holdForProbe((event) => this.sendProbe(event, generation))) return;
@@ -275,10 +288,9 @@ export class MqttForwarder {
         this.feed.reset();
         this.needsResync = false;
       }
-      const room = this.windowLimit - this.window.inFlight - this.otherInFlight;
-      if (room <= 0) return;
+      const room = this.room();
       const channel = this.channel;
-      if (!channel) return;
+      if (room <= 0 || !channel) return;
       this.feed.take(
         room,
         (event) => this.publishEvent(channel, generation, event) && generation === this.connection.generation,
@@ -293,10 +305,10 @@ export class MqttForwarder {
     }
   }
 
-  /** The suspected poison event, alone; false when the connection broke. */
+  /** The suspected poison event, alone; false when the connection broke, or when it waits for room ("online" holds a slot). */
   private sendProbe(event: ForwardEvent, generation: number): boolean {
     const channel = this.channel;
-    if (!channel || !this.publishEvent(channel, generation, event)) return false;
+    if (!channel || this.room() < (event.pb ? 2 : 1) || !this.publishEvent(channel, generation, event)) return false;
     const flushed = safely(() => channel.flush());
     if (flushed === true) return true;
     this.lastError = `writing to the broker failed: ${flushed}`;
@@ -374,22 +386,23 @@ export class MqttForwarder {
     this.logger.warn({ spot, eventId: id }, `mqtt: ${this.lastError}`);
   }
 
-  /** Gateway state and spot state messages: not events, but they use window slots. */
-  private publishOther(topic: string, payload: string, retain: boolean): void {
-    const client = this.connection.ready;
-    if (!client) return;
-    const generation = this.connection.generation;
-    this.otherInFlight++;
-    const sent = safely(() =>
-      client.publish(topic, payload, { qos: 1, retain }, (err) => {
-        if (generation !== this.connection.generation) return;
-        this.otherInFlight--;
-        if (err) this.logger.warn({ topic }, `mqtt: publish to ${topic} failed: ${describe(err)}`);
-        // Its slot is free: events may be waiting for it, and no event ack may come to pump them.
-        this.schedulePump();
-      }),
-    );
-    if (sent !== true) this.connection.lost(generation, `publish to ${topic} failed: ${sent}`);
+  /** Window slots free now (events, resends and state messages hold them). */
+  private room(): number {
+    return this.windowLimit - this.window.inFlight - this.otherInFlight - this.states.inFlight;
+  }
+
+  private sendStates(client: UpstreamClient, generation: number, reserved: boolean): void {
+    if (this.states.queued === 0) return;
+    // A loss with a spot state in flight beside the suspect would count no strike (poison-guard.ts).
+    const probing = this.needsResync && this.poison.probing;
+    const sent = this.states.sendThrough(client, this.windowLimit, this.room(), reserved, probing, (topic, err) => {
+      if (generation !== this.connection.generation) return;
+      this.states.acked();
+      if (err) this.logger.warn({ topic }, `mqtt: publish to ${topic} failed: ${describe(err)}`);
+      // Its slot is free: events or states may be waiting for it, and no event ack may come to pump them.
+      this.schedulePump();
+    });
+    if (sent !== true) this.connection.lost(generation, `publishing a state message failed: ${sent}`);
   }
 
   /** The store failed: say so, and try again in a second instead of crashing. */

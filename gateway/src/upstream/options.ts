@@ -89,7 +89,10 @@ export interface ForwarderStatus {
   lagEvents: number | null;
   lastError: string | null;
   reconnects: number;
+  /** Spot state messages never sent: while disconnected, replaced by a later state of the spot before going out, or over the queue's bound. */
   spotStatesDropped: number;
+  /** Gateway and spot state messages waiting for a window slot. */
+  spotStatesQueued: number;
   commandsAccepted: number;
   commandsRejected: number;
   /** Receipt at the gateway to the broker's acknowledgement, per event, since start. */

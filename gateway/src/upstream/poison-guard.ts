@@ -60,6 +60,11 @@ export class PoisonGuard {
     return this.book?.count(this.o.upstream) ?? 0;
   }
 
+  /** A suspect is to go out alone, or is out: nothing but the connection's "online" may join it. */
+  get probing(): boolean {
+    return this.book !== undefined && (this.watch.probeInFlight || this.watch.probeDue() !== null);
+  }
+
   /**
    * Before the replay of a new connection: sends the suspect alone through `send` (false: the connection
    * broke). True while everything else must wait for its PUBACK.
