@@ -106,7 +106,10 @@ function dashboardFeed(store: Store, deps: ApiDeps, logger: GatewayLogger): Live
     timers: { setInterval: (fn, ms) => setInterval(fn, ms), clearInterval: (handle) => clearInterval(handle as NodeJS.Timeout) },
     logger: logger.child({ part: 'live' }),
   });
-  store.onAppended((spot, _lastId, events) => live.publish(activity.record(spot, events)));
+  store.onAppended((spot, _lastId, events) => {
+    // Without events: a hand-over after a failed fsync (storage.md); those events show in /api/events, not live.
+    if (events) live.publish(activity.record(spot, events));
+  });
   return live;
 }
 
