@@ -9,7 +9,7 @@ firmware/gen/.config-c.stamp: shared-schema/spot.proto
 FW_TEST_BUILD := firmware/build/test
 FW_TEST_CFLAGS := -std=c11 -Wall -Wextra -Werror -g -O1 -fsanitize=address,undefined \
   -fno-omit-frame-pointer -fno-sanitize-recover=all \
-  -Ifirmware/core -Ifirmware/gen -I$(NANOPB_SRC) -DSPOT_FIRMWARE_VERSION='"test"' \
+  -Ifirmware/core -Ifirmware/bootloader -Ifirmware/gen -I$(NANOPB_SRC) -DSPOT_FIRMWARE_VERSION='"test"' \
   -DSPOT_MPS2_EVENT_BYTES=$(FW_MPS2_EVENT_BYTES)
 # The nanopb runtime is not ours: built without -Werror.
 FW_TEST_NANOPB_CFLAGS := -std=c11 -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -I$(NANOPB_SRC)
@@ -17,13 +17,17 @@ FW_TEST_LIBS := -lcmocka
 
 # Evaluated in the second make (fw-test-run), once schema-c has generated firmware/gen.
 FW_TEST_CORE_OBJ = $(patsubst firmware/core/%.c,$(FW_TEST_BUILD)/core/%.o,$(wildcard firmware/core/*.c)) \
-  $(patsubst firmware/gen/%.c,$(FW_TEST_BUILD)/gen/%.o,$(wildcard firmware/gen/*.c))
+  $(patsubst firmware/gen/%.c,$(FW_TEST_BUILD)/gen/%.o,$(wildcard firmware/gen/*.c)) \
+  $(patsubst firmware/bootloader/%.c,$(FW_TEST_BUILD)/bootloader/%.o,$(wildcard firmware/bootloader/*.c))
 FW_TEST_NANOPB_OBJ = $(patsubst $(NANOPB_SRC)/%.c,$(FW_TEST_BUILD)/nanopb/%.o,\
   $(wildcard $(NANOPB_RUNTIME)))
 FW_TEST_BINS = $(patsubst firmware/test/%.c,$(FW_TEST_BUILD)/%,$(wildcard firmware/test/test_*.c))
-FW_TEST_HEADERS = $(wildcard firmware/core/*.h firmware/gen/*.h firmware/test/*.h)
+FW_TEST_HEADERS = $(wildcard firmware/core/*.h firmware/bootloader/*.h firmware/gen/*.h firmware/test/*.h)
 
 $(FW_TEST_BUILD)/core/%.o: firmware/core/%.c $(FW_TEST_HEADERS)
+	@mkdir -p $(@D)
+	@gcc $(FW_TEST_CFLAGS) -c -o $@ $<
+$(FW_TEST_BUILD)/bootloader/%.o: firmware/bootloader/%.c $(FW_TEST_HEADERS)
 	@mkdir -p $(@D)
 	@gcc $(FW_TEST_CFLAGS) -c -o $@ $<
 $(FW_TEST_BUILD)/gen/%.o: firmware/gen/%.c $(FW_TEST_HEADERS)
