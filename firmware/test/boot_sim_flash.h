@@ -23,7 +23,7 @@ typedef struct sim_flash {
   unsigned violations; /* programs over programmed units, misaligned or outside */
 } sim_flash_t;
 
-static void sim_flash_init(sim_flash_t *sim, uint32_t size, uint32_t sector_size)
+static inline void sim_flash_init(sim_flash_t *sim, uint32_t size, uint32_t sector_size)
 {
   memset(sim->mem, 0xff, sizeof sim->mem);
   sim->size = size;
@@ -35,14 +35,14 @@ static void sim_flash_init(sim_flash_t *sim, uint32_t size, uint32_t sector_size
 }
 
 /* Power back on: operations work again, no cut planned. */
-static void sim_flash_power_on(sim_flash_t *sim)
+static inline void sim_flash_power_on(sim_flash_t *sim)
 {
   sim->dead = false;
   sim->cut_before = 0;
 }
 
 /* Counts a state-changing operation; false when the power is (now) off. */
-static bool sim_flash_op(sim_flash_t *sim)
+static inline bool sim_flash_op(sim_flash_t *sim)
 {
   if (sim->dead) {
     return false;
@@ -55,7 +55,7 @@ static bool sim_flash_op(sim_flash_t *sim)
   return true;
 }
 
-static int sim_flash_read(void *ctx, uint32_t addr, void *buf, uint32_t len)
+static inline int sim_flash_read(void *ctx, uint32_t addr, void *buf, uint32_t len)
 {
   sim_flash_t *sim = ctx;
   if (sim->dead || (uint64_t)addr + len > sim->size) {
@@ -65,7 +65,7 @@ static int sim_flash_read(void *ctx, uint32_t addr, void *buf, uint32_t len)
   return BOOT_OK;
 }
 
-static int sim_flash_program(void *ctx, uint32_t addr, const void *buf, uint32_t len)
+static inline int sim_flash_program(void *ctx, uint32_t addr, const void *buf, uint32_t len)
 {
   sim_flash_t *sim = ctx;
   if (!sim_flash_op(sim)) {
@@ -85,7 +85,7 @@ static int sim_flash_program(void *ctx, uint32_t addr, const void *buf, uint32_t
   return BOOT_OK;
 }
 
-static int sim_flash_erase(void *ctx, uint32_t addr)
+static inline int sim_flash_erase(void *ctx, uint32_t addr)
 {
   sim_flash_t *sim = ctx;
   if (!sim_flash_op(sim)) {
@@ -99,7 +99,7 @@ static int sim_flash_erase(void *ctx, uint32_t addr)
   return BOOT_OK;
 }
 
-static boot_flash_t sim_flash_interface(sim_flash_t *sim)
+static inline boot_flash_t sim_flash_interface(sim_flash_t *sim)
 {
   boot_flash_t flash = {sim, sim_flash_read, sim_flash_program, sim_flash_erase};
   return flash;
