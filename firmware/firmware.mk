@@ -1,6 +1,6 @@
 # Spot firmware: generated C schema, nanopb runtime, the three targets and their size.
 # Included by the top-level Makefile. Nothing fetched or generated here is committed.
-.PHONY: schema-c nanopb-runtime firmware firmware-host firmware-arm-linux firmware-mps2 firmware-size
+.PHONY: schema-c nanopb-runtime mbedtls-runtime firmware firmware-host firmware-arm-linux firmware-mps2 firmware-size
 
 FW_GEN := firmware/gen
 FW_BUILD := firmware/build
@@ -35,6 +35,21 @@ $(NANOPB_SRC)/pb_encode.c:
 	test -f $@ && echo "nanopb runtime: $$(ls $(NANOPB_DIR)/*.dsc | xargs -n1 basename) unpacked in $(NANOPB_SRC)"
 
 nanopb-runtime: $(NANOPB_SRC)/pb_encode.c
+
+# --- mbedTLS (SHA-256 for the bootloader's image check): Debian's source package ----
+# Fetched like the nanopb runtime (whose rule sets up the deb-src entry); only
+# sha256.c and platform_util.c are built, with firmware/bootloader/boot_mbedtls_config.h.
+MBEDTLS_DIR := $(FW_BUILD)/mbedtls
+MBEDTLS_SRC := $(MBEDTLS_DIR)/src
+MBEDTLS_RUNTIME := $(MBEDTLS_SRC)/library/sha256.c $(MBEDTLS_SRC)/library/platform_util.c
+MBEDTLS_FLAGS := -I$(MBEDTLS_SRC)/include -DMBEDTLS_CONFIG_FILE='"boot_mbedtls_config.h"'
+$(MBEDTLS_SRC)/library/sha256.c: | $(NANOPB_SRC)/pb_encode.c
+	@set -e; rm -rf $(MBEDTLS_DIR); mkdir -p $(MBEDTLS_DIR); \
+	( cd $(MBEDTLS_DIR) && apt-get source -qq mbedtls ) >/dev/null 2>&1 || { echo "mbedtls: apt-get source mbedtls failed (needs a deb-src entry, see nanopb above)"; exit 1; }; \
+	mv $(MBEDTLS_DIR)/mbedtls-[0-9]*/ $(MBEDTLS_SRC); \
+	test -f $@ && echo "mbedtls: $$(ls $(MBEDTLS_DIR)/*.dsc | xargs -n1 basename) unpacked in $(MBEDTLS_SRC)"
+
+mbedtls-runtime: $(MBEDTLS_SRC)/library/sha256.c
 
 # --- generated C: nanopb messages + config table -----------------------------
 $(FW_GEN)/spot.pb.c $(FW_GEN)/spot.pb.h &: shared-schema/spot.proto shared-schema/spot.options
