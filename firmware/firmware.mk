@@ -1,6 +1,6 @@
 # Spot firmware: generated C schema, nanopb runtime, the three targets and their size.
 # Included by the top-level Makefile. Nothing fetched or generated here is committed.
-.PHONY: schema-c nanopb-runtime mbedtls-runtime firmware firmware-host firmware-arm-linux firmware-mps2 firmware-size
+.PHONY: schema-c nanopb-runtime mbedtls-runtime firmware firmware-host firmware-arm-linux firmware-mps2 firmware-mps2-boot firmware-size
 
 FW_GEN := firmware/gen
 FW_BUILD := firmware/build
@@ -71,7 +71,7 @@ FW_CORE_SRC = $(wildcard firmware/core/*.c)
 FW_GEN_SRC = $$(ls $(FW_GEN)/*.c)
 FW_GEN_STAMPS := $(FW_GEN)/spot.pb.c $(FW_GEN)/.config-c.stamp
 FW_PORTABLE_SRC = $(FW_CORE_SRC) $(NANOPB_RUNTIME)
-FW_HEADERS = $(wildcard firmware/core/*.h firmware/platform/*/*.h firmware/targets/*/*.h)
+FW_HEADERS = $(wildcard firmware/core/*.h firmware/bootloader/*.h firmware/platform/*/*.h firmware/targets/*/*.h)
 FW_LINUX_SRC = $(FW_PORTABLE_SRC) $(wildcard firmware/platform/posix/*.c firmware/targets/linux/*.c)
 FW_MPS2_SRC = $(FW_PORTABLE_SRC) $(wildcard firmware/platform/mps2/*.c firmware/targets/mps2/*.c)
 
@@ -84,7 +84,7 @@ FW_LINUX_FLAGS := $(FW_WARN) $(FW_INC) $(FW_DEFS) -Ifirmware/platform/posix -Ifi
 FW_MPS2_EVENT_BYTES := 1664
 FW_MPS2_LIMITS := -DSPOT_MAX_ITEMS=16 -DSPOT_RING_EVENTS=4 -DSPOT_SIM_TAGS=8 -DSPOT_ITEM_TABLE=16 \
   -DSPOT_EVENT_BYTES=$(FW_MPS2_EVENT_BYTES) -DSPOT_COMMAND_BYTES=768 -DSPOT_MAX_WINDOW=8
-FW_MPS2_FLAGS := $(FW_WARN) $(FW_INC) $(FW_DEFS) $(FW_MPS2_LIMITS) -Ifirmware/platform/mps2 \
+FW_MPS2_FLAGS := $(FW_WARN) $(FW_INC) $(FW_DEFS) $(FW_MPS2_LIMITS) -Ifirmware/platform/mps2 -Ifirmware/bootloader \
   -mcpu=cortex-m3 -mthumb -Os -g -ffunction-sections -fdata-sections -ffreestanding
 # No syscall stubs (no nosys.specs): anything that needs malloc/_sbrk fails to link.
 FW_MPS2_LDFLAGS := -nostartfiles --specs=nano.specs -T firmware/platform/mps2/mps2.ld \
@@ -105,21 +105,46 @@ $(FW_BUILD)/mps2/spot.elf: $(FW_GEN_STAMPS) $(NANOPB_SRC)/pb_encode.c $(FW_MPS2_
 $(FW_BUILD)/mps2/spot.bin: $(FW_BUILD)/mps2/spot.elf
 	arm-none-eabi-objcopy -O binary $< $@
 
+# The bootloader (docs/bootloader.md): the upgrade core, SHA-256 from mbedTLS, the
+# mps2 flash (host file) and startup; 32 KiB of flash and 8 KiB of RAM, stack included.
+FW_BOOT_SRC = $(wildcard firmware/bootloader/*.c firmware/targets/mps2-boot/*.c) \
+  $(addprefix firmware/platform/mps2/,startup.c semihosting.c uart.c time.c flash.c)
+FW_BOOT_FLAGS := $(FW_WARN) -Ifirmware/bootloader -Ifirmware/platform/mps2 $(MBEDTLS_FLAGS) \
+  -mcpu=cortex-m3 -mthumb -Os -g -ffunction-sections -fdata-sections -ffreestanding
+FW_BOOT_MBEDTLS_OBJ := $(patsubst $(MBEDTLS_SRC)/library/%.c,$(FW_BUILD)/mps2-boot/mbedtls/%.o,$(MBEDTLS_RUNTIME))
+# mbedTLS is not ours: no -Werror.
+$(FW_BUILD)/mps2-boot/mbedtls/%.o: $(MBEDTLS_SRC)/library/%.c firmware/bootloader/boot_mbedtls_config.h
+	@mkdir -p $(@D)
+	arm-none-eabi-gcc $(filter-out -Werror,$(FW_BOOT_FLAGS)) -I$(MBEDTLS_SRC)/library -c -o $@ $<
+$(FW_BUILD)/mps2-boot/boot.elf: $(FW_BOOT_MBEDTLS_OBJ) $(FW_BOOT_SRC) $(FW_HEADERS) firmware/targets/mps2-boot/boot.ld
+	@mkdir -p $(@D)
+	arm-none-eabi-gcc $(FW_BOOT_FLAGS) -nostartfiles --specs=nano.specs -T firmware/targets/mps2-boot/boot.ld \
+	  -Wl,--gc-sections -Wl,-Map=$(FW_BUILD)/mps2-boot/boot.map -o $@ $(FW_BOOT_SRC) $(FW_BOOT_MBEDTLS_OBJ) -lgcc
+
 firmware-host: $(FW_BUILD)/host/spot
 firmware-arm-linux: $(FW_BUILD)/arm-linux/spot
 firmware-mps2: $(FW_BUILD)/mps2/spot.elf $(FW_BUILD)/mps2/spot.bin
-firmware: firmware-host firmware-arm-linux firmware-mps2
+firmware-mps2-boot: mbedtls-runtime
+	@$(MAKE) --no-print-directory $(FW_BUILD)/mps2-boot/boot.elf
+firmware: firmware-host firmware-arm-linux firmware-mps2 firmware-mps2-boot
 
 # --- size budget: the last line is the figure ---------------------------------
 MPS2_FLASH_BUDGET := 65536
 MPS2_RAM_BUDGET := 16384
+BOOT_FLASH_BUDGET := 32768
+BOOT_RAM_BUDGET := 8192
 firmware-size: firmware
 	@size $(FW_BUILD)/host/spot | tail -1 | awk '{print "host: text=" $$1 " data=" $$2 " bss=" $$3}'
 	@arm-linux-gnueabihf-size $(FW_BUILD)/arm-linux/spot | tail -1 | awk '{print "arm-linux: text=" $$1 " data=" $$2 " bss=" $$3}'
-	@heap=$$(arm-none-eabi-nm $(FW_BUILD)/mps2/spot.elf | awk '$$3 ~ /^(malloc|_malloc_r|free|_free_r|calloc|realloc|_sbrk|_sbrk_r|sbrk)$$/ {print $$3}' | tr '\n' ' '); \
+	@heap=$$(arm-none-eabi-nm $(FW_BUILD)/mps2/spot.elf $(FW_BUILD)/mps2-boot/boot.elf | awk '$$3 ~ /^(malloc|_malloc_r|free|_free_r|calloc|realloc|_sbrk|_sbrk_r|sbrk)$$/ {print $$3}' | tr '\n' ' '); \
 	if [ -n "$$heap" ]; then echo "mps2: heap functions linked: $$heap"; heap=linked; else heap=none; fi; \
-	set -- $$(arm-none-eabi-size -A $(FW_BUILD)/mps2/spot.elf | awk '$$1==".text"||$$1==".ARM.exidx"{t+=$$2} $$1==".data"{d=$$2} $$1==".bss"{b=$$2} $$1==".stack"{s=$$2} END{print t+0, d+0, b+0, s+0}'); \
+	sizes() { arm-none-eabi-size -A $$1 | awk '$$1==".text"||$$1==".ARM.exidx"{t+=$$2} $$1==".data"{d=$$2} $$1==".bss"{b=$$2} $$1==".stack"{s=$$2} END{print t+0, d+0, b+0, s+0}'; }; \
+	set -- $$(sizes $(FW_BUILD)/mps2-boot/boot.elf); \
+	boot_flash=$$(($$1 + $$2)); boot_ram=$$(($$2 + $$3 + $$4)); \
+	echo "mps2-boot: text=$$1 data=$$2 bss=$$3 stack=$$4 (RAM figure with the stack; budgets: flash $(BOOT_FLASH_BUDGET), ram $(BOOT_RAM_BUDGET))"; \
+	set -- $$(sizes $(FW_BUILD)/mps2/spot.elf); \
 	flash=$$(($$1 + $$2)); ram=$$(($$2 + $$3)); \
 	echo "mps2: text=$$1 data=$$2 bss=$$3 stack=$$4 (own region, not in the RAM figure; budgets: flash $(MPS2_FLASH_BUDGET), ram $(MPS2_RAM_BUDGET))"; \
-	echo "firmware: mps2_flash_bytes=$$flash mps2_ram_bytes=$$ram heap=$$heap"; \
-	[ $$flash -le $(MPS2_FLASH_BUDGET) ] && [ $$ram -le $(MPS2_RAM_BUDGET) ] && [ $$heap = none ]
+	echo "firmware: mps2_flash_bytes=$$flash mps2_ram_bytes=$$ram heap=$$heap boot_flash_bytes=$$boot_flash boot_ram_bytes=$$boot_ram"; \
+	[ $$flash -le $(MPS2_FLASH_BUDGET) ] && [ $$ram -le $(MPS2_RAM_BUDGET) ] && [ $$heap = none ] \
+	  && [ $$boot_flash -le $(BOOT_FLASH_BUDGET) ] && [ $$boot_ram -le $(BOOT_RAM_BUDGET) ]
