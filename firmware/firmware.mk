@@ -1,6 +1,6 @@
 # Spot firmware: generated C schema, nanopb runtime, the three targets and their size.
 # Included by the top-level Makefile. Nothing fetched or generated here is committed.
-.PHONY: schema-c nanopb-runtime mbedtls-runtime firmware firmware-host firmware-arm-linux firmware-mps2 firmware-mps2-boot firmware-size
+.PHONY: schema-c nanopb-runtime mbedtls-runtime firmware firmware-host firmware-arm-linux firmware-mps2 firmware-mps2-boot firmware-size boot-qemu-check
 
 FW_GEN := firmware/gen
 FW_BUILD := firmware/build
@@ -121,12 +121,30 @@ $(FW_BUILD)/mps2-boot/boot.elf: $(FW_BOOT_MBEDTLS_OBJ) $(FW_BOOT_SRC) $(FW_HEADE
 	arm-none-eabi-gcc $(FW_BOOT_FLAGS) -nostartfiles --specs=nano.specs -T firmware/targets/mps2-boot/boot.ld \
 	  -Wl,--gc-sections -Wl,-Map=$(FW_BUILD)/mps2-boot/boot.map -o $@ $(FW_BOOT_SRC) $(FW_BOOT_MBEDTLS_OBJ) -lgcc
 
+# The app as the bootloader runs it: linked at the primary slot + the 0x200 header room,
+# signed into an MCUboot image with `spot-gateway image sign --pad-header`.
+$(FW_BUILD)/mps2/slot.ld: firmware/platform/mps2/mps2.ld
+	@mkdir -p $(@D)
+	sed 's/FLASH (rx)  : ORIGIN = 0x00000000/FLASH (rx)  : ORIGIN = 0x00008200/' $< > $@
+	@grep -q 'ORIGIN = 0x00008200' $@
+$(FW_BUILD)/mps2/spot-slot.elf: $(FW_GEN_STAMPS) $(NANOPB_SRC)/pb_encode.c $(FW_MPS2_SRC) $(FW_HEADERS) $(FW_BUILD)/mps2/slot.ld
+	arm-none-eabi-gcc $(FW_MPS2_FLAGS) $(subst firmware/platform/mps2/mps2.ld,$(FW_BUILD)/mps2/slot.ld,$(subst spot.map,spot-slot.map,$(FW_MPS2_LDFLAGS))) \
+	  -o $@ $(FW_MPS2_SRC) $(FW_GEN_SRC)
+$(FW_BUILD)/mps2/spot-slot.bin: $(FW_BUILD)/mps2/spot-slot.elf
+	arm-none-eabi-objcopy -O binary $< $@
+
 firmware-host: $(FW_BUILD)/host/spot
 firmware-arm-linux: $(FW_BUILD)/arm-linux/spot
-firmware-mps2: $(FW_BUILD)/mps2/spot.elf $(FW_BUILD)/mps2/spot.bin
+firmware-mps2: $(FW_BUILD)/mps2/spot.elf $(FW_BUILD)/mps2/spot.bin $(FW_BUILD)/mps2/spot-slot.bin
 firmware-mps2-boot: mbedtls-runtime
 	@$(MAKE) --no-print-directory $(FW_BUILD)/mps2-boot/boot.elf
 firmware: firmware-host firmware-arm-linux firmware-mps2 firmware-mps2-boot
+
+# The bootloader under QEMU, flash in a host file: trial swap, revert after a restart,
+# and QEMU power cuts spread over the swap (BOOT_QEMU_CUTS of them).
+BOOT_QEMU_CUTS ?= 12
+boot-qemu-check: firmware-mps2-boot $(FW_BUILD)/mps2/spot-slot.bin npm-deps
+	firmware/test/boot-qemu-check.sh $(BOOT_QEMU_CUTS)
 
 # --- size budget: the last line is the figure ---------------------------------
 MPS2_FLASH_BUDGET := 65536

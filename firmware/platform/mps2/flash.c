@@ -23,6 +23,27 @@ typedef struct handoff {
 #define HANDOFF_MAGIC 0x464c5348u
 
 static int32_t file = -1;
+static uint32_t operations;
+static uint32_t cut_before;
+
+uint32_t mps2_flash_operations(void)
+{
+  return operations;
+}
+
+void mps2_flash_cut_before(uint32_t operation)
+{
+  cut_before = operation;
+}
+
+/* Counts a program or erase; the planned power cut ends the run here. */
+static void count_operation(void)
+{
+  operations++;
+  if (cut_before != 0 && operations >= cut_before) {
+    mps2_exit(MPS2_EXIT_POWER_CUT);
+  }
+}
 
 static uint8_t *mem(uint32_t addr)
 {
@@ -105,6 +126,7 @@ static int flash_program(void *ctx, uint32_t addr, const void *buf, uint32_t len
   if (!in_writable(addr, len) || addr % BOOT_WRITE_SIZE != 0 || len % BOOT_WRITE_SIZE != 0) {
     return BOOT_EFLASH;
   }
+  count_operation();
   for (uint32_t i = 0; i < len; i++) {
     if (mem(addr)[i] != 0xff) {
       return BOOT_EFLASH; /* NOR flash: a unit is programmed once per erase */
@@ -120,6 +142,7 @@ static int flash_erase(void *ctx, uint32_t addr)
   if (!in_writable(addr, MPS2_FLASH_SECTOR) || addr % MPS2_FLASH_SECTOR != 0) {
     return BOOT_EFLASH;
   }
+  count_operation();
   memset(mem(addr), 0xff, MPS2_FLASH_SECTOR);
   return file < 0 || file_io(SYS_WRITE, addr, mem(addr), MPS2_FLASH_SECTOR) == 0 ? BOOT_OK : BOOT_EFLASH;
 }

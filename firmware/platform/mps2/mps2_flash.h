@@ -20,4 +20,11 @@ int mps2_flash_attach(const char *path);
    erase goes to RAM and, when attached, through to the file before it returns. */
 const boot_flash_t *mps2_flash(void);
 
+/* Programs and erases done since reset. */
+uint32_t mps2_flash_operations(void);
+/* Test hook (the bootloader's --power-cut-before N): operation N ends the run
+   before it touches anything, with exit code MPS2_EXIT_POWER_CUT, as a power cut would. */
+void mps2_flash_cut_before(uint32_t operation);
+#define MPS2_EXIT_POWER_CUT 9
+
 #endif

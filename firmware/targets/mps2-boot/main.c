@@ -1,7 +1,9 @@
 /* The mps2-an385 bootloader: attach the flash (host file), let the upgrade core
    decide (swap, revert, or boot as it is), then jump to the primary image's
    vector table. Command line (semihosting -append, shared with the app):
-   --flash FILE. Says what it did on UART0 and, with semihosting, the console. */
+   --flash FILE, and for tests --power-cut-before N (flash operation N ends the
+   run with exit code 9). Says what it did, with the number of flash operations,
+   on UART0 and, with semihosting, the console. */
 #include <stdint.h>
 #include <string.h>
 
@@ -15,11 +17,10 @@
 
 static const boot_map_t map = BOOT_MAP_MPS2_AN385;
 
-/* Copies the value of "--flash PATH" from the command line; "" when absent. */
-static void flash_path(char *out, size_t cap)
+/* Copies the value of option `name` ("--flash ") from the command line; "" when absent. */
+static void option(const char *name, char *out, size_t cap)
 {
   const char *cmdline = mps2_cmdline();
-  const char *name = "--flash ";
   out[0] = '\0';
   for (const char *p = cmdline; *p; p++) {
     if ((p == cmdline || p[-1] == ' ') && strncmp(p, name, strlen(name)) == 0) {
@@ -35,14 +36,36 @@ static void flash_path(char *out, size_t cap)
   }
 }
 
+static uint32_t number(const char *text)
+{
+  uint32_t n = 0;
+  while (*text >= '0' && *text <= '9') {
+    n = n * 10u + (uint32_t)(*text++ - '0');
+  }
+  return n;
+}
+
+/* "boot: <a><b> (<n> flash operations)" on UART0 and the semihosting console. */
 static void say(const char *a, const char *b)
 {
-  mps2_uart_write((const uint8_t *)a, strlen(a));
-  mps2_uart_write((const uint8_t *)b, strlen(b));
-  mps2_uart_write((const uint8_t *)"\n", 1);
-  mps2_debug(a);
-  mps2_debug(b);
-  mps2_debug("\n");
+  char count[40] = " (";
+  char digits[11];
+  size_t nd = 0;
+  uint32_t n = mps2_flash_operations();
+  do {
+    digits[nd++] = (char)('0' + n % 10u);
+    n /= 10u;
+  } while (n);
+  size_t len = 2;
+  while (nd) {
+    count[len++] = digits[--nd];
+  }
+  memcpy(count + len, " flash operations)\n", sizeof " flash operations)\n");
+  const char *parts[4] = {"boot: ", a, b, count};
+  for (unsigned i = 0; i < 4; i++) {
+    mps2_uart_write((const uint8_t *)parts[i], strlen(parts[i]));
+    mps2_debug(parts[i]);
+  }
 }
 
 /* Hands the core over to the image whose vector table is at `vectors`: interrupts
@@ -66,23 +89,25 @@ __attribute__((noreturn)) static void jump(uint32_t vectors)
 int main(void)
 {
   mps2_uart_init();
-  char path[PATH_MAX_LEN];
-  flash_path(path, sizeof path);
+  char path[PATH_MAX_LEN], cut[12];
+  option("--flash ", path, sizeof path);
+  option("--power-cut-before ", cut, sizeof cut);
   if (mps2_flash_attach(path) != 0) {
-    say("boot: flash not kept in a file (no semihosting or no --flash FILE): ", "changes last until QEMU stops");
+    say("flash not kept in a file (no semihosting or no --flash FILE): ", "changes last until QEMU stops");
   }
+  mps2_flash_cut_before(number(cut));
   boot_config_t config = {mps2_flash(), &map, boot_verify_image, (void *)"mps2-an385"};
   boot_result_t result;
   int rc = boot_go(&config, &result);
   while (rc == BOOT_EFLASH) {
-    say("boot: flash operation failed, again: ", result.reason);
+    say("flash operation failed, again: ", result.reason);
     rc = boot_go(&config, &result);
   }
   if (rc != BOOT_OK || result.action != BOOT_RUN_PRIMARY) {
-    say("boot: nothing to run: ", result.reason);
+    say("nothing to run: ", result.reason);
     mps2_exit(EXIT_NO_IMAGE);
   }
-  say("boot: ", result.reason);
+  say(result.reason, "");
   const uint8_t *header = (const uint8_t *)(uintptr_t)map.primary;
   uint32_t hdr_size = (uint32_t)(header[8] | header[9] << 8);
   jump(map.primary + hdr_size);

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The mps2 bootloader under QEMU with its flash in a host file (docs/bootloader.md):
+# A boots; B requested for a trial swaps in; a QEMU restart (power cycle) reverts the
+# unconfirmed B; then QEMU ended by a power cut before flash operation N of the swap,
+# for spread N, and restarted: A or B, byte for byte, never neither, and A in the end.
+# Usage: firmware/test/boot-qemu-check.sh [cut points, default 24]   (make boot-qemu-check)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BOOT=firmware/build/mps2-boot/boot.elf
+APP=firmware/build/mps2/spot-slot.bin
+POINTS=${1:-24}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cat > "$work/cli.mjs" <<JS
+import { runCli } from '$PWD/gateway/src/cli/index.ts';
+process.exit(await runCli(process.argv.slice(2)));
+JS
+cli() { node_modules/.bin/tsx "$work/cli.mjs" "$@" >/dev/null; }
+cli image keygen --out "$work/key"
+cli image sign --key "$work/key" --version 1.0.0 --pad-header "$APP" "$work/A.img"
+cli image sign --key "$work/key" --version 2.0.0 --pad-header "$APP" "$work/B.img"
+flash=$work/flash.bin
+
+put() { dd of="$flash" bs=1 seek=$(($1)) conv=notrunc status=none; }
+# Both images in place, B requested for a trial (swap_info test, then the trailer magic).
+fresh() {
+  head -c $((0x4A000)) /dev/zero | tr '\0' '\377' > "$flash"
+  put 0x8000 < "$work/A.img"
+  put 0x28000 < "$work/B.img"
+  printf '\x02' | put $((0x48000 - 40))
+  printf '\x77\xc2\x95\xf3\x60\xd2\xef\x7f\x35\x52\x50\x0f\x2c\xb6\x79\x80' | put $((0x48000 - 16))
+}
+# One QEMU process (a power cycle); prints the bootloader's line, returns QEMU's exit code.
+run() {
+  local rc=0
+  timeout 60 qemu-system-arm -M mps2-an385 -display none -serial "file:$work/uart.txt" -monitor none \
+    -semihosting-config enable=on,target=native -kernel "$BOOT" \
+    -append "--flash $flash --run-seconds 1 $*" > "$work/console.txt" 2>&1 || rc=$?
+  grep -a -m1 '^boot:' "$work/uart.txt" || true
+  return $rc
+}
+holds() { cmp -s -n "$(stat -c %s "$work/$2.img")" -i "$(($1)):0" "$flash" "$work/$2.img"; }
+slots() {
+  if holds 0x8000 A && holds 0x28000 B; then echo AB
+  elif holds 0x8000 B && holds 0x28000 A; then echo BA
+  else echo neither; fi
+}
+fail() { echo "boot-qemu: FAILED: $*"; exit 1; }
+
+fresh
+first=$(run) || fail "trial boot exit $?"
+[ "$(slots)" = BA ] || fail "after the trial swap: $(slots) ($first)"
+ops=$(sed -n 's/.*(\([0-9]*\) flash operations).*/\1/p' <<< "$first")
+second=$(run) || fail "revert boot exit $?"
+[ "$(slots)" = AB ] || fail "after the restart: $(slots) ($second)"
+echo "boot-qemu: $first"
+echo "boot-qemu: $second"
+
+cuts=0
+for ((i = 0; i < POINTS; i++)); do
+  n=$((1 + i * (ops - 1) / (POINTS - 1)))
+  fresh
+  rc=0; run --power-cut-before "$n" > /dev/null || rc=$?
+  [ $rc = 9 ] || fail "cut before operation $n: exit $rc, not the power cut"
+  line=$(run) || fail "restart after the cut before operation $n: exit $?"
+  state=$(slots)
+  [ "$state" = AB ] || [ "$state" = BA ] || fail "cut before operation $n: $state ($line)"
+  run > /dev/null || fail "second restart after the cut before operation $n"
+  [ "$(slots)" = AB ] || fail "cut before operation $n: unconfirmed B not reverted ($(slots))"
+  cuts=$((cuts + 1))
+done
+echo "boot-qemu: swap of $ops flash operations, $cuts QEMU power cuts, each ended with A or B intact, unconfirmed B reverted"
