@@ -143,7 +143,7 @@ firmware: firmware-host firmware-arm-linux firmware-mps2 firmware-mps2-boot
 # The bootloader under QEMU, flash in a host file: trial swap, revert after a restart,
 # and QEMU power cuts spread over the swap (BOOT_QEMU_CUTS of them).
 BOOT_QEMU_CUTS ?= 12
-boot-qemu-check: firmware-mps2-boot $(FW_BUILD)/mps2/spot-slot.bin npm-deps
+boot-qemu-check: firmware-mps2-boot $(FW_BUILD)/mps2/spot-slot.bin
 	firmware/test/boot-qemu-check.sh $(BOOT_QEMU_CUTS)
 
 # --- size budget: the last line is the figure ---------------------------------

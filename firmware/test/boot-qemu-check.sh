@@ -9,6 +9,7 @@ cd "$(dirname "$0")/../.."
 BOOT=firmware/build/mps2-boot/boot.elf
 APP=firmware/build/mps2/spot-slot.bin
 POINTS=${1:-24}
+[ -x node_modules/.bin/tsx ] || { echo "boot-qemu: node_modules missing (make setup): the images are signed by the gateway's image commands"; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cat > "$work/cli.mjs" <<JS
