@@ -1,6 +1,6 @@
 # Spot firmware: generated C schema, nanopb runtime, the three targets and their size.
 # Included by the top-level Makefile. Nothing fetched or generated here is committed.
-.PHONY: schema-c nanopb-runtime mbedtls-runtime firmware firmware-host firmware-arm-linux firmware-mps2 firmware-mps2-boot firmware-size boot-qemu-check
+.PHONY: schema-c nanopb-runtime mbedtls-runtime sodium-runtime firmware firmware-host firmware-arm-linux firmware-mps2 firmware-mps2-boot firmware-size boot-qemu-check
 
 FW_GEN := firmware/gen
 FW_BUILD := firmware/build
@@ -50,6 +50,25 @@ $(MBEDTLS_SRC)/library/sha256.c: | $(NANOPB_SRC)/pb_encode.c
 	test -f $@ && echo "mbedtls: $$(ls $(MBEDTLS_DIR)/*.dsc | xargs -n1 basename) unpacked in $(MBEDTLS_SRC)"
 
 mbedtls-runtime: $(MBEDTLS_SRC)/library/sha256.c
+
+# --- libsodium (Ed25519 verify for the bootloader): Debian's source package ---------
+# Only what crypto_sign_ed25519_verify_detached needs (and sign.c, which holds the
+# hash init verify shares; --gc-sections drops the signing code from the bootloader).
+SODIUM_DIR := $(FW_BUILD)/libsodium
+SODIUM_LIB := $(SODIUM_DIR)/src/src/libsodium
+SODIUM_RUNTIME := $(addprefix $(SODIUM_LIB)/,crypto_sign/ed25519/ref10/open.c crypto_sign/ed25519/ref10/sign.c \
+  crypto_core/ed25519/ref10/ed25519_ref10.c crypto_hash/sha512/cp/hash_sha512_cp.c \
+  crypto_verify/sodium/verify.c sodium/utils.c sodium/core.c)
+SODIUM_FLAGS := -I$(SODIUM_LIB)/include/sodium
+# What libsodium's configure would say for these files: little endian, nothing else.
+SODIUM_BUILD_FLAGS := $(SODIUM_FLAGS) -I$(SODIUM_LIB)/include/sodium/private -DCONFIGURED=1 -DNATIVE_LITTLE_ENDIAN=1
+$(SODIUM_LIB)/sodium/core.c: | $(NANOPB_SRC)/pb_encode.c
+	@set -e; rm -rf $(SODIUM_DIR); mkdir -p $(SODIUM_DIR); \
+	( cd $(SODIUM_DIR) && apt-get source -qq libsodium ) >/dev/null 2>&1 || { echo "libsodium: apt-get source libsodium failed (needs a deb-src entry, see nanopb above)"; exit 1; }; \
+	mv $(SODIUM_DIR)/libsodium-[0-9]*/ $(SODIUM_DIR)/src; \
+	test -f $@ && echo "libsodium: $$(ls $(SODIUM_DIR)/*.dsc | xargs -n1 basename) unpacked in $(SODIUM_DIR)/src"
+
+sodium-runtime: $(SODIUM_LIB)/sodium/core.c
 
 # --- generated C: nanopb messages + config table -----------------------------
 $(FW_GEN)/spot.pb.c $(FW_GEN)/spot.pb.h &: shared-schema/spot.proto shared-schema/spot.options
@@ -105,21 +124,46 @@ $(FW_BUILD)/mps2/spot.elf: $(FW_GEN_STAMPS) $(NANOPB_SRC)/pb_encode.c $(FW_MPS2_
 $(FW_BUILD)/mps2/spot.bin: $(FW_BUILD)/mps2/spot.elf
 	arm-none-eabi-objcopy -O binary $< $@
 
-# The bootloader (docs/bootloader.md): the upgrade core, SHA-256 from mbedTLS, the
-# mps2 flash (host file) and startup; 32 KiB of flash and 8 KiB of RAM, stack included.
+# The bootloader (docs/bootloader.md): the upgrade core, SHA-256 from mbedTLS, Ed25519
+# from libsodium, the mps2 flash (host file) and startup; 32 KiB of flash and 8 KiB of
+# RAM, stack included. Images must be signed with BOOT_KEY (a public or private Ed25519
+# PEM key); without one a development key is made in firmware/build/keys/ (make clean
+# removes it: images signed with it no longer boot after that).
+BOOT_DEV_KEY := $(FW_BUILD)/keys/dev.pem
+BOOT_KEY ?= $(BOOT_DEV_KEY)
 FW_BOOT_SRC = $(wildcard firmware/bootloader/*.c firmware/targets/mps2-boot/*.c) \
   $(addprefix firmware/platform/mps2/,startup.c semihosting.c uart.c time.c flash.c)
-FW_BOOT_FLAGS := $(FW_WARN) -Ifirmware/bootloader -Ifirmware/platform/mps2 $(MBEDTLS_FLAGS) \
+FW_BOOT_FLAGS := $(FW_WARN) -Ifirmware/bootloader -Ifirmware/platform/mps2 $(MBEDTLS_FLAGS) $(SODIUM_FLAGS) \
   -mcpu=cortex-m3 -mthumb -Os -g -ffunction-sections -fdata-sections -ffreestanding
 FW_BOOT_MBEDTLS_OBJ := $(patsubst $(MBEDTLS_SRC)/library/%.c,$(FW_BUILD)/mps2-boot/mbedtls/%.o,$(MBEDTLS_RUNTIME))
-# mbedTLS is not ours: no -Werror.
+FW_BOOT_SODIUM_OBJ := $(patsubst $(SODIUM_LIB)/%.c,$(FW_BUILD)/mps2-boot/sodium/%.o,$(SODIUM_RUNTIME))
+# mbedTLS and libsodium are not ours: no -Werror.
 $(FW_BUILD)/mps2-boot/mbedtls/%.o: $(MBEDTLS_SRC)/library/%.c firmware/bootloader/boot_mbedtls_config.h
 	@mkdir -p $(@D)
 	arm-none-eabi-gcc $(filter-out -Werror,$(FW_BOOT_FLAGS)) -I$(MBEDTLS_SRC)/library -c -o $@ $<
-$(FW_BUILD)/mps2-boot/boot.elf: $(FW_BOOT_MBEDTLS_OBJ) $(FW_BOOT_SRC) $(FW_HEADERS) firmware/targets/mps2-boot/boot.ld
+$(FW_BUILD)/mps2-boot/sodium/%.o: $(SODIUM_LIB)/%.c
+	@mkdir -p $(@D)
+	@arm-none-eabi-gcc $(filter-out -Werror -std=c11,$(FW_BOOT_FLAGS)) $(SODIUM_BUILD_FLAGS) -w -c -o $@ $<
+$(BOOT_DEV_KEY):
+	@mkdir -p $(@D)
+	node -e "const c=require('crypto'),fs=require('fs');const k=c.generateKeyPairSync('ed25519');\
+	fs.writeFileSync('$@',k.privateKey.export({type:'pkcs8',format:'pem'}),{mode:0o600});\
+	fs.writeFileSync('$(@:.pem=.pub.pem)',k.publicKey.export({type:'spki',format:'pem'}))"
+	@echo "bootloader: development key $@ (set BOOT_KEY for your own)"
+# The key's 32 raw bytes: the end of its DER SubjectPublicKeyInfo.
+$(FW_BUILD)/mps2-boot/boot_key.c: $(BOOT_KEY)
+	@mkdir -p $(@D)
+	@node -e "const c=require('crypto'),fs=require('fs');const t=fs.readFileSync('$<','utf8');\
+	const k=t.includes('PRIVATE')?c.createPublicKey(c.createPrivateKey(t)):c.createPublicKey(t);\
+	if(k.asymmetricKeyType!=='ed25519')throw new Error('$<: not an Ed25519 key');\
+	const raw=[...k.export({type:'spki',format:'der'}).subarray(12)].map(b=>'0x'+b.toString(16).padStart(2,'0'));\
+	fs.writeFileSync('$@','/* Generated from $< by make: the key images must be signed with. */\n#include <stdint.h>\n'+\
+	'extern const uint8_t boot_ed25519_key[32];\nconst uint8_t boot_ed25519_key[32] = {'+raw.join(', ')+'};\n')"
+$(FW_BUILD)/mps2-boot/boot.elf: $(FW_BOOT_MBEDTLS_OBJ) $(FW_BOOT_SODIUM_OBJ) $(FW_BUILD)/mps2-boot/boot_key.c $(FW_BOOT_SRC) $(FW_HEADERS) firmware/targets/mps2-boot/boot.ld
 	@mkdir -p $(@D)
 	arm-none-eabi-gcc $(FW_BOOT_FLAGS) -nostartfiles --specs=nano.specs -T firmware/targets/mps2-boot/boot.ld \
-	  -Wl,--gc-sections -Wl,-Map=$(FW_BUILD)/mps2-boot/boot.map -o $@ $(FW_BOOT_SRC) $(FW_BOOT_MBEDTLS_OBJ) -lgcc
+	  -Wl,--gc-sections -Wl,-Map=$(FW_BUILD)/mps2-boot/boot.map -o $@ $(FW_BOOT_SRC) $(FW_BUILD)/mps2-boot/boot_key.c \
+	  $(FW_BOOT_MBEDTLS_OBJ) $(FW_BOOT_SODIUM_OBJ) -lgcc
 
 # The app as the bootloader runs it: linked at the primary slot + the 0x200 header room,
 # signed into an MCUboot image with `spot-gateway image sign --pad-header`.
@@ -136,7 +180,7 @@ $(FW_BUILD)/mps2/spot-slot.bin: $(FW_BUILD)/mps2/spot-slot.elf
 firmware-host: $(FW_BUILD)/host/spot
 firmware-arm-linux: $(FW_BUILD)/arm-linux/spot
 firmware-mps2: $(FW_BUILD)/mps2/spot.elf $(FW_BUILD)/mps2/spot.bin $(FW_BUILD)/mps2/spot-slot.bin
-firmware-mps2-boot: mbedtls-runtime
+firmware-mps2-boot: mbedtls-runtime sodium-runtime
 	@$(MAKE) --no-print-directory $(FW_BUILD)/mps2-boot/boot.elf
 firmware: firmware-host firmware-arm-linux firmware-mps2 firmware-mps2-boot
 

@@ -5,12 +5,18 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "crypto_sign_ed25519.h"
 #include "mbedtls/sha256.h"
 
 #define TLV_KEYHASH 0x01u
 #define TLV_PUBKEY 0x02u
 #define TLV_SHA256 0x10u
+#define TLV_ED25519 0x24u
 #define TLV_TARGET 0xb0u
+#define KEY_SIZE 32u
+#define SIG_SIZE 64u
+#define SPKI_PREFIX_SIZE 12u
+#define SPKI_SIZE (SPKI_PREFIX_SIZE + KEY_SIZE)
 #define DIGEST_SIZE 32u
 #define TARGET_MAX 64u
 #define CHUNK 256u
@@ -21,6 +27,10 @@ static bool allowed_unprotected(uint16_t type)
   return type == TLV_KEYHASH || type == TLV_PUBKEY || (type >= 0x10u && type <= 0x12u)
       || (type >= 0x20u && type <= 0x25u) || (type >= 0x30u && type <= 0x33u);
 }
+
+/* DER SubjectPublicKeyInfo of an Ed25519 key, as imgtool hashes it for KEYHASH. */
+static const uint8_t spki_prefix[SPKI_PREFIX_SIZE] = {0x30, 0x2a, 0x30, 0x05, 0x06, 0x03,
+                                                      0x2b, 0x65, 0x70, 0x03, 0x21, 0x00};
 
 static int hash_region(const boot_flash_t *flash, uint32_t slot, uint32_t len, uint8_t digest[DIGEST_SIZE])
 {
@@ -49,10 +59,26 @@ static int hash_region(const boot_flash_t *flash, uint32_t slot, uint32_t len, u
 typedef struct tlv_walk {
   bool protected_area;
   const char *target;
-  bool target_ok;     /* no target TLV, or the expected one */
-  bool has_digest;
+  bool target_ok; /* no target TLV, or the expected one */
+  bool has_digest, has_keyhash, has_pubkey, has_signature;
   uint8_t digest[DIGEST_SIZE];
+  uint8_t keyhash[DIGEST_SIZE];
+  uint8_t pubkey[SPKI_SIZE];
+  uint8_t signature[SIG_SIZE];
 } tlv_walk_t;
+
+/* Keeps the value of a TLV the check needs (the first of each kind). */
+static int keep_value(const boot_flash_t *flash, uint32_t addr, uint32_t len, uint32_t want, bool *has, uint8_t *out)
+{
+  if (*has || len != want) {
+    return BOOT_OK;
+  }
+  if (flash->read(flash->ctx, addr, out, len) != BOOT_OK) {
+    return BOOT_EFLASH;
+  }
+  *has = true;
+  return BOOT_OK;
+}
 
 /* Walks the records of one area [from, to): they must fill it exactly. */
 static int walk_area(const boot_flash_t *flash, uint32_t slot, uint32_t from, uint32_t to, tlv_walk_t *walk)
@@ -72,11 +98,17 @@ static int walk_area(const boot_flash_t *flash, uint32_t slot, uint32_t from, ui
     if (len > to - off || (!walk->protected_area && !allowed_unprotected(type))) {
       return BOOT_EINVALID;
     }
-    if (!walk->protected_area && type == TLV_SHA256 && len == DIGEST_SIZE) {
-      if (flash->read(flash->ctx, slot + off, walk->digest, DIGEST_SIZE) != BOOT_OK) {
-        return BOOT_EFLASH;
-      }
-      walk->has_digest = true;
+    int rc = BOOT_OK;
+    if (!walk->protected_area) {
+      uint32_t at = slot + off;
+      rc = type == TLV_SHA256    ? keep_value(flash, at, len, DIGEST_SIZE, &walk->has_digest, walk->digest)
+         : type == TLV_KEYHASH ? keep_value(flash, at, len, DIGEST_SIZE, &walk->has_keyhash, walk->keyhash)
+         : type == TLV_PUBKEY  ? keep_value(flash, at, len, SPKI_SIZE, &walk->has_pubkey, walk->pubkey)
+         : type == TLV_ED25519 ? keep_value(flash, at, len, SIG_SIZE, &walk->has_signature, walk->signature)
+                               : BOOT_OK;
+    }
+    if (rc != BOOT_OK) {
+      return rc;
     }
     if (walk->protected_area && type == TLV_TARGET && walk->target) {
       char name[TARGET_MAX];
@@ -93,9 +125,26 @@ static int walk_area(const boot_flash_t *flash, uint32_t slot, uint32_t from, ui
   return BOOT_OK;
 }
 
+/* The image names our key: by its hash (KEYHASH) or in full (PUBKEY). */
+static int names_our_key(const tlv_walk_t *walk, const uint8_t key[KEY_SIZE])
+{
+  uint8_t spki[SPKI_SIZE];
+  memcpy(spki, spki_prefix, SPKI_PREFIX_SIZE);
+  memcpy(spki + SPKI_PREFIX_SIZE, key, KEY_SIZE);
+  if (walk->has_pubkey && memcmp(walk->pubkey, spki, SPKI_SIZE) == 0) {
+    return BOOT_OK;
+  }
+  uint8_t keyhash[DIGEST_SIZE];
+  if (!walk->has_keyhash || mbedtls_sha256_ret(spki, SPKI_SIZE, keyhash, 0) != 0) {
+    return BOOT_EINVALID;
+  }
+  return memcmp(keyhash, walk->keyhash, DIGEST_SIZE) == 0 ? BOOT_OK : BOOT_EINVALID;
+}
+
 int boot_verify_image(void *ctx, const boot_flash_t *flash, uint32_t slot, const boot_image_t *image)
 {
-  tlv_walk_t walk = {.protected_area = true, .target = ctx, .target_ok = true};
+  const boot_verify_policy_t *policy = ctx;
+  tlv_walk_t walk = {.protected_area = true, .target = policy->target, .target_ok = true};
   uint32_t body_end = image->hdr_size + image->img_size;
   int rc = BOOT_OK;
   if (image->protect_tlv_size > 0) {
@@ -108,7 +157,7 @@ int boot_verify_image(void *ctx, const boot_flash_t *flash, uint32_t slot, const
   if (rc != BOOT_OK) {
     return rc;
   }
-  if (!walk.has_digest || !walk.target_ok) {
+  if (!walk.has_digest || !walk.target_ok || !walk.has_signature || names_our_key(&walk, policy->ed25519_key) != BOOT_OK) {
     return BOOT_EINVALID;
   }
   uint8_t digest[DIGEST_SIZE];
@@ -116,5 +165,11 @@ int boot_verify_image(void *ctx, const boot_flash_t *flash, uint32_t slot, const
   if (rc != BOOT_OK) {
     return rc;
   }
-  return memcmp(digest, walk.digest, DIGEST_SIZE) == 0 ? BOOT_OK : BOOT_EINVALID;
+  if (memcmp(digest, walk.digest, DIGEST_SIZE) != 0) {
+    return BOOT_EINVALID;
+  }
+  /* imgtool signs the 32-byte digest, not the image (firmware-image.md). */
+  return crypto_sign_ed25519_verify_detached(walk.signature, digest, DIGEST_SIZE, policy->ed25519_key) == 0
+             ? BOOT_OK
+             : BOOT_EINVALID;
 }

@@ -3,12 +3,15 @@
 # A boots; B requested for a trial swaps in; a QEMU restart (power cycle) reverts the
 # unconfirmed B; then QEMU ended by a power cut before flash operation N of the swap,
 # for spread N, and restarted: A or B, byte for byte, never neither, and A in the end.
-# Usage: firmware/test/boot-qemu-check.sh [cut points, default 24]   (make boot-qemu-check)
+# Images are signed with the key the bootloader was built with (BOOT_KEY, default the
+# development key); a B signed with another key must never be swapped in.
+# Usage: firmware/test/boot-qemu-check.sh [cut points, default 24] [signing key]   (make boot-qemu-check)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BOOT=firmware/build/mps2-boot/boot.elf
 APP=firmware/build/mps2/spot-slot.bin
 POINTS=${1:-24}
+KEY=${2:-firmware/build/keys/dev.pem}
 [ -x node_modules/.bin/tsx ] || { echo "boot-qemu: node_modules missing (make setup): the images are signed by the gateway's image commands"; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -17,17 +20,18 @@ import { runCli } from '$PWD/gateway/src/cli/index.ts';
 process.exit(await runCli(process.argv.slice(2)));
 JS
 cli() { node_modules/.bin/tsx "$work/cli.mjs" "$@" >/dev/null; }
-cli image keygen --out "$work/key"
-cli image sign --key "$work/key" --version 1.0.0 --pad-header "$APP" "$work/A.img"
-cli image sign --key "$work/key" --version 2.0.0 --pad-header "$APP" "$work/B.img"
+cli image keygen --out "$work/other"
+cli image sign --key "$KEY" --version 1.0.0 --pad-header "$APP" "$work/A.img"
+cli image sign --key "$KEY" --version 2.0.0 --pad-header "$APP" "$work/B.img"
+cli image sign --key "$work/other" --version 2.0.0 --pad-header "$APP" "$work/C.img"
 flash=$work/flash.bin
 
 put() { dd of="$flash" bs=1 seek=$(($1)) conv=notrunc status=none; }
-# Both images in place, B requested for a trial (swap_info test, then the trailer magic).
+# A in the primary, B (or $1) in the secondary, requested for a trial (swap_info test, then the magic).
 fresh() {
   head -c $((0x4A000)) /dev/zero | tr '\0' '\377' > "$flash"
   put 0x8000 < "$work/A.img"
-  put 0x28000 < "$work/B.img"
+  put 0x28000 < "$work/${1:-B}.img"
   printf '\x02' | put $((0x48000 - 40))
   printf '\x77\xc2\x95\xf3\x60\xd2\xef\x7f\x35\x52\x50\x0f\x2c\xb6\x79\x80' | put $((0x48000 - 16))
 }
@@ -47,6 +51,11 @@ slots() {
   else echo neither; fi
 }
 fail() { echo "boot-qemu: FAILED: $*"; exit 1; }
+
+fresh C
+refused=$(run) || fail "boot with an image signed by another key: exit $?"
+holds 0x8000 A && holds 0x28000 C || fail "an image signed by another key was swapped in ($refused)"
+echo "boot-qemu: another key: $refused"
 
 fresh
 first=$(run) || fail "trial boot exit $?"

@@ -16,6 +16,8 @@
 #define PATH_MAX_LEN 120u
 
 static const boot_map_t map = BOOT_MAP_MPS2_AN385;
+/* The key images must be signed with (generated from BOOT_KEY by make). */
+extern const uint8_t boot_ed25519_key[32];
 
 /* Copies the value of option `name` ("--flash ") from the command line; "" when absent. */
 static void option(const char *name, char *out, size_t cap)
@@ -96,7 +98,8 @@ int main(void)
     say("flash not kept in a file (no semihosting or no --flash FILE): ", "changes last until QEMU stops");
   }
   mps2_flash_cut_before(number(cut));
-  boot_config_t config = {mps2_flash(), &map, boot_verify_image, (void *)"mps2-an385"};
+  const boot_verify_policy_t policy = {"mps2-an385", boot_ed25519_key};
+  boot_config_t config = {mps2_flash(), &map, boot_verify_image, (void *)&policy};
   boot_result_t result;
   int rc = boot_go(&config, &result);
   while (rc == BOOT_EFLASH) {
