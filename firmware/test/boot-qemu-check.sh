@@ -60,7 +60,7 @@ echo "boot-qemu: another key: $refused"
 fresh
 first=$(run) || fail "trial boot exit $?"
 [ "$(slots)" = BA ] || fail "after the trial swap: $(slots) ($first)"
-ops=$(sed -n 's/.*(\([0-9]*\) flash operations).*/\1/p' <<< "$first")
+ops=$(sed -n 's/.*(\([0-9]*\) flash operations.*/\1/p' <<< "$first")
 second=$(run) || fail "revert boot exit $?"
 [ "$(slots)" = AB ] || fail "after the restart: $(slots) ($second)"
 echo "boot-qemu: $first"

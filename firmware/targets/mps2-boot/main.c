@@ -47,27 +47,49 @@ static uint32_t number(const char *text)
   return n;
 }
 
-/* "boot: <a><b> (<n> flash operations)" on UART0 and the semihosting console. */
-static void say(const char *a, const char *b)
+/* Appends n in decimal at out; returns the new end. */
+static char *decimal(char *out, uint32_t n)
 {
-  char count[40] = " (";
   char digits[11];
   size_t nd = 0;
-  uint32_t n = mps2_flash_operations();
   do {
     digits[nd++] = (char)('0' + n % 10u);
     n /= 10u;
   } while (n);
-  size_t len = 2;
   while (nd) {
-    count[len++] = digits[--nd];
+    *out++ = digits[--nd];
   }
-  memcpy(count + len, " flash operations)\n", sizeof " flash operations)\n");
-  const char *parts[4] = {"boot: ", a, b, count};
-  for (unsigned i = 0; i < 4; i++) {
-    mps2_uart_write((const uint8_t *)parts[i], strlen(parts[i]));
-    mps2_debug(parts[i]);
+  return out;
+}
+
+/* Appends text at p without passing end; returns the new end. */
+static char *append(char *p, const char *end, const char *text)
+{
+  while (*text && p < end) {
+    *p++ = *text++;
   }
+  return p;
+}
+
+/* "boot: <a><b> (<n> flash operations, stack <m> bytes)" on UART0 and the semihosting console. */
+static void say(const char *a, const char *b)
+{
+  char line[200], number_text[12];
+  const char *end = line + sizeof line - 2;
+  char *p = append(line, end, "boot: ");
+  p = append(p, end, a);
+  p = append(p, end, b);
+  p = append(p, end, " (");
+  *decimal(number_text, mps2_flash_operations()) = '\0';
+  p = append(p, end, number_text);
+  p = append(p, end, " flash operations, stack ");
+  *decimal(number_text, (uint32_t)mps2_stack_used()) = '\0';
+  p = append(p, end, number_text);
+  p = append(p, end, " bytes)");
+  *p++ = '\n';
+  *p = '\0';
+  mps2_uart_write((const uint8_t *)line, (size_t)(p - line));
+  mps2_debug(line);
 }
 
 /* Hands the core over to the image whose vector table is at `vectors`: interrupts
