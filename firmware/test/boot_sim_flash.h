@@ -1,7 +1,9 @@
 /* A simulated NOR flash for the bootloader tests: RAM with erase and program
    semantics (a program writes only erased 8-byte units; anything else is counted
    as a violation and fails), and a power cut before operation N: that program or
-   erase and every later operation (reads too) fail and change nothing. */
+   erase and every later operation (reads too) fail and change nothing; or, with
+   `torn`, operation N is cut half way: a program leaves the first half of its
+   bytes written, an erase the first half of its sector erased. */
 #ifndef BOOT_SIM_FLASH_H
 #define BOOT_SIM_FLASH_H
 
@@ -20,6 +22,7 @@ typedef struct sim_flash {
   uint64_t ops;        /* programs and erases attempted since the last reset of the counter */
   uint64_t cut_before; /* 0: never; else the operation with this number is the first to fail */
   bool dead;           /* the power is off */
+  bool torn;           /* the cut operation does half its work */
   unsigned violations; /* programs over programmed units, misaligned or outside */
 } sim_flash_t;
 
@@ -31,6 +34,7 @@ static inline void sim_flash_init(sim_flash_t *sim, uint32_t size, uint32_t sect
   sim->ops = 0;
   sim->cut_before = 0;
   sim->dead = false;
+  sim->torn = false;
   sim->violations = 0;
 }
 
@@ -68,7 +72,11 @@ static inline int sim_flash_read(void *ctx, uint32_t addr, void *buf, uint32_t l
 static inline int sim_flash_program(void *ctx, uint32_t addr, const void *buf, uint32_t len)
 {
   sim_flash_t *sim = ctx;
+  bool alive = !sim->dead;
   if (!sim_flash_op(sim)) {
+    if (alive && sim->torn && (uint64_t)addr + len <= sim->size) {
+      memcpy(sim->mem + addr, buf, len / 2);
+    }
     return BOOT_EFLASH;
   }
   if (addr % BOOT_WRITE_SIZE != 0 || len % BOOT_WRITE_SIZE != 0 || (uint64_t)addr + len > sim->size) {
@@ -88,7 +96,11 @@ static inline int sim_flash_program(void *ctx, uint32_t addr, const void *buf, u
 static inline int sim_flash_erase(void *ctx, uint32_t addr)
 {
   sim_flash_t *sim = ctx;
+  bool alive = !sim->dead;
   if (!sim_flash_op(sim)) {
+    if (alive && sim->torn && addr % sim->sector_size == 0 && (uint64_t)addr + sim->sector_size <= sim->size) {
+      memset(sim->mem + addr, 0xff, sim->sector_size / 2);
+    }
     return BOOT_EFLASH;
   }
   if (addr % sim->sector_size != 0 || (uint64_t)addr + sim->sector_size > sim->size) {

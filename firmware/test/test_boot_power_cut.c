@@ -26,7 +26,7 @@ static boot_config_t config;
 static test_image_t image_a, image_b, image_bad;
 
 /* Cut points exercised, for the summary line. */
-static unsigned long cuts_upgrade, cuts_revert, cuts_permanent, cuts_nested, cuts_refused;
+static unsigned long cuts_upgrade, cuts_revert, cuts_permanent, cuts_nested, cuts_refused, cuts_torn;
 
 /* A small geometry keeps the nested sweep fast; the mps2 one is the real map. */
 static const boot_map_t small_map = {1024u, 12u, 0x1000u, 0x4000u, 0x7000u};
@@ -161,7 +161,7 @@ static uint8_t snapshot[SIM_FLASH_BYTES];
 
 /* Cuts before every operation N of the scenario; with `nested`, also before every
    operation M of the recovery after each N. Returns the cut points run. */
-static unsigned long sweep(const boot_map_t *m, scenario_t s, bool nested)
+static unsigned long sweep_cuts(const boot_map_t *m, scenario_t s, bool nested, bool torn)
 {
   setup_flash(m, &image_b);
   life_t clean = new_life(s);
@@ -172,6 +172,7 @@ static unsigned long sweep(const boot_map_t *m, scenario_t s, bool nested)
   for (uint64_t n = 1; n <= total; n++) {
     setup_flash(m, &image_b);
     sim.cut_before = n;
+    sim.torn = torn;
     life_t life = new_life(s);
     assert_int_equal(run_life(&life), BOOT_EFLASH);
     sim_flash_power_on(&sim);
@@ -199,6 +200,11 @@ static unsigned long sweep(const boot_map_t *m, scenario_t s, bool nested)
     }
   }
   return points;
+}
+
+static unsigned long sweep(const boot_map_t *m, scenario_t s, bool nested)
+{
+  return sweep_cuts(m, s, nested, false);
 }
 
 static void make_images(uint32_t a_body, uint32_t b_body)
@@ -238,6 +244,19 @@ static void a_second_cut_during_recovery_still_ends_with_a_or_b(void **state)
   make_images(3000, 6500);
   cuts_nested += sweep(&small_map, UPGRADE, true);
   cuts_nested += sweep(&small_map, REVERT, true);
+}
+
+/* A cut in the middle of a program (its first half written) or of an erase (the
+   first half of the sector erased); in the nested sweeps the second cut is torn too. */
+static void a_torn_write_or_erase_still_ends_with_a_or_b(void **state)
+{
+  (void)state;
+  make_images(3000, 6500);
+  cuts_torn += sweep_cuts(&small_map, UPGRADE, true, true);
+  cuts_torn += sweep_cuts(&small_map, REVERT, true, true);
+  cuts_torn += sweep_cuts(&small_map, PERMANENT, false, true);
+  make_images(20000, 40000);
+  cuts_torn += sweep_cuts(&mps2_map, UPGRADE, false, true);
 }
 
 /* A bad secondary with a request, a cut before every operation: A stays. */
@@ -295,9 +314,9 @@ static void a_secondary_bigger_than_the_slot_never_replaces_the_primary(void **s
 static void summary(void **state)
 {
   (void)state;
-  printf("power-cut: upgrade %lu cut points, revert %lu, permanent %lu, nested %lu, refused images %lu, "
+  printf("power-cut: upgrade %lu cut points, revert %lu, permanent %lu, nested %lu, torn %lu, refused images %lu, "
          "all ended with A or B intact\n",
-         cuts_upgrade, cuts_revert, cuts_permanent, cuts_nested, cuts_refused);
+         cuts_upgrade, cuts_revert, cuts_permanent, cuts_nested, cuts_torn, cuts_refused);
 }
 
 int main(void)
@@ -307,6 +326,7 @@ int main(void)
     cmocka_unit_test(revert_survives_a_power_cut_at_every_operation),
     cmocka_unit_test(permanent_upgrade_survives_a_power_cut_at_every_operation),
     cmocka_unit_test(a_second_cut_during_recovery_still_ends_with_a_or_b),
+    cmocka_unit_test(a_torn_write_or_erase_still_ends_with_a_or_b),
     cmocka_unit_test(an_interrupted_upload_never_replaces_the_primary),
     cmocka_unit_test(a_corrupt_secondary_never_replaces_the_primary),
     cmocka_unit_test(an_unsigned_secondary_never_replaces_the_primary),
