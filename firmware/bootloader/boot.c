@@ -51,6 +51,8 @@ static int swap_sectors(const boot_config_t *config, uint32_t *sectors)
   return BOOT_OK;
 }
 
+static int revert_trial(const boot_config_t *config, const boot_trailer_t *secondary, boot_result_t *out);
+
 static int finish_swap(const boot_config_t *config, uint8_t type, uint32_t sectors, boot_result_t *out)
 {
   const boot_flash_t *flash = config->flash;
@@ -67,6 +69,17 @@ static int finish_swap(const boot_config_t *config, uint8_t type, uint32_t secto
   }
   if (rc != BOOT_OK) {
     return rc;
+  }
+  if (type == BOOT_SWAP_TEST) {
+    /* Checked before the swap; a copy that went wrong is a failed trial, reverted now. */
+    rc = check_image(config, map->primary);
+    if (rc == BOOT_EFLASH) {
+      return rc;
+    }
+    if (rc != BOOT_OK) {
+      const boot_trailer_t erased = {0};
+      return revert_trial(config, &erased, out);
+    }
   }
   out->swap = type;
   out->trial = type == BOOT_SWAP_TEST;

@@ -158,6 +158,30 @@ static void an_image_trailer_written_by_imgtool_boots_as_it_is(void **state)
   assert_true(holds(map.primary, &image_a));
 }
 
+/* B passes in the secondary but not once it is in the primary (a copy gone wrong). */
+static int b_fails_in_the_primary(void *ctx, const boot_flash_t *f, uint32_t slot, const boot_image_t *image)
+{
+  if (slot == map.primary && image->version[0] == 2) {
+    return BOOT_EINVALID;
+  }
+  return validate(ctx, f, slot, image);
+}
+
+static void a_trial_image_that_fails_its_check_after_the_swap_is_reverted_at_once(void **state)
+{
+  (void)state;
+  config.validate = b_fails_in_the_primary;
+  assert_int_equal(boot_request_upgrade(&flash, &map, false), BOOT_OK);
+  boot_result_t r = boot_ok();
+  assert_int_equal(r.action, BOOT_RUN_PRIMARY);
+  assert_int_equal(r.swap, BOOT_SWAP_REVERT);
+  assert_true(holds(map.primary, &image_a));
+  assert_true(holds(map.secondary, &image_b));
+  uint64_t ops = sim.ops;
+  assert_int_equal(boot_ok().swap, 0);
+  assert_int_equal(sim.ops, ops);
+}
+
 static void an_empty_flash_has_nothing_to_run_and_writes_nothing(void **state)
 {
   (void)state;
@@ -186,6 +210,7 @@ int main(void)
     cmocka_unit_test_setup(a_trial_with_its_old_image_overwritten_is_kept, setup),
     cmocka_unit_test_setup(the_first_image_into_an_empty_primary_swaps_the_whole_slot, setup),
     cmocka_unit_test_setup(an_image_trailer_written_by_imgtool_boots_as_it_is, setup),
+    cmocka_unit_test_setup(a_trial_image_that_fails_its_check_after_the_swap_is_reverted_at_once, setup),
     cmocka_unit_test_setup(an_empty_flash_has_nothing_to_run_and_writes_nothing, setup),
     cmocka_unit_test_setup(a_map_whose_trailer_does_not_fit_a_sector_is_refused, setup),
   };
