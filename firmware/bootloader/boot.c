@@ -61,6 +61,14 @@ static int finish_swap(const boot_config_t *config, uint8_t type, uint32_t secto
   if (rc == BOOT_OK) {
     rc = boot_trailer_erase(flash, map, map->secondary);
   }
+  if (rc == BOOT_OK && type != BOOT_SWAP_REVERT) {
+    /* Checked before the swap; a copy that went wrong is a failed upgrade, reverted now. */
+    rc = check_image(config, map->primary);
+    if (rc == BOOT_EINVALID) {
+      const boot_trailer_t erased = {0};
+      return revert_trial(config, &erased, out);
+    }
+  }
   if (rc == BOOT_OK && type != BOOT_SWAP_TEST) {
     rc = boot_trailer_set_image_ok(flash, map, map->primary);
   }
@@ -69,17 +77,6 @@ static int finish_swap(const boot_config_t *config, uint8_t type, uint32_t secto
   }
   if (rc != BOOT_OK) {
     return rc;
-  }
-  if (type == BOOT_SWAP_TEST) {
-    /* Checked before the swap; a copy that went wrong is a failed trial, reverted now. */
-    rc = check_image(config, map->primary);
-    if (rc == BOOT_EFLASH) {
-      return rc;
-    }
-    if (rc != BOOT_OK) {
-      const boot_trailer_t erased = {0};
-      return revert_trial(config, &erased, out);
-    }
   }
   out->swap = type;
   out->trial = type == BOOT_SWAP_TEST;
@@ -111,7 +108,7 @@ static int start_swap(const boot_config_t *config, uint8_t type, boot_result_t *
   return rc == BOOT_OK ? finish_swap(config, type, sectors, out) : rc;
 }
 
-/* Rule 3: the trial image did not confirm. */
+/* Rule 3: the trial image did not confirm (or failed its check right after the swap). */
 static int revert_trial(const boot_config_t *config, const boot_trailer_t *secondary, boot_result_t *out)
 {
   const boot_flash_t *flash = config->flash;

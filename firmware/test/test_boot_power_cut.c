@@ -26,7 +26,7 @@ static boot_config_t config;
 static test_image_t image_a, image_b, image_bad;
 
 /* Cut points exercised, for the summary line. */
-static unsigned long cuts_upgrade, cuts_revert, cuts_permanent, cuts_nested, cuts_refused, cuts_torn;
+static unsigned long cuts_upgrade, cuts_revert, cuts_permanent, cuts_nested, cuts_refused, cuts_torn, cuts_bad_copy;
 
 /* A small geometry keeps the nested sweep fast; the mps2 one is the real map. */
 static const boot_map_t small_map = {1024u, 12u, 0x1000u, 0x4000u, 0x7000u};
@@ -133,21 +133,31 @@ static void check_end(const life_t *life, const test_image_t *expected, const te
   }
 }
 
-typedef enum { UPGRADE, REVERT, PERMANENT } scenario_t;
+/* BAD_COPY: B passes its check in the secondary, fails it in the primary (a copy gone wrong). */
+typedef enum { UPGRADE, REVERT, PERMANENT, BAD_COPY } scenario_t;
 
 static const char *scenario_name(scenario_t s)
 {
-  return s == UPGRADE ? "upgrade" : s == REVERT ? "revert" : "permanent";
+  return s == UPGRADE ? "upgrade" : s == REVERT ? "revert" : s == PERMANENT ? "permanent" : "bad copy";
+}
+
+static int b_fails_in_the_primary(void *ctx, const boot_flash_t *f, uint32_t slot, const boot_image_t *image)
+{
+  if (slot == map.primary && image->version[0] == 2) {
+    return BOOT_EINVALID;
+  }
+  return validate(ctx, f, slot, image);
 }
 
 static life_t new_life(scenario_t s)
 {
-  return (life_t){.permanent = s == PERMANENT, .b_confirms = s == UPGRADE};
+  config.validate = s == BAD_COPY ? b_fails_in_the_primary : validate;
+  return (life_t){.permanent = s == PERMANENT, .b_confirms = s == UPGRADE || s == BAD_COPY};
 }
 
 static const test_image_t *expected_image(scenario_t s, const life_t *life)
 {
-  bool b = s == UPGRADE ? life->b_confirmed : s == PERMANENT ? life->requested : false;
+  bool b = s == UPGRADE ? life->b_confirmed : s == PERMANENT ? life->requested : false; /* REVERT, BAD_COPY: A */
   return b ? &image_b : &image_a;
 }
 
@@ -259,6 +269,14 @@ static void a_torn_write_or_erase_still_ends_with_a_or_b(void **state)
   cuts_torn += sweep_cuts(&mps2_map, UPGRADE, false, true);
 }
 
+/* B checked good in the secondary but not in the primary: reverted before it ever runs. */
+static void an_upgrade_whose_copy_goes_wrong_ends_with_a(void **state)
+{
+  (void)state;
+  make_images(3000, 6500);
+  cuts_bad_copy += sweep(&small_map, BAD_COPY, true);
+}
+
 /* A bad secondary with a request, a cut before every operation: A stays. */
 static void refused(image_kind_t kind, bool permanent)
 {
@@ -314,9 +332,9 @@ static void a_secondary_bigger_than_the_slot_never_replaces_the_primary(void **s
 static void summary(void **state)
 {
   (void)state;
-  printf("power-cut: upgrade %lu cut points, revert %lu, permanent %lu, nested %lu, torn %lu, refused images %lu, "
-         "all ended with A or B intact\n",
-         cuts_upgrade, cuts_revert, cuts_permanent, cuts_nested, cuts_torn, cuts_refused);
+  printf("power-cut: upgrade %lu cut points, revert %lu, permanent %lu, nested %lu, torn %lu, bad copy %lu, "
+         "refused images %lu, all ended with A or B intact\n",
+         cuts_upgrade, cuts_revert, cuts_permanent, cuts_nested, cuts_torn, cuts_bad_copy, cuts_refused);
 }
 
 int main(void)
@@ -327,6 +345,7 @@ int main(void)
     cmocka_unit_test(permanent_upgrade_survives_a_power_cut_at_every_operation),
     cmocka_unit_test(a_second_cut_during_recovery_still_ends_with_a_or_b),
     cmocka_unit_test(a_torn_write_or_erase_still_ends_with_a_or_b),
+    cmocka_unit_test(an_upgrade_whose_copy_goes_wrong_ends_with_a),
     cmocka_unit_test(an_interrupted_upload_never_replaces_the_primary),
     cmocka_unit_test(a_corrupt_secondary_never_replaces_the_primary),
     cmocka_unit_test(an_unsigned_secondary_never_replaces_the_primary),

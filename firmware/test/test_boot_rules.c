@@ -167,11 +167,10 @@ static int b_fails_in_the_primary(void *ctx, const boot_flash_t *f, uint32_t slo
   return validate(ctx, f, slot, image);
 }
 
-static void a_trial_image_that_fails_its_check_after_the_swap_is_reverted_at_once(void **state)
+static void an_image_that_fails_its_check_after_the_swap_is_reverted_at_once(bool permanent)
 {
-  (void)state;
   config.validate = b_fails_in_the_primary;
-  assert_int_equal(boot_request_upgrade(&flash, &map, false), BOOT_OK);
+  assert_int_equal(boot_request_upgrade(&flash, &map, permanent), BOOT_OK);
   boot_result_t r = boot_ok();
   assert_int_equal(r.action, BOOT_RUN_PRIMARY);
   assert_int_equal(r.swap, BOOT_SWAP_REVERT);
@@ -180,6 +179,18 @@ static void a_trial_image_that_fails_its_check_after_the_swap_is_reverted_at_onc
   uint64_t ops = sim.ops;
   assert_int_equal(boot_ok().swap, 0);
   assert_int_equal(sim.ops, ops);
+}
+
+static void a_trial_image_that_fails_its_check_after_the_swap_is_reverted_at_once(void **state)
+{
+  (void)state;
+  an_image_that_fails_its_check_after_the_swap_is_reverted_at_once(false);
+}
+
+static void a_permanent_image_that_fails_its_check_after_the_swap_is_reverted_at_once(void **state)
+{
+  (void)state;
+  an_image_that_fails_its_check_after_the_swap_is_reverted_at_once(true);
 }
 
 static void an_empty_flash_has_nothing_to_run_and_writes_nothing(void **state)
@@ -211,6 +222,7 @@ int main(void)
     cmocka_unit_test_setup(the_first_image_into_an_empty_primary_swaps_the_whole_slot, setup),
     cmocka_unit_test_setup(an_image_trailer_written_by_imgtool_boots_as_it_is, setup),
     cmocka_unit_test_setup(a_trial_image_that_fails_its_check_after_the_swap_is_reverted_at_once, setup),
+    cmocka_unit_test_setup(a_permanent_image_that_fails_its_check_after_the_swap_is_reverted_at_once, setup),
     cmocka_unit_test_setup(an_empty_flash_has_nothing_to_run_and_writes_nothing, setup),
     cmocka_unit_test_setup(a_map_whose_trailer_does_not_fit_a_sector_is_refused, setup),
   };
