@@ -118,7 +118,11 @@ static int revert_trial(const boot_config_t *config, const boot_trailer_t *secon
     return rc;
   }
   if (rc != BOOT_OK) {
+    /* Nothing to go back to: the primary stays as it is, settled (no resume next time). */
     rc = boot_trailer_set_image_ok(flash, map, map->primary);
+    if (rc == BOOT_OK) {
+      rc = boot_trailer_set_copy_done(flash, map, map->primary);
+    }
     return rc == BOOT_OK ? boot_primary(config, out, "trial image not confirmed, but no valid old image to go back to: kept")
                          : rc;
   }
