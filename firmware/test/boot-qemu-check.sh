@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The mps2 bootloader under QEMU with its flash in a host file (docs/bootloader.md):
 # A boots; B requested for a trial swaps in; a QEMU restart (power cycle) reverts the
-# unconfirmed B; then QEMU ended by a power cut before flash operation N of the swap,
-# for spread N, and restarted: A or B, byte for byte, never neither, and A in the end.
+# unconfirmed B; the same with a guest reset (QEMU's system_reset) instead of a restart;
+# then QEMU ended by a power cut before flash operation N of the swap, for spread N, and
+# restarted: A or B, byte for byte, never neither, and A in the end.
 # Images are signed with the key the bootloader was built with (BOOT_KEY, default the
 # development key); a B signed with another key must never be swapped in.
 # Usage: firmware/test/boot-qemu-check.sh [cut points, default 24] [signing key]   (make boot-qemu-check)
@@ -65,6 +66,26 @@ second=$(run) || fail "revert boot exit $?"
 [ "$(slots)" = AB ] || fail "after the restart: $(slots) ($second)"
 echo "boot-qemu: $first"
 echo "boot-qemu: $second"
+
+# A guest reset: the flash stays in RAM, the file handle is taken over, the writes of the
+# revert still reach the file.
+fresh
+mon=$work/monitor.sock
+rm -f "$work/uart.txt"
+qemu-system-arm -M mps2-an385 -display none -serial "file:$work/uart.txt" -monitor "unix:$mon,server,nowait" \
+  -semihosting-config enable=on,target=native -kernel "$BOOT" -append "--flash $flash" > "$work/console.txt" 2>&1 &
+qemu=$!
+boots() { local n; n=$(grep -a -c '^boot:' "$work/uart.txt" 2>/dev/null) || true; echo "${n:-0}"; }
+wait_for() { for _ in $(seq 200); do [ "$(boots)" -ge "$1" ] && return 0; sleep 0.1; done; return 1; }
+wait_for 1 || { kill $qemu; fail "no trial boot before the guest reset"; }
+[ "$(slots)" = BA ] || { kill $qemu; fail "before the guest reset: $(slots)"; }
+echo system_reset | socat - "unix-connect:$mon" > /dev/null
+wait_for 2 || { kill $qemu; fail "no boot after the guest reset"; }
+echo quit | socat - "unix-connect:$mon" > /dev/null || true
+wait $qemu || true
+reset_line=$(grep -a '^boot:' "$work/uart.txt" | sed -n 2p)
+[ "$(slots)" = AB ] || fail "after the guest reset, in the file: $(slots) ($reset_line)"
+echo "boot-qemu: guest reset: $reset_line"
 
 cuts=0
 for ((i = 0; i < POINTS; i++)); do
