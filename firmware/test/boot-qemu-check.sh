@@ -89,7 +89,7 @@ echo "boot-qemu: guest reset: $reset_line"
 
 cuts=0
 for ((i = 0; i < POINTS; i++)); do
-  n=$((1 + i * (ops - 1) / (POINTS - 1)))
+  n=$((POINTS > 1 ? 1 + i * (ops - 1) / (POINTS - 1) : ops / 2))
   fresh
   rc=0; run --power-cut-before "$n" > /dev/null || rc=$?
   [ $rc = 9 ] || fail "cut before operation $n: exit $rc, not the power cut"
