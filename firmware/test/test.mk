@@ -9,21 +9,31 @@ firmware/gen/.config-c.stamp: shared-schema/spot.proto
 FW_TEST_BUILD := firmware/build/test
 FW_TEST_CFLAGS := -std=c11 -Wall -Wextra -Werror -g -O1 -fsanitize=address,undefined \
   -fno-omit-frame-pointer -fno-sanitize-recover=all \
-  -Ifirmware/core -Ifirmware/gen -I$(NANOPB_SRC) -DSPOT_FIRMWARE_VERSION='"test"' \
-  -DSPOT_MPS2_EVENT_BYTES=$(FW_MPS2_EVENT_BYTES)
+  -Ifirmware/core -Ifirmware/bootloader -Ifirmware/gen -I$(NANOPB_SRC) -DSPOT_FIRMWARE_VERSION='"test"' \
+  -DSPOT_MPS2_EVENT_BYTES=$(FW_MPS2_EVENT_BYTES) $(MBEDTLS_FLAGS) $(SODIUM_FLAGS)
 # The nanopb runtime is not ours: built without -Werror.
 FW_TEST_NANOPB_CFLAGS := -std=c11 -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -I$(NANOPB_SRC)
-FW_TEST_LIBS := -lcmocka
+# mbedTLS is not ours either.
+FW_TEST_MBEDTLS_CFLAGS := -std=c11 -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+  $(MBEDTLS_FLAGS) -I$(MBEDTLS_SRC)/library -Ifirmware/bootloader
+# --gc-sections: libsodium's utils.c and core.c refer to parts of it not built here.
+FW_TEST_LIBS := -lcmocka -Wl,--gc-sections
 
 # Evaluated in the second make (fw-test-run), once schema-c has generated firmware/gen.
 FW_TEST_CORE_OBJ = $(patsubst firmware/core/%.c,$(FW_TEST_BUILD)/core/%.o,$(wildcard firmware/core/*.c)) \
-  $(patsubst firmware/gen/%.c,$(FW_TEST_BUILD)/gen/%.o,$(wildcard firmware/gen/*.c))
+  $(patsubst firmware/gen/%.c,$(FW_TEST_BUILD)/gen/%.o,$(wildcard firmware/gen/*.c)) \
+  $(patsubst firmware/bootloader/%.c,$(FW_TEST_BUILD)/bootloader/%.o,$(wildcard firmware/bootloader/*.c))
 FW_TEST_NANOPB_OBJ = $(patsubst $(NANOPB_SRC)/%.c,$(FW_TEST_BUILD)/nanopb/%.o,\
-  $(wildcard $(NANOPB_RUNTIME)))
+  $(wildcard $(NANOPB_RUNTIME))) \
+  $(patsubst $(MBEDTLS_SRC)/library/%.c,$(FW_TEST_BUILD)/mbedtls/%.o,$(wildcard $(MBEDTLS_RUNTIME))) \
+  $(patsubst $(SODIUM_LIB)/%.c,$(FW_TEST_BUILD)/sodium/%.o,$(wildcard $(SODIUM_RUNTIME)))
 FW_TEST_BINS = $(patsubst firmware/test/%.c,$(FW_TEST_BUILD)/%,$(wildcard firmware/test/test_*.c))
-FW_TEST_HEADERS = $(wildcard firmware/core/*.h firmware/gen/*.h firmware/test/*.h)
+FW_TEST_HEADERS = $(wildcard firmware/core/*.h firmware/bootloader/*.h firmware/gen/*.h firmware/test/*.h)
 
 $(FW_TEST_BUILD)/core/%.o: firmware/core/%.c $(FW_TEST_HEADERS)
+	@mkdir -p $(@D)
+	@gcc $(FW_TEST_CFLAGS) -c -o $@ $<
+$(FW_TEST_BUILD)/bootloader/%.o: firmware/bootloader/%.c $(FW_TEST_HEADERS)
 	@mkdir -p $(@D)
 	@gcc $(FW_TEST_CFLAGS) -c -o $@ $<
 $(FW_TEST_BUILD)/gen/%.o: firmware/gen/%.c $(FW_TEST_HEADERS)
@@ -32,6 +42,12 @@ $(FW_TEST_BUILD)/gen/%.o: firmware/gen/%.c $(FW_TEST_HEADERS)
 $(FW_TEST_BUILD)/nanopb/%.o: $(NANOPB_SRC)/%.c
 	@mkdir -p $(@D)
 	@gcc $(FW_TEST_NANOPB_CFLAGS) -c -o $@ $<
+$(FW_TEST_BUILD)/mbedtls/%.o: $(MBEDTLS_SRC)/library/%.c firmware/bootloader/boot_mbedtls_config.h
+	@mkdir -p $(@D)
+	@gcc $(FW_TEST_MBEDTLS_CFLAGS) -c -o $@ $<
+$(FW_TEST_BUILD)/sodium/%.o: $(SODIUM_LIB)/%.c
+	@mkdir -p $(@D)
+	@gcc -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -ffunction-sections $(SODIUM_BUILD_FLAGS) -w -c -o $@ $<
 $(FW_TEST_BUILD)/libspotcore.a: $(FW_TEST_CORE_OBJ) $(FW_TEST_NANOPB_OBJ)
 	@rm -f $@
 	@ar rcs $@ $^
@@ -56,5 +72,5 @@ fw-test-run: $(FW_TEST_BINS)
 	if [ -n "$$failed" ]; then echo "test-c: FAILED:$$failed"; exit 1; fi; \
 	echo "test-c: $(words $(FW_TEST_BINS)) test programs passed"
 
-test-c: apt-test schema-c
+test-c: apt-test schema-c mbedtls-runtime sodium-runtime
 	@$(MAKE) --no-print-directory fw-test-run

@@ -36,5 +36,7 @@ void mps2_debug(const char *text);
 /* Resets the system (AIRCR SYSRESETREQ). */
 void mps2_reset(void) __attribute__((noreturn));
 void mps2_exit(int code) __attribute__((noreturn));
+/* One semihosting call (ARM's operation numbers); -1 without a host that answers. */
+int32_t mps2_semihost(int32_t op, void *arg);
 
 #endif

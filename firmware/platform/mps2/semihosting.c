@@ -8,7 +8,7 @@
 #define SYS_EXIT_EXTENDED 0x20
 #define ADP_STOPPED_APPLICATION_EXIT 0x20026u
 
-static int32_t semihost(int32_t op, void *arg)
+int32_t mps2_semihost(int32_t op, void *arg)
 {
   register int32_t r0 __asm("r0") = op;
   register void *r1 __asm("r1") = arg;
@@ -24,7 +24,7 @@ const char *mps2_cmdline(void)
     char *buf;
     int32_t len;
   } arg = {cmdline, (int32_t)sizeof cmdline - 1};
-  if (semihost(SYS_GET_CMDLINE, &arg) != 0) {
+  if (mps2_semihost(SYS_GET_CMDLINE, &arg) != 0) {
     cmdline[0] = '\0';
   } else {
     cmdline[arg.len] = '\0';
@@ -35,7 +35,7 @@ const char *mps2_cmdline(void)
 void mps2_exit(int code)
 {
   uint32_t block[2] = {ADP_STOPPED_APPLICATION_EXIT, (uint32_t)code};
-  semihost(SYS_EXIT_EXTENDED, block);
+  mps2_semihost(SYS_EXIT_EXTENDED, block);
   for (;;) {
     __asm volatile("wfi");
   }
@@ -43,7 +43,7 @@ void mps2_exit(int code)
 
 uint32_t mps2_host_time_s(void)
 {
-  int32_t t = semihost(SYS_TIME, 0);
+  int32_t t = mps2_semihost(SYS_TIME, 0);
   return t < 0 ? 0u : (uint32_t)t;
 }
 
@@ -55,7 +55,7 @@ void mps2_debug(const char *text)
   semihosting_state = mps2_host_time_s() ? 1 : -1;
   }
   if (semihosting_state > 0) {
-  semihost(SYS_WRITE0, (void *)text);
+  mps2_semihost(SYS_WRITE0, (void *)text);
   }
 }
 

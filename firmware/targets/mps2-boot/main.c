@@ -1,0 +1,139 @@
+/* The mps2-an385 bootloader: attach the flash (host file), let the upgrade core
+   decide (swap, revert, or boot as it is), then jump to the primary image's
+   vector table. Command line (semihosting -append, shared with the app):
+   --flash FILE, and for tests --power-cut-before N (flash operation N ends the
+   run with exit code 9). Says what it did, with the number of flash operations,
+   on UART0 and, with semihosting, the console. */
+#include <stdint.h>
+#include <string.h>
+
+#include "boot.h"
+#include "boot_verify.h"
+#include "mps2.h"
+#include "mps2_flash.h"
+
+#define EXIT_NO_IMAGE 4
+#define PATH_MAX_LEN 120u
+
+static const boot_map_t map = BOOT_MAP_MPS2_AN385;
+/* The key images must be signed with (generated from BOOT_KEY by make). */
+extern const uint8_t boot_ed25519_key[32];
+
+/* Copies the value of option `name` ("--flash ") from the command line; "" when absent. */
+static void option(const char *name, char *out, size_t cap)
+{
+  const char *cmdline = mps2_cmdline();
+  out[0] = '\0';
+  for (const char *p = cmdline; *p; p++) {
+    if ((p == cmdline || p[-1] == ' ') && strncmp(p, name, strlen(name)) == 0) {
+      p += strlen(name);
+      size_t n = 0;
+      while (p[n] && p[n] != ' ' && n + 1 < cap) {
+        n++;
+      }
+      memcpy(out, p, n);
+      out[n] = '\0';
+      return;
+    }
+  }
+}
+
+static uint32_t number(const char *text)
+{
+  uint32_t n = 0;
+  while (*text >= '0' && *text <= '9') {
+    n = n * 10u + (uint32_t)(*text++ - '0');
+  }
+  return n;
+}
+
+/* Appends n in decimal at out; returns the new end. */
+static char *decimal(char *out, uint32_t n)
+{
+  char digits[11];
+  size_t nd = 0;
+  do {
+    digits[nd++] = (char)('0' + n % 10u);
+    n /= 10u;
+  } while (n);
+  while (nd) {
+    *out++ = digits[--nd];
+  }
+  return out;
+}
+
+/* Appends text at p without passing end; returns the new end. */
+static char *append(char *p, const char *end, const char *text)
+{
+  while (*text && p < end) {
+    *p++ = *text++;
+  }
+  return p;
+}
+
+/* "boot: <a><b> (<n> flash operations, stack <m> bytes)" on UART0 and the semihosting console. */
+static void say(const char *a, const char *b)
+{
+  char line[200], number_text[12];
+  const char *end = line + sizeof line - 2;
+  char *p = append(line, end, "boot: ");
+  p = append(p, end, a);
+  p = append(p, end, b);
+  p = append(p, end, " (");
+  *decimal(number_text, mps2_flash_operations()) = '\0';
+  p = append(p, end, number_text);
+  p = append(p, end, " flash operations, stack ");
+  *decimal(number_text, (uint32_t)mps2_stack_used()) = '\0';
+  p = append(p, end, number_text);
+  p = append(p, end, " bytes)");
+  *p++ = '\n';
+  *p = '\0';
+  mps2_uart_write((const uint8_t *)line, (size_t)(p - line));
+  mps2_debug(line);
+}
+
+/* Hands the core over to the image whose vector table is at `vectors`: interrupts
+   and SysTick off, VTOR and the main stack pointer set, then its reset handler. */
+__attribute__((noreturn)) static void jump(uint32_t vectors)
+{
+  volatile uint32_t *nvic_icer = (volatile uint32_t *)0xE000E180u;
+  volatile uint32_t *nvic_icpr = (volatile uint32_t *)0xE000E280u;
+  volatile uint32_t *syst_csr = (volatile uint32_t *)0xE000E010u;
+  volatile uint32_t *vtor = (volatile uint32_t *)0xE000ED08u;
+  *syst_csr = 0;
+  nvic_icer[0] = 0xffffffffu;
+  nvic_icpr[0] = 0xffffffffu;
+  *vtor = vectors;
+  const volatile uint32_t *table = (const volatile uint32_t *)(uintptr_t)vectors;
+  uint32_t sp = table[0], pc = table[1];
+  __asm volatile("dsb\n isb\n msr msp, %0\n bx %1\n" : : "r"(sp), "r"(pc) : "memory");
+  __builtin_unreachable();
+}
+
+int main(void)
+{
+  mps2_uart_init();
+  char path[PATH_MAX_LEN], cut[12];
+  option("--flash ", path, sizeof path);
+  option("--power-cut-before ", cut, sizeof cut);
+  if (mps2_flash_attach(path) != 0) {
+    say("flash not kept in a file (no semihosting or no --flash FILE): ", "changes last until QEMU stops");
+  }
+  mps2_flash_cut_before(number(cut));
+  const boot_verify_policy_t policy = {"mps2-an385", boot_ed25519_key};
+  boot_config_t config = {mps2_flash(), &map, boot_verify_image, (void *)&policy};
+  boot_result_t result;
+  int rc = boot_go(&config, &result);
+  while (rc == BOOT_EFLASH) {
+    say("flash operation failed, again: ", result.reason);
+    rc = boot_go(&config, &result);
+  }
+  if (rc != BOOT_OK || result.action != BOOT_RUN_PRIMARY) {
+    say("nothing to run: ", result.reason);
+    mps2_exit(EXIT_NO_IMAGE);
+  }
+  say(result.reason, "");
+  const uint8_t *header = (const uint8_t *)(uintptr_t)map.primary;
+  uint32_t hdr_size = (uint32_t)(header[8] | header[9] << 8);
+  jump(map.primary + hdr_size);
+}
