@@ -78,7 +78,7 @@ test-packaging:
 	  set -o pipefail; systemd-analyze security --offline=true --threshold=30 $(UNIT) | tail -n 1 || exit 1; \
 	fi
 
-test: setup build-ts firmware test-c bench-tools test-packaging test-ts
+test: setup build-ts firmware test-c boot-qemu-check bench-tools test-packaging test-ts
 
 clean:
 	rm -rf gateway/dist $(GEN_TS) firmware/build firmware/gen build
