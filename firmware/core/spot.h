@@ -25,6 +25,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The core's own modules, for the complete struct spot at the end (not for callers). */
+#include "command_reader.h"
+#include "event.h"
+#include "frame_pb.h"
+#include "presence.h"
+#include "ring.h"
+#include "sim_reader.h"
 #include "spot_config_gen.h"
 #include "spot_limits.h"
 
@@ -146,7 +153,7 @@ void spot_command_end(spot_t *s);
  * never mix with a response body (with SPOT_STREAM_COMMAND_READER 0 they share it). */
 void spot_stream_command_input(spot_t *s, const uint8_t *bytes, size_t len);
 
-/* State to persist (also handed to platform->save_state when it changes). */
+/* The state the record holds (saved through platform->save_state when it changes). */
 const spot_persist_t *spot_state(const spot_t *s);
 const spot_config_t *spot_config(const spot_t *s);
 
@@ -156,12 +163,6 @@ const char *spot_last_error(const spot_t *s);
 /* --- the core's state ------------------------------------------------------
  * Complete here only so that a platform can own a spot_t without a heap (a
  * static); its fields belong to the core and are read and written by it alone. */
-#include "command_reader.h"
-#include "event.h"
-#include "frame_pb.h"
-#include "presence.h"
-#include "ring.h"
-#include "sim_reader.h"
 
 /* An encoded event being handed out in pieces. */
 typedef struct spot_outbox {

@@ -21,13 +21,20 @@ bool flash_load(const char *dir, uint8_t *buf, size_t cap, size_t *len, char *re
     return false;
   }
   size_t got = 0;
-  ssize_t n = 1;
-  while (got < cap && (n = read(fd, buf + got, cap - got)) > 0) {
-    got += (size_t)n;
+  int err = 0;
+  while (got < cap && err == 0) {
+    ssize_t n = read(fd, buf + got, cap - got);
+    if (n == 0) {
+      break;
+    }
+    if (n > 0) {
+      got += (size_t)n;
+    } else if (errno != EINTR) {
+      err = errno;
+    }
   }
-  int err = errno;
   close(fd);
-  if (n < 0) {
+  if (err != 0) {
     snprintf(reason, reason_cap, "%s: %s (factory defaults)", path, strerror(err));
     return false;
   }
