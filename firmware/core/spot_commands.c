@@ -56,8 +56,9 @@ static void apply_firmware_update(spot_t *s, const spot_v1_FirmwareUpdate *m) {
     spot_queue_log(s, SPOT_LOG_INFO, LOG_CODE_FIRMWARE_UPDATE, "counters reset");
   }
   if (m->has_url) {
-    spot_copy_text(s->record.state.firmware_url, sizeof s->record.state.firmware_url, m->url);
-    spot_copy_text(s->record.state.firmware_version, sizeof s->record.state.firmware_version, m->has_version ? m->version : "");
+    spot_persist_t *st = &s->record.state;
+    spot_copy_text(st->firmware_url, sizeof st->firmware_url, m->url);
+    spot_copy_text(st->firmware_version, sizeof st->firmware_version, m->has_version ? m->version : "");
     spot_save(s);
     text_init(&t, text, sizeof text);
     text_str(&t, "firmware update to \"");

@@ -63,10 +63,12 @@ state_record_check_t state_record_open(const uint8_t *bytes, size_t len, spot_pe
   }
   uint32_t version = get_le32(bytes + VERSION_AT);
   if (version != SPOT_STATE_FORMAT_VERSION)
-    return reject(STATE_RECORD_OTHER_VERSION, &t, "format version ", version, ", expected ", SPOT_STATE_FORMAT_VERSION, "");
+    return reject(STATE_RECORD_OTHER_VERSION, &t, "format version ", version, ", expected ",
+                  SPOT_STATE_FORMAT_VERSION, "");
   uint32_t payload_len = get_le32(bytes + LENGTH_AT);
   if (payload_len != sizeof *state)
-    return reject(STATE_RECORD_OTHER_LENGTH, &t, "payload length ", payload_len, ", expected ", (int64_t)sizeof *state, "");
+    return reject(STATE_RECORD_OTHER_LENGTH, &t, "payload length ", payload_len, ", expected ",
+                  (int64_t)sizeof *state, "");
   if (len < SPOT_STATE_RECORD_BYTES)
     return reject(STATE_RECORD_TRUNCATED, &t, "truncated: ", (int64_t)len, " of ", whole, " bytes");
   const uint8_t *payload = bytes + SPOT_STATE_HEADER_BYTES;
