@@ -80,7 +80,8 @@ enum {
   LOG_CODE_COMMAND_MALFORMED = 4,
   LOG_CODE_ITEM_TABLE_FULL = 5,
   LOG_CODE_COMMAND_UNSUPPORTED = 6,
-  LOG_CODE_FIRMWARE_UPDATE = 7
+  LOG_CODE_FIRMWARE_UPDATE = 7,
+  LOG_CODE_STATE_REJECTED = 8
 };
 
 void event_log(spot_event_t *ev, int64_t time, uint8_t level, uint16_t code, const char *text);

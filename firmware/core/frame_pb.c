@@ -77,7 +77,6 @@ size_t frame_pb_encode(frame_pb_stream_t *st, spot_v1_Frame *f, uint8_t *buf, si
 }
 
 bool frame_pb_decode(frame_pb_stream_t *st, const uint8_t *bytes, size_t len, spot_v1_Frame *f, const char **why) {
-  static char reason[48];
   const char *dummy;
   if (why == NULL) why = &dummy;
   memset(f, 0, sizeof *f);
@@ -102,10 +101,10 @@ bool frame_pb_decode(frame_pb_stream_t *st, const uint8_t *bytes, size_t len, sp
     uint32_t ref = *(uint32_t *)it.pData;
     if (ref < 1 || ref > st->item_count) {
       text_t t;
-      text_init(&t, reason, sizeof reason);
+      text_init(&t, st->error, sizeof st->error);
       text_str(&t, "unknown item reference ");
       text_int(&t, ref);
-      *why = reason;
+      *why = st->error;
       return false;
     }
     strcpy((char *)code.pData, st->items[ref - 1]);

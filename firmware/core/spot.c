@@ -5,11 +5,8 @@
 #include "config_apply.h"
 #include "frame_json.h"
 #include "spot_internal.h"
+#include "state_record.h"
 #include "text.h"
-
-static spot_t the_spot;
-
-spot_t *spot_instance(void) { return &the_spot; }
 
 void spot_copy_text(char *dst, size_t size, const char *src) {
   size_t n = strlen(src);
@@ -19,7 +16,9 @@ void spot_copy_text(char *dst, size_t size, const char *src) {
 }
 
 void spot_save(spot_t *s) {
-  if (s->platform.save_state && !s->platform.save_state(s->platform.ctx, &s->state))
+  if (!s->platform.save_state) return;
+  state_record_seal(&s->record);
+  if (!s->platform.save_state(s->platform.ctx, (const uint8_t *)&s->record, sizeof s->record))
     spot_copy_text(s->error, sizeof s->error, "state not saved: flash write failed");
 }
 
@@ -52,16 +51,16 @@ void spot_queue_log(spot_t *s, spot_log_level_t level, uint16_t code, const char
 static void on_presence_event(void *ctx, const spot_event_t *ev) {
   spot_t *s = ctx;
   spot_event_t copy = *ev;
-  if (ev->kind == EVENT_PRESENCE_CREATE) s->state.presence_create_count++;
+  if (ev->kind == EVENT_PRESENCE_CREATE) s->record.state.presence_create_count++;
   spot_queue_event(s, &copy);
 }
 
 static void on_sim_hit(void *ctx, const presence_hit_t *hit) {
   spot_t *s = ctx;
   /* A disabled antenna reads nothing. */
-  uint32_t mask = (uint32_t)s->state.config.antenna_disable_mask;
+  uint32_t mask = (uint32_t)s->record.state.config.antenna_disable_mask;
   if (hit->antenna >= 1 && hit->antenna <= 8 && (mask >> (hit->antenna - 1) & 1)) return;
-  presence_hit(&s->presence, &s->state.config, hit);
+  presence_hit(&s->presence, &s->record.state.config, hit);
 }
 
 uint32_t spot_boot_count_from_clock(uint64_t unix_ms) {
@@ -74,25 +73,27 @@ uint32_t spot_boot_count_from_clock(uint64_t unix_ms) {
 bool spot_init(spot_t *s, const spot_platform_t *platform, const spot_init_t *init) {
   memset(s, 0, sizeof *s);
   if (platform) s->platform = *platform;
-  const spot_persist_t *p = init->persisted;
-  bool other_schema = false;
-  if (p != NULL && p->magic == SPOT_PERSIST_MAGIC && p->version == SPOT_PERSIST_VERSION) {
-    s->state = *p;
-    if (p->config_schema != SPOT_CONFIG_SCHEMA_ID) { /* counters still count; the config is another layout */
-      other_schema = true;
-      spot_config_defaults(&s->state.config);
-      s->state.config_schema = SPOT_CONFIG_SCHEMA_ID;
-    }
-  } else {
-    s->state.magic = SPOT_PERSIST_MAGIC;
-    s->state.version = SPOT_PERSIST_VERSION;
-    s->state.config_schema = SPOT_CONFIG_SCHEMA_ID;
-    spot_config_defaults(&s->state.config);
+  bool loaded = false, other_schema = false;
+  if (init->persisted != NULL)
+    loaded = state_record_open(init->persisted, init->persisted_len, &s->record.state, s->boot_record_rejected,
+                               sizeof s->boot_record_rejected) == STATE_RECORD_OK;
+  if (loaded && s->record.state.config_schema != SPOT_CONFIG_SCHEMA_ID) {
+    other_schema = true; /* counters still count; the config is another layout */
+    spot_config_defaults(&s->record.state.config);
+    s->record.state.config_schema = SPOT_CONFIG_SCHEMA_ID;
   }
-  uint64_t fixed = config_sanitize(&s->state.config, &s->scratch.config);
-  s->state.boot_count++;
-  if (s->state.boot_count < init->boot_count_floor) s->state.boot_count = init->boot_count_floor;
-  if (init->watchdog_reset) s->state.watchdog_count++;
+  uint32_t floor = init->boot_count_floor;
+  if (!loaded) { /* s->record.state is all zero here */
+    s->record.state.config_schema = SPOT_CONFIG_SCHEMA_ID;
+    spot_config_defaults(&s->record.state.config);
+    /* A rejected record lost the boot count: the clock's keeps the number from repeating. */
+    uint32_t from_clock = spot_boot_count_from_clock(init->now_ms);
+    if (init->persisted != NULL && from_clock > floor) floor = from_clock;
+  }
+  uint64_t fixed = config_sanitize(&s->record.state.config, &s->scratch.config);
+  s->record.state.boot_count++;
+  if (s->record.state.boot_count < floor) s->record.state.boot_count = floor;
+  if (init->watchdog_reset) s->record.state.watchdog_count++;
   spot_save(s);
   s->serial = init->serial;
   spot_copy_text(s->version, sizeof s->version, init->version ? init->version : "");
@@ -100,7 +101,7 @@ bool spot_init(spot_t *s, const spot_platform_t *platform, const spot_init_t *in
   s->http = init->http;
   s->now = (int64_t)init->now_ms;
   s->time_started = s->now;
-  s->boot = s->state.boot_count;
+  s->boot = s->record.state.boot_count;
   s->next_seq = 1;
   s->sent_end = 1;
   ring_init(&s->ring);
@@ -121,7 +122,7 @@ bool spot_init(spot_t *s, const spot_platform_t *platform, const spot_init_t *in
   sim_start(&s->sim, s->now);
   s->boot_other_schema = other_schema;
   s->boot_fixed_keys = fixed;
-  s->boot_logs_pending = other_schema || fixed != 0;
+  s->boot_logs_pending = s->boot_record_rejected[0] != '\0' || other_schema || fixed != 0;
   return ok;
 }
 
@@ -129,6 +130,15 @@ bool spot_init(spot_t *s, const spot_platform_t *platform, const spot_init_t *in
 static void say_boot_findings(spot_t *s) {
   if (!s->boot_logs_pending) return;
   s->boot_logs_pending = false;
+  if (s->boot_record_rejected[0] != '\0') {
+    char line[SPOT_LOG_TEXT_MAX];
+    text_t t;
+    text_init(&t, line, sizeof line);
+    text_str(&t, "stored state rejected (");
+    text_str(&t, s->boot_record_rejected);
+    text_str(&t, "): factory defaults used");
+    spot_queue_log(s, SPOT_LOG_WARN, LOG_CODE_STATE_REJECTED, line);
+  }
   if (s->boot_other_schema)
     spot_queue_log(s, SPOT_LOG_WARN, LOG_CODE_CONFIG_BAD_VALUE,
                    "stored config has another layout (older firmware): factory defaults used");
@@ -149,16 +159,16 @@ void spot_tick(spot_t *s, uint64_t now_ms) {
   if (now < s->now) now = s->now; /* a clock step back must not replay the scenario */
   sim_advance(&s->sim, now, on_sim_hit, s);
   s->now = now;
-  presence_tick(&s->presence, &s->state.config, now);
+  presence_tick(&s->presence, &s->record.state.config, now);
 }
 
 static void fill_spot_create(spot_t *s, spot_event_t *ev) {
   memset(ev, 0, sizeof *ev);
   ev->kind = EVENT_SPOT_CREATE;
   ev->time = s->now;
-  ev->u.spot.boot_count = s->state.boot_count;
-  ev->u.spot.watchdog_count = s->state.watchdog_count;
-  ev->u.spot.presence_create_count = s->state.presence_create_count;
+  ev->u.spot.boot_count = s->record.state.boot_count;
+  ev->u.spot.watchdog_count = s->record.state.watchdog_count;
+  ev->u.spot.presence_create_count = s->record.state.presence_create_count;
   ev->u.spot.time_started = s->time_started;
 }
 
@@ -180,8 +190,8 @@ void spot_connected(spot_t *s) {
 }
 
 /* Encodes ev into the outbox; an event too large is replaced by a log event saying so. */
-static void encode(spot_t *s, outbox_t *out, const spot_event_t *ev, bool numbered) {
-  event_context_t ctx = {s->serial, s->version, &s->state.config};
+static void encode(spot_t *s, spot_outbox_t *out, const spot_event_t *ev, bool numbered) {
+  event_context_t ctx = {s->serial, s->version, &s->record.state.config};
   event_to_frame(ev, &ctx, numbered, &s->scratch.frame);
   out->pos = 0;
   out->len = s->encoding == SPOT_ENCODING_PB ? frame_pb_encode(&out->pb, &s->scratch.frame, out->buf, sizeof out->buf)
@@ -198,7 +208,7 @@ static void encode(spot_t *s, outbox_t *out, const spot_event_t *ev, bool number
   }
 }
 
-static size_t drain(outbox_t *out, uint8_t *buf, size_t cap) {
+static size_t drain(spot_outbox_t *out, uint8_t *buf, size_t cap) {
   size_t n = out->len - out->pos;
   if (n > cap) n = cap;
   memcpy(buf, out->buf + out->pos, n);
@@ -297,7 +307,7 @@ static bool stream_next_event(spot_t *s) {
     encode(s, &s->stream, &ev, false);
     return true;
   }
-  if (s->now - s->stream_last_alive >= (int64_t)s->state.config.alive_ds * 100) {
+  if (s->now - s->stream_last_alive >= (int64_t)s->record.state.config.alive_ds * 100) {
     memset(&ev, 0, sizeof ev);
     ev.kind = EVENT_SPOT_ALIVE;
     ev.time = s->now;
@@ -335,8 +345,8 @@ size_t spot_stream_read(spot_t *s, uint8_t *buf, size_t cap) {
   return total;
 }
 
-const spot_persist_t *spot_state(const spot_t *s) { return &s->state; }
+const spot_persist_t *spot_state(const spot_t *s) { return &s->record.state; }
 
-const spot_config_t *spot_config(const spot_t *s) { return &s->state.config; }
+const spot_config_t *spot_config(const spot_t *s) { return &s->record.state.config; }
 
 const char *spot_last_error(const spot_t *s) { return s->error; }

@@ -1,8 +1,9 @@
 /* The spot core: what a platform main calls. No OS calls, no heap.
  *
  * A platform main:
- *   1. loads the persisted state (spot_persist_t bytes) from its flash, or
- *      passes NULL / a blob with a wrong magic for factory defaults;
+ *   0. owns the spot_t (a static: no heap), and hands it to every call;
+ *   1. loads the state record the core last saved from its flash, or passes
+ *      NULL when there is none (the core checks it: docs/firmware.md);
  *   2. calls spot_init() once (the core counts the boot, at least up to
  *      init->boot_count_floor, and asks to save);
  *   3. calls spot_tick(now) often (every few ms; now = unix time in ms);
@@ -24,6 +25,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The core's own modules, for the complete struct spot at the end (not for callers). */
+#include "command_reader.h"
+#include "event.h"
+#include "frame_pb.h"
+#include "presence.h"
+#include "ring.h"
+#include "sim_reader.h"
 #include "spot_config_gen.h"
 #include "spot_limits.h"
 
@@ -36,13 +44,8 @@ typedef enum spot_log_level {
   SPOT_LOG_ERROR = 4
 } spot_log_level_t;
 
-#define SPOT_PERSIST_MAGIC 0x53504f54u /* "SPOT" */
-#define SPOT_PERSIST_VERSION 2u
-
-/* What survives a reboot: the platform stores these bytes as they are. */
+/* What survives a reboot, the payload of the state record. */
 typedef struct spot_persist {
-  uint32_t magic;   /* SPOT_PERSIST_MAGIC */
-  uint32_t version; /* SPOT_PERSIST_VERSION; another value = factory defaults */
   uint32_t config_schema; /* SPOT_CONFIG_SCHEMA_ID; another value = config back to defaults */
   uint32_t boot_count;
   uint32_t watchdog_count;
@@ -53,11 +56,24 @@ typedef struct spot_persist {
   char firmware_version[SPOT_VERSION_MAX];
 } spot_persist_t;
 
+/* The state record a platform stores, byte for byte: a 16-byte header (magic,
+ * format version, payload length, CRC-32; all little-endian), then spot_persist_t
+ * (docs/firmware.md, "Persisted state"). Any damage means factory defaults. */
+#define SPOT_STATE_MAGIC 0x53504f54u /* the bytes 54 4f 50 53 */
+#define SPOT_STATE_FORMAT_VERSION 3u /* 2 = raw spot_persist_t without header or CRC */
+#define SPOT_STATE_HEADER_BYTES 16u
+typedef struct spot_state_record {
+  uint8_t header[SPOT_STATE_HEADER_BYTES];
+  spot_persist_t state;
+} spot_state_record_t;
+#define SPOT_STATE_RECORD_BYTES sizeof(spot_state_record_t)
+
 /* The platform, behind function pointers. Any pointer may be NULL. */
 typedef struct spot_platform {
   void *ctx; /* handed back to every call */
-  /* Persist the state (config, counters). Return false if the flash write failed. */
-  bool (*save_state)(void *ctx, const spot_persist_t *state);
+  /* Persist the state record (len bytes, SPOT_STATE_RECORD_BYTES) as it is, to be
+   * handed back to spot_init() at the next boot. False if the flash write failed. */
+  bool (*save_state)(void *ctx, const uint8_t *record, size_t len);
   /* Reboot the spot (after a factory reset, for example). May return. */
   void (*reset)(void *ctx);
   /* Debug text for the console, one line without newline. */
@@ -72,7 +88,11 @@ typedef struct spot_init {
   uint32_t serial;                /* fixed serial number, e.g. 4711 */
   const char *version;            /* firmware version, e.g. "2.3.1" */
   spot_encoding_t encoding;
-  const spot_persist_t *persisted; /* NULL or invalid magic = factory defaults */
+  /* The state record as saved (NULL = none: factory defaults, said nowhere). A
+   * record that is damaged, cut short or of another format means factory defaults,
+   * said in a log event; bytes after the record are ignored. */
+  const uint8_t *persisted;
+  size_t persisted_len;
   bool watchdog_reset;            /* this boot was caused by the watchdog */
   uint64_t now_ms;                /* unix ms at init: time_started */
   /* Scenario text for the simulated reader (docs/firmware.md); NULL = built-in
@@ -90,10 +110,8 @@ typedef struct spot_post_info {
   uint64_t first_seq; /* X-Spot-Seq: seq of the post's first event */
 } spot_post_info_t;
 
-typedef struct spot spot_t; /* the whole core state; one static instance */
-
-/* The single core instance (no heap: it lives in .bss). */
-spot_t *spot_instance(void);
+/* The whole core state: the platform owns it (see the end of this header). */
+typedef struct spot spot_t;
 
 /* The boot count a spot without flash takes from its clock: seconds since
  * 2024-01-01T00:00:00Z (0 before that), so it only grows while the clock does. */
@@ -135,11 +153,63 @@ void spot_command_end(spot_t *s);
  * never mix with a response body (with SPOT_STREAM_COMMAND_READER 0 they share it). */
 void spot_stream_command_input(spot_t *s, const uint8_t *bytes, size_t len);
 
-/* State to persist (also handed to platform->save_state when it changes). */
+/* The state the record holds (saved through platform->save_state when it changes). */
 const spot_persist_t *spot_state(const spot_t *s);
 const spot_config_t *spot_config(const spot_t *s);
 
 /* Reason of the last failure, for the console ("" if none). */
 const char *spot_last_error(const spot_t *s);
+
+/* --- the core's state ------------------------------------------------------
+ * Complete here only so that a platform can own a spot_t without a heap (a
+ * static); its fields belong to the core and are read and written by it alone. */
+
+/* An encoded event being handed out in pieces. */
+typedef struct spot_outbox {
+  uint8_t buf[SPOT_EVENT_BYTES];
+  size_t len;
+  size_t pos;
+  frame_pb_stream_t pb;
+} spot_outbox_t;
+
+struct spot {
+  spot_platform_t platform;
+  spot_state_record_t record; /* record.state: the state; record.header: set when saved */
+  uint32_t serial;
+  char version[SPOT_VERSION_MAX];
+  spot_encoding_t encoding;
+  bool http;
+  int64_t now;
+  int64_t time_started;
+  uint32_t boot; /* numbering boot: the boot count of this run */
+  /* What the boot found wrong in the stored state, said after the first spot create. */
+  bool boot_logs_pending;
+  bool boot_other_schema;
+  uint64_t boot_fixed_keys;
+  char boot_record_rejected[64]; /* why the stored record was not used, "" = it was (or none) */
+  uint64_t next_seq;
+  uint64_t sent_end; /* seq one past the newest event a post ever carried (even in part) */
+  uint64_t intro_at; /* nonzero while spot_connected() puts events in front of the unsent ones */
+  presence_engine_t presence;
+  sim_reader_t sim;
+  ring_t ring;
+  bool post_open;
+  uint64_t post_next; /* seq of the next event to encode into the post */
+  spot_outbox_t post;
+  bool stream_open;
+  uint8_t stream_phase;
+  uint64_t stream_next;
+  int64_t stream_last_alive;
+  spot_outbox_t stream;
+  command_reader_t commands;
+#if SPOT_STREAM_COMMAND_READER
+  command_reader_t stream_commands;
+#endif
+  union {
+    spot_v1_Frame frame;   /* for encoding and decoding, never both at once */
+    spot_config_t config;  /* factory defaults while the stored config is checked at init */
+  } scratch;
+  char error[128];
+};
 
 #endif

@@ -21,7 +21,7 @@ static void config_changed(spot_t *s, uint64_t changed) {
   ev.u.config.keys = changed;
   spot_queue_event(s, &ev);
   spot_save(s);
-  if (s->platform.config_changed) s->platform.config_changed(s->platform.ctx, &s->state.config);
+  if (s->platform.config_changed) s->platform.config_changed(s->platform.ctx, &s->record.state.config);
 }
 
 /* Keys whose values differ between two configs. */
@@ -36,37 +36,38 @@ static uint64_t config_diff(const spot_config_t *a, const spot_config_t *b) {
 
 static void apply_config_update(spot_t *s, const spot_v1_Config *m) {
   if (m->has_reset && m->reset) {
-    spot_config_t before = s->state.config;
-    spot_config_defaults(&s->state.config);
+    spot_config_t before = s->record.state.config;
+    spot_config_defaults(&s->record.state.config);
     spot_console(s, SPOT_LOG_INFO, "config reset to factory defaults");
-    config_changed(s, config_diff(&before, &s->state.config));
+    config_changed(s, config_diff(&before, &s->record.state.config));
     return;
   }
-  config_changed(s, config_apply_pb(&s->state.config, m, config_rejected, s));
+  config_changed(s, config_apply_pb(&s->record.state.config, m, config_rejected, s));
 }
 
 static void apply_firmware_update(spot_t *s, const spot_v1_FirmwareUpdate *m) {
   char text[SPOT_LOG_TEXT_MAX];
   text_t t;
   if (m->has_reset_counters && m->reset_counters) {
-    s->state.boot_count = 0;
-    s->state.watchdog_count = 0;
-    s->state.presence_create_count = 0;
+    s->record.state.boot_count = 0;
+    s->record.state.watchdog_count = 0;
+    s->record.state.presence_create_count = 0;
     spot_save(s);
     spot_queue_log(s, SPOT_LOG_INFO, LOG_CODE_FIRMWARE_UPDATE, "counters reset");
   }
   if (m->has_url) {
-    spot_copy_text(s->state.firmware_url, sizeof s->state.firmware_url, m->url);
-    spot_copy_text(s->state.firmware_version, sizeof s->state.firmware_version, m->has_version ? m->version : "");
+    spot_persist_t *st = &s->record.state;
+    spot_copy_text(st->firmware_url, sizeof st->firmware_url, m->url);
+    spot_copy_text(st->firmware_version, sizeof st->firmware_version, m->has_version ? m->version : "");
     spot_save(s);
     text_init(&t, text, sizeof text);
     text_str(&t, "firmware update to \"");
-    text_strn(&t, s->state.firmware_version, 24);
+    text_strn(&t, s->record.state.firmware_version, 24);
     text_str(&t, "\" requested from ");
-    text_strn(&t, s->state.firmware_url, 60);
+    text_strn(&t, s->record.state.firmware_url, 60);
     spot_queue_log(s, SPOT_LOG_INFO, LOG_CODE_FIRMWARE_UPDATE, text);
     if (s->platform.firmware_update)
-      s->platform.firmware_update(s->platform.ctx, s->state.firmware_url, s->state.firmware_version);
+      s->platform.firmware_update(s->platform.ctx, s->record.state.firmware_url, s->record.state.firmware_version);
   }
 }
 
@@ -78,8 +79,8 @@ static void apply_brain_sense(spot_t *s, const spot_v1_BrainSense *m) {
   ev.kind = EVENT_BRAIN_SENSE_UPDATE;
   ev.time = s->now;
   for (int i = 0; i < 5; i++) {
-    if (has[i]) s->state.brain_sense[i] = val[i];
-    ev.u.brain_sense.bs[i] = s->state.brain_sense[i];
+    if (has[i]) s->record.state.brain_sense[i] = val[i];
+    ev.u.brain_sense.bs[i] = s->record.state.brain_sense[i];
     if (has[i]) ev.u.brain_sense.mask |= (uint8_t)(1u << i);
   }
   if (ev.u.brain_sense.mask == 0) return;

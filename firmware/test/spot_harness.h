@@ -15,11 +15,13 @@
 #include "frame_json.h"
 #include "frame_pb.h"
 #include "spot.h"
+#include "state_record.h"
 
 #define T0 1772352000000ULL /* 2026-03-01T08:00:00Z */
 
 typedef struct platform_log {
-  spot_persist_t saved;
+  uint8_t record[SPOT_STATE_RECORD_BYTES]; /* the last record saved, as the flash holds it */
+  spot_persist_t saved;                    /* its state */
   int saves;
   char fw_url[128];
   char fw_version[32];
@@ -28,9 +30,12 @@ typedef struct platform_log {
 
 static platform_log_t plog;
 
-static inline bool p_save(void *ctx, const spot_persist_t *st) {
+static inline bool p_save(void *ctx, const uint8_t *record, size_t len) {
   (void)ctx;
-  plog.saved = *st;
+  char why[64];
+  assert_int_equal(len, SPOT_STATE_RECORD_BYTES);
+  memcpy(plog.record, record, len);
+  assert_int_equal(state_record_open(record, len, &plog.saved, why, sizeof why), STATE_RECORD_OK);
   plog.saves++;
   return true;
 }
@@ -47,12 +52,24 @@ static inline void p_config_changed(void *ctx, const spot_config_t *c) {
 
 static const spot_platform_t platform = {NULL, p_save, NULL, NULL, p_firmware, p_config_changed};
 
-static inline spot_t *start(spot_encoding_t enc, const char *scenario, const spot_persist_t *persisted) {
+static spot_t the_spot; /* the tests' platform owns the core, as a main does */
+
+/* The record a platform would hold for state (NULL: none). */
+static inline const uint8_t *record_of(const spot_persist_t *state) {
+  static spot_state_record_t record;
+  if (state == NULL) return NULL;
+  record.state = *state;
+  state_record_seal(&record);
+  return (const uint8_t *)&record;
+}
+
+/* Starts the spot with state as its stored record (sealed: a valid one), or none. */
+static inline spot_t *start(spot_encoding_t enc, const char *scenario, const spot_persist_t *state) {
   memset(&plog, 0, sizeof plog);
-  spot_init_t init = {4711, "2.3.1", enc, persisted, false, T0, scenario, scenario ? strlen(scenario) : 0, true, 0};
-  spot_t *s = spot_instance();
-  assert_true(spot_init(s, &platform, &init));
-  return s;
+  spot_init_t init = {4711, "2.3.1", enc, record_of(state), state ? SPOT_STATE_RECORD_BYTES : 0, false, T0,
+                      scenario, scenario ? strlen(scenario) : 0, true, 0};
+  assert_true(spot_init(&the_spot, &platform, &init));
+  return &the_spot;
 }
 
 static inline void run_until(spot_t *s, uint64_t from, uint64_t to) {

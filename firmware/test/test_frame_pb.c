@@ -101,6 +101,19 @@ static void unknown_reference_is_malformed(void **state) {
   assert_string_equal(why, "unknown item reference 3");
 }
 
+static void each_stream_keeps_its_own_decode_reason(void **state) {
+  (void)state;
+  const uint8_t ref3[] = {0x2a, 0x02, 0x10, 0x03}, ref7[] = {0x2a, 0x02, 0x10, 0x07};
+  frame_pb_stream_t a, b;
+  const char *why_a = NULL, *why_b = NULL;
+  frame_pb_stream_reset(&a);
+  frame_pb_stream_reset(&b);
+  assert_false(frame_pb_decode(&a, ref3, sizeof ref3, &frame, &why_a));
+  assert_false(frame_pb_decode(&b, ref7, sizeof ref7, &frame, &why_b));
+  assert_string_equal(why_a, "unknown item reference 3");
+  assert_string_equal(why_b, "unknown item reference 7");
+}
+
 static void full_table_sends_new_codes_in_full(void **state) {
   (void)state;
   uint8_t buf[128];
@@ -155,6 +168,7 @@ int main(void) {
       cmocka_unit_test(repeated_codes_become_references_and_times_offsets),
       cmocka_unit_test(decoder_undoes_both_tricks),
       cmocka_unit_test(unknown_reference_is_malformed),
+      cmocka_unit_test(each_stream_keeps_its_own_decode_reason),
       cmocka_unit_test(full_table_sends_new_codes_in_full),
       cmocka_unit_test(numbering_travels_in_the_frame),
       cmocka_unit_test(too_small_buffer_fails_cleanly),

@@ -6,8 +6,9 @@
 
 static spot_t *start_with_floor(const spot_persist_t *persisted, uint32_t floor) {
   memset(&plog, 0, sizeof plog);
-  spot_init_t init = {4711, "2.3.1", SPOT_ENCODING_JSON, persisted, false, T0, "", 0, true, floor};
-  spot_t *s = spot_instance();
+  spot_init_t init = {4711, "2.3.1", SPOT_ENCODING_JSON, record_of(persisted),
+                      persisted ? SPOT_STATE_RECORD_BYTES : 0, false, T0, "", 0, true, floor};
+  spot_t *s = &the_spot;
   assert_true(spot_init(s, &platform, &init));
   return s;
 }
@@ -15,8 +16,6 @@ static spot_t *start_with_floor(const spot_persist_t *persisted, uint32_t floor)
 static spot_persist_t flash_with_boot_count(uint32_t boot_count) {
   spot_persist_t p;
   memset(&p, 0, sizeof p);
-  p.magic = SPOT_PERSIST_MAGIC;
-  p.version = SPOT_PERSIST_VERSION;
   p.config_schema = SPOT_CONFIG_SCHEMA_ID;
   p.boot_count = boot_count;
   spot_config_defaults(&p.config);

@@ -46,8 +46,6 @@ static void firmware_update_and_counters_and_brain_senses(void **state) {
   (void)state;
   spot_persist_t old;
   memset(&old, 0, sizeof old);
-  old.magic = SPOT_PERSIST_MAGIC;
-  old.version = SPOT_PERSIST_VERSION;
   old.config_schema = SPOT_CONFIG_SCHEMA_ID;
   old.boot_count = 41;
   old.presence_create_count = 9;

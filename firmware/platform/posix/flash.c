@@ -11,7 +11,7 @@
 
 #define STATE_FILE "state.bin"
 
-bool flash_load(const char *dir, spot_persist_t *state, char *reason, size_t reason_cap)
+bool flash_load(const char *dir, uint8_t *buf, size_t cap, size_t *len, char *reason, size_t reason_cap)
 {
   char path[4096];
   snprintf(path, sizeof path, "%s/%s", dir, STATE_FILE);
@@ -20,16 +20,29 @@ bool flash_load(const char *dir, spot_persist_t *state, char *reason, size_t rea
     snprintf(reason, reason_cap, "%s: %s (factory defaults)", path, strerror(errno));
     return false;
   }
-  ssize_t n = read(fd, state, sizeof *state);
+  size_t got = 0;
+  int err = 0;
+  while (got < cap && err == 0) {
+    ssize_t n = read(fd, buf + got, cap - got);
+    if (n == 0) {
+      break;
+    }
+    if (n > 0) {
+      got += (size_t)n;
+    } else if (errno != EINTR) {
+      err = errno;
+    }
+  }
   close(fd);
-  if (n != (ssize_t)sizeof *state) {
-    snprintf(reason, reason_cap, "%s: %zd bytes, expected %zu (factory defaults)", path, n, sizeof *state);
+  if (err != 0) {
+    snprintf(reason, reason_cap, "%s: %s (factory defaults)", path, strerror(err));
     return false;
   }
+  *len = got;
   return true;
 }
 
-bool flash_save(const char *dir, const spot_persist_t *state, char *reason, size_t reason_cap)
+bool flash_save(const char *dir, const uint8_t *record, size_t len, char *reason, size_t reason_cap)
 {
   char path[4096], tmp[4200];
   snprintf(path, sizeof path, "%s/%s", dir, STATE_FILE);
@@ -40,7 +53,7 @@ bool flash_save(const char *dir, const spot_persist_t *state, char *reason, size
     snprintf(reason, reason_cap, "%s: %s", tmp, strerror(errno));
     return false;
   }
-  bool ok = write(fd, state, sizeof *state) == (ssize_t)sizeof *state && fsync(fd) == 0;
+  bool ok = write(fd, record, len) == (ssize_t)len && fsync(fd) == 0;
   int err = errno;
   close(fd);
   if (!ok || rename(tmp, path) != 0) {

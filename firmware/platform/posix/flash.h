@@ -4,13 +4,15 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "spot.h"
 
-/* Reads DIR/state.bin. False (and a reason) when absent or of another size:
-   the spot then starts from factory defaults. */
-bool flash_load(const char *dir, spot_persist_t *state, char *reason, size_t reason_cap);
-/* Writes DIR/state.bin atomically (temporary file, fsync, rename). */
-bool flash_save(const char *dir, const spot_persist_t *state, char *reason, size_t reason_cap);
+/* Reads up to cap bytes of DIR/state.bin into buf (*len: how many). False (and a
+   reason) when it cannot be read: the spot starts from factory defaults. Whether
+   the bytes are a valid record is the core's to check. */
+bool flash_load(const char *dir, uint8_t *buf, size_t cap, size_t *len, char *reason, size_t reason_cap);
+/* Writes the record to DIR/state.bin atomically (temporary file, fsync, rename). */
+bool flash_save(const char *dir, const uint8_t *record, size_t len, char *reason, size_t reason_cap);
 
 #endif

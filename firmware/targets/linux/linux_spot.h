@@ -20,7 +20,8 @@
 
 typedef struct linux_spot {
   spot_cli_t cli;
-  spot_t *core;
+  spot_t spot;   /* the core's state */
+  spot_t *core;  /* &spot */
   http_client_t http;
   telnet_t telnet;
   int brain_fd;

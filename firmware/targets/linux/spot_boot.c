@@ -28,14 +28,14 @@ static const char flood_scenario[] =
     "at 86400000 tag e2801170000002000000f001 leave\n";
 static const char flood_command[] = "[\"config\",\"update\",{\"send_hits\":true}]\n\n";
 
-static bool save_state(void *ctx, const spot_persist_t *state)
+static bool save_state(void *ctx, const uint8_t *record, size_t len)
 {
   linux_spot_t *ls = ctx;
   char reason[300];
   if (!ls->cli.state_dir) {
     return true;
   }
-  if (!flash_save(ls->cli.state_dir, state, reason, sizeof reason)) {
+  if (!flash_save(ls->cli.state_dir, record, len, reason, sizeof reason)) {
     say(ls, "saving state failed: %s", reason);
     return false;
   }
@@ -141,15 +141,15 @@ static uint32_t boot_count_floor(linux_spot_t *ls, uint64_t now)
 
 void spot_boot(linux_spot_t *ls, uint64_t now)
 {
-  static spot_persist_t persisted;
-  static spot_platform_t platform;
-  platform = (spot_platform_t){ls, save_state, request_reset, core_log, firmware_update, config_changed};
+  uint8_t persisted[SPOT_STATE_RECORD_BYTES]; /* spot_init copies what it keeps, the platform too */
+  const spot_platform_t platform = {ls, save_state, request_reset, core_log, firmware_update, config_changed};
   char reason[300];
-  const spot_persist_t *state = NULL;
+  const uint8_t *state = NULL;
+  size_t state_len = 0;
   if (ls->cli.state_dir) {
     mkdir(ls->cli.state_dir, 0755);
-    if (flash_load(ls->cli.state_dir, &persisted, reason, sizeof reason)) {
-      state = &persisted;
+    if (flash_load(ls->cli.state_dir, persisted, sizeof persisted, &state_len, reason, sizeof reason)) {
+      state = persisted;
     } else {
       say(ls, "%s", reason);
     }
@@ -159,6 +159,7 @@ void spot_boot(linux_spot_t *ls, uint64_t now)
       .version = SPOT_FIRMWARE_VERSION,
       .encoding = ls->cli.pb ? SPOT_ENCODING_PB : SPOT_ENCODING_JSON,
       .persisted = state,
+      .persisted_len = state_len,
       .watchdog_reset = false,
       .now_ms = now,
       .scenario = ls->cli.scenario ? ls->scenario : ls->cli.flood ? flood_scenario : NULL,
@@ -166,7 +167,7 @@ void spot_boot(linux_spot_t *ls, uint64_t now)
       .http = !ls->cli.no_http,
       .boot_count_floor = boot_count_floor(ls, now),
   };
-  ls->core = spot_instance();
+  ls->core = &ls->spot;
   ls->reboot = false;
   if (!spot_init(ls->core, &platform, &init)) {
     say(ls, "scenario not used: %s", spot_last_error(ls->core));

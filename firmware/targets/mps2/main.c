@@ -57,10 +57,11 @@ static void parse_options(mps2_options_t *o)
   o->run_seconds = number(option(cmdline, "--run-seconds"), 0);
 }
 
-static bool keep_state(void *ctx, const spot_persist_t *state)
+static bool keep_state(void *ctx, const uint8_t *record, size_t len)
 {
   (void)ctx;
-  (void)state;
+  (void)record;
+  (void)len;
   return true; /* no flash on this board: the state lives until power-off */
 }
 
@@ -95,6 +96,7 @@ int main(void)
       .version = SPOT_FIRMWARE_VERSION,
       .encoding = opt.pb ? SPOT_ENCODING_PB : SPOT_ENCODING_JSON,
       .persisted = NULL,
+      .persisted_len = 0,
       .watchdog_reset = false,
       .now_ms = epoch_ms,
       .scenario = NULL,
@@ -103,7 +105,8 @@ int main(void)
       /* No flash: the boot number comes from the host's clock; without it every start is boot 1. */
       .boot_count_floor = host_s ? spot_boot_count_from_clock((uint64_t)host_s * 1000u) : 0,
   };
-  spot_t *spot = spot_instance();
+  static spot_t core;
+  spot_t *spot = &core;
   spot_init(spot, &platform, &init);
   spot_stream_open(spot); /* the UART is always connected */
 
