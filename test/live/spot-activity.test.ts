@@ -51,3 +51,29 @@ test('recent events: the newest, in order, at most the count and the bytes set',
     big.slice(1).map((e) => e.id),
   );
 });
+
+test('spots followed are capped, the least recently heard from forgotten first, so invented serials cannot grow memory', (t) => {
+  const activity = new SpotActivity({ now: () => 0, maxSpots: 3 });
+  for (const spot of ['1', '2', '3']) activity.record(spot, [stored('presence', 'create', { item_code: `i${spot}` })]);
+  activity.record('1', [stored('hit', 'create', {})]);
+  activity.record('4', [stored('presence', 'create', { item_code: 'i4' })]);
+  t.is(activity.size, 3);
+  t.is(activity.presences('2'), null, 'the least recently heard from is forgotten');
+  t.deepEqual(['1', '3', '4'].map((spot) => activity.presences(spot)), [1, 1, 1]);
+  for (let n = 5; n < 1000; n++) activity.record(String(n), [stored('hit', 'create', {})]);
+  t.is(activity.size, 3);
+});
+
+test('presences over all spots are capped: past the cap new ones are not counted, and deletes and forgotten spots free room', (t) => {
+  const activity = new SpotActivity({ now: () => 0, maxSpots: 2, maxPresences: 4 });
+  activity.record('1', ['a', 'b', 'c'].map((code) => stored('presence', 'create', { item_code: code })));
+  activity.record('2', ['d', 'e', 'f'].map((code) => stored('presence', 'create', { item_code: code })));
+  t.deepEqual([activity.presences('1'), activity.presences('2')], [3, 1]);
+  activity.record('1', [stored('presence', 'delete', { item_code: 'a' })]);
+  activity.record('2', [stored('presence', 'create', { item_code: 'g' })]);
+  t.deepEqual([activity.presences('1'), activity.presences('2')], [2, 2]);
+  activity.record('3', [stored('presence', 'create', { item_code: 'h' })]);
+  t.is(activity.presences('1'), null, 'spot 1 forgotten, its presences freed');
+  activity.record('3', ['i', 'j'].map((code) => stored('presence', 'create', { item_code: code })));
+  t.is(activity.presences('3'), 2, 'room freed by the forgotten spot: 2 + 2 = the cap of 4');
+});

@@ -20,6 +20,10 @@ export interface SpotActivityOptions {
   recentBytesPerSpot?: number;
   /** Presences counted per spot at most (default 10000): a spot that never deletes cannot grow memory. */
   maxPresencesPerSpot?: number;
+  /** Spots followed at most (default 1024), the least recently heard from forgotten first: invented serials cannot grow memory. */
+  maxSpots?: number;
+  /** Presences counted over all spots at most (default 100000); past it new ones are not counted. */
+  maxPresences?: number;
 }
 
 interface SpotState {
@@ -36,11 +40,21 @@ export class SpotActivity {
   private readonly recentPerSpot: number;
   private readonly recentBytesPerSpot: number;
   private readonly maxPresences: number;
+  private readonly maxSpots: number;
+  private readonly maxTotalPresences: number;
+  private totalPresences = 0;
 
   constructor(private readonly options: SpotActivityOptions) {
     this.recentPerSpot = options.recentPerSpot ?? 50;
     this.recentBytesPerSpot = options.recentBytesPerSpot ?? 65536;
     this.maxPresences = options.maxPresencesPerSpot ?? 10000;
+    this.maxSpots = Math.max(1, options.maxSpots ?? 1024);
+    this.maxTotalPresences = options.maxPresences ?? 100_000;
+  }
+
+  /** Spots followed now (at most maxSpots). */
+  get size(): number {
+    return this.spots.size;
   }
 
   /** Events of one spot from one commit, in id order. */
@@ -78,23 +92,39 @@ export class SpotActivity {
   private notePresence(state: SpotState, e: StoredEvent): void {
     if (e.resource === 'spot' && e.action === 'create') {
       // A spot that boots has no presences until it reports them again.
+      this.totalPresences -= state.presences.size;
       state.presences.clear();
       return;
     }
     if (e.resource !== 'presence' || (e.action !== 'create' && e.action !== 'delete')) return;
     const code = itemCode(e.data);
     if (code === null) return;
-    if (e.action === 'delete') state.presences.delete(code);
-    else if (state.presences.size < this.maxPresences) state.presences.add(code);
+    if (e.action === 'delete') {
+      if (state.presences.delete(code)) this.totalPresences--;
+    } else if (state.presences.size < this.maxPresences && this.totalPresences < this.maxTotalPresences && !state.presences.has(code)) {
+      state.presences.add(code);
+      this.totalPresences++;
+    }
   }
 
+  /** The spot's state, moved to the most recent end (a Map keeps insertion order); the least recent goes past maxSpots. */
   private state(spot: string): SpotState {
     let state = this.spots.get(spot);
-    if (!state) {
+    if (state) {
+      this.spots.delete(spot);
+    } else {
       state = { rate: new RateMeter(this.options.now, 10), presences: new Set(), recent: [], recentBytes: 0 };
-      this.spots.set(spot, state);
+      if (this.spots.size >= this.maxSpots) this.forgetLeastRecent();
     }
+    this.spots.set(spot, state);
     return state;
+  }
+
+  private forgetLeastRecent(): void {
+    const oldest = this.spots.keys().next();
+    if (oldest.done) return;
+    this.totalPresences -= this.spots.get(oldest.value)!.presences.size;
+    this.spots.delete(oldest.value);
   }
 }
 
