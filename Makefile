@@ -12,7 +12,8 @@ APT_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi gcc-arm-linux-gnueabih
 # compiler for better-sqlite3 when npm builds it from source.
 APT_RUN_PACKAGES := protobuf-compiler python3 make g++
 
-.PHONY: setup setup-run apt-test apt-run npm-deps schema build run test test-ts test-c test-packaging clean
+.PHONY: setup setup-run apt-test apt-run npm-deps schema build run test test-ts test-c test-packaging clean \
+  typecheck-tests
 
 # --- set-up -----------------------------------------------------------------
 define apt_install
@@ -64,6 +65,11 @@ run: setup-run build-ts
 test-ts: build-ts
 	$(NODE_BIN)/ava
 
+# The tests and bench tools, type-checked as strictly as the gateway (tsconfig.test.json).
+typecheck-tests: schema-ts
+	$(NODE_BIN)/tsc -p tsconfig.test.json
+	@echo "typecheck-tests: ok"
+
 # The systemd unit: systemd-analyze (Debian package systemd) checks it without a running systemd.
 # verify exits 0 on warnings (an unknown key, say): any output at all fails the check. The
 # security exposure must stay under 3.0 ("OK"; docs/operations.md has the figure).
@@ -78,7 +84,7 @@ test-packaging:
 	  set -o pipefail; systemd-analyze security --offline=true --threshold=30 $(UNIT) | tail -n 1 || exit 1; \
 	fi
 
-test: setup build-ts firmware test-c bench-tools test-packaging test-ts
+test: setup build-ts typecheck-tests firmware test-c bench-tools test-packaging test-ts
 
 clean:
 	rm -rf gateway/dist $(GEN_TS) firmware/build firmware/gen build

@@ -53,7 +53,7 @@ test('nothing is published before CONNACK; then every event above the cursor, in
 
 test('the cursor passes an event with a PB form only after both of its PUBACKs', async (t) => {
   const { forwarder, source, clients } = setup();
-  const [id] = source.append({ spot: '7', resource: 'presence', action: 'update', data: '{}', pb: new Uint8Array([1, 2]) });
+  const [id] = source.append({ spot: '7', resource: 'presence', action: 'update', data: '{}', pb: new Uint8Array([1, 2]), timeReceived: 0 });
   forwarder.start();
   clients[0]!.connack();
   const events = clients[0]!.events();
