@@ -13,7 +13,7 @@ APT_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi gcc-arm-linux-gnueabih
 APT_RUN_PACKAGES := protobuf-compiler python3 make g++
 
 .PHONY: setup setup-run apt-test apt-run npm-deps schema build run test test-ts test-c test-packaging clean \
-  typecheck-tests
+  typecheck-tests lint
 
 # --- set-up -----------------------------------------------------------------
 define apt_install
@@ -70,6 +70,11 @@ typecheck-tests: schema-ts
 	$(NODE_BIN)/tsc -p tsconfig.test.json
 	@echo "typecheck-tests: ok"
 
+# ESLint with typescript-eslint's type-aware rules (eslint.config.js): no warning is tolerated.
+lint: schema-ts
+	$(NODE_BIN)/eslint --max-warnings 0 .
+	@echo "lint: eslint: 0 problems"
+
 # The systemd unit: systemd-analyze (Debian package systemd) checks it without a running systemd.
 # verify exits 0 on warnings (an unknown key, say): any output at all fails the check. The
 # security exposure must stay under 3.0 ("OK"; docs/operations.md has the figure).
@@ -84,7 +89,7 @@ test-packaging:
 	  set -o pipefail; systemd-analyze security --offline=true --threshold=30 $(UNIT) | tail -n 1 || exit 1; \
 	fi
 
-test: setup build-ts typecheck-tests firmware test-c bench-tools test-packaging test-ts
+test: setup build-ts typecheck-tests lint firmware test-c bench-tools test-packaging test-ts
 
 clean:
 	rm -rf gateway/dist $(GEN_TS) firmware/build firmware/gen build

@@ -102,8 +102,8 @@ export interface ChildOptions {
 export function runCli(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): {
   child: ChildProcess;
   exited: Promise<number | string>;
-  stdout(): string;
-  stderr(): string;
+  stdout: () => string;
+  stderr: () => string;
 } {
   if (!existsSync(path.join(REPO_ROOT, 'gateway/dist/cli/index.js'))) {
     throw new Error('gateway/dist is not built: run `make build` (or npx tsc -p tsconfig.json) before the child-process tests');
@@ -115,8 +115,8 @@ export function runCli(args: string[], options: { env?: Record<string, string>; 
   });
   let out = '';
   let err = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   return { child, exited, stdout: () => out, stderr: () => err };
 }

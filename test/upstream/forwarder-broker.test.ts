@@ -12,10 +12,10 @@ interface Started {
   /** The mqtt.js clients the forwarder created, newest last. */
   clients: MqttClient[];
   /** Highest number of publishes awaiting PUBACK at once. */
-  maxOutstanding(): number;
+  maxOutstanding: () => number;
   warnings: string[];
   /** PUBACKs the tap took out of the byte stream (mqtt.js never parsed them). */
-  pubacksTapped(): number;
+  pubacksTapped: () => number;
 }
 
 function startForwarder(

@@ -106,7 +106,7 @@ async function measureLatency(
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
-  consumer.stdout!.on('data', (d) => (out += d));
+  consumer.stdout.on('data', (d) => (out += d));
   const exited = new Promise((r) => consumer.once('exit', r));
   try {
     const deadline = Date.now() + 20_000;
@@ -116,7 +116,9 @@ async function measureLatency(
     }
     // Assigned in the timer: declared wide so that the read after the load is not narrowed to null.
     let before = null as Promise<GatewayHistograms> | null;
-    const warm = setTimeout(() => (before = gatewayHistograms(port)), LATENCY_WARMUP_MS);
+    const warm = setTimeout(() => {
+      before = gatewayHistograms(port);
+    }, LATENCY_WARMUP_MS);
     await runLoad(loadOptions(port, LATENCY_RATE, true, LATENCY_WARMUP_MS + LATENCY_MEASURE_MS));
     clearTimeout(warm);
     const after = await gatewayHistograms(port);
