@@ -144,7 +144,9 @@ export async function spawnGateway(t: Teardown, options: ChildOptions = {}): Pro
       }
       return run.child.exitCode !== null ? -1 : undefined;
     },
-    options.readyTimeoutMs ?? 10000,
+    // A bound, not a wait: a cold start under V8 coverage (make test), beside other tests' children on two
+    // cores, has taken over 10 s.
+    options.readyTimeoutMs ?? 30000,
     'the gateway child to listen',
   );
   const port = await ready;
