@@ -4,7 +4,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'gateway/dist/', 'gateway/src/gen/', 'test/bench/build/', 'firmware/', 'data/'] },
+  { ignores: ['node_modules/', 'gateway/dist/', 'gateway/src/gen/', 'test/bench/build/', 'build/', 'firmware/', 'data/'] },
   js.configs.recommended,
   {
     files: ['**/*.ts'],
