@@ -301,9 +301,8 @@ static bool read_object(json_scan_t *s, const spot_json_message_t *m, void *msg,
   if (json_scan_take(s, '}')) return true;
   do {
     char key[SPOT_JSON_TEXT_MAX];
-    const char *key_text = s->p;
     json_scan_ws(s);
-    key_text = s->p;
+    const char *key_text = s->p;
     if (!json_scan_string(s, key, sizeof key, NULL)) {
       *why = "bad object key";
       return false;

@@ -117,17 +117,17 @@ static inline spot_post_info_t read_post_json(spot_t *s) {
   while ((n = spot_post_read(s, post_bytes + post_len, 7)) > 0) post_len += n;
   assert_true(spot_post_at_event_boundary(s));
   got_count = 0;
-  size_t start = 0;
+  size_t from = 0;
   for (size_t i = 0; i + 1 < post_len; i++) {
     if (post_bytes[i] == '\n' && post_bytes[i + 1] == '\n') {
       const char *why = NULL;
-      if (!frame_json_decode((const char *)post_bytes + start, i - start, &frame, &why)) fail_msg("%s", why);
+      if (!frame_json_decode((const char *)post_bytes + from, i - from, &frame, &why)) fail_msg("%s", why);
       note(&frame, info.first_seq + (uint64_t)got_count);
-      start = i + 2;
+      from = i + 2;
       i++;
     }
   }
-  assert_int_equal(start, post_len);
+  assert_int_equal(from, post_len);
   return info;
 }
 

@@ -1,4 +1,5 @@
-# Firmware unit tests (cmocka) on the host, with ASan + UBSan. `make test-c` builds and runs them all.
+# Firmware unit tests (cmocka) on the host, with ASan + UBSan. `make test-c` builds and runs them all,
+# then prints the line and branch coverage of firmware/core (gcov, summed by lcov; no floor).
 # Included by the top-level Makefile after firmware/firmware.mk (NANOPB_SRC, NANOPB_RUNTIME); schema-c
 # generates firmware/gen and fetches the nanopb runtime first.
 .PHONY: test-c fw-test-run
@@ -10,7 +11,7 @@ FW_TEST_BUILD := firmware/build/test
 FW_TEST_CFLAGS := -std=c11 -Wall -Wextra -Werror -g -O1 -fsanitize=address,undefined \
   -fno-omit-frame-pointer -fno-sanitize-recover=all \
   -Ifirmware/core -Ifirmware/bootloader -Ifirmware/gen -I$(NANOPB_SRC) -DSPOT_FIRMWARE_VERSION='"test"' \
-  -DSPOT_MPS2_EVENT_BYTES=$(FW_MPS2_EVENT_BYTES) $(MBEDTLS_FLAGS) $(SODIUM_FLAGS)
+  -DSPOT_MPS2_EVENT_BYTES=$(FW_MPS2_EVENT_BYTES) $(MBEDTLS_FLAGS) $(SODIUM_FLAGS) --coverage
 # The nanopb runtime is not ours: built without -Werror.
 FW_TEST_NANOPB_CFLAGS := -std=c11 -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -I$(NANOPB_SRC)
 # mbedTLS is not ours either.
@@ -63,6 +64,7 @@ $(FW_TEST_BUILD)/test_%: firmware/test/test_%.c $(FW_TEST_BUILD)/libspotcore.a $
 	@gcc $(FW_TEST_CFLAGS) -Ifirmware/test -o $@ $< $(FW_TEST_BUILD)/libspotcore.a $(FW_TEST_LIBS)
 
 fw-test-run: $(FW_TEST_BINS)
+	@find $(FW_TEST_BUILD) -name '*.gcda' -delete
 	@failed=""; \
 	for t in $(FW_TEST_BINS); do \
 	  echo "== $$t"; \
@@ -71,6 +73,10 @@ fw-test-run: $(FW_TEST_BINS)
 	done; \
 	if [ -n "$$failed" ]; then echo "test-c: FAILED:$$failed"; exit 1; fi; \
 	echo "test-c: $(words $(FW_TEST_BINS)) test programs passed"
+	@lcov --quiet --capture --rc lcov_branch_coverage=1 --directory $(FW_TEST_BUILD)/core --base-directory . \
+	  --output-file $(FW_TEST_BUILD)/coverage.info 2>/dev/null
+	@lcov --summary --rc lcov_branch_coverage=1 $(FW_TEST_BUILD)/coverage.info 2>&1 | \
+	  awk '/lines|branches/ {sub(/^ */, ""); print "test-c coverage (firmware/core): " $$0}'
 
 test-c: apt-test schema-c mbedtls-runtime sodium-runtime
 	@$(MAKE) --no-print-directory fw-test-run

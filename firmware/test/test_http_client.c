@@ -12,7 +12,7 @@ static void test_a_dropped_connection_fails_the_post_and_reconnects_with_growing
   assert_false(http_client_wants_connect(&fx.client, 1699));
   assert_true(http_client_wants_connect(&fx.client, 1700));
   uint64_t now = 1700;
-  uint32_t expected[] = {400, 800, 1600, 1600};
+  const uint32_t expected[] = {400, 800, 1600, 1600};
   for (size_t i = 0; i < 4; i++) {
     http_client_connecting(&fx.client, now);
     http_client_connect_failed(&fx.client, now, "connection refused");

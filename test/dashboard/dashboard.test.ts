@@ -49,7 +49,7 @@ test.serial('a spot (the firmware host build) posting events appears live: in th
   t.regex((await page.textContent('#firmware-note')) ?? '', /Not available yet/);
   // The scenario's later presences (its deletes) arrive while the page is open, on top of the list.
   const newest = Number(await page.getAttribute('#events tbody tr', 'data-id'));
-  await page.waitForFunction((id) => Number((document.querySelector('#events tbody tr') as HTMLElement | null)?.dataset.id) > id, newest);
+  await page.waitForFunction((id) => Number(document.querySelector<HTMLElement>('#events tbody tr')?.dataset.id) > id, newest);
   await page.waitForSelector('#events tr[data-resource="presence"][data-action="delete"]');
   await browser.screenshot('spot-page');
   t.deepEqual(browser.problems(), []);

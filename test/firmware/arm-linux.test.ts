@@ -63,7 +63,7 @@ test.serial('gateway killed, down for 5 s, started again: the spot buffers, noth
   const consumer = await mqtt.connectAsync(broker.url, { protocolVersion: 5, reconnectPeriod: 0 });
   t.teardown(() => consumer.endAsync(true));
   consumer.on('message', (topic, payload, packet) => {
-    const props = packet.properties?.userProperties as Record<string, string | string[]> | undefined;
+    const props = packet.properties?.userProperties;
     received.push({ topic, id: String(props?.event_id ?? ''), data: JSON.parse(payload.toString()) as Record<string, unknown> });
   });
   await consumer.subscribeAsync(`from/${serial}/json/#`, { qos: 1 });

@@ -78,7 +78,7 @@ for (const encoding of ['json', 'pb'] as const) {
       const command = { resource: 'config', action: 'update', data: { rfid_power_dbm: power } };
       await board.write(encoding === 'json' ? `${JSON.stringify([command.resource, command.action, command.data])}\n\n` : pb.encode(command));
       const applied = await waitFor(() => updates().find((e) => e.data.rfid_power_dbm === power), 10000, `the config update event of rfid_power_dbm ${power}`);
-      t.is(applied, updates().at(-1), `rfid_power_dbm ${power} is the latest config update`);
+      t.is(applied, updates().at(-1)!, `rfid_power_dbm ${power} is the latest config update`);
     }
     t.is(updates().length, 10, 'one config update event per command');
     t.deepEqual(board.rejected, [], 'every message on the UART is valid');

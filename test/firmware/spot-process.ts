@@ -60,7 +60,7 @@ export function startSpot(t: Teardown, options: SpotOptions): SpotProcess {
   const [command, argv] = options.target === 'arm-linux' ? ['qemu-arm', [binary, ...args]] : [binary, args];
   const child = spawn(command, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
   let text = '';
-  child.stderr!.on('data', (d: Buffer) => (text += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (text += d.toString()));
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   t.teardown(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

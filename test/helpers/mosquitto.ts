@@ -75,12 +75,13 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
     live.add(proc);
     const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
     proc.once('exit', () => live.delete(proc));
-    proc.stdout?.on('data', (b: Buffer) => (output += b.toString()));
-    proc.stderr?.on('data', (b: Buffer) => (output += b.toString()));
+    proc.stdout.on('data', (b: Buffer) => (output += b.toString()));
+    proc.stderr.on('data', (b: Buffer) => (output += b.toString()));
     const deadline = Date.now() + readyTimeoutMs;
     let exitedEarly = false;
     void exited.then(() => (exitedEarly = true));
     while (Date.now() < deadline) {
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set when the process exits
       if (exitedEarly) break;
       if (await accepts(port)) return;
       await sleep(30);
@@ -89,6 +90,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
     await exited;
     throw new Error(
       `mosquitto on 127.0.0.1:${port} did not accept connections within ${readyTimeoutMs} ms` +
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set when the process exits
         (exitedEarly ? ` (exited with ${proc.exitCode})` : '') +
         `; its output: ${output.trim() || '(none)'}`,
     );
@@ -119,6 +121,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
   }
   if (lastError !== undefined) {
     rmSync(dir, { recursive: true, force: true });
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows what launch() threw
     throw lastError;
   }
 

@@ -1,6 +1,6 @@
 // The size cap at gateway level, policy drop-oldest: spots keep getting 200, the oldest events go, every drop is counted.
 import net from 'node:net';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { api, JSON_EVENTS, postChunks, startTestGateway, waitFor, type TestGateway } from '../helpers/gateway.js';
 import { jsonText, presence } from './events.js';
 
@@ -22,7 +22,7 @@ const POSTS = 40;
 const PER_POST = 250;
 
 /** 10000 presences (~3.4 MB in the database) into a 1 MiB cap; returns the item codes of the last post. */
-async function overflow(t: Parameters<Parameters<typeof test>[1]>[0], gw: TestGateway): Promise<string[]> {
+async function overflow(t: ExecutionContext, gw: TestGateway): Promise<string[]> {
   let last: string[] = [];
   for (let p = 0; p < POSTS; p++) {
     const events = Array.from({ length: PER_POST }, (_, i) => presence(p * PER_POST + i));
@@ -33,7 +33,7 @@ async function overflow(t: Parameters<Parameters<typeof test>[1]>[0], gw: TestGa
   return last;
 }
 
-async function checkDropped(t: Parameters<Parameters<typeof test>[1]>[0], gw: TestGateway, newest: string[]): Promise<Status> {
+async function checkDropped(t: ExecutionContext, gw: TestGateway, newest: string[]): Promise<Status> {
   // While a drop runs the WAL can pass its reserve (reported as a store issue); once checkpointed the cap holds.
   const status = await waitFor(async () => {
     const { body } = await api<Status>(gw.url, '/api/status');

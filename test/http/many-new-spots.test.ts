@@ -48,7 +48,7 @@ test('thousands of new spots posting at once and going offline, then silence: th
   await Promise.all(Array.from({ length: CONNECTIONS }, post));
 
   // No more input from here on. Polled gently: each status counts the lag of every pending spot.
-  let last: Upstream | string = 'no answer yet';
+  let last: Upstream | string;
   const deadline = Date.now() + DRAIN_BOUND_MS;
   for (;;) {
     last = await upstream(gw.url);

@@ -88,7 +88,7 @@ test('enum keys take each of their values and nothing else', (t) => {
   for (const spec of keysOf('enum')) {
     for (const value of spec.values!) t.is(configError(spec.name, value), null, `${spec.name} = ${value}`);
     t.truthy(configError(spec.name, `${spec.values![0]}\u0000`), spec.name);
-    t.truthy(configError(spec.name, spec.values![0]!.toUpperCase() === spec.values![0] ? spec.values![0]!.toLowerCase() : spec.values![0]!.toUpperCase()), spec.name);
+    t.truthy(configError(spec.name, spec.values![0]!.toUpperCase() === spec.values![0] ? spec.values![0].toLowerCase() : spec.values![0]!.toUpperCase()), spec.name);
   }
 });
 

@@ -58,6 +58,7 @@ export function invariantViolations(items: DecodedItem[], streamLength: number):
       if (item.rejected.length < 0 || item.rejected.offset + item.rejected.length > streamLength) {
         problems.push(`item ${i} length ${item.rejected.length} past the stream`);
       }
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- checks the decoder's output at run time, whatever its type says
     } else if (typeof item.event.data !== 'object' || item.event.data === null) {
       problems.push(`item ${i} without object`);
     }

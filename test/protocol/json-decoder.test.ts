@@ -73,7 +73,7 @@ test('a message that is not a [string, string, object] triple is rejected with a
   const bad = ['["spot","create"]', '[1,"create",{}]', '["spot","create",[]]', '["spot","",{}]'];
   const items = decodeAll([bad.map((m) => `${m}\n\n${presence}`).join('')]).filter((i) => i.kind === 'rejected');
   t.deepEqual(
-    items.map((i) => i.kind === 'rejected' && i.rejected.reason),
+    items.map((i) => i.rejected.reason),
     [
       'not an event: expected [resource, action, object]',
       'not an event: resource is not a non-empty string',

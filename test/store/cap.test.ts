@@ -92,7 +92,7 @@ test('reject stores the appends of a batch that fit and refuses only the rest', 
   t.true(stored > 0 && refused.length > 0);
   t.is(store.status().events, stored * 100, 'exactly the resolved appends were stored');
   t.is(store.status().commits, 1);
-  for (const r of refused) t.is(((r as PromiseRejectedResult).reason as StoreUnavailableError).code, 'full');
+  for (const r of refused) t.is((r.reason as StoreUnavailableError).code, 'full');
   const firstRefused = settled.findIndex((s) => s.status === 'rejected');
   t.true(firstRefused === -1 || settled.slice(firstRefused).every((s) => s.status === 'rejected'), 'the earliest appends go first');
 });

@@ -36,7 +36,7 @@ test('duplicates inside one group commit are caught', async (t) => {
     store.append([numbered('a', 7, 1), numbered('a', 7, 2)]),
     store.append([numbered('a', 7, 1), numbered('a', 7, 2), numbered('a', 7, 3)]),
   ]);
-  t.deepEqual(ids(x!).length, 2);
+  t.deepEqual(ids(x).length, 2);
   t.deepEqual(y, [{ duplicate: true }, { duplicate: true }, { id: 3 }]);
 });
 

@@ -2,7 +2,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import Database from 'better-sqlite3';
 import { FORWARD_ID_MARGIN, ForwardGate } from '../../gateway/src/store/forward-gate.js';
 import type { AppendOutcome, Store } from '../../gateway/src/store/types.js';
 import { events, ids, openTestStore, recordingLogger, tempDir } from './helpers.js';

@@ -1,6 +1,6 @@
 // A scripted stand-in for an mqtt.js client: records publishes, lets the test send CONNACK/PUBACK/close.
 import { EventEmitter } from 'node:events';
-import type { IClientOptions, IClientPublishOptions, IPublishPacket, MqttClient } from 'mqtt';
+import type { IClientOptions, IClientPublishOptions, IPublishPacket } from 'mqtt';
 import type { ClientFactory, Timers, UpstreamClient } from '../../gateway/src/upstream/index.js';
 
 export interface Published {
@@ -69,7 +69,7 @@ export function fakeFactory(): { factory: ClientFactory; clients: FakeClient[] }
   const factory: ClientFactory = (_url, options) => {
     const client = new FakeClient(options);
     clients.push(client);
-    return client as unknown as MqttClient as UpstreamClient;
+    return client as unknown as UpstreamClient;
   };
   return { factory, clients };
 }

@@ -66,7 +66,7 @@ export class MemorySource implements ForwardSource {
     return this.cursors.get(spot) ?? 0;
   }
 
-  onAppended(listener: (spot: string, lastId: number) => void): () => void {
+  onAppended(listener: (spot: string, lastId: number, events?: readonly ForwardEvent[]) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }

@@ -12,10 +12,10 @@ interface Started {
   /** The mqtt.js clients the forwarder created, newest last. */
   clients: MqttClient[];
   /** Highest number of publishes awaiting PUBACK at once. */
-  maxOutstanding(): number;
+  maxOutstanding: () => number;
   warnings: string[];
   /** PUBACKs the tap took out of the byte stream (mqtt.js never parsed them). */
-  pubacksTapped(): number;
+  pubacksTapped: () => number;
 }
 
 function startForwarder(
@@ -84,7 +84,7 @@ for (const rawPublish of [true, false]) {
     const spots = ['101', '102', '103'];
     const { forwarder, maxOutstanding, pubacksTapped } = startForwarder(t, broker, source, { rawPublish });
     appendMany(source, spots, 3000);
-    source.append({ spot: '101', resource: 'presence', action: 'update', data: '{"pb":true}', pb: new Uint8Array([0x3a, 0x00]) });
+    source.append({ spot: '101', resource: 'presence', action: 'update', data: '{"pb":true}', pb: new Uint8Array([0x3a, 0x00]), timeReceived: 0 });
     const total = source.events.length + 1; // the PB event goes to two topics
     await consumer.waitFor((m) => m.length >= total, 30_000, `${total} messages`);
 
@@ -332,7 +332,7 @@ test("an event over the broker's Maximum Packet Size is skipped with the reason;
   const { forwarder, warnings } = startForwarder(t, broker, source);
   const [, bigId, lastId] = source.append(
     jsonEvent('601', 1),
-    { spot: '601', resource: 'log', action: 'create', data: JSON.stringify({ text: 'x'.repeat(2000) }), pb: null },
+    { spot: '601', resource: 'log', action: 'create', data: JSON.stringify({ text: 'x'.repeat(2000) }), pb: null, timeReceived: 0 },
     jsonEvent('601', 3),
   );
   await consumer.waitFor((m) => m.length >= 2, 10_000, 'the two small events');

@@ -91,6 +91,7 @@ const isEvent = (topic: string): boolean => topic.startsWith('from/');
 async function stopped(forwarder: MqttForwarder, clients: FakeClient[], timers: FakeTimers): Promise<void> {
   let done = false;
   const stopping = forwarder.stop().then(() => (done = true));
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set when stop() resolves
   for (let i = 0; i < 100 && !done; i++) {
     for (const c of clients) c.ackAll();
     while (timers.pending.size > 0) timers.fire();

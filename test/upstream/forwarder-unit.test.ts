@@ -53,7 +53,7 @@ test('nothing is published before CONNACK; then every event above the cursor, in
 
 test('the cursor passes an event with a PB form only after both of its PUBACKs', async (t) => {
   const { forwarder, source, clients } = setup();
-  const [id] = source.append({ spot: '7', resource: 'presence', action: 'update', data: '{}', pb: new Uint8Array([1, 2]) });
+  const [id] = source.append({ spot: '7', resource: 'presence', action: 'update', data: '{}', pb: new Uint8Array([1, 2]), timeReceived: 0 });
   forwarder.start();
   clients[0]!.connack();
   const events = clients[0]!.events();
@@ -231,7 +231,7 @@ test('a command is acked to the broker only after onCommand has settled', async 
   clients[0]!.connack();
   let acked = false;
   const packet = { cmd: 'publish', topic: 'to/4711/json/config/update', payload: Buffer.from('{"send_hits":true}'), qos: 1, dup: false, retain: false } as const;
-  clients[0]!.handleMessage(packet as never, () => (acked = true));
+  clients[0]!.handleMessage(packet, () => (acked = true));
   await tick();
   t.deepEqual(received, [{ spot: '4711', resource: 'config', action: 'update', data: { send_hits: true }, encoding: 'json' }]);
   t.false(acked, 'not acked while the gateway has not queued it');
@@ -248,7 +248,7 @@ test('a retained command is ignored with the reason: it would be applied again a
   clients[0]!.connack();
   let acked = false;
   const packet = { cmd: 'publish', topic: 'to/4711/json/config/update', payload: Buffer.from('{}'), qos: 1, dup: false, retain: true } as const;
-  clients[0]!.handleMessage(packet as never, () => (acked = true));
+  clients[0]!.handleMessage(packet, () => (acked = true));
   await tick();
   t.deepEqual(received, []);
   t.true(acked);

@@ -27,7 +27,7 @@ function other(kind: number, size: number): Sent {
 }
 
 const sentArb: fc.Arbitrary<Sent> = fc.oneof(
-  fc.tuple(fc.integer({ min: 1, max: 65535 }), fc.constantFrom('v4', 'v5-short', 'v5-code', 'v5-props') as fc.Arbitrary<'v4' | 'v5-short' | 'v5-code' | 'v5-props'>, fc.constantFrom(0, 0x10, 0x87, 0x97)).map(([id, form, code]) => puback(id, form, code)),
+  fc.tuple(fc.integer({ min: 1, max: 65535 }), fc.constantFrom<'v4' | 'v5-short' | 'v5-code' | 'v5-props'>('v4', 'v5-short', 'v5-code', 'v5-props'), fc.constantFrom(0, 0x10, 0x87, 0x97)).map(([id, form, code]) => puback(id, form, code)),
   fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 20000 })).map(([kind, size]) => other(kind, size)),
 );
 

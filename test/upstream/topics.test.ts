@@ -23,7 +23,7 @@ test('a prefix goes before every topic, with or without its trailing slash', (t)
 test('a prefix with wildcards or empty levels is refused with the reason', (t) => {
   for (const bad of ['site/+', '#', 'a//b', '/a']) {
     const err = t.throws(() => normalizePrefix(bad));
-    t.regex(err!.message, /prefix/);
+    t.regex(err.message, /prefix/);
   }
 });
 

@@ -13,6 +13,7 @@ function loadSchema() {
 }
 
 const encoder = new TextEncoder();
+// eslint-disable-next-line no-control-regex -- control characters are what this pattern refuses
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 

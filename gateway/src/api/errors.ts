@@ -24,6 +24,7 @@ export function unavailable(reply: FastifyReply, reason: string, retryAfterSecon
 /** Non-negative integer query parameter; undefined when absent, a reason string when bad. */
 export function intParam(value: unknown, name: string, min: number, max: number): number | undefined | string {
   if (value === undefined || value === '') return undefined;
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a query value: a string, or an array of them
   const text = String(value);
   if (!/^\d{1,15}$/.test(text)) return `${name} "${text.slice(0, 40)}" is not an integer`;
   const n = Number(text);

@@ -245,8 +245,7 @@ export function runImageCli(args: string[], io: CliIo): number {
   let positionals: string[];
   try {
     const parsed = parseArgs({ args: rest, allowPositionals: true, options: { ...command.options, help: { type: 'boolean', short: 'h' } } });
-    // No option is declared `multiple`, so every value is a string or a boolean.
-    values = parsed.values as Values;
+    values = parsed.values;
     positionals = parsed.positionals;
   } catch (err) {
     return fail(io, `image ${name}: ${(err as Error).message}\n\n${command.help}`, EXIT_USAGE);

@@ -124,6 +124,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
     const where = fromEnv.has(crossed.key) ? `${fromEnv.get(crossed.key)} (${crossed.key})` : file ? `config ${file}: ${crossed.key}` : crossed.key;
     throw new ConfigError(`${where}: ${crossed.reason}`);
   }
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- YAML can hold null here: the cast above is narrower than the file
   if (config.mqtt.url === '' || config.mqtt.url === null) delete config.mqtt.url;
   if (!config.gateway.id) config.gateway.id = (options.hostname ?? os.hostname)();
   const fault = topicFault(config);

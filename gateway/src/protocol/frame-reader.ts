@@ -104,6 +104,7 @@ function objectBuilder(spec: MessageSpec): ObjectBuilder {
   const lines = spec.fields.map(
     (f, i) => `if (v[${i}] !== undefined) o[${JSON.stringify(f.jsonKey)}] = v[${i}];`,
   );
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- a builder compiled per message type from its own field list, no outside text
   build = new Function('v', `const o = {};\n${lines.join('\n')}\nreturn o;`) as ObjectBuilder;
   builders[spec.id] = build;
   return build;
@@ -336,12 +337,14 @@ export function readFrameInto(buf: Uint8Array, start: number, end: number, state
     const wireType = r.lo & 7;
     if (number === FRAME_BOOT_FIELD && wireType === 0) {
       r.varint();
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- r.varint() sets r.hi: not the value checked above
       if (r.hi !== 0) return failed('boot over 32 bits');
       boot = r.lo;
       continue;
     }
     if (number === FRAME_SEQ_FIELD && wireType === 0) {
       r.varint();
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- r.varint() sets r.hi: not the value checked above
       if (r.hi >= 0x200000) return failed('seq over 2^53');
       seq = r.hi * 4294967296 + r.lo;
       continue;

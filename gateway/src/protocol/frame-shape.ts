@@ -19,7 +19,7 @@ let value = 0;
 /** Position after the varint at buf[pos], or -1 where Reader.varint throws (past `end`, over 10 bytes). */
 function varintEnd(buf: Uint8Array, pos: number, end: number): number {
   let l = 0;
-  let h = 0;
+  let h: number;
   let i = 0;
   for (; i < 4; i++) {
     if (pos >= end) return -1;

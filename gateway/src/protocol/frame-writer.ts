@@ -106,7 +106,7 @@ function writeMessage(w: Writer, spec: MessageSpec, data: Record<string, unknown
   }
   for (const field of spec.all) {
     if (field.position >= 0) {
-      let value = known[field.position];
+      const value = known[field.position];
       if (value === undefined || (itemRef && field === spec.itemCode)) continue;
       if (state && field.number === TIMESTAMP_FIELD) {
         const ms = unixMsFromIso(value as string)!;

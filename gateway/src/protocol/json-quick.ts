@@ -142,5 +142,6 @@ export function isJsonText(bytes: Uint8Array): boolean {
   const ok = jsonValue();
   skipWhitespace();
   text = NO_TEXT;
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- jsonValue() sets tooDeep
   return tooDeep || (ok && at === bytes.length);
 }

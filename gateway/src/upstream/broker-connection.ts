@@ -114,6 +114,7 @@ export class BrokerConnection {
           timeoutMs,
         );
         // Cleanly disconnected: forcing an end now could cut the DISCONNECT short.
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by client.end's callback
         if (ended) this.client = null;
       }
     }

@@ -131,6 +131,7 @@ export function safely(call: () => unknown): true | string {
 export function describe(err: unknown): string {
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- an error code: a string or a number
     return code !== undefined && !err.message.includes(String(code)) ? `${err.message} (${String(code)})` : err.message;
   }
   return String(err);

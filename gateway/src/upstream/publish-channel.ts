@@ -44,7 +44,7 @@ export class RawChannel implements PublishChannel {
   private from = 0;
   private to = 0;
   /** Callbacks by packet id (an array: a Map rehashed its table every few thousand PUBACKs). */
-  private readonly waiting: Array<PublishDone | undefined> = new Array(65536).fill(undefined);
+  private readonly waiting: Array<PublishDone | undefined> = new Array<PublishDone | undefined>(65536).fill(undefined);
   private readonly fields: PublishFields;
   private readonly layout: PublishLayout = { topic: 0, payload: 0, contentType: 0, eventId: 0, props: 0, rest: 0, total: 0 };
 

@@ -62,12 +62,12 @@ export class Topics {
     let bySpot = this.jsonTopics.get(serial);
     if (!bySpot) {
       if (this.jsonTopics.size >= MAX_CACHED_SPOTS) this.jsonTopics.clear();
-      this.jsonTopics.set(serial, (bySpot = new Map()));
+      this.jsonTopics.set(serial, (bySpot = new Map<string, Map<string, string | null>>()));
     }
     let byResource = bySpot.get(resource);
     if (!byResource) {
       if (bySpot.size >= MAX_CACHED_PER_LEVEL) return this.checkedTopic(serial, resource, action);
-      bySpot.set(resource, (byResource = new Map()));
+      bySpot.set(resource, (byResource = new Map<string, string | null>()));
     }
     let topic = byResource.get(action);
     if (topic === undefined) {

@@ -106,7 +106,7 @@ async function measureLatency(
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
-  consumer.stdout!.on('data', (d) => (out += d));
+  consumer.stdout.on('data', (d) => (out += d));
   const exited = new Promise((r) => consumer.once('exit', r));
   try {
     const deadline = Date.now() + 20_000;
@@ -114,8 +114,11 @@ async function measureLatency(
       if (Date.now() > deadline || consumer.exitCode !== null) throw new Error('latency consumer did not subscribe within 20 s');
       await new Promise((r) => setTimeout(r, 50));
     }
-    let before: Promise<GatewayHistograms> | null = null;
-    const warm = setTimeout(() => (before = gatewayHistograms(port)), LATENCY_WARMUP_MS);
+    // Assigned in the timer: declared wide so that the read after the load is not narrowed to null.
+    let before = null as Promise<GatewayHistograms> | null;
+    const warm = setTimeout(() => {
+      before = gatewayHistograms(port);
+    }, LATENCY_WARMUP_MS);
     await runLoad(loadOptions(port, LATENCY_RATE, true, LATENCY_WARMUP_MS + LATENCY_MEASURE_MS));
     clearTimeout(warm);
     const after = await gatewayHistograms(port);
