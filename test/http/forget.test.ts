@@ -13,10 +13,10 @@ test('a spot silent for spots.forget_after_s with nothing pending is forgotten; 
   t.is(queued.status, 202);
 
   await waitFor(async () => ((await api(gw.url, '/api/spots/41')).status === 404 ? true : undefined), 10_000, 'spot 41 to be forgotten');
-  const { body: status } = await api<any>(gw.url, '/api/status');
+  const { body: status } = await api<{ spots: { known: number } }>(gw.url, '/api/status');
   t.is(status.spots.known, 1);
   t.is((await api(gw.url, '/api/spots/42')).status, 200, 'its command is still queued');
-  const { body: events } = await api<any[]>(gw.url, '/api/events?spot=41');
+  const { body: events } = await api<unknown[]>(gw.url, '/api/events?spot=41');
   t.is(events.length, 1, 'no upstream: its event stays in the buffer');
   const metrics = await (await fetch(`${gw.url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
   t.regex(metrics, /^spot_gateway_spots_known 1$/m);

@@ -85,7 +85,7 @@ test.serial('a caught-up spot whose commit failed its fsync: every stored event 
   faults.failNext(1);
   const lost = numbered('7');
   const failure = await t.throwsAsync(store.append([lost]), { instanceOf: StoreUnavailableError });
-  t.is(failure?.code, 'io', 'the spot gets 503');
+  t.is(failure.code, 'io', 'the spot gets 503');
   t.is(faults.failed, 1);
   await store.append([numbered('7')]);
   t.deepEqual(await store.append([lost]), [{ duplicate: true }], 'the resend of the numbered event: it is stored already');
