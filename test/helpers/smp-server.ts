@@ -3,10 +3,11 @@
 // in-memory secondary slot, and MCUboot's test/confirm/revert on reset. Faults are injected into
 // its responses: lost, duplicated, corrupted, console lines in between, silence.
 import { createHash } from 'node:crypto';
-import { formatVersion, parseImage, tlvsOfType, TLV } from '../../gateway/src/firmware/image-format.js';
+import { parseImage, tlvsOfType, TLV } from '../../gateway/src/firmware/image-format.js';
 import type { SmpPort } from '../../gateway/src/smp/client.js';
 import { decodeMessage, encodeMessage, GROUP, IMAGE_COMMAND, OP, OS_COMMAND, SMP_V2, type SmpBody, type SmpHeader } from '../../gateway/src/smp/message.js';
 import { encodePacket, SerialFrameReader } from '../../gateway/src/smp/serial-frame.js';
+import { mcumgrVersionString } from '../../gateway/src/smp/version.js';
 
 /** The image slot capacity of the mps2 map: 31 sectors of 4 KiB (docs/bootloader.md). */
 export const SLOT_CAPACITY = 31 * 4096;
@@ -55,7 +56,7 @@ function slotEntry(bytes: Buffer, slot: number, flags: { active: boolean; confir
   const parsed = parseImage(bytes);
   if (!parsed.ok) return null;
   const hash = tlvsOfType(parsed.image.unprotectedArea, TLV.SHA256)[0];
-  return { image: 0, slot, version: formatVersion(parsed.image.header.version), hash: hash?.value ?? new Uint8Array(), bootable: true, ...flags };
+  return { image: 0, slot, version: mcumgrVersionString(parsed.image.header.version), hash: hash?.value ?? new Uint8Array(), bootable: true, ...flags };
 }
 
 export class SmpServerStandIn {
@@ -86,7 +87,7 @@ export class SmpServerStandIn {
   /** The version the device runs now. */
   runningVersion(): string | null {
     const parsed = parseImage(this.flash.primary);
-    return parsed.ok ? formatVersion(parsed.image.header.version) : null;
+    return parsed.ok ? mcumgrVersionString(parsed.image.header.version) : null;
   }
 
   private onPacket(packet: Buffer): void {
