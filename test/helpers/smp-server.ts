@@ -37,6 +37,10 @@ export interface Faults {
   corruptResponses?: number;
   /** A console line goes out before every response, and one in the middle of multi-line ones. */
   consoleNoise?: boolean;
+  /** Every nth response is lost / sent twice / corrupted, all through the exchange. */
+  loseEvery?: number;
+  duplicateEvery?: number;
+  corruptEvery?: number;
   /** Once the upload's offset reaches this, the device answers nothing more (a cut cable). */
   silentFromUploadOffset?: number;
   /** The image swapped in by a test reset does not start: the next boot reverts it at once. */
@@ -63,6 +67,7 @@ export class SmpServerStandIn {
   readonly requests: SmpHeader[] = [];
   readonly dropped: string[] = [];
   resets = 0;
+  responses = 0;
   silent = false;
   private readonly reader = new SerialFrameReader((event) => {
     if (event.kind === 'packet') this.onPacket(event.body);
@@ -214,13 +219,15 @@ export class SmpServerStandIn {
 
   private send(message: Buffer): void {
     const f = this.faults;
-    if (f.dropResponses) {
-      f.dropResponses--;
+    const n = ++this.responses;
+    const every = (k: number | undefined): boolean => k !== undefined && n % k === 0;
+    if (f.dropResponses || every(f.loseEvery)) {
+      if (f.dropResponses) f.dropResponses--;
       return;
     }
     let frame = encodePacket(message, this.options.lineLength);
-    if (f.corruptResponses) {
-      f.corruptResponses--;
+    if (f.corruptResponses || every(f.corruptEvery)) {
+      if (f.corruptResponses) f.corruptResponses--;
       frame = Buffer.from(frame);
       const at = 10; // inside the header, so the length still holds and only the CRC fails
       frame[at] = frame[at] === 0x41 ? 0x42 : 0x41;
@@ -231,8 +238,8 @@ export class SmpServerStandIn {
       if (split > 0 && split < frame.length) frame = Buffer.concat([frame.subarray(0, split), Buffer.from('spot: a line between two frames\n'), frame.subarray(split)]);
     }
     this.port.write(frame);
-    if (f.duplicateResponses) {
-      f.duplicateResponses--;
+    if (f.duplicateResponses || every(f.duplicateEvery)) {
+      if (f.duplicateResponses) f.duplicateResponses--;
       this.port.write(frame);
     }
   }

@@ -117,6 +117,6 @@ test('a device that finds SMP v2 too new gets the request again in the original 
 
 test('reset is acknowledged before the device restarts', async (t) => {
   const { client, server } = setup();
-  t.deepEqual(await reset(client), { ok: true, value: undefined });
+  t.deepEqual(await reset(client), { ok: true, value: { answered: true } });
   t.is(server.resets, 1);
 });

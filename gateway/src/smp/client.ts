@@ -88,8 +88,9 @@ export class SmpClient {
   }
 
   /** Sends one request (queued behind any other) and resolves with the response's CBOR map. */
-  request(op: 'read' | 'write', group: number, id: number, body: SmpBody = {}): Promise<SmpResult<SmpBody>> {
-    const run = this.queue.then(() => this.exchange(op === 'read' ? OP.read : OP.write, group, id, body, true));
+  request(op: 'read' | 'write', group: number, id: number, body: SmpBody = {}, options: { tries?: number } = {}): Promise<SmpResult<SmpBody>> {
+    const tries = Math.max(1, options.tries ?? this.tries);
+    const run = this.queue.then(() => this.exchange(op === 'read' ? OP.read : OP.write, group, id, body, tries, true));
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -101,14 +102,14 @@ export class SmpClient {
     this.waiting?.resolve(null);
   }
 
-  private async exchange(op: number, group: number, id: number, body: SmpBody, mayDowngrade: boolean): Promise<SmpResult<SmpBody>> {
+  private async exchange(op: number, group: number, id: number, body: SmpBody, tries: number, mayDowngrade: boolean): Promise<SmpResult<SmpBody>> {
     if (this.closed) return { ok: false, reason: 'closed', detail: 'the SMP client was closed' };
     this.stats.requests++;
     const seq = this.seq;
     this.seq = (this.seq + 1) & 0xff;
     const header: SmpHeader = { op: op as SmpHeader['op'], version: this.version, flags: 0, group, seq, id };
     const frame = encodePacket(encodeMessage(header, body), this.lineLength);
-    for (let attempt = 1; attempt <= this.tries; attempt++) {
+    for (let attempt = 1; attempt <= tries; attempt++) {
       if (attempt > 1) this.stats.retries++;
       const response = await this.send(frame, { seq, group, id, op: op + 1 });
       if (this.closed) return { ok: false, reason: 'closed', detail: 'the SMP client was closed' };
@@ -116,13 +117,13 @@ export class SmpClient {
       const error = responseError(response);
       if (error && error.rc === MGMT_ERR_TOO_NEW && error.group === null && this.version === SMP_V2 && mayDowngrade) {
         this.version = SMP_V1;
-        return this.exchange(op, group, id, body, false);
+        return this.exchange(op, group, id, body, tries, false);
       }
       if (error) return { ok: false, reason: 'device-error', detail: `the device refused group ${group} command ${id}: ${describeError(error)}`, ...error };
       return { ok: true, value: response };
     }
     const each = `${this.timeoutMs} ms each`;
-    return { ok: false, reason: 'no-answer', detail: `no answer to group ${group} command ${id} after ${this.tries} tries (${each})` };
+    return { ok: false, reason: 'no-answer', detail: `no answer to group ${group} command ${id} after ${tries} ${tries === 1 ? 'try' : 'tries'} (${each})` };
   }
 
   private send(frame: Buffer, expect: Omit<Waiting, 'resolve'>): Promise<SmpBody | null> {

@@ -49,9 +49,14 @@ export async function mcumgrParams(client: SmpClient): Promise<SmpResult<McumgrP
   return isUint(bufSize) && isUint(bufCount) ? { ok: true, value: { bufSize, bufCount } } : badResponse('mcumgr params', r.value);
 }
 
-export async function reset(client: SmpClient, force = false): Promise<SmpResult<void>> {
-  const r = await client.request('write', GROUP.os, OS_COMMAND.reset, force ? { force: 1 } : {});
-  return r.ok ? { ok: true, value: undefined } : r;
+/**
+ * Reset is sent once: it is not idempotent (a second reset during a trial boot reverts it), and a
+ * lost answer usually means the device reset before it could answer. Resolves `answered: false` then.
+ */
+export async function reset(client: SmpClient, force = false): Promise<SmpResult<{ answered: boolean }>> {
+  const r = await client.request('write', GROUP.os, OS_COMMAND.reset, force ? { force: 1 } : {}, { tries: 1 });
+  if (!r.ok && r.reason === 'no-answer') return { ok: true, value: { answered: false } };
+  return r.ok ? { ok: true, value: { answered: true } } : r;
 }
 
 function slotState(entry: unknown): ImageSlotState | null {
