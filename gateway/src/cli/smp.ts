@@ -5,6 +5,7 @@ import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { exitCodeOf } from '../firmware/image-failures.js';
 import { DEFAULT_TARGET } from '../firmware/image-sign.js';
+import { verifyImage } from '../firmware/image-verify.js';
 import { readPublicKey } from '../firmware/keys.js';
 import { SmpClient } from '../smp/client.js';
 import { echo, imageState, mcumgrParams, reset, type ImageSlotState } from '../smp/commands.js';
@@ -222,6 +223,10 @@ export async function runFlashCli(args: string[], io: CliIo, opener: PortOpener 
   } catch (err) {
     return fail(io, `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, EXIT_UNREADABLE);
   }
+  const verify = { publicKey: key.key, expectedTarget: (values.target as string | undefined) ?? DEFAULT_TARGET };
+  // Refused before the port is even opened; flashImage checks again, for its other callers.
+  const checked = verifyImage(bytes, verify);
+  if (!checked.ok) return fail(io, `${file}: ${checked.reason}: ${checked.detail}`, exitCodeOf(checked.reason));
   const session = await connect(io, values, opener);
   if (typeof session === 'number') return session;
   const style = values.json ? 'json' : io.tty ? 'tty' : 'lines';
@@ -229,7 +234,7 @@ export async function runFlashCli(args: string[], io: CliIo, opener: PortOpener 
     const result = await flashImage(
       session.client,
       bytes,
-      { publicKey: key.key, expectedTarget: (values.target as string | undefined) ?? DEFAULT_TARGET },
+      verify,
       { mode: (modes[0] ?? 'confirm') as FlashMode, bootWaitMs: bootWait * 1000, onEvent: flashReporter(io, style) },
     );
     if (result.ok) {
