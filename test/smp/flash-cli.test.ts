@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createPublicKey } from 'node:crypto';
 import test from 'ava';
-import { runCli, tempDir, within } from '../helpers/gateway.js';
+import { runCli, tempDir, within, type Teardown } from '../helpers/gateway.js';
 import { ptyPair } from '../helpers/pty-pair.js';
 import { freshFlash, SmpServerStandIn, type StandInOptions } from '../helpers/smp-server.js';
 import { SIGNING_KEY, signedImage } from './images.js';
@@ -12,7 +12,7 @@ import { SIGNING_KEY, signedImage } from './images.js';
 const A = signedImage('1.0.0', 3000);
 const B = signedImage('1.1.0', 24000);
 
-async function bench(t: Parameters<typeof tempDir>[0], options: StandInOptions = {}) {
+async function bench(t: Teardown, options: StandInOptions = {}) {
   const pair = await ptyPair(t);
   const server = new SmpServerStandIn(pair.device, freshFlash(A), options);
   const dir = tempDir(t);
