@@ -58,7 +58,12 @@ function byIdNames(dir = '/dev/serial/by-id'): Map<string, string> {
   return names;
 }
 
-/** The serial ports, those with a stable by-id name first. */
+/** Ports with a stable by-id name first, then by path. */
+export function byIdFirst(ports: ListedPort[]): ListedPort[] {
+  return [...ports].sort((a, b) => Number(b.byId !== null) - Number(a.byId !== null) || a.path.localeCompare(b.path));
+}
+
+/** The serial ports the system knows, with their by-id names. */
 export async function listSerialPorts(): Promise<ListedPort[]> {
   const ids = byIdNames();
   const ports = await SerialPort.list();
@@ -73,5 +78,5 @@ export async function listSerialPorts(): Promise<ListedPort[]> {
     const description = [p.manufacturer, p.serialNumber && `serial ${p.serialNumber}`, p.vendorId && p.productId && `${p.vendorId}:${p.productId}`].filter(Boolean).join(', ');
     return { path: p.path, byId: ids.get(real) ?? null, description };
   });
-  return listed.sort((a, b) => Number(b.byId !== null) - Number(a.byId !== null) || a.path.localeCompare(b.path));
+  return listed;
 }

@@ -13,7 +13,7 @@ import { FLASH_EXIT_CODES, type FlashFailureReason } from '../smp/flash-failures
 import { flashImage, type FlashMode } from '../smp/flasher.js';
 import { flashReporter } from './flash-progress.js';
 import type { CliIo } from './index.js';
-import { listSerialPorts, openSerialPort, type ListedPort, type PortOpener } from './serial.js';
+import { byIdFirst, listSerialPorts, openSerialPort, type ListedPort, type PortOpener } from './serial.js';
 
 const EXIT_USAGE = 2;
 const EXIT_UNREADABLE = 3;
@@ -257,7 +257,7 @@ export async function runPortsCli(args: string[], io: CliIo, list: () => Promise
     io.out(PORTS_HELP);
     return 0;
   }
-  const ports = await list();
+  const ports = byIdFirst(await list());
   if (parsed.values.json) io.out(`${JSON.stringify(ports)}\n`);
   else if (!ports.length) io.out('no serial ports found\n');
   else for (const p of ports) io.out(`${p.byId ?? p.path}${p.byId ? ` -> ${p.path}` : ''}${p.description ? `  (${p.description})` : ''}\n`);
