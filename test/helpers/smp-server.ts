@@ -127,6 +127,7 @@ export class SmpServerStandIn {
         if (this.options.noParams) return { body: { rc: 8 } };
         return { body: { buf_size: this.options.bufSize ?? 512, buf_count: this.options.bufCount ?? 4 } };
       }
+      if (header.id === OS_COMMAND.info && !write) return { body: { output: `spot-stand-in ${this.runningVersion()} mps2-an385` } };
       if (header.id === OS_COMMAND.reset && write) return { body: {}, after: () => this.reset() };
       return { body: { rc: 8 } };
     }

@@ -2,7 +2,7 @@
 // answer or a reason, through lost, duplicated and corrupted responses and console chatter.
 import test from 'ava';
 import { SmpClient, type SmpClientOptions } from '../../gateway/src/smp/client.js';
-import { echo, imageState, mcumgrParams, reset, setImageState } from '../../gateway/src/smp/commands.js';
+import { echo, imageState, mcumgrParams, osInfo, reset, setImageState } from '../../gateway/src/smp/commands.js';
 import { encodeMessage, GROUP, OP, SMP_V1 } from '../../gateway/src/smp/message.js';
 import { encodePacket } from '../../gateway/src/smp/serial-frame.js';
 import { portPair } from '../helpers/port-pair.js';
@@ -119,4 +119,8 @@ test('reset is acknowledged before the device restarts', async (t) => {
   const { client, server } = setup();
   t.deepEqual(await reset(client), { ok: true, value: { answered: true } });
   t.is(server.resets, 1);
+});
+
+test('os info returns what the device says about itself', async (t) => {
+  t.deepEqual(await osInfo(setup().client), { ok: true, value: 'spot-stand-in 1.0.0 mps2-an385' });
 });

@@ -132,3 +132,34 @@ test('flashing the image the device already runs confirmed sends no upload', asy
   t.true(events.some((e) => e.kind === 'already-running'));
   t.false(server.requests.some((h) => h.group === 1 && h.id === 1));
 });
+
+test('every line of a whole flash, both ways, is a frame of at most 127 bytes', async (t) => {
+  const lines: Buffer[] = [];
+  const { gateway, device } = portPair((_from, chunk) => {
+    for (let at = 0; at < chunk.length; ) {
+      const end = chunk.indexOf(0x0a, at);
+      lines.push(chunk.subarray(at, end < 0 ? chunk.length : end + 1));
+      at = end < 0 ? chunk.length : end + 1;
+    }
+  });
+  new SmpServerStandIn(device, freshFlash(A), { bufSize: 2048 });
+  const result = await flashImage(new SmpClient(gateway, { timeoutMs: 300 }), B, VERIFY, { bootWaitMs: 2000, pollMs: 10 });
+  t.like(result, { ok: true });
+  t.true(lines.length > 100);
+  for (const line of lines) {
+    t.true(line.length <= 127, `a line of ${line.length} bytes`);
+    t.true([0x06, 0x04].includes(line[0]!) && line.at(-1) === 0x0a);
+  }
+});
+
+test('payload efficiency of an upload with a 2 KiB device buffer: image bytes over all bytes both ways', async (t) => {
+  let wire = 0;
+  const { gateway, device } = portPair((_from, chunk) => (wire += chunk.length));
+  const big = signedImage('2.0.0', 100000);
+  new SmpServerStandIn(device, freshFlash(A), { bufSize: 2048 });
+  t.like(await flashImage(new SmpClient(gateway, { timeoutMs: 300 }), big, VERIFY, { bootWaitMs: 2000, pollMs: 10, mode: 'upload-only' }), { ok: true });
+  const efficiency = big.length / wire;
+  t.log(`image ${big.length} bytes, ${wire} bytes on the wire: payload_efficiency=${efficiency.toFixed(3)}`);
+  // The ceiling is 93/127 = 0.732 (base64 and the marker and newline of every line).
+  t.true(efficiency >= 0.7, efficiency.toFixed(3));
+});

@@ -14,7 +14,7 @@ Usage:
   spot-gateway config check [--config PATH]  validate the configuration and print it
   spot-gateway image keygen|sign|verify|info firmware images: keys, signing, checks
   spot-gateway flash --port PATH --pub KEY IMAGE  update a spot over its serial port (SMP)
-  spot-gateway smp echo|list|params|reset --port PATH  SMP basics on the bench
+  spot-gateway smp echo|list|params|info|reset --port PATH  SMP basics on the bench
   spot-gateway ports                         the serial ports
   spot-gateway <command> --help              help on a command
 

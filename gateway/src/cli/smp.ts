@@ -8,7 +8,7 @@ import { DEFAULT_TARGET } from '../firmware/image-sign.js';
 import { verifyImage } from '../firmware/image-verify.js';
 import { readPublicKey } from '../firmware/keys.js';
 import { SmpClient } from '../smp/client.js';
-import { echo, imageState, mcumgrParams, reset, type ImageSlotState } from '../smp/commands.js';
+import { echo, imageState, mcumgrParams, osInfo, reset, type ImageSlotState } from '../smp/commands.js';
 import { FLASH_EXIT_CODES, type FlashFailureReason } from '../smp/flash-failures.js';
 import { flashImage, type FlashMode } from '../smp/flasher.js';
 import { flashReporter } from './flash-progress.js';
@@ -30,6 +30,7 @@ SMP (MCUmgr) over the spot's serial port (docs/smp.md):
   smp echo [TEXT]    the device answers TEXT (default "hello")
   smp list           image slots: version, hash, active/confirmed/pending
   smp params         the device's SMP buffer size and count
+  smp info           what the device says about itself (OS/application info)
   smp reset          restart the device
 
 Options:
@@ -136,7 +137,7 @@ export async function runSmpCli(args: string[], io: CliIo, opener: PortOpener = 
     (name === undefined ? io.err : io.out)(SMP_HELP);
     return name === undefined ? EXIT_USAGE : 0;
   }
-  if (!['echo', 'list', 'params', 'reset'].includes(name)) return fail(io, `unknown command "smp ${name}"\n\n${SMP_HELP}`, EXIT_USAGE);
+  if (!['echo', 'list', 'params', 'info', 'reset'].includes(name)) return fail(io, `unknown command "smp ${name}"\n\n${SMP_HELP}`, EXIT_USAGE);
   const parsed = parse(rest, PORT_OPTIONS);
   if (typeof parsed === 'string') return fail(io, `smp ${name}: ${parsed}\n\n${SMP_HELP}`, EXIT_USAGE);
   if (parsed.values.help) {
@@ -164,6 +165,10 @@ export async function runSmpCli(args: string[], io: CliIo, opener: PortOpener = 
       if (!r.ok) return failed(r);
       const text = r.value ? `buf_size ${r.value.bufSize}, buf_count ${r.value.bufCount}` : 'the device does not offer mcumgr params (small chunks will be used)';
       print(text, r.value);
+    } else if (name === 'info') {
+      const r = await osInfo(session.client);
+      if (!r.ok) return failed(r);
+      print(r.value, { info: r.value });
     } else {
       const r = await reset(session.client);
       if (!r.ok) return failed(r);

@@ -49,6 +49,13 @@ export async function mcumgrParams(client: SmpClient): Promise<SmpResult<McumgrP
   return isUint(bufSize) && isUint(bufCount) ? { ok: true, value: { bufSize, bufCount } } : badResponse('mcumgr params', r.value);
 }
 
+/** OS/application info (`uname`-like); `format` picks the fields, e.g. "a" for all. */
+export async function osInfo(client: SmpClient, format?: string): Promise<SmpResult<string>> {
+  const r = await client.request('read', GROUP.os, OS_COMMAND.info, format === undefined ? {} : { format });
+  if (!r.ok) return r;
+  return typeof r.value.output === 'string' ? { ok: true, value: r.value.output } : badResponse('os info', r.value);
+}
+
 /**
  * Reset is sent once: it is not idempotent (a second reset during a trial boot reverts it), and a
  * lost answer usually means the device reset before it could answer. Resolves `answered: false` then.
