@@ -115,3 +115,34 @@ test('a header whose length disagrees with the bytes, or a body that is not a CB
   const notMap = Buffer.from([0x02, 0, 0, 1, 0, 0, 0, 0, 0x01]);
   t.deepEqual(decodeMessage(notMap), { ok: false, reason: 'an SMP body that is not a CBOR map' });
 });
+
+test('any packet comes back whole through any chunking and any console lines between its frames', async (t) => {
+  const fc = await import('fast-check');
+  const consoleLine = fc.string({ maxLength: 80 }).map((s) => s.replace(/[\n\x04\x06]/g, '.'));
+  fc.assert(
+    fc.property(
+      fc.uint8Array({ minLength: 8, maxLength: 1500 }),
+      fc.array(consoleLine, { maxLength: 20 }),
+      fc.array(fc.integer({ min: 1, max: 200 }), { minLength: 1, maxLength: 10 }),
+      (body, noise, cuts) => {
+        const lines = encodePacket(body).toString('latin1').split('\n').slice(0, -1);
+        const mixed: string[] = [];
+        lines.forEach((line, i) => {
+          if (noise[i] !== undefined) mixed.push(noise[i]!);
+          mixed.push(line);
+        });
+        const stream = Buffer.from(`${mixed.join('\n')}\n`, 'latin1');
+        const chunks: Buffer[] = [];
+        for (let at = 0, k = 0; at < stream.length; k++) {
+          const n = cuts[k % cuts.length]!;
+          chunks.push(stream.subarray(at, at + n));
+          at += n;
+        }
+        const events = read(...chunks);
+        return packets(events).length === 1 && packets(events)[0]!.equals(Buffer.from(body)) && !events.some((e) => e.kind === 'dropped');
+      },
+    ),
+    { numRuns: 300 },
+  );
+  t.pass();
+});
