@@ -1,7 +1,8 @@
 // The SMP client: one request at a time over an injected port, matched to its response by
 // sequence number, group and command; each try bounded by a timeout, lost answers retried.
 import { encodeMessage, decodeMessage, describeError, responseError, MGMT_ERR_TOO_NEW, OP, SMP_V1, SMP_V2, type SmpBody, type SmpHeader } from './message.js';
-import { DEFAULT_LINE_LENGTH, encodePacket, SerialFrameReader, type SerialEvent } from './serial-frame.js';
+import { PbStreamDemux, type DemuxEvent } from './pb-demux.js';
+import { DEFAULT_LINE_LENGTH, encodePacket, SerialFrameReader } from './serial-frame.js';
 
 /** What the client needs of a serial port (a SerialPort, a Duplex, or a test's in-memory pair). */
 export interface SmpPort {
@@ -29,8 +30,15 @@ export interface SmpClientOptions {
   lineLength?: number;
   /** Header version to send: SMP v2 (1, default) falls back to 0 when the device says it is too new. */
   version?: number;
-  /** Lines on the UART that are not SMP (the spot's console and protocol stream). */
+  /**
+   * What else the UART carries: 'lines' (console, JSON spot protocol: SMP frames at line starts,
+   * the default) or 'pb' (the PB spot protocol: SMP frames at PB frame boundaries).
+   */
+  stream?: 'lines' | 'pb';
+  /** Lines on the UART that are not SMP (the spot's console and JSON protocol stream). */
   onConsole?: (line: Buffer) => void;
+  /** PB stream bytes, in order, in 'pb' mode. */
+  onStream?: (bytes: Buffer) => void;
   /** Frames and messages thrown away, with the reason. */
   onDropped?: (reason: string) => void;
   timers?: Timers;
@@ -62,7 +70,7 @@ type Waiting = { seq: number; group: number; id: number; op: number; resolve: (b
 
 export class SmpClient {
   readonly stats: SmpClientStats = { requests: 0, retries: 0, dropped: 0, strays: 0 };
-  private readonly reader: SerialFrameReader;
+  private readonly reader: { push(chunk: Uint8Array): void };
   private readonly listener = (chunk: Buffer): void => this.reader.push(chunk);
   private readonly timeoutMs: number;
   private readonly tries: number;
@@ -83,7 +91,8 @@ export class SmpClient {
     this.lineLength = options.lineLength ?? DEFAULT_LINE_LENGTH;
     this.version = options.version ?? SMP_V2;
     this.timers = options.timers ?? realTimers;
-    this.reader = new SerialFrameReader((event) => this.onEvent(event));
+    const emit = (event: DemuxEvent): void => this.onEvent(event);
+    this.reader = options.stream === 'pb' ? new PbStreamDemux(emit) : new SerialFrameReader(emit);
     port.on('data', this.listener);
   }
 
@@ -141,7 +150,11 @@ export class SmpClient {
     });
   }
 
-  private onEvent(event: SerialEvent): void {
+  private onEvent(event: DemuxEvent): void {
+    if (event.kind === 'stream') {
+      this.options.onStream?.(event.bytes);
+      return;
+    }
     if (event.kind === 'console') {
       this.options.onConsole?.(event.line);
       return;
