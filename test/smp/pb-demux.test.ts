@@ -36,8 +36,9 @@ test('PB frames holding newlines and marker bytes pass through whole; the SMP pa
       fc.array(fc.uint8Array({ minLength: 8, maxLength: 400 }), { minLength: 1, maxLength: 4 }),
       fc.integer({ min: 1, max: 97 }),
       (pbBodies, smpBodies, cut) => {
-        // PB bodies spiced with newlines and SMP markers, which inside a frame mean nothing.
-        const frames = pbBodies.map((b, i) => pbFrame([...(i % 2 ? [0x0a, 0x06, 0x09, 0x04, 0x14] : []), ...b]));
+        // A PB frame opens with a field tag (here 0x0a: field 1, length-delimited); after it any
+        // bytes, spiced with newlines and SMP markers, which inside a frame mean nothing.
+        const frames = pbBodies.map((b, i) => pbFrame(b.length || i % 2 ? [0x0a, ...(i % 2 ? [0x0a, 0x06, 0x09, 0x04, 0x14] : []), ...b] : []));
         const parts: Buffer[] = [];
         frames.forEach((f, i) => {
           parts.push(f);
