@@ -125,6 +125,16 @@ test('the chunk size follows the buffer the device reports, and no request excee
   t.deepEqual(server.dropped, []);
 });
 
+test('flashing the image a device runs on trial (after --test) confirms it without an upload', async (t) => {
+  const { server, client, flashOptions } = setup();
+  t.like(await flashImage(client, B, VERIFY, { ...flashOptions, mode: 'test' }), { ok: true, confirmed: false });
+  const uploads = server.requests.filter((h) => h.group === 1 && h.id === 1).length;
+  t.like(await flashImage(client, B, VERIFY, flashOptions), { ok: true, confirmed: true });
+  t.is(server.requests.filter((h) => h.group === 1 && h.id === 1).length, uploads, 'no upload the second time');
+  t.true(server.flash.primaryConfirmed);
+  t.true(server.flash.primary.equals(B));
+});
+
 test('flashing the image the device already runs confirmed sends no upload', async (t) => {
   const { server, client, events, flashOptions } = setup();
   server.flash.primary = Buffer.from(B);

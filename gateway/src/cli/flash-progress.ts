@@ -57,7 +57,7 @@ function describe(event: Exclude<FlashEvent, { kind: 'progress' }>): string {
         ? `device: no mcumgr params; ${event.chunk}-byte chunks`
         : `device: SMP buffer ${event.bufSize} bytes; ${event.chunk}-byte chunks`;
     case 'already-running':
-      return `the device already runs ${event.version}, confirmed: nothing to do`;
+      return `the device already runs ${event.version}`;
     case 'resumed':
       return `resuming the upload at offset ${event.offset} of ${event.total} (the device holds that much already)`;
     case 'verified':

@@ -78,9 +78,11 @@ export async function flashImage(client: SmpClient, bytes: Uint8Array, verify: V
   const before = await imageState(client);
   if (!before.ok) return fromSmp(before, 'image state');
   const running = active(before.value);
-  if (mode !== 'upload-only' && running?.hash?.equals(hash) && running.confirmed) {
+  if (mode !== 'upload-only' && running?.hash?.equals(hash)) {
     emit({ kind: 'already-running', version: running.version });
-    return { ok: true, version: running.version, resumedFrom: 0, booted: true, confirmed: true };
+    // On trial from an earlier --test: confirming is all that is left (the device would refuse an upload).
+    if (!running.confirmed && mode === 'confirm') return confirmRunning(client, hash, running.version, 0, emit);
+    return { ok: true, version: running.version, resumedFrom: 0, booted: true, confirmed: running.confirmed };
   }
 
   emit({ kind: 'params', bufSize: params.value?.bufSize ?? null, chunk: chunkSizeFor(params.value?.bufSize) });
@@ -109,7 +111,7 @@ export async function flashImage(client: SmpClient, bytes: Uint8Array, verify: V
     return fail('verify-failed', `after the upload no inactive slot holds hash ${hash.toString('hex')} (${seen || 'no slots'})`);
   }
   emit({ kind: 'verified', slot: slot.slot });
-  if (mode === 'upload-only') return { ok: true, version: versionText, resumedFrom: resumedFrom, booted: false, confirmed: false };
+  if (mode === 'upload-only') return { ok: true, version: versionText, resumedFrom, booted: false, confirmed: false };
 
   const marked = await setImageState(client, { hash, confirm: false });
   if (!marked.ok) return fromSmp(marked, 'image state write (test)');
@@ -121,14 +123,18 @@ export async function flashImage(client: SmpClient, bytes: Uint8Array, verify: V
   const booted = await waitForBoot(client, hash, { deadline: now() + (options.bootWaitMs ?? 60000), pollMs: options.pollMs ?? 500, now, sleep });
   if (!booted.ok) return booted;
   emit({ kind: 'booted', version: booted.value.version });
-  if (mode === 'test') return { ok: true, version: booted.value.version, resumedFrom: resumedFrom, booted: true, confirmed: false };
+  if (mode === 'test') return { ok: true, version: booted.value.version, resumedFrom, booted: true, confirmed: false };
 
+  return confirmRunning(client, hash, versionText, resumedFrom, emit);
+}
+
+async function confirmRunning(client: SmpClient, hash: Buffer, versionText: string, resumedFrom: number, emit: (event: FlashEvent) => void): Promise<FlashResult> {
   const confirmed = await setImageState(client, { hash, confirm: true });
   if (!confirmed.ok) return fromSmp(confirmed, 'image state write (confirm)');
   const runs = active(confirmed.value);
   if (!runs?.hash?.equals(hash) || !runs.confirmed) return fail('bad-response', `the confirm was answered but the running image is not the confirmed ${versionText}`);
   emit({ kind: 'confirmed', version: runs.version });
-  return { ok: true, version: runs.version, resumedFrom: resumedFrom, booted: true, confirmed: true };
+  return { ok: true, version: runs.version, resumedFrom, booted: true, confirmed: true };
 }
 
 interface BootWait {
