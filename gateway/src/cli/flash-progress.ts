@@ -8,7 +8,7 @@ export interface ProgressSink {
 }
 
 export function flashReporter(sink: ProgressSink, style: 'tty' | 'lines' | 'json', now: () => number = Date.now): (event: FlashEvent) => void {
-  let started = 0;
+  let started: number | null = null;
   let startOff = 0;
   let lastTenth = -1;
   return (event) => {
@@ -23,9 +23,10 @@ export function flashReporter(sink: ProgressSink, style: 'tty' | 'lines' | 'json
       return;
     }
     const { off, total } = event.progress;
-    if (started === 0) {
+    // The rate counts from the first report: bytes the device held already, or sent before it, do not count.
+    if (started === null) {
       started = now();
-      startOff = off - event.progress.sent;
+      startOff = off;
     }
     const seconds = Math.max((now() - started) / 1000, 0.001);
     const rate = (off - startOff) / seconds;
