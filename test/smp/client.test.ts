@@ -124,3 +124,31 @@ test('reset is acknowledged before the device restarts', async (t) => {
 test('os info returns what the device says about itself', async (t) => {
   t.deepEqual(await osInfo(setup().client), { ok: true, value: 'spot-stand-in 1.0.0 mps2-an385' });
 });
+
+test('with an injected clock: each try waits its timeout, then the next goes out, and no timer outlives the request', async (t) => {
+  const pending = new Map<number, { fn: () => void; ms: number }>();
+  let nextId = 1;
+  const timers = {
+    setTimeout: (fn: () => void, ms: number) => {
+      const id = nextId++;
+      pending.set(id, { fn, ms });
+      return id;
+    },
+    clearTimeout: (id: unknown) => void pending.delete(id as number),
+  };
+  const writes: Buffer[] = [];
+  const port = { write: (b: Buffer) => writes.push(b), on: () => undefined, off: () => undefined };
+  const client = new SmpClient(port, { timeoutMs: 5000, tries: 3, timers });
+  const result = echo(client, 'silence');
+  for (let fired = 0; fired < 3; fired++) {
+    while (pending.size === 0) await new Promise((r) => setImmediate(r));
+    t.is(writes.length, fired + 1, 'one write per try, before its timer fires');
+    const [id, timer] = [...pending.entries()][0]!;
+    t.is(timer.ms, 5000);
+    pending.delete(id);
+    timer.fn();
+  }
+  t.like(await result, { ok: false, reason: 'no-answer' });
+  t.is(writes.length, 3);
+  t.is(pending.size, 0);
+});
