@@ -146,7 +146,13 @@ export class SmpClient {
       };
       const waiting: Waiting = { ...expect, resolve: finish };
       this.waiting = waiting;
-      this.port.write(frame);
+      try {
+        this.port.write(frame);
+      } catch (err) {
+        // A port that throws on write (closed under us) is a try without an answer.
+        this.drop(`the port refused the write: ${(err as Error).message}`);
+        finish(null);
+      }
     });
   }
 
