@@ -5,6 +5,7 @@ import { createLogger } from '../log.js';
 import { tuneHeap } from './heap.js';
 import { runImageCli } from './image.js';
 import { runService } from './service.js';
+import { runFlashCli, runPortsCli, runSmpCli } from './smp.js';
 
 const MAIN_HELP = `spot-gateway: on-site gateway for RFID/Bluetooth spots
 
@@ -12,6 +13,9 @@ Usage:
   spot-gateway run [--config PATH]           start the gateway
   spot-gateway config check [--config PATH]  validate the configuration and print it
   spot-gateway image keygen|sign|verify|info firmware images: keys, signing, checks
+  spot-gateway flash --port PATH --pub KEY IMAGE  update a spot over its serial port (SMP)
+  spot-gateway smp echo|list|params|info|reset --port PATH  SMP basics on the bench
+  spot-gateway ports                         the serial ports
   spot-gateway <command> --help              help on a command
 
 Configuration: --config PATH, else ./gateway.yaml when present, else the defaults;
@@ -47,6 +51,8 @@ export interface CliIo {
   err: (text: string) => void;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** Progress may redraw one line (a terminal on stderr). */
+  tty?: boolean;
 }
 
 const processIo: CliIo = {
@@ -54,6 +60,7 @@ const processIo: CliIo = {
   err: (text) => process.stderr.write(text),
   env: process.env,
   cwd: process.cwd(),
+  tty: process.stderr.isTTY === true,
 };
 
 type Parsed = { help: boolean; config?: string; positionals: string[] };
@@ -87,6 +94,9 @@ function load(parsed: Parsed, io: CliIo): GatewayConfig | null {
 export async function runCli(args: string[], io: CliIo = processIo): Promise<number> {
   // The image commands have options of their own.
   if (args[0] === 'image') return runImageCli(args.slice(1), io);
+  if (args[0] === 'smp') return runSmpCli(args.slice(1), io);
+  if (args[0] === 'flash') return runFlashCli(args.slice(1), io);
+  if (args[0] === 'ports') return runPortsCli(args.slice(1), io);
   const parsed = parse(args);
   if (typeof parsed === 'string') {
     io.err(`spot-gateway: ${parsed}\n\n${MAIN_HELP}`);
