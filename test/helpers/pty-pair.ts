@@ -20,7 +20,7 @@ export async function ptyPair(t: Teardown): Promise<PtyPair> {
   const paths = await within(
     new Promise<string[]>((resolve, reject) => {
       socat.once('exit', (code) => reject(new Error(`socat exited (${code}): ${log}`)));
-      socat.stderr!.on('data', (d: Buffer) => {
+      socat.stderr.on('data', (d: Buffer) => {
         log += d.toString();
         const found = [...log.matchAll(/PTY is (\/dev\/\S+)/g)].map((m) => m[1]!);
         if (found.length === 2 && /starting data transfer loop/.test(log)) resolve(found);

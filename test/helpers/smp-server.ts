@@ -109,8 +109,9 @@ export class SmpServerStandIn {
     const { header, body } = decoded.message;
     this.requests.push(header);
     const answer = this.handle(header, body);
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- handle() may have made the server silent
     if (this.silent) return;
-    const response = encodeMessage({ ...header, op: (header.op === OP.read ? OP.readResponse : OP.writeResponse) as SmpHeader['op'] }, answer.body);
+    const response = encodeMessage({ ...header, op: header.op === OP.read ? OP.readResponse : OP.writeResponse }, answer.body);
     this.send(response);
     answer.after?.();
   }

@@ -42,7 +42,7 @@ test('PB frames holding newlines and marker bytes pass through whole; the SMP pa
         const parts: Buffer[] = [];
         frames.forEach((f, i) => {
           parts.push(f);
-          if (smpBodies[i]) parts.push(encodePacket(smpBodies[i]!));
+          if (smpBodies[i]) parts.push(encodePacket(smpBodies[i]));
         });
         const events = run(Buffer.concat(parts), cut);
         const stream = Buffer.concat(events.flatMap((e) => (e.kind === 'stream' ? [e.bytes] : [])));

@@ -42,7 +42,7 @@ export interface ListedPort {
 
 function byIdNames(dir = '/dev/serial/by-id'): Map<string, string> {
   const names = new Map<string, string>();
-  let entries: string[] = [];
+  let entries: string[];
   try {
     entries = readdirSync(dir);
   } catch {

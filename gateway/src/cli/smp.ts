@@ -10,7 +10,7 @@ import { readPublicKey } from '../firmware/keys.js';
 import { SmpClient } from '../smp/client.js';
 import { echo, imageState, mcumgrParams, osInfo, reset, type ImageSlotState } from '../smp/commands.js';
 import { FLASH_EXIT_CODES, type FlashFailureReason } from '../smp/flash-failures.js';
-import { flashImage, type FlashMode } from '../smp/flasher.js';
+import { flashImage } from '../smp/flasher.js';
 import { flashReporter } from './flash-progress.js';
 import type { CliIo } from './index.js';
 import { byIdFirst, listSerialPorts, openSerialPort, type ListedPort, type PortOpener } from './serial.js';
@@ -240,7 +240,7 @@ export async function runFlashCli(args: string[], io: CliIo, opener: PortOpener 
       session.client,
       bytes,
       verify,
-      { mode: (modes[0] ?? 'confirm') as FlashMode, bootWaitMs: bootWait * 1000, onEvent: flashReporter(io, style) },
+      { mode: (modes[0] ?? 'confirm'), bootWaitMs: bootWait * 1000, onEvent: flashReporter(io, style) },
     );
     if (result.ok) {
       const state = result.confirmed ? 'running, confirmed' : result.booted ? 'running on trial (not confirmed)' : 'uploaded, not marked';

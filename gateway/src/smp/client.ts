@@ -121,6 +121,7 @@ export class SmpClient {
     for (let attempt = 1; attempt <= tries; attempt++) {
       if (attempt > 1) this.stats.retries++;
       const response = await this.send(frame, { seq, group, id, op: op + 1 });
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- close() may have run while this awaited
       if (this.closed) return { ok: false, reason: 'closed', detail: 'the SMP client was closed' };
       if (response === null) continue;
       const error = responseError(response);

@@ -30,7 +30,7 @@ export interface UploadChunk {
 }
 
 function badResponse(what: string, body: SmpBody): SmpFailure {
-  return { ok: false, reason: 'bad-response', detail: `${what}: unexpected answer ${JSON.stringify(body, (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v))}` };
+  return { ok: false, reason: 'bad-response', detail: `${what}: unexpected answer ${JSON.stringify(body, (_k: string, v: unknown): unknown => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v))}` };
 }
 
 const isUint = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;

@@ -149,7 +149,7 @@ interface BootWait {
  * other slot and no longer pending (the bootloader reverted it), or the deadline passes.
  */
 async function waitForBoot(client: SmpClient, hash: Buffer, wait: BootWait): Promise<{ ok: true; value: ImageSlotState } | FlashFailure> {
-  let last: SmpFailure | null = null;
+  let last: SmpFailure | null;
   for (;;) {
     const state = await imageState(client);
     if (state.ok) {
