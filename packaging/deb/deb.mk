@@ -1,0 +1,25 @@
+# The Debian package (docs/operations.md, "The Debian package"). Included by the top-level Makefile.
+.PHONY: deb test-deb
+
+DEB_VERSION := $(shell node -p "require('./package.json').version" 2>/dev/null)
+DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null)
+DEB := build/spot-gateway_$(DEB_VERSION)_$(DEB_ARCH).deb
+DEB_MODULES := build/deb/modules
+
+# The production dependencies, the optional unix-dgram (sd_notify) with them, in a directory of
+# their own: the native addons (better-sqlite3, unix-dgram) are built here, for this machine.
+$(DEB_MODULES)/.installed: package.json package-lock.json
+	rm -rf $(DEB_MODULES) && mkdir -p $(DEB_MODULES)
+	cp package.json package-lock.json $(DEB_MODULES)/
+	cd $(DEB_MODULES) && npm ci --omit=dev --no-audit --no-fund
+	@test -f $(DEB_MODULES)/node_modules/unix-dgram/build/Release/unix_dgram.node || \
+	  { echo "deb: unix-dgram did not build (python3, make and g++ are needed): the service could not notify systemd"; exit 1; }
+	@touch $@
+
+deb: setup-run schema-ts $(DEB_MODULES)/.installed
+	packaging/deb/build.sh $(DEB_MODULES)/node_modules $(DEB)
+	@ls -l $(DEB)
+
+# lintian, the control data and contents, and an install, upgrade, remove and purge in a scratch root.
+test-deb: apt-test deb
+	packaging/deb/test.sh $(DEB)
