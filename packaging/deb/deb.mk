@@ -1,10 +1,15 @@
 # The Debian package (docs/operations.md, "The Debian package"). Included by the top-level Makefile.
-.PHONY: deb test-deb
+.PHONY: deb test-deb apt-deb
 
 DEB_VERSION := $(shell node -p "require('./package.json').version" 2>/dev/null)
 DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null)
 DEB := build/spot-gateway_$(DEB_VERSION)_$(DEB_ARCH).deb
 DEB_MODULES := build/deb/modules
+# Building it on a box that has only what `make run` needs: dpkg-shlibdeps, strip.
+APT_DEB_PACKAGES := dpkg-dev binutils
+
+apt-deb:
+	$(call apt_install,$(APT_DEB_PACKAGES))
 
 # The production dependencies, the optional unix-dgram (sd_notify) with them, in a directory of
 # their own: the native addons (better-sqlite3, unix-dgram) are built here, for this machine.
@@ -16,7 +21,7 @@ $(DEB_MODULES)/.installed: package.json package-lock.json
 	  { echo "deb: unix-dgram did not build (python3, make and g++ are needed): the service could not notify systemd"; exit 1; }
 	@touch $@
 
-deb: setup-run schema-ts $(DEB_MODULES)/.installed
+deb: setup-run apt-deb schema-ts $(DEB_MODULES)/.installed
 	packaging/deb/build.sh $(DEB_MODULES)/node_modules $(DEB)
 	@ls -l $(DEB)
 
