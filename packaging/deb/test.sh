@@ -57,7 +57,11 @@ ok "contents: $(echo "$paths" | grep -c .) entries, $(du -k "$deb" | cut -f1) Ki
 # dpkg runs as nobody when we are root, so a script that strayed outside the root would fail.
 work=$(mktemp -d)
 run_pid=
-cleanup() { [ -z "$run_pid" ] || kill -9 "$run_pid" 2>/dev/null || true; rm -rf "$work"; }
+socat_pid=
+cleanup() {
+  for pid in $run_pid $socat_pid; do kill -9 "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
 trap cleanup EXIT
 root=$work/root
 mkdir -p "$root/var/lib/dpkg/info" "$root/var/lib/dpkg/updates" "$root/var/lib/dpkg/triggers"
@@ -137,6 +141,7 @@ kill -TERM "$run_pid"
 rc=0; wait "$run_pid" || rc=$?
 run_pid=
 kill "$socat_pid" 2>/dev/null || true
+socat_pid=
 [ "$rc" = 0 ] || { cat "$work/run.log" >&2; fail "the installed gateway exited $rc at SIGTERM"; }
 ok "the installed gateway ran on port $port: /healthz, the dashboard, READY=1, exit 0 at SIGTERM"
 
