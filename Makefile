@@ -7,7 +7,7 @@ NODE_BIN := $(ROOT)/node_modules/.bin
 # Debian packages the build and the tests use (installed with apt-get when root).
 APT_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi gcc-arm-linux-gnueabihf \
   qemu-system-arm qemu-user mosquitto protobuf-compiler nanopb socat libcmocka-dev \
-  dpkg-dev gcc make systemd chromium lintian curl
+  dpkg-dev gcc make systemd chromium lintian curl help2man
 # Needed just to build and run the gateway (make run): protoc for the schema, and a
 # compiler for better-sqlite3 when npm builds it from source.
 APT_RUN_PACKAGES := protobuf-compiler python3 make g++

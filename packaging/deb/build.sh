@@ -20,7 +20,7 @@ export SOURCE_DATE_EPOCH
 
 rm -rf "$stage"
 mkdir -p "$app/gateway" "$stage/usr/bin" "$stage/lib/systemd/system" "$stage/etc/spot-gateway" \
-  "$stage/usr/share/doc/spot-gateway" "$stage/usr/share/lintian/overrides" "$stage/DEBIAN"
+  "$stage/usr/share/doc/spot-gateway" "$stage/DEBIAN"
 
 # The app: compiled afresh (no stale files, no source maps), its launcher, the dashboard.
 node_modules/.bin/tsc -p tsconfig.json --outDir "$app/gateway/dist" --sourceMap false
@@ -60,7 +60,11 @@ find "$nm" -name '*.node' -exec strip --strip-unneeded --remove-section=.comment
 cp packaging/spot-gateway.service "$stage/lib/systemd/system/"
 cp "$here/gateway.yaml" "$stage/etc/spot-gateway/gateway.yaml"
 cp "$here/copyright" "$stage/usr/share/doc/spot-gateway/copyright"
-cp "$here/lintian-overrides" "$stage/usr/share/lintian/overrides/spot-gateway"
+# The manual page, made from the command's own --help and --version (help2man).
+mkdir -p "$stage/usr/share/man/man1"
+help2man --no-info --no-discard-stderr --name "on-site gateway for RFID/Bluetooth spots" \
+  --include "$here/spot-gateway.h2m" "node $app/gateway/bin/spot-gateway.js" \
+  | gzip -9n > "$stage/usr/share/man/man1/spot-gateway.1.gz"
 date=$(date -u -R -d "@$SOURCE_DATE_EPOCH")
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 printf 'spot-gateway (%s) stable; urgency=medium\n\n  * Built from commit %s.\n\n -- %s  %s\n' \

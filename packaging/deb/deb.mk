@@ -5,8 +5,8 @@ DEB_VERSION := $(shell node -p "require('./package.json').version" 2>/dev/null)
 DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null)
 DEB := build/spot-gateway_$(DEB_VERSION)_$(DEB_ARCH).deb
 DEB_MODULES := build/deb/modules
-# Building it on a box that has only what `make run` needs: dpkg-shlibdeps, strip.
-APT_DEB_PACKAGES := dpkg-dev binutils
+# Building it on a box that has only what `make run` needs: dpkg-shlibdeps, strip, help2man.
+APT_DEB_PACKAGES := dpkg-dev binutils help2man
 
 apt-deb:
 	$(call apt_install,$(APT_DEB_PACKAGES))
