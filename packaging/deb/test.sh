@@ -12,8 +12,28 @@ node_major=$(node -p "process.versions.node.split('.')[0]")
 fail() { echo "test-deb: FAILED: $*" >&2; exit 1; }
 ok() { echo "test-deb: ok: $*"; }
 
+# A work directory; dpkg and lintian run there as nobody when we are root: lintian unpacks the
+# archive unprivileged, and a maintainer script that strayed outside the scratch root would fail.
+work=$(mktemp -d)
+run_pid=
+socat_pid=
+cleanup() {
+  for pid in $run_pid $socat_pid; do kill -9 "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+root=$work/root
+mkdir -p "$root/var/lib/dpkg/info" "$root/var/lib/dpkg/updates" "$root/var/lib/dpkg/triggers"
+: > "$root/var/lib/dpkg/status"
+: > "$root/var/lib/dpkg/available"
+cp "$deb" "$work/"
+as_nobody() {
+  if [ "$(id -u)" = 0 ]; then setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME="$work" "$@"; else "$@"; fi
+}
+[ "$(id -u)" != 0 ] || chown -R nobody:nogroup "$work"
+
 # --- lintian: no error and no warning (its informational tags are listed in docs/operations.md)
-lintian --fail-on error,warning "$deb" || fail "lintian $deb"
+as_nobody lintian --fail-on error,warning "$work/$(basename "$deb")" || fail "lintian $deb"
 ok "lintian: no errors, no warnings"
 
 # --- control data
@@ -56,25 +76,8 @@ ok "contents: $(echo "$paths" | grep -c .) entries, $(du -k "$deb" | cut -f1) Ki
 
 # --- a scratch root: dpkg --root with the maintainer scripts run outside a chroot, DPKG_ROOT set.
 # dpkg runs as nobody when we are root, so a script that strayed outside the root would fail.
-work=$(mktemp -d)
-run_pid=
-socat_pid=
-cleanup() {
-  for pid in $run_pid $socat_pid; do kill -9 "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-root=$work/root
-mkdir -p "$root/var/lib/dpkg/info" "$root/var/lib/dpkg/updates" "$root/var/lib/dpkg/triggers"
-: > "$root/var/lib/dpkg/status"
-: > "$root/var/lib/dpkg/available"
-cp "$deb" "$work/"
-as_dpkg_user() {
-  if [ "$(id -u)" = 0 ]; then setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME="$work" "$@"; else "$@"; fi
-}
-[ "$(id -u)" != 0 ] || chown -R nobody:nogroup "$work"
 dpkg_root() {
-  as_dpkg_user dpkg --root="$root" --log="$work/dpkg.log" --force-not-root --force-script-chrootless \
+  as_nobody dpkg --root="$root" --log="$work/dpkg.log" --force-not-root --force-script-chrootless \
     --force-depends --force-confold "$@" >>"$work/dpkg.out" 2>&1 || { cat "$work/dpkg.out" >&2; fail "dpkg $*"; }
 }
 status() { dpkg-query --admindir="$root/var/lib/dpkg" -W -f='${Status}' spot-gateway 2>/dev/null || true; }
