@@ -63,8 +63,9 @@ cp "$here/copyright" "$stage/usr/share/doc/spot-gateway/copyright"
 # The manual page, made from the command's own --help and --version (help2man).
 mkdir -p "$stage/usr/share/man/man1"
 help2man --no-info --no-discard-stderr --name "on-site gateway for RFID/Bluetooth spots" \
-  --include "$here/spot-gateway.h2m" "node $app/gateway/bin/spot-gateway.js" \
-  | gzip -9n > "$stage/usr/share/man/man1/spot-gateway.1.gz"
+  --include "$here/spot-gateway.h2m" --output "$stage/usr/share/man/man1/spot-gateway.1" \
+  "node $app/gateway/bin/spot-gateway.js"
+gzip -9n "$stage/usr/share/man/man1/spot-gateway.1"
 date=$(date -u -R -d "@$SOURCE_DATE_EPOCH")
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 printf 'spot-gateway (%s) stable; urgency=medium\n\n  * Built from commit %s.\n\n -- %s  %s\n' \
