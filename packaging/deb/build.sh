@@ -83,7 +83,7 @@ mkdir -p build/deb/shlibs/debian
 printf 'Source: spot-gateway\n\nPackage: spot-gateway\nArchitecture: any\n' > build/deb/shlibs/debian/control
 # Its warnings (symbols that Node itself provides: "probably a plugin") are expected.
 shlibs=$(cd build/deb/shlibs && find ../root/usr/lib/spot-gateway/node_modules -name '*.node' \
-  -exec dpkg-shlibdeps -O {} + 2>/dev/null)
+  -exec dpkg-shlibdeps -O {} + 2>stderr) || { cat build/deb/shlibs/stderr >&2; exit 1; }
 shlibs=$(echo "$shlibs" | sed -n 's/^shlibs:Depends=//p')
 size=$(du -sk --apparent-size "$stage" | cut -f1)
 sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$arch/" -e "s/@SIZE@/$size/" \
