@@ -25,6 +25,6 @@ deb: setup-run apt-deb schema-ts $(DEB_MODULES)/.installed
 	packaging/deb/build.sh $(DEB_MODULES)/node_modules $(DEB)
 	@ls -l $(DEB)
 
-# lintian, the control data and contents, and an install, upgrade, remove and purge in a scratch root.
+# lintian, the control data and contents, and an install, a reinstall, a remove and a purge in a scratch root.
 test-deb: apt-test deb
 	packaging/deb/test.sh $(DEB)
