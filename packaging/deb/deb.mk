@@ -17,8 +17,9 @@ $(DEB_MODULES)/.installed: package.json package-lock.json
 	rm -rf $(DEB_MODULES) && mkdir -p $(DEB_MODULES)
 	cp package.json package-lock.json $(DEB_MODULES)/
 	cd $(DEB_MODULES) && npm ci --omit=dev --no-audit --no-fund
-	@test -f $(DEB_MODULES)/node_modules/unix-dgram/build/Release/unix_dgram.node || \
-	  { echo "deb: unix-dgram did not build (python3, make and g++ are needed): the service could not notify systemd"; exit 1; }
+	@for addon in better-sqlite3/build/Release/better_sqlite3.node unix-dgram/build/Release/unix_dgram.node; do \
+	  test -f $(DEB_MODULES)/node_modules/$$addon || { echo "deb: $$addon was not built (python3, make and g++ are needed; npm must run the install scripts)"; exit 1; }; \
+	done
 	@touch $@
 
 deb: setup-run apt-deb schema-ts $(DEB_MODULES)/.installed
