@@ -7,7 +7,7 @@ NODE_BIN := $(ROOT)/node_modules/.bin
 # Debian packages the build and the tests use (installed with apt-get when root).
 APT_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi gcc-arm-linux-gnueabihf \
   qemu-system-arm qemu-user mosquitto protobuf-compiler nanopb socat libcmocka-dev \
-  dpkg-dev gcc make systemd chromium cppcheck lcov
+  dpkg-dev gcc make systemd chromium cppcheck lcov lintian curl help2man
 # Needed just to build and run the gateway (make run): protoc for the schema, and a
 # compiler for better-sqlite3 when npm builds it from source.
 APT_RUN_PACKAGES := protobuf-compiler python3 make g++
@@ -103,7 +103,7 @@ test-packaging:
 	  set -o pipefail; systemd-analyze security --offline=true --threshold=30 $(UNIT) | tail -n 1 || exit 1; \
 	fi
 
-test: setup build-ts typecheck-tests lint lint-c firmware test-c boot-qemu-check bench-tools test-packaging test-ts
+test: setup build-ts typecheck-tests lint lint-c firmware test-c boot-qemu-check bench-tools test-packaging test-deb test-ts
 
 clean:
 	rm -rf gateway/dist $(GEN_TS) firmware/build firmware/gen build
@@ -111,4 +111,5 @@ clean:
 # The firmware's toolchains and generators come from Debian packages.
 schema-c firmware: apt-test
 
--include firmware/firmware.mk firmware/test/test.mk shared-schema/vectors/vectors.mk test/bench/bench.mk
+-include firmware/firmware.mk firmware/test/test.mk shared-schema/vectors/vectors.mk test/bench/bench.mk \
+  packaging/deb/deb.mk

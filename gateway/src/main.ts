@@ -1,5 +1,4 @@
 // Composition root: the only place that wires real sockets, files, clocks and the broker together.
-import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { CommandAdmission } from './api/command-admission.js';
 import { checkCommand } from './api/command-check.js';
@@ -21,6 +20,7 @@ import { HttpDrain } from './transports/drain.js';
 import { createHttpTransport } from './transports/http.js';
 import { ingestRoute } from './transports/ingest-route.js';
 import { MqttForwarder, type SpotCommand } from './upstream/index.js';
+import { packageVersion } from './version.js';
 
 export interface StartOptions {
   logger?: GatewayLogger;
@@ -42,15 +42,6 @@ export interface RunningGateway {
 const MQTT_UPSTREAM = 'mqtt';
 /** A spot post lasts about a second: one started just before a stop can still end and be answered. */
 const STOP_GRACE_MS = 2000;
-
-function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
 
 /** Expired commands are marked within about a quarter of their TTL (at least every 30 s). */
 function expireEveryMs(ttlMs: number): number {

@@ -1,7 +1,8 @@
-// The command line: `spot-gateway run|config check [--config PATH]`, `image ...`, `--help` everywhere.
+// The command line: `spot-gateway run|config check [--config PATH]`, `image ...`, `--version`, `--help` everywhere.
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type GatewayConfig } from '../config/index.js';
 import { createLogger } from '../log.js';
+import { packageVersion } from '../version.js';
 import { tuneHeap } from './heap.js';
 import { runImageCli } from './image.js';
 import { runService } from './service.js';
@@ -17,6 +18,7 @@ Usage:
   spot-gateway smp echo|list|params|info|reset --port PATH  SMP basics on the bench
   spot-gateway ports                         the serial ports
   spot-gateway <command> --help              help on a command
+  spot-gateway --version                     print the version
 
 Configuration: --config PATH, else ./gateway.yaml when present, else the defaults;
 every key can be overridden by SPOT_GATEWAY_<SECTION>_<KEY> (docs/configuration.md).
@@ -63,16 +65,16 @@ const processIo: CliIo = {
   tty: process.stderr.isTTY === true,
 };
 
-type Parsed = { help: boolean; config?: string; positionals: string[] };
+type Parsed = { help: boolean; version: boolean; config?: string; positionals: string[] };
 
 function parse(args: string[]): Parsed | string {
   try {
     const { values, positionals } = parseArgs({
       args,
       allowPositionals: true,
-      options: { help: { type: 'boolean', short: 'h' }, config: { type: 'string', short: 'c' } },
+      options: { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' }, config: { type: 'string', short: 'c' } },
     });
-    return { help: values.help ?? false, config: values.config, positionals };
+    return { help: values.help ?? false, version: values.version ?? false, config: values.config, positionals };
   } catch (err) {
     return (err as Error).message;
   }
@@ -103,6 +105,10 @@ export async function runCli(args: string[], io: CliIo = processIo): Promise<num
     return 2;
   }
   const [command, sub] = parsed.positionals;
+  if (parsed.version && !parsed.help) {
+    io.out(`spot-gateway ${packageVersion()}\n`);
+    return 0;
+  }
   if (command === undefined) {
     (parsed.help ? io.out : io.err)(MAIN_HELP);
     return parsed.help ? 0 : 2;
