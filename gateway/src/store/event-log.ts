@@ -80,15 +80,13 @@ export interface LogObserver {
 }
 
 export class EventLog {
-  observer: LogObserver | null = null;
+  private observer: LogObserver | null = null;
   /** Newest event id per spot, while it has events above some upstream's cursor (backlog.ts drops the others). */
   readonly lastIdBySpot = new Map<string, number>();
-  count = 0;
-  duplicatesTotal = 0;
-  /** Highest id ever handed out (AUTOINCREMENT's sequence), also when its row is gone. */
-  highestId = 0;
-  /** Highest id handed to the upstreams (on disk, or committed with buffer.forward after-commit): their reads stop there. */
-  acknowledgedId = 0;
+  private stored = 0;
+  private duplicates = 0;
+  private highest = 0;
+  private acknowledged = 0;
 
   /** Per-spot ids: recent ones in memory, older ones in event_spots. */
   readonly index: SpotIndex;
@@ -99,6 +97,51 @@ export class EventLog {
     indexFlushMs?: number,
   ) {
     this.index = new SpotIndex(conn, indexFlushMs);
+  }
+
+  /** Events stored now. */
+  get count(): number {
+    return this.stored;
+  }
+
+  /** Retransmissions dropped by dedupe, ever (forgotten spots' included). */
+  get duplicatesTotal(): number {
+    return this.duplicates;
+  }
+
+  /** Highest id ever handed out (AUTOINCREMENT's sequence), also when its row is gone. */
+  get highestId(): number {
+    return this.highest;
+  }
+
+  /** Highest id handed to the upstreams (on disk, or committed with buffer.forward after-commit): their reads stop there. */
+  get acknowledgedId(): number {
+    return this.acknowledged;
+  }
+
+  /** Told of appends, drops and loads from now on (the backlog, set once at open). */
+  observe(observer: LogObserver): void {
+    this.observer = observer;
+  }
+
+  /** Upstreams may read up to `id` now (hand-over.ts); never lowered. */
+  acknowledge(id: number): void {
+    if (id > this.acknowledged) this.acknowledged = id;
+  }
+
+  /** `n` events were deleted (pruned or dropped by the cap) by a transaction that committed. */
+  removed(n: number): void {
+    this.stored -= n;
+  }
+
+  /**
+   * After a reopen: a COMMIT that reported failure may still have reached the disk, so the view is
+   * read again; upstream reads stay where they were (rows no commit reported are handed over later).
+   */
+  reload(): void {
+    const handed = this.acknowledged;
+    this.load();
+    this.acknowledged = handed;
   }
 
   /** Rebuilds the in-memory view from the file (at open and after a reopen). */
@@ -114,14 +157,14 @@ export class EventLog {
     for (const r of rows) this.lastIdBySpot.set(r.spot, r.last);
     for (const [spot, last] of this.index.recentLast()) this.lastIdBySpot.set(spot, last);
     const persisted = (this.conn.stmt('SELECT count(*) AS n FROM event_spots WHERE id >= ?').get(lowest) as { n: number }).n;
-    this.count = persisted + this.index.recentTotal;
+    this.stored = persisted + this.index.recentTotal;
     const seq = this.conn.stmt("SELECT seq FROM sqlite_sequence WHERE name = 'events'").get() as { seq: number } | undefined;
-    this.highestId = seq?.seq ?? 0;
-    this.acknowledgedId = this.highestId;
-    this.duplicatesTotal = (
+    this.highest = seq?.seq ?? 0;
+    this.acknowledged = this.highest;
+    this.duplicates = (
       this.conn.stmt('SELECT coalesce(sum(duplicates), 0) AS n FROM spot_numbering').get() as { n: number }
     ).n;
-    this.duplicatesTotal += Number(
+    this.duplicates += Number(
       (this.conn.stmt("SELECT value FROM meta WHERE key = 'forgotten_duplicates'").get() as { value: string } | undefined)?.value ?? 0,
     );
     this.observer?.loaded(this.lastIdBySpot.keys());
@@ -224,22 +267,22 @@ export class EventLog {
   applyInserted(effects: InsertEffects): void {
     for (let i = 0; i < effects.ids.length; i++) this.index.added(effects.spots[i]!, effects.ids[i]!);
     // Every id of this batch is above the highest one before it.
-    const firstId = this.highestId + 1;
+    const firstId = this.highest + 1;
     for (const [spot, id] of effects.lastIdBySpot) {
       this.lastIdBySpot.set(spot, id);
-      this.highestId = Math.max(this.highestId, id);
+      this.highest = Math.max(this.highest, id);
     }
     if (this.observer) {
       this.observer.stored(effects.inserted);
       for (const spot of effects.lastIdBySpot.keys()) this.observer.appended(spot, firstId);
     }
-    this.count += effects.inserted;
-    this.duplicatesTotal += effects.duplicates;
+    this.stored += effects.inserted;
+    this.duplicates += effects.duplicates;
   }
 
   /** For upstreams: only events handed to them (`acknowledgedId`: with after-sync, a commit whose WAL fsync still runs is left out). */
   readSpot(spot: string, afterId: number, limit: number): StoredEvent[] {
-    return this.spotRows(spot, afterId, this.acknowledgedId, limit).map(toStored);
+    return this.spotRows(spot, afterId, this.acknowledged, limit).map(toStored);
   }
 
   list(query: { spot?: string; after?: number; limit: number }): StoredEvent[] {
