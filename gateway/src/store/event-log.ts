@@ -1,5 +1,6 @@
 // The append-only events log: inserts with dedupe, per-spot reads, deletes from the old end.
 import type { Connection } from './connection.js';
+import { NumberingBatch } from './numbering.js';
 import { SpotIndex } from './spot-index.js';
 import type { AppendOutcome, NewEvent, StoredEvent } from './types.js';
 
@@ -39,13 +40,6 @@ function toStored(r: EventRow): StoredEvent {
 
 export function eventBytes(e: NewEvent): number {
   return Buffer.byteLength(e.data) + (e.pb ? e.pb.byteLength : 0);
-}
-
-interface Numbering {
-  boot: number;
-  highSeq: number;
-  duplicates: number;
-  changed: boolean;
 }
 
 /** What one batch did; applied to the in-memory view only after COMMIT. */
@@ -176,37 +170,17 @@ export class EventLog {
    * AUTOINCREMENT gives the rows of one statement consecutive ids, ending at lastInsertRowid.
    */
   insertBatch(requests: NewEvent[][]): InsertEffects {
-    const numbering = new Map<string, Numbering | null>();
-    const select = this.conn.stmt('SELECT boot, high_seq, duplicates FROM spot_numbering WHERE spot = ?');
+    const numbering = new NumberingBatch(this.conn);
     const effects: InsertEffects = { outcomes: [], lastIdBySpot: new Map(), spots: [], ids: [], inserted: 0, duplicates: 0 };
-    const numberingOf = (spot: string): Numbering | null => {
-      if (!numbering.has(spot)) {
-        const r = select.get(spot) as { boot: number; high_seq: number; duplicates: number } | undefined;
-        numbering.set(spot, r ? { boot: r.boot, highSeq: r.high_seq, duplicates: r.duplicates, changed: false } : null);
-      }
-      return numbering.get(spot) ?? null;
-    };
     const rows: NewEvent[] = [];
     const slots: { id: number }[] = [];
     for (const events of requests) {
       const outcomes: AppendOutcome[] = [];
       for (const e of events) {
-        if (e.boot !== null && e.seq !== null) {
-          const n = numberingOf(e.spot);
-          if (n && n.boot === e.boot && e.seq <= n.highSeq) {
-            n.duplicates++;
-            n.changed = true;
-            effects.duplicates++;
-            outcomes.push({ duplicate: true });
-            continue;
-          }
-          if (n) {
-            n.highSeq = n.boot === e.boot ? Math.max(n.highSeq, e.seq) : e.seq;
-            n.boot = e.boot;
-            n.changed = true;
-          } else {
-            numbering.set(e.spot, { boot: e.boot, highSeq: e.seq, duplicates: 0, changed: true });
-          }
+        if (numbering.isDuplicate(e)) {
+          effects.duplicates++;
+          outcomes.push({ duplicate: true });
+          continue;
         }
         const slot = { id: 0 };
         rows.push(e);
@@ -245,13 +219,7 @@ export class EventLog {
       }
       effects.inserted += count;
     }
-    const upsert = this.conn.stmt(
-      `INSERT INTO spot_numbering (spot, boot, high_seq, duplicates) VALUES (?, ?, ?, ?)
-       ON CONFLICT (spot) DO UPDATE SET boot = excluded.boot, high_seq = excluded.high_seq, duplicates = excluded.duplicates`,
-    );
-    for (const [spot, n] of numbering) {
-      if (n?.changed) upsert.run(spot, n.boot, n.highSeq, n.duplicates);
-    }
+    numbering.write();
     return effects;
   }
 

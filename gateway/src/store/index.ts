@@ -143,10 +143,10 @@ export function openStore(opts: StoreOptions): Store {
     dropped: (events) => backlog.dropped(events),
     loaded: reloaded,
   });
-  cursors.onAdvance = (upstream, spot, from, to) => {
+  cursors.observe((upstream, spot, from, to) => {
     backlog.advanced(upstream, spot, from, to);
     retention.cursorMoved(spot);
-  };
+  });
 
   const listeners = new Set<AppendedListener>();
   const handOver = new HandOver(log, fanOut(listeners, logger));
