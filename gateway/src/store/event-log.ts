@@ -1,4 +1,4 @@
-// The append-only events log: inserts with dedupe, per-spot reads, deletes from the old end.
+// The append-only events log: inserts (deduped by numbering.ts), per-spot reads, deletes from the old end.
 import type { Connection } from './connection.js';
 import { NumberingBatch } from './numbering.js';
 import { SpotIndex } from './spot-index.js';
@@ -89,8 +89,10 @@ export class EventLog {
   constructor(
     private readonly conn: Connection,
     indexFlushMs?: number,
+    /** Monotonic milliseconds, for the index's flush interval. */
+    clock?: () => number,
   ) {
-    this.index = new SpotIndex(conn, indexFlushMs);
+    this.index = new SpotIndex(conn, indexFlushMs, clock);
   }
 
   /** Events stored now. */

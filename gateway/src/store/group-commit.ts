@@ -65,7 +65,7 @@ export class GroupCommitter {
   private readonly acks: DurableAcks;
 
   constructor(private readonly p: GroupCommitParts) {
-    this.acks = new DurableAcks(p.conn.walSync, (err) => p.recovery.failed(err), this.syncTimes);
+    this.acks = new DurableAcks(p.conn.walSync, (err) => p.recovery.failed(err), this.syncTimes, p.clock);
     this.tickTimer = setInterval(() => this.tick(), TICK_MS);
     this.tickTimer.unref();
   }

@@ -47,6 +47,8 @@ interface Settings {
   aheadOfDisk: boolean;
   indexFlushMs: number | undefined;
   randomUUID: () => string;
+  /** Monotonic: the commit window, the pacing of pruning and side work, the index flush, fsync timings. */
+  clock: () => number;
 }
 
 function settingsOf(opts: StoreOptions): Settings {
@@ -72,6 +74,7 @@ function settingsOf(opts: StoreOptions): Settings {
     aheadOfDisk: forwardAfterCommit || durability !== 'full',
     indexFlushMs: opts.indexFlushMs,
     randomUUID: opts.randomUUID ?? randomUUID,
+    clock: () => performance.now(),
   };
 }
 
@@ -84,7 +87,7 @@ function loadTables(c: Connection, s: Settings, requestFlush: () => void) {
       `store: the gateway stopped uncleanly while forwarding ahead of the disk; event ids continue ${skipped} higher, so none forwarded before is reused`,
     );
   }
-  const log = new EventLog(c, s.indexFlushMs);
+  const log = new EventLog(c, s.indexFlushMs, s.clock);
   log.load();
   const cursors = new CursorBook(s.upstreams);
   cursors.load(c);
@@ -111,9 +114,7 @@ function fanOut(listeners: ReadonlySet<AppendedListener>, logger: StoreLogger): 
 
 export function openStore(opts: StoreOptions): Store {
   const s = settingsOf(opts);
-  const { logger, now, upstreams, budget, policy } = s;
-  /** Monotonic: the commit window and the pacing of pruning and side work. */
-  const clock = (): number => performance.now();
+  const { logger, now, clock, upstreams, budget, policy } = s;
   let committer: GroupCommitter | null = null;
   const requestFlush = (): void => committer?.requestFlush();
   const { conn, instanceId, movedAside, loaded } = openDatabase(
