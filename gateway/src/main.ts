@@ -162,6 +162,42 @@ function mqttForwarder(config: GatewayConfig, url: string, source: ForwardSource
   });
 }
 
+/** Commands from the API and the broker pass the same bounds (docs/api.md). */
+function admission(config: GatewayConfig, store: Store, counters: IngestCounters, now: () => number): CommandAdmission {
+  return new CommandAdmission({
+    store,
+    check: checkCommand,
+    limits: {
+      maxBytes: config.commands.max_bytes,
+      maxQueuedPerSpot: config.commands.max_queued_per_spot,
+      maxQueuedBytesPerSpot: config.commands.max_queued_bytes_per_spot,
+    },
+    ttlMs: Math.round(config.commands.ttl_s * 1000),
+    now,
+    counters,
+  });
+}
+
+function spotIngest(
+  config: GatewayConfig,
+  store: IngestDeps['store'],
+  counters: IngestCounters,
+  online: OnlineTracker,
+  logger: GatewayLogger,
+  now: () => number,
+): SpotIngest {
+  return new SpotIngest({
+    store,
+    counters,
+    now,
+    logger: logger.child({ part: 'ingest' }),
+    maxEventBytes: config.ingest.max_event_bytes,
+    maxRejectedPerPost: config.ingest.max_rejected_per_post,
+    maxReplyBytes: config.commands.max_reply_bytes,
+    heard: (serial) => online.heard(serial),
+  });
+}
+
 /** What ingest needs of the store; each append is timed by the write watch (systemd/liveness.ts). */
 function watchedWrites(store: Store, writes: WriteWatch): IngestDeps['store'] {
   return {
@@ -225,18 +261,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const store = openBuffer(config, logger, now);
   const storeStatus = oncePerTurn(() => store.status());
   const counters = new IngestCounters();
-  const commandAdmission = new CommandAdmission({
-    store,
-    check: checkCommand,
-    limits: {
-      maxBytes: config.commands.max_bytes,
-      maxQueuedPerSpot: config.commands.max_queued_per_spot,
-      maxQueuedBytesPerSpot: config.commands.max_queued_bytes_per_spot,
-    },
-    ttlMs: Math.round(config.commands.ttl_s * 1000),
-    now,
-    counters,
-  });
+  const commandAdmission = admission(config, store, counters, now);
   const forwarder = mqttUrl ? mqttForwarder(config, mqttUrl, forwardSource(store, storeStatus), commandAdmission, logger, now) : null;
   const upstreams = (): UpstreamView[] =>
     forwarder ? [{ name: MQTT_UPSTREAM, status: () => forwarder.status(), resend: (id) => forwarder.resend(id) }] : [];
@@ -250,16 +275,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   });
   // Spot posts wait for their writes: one waiting too long means the disk hangs (systemd/liveness.ts).
   const writes = new WriteWatch(now);
-  const ingest = new SpotIngest({
-    store: watchedWrites(store, writes),
-    counters,
-    now,
-    logger: logger.child({ part: 'ingest' }),
-    maxEventBytes: config.ingest.max_event_bytes,
-    maxRejectedPerPost: config.ingest.max_rejected_per_post,
-    maxReplyBytes: config.commands.max_reply_bytes,
-    heard: (serial) => online.heard(serial),
-  });
+  const ingest = spotIngest(config, watchedWrites(store, writes), counters, online, logger, now);
   const metrics = createMetrics({
     counters: ingest.counters,
     storeStatus,

@@ -112,25 +112,8 @@ function fanOut(listeners: ReadonlySet<AppendedListener>, logger: StoreLogger): 
   };
 }
 
-export function openStore(opts: StoreOptions): Store {
-  const s = settingsOf(opts);
-  const { logger, now, clock, upstreams, budget, policy } = s;
-  let committer: GroupCommitter | null = null;
-  const requestFlush = (): void => committer?.requestFlush();
-  const { conn, instanceId, movedAside, loaded } = openDatabase(
-    { dataDir: s.dataDir, settings: pragmasFor(budget, s.durability), logger, now, randomUUID: s.randomUUID },
-    (c) => loadTables(c, s, requestFlush),
-  );
-  const { log, cursors, spots, rejected } = loaded;
-
-  // A spot with nothing above any cursor (or with no upstream) needs no newest id in memory: O(spots with a backlog).
-  const backlog = new Backlog(
-    cursors,
-    (spot) => log.lastIdBySpot.get(spot) ?? 0,
-    (spot) => log.forget(spot),
-    (spot, afterId, upTo) => log.countBetween(spot, afterId, upTo),
-  );
-  const retention = new Retention({ log, cursors, backlog, clock });
+/** The backlog and pruning follow appends, drops, loads and cursor moves. */
+function followChanges(log: EventLog, cursors: CursorBook, backlog: Backlog, retention: Retention): void {
   /** After a load: every spot with stored events may hold forwarded ones to prune, and the backlog is read again. */
   const reloaded = (loadedSpots: Iterable<string>): void => {
     const all = [...loadedSpots];
@@ -148,6 +131,29 @@ export function openStore(opts: StoreOptions): Store {
     backlog.advanced(upstream, spot, from, to);
     retention.cursorMoved(spot);
   });
+}
+
+export function openStore(opts: StoreOptions): Store {
+  const s = settingsOf(opts);
+  const { logger, now, clock, upstreams, budget, policy } = s;
+  // Loading may queue side work (registry, rejected) before the committer that writes it exists.
+  let committer: GroupCommitter | null = null;
+  const requestFlush = (): void => committer?.requestFlush();
+  const { conn, instanceId, movedAside, loaded } = openDatabase(
+    { dataDir: s.dataDir, settings: pragmasFor(budget, s.durability), logger, now, randomUUID: s.randomUUID },
+    (c) => loadTables(c, s, requestFlush),
+  );
+  const { log, cursors, spots, rejected } = loaded;
+
+  // A spot with nothing above any cursor (or with no upstream) needs no newest id in memory: O(spots with a backlog).
+  const backlog = new Backlog(
+    cursors,
+    (spot) => log.lastIdBySpot.get(spot) ?? 0,
+    (spot) => log.forget(spot),
+    (spot, afterId, upTo) => log.countBetween(spot, afterId, upTo),
+  );
+  const retention = new Retention({ log, cursors, backlog, clock });
+  followChanges(log, cursors, backlog, retention);
 
   const listeners = new Set<AppendedListener>();
   const handOver = new HandOver(log, fanOut(listeners, logger));
