@@ -5,7 +5,7 @@ import { checkCommand } from './api/command-check.js';
 import { healthProblems, registerApi, statusView, type ApiDeps, type UpstreamView } from './api/routes.js';
 import type { GatewayConfig, LogLevel } from './config/index.js';
 import { registerDashboard } from './dashboard/files.js';
-import { IngestCounters, OnlineTracker, SpotIngest } from './ingest/index.js';
+import { IngestCounters, OnlineTracker, SpotIngest, type IngestDeps } from './ingest/index.js';
 import { LiveFeed } from './live/live-feed.js';
 import { registerLiveRoute } from './live/live-route.js';
 import { liveSnapshot } from './live/snapshot.js';
@@ -13,13 +13,14 @@ import { SpotActivity } from './live/spot-activity.js';
 import { createLogger, type GatewayLogger } from './log.js';
 import { createMetrics } from './metrics.js';
 import { decodeFrame } from './protocol/index.js';
-import { openStore, type Store } from './store/index.js';
+import { oncePerTurn } from './once-per-turn.js';
+import { openStore, type Store, type StoreStatus } from './store/index.js';
 import { Liveness } from './systemd/liveness.js';
 import { WriteWatch } from './systemd/write-watch.js';
 import { HttpDrain } from './transports/drain.js';
 import { createHttpTransport } from './transports/http.js';
 import { ingestRoute } from './transports/ingest-route.js';
-import { MqttForwarder, type SpotCommand } from './upstream/index.js';
+import { type ForwardSource, MqttForwarder, type SpotCommand } from './upstream/index.js';
 import { packageVersion } from './version.js';
 
 export interface StartOptions {
@@ -104,27 +105,57 @@ function dashboardFeed(store: Store, deps: ApiDeps, logger: GatewayLogger): Live
   return live;
 }
 
-export async function startGateway(config: GatewayConfig, options: StartOptions = {}): Promise<RunningGateway> {
-  const logger = options.logger ?? createLogger({ level: config.log.level });
-  const now = options.now ?? Date.now;
-  const startedAt = now();
-  const version = packageVersion();
-  const commandTtlMs = Math.round(config.commands.ttl_s * 1000);
-  const mqttUrl = config.mqtt.url;
-
-  const store = openStore({
+/** The store as the config says: buffer size, policy, durability, an upstream cursor for MQTT when configured. */
+function openBuffer(config: GatewayConfig, logger: GatewayLogger, now: () => number): Store {
+  return openStore({
     dataDir: config.data_dir,
     durability: config.buffer.durability,
     forwardAfterCommit: config.buffer.forward === 'after-commit',
     maxBytes: Math.round(config.buffer.max_mb * 1024 * 1024),
     policy: config.buffer.policy,
-    upstreams: mqttUrl ? [MQTT_UPSTREAM] : [],
+    upstreams: config.mqtt.url ? [MQTT_UPSTREAM] : [],
     logger: logger.child({ part: 'store' }),
     now,
   });
+}
 
-  const counters = new IngestCounters();
-  const commandAdmission = new CommandAdmission({
+/** The forwarder's view of the store, with the status read once per turn (its lag is the store's pending count). */
+function forwardSource(store: Store, storeStatus: () => StoreStatus): ForwardSource {
+  return {
+    instanceId: store.instanceId,
+    pendingSpots: (upstream) => store.pendingSpots(upstream),
+    readSpot: (upstream, spot, afterId, limit) => store.readSpot(upstream, spot, afterId, limit),
+    advanceCursor: (upstream, spot, id) => store.advanceCursor(upstream, spot, id),
+    cursor: (upstream, spot) => store.cursor(upstream, spot),
+    onAppended: (listener) => store.onAppended(listener),
+    quarantine: store.quarantine,
+    status: storeStatus,
+  };
+}
+
+function mqttForwarder(config: GatewayConfig, url: string, source: ForwardSource, admission: CommandAdmission, logger: GatewayLogger, now: () => number): MqttForwarder {
+  return new MqttForwarder({
+    url,
+    gatewayId: config.gateway.id,
+    source,
+    topicPrefix: config.mqtt.topic_prefix,
+    maxInFlight: config.mqtt.max_in_flight,
+    poisonAfterDrops: config.mqtt.poison_after_drops,
+    outageMs: config.mqtt.degraded_after_s * 1000,
+    upstreamName: MQTT_UPSTREAM,
+    logger: logger.child({ part: 'mqtt' }),
+    now,
+    onCommand: (command) => queueBrokerCommand(admission, logger, command),
+    decodePbCommand: (frame) => {
+      const decoded = decodeFrame(frame);
+      return decoded.ok ? { ok: true, value: decoded.event } : decoded;
+    },
+  });
+}
+
+/** Commands from the API and the broker pass the same bounds (docs/api.md). */
+function admission(config: GatewayConfig, store: Store, counters: IngestCounters, now: () => number): CommandAdmission {
+  return new CommandAdmission({
     store,
     check: checkCommand,
     limits: {
@@ -132,37 +163,99 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       maxQueuedPerSpot: config.commands.max_queued_per_spot,
       maxQueuedBytesPerSpot: config.commands.max_queued_bytes_per_spot,
     },
-    ttlMs: commandTtlMs,
+    ttlMs: Math.round(config.commands.ttl_s * 1000),
     now,
     counters,
   });
+}
 
-  let forwarder: MqttForwarder | null = null;
-  if (mqttUrl) {
-    const source = Object.assign(Object.create(store) as Store, {
-      pendingCount: (upstream: string) => store.status().perUpstream[upstream]?.pending ?? 0,
-    });
-    forwarder = new MqttForwarder({
-      url: mqttUrl,
-      gatewayId: config.gateway.id!,
-      source,
-      topicPrefix: config.mqtt.topic_prefix,
-      maxInFlight: config.mqtt.max_in_flight,
-      poisonAfterDrops: config.mqtt.poison_after_drops,
-      outageMs: config.mqtt.degraded_after_s * 1000,
-      upstreamName: MQTT_UPSTREAM,
-      logger: logger.child({ part: 'mqtt' }),
-      now,
-      onCommand: (command) => queueBrokerCommand(commandAdmission, logger, command),
-      decodePbCommand: (frame) => {
-        const decoded = decodeFrame(frame);
-        return decoded.ok ? { ok: true, value: decoded.event } : decoded;
-      },
-    });
-  }
+function spotIngest(
+  config: GatewayConfig,
+  store: IngestDeps['store'],
+  counters: IngestCounters,
+  online: OnlineTracker,
+  logger: GatewayLogger,
+  now: () => number,
+): SpotIngest {
+  return new SpotIngest({
+    store,
+    counters,
+    now,
+    logger: logger.child({ part: 'ingest' }),
+    maxEventBytes: config.ingest.max_event_bytes,
+    maxRejectedPerPost: config.ingest.max_rejected_per_post,
+    maxReplyBytes: config.commands.max_reply_bytes,
+    heard: (serial) => online.heard(serial),
+  });
+}
+
+/** What ingest needs of the store; each append is timed by the write watch (systemd/liveness.ts). */
+function watchedWrites(store: Store, writes: WriteWatch): IngestDeps['store'] {
+  return {
+    appendWith: (events, done) => store.appendWith(events, writes.track(done)),
+    commands: store.commands,
+    spots: store.spots,
+    rejected: store.rejected,
+  };
+}
+
+/** Command expiry and forgetting silent spots, on timers; stop() clears them. */
+function housekeeping(store: Store, config: GatewayConfig, now: () => number, logger: GatewayLogger): { stop(): void } {
+  const expireTimer = setInterval(() => {
+    try {
+      const expired = store.commands.expireDue(now());
+      if (expired > 0) logger.info({ expired }, `${expired} command(s) expired undelivered`);
+    } catch (err) {
+      logger.warn({ reason: String(err) }, 'command expiry skipped');
+    }
+  }, expireEveryMs(Math.round(config.commands.ttl_s * 1000)));
+  expireTimer.unref();
+  const forgetTimer = forgetSilentSpots(store, config.spots.forget_after_s * 1000, now, logger);
+  return {
+    stop: () => {
+      clearInterval(expireTimer);
+      if (forgetTimer) clearInterval(forgetTimer);
+    },
+  };
+}
+
+/** What systemd's watchdog and STATUS= line look at: store writes, the backlog, the upstream's progress. */
+function gatewayLiveness(
+  now: () => number,
+  storeStatus: () => StoreStatus,
+  writes: WriteWatch,
+  online: OnlineTracker,
+  forwarder: MqttForwarder | null,
+): Liveness {
+  return new Liveness({
+    now,
+    storeError: () => storeStatus().lastError,
+    storeWaitingMs: () => writes.waitingMs(),
+    spotsOnline: () => online.onlineCount(),
+    backlog: () => (forwarder ? (storeStatus().perUpstream[MQTT_UPSTREAM]?.pending ?? 0) : storeStatus().events),
+    upstream: () => {
+      if (!forwarder) return null;
+      const f = forwarder.status();
+      // A refused message is an answer from the broker too: the forwarder moves past it.
+      return { name: MQTT_UPSTREAM, state: f.state, acked: f.acked + f.refused, backlog: f.lagEvents, inFlight: f.inFlight, downSinceMs: f.downSinceMs };
+    },
+  });
+}
+
+export async function startGateway(config: GatewayConfig, options: StartOptions = {}): Promise<RunningGateway> {
+  const logger = options.logger ?? createLogger({ level: config.log.level });
+  const now = options.now ?? Date.now;
+  const startedAt = now();
+  const version = packageVersion();
+  const mqttUrl = config.mqtt.url;
+
+  const store = openBuffer(config, logger, now);
+  const storeStatus = oncePerTurn(() => store.status());
+  const counters = new IngestCounters();
+  const commandAdmission = admission(config, store, counters, now);
+  const forwarder = mqttUrl ? mqttForwarder(config, mqttUrl, forwardSource(store, storeStatus), commandAdmission, logger, now) : null;
   const upstreams = (): UpstreamView[] =>
     forwarder ? [{ name: MQTT_UPSTREAM, status: () => forwarder.status(), resend: (id) => forwarder.resend(id) }] : [];
-
   const online = new OnlineTracker({
     offlineAfterMs: config.spots.offline_after_s * 1000,
     now,
@@ -173,29 +266,17 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   });
   // Spot posts wait for their writes: one waiting too long means the disk hangs (systemd/liveness.ts).
   const writes = new WriteWatch(now);
-  const watchedStore = Object.assign(Object.create(store) as Store, {
-    appendWith: (events: Parameters<Store['appendWith']>[0], done: Parameters<Store['appendWith']>[1]) => store.appendWith(events, writes.track(done)),
-  });
-  const ingest = new SpotIngest({
-    store: watchedStore,
-    counters,
-    now,
-    logger: logger.child({ part: 'ingest' }),
-    maxEventBytes: config.ingest.max_event_bytes,
-    maxRejectedPerPost: config.ingest.max_rejected_per_post,
-    maxReplyBytes: config.commands.max_reply_bytes,
-    heard: (serial) => online.heard(serial),
-  });
+  const ingest = spotIngest(config, watchedWrites(store, writes), counters, online, logger, now);
   const metrics = createMetrics({
     counters: ingest.counters,
-    storeStatus: () => store.status(),
+    storeStatus,
     spotsOnline: () => online.onlineCount(),
     spotsKnown: () => store.spots.count(),
-    upstreams: () => upstreams().map((u) => ({ name: u.name, status: () => forwarder!.status() })),
+    upstreams,
   });
-
   const apiDeps: ApiDeps = {
     store,
+    storeStatus,
     online,
     upstreams,
     counters: ingest.counters,
@@ -203,14 +284,13 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     commandAdmission,
     upstreamDownDegradedMs: config.mqtt.degraded_after_s * 1000,
     upstreamStalledMs: config.mqtt.stalled_after_s * 1000,
-    gatewayId: config.gateway.id!,
+    gatewayId: config.gateway.id,
     version,
     startedAt,
     now,
     logger,
   };
   const live = dashboardFeed(store, apiDeps, logger);
-
   const drain = new HttpDrain();
   const app = createHttpTransport({
     drain,
@@ -221,26 +301,14 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       registerDashboard(api);
     },
   });
-
-  const expireTimer = setInterval(() => {
-    try {
-      const expired = store.commands.expireDue(now());
-      if (expired > 0) logger.info({ expired }, `${expired} command(s) expired undelivered`);
-    } catch (err) {
-      logger.warn({ reason: String(err) }, 'command expiry skipped');
-    }
-  }, expireEveryMs(commandTtlMs));
-  expireTimer.unref();
-
-  const forgetTimer = forgetSilentSpots(store, config.spots.forget_after_s * 1000, now, logger);
+  const timers = housekeeping(store, config, now, logger);
 
   // Bounds what open connections can hold (docs/api.md, Memory); Node closes further ones at once.
   app.server.maxConnections = config.http.max_connections;
   try {
     await app.listen({ port: config.http.port, host: config.http.host });
   } catch (err) {
-    clearInterval(expireTimer);
-    if (forgetTimer) clearInterval(forgetTimer);
+    timers.stop();
     await store.close();
     throw err;
   }
@@ -251,20 +319,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     { port, host: config.http.host, dataDir: config.data_dir, mqtt: mqttUrl ?? null, instanceId: store.instanceId, version },
     `listening on ${config.http.host}:${port}; buffer in ${config.data_dir}; ${mqttUrl ? `forwarding to ${mqttUrl}` : 'no MQTT upstream'}`,
   );
-
-  const liveness = new Liveness({
-    now,
-    storeError: () => store.status().lastError,
-    storeWaitingMs: () => writes.waitingMs(),
-    spotsOnline: () => online.onlineCount(),
-    backlog: () => (forwarder ? (store.status().perUpstream[MQTT_UPSTREAM]?.pending ?? 0) : store.status().events),
-    upstream: () => {
-      if (!forwarder) return null;
-      const f = forwarder.status();
-      // A refused message is an answer from the broker too: the forwarder moves past it.
-      return { name: MQTT_UPSTREAM, state: f.state, acked: f.acked + f.refused, backlog: f.lagEvents, inFlight: f.inFlight, downSinceMs: f.downSinceMs };
-    },
-  });
+  const liveness = gatewayLiveness(now, storeStatus, writes, online, forwarder);
 
   let stopping: Promise<void> | null = null;
   return {
@@ -278,8 +333,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       stopping ??= (async () => {
         const openPosts = drain.openPosts;
         logger.info({ why: why ?? null, openPosts, graceMs: STOP_GRACE_MS }, `stopping${why ? ` (${why})` : ''}: ${openPosts} spot post(s) open, ${STOP_GRACE_MS} ms to finish`);
-        clearInterval(expireTimer);
-        if (forgetTimer) clearInterval(forgetTimer);
+        timers.stop();
         online.stop();
         live.stop();
         // HTTP first (docs/architecture.md, Stopping): nothing new is acknowledged once the store closes.

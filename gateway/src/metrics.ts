@@ -2,6 +2,7 @@
 import { Registry, Gauge, collectDefaultMetrics, type Metric } from 'prom-client';
 import type { IngestCounters } from './ingest/counters.js';
 import type { HistogramSnapshot } from './duration-histogram.js';
+import { oncePerTurn } from './once-per-turn.js';
 import type { StoreStatus } from './store/types.js';
 
 export interface UpstreamMetricsSource {
@@ -50,26 +51,12 @@ const INGEST: Array<[string, CounterKey, string]> = [
   ['spot_gateway_commands_refused_queue_full_total', 'commandsRefusedQueueFull', "commands refused: their spot's queue full"],
 ];
 
-/**
- * The value read once per scrape: prom-client collects every gauge on its own, and the store's and
- * the upstreams' status would otherwise be computed once per gauge (15 times a scrape).
- */
-function oncePerScrape<T>(read: () => T): () => T {
-  let cached: { value: T } | null = null;
-  return () => {
-    if (cached === null) {
-      cached = { value: read() };
-      setImmediate(() => (cached = null));
-    }
-    return cached.value;
-  };
-}
-
 export function createMetrics(given: MetricsSources): Registry {
   const sources: MetricsSources = {
     ...given,
-    storeStatus: oncePerScrape(given.storeStatus),
-    upstreams: oncePerScrape(() => given.upstreams().map((u) => ({ name: u.name, status: oncePerScrape(() => u.status()) }))),
+    // prom-client collects every gauge on its own: without this, the status would be computed once per gauge (15 times a scrape).
+    storeStatus: oncePerTurn(given.storeStatus),
+    upstreams: oncePerTurn(() => given.upstreams().map((u) => ({ name: u.name, status: oncePerTurn(() => u.status()) }))),
   };
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'spot_gateway_' });

@@ -5,7 +5,12 @@ import type { StoredEvent } from '../../gateway/src/store/types.js';
 
 function recording() {
   const calls: Array<[string, number, number[] | undefined]> = [];
-  const log = { acknowledgedId: 10 };
+  const log = {
+    acknowledgedId: 10,
+    acknowledge(id: number): void {
+      this.acknowledgedId = Math.max(this.acknowledgedId, id);
+    },
+  };
   const handOver = new HandOver(log, (spot, lastId, events) => calls.push([spot, lastId, events?.map((e) => e.id)]));
   return { calls, log, handOver };
 }

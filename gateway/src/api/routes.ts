@@ -4,7 +4,7 @@ import type { Registry } from 'prom-client';
 import type { IngestCounters } from '../ingest/counters.js';
 import { parseSerial } from '../ingest/headers.js';
 import { histogramSummary, type HistogramSnapshot } from '../duration-histogram.js';
-import type { Store } from '../store/types.js';
+import type { Store, StoreStatus } from '../store/types.js';
 import type { CommandAdmission } from './command-admission.js';
 import { registerCommandRoutes } from './commands.js';
 import { badRequest, intParam, notFound } from './errors.js';
@@ -37,6 +37,8 @@ export interface UpstreamView {
 
 export interface ApiDeps {
   store: Store;
+  /** The store's status, read once per turn (a request reads it in several places; main.ts). */
+  storeStatus: () => StoreStatus;
   online: { isOnline(serial: string): boolean; onlineCount(): number };
   upstreams: () => UpstreamView[];
   counters: IngestCounters;
@@ -82,29 +84,21 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
 
   app.get<{ Querystring: { spot?: string; after?: string; limit?: string } }>('/api/events', async (request, reply) => {
     const { query } = request;
-    let spot: string | undefined;
-    if (query.spot !== undefined && query.spot !== '') {
-      const serial = parseSerial(query.spot);
-      if (!serial.ok) return badRequest(reply, `spot: ${serial.reason}`);
-      spot = serial.value;
-    }
+    const spot = spotParam(query.spot);
+    if (!spot.ok) return badRequest(reply, spot.reason);
     const after = intParam(query.after, 'after', 0, Number.MAX_SAFE_INTEGER);
     if (typeof after === 'string') return badRequest(reply, after);
     const limit = intParam(query.limit, 'limit', 1, 10000);
     if (typeof limit === 'string') return badRequest(reply, limit);
-    return deps.store.listEvents({ spot, after: after ?? 0, limit: limit ?? 100 }).map(eventView);
+    return deps.store.listEvents({ spot: spot.value, after: after ?? 0, limit: limit ?? 100 }).map(eventView);
   });
 
   app.get<{ Querystring: { spot?: string; limit?: string } }>('/api/rejected', async (request, reply) => {
-    let spot: string | undefined;
-    if (request.query.spot !== undefined && request.query.spot !== '') {
-      const serial = parseSerial(request.query.spot);
-      if (!serial.ok) return badRequest(reply, `spot: ${serial.reason}`);
-      spot = serial.value;
-    }
+    const spot = spotParam(request.query.spot);
+    if (!spot.ok) return badRequest(reply, spot.reason);
     const limit = intParam(request.query.limit, 'limit', 1, 10000);
     if (typeof limit === 'string') return badRequest(reply, limit);
-    return deps.store.rejected.list({ limit: limit ?? 100, spot }).map(rejectedView);
+    return deps.store.rejected.list({ limit: limit ?? 100, spot: spot.value }).map(rejectedView);
   });
 
   app.get('/api/status', async () => statusView(deps));
@@ -113,13 +107,20 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   registerCommandRoutes(app, { store: deps.store, admission: deps.commandAdmission, logger: deps.logger });
 }
 
+/** The optional `spot` query parameter: a serial, or undefined (absent or empty: every spot). */
+function spotParam(text: string | undefined): { ok: true; value: string | undefined } | { ok: false; reason: string } {
+  if (text === undefined || text === '') return { ok: true, value: undefined };
+  const serial = parseSerial(text);
+  return serial.ok ? { ok: true, value: serial.value } : { ok: false, reason: `spot: ${serial.reason}` };
+}
+
 /** A drop by the size cap keeps /healthz degraded this long. */
 const RECENT_DROP_MS = 60_000;
 
 /** What /healthz reports: the store's last error, the size cap losing or refusing events, each upstream down or stalled for too long or with quarantined events. */
 export function healthProblems(deps: ApiDeps): string[] {
   const problems: string[] = [];
-  const store = deps.store.status();
+  const store = deps.storeStatus();
   const now = deps.now();
   if (store.lastError) problems.push(store.lastError);
   const cap = `${Math.round((store.maxBytes / 1048576) * 10) / 10} MiB`;
@@ -148,7 +149,7 @@ export function healthProblems(deps: ApiDeps): string[] {
 }
 
 export function statusView(deps: ApiDeps): Record<string, unknown> {
-  const store = deps.store.status();
+  const store = deps.storeStatus();
   const upstreams: Record<string, unknown> = {};
   for (const upstream of deps.upstreams()) {
     const s = upstream.status();

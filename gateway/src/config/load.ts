@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
 import { topicLevelFault, topicPrefixFault } from '../protocol/index.js';
-import { configSchema, type GatewayConfig } from './schema.js';
+import { type ConfigInput, configSchema, type GatewayConfig } from './schema.js';
 import { coerce, leafKeys, setPath } from './env.js';
 
 export const DEFAULT_CONFIG_FILE = 'gateway.yaml';
@@ -33,7 +33,7 @@ export interface LoadedConfig {
 }
 
 const ajv = new Ajv({ useDefaults: true, allErrors: false, strict: true, strictRequired: false });
-const validate = ajv.compile<GatewayConfig>(configSchema);
+const validate = ajv.compile<ConfigInput>(configSchema);
 const leaves = leafKeys(configSchema);
 
 function keyOf(error: ErrorObject): string {
@@ -84,7 +84,7 @@ function readFile(file: string): Record<string, unknown> {
 }
 
 /** Keys bounded by another key: a command must fit in a reply and in its spot's queue. */
-function crossCheck(config: GatewayConfig): { key: string; reason: string } | null {
+function crossCheck(config: ConfigInput): { key: string; reason: string } | null {
   const { max_bytes, max_reply_bytes, max_queued_bytes_per_spot } = config.commands;
   const fits = `so that a command of commands.max_bytes (${max_bytes}) fits`;
   if (max_reply_bytes < max_bytes) return { key: 'commands.max_reply_bytes', reason: `must be at least commands.max_bytes, ${fits} in a reply` };
@@ -118,15 +118,15 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
     const error = validate.errors![0]!;
     throw new ConfigError(`${where(keyOf(error))}: ${reasonOf(error)}`);
   }
-  const config = raw as GatewayConfig;
-  const crossed = crossCheck(config);
+  const input = raw;
+  const crossed = crossCheck(input);
   if (crossed) {
     const where = fromEnv.has(crossed.key) ? `${fromEnv.get(crossed.key)} (${crossed.key})` : file ? `config ${file}: ${crossed.key}` : crossed.key;
     throw new ConfigError(`${where}: ${crossed.reason}`);
   }
-  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- YAML can hold null here: the cast above is narrower than the file
-  if (config.mqtt.url === '' || config.mqtt.url === null) delete config.mqtt.url;
-  if (!config.gateway.id) config.gateway.id = (options.hostname ?? os.hostname)();
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- YAML can hold null here: the validated type is narrower than the file
+  if (input.mqtt.url === '' || input.mqtt.url === null) delete input.mqtt.url;
+  const config = withGatewayId(input, options.hostname ?? os.hostname);
   const fault = topicFault(config);
   if (fault) throw new ConfigError(`${where(fault.key)}: ${fault.reason}`);
   return { config, file };
@@ -136,8 +136,8 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
 function topicFault(config: GatewayConfig): { key: string; reason: string } | null {
   const prefix = topicPrefixFault(config.mqtt.topic_prefix);
   if (prefix) return { key: 'mqtt.topic_prefix', reason: `cannot start an MQTT topic: ${prefix}` };
-  const id = topicLevelFault(config.gateway.id!);
-  if (id) return { key: 'gateway.id', reason: `${JSON.stringify(config.gateway.id!.slice(0, 100))} cannot be an MQTT topic level: it ${id}` };
+  const id = topicLevelFault(config.gateway.id);
+  if (id) return { key: 'gateway.id', reason: `${JSON.stringify(config.gateway.id.slice(0, 100))} cannot be an MQTT topic level: it ${id}` };
   return null;
 }
 
@@ -148,11 +148,15 @@ export function defaultConfig(overrides: DeepPartial<GatewayConfig> = {}): Gatew
     const error = validate.errors![0]!;
     throw new ConfigError(`${keyOf(error)}: ${reasonOf(error)}`);
   }
-  const config = raw as GatewayConfig;
-  const crossed = crossCheck(config);
+  const input = raw;
+  const crossed = crossCheck(input);
   if (crossed) throw new ConfigError(`${crossed.key}: ${crossed.reason}`);
-  if (!config.gateway.id) config.gateway.id = os.hostname();
-  return config;
+  return withGatewayId(input, os.hostname);
+}
+
+/** An unset gateway id is the host name: from here on it is always there. */
+function withGatewayId(input: ConfigInput, hostname: () => string): GatewayConfig {
+  return { ...input, gateway: { ...input.gateway, id: input.gateway.id || hostname() } };
 }
 
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };

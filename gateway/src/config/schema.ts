@@ -7,13 +7,16 @@ export interface GatewayConfig {
   buffer: { max_mb: number; policy: 'drop-oldest' | 'reject'; durability: 'full' | 'normal' | 'off'; forward: 'after-sync' | 'after-commit' };
   /** url unset (or empty) = no MQTT upstream. */
   mqtt: { url?: string; topic_prefix: string; max_in_flight: number; degraded_after_s: number; poison_after_drops: number; stalled_after_s: number };
-  /** id unset = the host name (filled in by loadConfig). */
-  gateway: { id?: string };
+  /** The id as configured, or the host name (filled in by loadConfig). */
+  gateway: { id: string };
   spots: { offline_after_s: number; forget_after_s: number };
   commands: { ttl_s: number; max_bytes: number; max_queued_per_spot: number; max_queued_bytes_per_spot: number; max_reply_bytes: number };
   ingest: { max_event_bytes: number; max_rejected_per_post: number };
   log: { level: LogLevel };
 }
+
+/** The configuration as the schema validates it: before loadConfig fills in an unset gateway id. */
+export type ConfigInput = Omit<GatewayConfig, 'gateway'> & { gateway: { id?: string | null } };
 
 /** One line of docs per key comes from `description`; docs/configuration.md mirrors it. */
 export const configSchema = {

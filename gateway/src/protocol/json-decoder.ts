@@ -6,6 +6,7 @@ import { MAX_JSON_DEPTH } from './json-depth.js';
 import { MessageBuffer } from './message-buffer.js';
 import { topicLevelFault } from './topic-level.js';
 import { RejectRun } from './reject-run.js';
+import { isWhitespace } from './sniff.js';
 import { cannotBeEvent, isJsonText, parseQuietly } from './json-quick.js';
 import { isUtf8 } from './utf8.js';
 
@@ -45,10 +46,6 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 function isBlank(b: number): boolean {
   return b === SPACE || b === TAB || b === CR;
-}
-
-function isWhitespace(b: number): boolean {
-  return b === SPACE || b === TAB || b === CR || b === LF;
 }
 
 /** Reads one message's text; returns the event triple (with the data's text when compact) or why it is not one. */

@@ -4,7 +4,8 @@ import type { Encoding } from './types.js';
 export const JSON_CONTENT_TYPE = 'text/x-intellifi-events';
 export const PB_CONTENT_TYPE = 'application/x-intellifi-events-pb';
 
-function isWhitespace(b: number): boolean {
+/** JSON whitespace: space, tab, line feed, carriage return (also json-decoder.ts). */
+export function isWhitespace(b: number): boolean {
   return b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
 }
 

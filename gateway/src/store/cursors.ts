@@ -11,14 +11,20 @@ interface CursorUpdate {
   id: number;
 }
 
+export type CursorListener = (upstream: string, spot: string, from: number, to: number) => void;
+
 export class CursorBook {
   private readonly byUpstream = new Map<string, Map<string, number>>();
   private dirty = new Map<string, CursorUpdate>();
-  /** Told when a cursor of a spot moved from `from` to `to` (the backlog follows it). */
-  onAdvance: ((upstream: string, spot: string, from: number, to: number) => void) | null = null;
+  private onAdvance: CursorListener | null = null;
 
   constructor(readonly upstreams: readonly string[]) {
     for (const u of upstreams) this.byUpstream.set(u, new Map());
+  }
+
+  /** Told from now on when a cursor of a spot moved from `from` to `to` (the backlog follows it; set once at open). */
+  observe(listener: CursorListener): void {
+    this.onAdvance = listener;
   }
 
   load(conn: Connection): void {

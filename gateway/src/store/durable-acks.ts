@@ -19,6 +19,8 @@ export class DurableAcks {
     private readonly failure: (err: unknown) => StoreUnavailableError,
     /** Where each fsync's duration goes. */
     private readonly times: SyncHistogram | null = null,
+    /** Monotonic milliseconds, to time the fsyncs. */
+    private readonly clock: () => number = () => performance.now(),
   ) {}
 
   /** Committed: acknowledged at once without a WalSync, else after the next fsync. */
@@ -37,13 +39,13 @@ export class DurableAcks {
     this.syncing = null;
     this.waiting = [];
     let error: unknown = null;
-    const began = performance.now();
+    const began = this.clock();
     try {
       this.wal?.syncNow();
     } catch (err) {
       error = err;
     }
-    if (this.wal) this.times?.record(performance.now() - began);
+    if (this.wal) this.times?.record(this.clock() - began);
     const e = error === null ? null : this.failure(error);
     this.settle(all, e);
     if (e) throw e;
@@ -53,9 +55,9 @@ export class DurableAcks {
     const batch = this.waiting;
     this.waiting = [];
     this.syncing = batch;
-    const began = performance.now();
+    const began = this.clock();
     this.wal!.sync((err) => {
-      this.times?.record(performance.now() - began);
+      this.times?.record(this.clock() - began);
       // syncNow settled this batch already (and a later start() may own `syncing`).
       if (this.syncing !== batch) return;
       this.syncing = null;

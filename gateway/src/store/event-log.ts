@@ -1,5 +1,6 @@
-// The append-only events log: inserts with dedupe, per-spot reads, deletes from the old end.
+// The append-only events log: inserts (deduped by numbering.ts), per-spot reads, deletes from the old end.
 import type { Connection } from './connection.js';
+import { NumberingBatch } from './numbering.js';
 import { SpotIndex } from './spot-index.js';
 import type { AppendOutcome, NewEvent, StoredEvent } from './types.js';
 
@@ -41,13 +42,6 @@ export function eventBytes(e: NewEvent): number {
   return Buffer.byteLength(e.data) + (e.pb ? e.pb.byteLength : 0);
 }
 
-interface Numbering {
-  boot: number;
-  highSeq: number;
-  duplicates: number;
-  changed: boolean;
-}
-
 /** What one batch did; applied to the in-memory view only after COMMIT. */
 export interface InsertEffects {
   outcomes: AppendOutcome[][];
@@ -80,15 +74,13 @@ export interface LogObserver {
 }
 
 export class EventLog {
-  observer: LogObserver | null = null;
+  private observer: LogObserver | null = null;
   /** Newest event id per spot, while it has events above some upstream's cursor (backlog.ts drops the others). */
   readonly lastIdBySpot = new Map<string, number>();
-  count = 0;
-  duplicatesTotal = 0;
-  /** Highest id ever handed out (AUTOINCREMENT's sequence), also when its row is gone. */
-  highestId = 0;
-  /** Highest id handed to the upstreams (on disk, or committed with buffer.forward after-commit): their reads stop there. */
-  acknowledgedId = 0;
+  private stored = 0;
+  private duplicates = 0;
+  private highest = 0;
+  private acknowledged = 0;
 
   /** Per-spot ids: recent ones in memory, older ones in event_spots. */
   readonly index: SpotIndex;
@@ -97,8 +89,55 @@ export class EventLog {
   constructor(
     private readonly conn: Connection,
     indexFlushMs?: number,
+    /** Monotonic milliseconds, for the index's flush interval. */
+    clock?: () => number,
   ) {
-    this.index = new SpotIndex(conn, indexFlushMs);
+    this.index = new SpotIndex(conn, indexFlushMs, clock);
+  }
+
+  /** Events stored now. */
+  get count(): number {
+    return this.stored;
+  }
+
+  /** Retransmissions dropped by dedupe, ever (forgotten spots' included). */
+  get duplicatesTotal(): number {
+    return this.duplicates;
+  }
+
+  /** Highest id ever handed out (AUTOINCREMENT's sequence), also when its row is gone. */
+  get highestId(): number {
+    return this.highest;
+  }
+
+  /** Highest id handed to the upstreams (on disk, or committed with buffer.forward after-commit): their reads stop there. */
+  get acknowledgedId(): number {
+    return this.acknowledged;
+  }
+
+  /** Told of appends, drops and loads from now on (the backlog, set once at open). */
+  observe(observer: LogObserver): void {
+    this.observer = observer;
+  }
+
+  /** Upstreams may read up to `id` now (hand-over.ts); never lowered. */
+  acknowledge(id: number): void {
+    if (id > this.acknowledged) this.acknowledged = id;
+  }
+
+  /** `n` events were deleted (pruned or dropped by the cap) by a transaction that committed. */
+  removed(n: number): void {
+    this.stored -= n;
+  }
+
+  /**
+   * After a reopen: a COMMIT that reported failure may still have reached the disk, so the view is
+   * read again; upstream reads stay where they were (rows no commit reported are handed over later).
+   */
+  reload(): void {
+    const handed = this.acknowledged;
+    this.load();
+    this.acknowledged = handed;
   }
 
   /** Rebuilds the in-memory view from the file (at open and after a reopen). */
@@ -114,14 +153,14 @@ export class EventLog {
     for (const r of rows) this.lastIdBySpot.set(r.spot, r.last);
     for (const [spot, last] of this.index.recentLast()) this.lastIdBySpot.set(spot, last);
     const persisted = (this.conn.stmt('SELECT count(*) AS n FROM event_spots WHERE id >= ?').get(lowest) as { n: number }).n;
-    this.count = persisted + this.index.recentTotal;
+    this.stored = persisted + this.index.recentTotal;
     const seq = this.conn.stmt("SELECT seq FROM sqlite_sequence WHERE name = 'events'").get() as { seq: number } | undefined;
-    this.highestId = seq?.seq ?? 0;
-    this.acknowledgedId = this.highestId;
-    this.duplicatesTotal = (
+    this.highest = seq?.seq ?? 0;
+    this.acknowledged = this.highest;
+    this.duplicates = (
       this.conn.stmt('SELECT coalesce(sum(duplicates), 0) AS n FROM spot_numbering').get() as { n: number }
     ).n;
-    this.duplicatesTotal += Number(
+    this.duplicates += Number(
       (this.conn.stmt("SELECT value FROM meta WHERE key = 'forgotten_duplicates'").get() as { value: string } | undefined)?.value ?? 0,
     );
     this.observer?.loaded(this.lastIdBySpot.keys());
@@ -133,37 +172,17 @@ export class EventLog {
    * AUTOINCREMENT gives the rows of one statement consecutive ids, ending at lastInsertRowid.
    */
   insertBatch(requests: NewEvent[][]): InsertEffects {
-    const numbering = new Map<string, Numbering | null>();
-    const select = this.conn.stmt('SELECT boot, high_seq, duplicates FROM spot_numbering WHERE spot = ?');
+    const numbering = new NumberingBatch(this.conn);
     const effects: InsertEffects = { outcomes: [], lastIdBySpot: new Map(), spots: [], ids: [], inserted: 0, duplicates: 0 };
-    const numberingOf = (spot: string): Numbering | null => {
-      if (!numbering.has(spot)) {
-        const r = select.get(spot) as { boot: number; high_seq: number; duplicates: number } | undefined;
-        numbering.set(spot, r ? { boot: r.boot, highSeq: r.high_seq, duplicates: r.duplicates, changed: false } : null);
-      }
-      return numbering.get(spot) ?? null;
-    };
     const rows: NewEvent[] = [];
     const slots: { id: number }[] = [];
     for (const events of requests) {
       const outcomes: AppendOutcome[] = [];
       for (const e of events) {
-        if (e.boot !== null && e.seq !== null) {
-          const n = numberingOf(e.spot);
-          if (n && n.boot === e.boot && e.seq <= n.highSeq) {
-            n.duplicates++;
-            n.changed = true;
-            effects.duplicates++;
-            outcomes.push({ duplicate: true });
-            continue;
-          }
-          if (n) {
-            n.highSeq = n.boot === e.boot ? Math.max(n.highSeq, e.seq) : e.seq;
-            n.boot = e.boot;
-            n.changed = true;
-          } else {
-            numbering.set(e.spot, { boot: e.boot, highSeq: e.seq, duplicates: 0, changed: true });
-          }
+        if (numbering.isDuplicate(e)) {
+          effects.duplicates++;
+          outcomes.push({ duplicate: true });
+          continue;
         }
         const slot = { id: 0 };
         rows.push(e);
@@ -202,13 +221,7 @@ export class EventLog {
       }
       effects.inserted += count;
     }
-    const upsert = this.conn.stmt(
-      `INSERT INTO spot_numbering (spot, boot, high_seq, duplicates) VALUES (?, ?, ?, ?)
-       ON CONFLICT (spot) DO UPDATE SET boot = excluded.boot, high_seq = excluded.high_seq, duplicates = excluded.duplicates`,
-    );
-    for (const [spot, n] of numbering) {
-      if (n?.changed) upsert.run(spot, n.boot, n.highSeq, n.duplicates);
-    }
+    numbering.write();
     return effects;
   }
 
@@ -224,22 +237,22 @@ export class EventLog {
   applyInserted(effects: InsertEffects): void {
     for (let i = 0; i < effects.ids.length; i++) this.index.added(effects.spots[i]!, effects.ids[i]!);
     // Every id of this batch is above the highest one before it.
-    const firstId = this.highestId + 1;
+    const firstId = this.highest + 1;
     for (const [spot, id] of effects.lastIdBySpot) {
       this.lastIdBySpot.set(spot, id);
-      this.highestId = Math.max(this.highestId, id);
+      this.highest = Math.max(this.highest, id);
     }
     if (this.observer) {
       this.observer.stored(effects.inserted);
       for (const spot of effects.lastIdBySpot.keys()) this.observer.appended(spot, firstId);
     }
-    this.count += effects.inserted;
-    this.duplicatesTotal += effects.duplicates;
+    this.stored += effects.inserted;
+    this.duplicates += effects.duplicates;
   }
 
   /** For upstreams: only events handed to them (`acknowledgedId`: with after-sync, a commit whose WAL fsync still runs is left out). */
   readSpot(spot: string, afterId: number, limit: number): StoredEvent[] {
-    return this.spotRows(spot, afterId, this.acknowledgedId, limit).map(toStored);
+    return this.spotRows(spot, afterId, this.acknowledged, limit).map(toStored);
   }
 
   list(query: { spot?: string; after?: number; limit: number }): StoredEvent[] {

@@ -4,7 +4,7 @@ import type { Backlog } from './backlog.js';
 import type { Connection } from './connection.js';
 import type { CursorBook } from './cursors.js';
 import type { EventLog } from './event-log.js';
-import type { SpaceKeeper } from './space.js';
+import type { Retention } from './retention.js';
 import type { SpotTable } from './spot-registry.js';
 import type { ForgetResult } from './types.js';
 
@@ -18,7 +18,7 @@ export interface ForgetParts {
   log: EventLog;
   cursors: CursorBook;
   backlog: Backlog;
-  space: SpaceKeeper;
+  retention: Retention;
   spots: SpotTable;
   /** Runs the deletes in their own committed transaction (throws StoreUnavailableError). */
   durably: <T>(write: () => T) => T;
@@ -92,6 +92,6 @@ export class SpotForgetter {
     this.p.spots.forget(serial);
     this.p.cursors.forget(serial);
     this.p.log.forget(serial);
-    this.p.space.forget(serial);
+    this.p.retention.forget(serial);
   }
 }

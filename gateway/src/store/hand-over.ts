@@ -15,8 +15,8 @@ export class HandOver {
   private retrying = false;
 
   constructor(
-    /** Upstream reads stop at `acknowledgedId` (the event log's): raised to what is handed over. */
-    private readonly log: { acknowledgedId: number },
+    /** Upstream reads stop at the event log's `acknowledgedId`: raised to what is handed over. */
+    private readonly log: { acknowledge(id: number): void },
     private readonly listener: AppendedListener,
   ) {}
 
@@ -28,7 +28,7 @@ export class HandOver {
   /** A commit may go upstream (its fsync is done, or after-commit): what is owed first, then its own events. */
   deliver(lastIdBySpot: ReadonlyMap<string, number>, events: ReadonlyMap<string, readonly StoredEvent[]>): void {
     this.deliverOwed();
-    for (const id of lastIdBySpot.values()) this.raise(id);
+    for (const id of lastIdBySpot.values()) this.log.acknowledge(id);
     for (const [spot, lastId] of lastIdBySpot) this.listener(spot, lastId, events.get(spot) ?? []);
   }
 
@@ -58,11 +58,7 @@ export class HandOver {
     if (this.owed.size === 0) return;
     const owed = [...this.owed];
     this.owed.clear();
-    for (const [, id] of owed) this.raise(id);
+    for (const [, id] of owed) this.log.acknowledge(id);
     for (const [spot, lastId] of owed) this.listener(spot, lastId, undefined);
-  }
-
-  private raise(id: number): void {
-    if (id > this.log.acknowledgedId) this.log.acknowledgedId = id;
   }
 }

@@ -55,6 +55,8 @@ export class SpotIndex {
   constructor(
     private readonly conn: Connection,
     private readonly flushMs = INDEX_FLUSH_MS,
+    /** Monotonic milliseconds (the same clock the committer passes to flushDue and flush). */
+    private readonly clock: () => number = () => performance.now(),
   ) {}
 
   /** Rebuilds the memory tier from the file (at open and after a reopen): at most about a second of events. */
@@ -72,7 +74,7 @@ export class SpotIndex {
       this.markId = id;
     }
     // The first flush comes an interval after opening, not in the first commit (it would write nothing new).
-    this.lastFlushAt = performance.now();
+    this.lastFlushAt = this.clock();
   }
 
   /** A committed event (ids arrive in increasing order). */

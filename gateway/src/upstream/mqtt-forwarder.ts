@@ -126,8 +126,7 @@ export class MqttForwarder {
   start(): void {
     if (this.running) return;
     this.running = true;
-    const unsubscribe = this.source.onAppended((spot, lastId, events) => this.appended(spot, lastId, events));
-    this.unsubscribeAppended = typeof unsubscribe === 'function' ? (unsubscribe as () => void) : null;
+    this.unsubscribeAppended = this.source.onAppended((spot, lastId, events) => this.appended(spot, lastId, events));
     this.connection.start();
   }
 

@@ -16,9 +16,9 @@ export interface ForwardSource {
   cursor(upstream: string, spot: string): number;
   /**
    * Called after each commit with the spot, its highest stored id and (optionally) the events that
-   * commit stored for it, in id order. May return an unsubscribe function.
+   * commit stored for it, in id order. Returns the unsubscribe function.
    */
-  onAppended(listener: (spot: string, lastId: number, events?: readonly ForwardEvent[]) => void): unknown;
+  onAppended(listener: (spot: string, lastId: number, events?: readonly ForwardEvent[]) => void): () => void;
   /** Optional: where poison events are kept (the store's); without it the forwarder never suspects or quarantines. */
   readonly quarantine?: QuarantineBook;
   /** Optional: per upstream, stored events not yet acknowledged (the lag shown in status). */
