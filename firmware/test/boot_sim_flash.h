@@ -61,60 +61,60 @@ static inline bool sim_flash_op(sim_flash_t *sim)
 
 static inline int sim_flash_read(void *ctx, uint32_t addr, void *buf, uint32_t len)
 {
-  sim_flash_t *sim = ctx;
-  if (sim->dead || (uint64_t)addr + len > sim->size) {
+  sim_flash_t *fl = ctx;
+  if (fl->dead || (uint64_t)addr + len > fl->size) {
     return BOOT_EFLASH;
   }
-  memcpy(buf, sim->mem + addr, len);
+  memcpy(buf, fl->mem + addr, len);
   return BOOT_OK;
 }
 
 static inline int sim_flash_program(void *ctx, uint32_t addr, const void *buf, uint32_t len)
 {
-  sim_flash_t *sim = ctx;
-  bool alive = !sim->dead;
-  if (!sim_flash_op(sim)) {
-    if (alive && sim->torn && (uint64_t)addr + len <= sim->size) {
-      memcpy(sim->mem + addr, buf, len / 2);
+  sim_flash_t *fl = ctx;
+  bool alive = !fl->dead;
+  if (!sim_flash_op(fl)) {
+    if (alive && fl->torn && (uint64_t)addr + len <= fl->size) {
+      memcpy(fl->mem + addr, buf, len / 2);
     }
     return BOOT_EFLASH;
   }
-  if (addr % BOOT_WRITE_SIZE != 0 || len % BOOT_WRITE_SIZE != 0 || (uint64_t)addr + len > sim->size) {
-    sim->violations++;
+  if (addr % BOOT_WRITE_SIZE != 0 || len % BOOT_WRITE_SIZE != 0 || (uint64_t)addr + len > fl->size) {
+    fl->violations++;
     return BOOT_EFLASH;
   }
   for (uint32_t i = 0; i < len; i++) {
-    if (sim->mem[addr + i] != 0xff) {
-      sim->violations++;
+    if (fl->mem[addr + i] != 0xff) {
+      fl->violations++;
       return BOOT_EFLASH;
     }
   }
-  memcpy(sim->mem + addr, buf, len);
+  memcpy(fl->mem + addr, buf, len);
   return BOOT_OK;
 }
 
 static inline int sim_flash_erase(void *ctx, uint32_t addr)
 {
-  sim_flash_t *sim = ctx;
-  bool alive = !sim->dead;
-  if (!sim_flash_op(sim)) {
-    if (alive && sim->torn && addr % sim->sector_size == 0 && (uint64_t)addr + sim->sector_size <= sim->size) {
-      memset(sim->mem + addr, 0xff, sim->sector_size / 2);
+  sim_flash_t *fl = ctx;
+  bool alive = !fl->dead;
+  if (!sim_flash_op(fl)) {
+    if (alive && fl->torn && addr % fl->sector_size == 0 && (uint64_t)addr + fl->sector_size <= fl->size) {
+      memset(fl->mem + addr, 0xff, fl->sector_size / 2);
     }
     return BOOT_EFLASH;
   }
-  if (addr % sim->sector_size != 0 || (uint64_t)addr + sim->sector_size > sim->size) {
-    sim->violations++;
+  if (addr % fl->sector_size != 0 || (uint64_t)addr + fl->sector_size > fl->size) {
+    fl->violations++;
     return BOOT_EFLASH;
   }
-  memset(sim->mem + addr, 0xff, sim->sector_size);
+  memset(fl->mem + addr, 0xff, fl->sector_size);
   return BOOT_OK;
 }
 
 static inline boot_flash_t sim_flash_interface(sim_flash_t *sim)
 {
-  boot_flash_t flash = {sim, sim_flash_read, sim_flash_program, sim_flash_erase};
-  return flash;
+  boot_flash_t iface = {sim, sim_flash_read, sim_flash_program, sim_flash_erase};
+  return iface;
 }
 
 #endif
