@@ -1,7 +1,7 @@
 // A scripted stand-in for an mqtt.js client: records publishes, lets the test send CONNACK/PUBACK/close.
 import { EventEmitter } from 'node:events';
 import type { IClientOptions, IClientPublishOptions, IPublishPacket } from 'mqtt';
-import type { ClientFactory, Timers, UpstreamClient } from '../../gateway/src/upstream/index.js';
+import { MqttForwarder, type ClientFactory, type ForwardSource, type MqttForwarderOptions, type Timers, type UpstreamClient } from '../../gateway/src/upstream/index.js';
 
 export interface Published {
   topic: string;
@@ -108,4 +108,15 @@ export const tick = (): Promise<void> => new Promise((resolve) => setImmediate(r
 
 export function eventIdOf(p: Published): unknown {
   return p.opts.properties?.userProperties?.event_id;
+}
+
+/** A forwarder on the scripted client and fake timers (not started): the setup every forwarder unit test shares. */
+export function scriptedForwarder(
+  source: ForwardSource,
+  extra: Partial<MqttForwarderOptions> = {},
+): { forwarder: MqttForwarder; clients: FakeClient[]; timers: FakeTimers } {
+  const { factory, clients } = fakeFactory();
+  const timers = new FakeTimers();
+  const forwarder = new MqttForwarder({ url: 'mqtt://broker.test', gatewayId: 'gw1', source, clientFactory: factory, timers, random: () => 0.5, ...extra });
+  return { forwarder, clients, timers };
 }

@@ -4,24 +4,13 @@ import fs from 'node:fs';
 import test from 'ava';
 import fc from 'fast-check';
 import { MqttForwarder, type ForwardSource, type MqttForwarderOptions } from '../../gateway/src/upstream/index.js';
-import { eventIdOf, fakeFactory, FakeTimers, tick, type FakeClient } from './fake-client.js';
+import { eventIdOf, scriptedForwarder, tick, type FakeClient, type FakeTimers } from './fake-client.js';
 import { jsonEvent, MemorySource } from './fake-source.js';
 import { tempDir } from '../helpers/gateway.js';
 import { openStore, type AppendOutcome, type NewEvent } from '../../gateway/src/store/index.js';
 
 function setup(extra: Partial<MqttForwarderOptions>, source: ForwardSource) {
-  const { factory, clients } = fakeFactory();
-  const timers = new FakeTimers();
-  const forwarder = new MqttForwarder({
-    url: 'mqtt://broker.test',
-    gatewayId: 'gw1',
-    source,
-    clientFactory: factory,
-    timers,
-    random: () => 0.5,
-    ...extra,
-  });
-  return { forwarder, clients, timers };
+  return scriptedForwarder(source, extra);
 }
 
 test('spot-state messages take at most half the window: events go out beside them, and the states follow as slots free', async (t) => {

@@ -1,9 +1,9 @@
 // MqttForwarder with a scripted client: the suspect goes out alone, strikes quarantine it through the
 // source, resends take window slots and leave the quarantine on PUBACK; the stall time in status.
 import test from 'ava';
-import { MqttForwarder, type MqttForwarderOptions } from '../../gateway/src/upstream/index.js';
+import type { MqttForwarderOptions } from '../../gateway/src/upstream/index.js';
 import type { PoisonSuspect, QuarantineBook, QuarantinedEvent } from '../../gateway/src/store/types.js';
-import { eventIdOf, fakeFactory, FakeTimers, tick, type Published } from './fake-client.js';
+import { eventIdOf, scriptedForwarder, tick, type Published } from './fake-client.js';
 import { jsonEvent, MemorySource } from './fake-source.js';
 
 /** The store's quarantine contract, in memory, on a MemorySource. */
@@ -51,21 +51,9 @@ class PoisonSource extends MemorySource {
 
 function setup(extra: Partial<MqttForwarderOptions> = {}) {
   const source = new PoisonSource('inst');
-  const { factory, clients } = fakeFactory();
-  const timers = new FakeTimers();
   const lines: string[] = [];
   const log = (_o: object, msg: string) => lines.push(msg);
-  const forwarder = new MqttForwarder({
-    url: 'mqtt://broker.test',
-    gatewayId: 'gw1',
-    source,
-    clientFactory: factory,
-    timers,
-    random: () => 0.5,
-    logger: { debug() {}, info: log, warn: log, error: log },
-    poisonAfterDrops: 2,
-    ...extra,
-  });
+  const { forwarder, clients, timers } = scriptedForwarder(source, { logger: { debug() {}, info: log, warn: log, error: log }, poisonAfterDrops: 2, ...extra });
   /** The broker acks the current client's 'online', then drops the connection; the next one connects. */
   const reconnect = async () => {
     clients.at(-1)!.ackAll((p) => p.topic.startsWith('gateways/'));

@@ -2,16 +2,14 @@
 // Receive Maximum, at most half of it, queued one per spot while it is full, and events keep
 // flowing during a burst of them (docs/mqtt.md, "Spot online/offline").
 import test from 'ava';
-import { MqttForwarder, type MqttForwarderOptions } from '../../gateway/src/upstream/index.js';
+import type { MqttForwarderOptions } from '../../gateway/src/upstream/index.js';
 import { DEFAULT_STATE_QUEUE_LIMIT } from '../../gateway/src/upstream/state-outbox.js';
-import { eventIdOf, fakeFactory, FakeTimers, tick, type FakeClient } from './fake-client.js';
+import { eventIdOf, scriptedForwarder, tick, type FakeClient } from './fake-client.js';
 import { jsonEvent, MemorySource } from './fake-source.js';
 
 function setup(extra: Partial<MqttForwarderOptions> = {}) {
   const source = new MemorySource('inst');
-  const { factory, clients } = fakeFactory();
-  const timers = new FakeTimers();
-  const forwarder = new MqttForwarder({ url: 'mqtt://broker.test', gatewayId: 'gw1', source, clientFactory: factory, timers, random: () => 0.5, ...extra });
+  const { forwarder, clients, timers } = scriptedForwarder(source, extra);
   forwarder.start();
   return { forwarder, source, timers, client: (): FakeClient => clients.at(-1)! };
 }

@@ -1,24 +1,13 @@
 // MqttForwarder with a scripted client and fake timers: one behaviour per test.
 import test from 'ava';
-import { MqttForwarder, type MqttForwarderOptions, type SpotCommand } from '../../gateway/src/upstream/index.js';
-import { eventIdOf, fakeFactory, FakeTimers, tick } from './fake-client.js';
+import type { MqttForwarderOptions, SpotCommand } from '../../gateway/src/upstream/index.js';
+import { eventIdOf, scriptedForwarder, tick } from './fake-client.js';
 import { jsonEvent, MemorySource } from './fake-source.js';
 
 function setup(extra: Partial<MqttForwarderOptions> = {}, source = new MemorySource('inst')) {
-  const { factory, clients } = fakeFactory();
-  const timers = new FakeTimers();
   const warnings: string[] = [];
   const log = (_o: object, msg: string) => warnings.push(msg);
-  const forwarder = new MqttForwarder({
-    url: 'mqtt://broker.test',
-    gatewayId: 'gw1',
-    source,
-    clientFactory: factory,
-    timers,
-    random: () => 0.5,
-    logger: { debug() {}, info() {}, warn: log, error: log },
-    ...extra,
-  });
+  const { forwarder, clients, timers } = scriptedForwarder(source, { logger: { debug() {}, info() {}, warn: log, error: log }, ...extra });
   return { forwarder, source, clients, timers, warnings };
 }
 
