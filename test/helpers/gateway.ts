@@ -355,3 +355,17 @@ export async function api<T = unknown>(baseUrl: string, pathAndQuery: string, in
   }
   return { status: res.status, body: body as T, headers: res.headers };
 }
+
+/** The JSON log lines a child gateway has written so far (a line still being written is left out). */
+export function jsonLogLines<T>(gw: { stdout(): string }): T[] {
+  const lines: T[] = [];
+  for (const line of gw.stdout().split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      lines.push(JSON.parse(line) as T);
+    } catch {
+      // A line still being written.
+    }
+  }
+  return lines;
+}

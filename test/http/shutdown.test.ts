@@ -4,7 +4,7 @@ import net from 'node:net';
 import test from 'ava';
 import { openStore } from '../../gateway/src/store/index.js';
 import { HttpDrain } from '../../gateway/src/transports/drain.js';
-import { api, JSON_EVENTS, spawnGateway, SpotConnection, tempDir, waitFor, within, type ChildGateway, type RawResponse } from '../helpers/gateway.js';
+import { api, JSON_EVENTS, jsonLogLines, spawnGateway, SpotConnection, tempDir, waitFor, within, type ChildGateway, type RawResponse } from '../helpers/gateway.js';
 import { startSpot } from '../firmware/spot-process.js';
 import { LONG_EXPECTED, LONG_SCENARIO, presences, storedEvents } from '../firmware/spot-scenarios.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
@@ -22,16 +22,7 @@ interface LogLine {
 }
 
 function logLines(gw: ChildGateway): LogLine[] {
-  const lines: LogLine[] = [];
-  for (const line of gw.stdout().split('\n')) {
-    if (!line.startsWith('{')) continue;
-    try {
-      lines.push(JSON.parse(line) as LogLine);
-    } catch {
-      // A line still being written.
-    }
-  }
-  return lines;
+  return jsonLogLines<LogLine>(gw);
 }
 
 function logged(gw: ChildGateway, prefix: string): Promise<LogLine> {

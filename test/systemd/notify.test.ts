@@ -7,7 +7,7 @@ import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import test from 'ava';
-import { JSON_EVENTS, postChunks, spawnGateway, tempDir, waitFor } from '../helpers/gateway.js';
+import { JSON_EVENTS, jsonLogLines, postChunks, spawnGateway, tempDir, waitFor } from '../helpers/gateway.js';
 import { notifyReceiver, type NotifyReceiver } from '../helpers/notify-receiver.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
 import { can, probePrivileges } from '../helpers/privileges.js';
@@ -28,16 +28,7 @@ interface LogLine {
 }
 
 function logLines(gw: { stdout(): string }): LogLine[] {
-  const lines: LogLine[] = [];
-  for (const line of gw.stdout().split('\n')) {
-    if (!line.startsWith('{')) continue;
-    try {
-      lines.push(JSON.parse(line) as LogLine);
-    } catch {
-      // A line still being written.
-    }
-  }
-  return lines;
+  return jsonLogLines<LogLine>(gw);
 }
 
 function logged(gw: { stdout(): string }, prefix: string, ms = 10000): Promise<LogLine> {
