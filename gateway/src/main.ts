@@ -1,5 +1,4 @@
 // Composition root: the only place that wires real sockets, files, clocks and the broker together.
-import type { AddressInfo } from 'node:net';
 import { CommandAdmission } from './api/command-admission.js';
 import { checkCommand } from './api/command-check.js';
 import { healthProblems, registerApi, statusView, type ApiDeps, type UpstreamView } from './api/routes.js';
@@ -18,8 +17,9 @@ import { openStore, type Store, type StoreStatus } from './store/index.js';
 import { Liveness } from './systemd/liveness.js';
 import { WriteWatch } from './systemd/write-watch.js';
 import { HttpDrain } from './transports/drain.js';
-import { createHttpTransport } from './transports/http.js';
 import { ingestRoute } from './transports/ingest-route.js';
+import { createListeners } from './transports/listeners.js';
+import { TlsCertificate } from './transports/tls-certificate.js';
 import { type ForwardSource, MqttForwarder, type SpotCommand } from './upstream/index.js';
 import { packageVersion } from './version.js';
 
@@ -29,13 +29,17 @@ export interface StartOptions {
 }
 
 export interface RunningGateway {
-  /** The port actually listened on (config port 0 = a free one). */
+  /** The port actually listened on (config port 0 = a free one); HTTPS with TLS on. */
   port: number;
+  /** The plain listener's port beside HTTPS (http.plain_port), or null. */
+  plainPort: number | null;
   store: Store;
   /** Whether the store writes and the upstream moves, and a one-line status (for systemd: docs/operations.md). */
   liveness: Liveness;
   /** Applies a log level at once (SIGHUP reload); child loggers follow. */
   setLogLevel(level: LogLevel): void;
+  /** SIGHUP: reads the TLS pair again (docs/tls.md); null without TLS, else whether the new pair is served. */
+  reloadTls(): boolean | null;
   /** Stops accepting, lets open posts finish (bounded), stops the forwarder, flushes and closes the store. Idempotent. */
   stop(why?: string): Promise<void>;
 }
@@ -248,6 +252,9 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const startedAt = now();
   const version = packageVersion();
   const mqttUrl = config.mqtt.url;
+  const { tls_cert_file: certFile, tls_key_file: keyFile } = config.http;
+  // Read first: a bad pair stops the start before anything is opened.
+  const tlsCert = certFile !== undefined && keyFile !== undefined ? new TlsCertificate({ files: { certFile, keyFile }, now, logger: logger.child({ part: 'tls' }) }) : null;
 
   const store = openBuffer(config, logger, now);
   const storeStatus = oncePerTurn(() => store.status());
@@ -273,6 +280,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     spotsOnline: () => online.onlineCount(),
     spotsKnown: () => store.spots.count(),
     upstreams,
+    tls: tlsCert,
   });
   const apiDeps: ApiDeps = {
     store,
@@ -289,24 +297,34 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     startedAt,
     now,
     logger,
+    tls: tlsCert,
+    listeners: () => listeners.views(),
   };
   const live = dashboardFeed(store, apiDeps, logger);
   const drain = new HttpDrain();
-  const app = createHttpTransport({
-    drain,
-    rawRoutes: [ingestRoute({ ingest, idleTimeoutMs: config.http.idle_timeout_ms, logger, drain })],
-    registerApi: (api) => {
-      registerApi(api, apiDeps);
-      registerLiveRoute(api, live);
-      registerDashboard(api);
+  const listeners = createListeners({
+    host: config.http.host,
+    port: config.http.port,
+    plainPort: config.http.plain_port,
+    maxConnections: config.http.max_connections,
+    handshakeTimeoutMs: config.http.idle_timeout_ms,
+    tls: tlsCert,
+    transport: {
+      drain,
+      rawRoutes: [ingestRoute({ ingest, idleTimeoutMs: config.http.idle_timeout_ms, logger, drain })],
+      registerApi: (api) => {
+        registerApi(api, apiDeps);
+        registerLiveRoute(api, live);
+        registerDashboard(api);
+      },
     },
   });
+  const { app } = listeners;
   const timers = housekeeping(store, config, now, logger);
 
-  // Bounds what open connections can hold (docs/api.md, Memory); Node closes further ones at once.
-  app.server.maxConnections = config.http.max_connections;
+  let bound: { port: number; plainPort: number | null };
   try {
-    await app.listen({ port: config.http.port, host: config.http.host });
+    bound = await listeners.listen();
   } catch (err) {
     timers.stop();
     await store.close();
@@ -314,21 +332,25 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   }
   online.start();
   forwarder?.start();
-  const port = (app.server.address() as AddressInfo).port;
+  const { port, plainPort } = bound;
+  const scheme = tlsCert ? 'https' : 'http';
+  const plainText = plainPort === null ? '' : ` (plain http on ${config.http.host}:${plainPort})`;
   logger.info(
-    { port, host: config.http.host, dataDir: config.data_dir, mqtt: mqttUrl ?? null, instanceId: store.instanceId, version },
-    `listening on ${config.http.host}:${port}; buffer in ${config.data_dir}; ${mqttUrl ? `forwarding to ${mqttUrl}` : 'no MQTT upstream'}`,
+    { port, plainPort, tls: tlsCert !== null, host: config.http.host, dataDir: config.data_dir, mqtt: mqttUrl ?? null, instanceId: store.instanceId, version },
+    `listening on ${config.http.host}:${port} (${scheme})${plainText}; buffer in ${config.data_dir}; ${mqttUrl ? `forwarding to ${mqttUrl}` : 'no MQTT upstream'}`,
   );
   const liveness = gatewayLiveness(now, storeStatus, writes, online, forwarder);
 
   let stopping: Promise<void> | null = null;
   return {
     port,
+    plainPort,
     store,
     liveness,
     setLogLevel: (level) => {
       logger.level = level;
     },
+    reloadTls: () => listeners.reloadTls(),
     stop: (why) => {
       stopping ??= (async () => {
         const openPosts = drain.openPosts;
@@ -337,7 +359,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
         online.stop();
         live.stop();
         // HTTP first (docs/architecture.md, Stopping): nothing new is acknowledged once the store closes.
-        const drained = drain.drain(app.server, STOP_GRACE_MS);
+        const drained = drain.drain(listeners.servers, STOP_GRACE_MS);
         const closed = app.close();
         const { cut } = await drained;
         await closed;

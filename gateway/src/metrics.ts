@@ -27,6 +27,8 @@ export interface MetricsSources {
   /** Spots in the registry (heard from, not forgotten). */
   spotsKnown: () => number;
   upstreams: () => UpstreamMetricsSource[];
+  /** TLS on: the certificate served (docs/tls.md). */
+  tls?: { expiresInS(): number; readonly handshakeFailures: number } | null;
 }
 
 type CounterKey = keyof IngestCounters;
@@ -131,6 +133,25 @@ export function createMetrics(given: MetricsSources): Registry {
   upstreamGauge('spot_gateway_upstream_lag_events', 'stored events not yet acknowledged upstream', (s) => s.lagEvents);
   upstreamGauge('spot_gateway_upstream_reconnects_total', 'upstream reconnects', (s) => s.reconnects);
   upstreamGauge('spot_gateway_upstream_rate_per_second', 'events acknowledged per second, recent', (s) => s.ratePerSec);
+  const tlsCert = given.tls;
+  if (tlsCert) {
+    new Gauge({
+      name: 'spot_gateway_tls_cert_expiry_seconds',
+      help: "seconds until the HTTPS listener's certificate expires (notAfter; negative once expired)",
+      registers: [registry],
+      collect() {
+        this.set(tlsCert.expiresInS());
+      },
+    });
+    new Gauge({
+      name: 'spot_gateway_tls_handshake_failures_total',
+      help: 'connections to the HTTPS listener closed at a failed handshake (plain HTTP, an untrusted certificate, an old version)',
+      registers: [registry],
+      collect() {
+        this.set(tlsCert.handshakeFailures);
+      },
+    });
+  }
   upstreamGauge('spot_gateway_upstream_quarantined_events', 'events in quarantine now (GET /api/quarantine)', (s) => s.quarantined);
   return registry;
 }

@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -238,22 +239,27 @@ class ResponseReader {
   }
 }
 
-/** One keep-alive TCP connection to the gateway on which posts are written byte by byte. */
+/** One keep-alive TCP connection to the gateway on which posts are written byte by byte; over TLS when `tlsOptions` are given. */
 export class SpotConnection {
   readonly socket: net.Socket;
   private readonly reader = new ResponseReader();
   private readonly connected: Promise<void>;
 
-  constructor(port: number, host = '127.0.0.1') {
-    this.socket = net.connect({ port, host });
+  constructor(port: number, host = '127.0.0.1', tlsOptions?: tls.ConnectionOptions) {
+    this.socket = tlsOptions ? tls.connect({ port, host, ...tlsOptions }) : net.connect({ port, host });
     this.socket.setNoDelay(true);
     this.connected = new Promise((resolve, reject) => {
-      this.socket.once('connect', () => resolve());
+      this.socket.once(tlsOptions ? 'secureConnect' : 'connect', () => resolve());
       this.socket.once('error', reject);
     });
     this.socket.on('data', (d: Buffer) => this.reader.feed(d));
     this.socket.on('close', () => this.reader.close());
     this.socket.on('error', () => this.reader.close());
+  }
+
+  /** Resolves once connected (after the handshake over TLS), bounded. */
+  ready(): Promise<void> {
+    return within(this.connected, 5000, 'connect to the gateway');
   }
 
   /** The request line and headers of a chunked post (`path` overrides the events path). */

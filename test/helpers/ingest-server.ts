@@ -18,7 +18,7 @@ export interface IngestServerOptions {
 
 export async function startIngestServer(t: Teardown, o: IngestServerOptions): Promise<{ port: number; ingest: SpotIngest }> {
   const ingest = new SpotIngest({ store: o.store, now: Date.now, logger: silentLogger(), maxEventBytes: 65536, maxRejectedPerPost: 100, heard: () => {} });
-  const app = createHttpTransport({
+  const { app } = createHttpTransport({
     drain: o.drain,
     rawRoutes: [ingestRoute({ ingest, idleTimeoutMs: 5000, logger: silentLogger(), drain: o.drain, ...o.route })],
     registerApi: () => {},

@@ -233,6 +233,8 @@ export function openApiDocument(version: string): object {
         Status: {
           type: 'object',
           properties: {
+            listeners: { type: 'array', items: { type: 'object', properties: { protocol: { type: 'string', enum: ['http', 'https'] }, host: { type: 'string' }, port: { type: 'integer' } } } },
+            tls: { type: 'object', nullable: true, description: 'the HTTPS certificate (subject, serial, notAfter, expiresInS, handshake failures, last reload); null without TLS (docs/tls.md)' },
             gateway: { type: 'object' },
             buffer: {
               type: 'object',

@@ -54,6 +54,10 @@ export interface ApiDeps {
   startedAt: number;
   now: () => number;
   logger: { info(obj: object, msg: string): void };
+  /** TLS on: the certificate served (docs/tls.md); null or absent: plain HTTP. */
+  tls?: { problems(): string[]; view(): Record<string, unknown> } | null;
+  /** The ports listened on, for /api/status. */
+  listeners?: () => Array<{ protocol: string; host: string; port: number }>;
 }
 
 export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
@@ -117,12 +121,13 @@ function spotParam(text: string | undefined): { ok: true; value: string | undefi
 /** A drop by the size cap keeps /healthz degraded this long. */
 const RECENT_DROP_MS = 60_000;
 
-/** What /healthz reports: the store's last error, the size cap losing or refusing events, each upstream down or stalled for too long or with quarantined events. */
+/** What /healthz reports: the store's last error, the TLS certificate (a refused reload, near expiry), the size cap losing or refusing events, each upstream down or stalled for too long or with quarantined events. */
 export function healthProblems(deps: ApiDeps): string[] {
   const problems: string[] = [];
   const store = deps.storeStatus();
   const now = deps.now();
   if (store.lastError) problems.push(store.lastError);
+  if (deps.tls) problems.push(...deps.tls.problems());
   const cap = `${Math.round((store.maxBytes / 1048576) * 10) / 10} MiB`;
   if (store.lastDropAtMs !== null && now - store.lastDropAtMs < RECENT_DROP_MS) {
     const ago = Math.round((now - store.lastDropAtMs) / 1000);
@@ -194,5 +199,7 @@ export function statusView(deps: ApiDeps): Record<string, unknown> {
     upstreams,
     ingest: { ...deps.counters },
     spots: { known: deps.store.spots.count(), online: deps.online.onlineCount() },
+    listeners: deps.listeners?.() ?? [],
+    tls: deps.tls?.view() ?? null,
   };
 }

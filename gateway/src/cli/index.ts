@@ -30,7 +30,7 @@ Starts the gateway: HTTP ingest and API (default :8080), SQLite buffer (default
 ./data), MQTT upstream when mqtt.url is set. SIGTERM/SIGINT stop it cleanly:
 open spot posts get 2 s to end and be answered; a second signal exits at once.
 SIGHUP reads the configuration again and applies log.level (other keys need a
-restart). Under systemd (NOTIFY_SOCKET set) it reports READY, STATUS, WATCHDOG,
+restart), and reads the TLS certificate and key again (docs/tls.md). Under systemd (NOTIFY_SOCKET set) it reports READY, STATUS, WATCHDOG,
 RELOADING and STOPPING (docs/operations.md).
 
 Options:

@@ -31,7 +31,10 @@ export async function runService(options: ServiceOptions): Promise<number> {
   let stopping = false;
   // From the start: without a listener a SIGHUP would end the process. One during the start or the stop changes nothing.
   const onHangup = (): void => {
-    if (gateway && !stopping) current = reload(gateway, notifier, current, options);
+    if (!gateway || stopping) return;
+    // The TLS files are read again at every SIGHUP, the configuration changed or not (docs/tls.md).
+    gateway.reloadTls();
+    current = reload(gateway, notifier, current, options);
   };
   process.on('SIGHUP', onHangup);
   try {
@@ -107,9 +110,10 @@ function reload(gateway: RunningGateway, notifier: Notifier, current: GatewayCon
 
 /** Why the gateway could not start, in words that say what to change. */
 function startFailure(err: unknown, config: GatewayConfig): string {
-  const e = err as NodeJS.ErrnoException;
-  const where = `${config.http.host}:${config.http.port}`;
-  if (e.code === 'EADDRINUSE') return `${where} is already in use (another gateway running?); choose http.port / SPOT_GATEWAY_HTTP_PORT`;
+  const e = err as NodeJS.ErrnoException & { plainPort?: number };
+  const where = `${config.http.host}:${e.plainPort ?? config.http.port}`;
+  const portKey = e.plainPort === undefined ? 'http.port / SPOT_GATEWAY_HTTP_PORT' : 'http.plain_port / SPOT_GATEWAY_HTTP_PLAIN_PORT';
+  if (e.code === 'EADDRINUSE') return `${where} is already in use (another gateway running?); choose ${portKey}`;
   if (e.code === 'EACCES' && e.syscall === 'listen') return `no permission to listen on ${where}; use a port above 1023 or grant the capability`;
   if (e.code === 'EADDRNOTAVAIL') return `${config.http.host} is not an address of this machine; fix http.host / SPOT_GATEWAY_HTTP_HOST`;
   if (e.code === 'EACCES' || e.code === 'EROFS' || e.code === 'ENOENT' || e.code === 'ENOTDIR') return `data dir ${config.data_dir}: ${e.message}; fix data_dir / SPOT_GATEWAY_DATA_DIR`;

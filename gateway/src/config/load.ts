@@ -83,8 +83,13 @@ function readFile(file: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-/** Keys bounded by another key: a command must fit in a reply and in its spot's queue. */
+/** Optional keys whose empty value (variable set to "", or null in YAML) means unset. */
+const UNSET_WHEN_EMPTY = ['mqtt.url', 'http.tls_cert_file', 'http.tls_key_file', 'http.plain_port'];
+
+/** Keys bounded by another key: a command must fit in a reply and in its spot's queue; TLS needs both files. */
 function crossCheck(config: ConfigInput): { key: string; reason: string } | null {
+  const tls = tlsFault(config.http);
+  if (tls) return tls;
   const { max_bytes, max_reply_bytes, max_queued_bytes_per_spot } = config.commands;
   const fits = `so that a command of commands.max_bytes (${max_bytes}) fits`;
   if (max_reply_bytes < max_bytes) return { key: 'commands.max_reply_bytes', reason: `must be at least commands.max_bytes, ${fits} in a reply` };
@@ -105,15 +110,19 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   for (const key of leaves) {
     const text = env[key.envName];
     if (text === undefined) continue;
-    const coerced = coerce(key, text);
-    if (!coerced.ok) throw new ConfigError(`${key.envName} (${key.path.join('.')}): ${coerced.reason}`);
-    // An empty optional string (e.g. SPOT_GATEWAY_MQTT_URL=) means unset.
-    const value = key.type === 'string' && text === '' && key.path.join('.') === 'mqtt.url' ? undefined : coerced.value;
-    setPath(raw, key.path, value);
+    // An empty optional value (e.g. SPOT_GATEWAY_MQTT_URL=) means unset.
+    if (text.trim() === '' && UNSET_WHEN_EMPTY.includes(key.path.join('.'))) {
+      setPath(raw, key.path, undefined);
+    } else {
+      const coerced = coerce(key, text);
+      if (!coerced.ok) throw new ConfigError(`${key.envName} (${key.path.join('.')}): ${coerced.reason}`);
+      setPath(raw, key.path, coerced.value);
+    }
     fromEnv.set(key.path.join('.'), key.envName);
   }
 
   const where = (key: string): string => (fromEnv.has(key) ? `${fromEnv.get(key)} (${key})` : file ? `config ${file}: ${key}` : key);
+  dropEmpty(raw);
   if (!validate(raw)) {
     const error = validate.errors![0]!;
     throw new ConfigError(`${where(keyOf(error))}: ${reasonOf(error)}`);
@@ -124,12 +133,33 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
     const where = fromEnv.has(crossed.key) ? `${fromEnv.get(crossed.key)} (${crossed.key})` : file ? `config ${file}: ${crossed.key}` : crossed.key;
     throw new ConfigError(`${where}: ${crossed.reason}`);
   }
-  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- YAML can hold null here: the validated type is narrower than the file
-  if (input.mqtt.url === '' || input.mqtt.url === null) delete input.mqtt.url;
   const config = withGatewayId(input, options.hostname ?? os.hostname);
   const fault = topicFault(config);
   if (fault) throw new ConfigError(`${where(fault.key)}: ${fault.reason}`);
   return { config, file };
+}
+
+/** An optional key left empty or null in the file is unset (`url:` with nothing after it in YAML). */
+function dropEmpty(raw: Record<string, unknown>): void {
+  for (const key of UNSET_WHEN_EMPTY) {
+    const [section, name] = key.split('.') as [string, string];
+    const node = raw[section];
+    if (typeof node !== 'object' || node === null) continue;
+    const value = (node as Record<string, unknown>)[name];
+    if (value === null || value === '') delete (node as Record<string, unknown>)[name];
+  }
+}
+
+/** The HTTPS listener needs both files; a plain second listener only makes sense beside it (docs/tls.md). */
+function tlsFault(http: ConfigInput['http']): { key: string; reason: string } | null {
+  const cert = http.tls_cert_file !== undefined;
+  const key = http.tls_key_file !== undefined;
+  if (cert && !key) return { key: 'http.tls_key_file', reason: 'must be set with http.tls_cert_file (TLS needs the certificate and its key)' };
+  if (key && !cert) return { key: 'http.tls_cert_file', reason: 'must be set with http.tls_key_file (TLS needs the certificate and its key)' };
+  if (http.plain_port === undefined) return null;
+  if (!cert) return { key: 'http.plain_port', reason: 'needs TLS on (http.tls_cert_file and http.tls_key_file): without TLS http.port speaks plain HTTP already' };
+  if (http.plain_port !== 0 && http.plain_port === http.port) return { key: 'http.plain_port', reason: `must differ from http.port (${http.port}): one port speaks HTTPS, the other plain HTTP` };
+  return null;
 }
 
 /** The prefix and the gateway id go into every topic: they follow the rule ingest applies to resource and action. */

@@ -2,7 +2,8 @@
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface GatewayConfig {
-  http: { port: number; host: string; idle_timeout_ms: number; max_connections: number };
+  /** TLS on when both files are set (docs/tls.md); plain_port: a second, plain listener beside it. */
+  http: { port: number; host: string; idle_timeout_ms: number; max_connections: number; tls_cert_file?: string; tls_key_file?: string; plain_port?: number };
   data_dir: string;
   buffer: { max_mb: number; policy: 'drop-oldest' | 'reject'; durability: 'full' | 'normal' | 'off'; forward: 'after-sync' | 'after-commit' };
   /** url unset (or empty) = no MQTT upstream. */
@@ -33,7 +34,10 @@ export const configSchema = {
         port: { type: 'integer', minimum: 0, maximum: 65535, default: 8080, description: 'TCP port for spots and the API (0 = any free port)' },
         host: { type: 'string', minLength: 1, default: '0.0.0.0', description: 'address to listen on' },
         idle_timeout_ms: { type: 'integer', minimum: 100, default: 30000, description: 'a post silent this long is cut off (events stored so far are kept); so is a reply carrying commands not written out in this time' },
-        max_connections: { type: 'integer', minimum: 1, default: 1024, description: 'open TCP connections (spots and API) at once; further ones are closed at once' },
+        max_connections: { type: 'integer', minimum: 1, default: 1024, description: 'open TCP connections (spots and API) at once, over both listeners; further ones are closed at once' },
+        tls_cert_file: { type: 'string', nullable: true, description: 'PEM certificate (chain) of the HTTPS listener; with tls_key_file: http.port speaks HTTPS only; unset = plain HTTP' },
+        tls_key_file: { type: 'string', nullable: true, description: 'PEM private key of tls_cert_file (unencrypted); both read again on SIGHUP' },
+        plain_port: { type: 'integer', nullable: true, minimum: 0, maximum: 65535, description: 'with TLS on: a second listener speaking plain HTTP on this port (0 = any free port); unset = none' },
       },
     },
     data_dir: { type: 'string', minLength: 1, default: './data', description: 'directory of the SQLite buffer' },

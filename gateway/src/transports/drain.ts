@@ -47,16 +47,20 @@ export class HttpDrain {
    * Starts the stop at once (synchronously): no new connections, idle keep-alive connections
    * closed, answers from now on carry `Connection: close`. Resolves when every request is
    * answered or after graceMs, when the posts still open are cut; then every remaining
-   * connection is closed. Closing fastify afterwards is the caller's (a second close is harmless).
+   * connection is closed, on every server given (the HTTPS one and the plain one beside it).
+   * Closing fastify afterwards is the caller's (a second close is harmless).
    */
-  async drain(server: http.Server, graceMs: number): Promise<DrainOutcome> {
+  async drain(servers: http.Server | http.Server[], graceMs: number): Promise<DrainOutcome> {
+    const all = Array.isArray(servers) ? servers : [servers];
     const open = this.posts.size;
     if (!this.draining) {
       this.draining = true;
       for (const res of this.responses) closeAfterAnswer(res);
     }
-    if (server.listening) server.close();
-    server.closeIdleConnections();
+    for (const server of all) {
+      if (server.listening) server.close();
+      server.closeIdleConnections();
+    }
     if (this.responses.size > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, graceMs);
@@ -70,7 +74,7 @@ export class HttpDrain {
     const cut = this.posts.size;
     for (const cutPost of [...this.posts.values()]) cutPost(`gateway stopping: post still open after the ${graceMs} ms grace`);
     // Left now: idle sockets, answered ones closing, half-sent request heads: nothing unanswered to lose.
-    server.closeAllConnections();
+    for (const server of all) server.closeAllConnections();
     return { open, cut };
   }
 }

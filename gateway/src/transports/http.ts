@@ -1,5 +1,8 @@
 // The HTTP server: spot posts go to the raw ingest handler (streamed, never buffered), the rest to fastify.
+// With TLS the main server is HTTPS; a plain server beside it serves the same handler (docs/tls.md).
 import http from 'node:http';
+import https from 'node:https';
+import type tls from 'node:tls';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { HttpDrain } from './drain.js';
 import { clip, ClientErrorAnswers, errorKind, refuseLongUrl } from './error-answers.js';
@@ -16,25 +19,50 @@ export interface HttpTransportOptions {
   keepAliveTimeoutMs?: number;
   /** Sees every request, so a stop can answer, then close, each connection. */
   drain?: HttpDrain;
+  /** TLS on: the main server speaks HTTPS only. */
+  tls?: {
+    secureOptions: tls.SecureContextOptions;
+    /** A connection that has not finished its handshake in this time is closed. */
+    handshakeTimeoutMs: number;
+    /** A connection that failed its handshake (closed by node without an answer). */
+    onHandshakeFailure: (err: Error) => void;
+  };
+  /** Also build a plain HTTP server serving the same handler (the caller listens on it). */
+  plain?: boolean;
+}
+
+export interface HttpTransport {
+  app: FastifyInstance;
+  /** The plain server beside an HTTPS one, when asked for; not listening yet. */
+  plain: http.Server | null;
 }
 
 const BODY_LIMIT = 1024 * 1024;
 
-export function createHttpTransport(options: HttpTransportOptions): FastifyInstance {
+export function createHttpTransport(options: HttpTransportOptions): HttpTransport {
   const clientErrors = new ClientErrorAnswers();
+  const keepAliveTimeout = options.keepAliveTimeoutMs ?? 65000;
+  let plain: http.Server | null = null;
   const app = Fastify({
     logger: false,
     bodyLimit: BODY_LIMIT,
     clientErrorHandler: (err, socket) => clientErrors.answer(err, socket),
     serverFactory: (handler) => {
-      const server = http.createServer((req, res) => {
+      const listener: http.RequestListener = (req, res) => {
         options.drain?.request(res);
         clientErrors.track(res);
         if (refuseLongUrl(req, res)) return;
         for (const route of options.rawRoutes) if (route(req, res)) return;
         handler(req, res);
-      });
-      server.keepAliveTimeout = options.keepAliveTimeoutMs ?? 65000;
+      };
+      const server = options.tls ? httpsServer(options.tls, listener) : http.createServer(listener);
+      server.keepAliveTimeout = keepAliveTimeout;
+      if (options.plain) {
+        plain = http.createServer(listener);
+        plain.keepAliveTimeout = keepAliveTimeout;
+        // fastify answers the main server's parser errors; the same answers on this one.
+        plain.on('clientError', (err: Error, socket) => clientErrors.answer(err, socket));
+      }
       return server;
     },
   });
@@ -50,5 +78,12 @@ export function createHttpTransport(options: HttpTransportOptions): FastifyInsta
     void reply.code(status).send({ error: errorKind(status), reason });
   });
   options.registerApi(app);
-  return app;
+  return { app, plain };
+}
+
+function httpsServer(options: NonNullable<HttpTransportOptions['tls']>, listener: http.RequestListener): http.Server {
+  const server = https.createServer({ ...options.secureOptions, handshakeTimeout: options.handshakeTimeoutMs }, listener);
+  // Node closes the connection after this event; nothing can be answered in HTTP before a handshake.
+  server.on('tlsClientError', (err: Error) => options.onHandshakeFailure(err));
+  return server;
 }

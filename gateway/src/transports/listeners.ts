@@ -1,0 +1,82 @@
+// The listeners of http.port (HTTP, or HTTPS with TLS on) and http.plain_port beside it: one handler, one drain, one connection bound.
+import type http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { shareConnectionLimit } from './connection-limit.js';
+import { createHttpTransport, type HttpTransportOptions } from './http.js';
+import type { TlsCertificate } from './tls-certificate.js';
+
+export interface ListenerView {
+  protocol: 'http' | 'https';
+  host: string;
+  port: number;
+}
+
+export interface ListenerOptions {
+  host: string;
+  port: number;
+  /** With TLS: a plain listener on this port too (0 = any free one). */
+  plainPort?: number;
+  maxConnections: number;
+  /** A handshake not done in this time is closed (the post idle bound). */
+  handshakeTimeoutMs: number;
+  /** TLS on: the certificate served on `port`. */
+  tls: TlsCertificate | null;
+  transport: Omit<HttpTransportOptions, 'tls' | 'plain'>;
+}
+
+export interface Listeners {
+  app: FastifyInstance;
+  /** The main server first, then the plain one: what a stop drains. */
+  servers: http.Server[];
+  /** null until listen() resolved. */
+  views(): ListenerView[];
+  /** Listens on every port; on a failure, closes what was opened and throws. */
+  listen(): Promise<{ port: number; plainPort: number | null }>;
+  /** SIGHUP: reads the pair again; null without TLS, else whether the new pair is served. */
+  reloadTls(): boolean | null;
+}
+
+export function createListeners(o: ListenerOptions): Listeners {
+  const tlsCert = o.tls;
+  const { app, plain } = createHttpTransport({
+    ...o.transport,
+    tls: tlsCert
+      ? { secureOptions: tlsCert.secureOptions, handshakeTimeoutMs: o.handshakeTimeoutMs, onHandshakeFailure: (err) => tlsCert.handshakeFailed(err) }
+      : undefined,
+    plain: tlsCert !== null && o.plainPort !== undefined,
+  });
+  const servers = plain ? [app.server, plain] : [app.server];
+  // Bounds what open connections can hold (docs/api.md, Memory); further ones are closed at once.
+  if (plain) shareConnectionLimit(servers, o.maxConnections);
+  else app.server.maxConnections = o.maxConnections;
+  let bound: ListenerView[] = [];
+
+  return {
+    app,
+    servers,
+    views: () => bound,
+    listen: async () => {
+      await app.listen({ port: o.port, host: o.host });
+      const port = (app.server.address() as AddressInfo).port;
+      bound = [{ protocol: tlsCert ? 'https' : 'http', host: o.host, port }];
+      if (!plain) return { port, plainPort: null };
+      try {
+        await new Promise<void>((resolve, reject) => {
+          plain.once('error', reject);
+          plain.listen({ port: o.plainPort, host: o.host }, () => {
+            plain.off('error', reject);
+            resolve();
+          });
+        });
+      } catch (err) {
+        await app.close();
+        throw Object.assign(err as Error, { plainPort: o.plainPort });
+      }
+      const plainPort = (plain.address() as AddressInfo).port;
+      bound.push({ protocol: 'http', host: o.host, port: plainPort });
+      return { port, plainPort };
+    },
+    reloadTls: () => (tlsCert ? tlsCert.reload((options) => (app.server as unknown as { setSecureContext(o: object): void }).setSecureContext(options)) : null),
+  };
+}
