@@ -51,6 +51,19 @@ $(MBEDTLS_SRC)/library/sha256.c: | $(NANOPB_SRC)/pb_encode.c
 
 mbedtls-runtime: $(MBEDTLS_SRC)/library/sha256.c
 
+# The Linux targets' TLS mode (docs/tls.md): the same source package, its whole library with
+# mbedTLS's default configuration (include/mbedtls/config.h), one archive per target; the
+# linker takes only what the TLS client uses. Not ours: no -Werror.
+MBEDTLS_LIB_FLAGS := -std=c99 -O2 -I$(MBEDTLS_SRC)/include
+$(FW_BUILD)/%/mbedtls/libmbedtls.a: | $(MBEDTLS_SRC)/library/sha256.c
+	@set -e; rm -rf $(@D); mkdir -p $(@D); \
+	cc=$(if $(filter arm-linux,$*),arm-linux-gnueabihf-gcc,gcc); \
+	for src in $(MBEDTLS_SRC)/library/*.c; do \
+	  $$cc $(MBEDTLS_LIB_FLAGS) -c -o $(@D)/$$(basename $$src .c).o $$src; \
+	done; \
+	ar rcs $@ $(@D)/*.o; \
+	echo "mbedtls: $@ ($$(ls $(@D)/*.o | wc -l) objects, $$cc)"
+
 # --- libsodium (Ed25519 verify for the bootloader): Debian's source package ---------
 # Only what crypto_sign_ed25519_verify_detached needs (and sign.c, which holds the
 # hash init verify shares; --gc-sections drops the signing code from the bootloader).
@@ -97,7 +110,7 @@ FW_MPS2_SRC = $(FW_PORTABLE_SRC) $(wildcard firmware/platform/mps2/*.c firmware/
 FW_WARN := -std=c11 -Wall -Wextra -Werror
 FW_INC := -Ifirmware/core -I$(FW_GEN) -I$(NANOPB_SRC)
 FW_DEFS := -DSPOT_FIRMWARE_VERSION='"$(SPOT_FIRMWARE_VERSION)"'
-FW_LINUX_FLAGS := $(FW_WARN) $(FW_INC) $(FW_DEFS) -Ifirmware/platform/posix -Ifirmware/targets/linux -O2 -g
+FW_LINUX_FLAGS := $(FW_WARN) $(FW_INC) $(FW_DEFS) -Ifirmware/platform/posix -Ifirmware/targets/linux -I$(MBEDTLS_SRC)/include -O2 -g
 # The Cortex-M3 has 16 KiB of RAM for everything: smaller core tables. An event must hold
 # the longest config create as JSON (1632 bytes; firmware/test/test_event.c checks it).
 FW_MPS2_EVENT_BYTES := 1664
@@ -109,13 +122,13 @@ FW_MPS2_FLAGS := $(FW_WARN) $(FW_INC) $(FW_DEFS) $(FW_MPS2_LIMITS) -Ifirmware/pl
 FW_MPS2_LDFLAGS := -nostartfiles --specs=nano.specs -T firmware/platform/mps2/mps2.ld \
   -Wl,--gc-sections -Wl,-Map=$(FW_BUILD)/mps2/spot.map -lgcc
 
-$(FW_BUILD)/host/spot: $(FW_GEN_STAMPS) $(NANOPB_SRC)/pb_encode.c $(FW_LINUX_SRC) $(FW_HEADERS)
+$(FW_BUILD)/host/spot: $(FW_GEN_STAMPS) $(NANOPB_SRC)/pb_encode.c $(FW_LINUX_SRC) $(FW_HEADERS) $(FW_BUILD)/host/mbedtls/libmbedtls.a
 	@mkdir -p $(@D)
-	gcc $(FW_LINUX_FLAGS) -o $@ $(FW_LINUX_SRC) $(FW_GEN_SRC)
+	gcc $(FW_LINUX_FLAGS) -o $@ $(FW_LINUX_SRC) $(FW_GEN_SRC) $(FW_BUILD)/host/mbedtls/libmbedtls.a
 
-$(FW_BUILD)/arm-linux/spot: $(FW_GEN_STAMPS) $(NANOPB_SRC)/pb_encode.c $(FW_LINUX_SRC) $(FW_HEADERS)
+$(FW_BUILD)/arm-linux/spot: $(FW_GEN_STAMPS) $(NANOPB_SRC)/pb_encode.c $(FW_LINUX_SRC) $(FW_HEADERS) $(FW_BUILD)/arm-linux/mbedtls/libmbedtls.a
 	@mkdir -p $(@D)
-	arm-linux-gnueabihf-gcc $(FW_LINUX_FLAGS) -static -o $@ $(FW_LINUX_SRC) $(FW_GEN_SRC)
+	arm-linux-gnueabihf-gcc $(FW_LINUX_FLAGS) -static -o $@ $(FW_LINUX_SRC) $(FW_GEN_SRC) $(FW_BUILD)/arm-linux/mbedtls/libmbedtls.a
 
 $(FW_BUILD)/mps2/spot.elf: $(FW_GEN_STAMPS) $(NANOPB_SRC)/pb_encode.c $(FW_MPS2_SRC) $(FW_HEADERS) firmware/platform/mps2/mps2.ld
 	@mkdir -p $(@D)

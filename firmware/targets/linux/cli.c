@@ -1,5 +1,6 @@
 /* Command-line parsing for the Linux spot targets. */
 #include "cli.h"
+#include "tls.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -18,6 +19,11 @@ static const char usage[] =
     "  --flood             generate events as fast as the brain takes them\n"
     "  --spots N           run N spots (serials serial..serial+N-1), one process each\n"
     "  --no-http           do not post (telnet stream only)\n"
+    "  --tls               post over TLS (1.2), the gateway's certificate verified\n"
+    "                      against the system CAs (" TLS_DEFAULT_CA_FILE ")\n"
+    "  --ca FILE           post over TLS, verified against the CA certificate(s) in FILE\n"
+    "  --tls-name NAME     the name the certificate must hold (default: the brain\n"
+    "                      address's host; needed when the brain is given by IP address)\n"
     "  --version, --help\n";
 
 static int parse_uint(const char *flag, const char *text, unsigned long max, unsigned long *out)
@@ -55,6 +61,9 @@ int spot_cli_parse(spot_cli_t *cli, int argc, char **argv, const char *version)
     } else if (strcmp(flag, "--no-http") == 0) {
       cli->no_http = true;
       continue;
+    } else if (strcmp(flag, "--tls") == 0) {
+      cli->tls = true;
+      continue;
     }
     if (!value) {
       fprintf(stderr, "spot: %s needs a value\n%s", flag, usage);
@@ -80,6 +89,15 @@ int spot_cli_parse(spot_cli_t *cli, int argc, char **argv, const char *version)
     } else if (strcmp(flag, "--telnet-port") == 0) {
       if (parse_uint(flag, value, 65535, &n)) return 2;
       cli->telnet_port = (int)n;
+    } else if (strcmp(flag, "--ca") == 0) {
+      cli->ca_file = value;
+      cli->tls = true;
+    } else if (strcmp(flag, "--tls-name") == 0) {
+      if (*value == '\0' || strlen(value) >= 128) {
+        fprintf(stderr, "spot: --tls-name needs a name of 1 to 127 characters\n");
+        return 2;
+      }
+      cli->tls_name = value;
     } else if (strcmp(flag, "--state-dir") == 0) {
       cli->state_dir = value;
     } else if (strcmp(flag, "--spots") == 0) {

@@ -17,6 +17,9 @@ typedef struct spot_cli {
   bool flood;             /* --flood: events as fast as the brain takes them */
   uint32_t spots;         /* --spots N: N spots (serial, serial+1, ...) */
   bool no_http;           /* --no-http: stream only (telnet) */
+  bool tls;               /* --tls (or --ca): posts over TLS, the certificate verified */
+  const char *ca_file;    /* --ca FILE; NULL = TLS_DEFAULT_CA_FILE */
+  const char *tls_name;   /* --tls-name NAME; NULL = the host of the brain address */
 } spot_cli_t;
 
 /* Fills cli from argv. Returns 0 to run, 1 after --help/--version (printed),

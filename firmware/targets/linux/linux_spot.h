@@ -10,6 +10,7 @@
 #include "http_client.h"
 #include "spot.h"
 #include "telnet.h"
+#include "tls.h"
 
 #ifndef SPOT_FIRMWARE_VERSION
 #define SPOT_FIRMWARE_VERSION "0.0.0-dev"
@@ -26,11 +27,15 @@ typedef struct linux_spot {
   telnet_t telnet;
   int brain_fd;
   bool brain_connecting;
+  tls_client_t *tls;      /* --tls: the TLS client (NULL = plain HTTP) */
+  bool brain_handshaking; /* TCP connected, TLS handshake under way */
+  bool tls_want_write;    /* the handshake waits for the socket to take bytes */
+  bool tls_told;          /* the session's version and suite were told on the console */
   int telnet_listen_fd;
   int telnet_fd;
   char brain[128];        /* address posted to now */
   char config_brain[128]; /* config brain_address when last seen */
-  char connect_error[128]; /* last connect failure told on the console, "" = connected */
+  char connect_error[320]; /* last connect failure told on the console, "" = connected */
   bool reboot;
   uint32_t last_boot; /* boot count of this process's previous boot (0 = none yet) */
   char scenario[SCENARIO_MAX_BYTES];

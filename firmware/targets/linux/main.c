@@ -53,6 +53,15 @@ static int run(linux_spot_t *ls)
   uint64_t sim_now = started;
   uint32_t flood_steps = 0;
   uint32_t flood_post = 0;
+  if (ls->cli.tls && !ls->cli.no_http) {
+    /* Here, in each spot's own process: a random generator seeded before a fork would be shared. */
+    char reason[320];
+    ls->tls = tls_client_new(ls->cli.ca_file ? ls->cli.ca_file : TLS_DEFAULT_CA_FILE, reason, sizeof reason);
+    if (!ls->tls) {
+      say(ls, "%s", reason);
+      return 2;
+    }
+  }
   spot_boot(ls, started);
   for (;;) {
     uint64_t now = clock_ms();
@@ -103,7 +112,7 @@ static int run(linux_spot_t *ls)
     struct pollfd fds[3];
     size_t len;
     http_client_output(&ls->http, &len);
-    fds[0] = (struct pollfd){ls->brain_fd, (short)(POLLIN | (ls->brain_connecting || len ? POLLOUT : 0)), 0};
+    fds[0] = (struct pollfd){ls->brain_fd, (short)(POLLIN | (ls->brain_connecting || ls->tls_want_write || len ? POLLOUT : 0)), 0};
     fds[1] = (struct pollfd){ls->telnet_listen_fd, POLLIN, 0};
     telnet_output(&ls->telnet, &len);
     fds[2] = (struct pollfd){ls->telnet_fd, (short)(POLLIN | (len ? POLLOUT : 0)), 0};
@@ -125,7 +134,12 @@ static int run(linux_spot_t *ls)
   say(ls, "run ended: posts acknowledged=%u failed=%u connects=%u%s", (unsigned)ls->http.posts_acknowledged,
       (unsigned)ls->http.posts_failed, (unsigned)ls->http.connects,
       pending ? ", events not acknowledged remain" : "");
+  if (ls->tls) {
+    tls_close(ls->tls);
+  }
   net_close(ls->brain_fd);
+  tls_client_free(ls->tls);
+  ls->tls = NULL;
   telnet_stop(ls);
   return pending && drain_until ? EXIT_UNACKNOWLEDGED : 0;
 }

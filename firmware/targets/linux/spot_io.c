@@ -44,12 +44,69 @@ static void connect_failed(linux_spot_t *ls, uint64_t now, const char *reason)
   }
 }
 
-void brain_close(linux_spot_t *ls, uint64_t now, const char *reason)
+/* The TLS session (if any) and the socket, without telling the HTTP client. */
+static void brain_socket_close(linux_spot_t *ls)
 {
+  if (ls->tls) {
+    tls_close(ls->tls);
+  }
   net_close(ls->brain_fd);
   ls->brain_fd = -1;
   ls->brain_connecting = false;
+  ls->brain_handshaking = false;
+  ls->tls_want_write = false;
+}
+
+void brain_close(linux_spot_t *ls, uint64_t now, const char *reason)
+{
+  brain_socket_close(ls);
   http_client_disconnected(&ls->http, now, reason);
+}
+
+/* The name the gateway's certificate must hold: --tls-name, else the host of the brain address. */
+static void tls_server_name(const linux_spot_t *ls, char *name, size_t cap)
+{
+  if (ls->cli.tls_name) {
+    snprintf(name, cap, "%s", ls->cli.tls_name);
+    return;
+  }
+  const char *colon = strrchr(ls->brain, ':');
+  size_t len = colon ? (size_t)(colon - ls->brain) : strlen(ls->brain);
+  snprintf(name, cap, "%.*s", (int)len, ls->brain);
+}
+
+/* The connection is usable: the HTTP client starts its posts. */
+static void brain_ready(linux_spot_t *ls, uint64_t now)
+{
+  if (ls->connect_error[0]) {
+    say(ls, "connected to %s", ls->brain);
+    ls->connect_error[0] = '\0';
+  }
+  http_client_connected(&ls->http, now);
+  http_client_tick(&ls->http, now);
+}
+
+/* One step of the TLS handshake; true once the session is up. A failure is told like a failed connect. */
+static bool brain_handshake(linux_spot_t *ls, uint64_t now)
+{
+  char reason[320];
+  int ret = tls_handshake(ls->tls, &ls->tls_want_write, reason, sizeof reason);
+  if (ret == TLS_AGAIN) {
+    return false;
+  }
+  ls->brain_handshaking = false;
+  ls->tls_want_write = false;
+  if (ret != 0) {
+    brain_socket_close(ls);
+    connect_failed(ls, now, reason);
+    return false;
+  }
+  if (!ls->tls_told) {
+    char text[128];
+    say(ls, "TLS to %s: %s", ls->brain, tls_describe(ls->tls, text, sizeof text));
+    ls->tls_told = true;
+  }
+  return true;
 }
 
 void brain_step(linux_spot_t *ls, uint64_t now)
@@ -70,6 +127,37 @@ void brain_step(linux_spot_t *ls, uint64_t now)
   }
 }
 
+/* What the brain sent, decrypted with TLS: all of it (mbedTLS may hold more than the socket shows). */
+static void brain_read(linux_spot_t *ls, uint64_t now)
+{
+  char reason[256];
+  uint8_t buf[4096];
+  do {
+    ssize_t n = ls->tls ? tls_recv(ls->tls, buf, sizeof buf, reason, sizeof reason) : recv(ls->brain_fd, buf, sizeof buf, 0);
+    if (n > 0) {
+      http_client_input(&ls->http, buf, (size_t)n, now);
+      continue;
+    }
+    if (n == 0) {
+      brain_close(ls, now, "the brain closed the connection");
+    } else if (ls->tls ? n == TLS_FAILED : (errno != EAGAIN && errno != EINTR)) {
+      brain_close(ls, now, ls->tls ? reason : strerror(errno));
+    }
+    return;
+  } while (ls->tls && ls->brain_fd >= 0);
+}
+
+static void brain_write(linux_spot_t *ls, const uint8_t *out, size_t len, uint64_t now)
+{
+  char reason[256];
+  ssize_t n = ls->tls ? tls_send(ls->tls, out, len, reason, sizeof reason) : send(ls->brain_fd, out, len, MSG_NOSIGNAL);
+  if (n > 0) {
+    http_client_sent(&ls->http, (size_t)n);
+  } else if (ls->tls ? n == TLS_FAILED : (n < 0 && errno != EAGAIN && errno != EINTR)) {
+    brain_close(ls, now, ls->tls ? reason : strerror(errno));
+  }
+}
+
 void brain_io(linux_spot_t *ls, short revents, uint64_t now)
 {
   char reason[128];
@@ -84,35 +172,35 @@ void brain_io(linux_spot_t *ls, short revents, uint64_t now)
       connect_failed(ls, now, reason);
       return;
     }
-    if (ls->connect_error[0]) {
-      say(ls, "connected to %s", ls->brain);
-      ls->connect_error[0] = '\0';
+    if (ls->tls) {
+      char name[128];
+      tls_server_name(ls, name, sizeof name);
+      if (tls_open(ls->tls, ls->brain_fd, name, reason, sizeof reason) != 0) {
+        brain_socket_close(ls);
+        connect_failed(ls, now, reason);
+        return;
+      }
+      ls->brain_handshaking = true;
+    } else {
+      brain_ready(ls, now);
     }
-    http_client_connected(&ls->http, now);
-    http_client_tick(&ls->http, now);
+  }
+  if (ls->brain_handshaking) {
+    if (!brain_handshake(ls, now)) {
+      return;
+    }
+    brain_ready(ls, now);
   }
   if (revents & (POLLIN | POLLHUP | POLLERR)) {
-    uint8_t buf[4096];
-    ssize_t n = recv(ls->brain_fd, buf, sizeof buf, 0);
-    if (n > 0) {
-      http_client_input(&ls->http, buf, (size_t)n, now);
-    } else if (n == 0) {
-      brain_close(ls, now, "the brain closed the connection");
-      return;
-    } else if (errno != EAGAIN && errno != EINTR) {
-      brain_close(ls, now, strerror(errno));
+    brain_read(ls, now);
+    if (ls->brain_fd < 0) {
       return;
     }
   }
   size_t len;
   const uint8_t *out = http_client_output(&ls->http, &len);
-  if (len && ls->brain_fd >= 0 && !http_client_wants_close(&ls->http)) {
-    ssize_t n = send(ls->brain_fd, out, len, MSG_NOSIGNAL);
-    if (n > 0) {
-      http_client_sent(&ls->http, (size_t)n);
-    } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
-      brain_close(ls, now, strerror(errno));
-    }
+  if (len && !http_client_wants_close(&ls->http)) {
+    brain_write(ls, out, len, now);
   }
 }
 
