@@ -60,6 +60,9 @@ $(FW_TEST_BUILD)/test_freestanding_numbers: firmware/test/test_freestanding_numb
   $(FW_TEST_BUILD)/freestanding/json_out.o $(FW_TEST_BUILD)/freestanding/json_scan.o $(FW_TEST_BUILD)/libspotcore.a
 	@gcc $(FW_TEST_CFLAGS) -Ifirmware/test -o $@ $< $(FW_TEST_BUILD)/freestanding/json_out.o \
 	  $(FW_TEST_BUILD)/freestanding/json_scan.o $(FW_TEST_BUILD)/libspotcore.a $(FW_TEST_LIBS)
+# The Linux targets' address parsing (platform/posix/net.c): string work, tested on the host.
+$(FW_TEST_BUILD)/test_net_address: firmware/test/test_net_address.c firmware/platform/posix/net.c firmware/platform/posix/net.h
+	@gcc $(FW_TEST_CFLAGS) -Ifirmware/test -Ifirmware/platform/posix -o $@ $< firmware/platform/posix/net.c $(FW_TEST_LIBS)
 $(FW_TEST_BUILD)/test_%: firmware/test/test_%.c $(FW_TEST_BUILD)/libspotcore.a $(FW_TEST_HEADERS)
 	@gcc $(FW_TEST_CFLAGS) -Ifirmware/test -o $@ $< $(FW_TEST_BUILD)/libspotcore.a $(FW_TEST_LIBS)
 

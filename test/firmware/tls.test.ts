@@ -61,7 +61,16 @@ test.serial('a spot given another CA, or checking an IP address the certificate 
   const mismatch = await waitFor(() => /cannot connect to 127\.0\.0\.1:\d+: TLS handshake failed: (.*); retrying/.exec(byIp.console())?.[1], 15000, `the name refusal: ${byIp.console()}`);
   t.regex(mismatch, /Common Name \(CN\) does not match/);
   // Said once per reason, not at every retry.
-  await waitFor(async () => (await api<{ tls: { handshakeFailures: number } }>(plain.url, '/api/status')).body.tls.handshakeFailures >= 4, 15000, 'retries');
+  const seen = await waitFor(
+    async () => {
+      const { tls } = (await api<{ tls: { handshakeFailures: number; lastHandshakeFailure: { reason: string } | null } }>(plain.url, '/api/status')).body;
+      return tls.handshakeFailures >= 4 && tls;
+    },
+    15000,
+    'retries',
+  );
+  // The spot's alert, as OpenSSL names it on the gateway's side.
+  t.is(seen.lastHandshakeFailure?.reason, 'sslv3 alert bad certificate');
   t.is(wrongCa.console().match(/TLS handshake failed/g)?.length, 1, wrongCa.console());
   t.is((await api(plain.url, '/api/spots/5203')).status, 404, 'nothing posted');
   t.is((await api(plain.url, '/api/spots/5204')).status, 404, 'nothing posted');

@@ -79,7 +79,7 @@ const code = (i: number): string => presence(i).data.item_code as string;
 
 test('a post over HTTPS verified against the test CA is stored; no plain listener unless configured; plain HTTP on the TLS port is closed and counted', async (t) => {
   const ca = makeTestCa(t);
-  const gw = await tlsGateway(t, installPair(tempDir(t), ca.issue('gateway-a')));
+  const gw = await tlsGateway(t, installPair(tempDir(t), ca.issue('gateway-a')), { SPOT_GATEWAY_HTTP_IDLE_TIMEOUT_MS: '1000' });
 
   const conn = new SpotConnection(gw.port, '127.0.0.1', { ca: ca.ca, servername: 'localhost' });
   t.teardown(() => conn.close());
@@ -123,6 +123,23 @@ test('a post over HTTPS verified against the test CA is stored; no plain listene
   const error = await t.throwsAsync(refused.ready());
   t.regex(error.message, /unable to verify|self.signed|unable to get local issuer/i);
   await waitFor(async () => (await httpsRequest(gw.port, '/api/status', ca.ca)).body.tls.handshakeFailures === 2, 5000, 'the refused handshake counted');
+
+  // TLS 1.1 (allowed on this client by lowering its own floor): refused by the gateway.
+  const old = new SpotConnection(gw.port, '127.0.0.1', { ca: ca.ca, servername: 'localhost', minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' });
+  t.teardown(() => old.close());
+  await t.throwsAsync(old.ready());
+  const third = await waitFor(async () => (await httpsRequest(gw.port, '/api/status', ca.ca)).body.tls, 5000, 'status');
+  t.is(third.handshakeFailures, 3);
+  t.regex(third.lastHandshakeFailure.reason, /unsupported protocol/);
+
+  // A connection that never starts its handshake is closed after http.idle_timeout_ms (1 s here).
+  const silent = net.connect({ port: gw.port, host: '127.0.0.1' });
+  t.teardown(() => silent.destroy());
+  silent.on('error', () => {});
+  const openedAt = Date.now();
+  await within(new Promise((resolve) => silent.once('close', resolve)), 10000, 'the silent connection to be closed');
+  t.true(Date.now() - openedAt >= 900, `closed after ${Date.now() - openedAt} ms`);
+  await waitFor(async () => (await httpsRequest(gw.port, '/api/status', ca.ca)).body.tls.handshakeFailures === 4, 5000, 'the timed-out handshake counted');
   t.is(await gw.kill('SIGTERM'), 0);
 });
 

@@ -53,6 +53,18 @@ int net_parse_address(const char *text, uint32_t *ip_be, uint16_t *port, char *r
   return 0;
 }
 
+int net_host_of(const char *address, char *host, size_t cap)
+{
+  const char *colon = strrchr(address, ':');
+  size_t len = colon ? (size_t)(colon - address) : strlen(address);
+  if (cap == 0 || len >= cap) {
+    return -1;
+  }
+  memcpy(host, address, len);
+  host[len] = '\0';
+  return 0;
+}
+
 static int make_socket(char *reason, size_t cap)
 {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

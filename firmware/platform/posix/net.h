@@ -9,6 +9,9 @@
    names are not resolved (no resolver in a static binary under qemu-arm). */
 int net_parse_address(const char *text, uint32_t *ip_be, uint16_t *port, char *reason, size_t reason_cap);
 
+/* The host part of "host[:port]" as written (for the TLS name check); -1 if it does not fit. */
+int net_host_of(const char *address, char *host, size_t cap);
+
 /* Starts a connect; returns the socket or -1 with a reason. */
 int net_connect_start(const char *address, char *reason, size_t reason_cap);
 /* After the socket became writable: 0 = connected, else errno with a reason. */

@@ -70,9 +70,9 @@ static void tls_server_name(const linux_spot_t *ls, char *name, size_t cap)
     snprintf(name, cap, "%s", ls->cli.tls_name);
     return;
   }
-  const char *colon = strrchr(ls->brain, ':');
-  size_t len = colon ? (size_t)(colon - ls->brain) : strlen(ls->brain);
-  snprintf(name, cap, "%.*s", (int)len, ls->brain);
+  if (net_host_of(ls->brain, name, cap) != 0) {
+    name[0] = '\0'; /* no name: the check fails and says so */
+  }
 }
 
 /* The connection is usable: the HTTP client starts its posts. */
