@@ -29,7 +29,7 @@ export interface Listeners {
   app: FastifyInstance;
   /** The main server first, then the plain one: what a stop drains. */
   servers: http.Server[];
-  /** null until listen() resolved. */
+  /** The ports listened on (empty until listen() resolved). */
   views(): ListenerView[];
   /** Listens on every port; on a failure, closes what was opened and throws. */
   listen(): Promise<{ port: number; plainPort: number | null }>;
