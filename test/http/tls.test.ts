@@ -195,6 +195,32 @@ test('http.plain_port serves the same routes in plain HTTP beside HTTPS; max_con
   t.is(await gw.kill('SIGTERM'), 0);
 });
 
+test('SIGTERM drains both listeners: a post open on HTTPS and one on the plain port are both answered, then the gateway exits 0', async (t) => {
+  const ca = makeTestCa(t);
+  const gw = await tlsGateway(t, installPair(tempDir(t), ca.issue('gateway-d')), { SPOT_GATEWAY_HTTP_PLAIN_PORT: '0' });
+  const plainPort = plainPortOf(gw);
+  if (plainPort === null) return t.fail('no plain listener');
+  const posts = [new SpotConnection(gw.port, '127.0.0.1', { ca: ca.ca, servername: 'localhost' }), new SpotConnection(plainPort)];
+  for (const [i, conn] of posts.entries()) {
+    t.teardown(() => conn.close());
+    await conn.startPost(4720 + i, { headers: JSON_EVENTS });
+    await conn.chunk(jsonText([presence(1)]));
+  }
+  await waitFor(async () => (await storedCodes(gw.port, ca.ca, 4720)).length === 1 && (await storedCodes(gw.port, ca.ca, 4721)).length === 1, 10000, 'both first events stored');
+  gw.child.kill('SIGTERM');
+  await waitFor(() => jsonLogLines<{ msg?: string }>(gw).some((l) => l.msg?.startsWith('stopping')), 10000, 'the stop to begin');
+  for (const conn of posts) {
+    await conn.chunk(jsonText([presence(2)]));
+    await conn.endPost();
+    const answer = await conn.response();
+    t.is(answer.status, 200);
+    t.is(answer.headers.connection, 'close');
+  }
+  t.is(await within(gw.exited, 10000, 'the gateway to exit'), 0);
+  const stopped = jsonLogLines<{ msg?: string; openPosts?: number; cut?: number }>(gw).find((l) => l.msg === 'stopped');
+  t.like(stopped, { openPosts: 2, cut: 0 });
+});
+
 test('SIGHUP reloads the certificate while a spot keeps a chunked post open: the post finishes with all its events, new connections get the new certificate; a broken pair keeps it', async (t) => {
   const ca = makeTestCa(t);
   const first = ca.issue('gateway-1', { serial: 0x1111 });
