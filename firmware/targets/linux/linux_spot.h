@@ -30,7 +30,7 @@ typedef struct linux_spot {
   tls_client_t *tls;      /* --tls: the TLS client (NULL = plain HTTP) */
   bool brain_handshaking; /* TCP connected, TLS handshake under way */
   bool tls_want_write;    /* the handshake waits for the socket to take bytes */
-  bool tls_told;          /* the session's version and suite were told on the console */
+  bool tls_told;          /* the TLS version and suite were told on the console */
   int telnet_listen_fd;
   int telnet_fd;
   char brain[128];        /* address posted to now */

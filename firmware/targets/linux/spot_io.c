@@ -44,7 +44,7 @@ static void connect_failed(linux_spot_t *ls, uint64_t now, const char *reason)
   }
 }
 
-/* The TLS session (if any) and the socket, without telling the HTTP client. */
+/* TLS (if any) and the socket, without telling the HTTP client. */
 static void brain_socket_close(linux_spot_t *ls)
 {
   if (ls->tls) {
@@ -86,7 +86,7 @@ static void brain_ready(linux_spot_t *ls, uint64_t now)
   http_client_tick(&ls->http, now);
 }
 
-/* One step of the TLS handshake; true once the session is up. A failure is told like a failed connect. */
+/* One step of the TLS handshake; true once TLS is up. A failure is told like a failed connect. */
 static bool brain_handshake(linux_spot_t *ls, uint64_t now)
 {
   char reason[320];
