@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { CommandAdmission } from './api/command-admission.js';
 import { checkCommand } from './api/command-check.js';
 import { healthProblems, registerApi, statusView, type ApiDeps, type UpstreamView } from './api/routes.js';
-import type { GatewayConfig, LogLevel } from './config/index.js';
+import { parseDuration, type GatewayConfig, type LogLevel } from './config/index.js';
 import { registerDashboard } from './dashboard/files.js';
 import { IngestCounters, OnlineTracker, SpotIngest, type IngestDeps } from './ingest/index.js';
 import { LiveFeed } from './live/live-feed.js';
@@ -105,6 +105,13 @@ function dashboardFeed(store: Store, deps: ApiDeps, logger: GatewayLogger): Live
   return live;
 }
 
+/** buffer.retain in ms (loadConfig checked it). */
+function retainMsOf(config: GatewayConfig): number {
+  const retain = parseDuration(config.buffer.retain);
+  if (!retain.ok) throw new Error(`buffer.retain: ${retain.reason}`);
+  return retain.ms;
+}
+
 /** The store as the config says: buffer size, policy, durability, an upstream cursor for MQTT when configured. */
 function openBuffer(config: GatewayConfig, logger: GatewayLogger, now: () => number): Store {
   return openStore({
@@ -113,6 +120,7 @@ function openBuffer(config: GatewayConfig, logger: GatewayLogger, now: () => num
     forwardAfterCommit: config.buffer.forward === 'after-commit',
     maxBytes: Math.round(config.buffer.max_mb * 1024 * 1024),
     policy: config.buffer.policy,
+    retainMs: retainMsOf(config),
     upstreams: config.mqtt.url ? [MQTT_UPSTREAM] : [],
     logger: logger.child({ part: 'store' }),
     now,
