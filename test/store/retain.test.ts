@@ -1,6 +1,10 @@
 // buffer.retain: forwarded events stay for `retain` after their commit (the store's clock, injected
 // here), then go; the size cap removes retained forwarded events before any unforwarded one.
+import path from 'node:path';
 import test from 'ava';
+import Database from 'better-sqlite3';
+import { DB_FILE } from '../../gateway/src/store/index.js';
+import { migrate, migrations, SCHEMA_VERSION } from '../../gateway/src/store/migrations.js';
 import type { Store } from '../../gateway/src/store/types.js';
 import { events, ids, openTestStore, tempDir, waitFor } from './helpers.js';
 
@@ -197,4 +201,34 @@ test('the cap takes forwarded events above a lagging spot before that spot\'s un
   t.deepEqual(idsOf(store, 'lagging'), lag);
   t.true(idsOf(store, 'f').length < 6000, 'forwarded events were cut');
   t.true(s.bytes <= maxBytes * 1.1, `on disk ${s.bytes} > cap ${maxBytes}`);
+});
+
+test('schema 6: a file from before retain gets its stored events marked at the open', async (t) => {
+  const dataDir = tempDir(t);
+  const db = new Database(path.join(dataDir, DB_FILE));
+  db.pragma('journal_mode = WAL');
+  migrate(db, migrations.slice(0, 5));
+  db.prepare("INSERT INTO meta (key, value) VALUES ('instance_id', 'old-instance')").run();
+  db.prepare(
+    "INSERT INTO events (spot, resource, action, data, pb, encoding, time_received, boot, seq, size) VALUES ('a', 'hit', 'create', '{}', NULL, 'json', 1, NULL, NULL, 2)",
+  ).run();
+  db.prepare("INSERT INTO cursors (upstream, spot, last_id) VALUES ('mqtt', 'a', 1)").run();
+  db.close();
+
+  const c = clock();
+  const store = openTestStore(t, { dataDir, upstreams: ['mqtt'], retainMs: HOUR, now: c.now });
+  await store.flush();
+  t.deepEqual(idsOf(store), [1], 'forwarded, and retained from the open');
+  t.is(store.status().historyFrom, T0);
+  c.t = T0 + HOUR;
+  await store.flush();
+  t.deepEqual(idsOf(store), []);
+  await store.close();
+  const check = new Database(path.join(dataDir, DB_FILE), { readonly: true });
+  t.teardown(() => check.close());
+  t.is(check.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+  t.deepEqual(check.prepare("SELECT key, value FROM meta WHERE key IN ('retain_ms', 'history_from') ORDER BY key").all(), [
+    { key: 'history_from', value: String(T0) },
+    { key: 'retain_ms', value: String(HOUR) },
+  ]);
 });
