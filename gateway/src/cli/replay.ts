@@ -50,6 +50,8 @@ export function parseTime(text: string, now: number): { ok: true; ms: number } |
 interface ReplayArgs {
   since: number;
   until: number;
+  /** No --until: up to now. */
+  untilNow: boolean;
   spot?: string;
   config?: string;
   dryRun: boolean;
@@ -57,11 +59,25 @@ interface ReplayArgs {
 
 type Parsed = { help: true } | { help: false; args: ReplayArgs } | { error: string };
 
+/** `--since -2h`: parseArgs takes a value starting with "-" for an option; it is joined as `--since=-2h`. */
+function joinRelativeTimes(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    if ((arg === '--since' || arg === '--until') && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
 function parse(argv: string[], now: number): Parsed {
   let values;
   try {
     ({ values } = parseArgs({
-      args: argv,
+      args: joinRelativeTimes(argv),
       allowPositionals: false,
       options: {
         upstream: { type: 'string' },
@@ -86,7 +102,7 @@ function parse(argv: string[], now: number): Parsed {
   if (!until.ok) return { error: `--until ${until.reason}` };
   if (until.ms <= since.ms) return { error: `--until (${iso(until.ms)}) must be after --since (${iso(since.ms)})` };
   if (values.spot === '') return { error: '--spot must not be empty' };
-  return { help: false, args: { since: since.ms, until: until.ms, spot: values.spot, config: values.config, dryRun: values['dry-run'] ?? false } };
+  return { help: false, args: { since: since.ms, until: until.ms, untilNow: values.until === undefined, spot: values.spot, config: values.config, dryRun: values['dry-run'] ?? false } };
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -96,15 +112,14 @@ export function missingPart(facts: HistoryFacts, since: number, until: number, n
   if (facts.retainMs === null || facts.retainMs === 0) {
     return `the buffer keeps no history: buffer.retain was ${facts.retainMs === null ? 'not set (a buffer from before retain)' : '0'} when the gateway last opened it, so forwarded events were pruned at once`;
   }
-  const created = facts.createdAt ?? 0;
   // history_from: every event received after it is held (those received at that very ms may be gone).
-  const complete = facts.historyFrom === null ? created : Math.max(created, facts.historyFrom + 1);
-  if (since >= complete) return null;
+  if (facts.historyFrom === null || since > facts.historyFrom) return null;
+  const complete = facts.historyFrom + 1;
   const goneTo = Math.min(complete, until);
-  let cause: string;
-  if (complete === created) cause = 'the buffer was created then (a new install, or a damaged file moved aside)';
-  else if (complete - 1 > now - facts.retainMs) cause = `the size cap removed them (buffer.max_mb holds less than buffer.retain, ${facts.retainMs / 1000} s, of history)`;
-  else cause = `they were older than buffer.retain (${facts.retainMs / 1000} s) and pruned`;
+  const cause =
+    facts.historyFrom > now - facts.retainMs
+      ? `the size cap removed them (buffer.max_mb holds less than buffer.retain, ${facts.retainMs / 1000} s, of history), or buffer.retain was 0 until then`
+      : `they were older than buffer.retain (${facts.retainMs / 1000} s) and pruned`;
   return `events received from ${iso(since)} to ${iso(goneTo)} are gone: ${cause}; the buffer holds every event received from ${iso(complete)}: use --since ${iso(complete)} or later`;
 }
 
@@ -157,6 +172,9 @@ export async function runReplayCli(argv: string[], io: CliIo, now: () => number 
     }
     const missing = missingPart(facts, args.since, args.until, now());
     if (missing !== null) return fail(missing);
+    if (facts.createdAt !== null && args.since < facts.createdAt) {
+      io.err(`spot-gateway replay: note: the buffer was created at ${iso(facts.createdAt)} (a new install, or a damaged file moved aside); it holds nothing received before\n`);
+    }
     return await replay(reader, facts, args, config, io, fail);
   } finally {
     reader.close();
@@ -165,7 +183,7 @@ export async function runReplayCli(argv: string[], io: CliIo, now: () => number 
 
 async function replay(reader: HistoryReader, facts: HistoryFacts, args: ReplayArgs, config: GatewayConfig, io: CliIo, fail: (reason: string) => number): Promise<number> {
   const range = { since: args.since, until: args.until, spot: args.spot };
-  const what = `events received from ${iso(args.since)} to ${args.until > Date.now() ? 'now' : iso(args.until)}${args.spot === undefined ? '' : ` of spot ${args.spot}`}`;
+  const what = `events received from ${iso(args.since)} to ${args.untilNow ? 'now' : iso(args.until)}${args.spot === undefined ? '' : ` of spot ${args.spot}`}`;
   let publisher: ReplayPublisher | null = null;
   if (!args.dryRun) {
     try {

@@ -55,8 +55,11 @@ export class RetentionMarks {
     if (!this.enabled) return;
     const now = this.now();
     // Kept at once before (retain 0, or a file from before retain): the forwarded events of then are gone.
-    this.history = before === undefined || before === '0' ? now : Number(meta('history_from') ?? now);
-    if (before === undefined || before === '0') this.writeMeta('history_from', now);
+    // A new file (no event ever stored) lacks nothing.
+    if (before === undefined || before === '0') {
+      this.history = before === undefined && highestId === 0 ? 0 : now;
+      this.writeMeta('history_from', this.history);
+    } else this.history = Number(meta('history_from') ?? now);
     for (const m of this.conn.stmt('SELECT at, upto FROM retain_marks ORDER BY id').all() as Mark[]) this.push(m);
     const last = this.sealed[this.sealed.length - 1];
     if (highestId > (last?.upto ?? 0)) this.insert({ at: Math.max(now, last?.at ?? 0), upto: highestId });
