@@ -34,7 +34,7 @@ export class HistoryReader {
     try {
       this.db = new Database(this.file, { readonly: true, fileMustExist: true });
     } catch (err) {
-      throw new Error(`cannot open the buffer ${this.file} read-only: ${err instanceof Error ? err.message : String(err)}`);
+      throw new Error(`cannot open the buffer ${this.file} read-only: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
     this.db.pragma('busy_timeout = 5000');
   }
@@ -44,7 +44,7 @@ export class HistoryReader {
     try {
       rows = this.db.prepare("SELECT key, value FROM meta WHERE key IN ('instance_id', 'retain_ms', 'history_from', 'created_at')").all() as typeof rows;
     } catch (err) {
-      throw new Error(`${this.file} is not a spot-gateway buffer: ${err instanceof Error ? err.message : String(err)}`);
+      throw new Error(`${this.file} is not a spot-gateway buffer: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
     const meta = new Map(rows.map((r) => [r.key, r.value]));
     const instanceId = meta.get('instance_id');

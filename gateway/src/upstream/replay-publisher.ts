@@ -49,7 +49,7 @@ export class ReplayPublisher {
       });
       return new ReplayPublisher(client, topics, instanceId);
     } catch (err) {
-      throw new Error(`cannot connect to the broker at ${url}: ${describe(err)}`);
+      throw new Error(`cannot connect to the broker at ${url}: ${describe(err)}`, { cause: err });
     }
   }
 
