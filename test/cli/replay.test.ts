@@ -1,6 +1,6 @@
 // `spot-gateway replay` against a real gateway, a real Mosquitto and the real SQLite file, read
 // while the gateway runs: exactly the range, in order, with the forwarder's topics, payloads and ids.
-import { writeFileSync } from 'node:fs';
+import { chownSync, existsSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
@@ -183,4 +183,46 @@ test('bad arguments exit 2 with the reason; an unreachable broker exits 1 naming
   const noUrl = await replay(['--upstream', 'mqtt', '--since', '-1m'], { SPOT_GATEWAY_DATA_DIR: dataDir });
   t.is(noUrl.code, 2);
   t.regex(noUrl.err, /mqtt\.url is not set/);
+});
+
+test('a broker that drops the connection mid-replay, and a file that is not a buffer, exit 1 with the reason', async (t) => {
+  // A message over max_packet_size makes Mosquitto close the connection.
+  const broker = await startMosquitto({ t, extraConfig: 'max_packet_size 1000' });
+  const dataDir = tempDir(t);
+  const store = openTestStore(t, { dataDir, upstreams: ['mqtt'], retainMs: HOUR });
+  await store.append(storeEvents('7', 3));
+  await store.append(storeEvents('7', 1, { data: JSON.stringify({ pad: 'p'.repeat(2000) }) }));
+  await store.append(storeEvents('7', 3));
+  await store.flush();
+  const run = await replay(['--upstream', 'mqtt', '--since', '2000-01-01T00:00:00Z', '--config', configFile(t, dataDir, broker.url)]);
+  t.is(run.code, 1, run.out);
+  t.regex(run.err, /spot-gateway replay: (the broker closed the connection|publishing event \d+ of spot 7 failed: .*); [0-3] of the events received from 2000-01-01T00:00:00\.000Z to now were acknowledged before it\n$/);
+  t.is(run.out, '');
+
+  const notBuffer = tempDir(t);
+  writeFileSync(path.join(notBuffer, 'spot-gateway.db'), 'not a database, just text that is long enough to be read as a header '.repeat(20));
+  const garbage = await replay(['--upstream', 'mqtt', '--since', '-1h', '--config', configFile(t, notBuffer, broker.url)]);
+  t.is(garbage.code, 1);
+  t.regex(garbage.err, /spot-gateway\.db is not a spot-gateway buffer: file is not a database/);
+});
+
+test('with the gateway stopped, the -wal and -shm files the read-only replay makes get the buffer\'s owner', async (t) => {
+  const dataDir = tempDir(t);
+  const store = openTestStore(t, { dataDir, upstreams: ['mqtt'], retainMs: HOUR });
+  await store.append(storeEvents('7', 2));
+  await store.close();
+  const db = path.join(dataDir, 'spot-gateway.db');
+  t.false(existsSync(`${db}-wal`), 'a clean close leaves no WAL');
+  // The buffer belongs to another user (the service's); replay runs as this one (root in CI).
+  const other = process.getuid?.() === 0 ? 4242 : null;
+  if (other === null) {
+    t.log('not root: the files are this user\'s anyway; checking that replay reads the stopped buffer');
+  } else chownSync(db, other, other);
+  const run = await replay(['--upstream', 'mqtt', '--since', '2000-01-01T00:00:00Z', '--dry-run', '--config', configFile(t, dataDir, 'mqtt://127.0.0.1:1')]);
+  t.is(run.code, 0, run.err);
+  t.regex(run.out, /would send 2 events/);
+  for (const suffix of ['-wal', '-shm']) {
+    if (!existsSync(db + suffix)) continue;
+    t.is(statSync(db + suffix).uid, statSync(db).uid, `${suffix} has the buffer's owner`);
+  }
 });

@@ -1,5 +1,6 @@
 // Reading the buffer's history from another process (spot-gateway replay): the SQLite file opened
 // read-only, which WAL allows while the gateway writes it (docs/storage.md, "Pruning and space").
+import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { DB_FILE } from './open-database.js';
@@ -46,6 +47,7 @@ export class HistoryReader {
     } catch (err) {
       throw new Error(`${this.file} is not a spot-gateway buffer: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
+    this.keepOwner();
     const meta = new Map(rows.map((r) => [r.key, r.value]));
     const instanceId = meta.get('instance_id');
     if (instanceId === undefined) throw new Error(`${this.file} is not a spot-gateway buffer: it has no instance id`);
@@ -69,6 +71,23 @@ export class HistoryReader {
     const sql = `SELECT id, spot, resource, action, data, pb, time_received AS timeReceived FROM events WHERE id > ? AND time_received >= ? AND time_received < ?${bySpot ? ' AND spot = ?' : ''} ORDER BY id LIMIT ?`;
     const params: unknown[] = bySpot ? [afterId, range.since, range.until, range.spot, limit] : [afterId, range.since, range.until, limit];
     return this.db.prepare(sql).all(...params) as HistoryEvent[];
+  }
+
+  /**
+   * A read-only connection creates the -wal and -shm files when the gateway is not running; made
+   * by root they would keep the gateway (its own user) from opening the buffer: they get the
+   * database file's owner.
+   */
+  private keepOwner(): void {
+    const owner = fs.statSync(this.file);
+    for (const suffix of ['-wal', '-shm']) {
+      try {
+        const st = fs.statSync(this.file + suffix);
+        if (st.uid !== owner.uid || st.gid !== owner.gid) fs.chownSync(this.file + suffix, owner.uid, owner.gid);
+      } catch {
+        // Not there, or not ours to change (not root): nothing to do.
+      }
+    }
   }
 
   close(): void {
