@@ -10,6 +10,7 @@ import { LiveFeed } from './live/live-feed.js';
 import { registerLiveRoute } from './live/live-route.js';
 import { liveSnapshot } from './live/snapshot.js';
 import { SpotActivity } from './live/spot-activity.js';
+import { recentOfSpot } from './live/page-events.js';
 import { createLogger, type GatewayLogger } from './log.js';
 import { createMetrics } from './metrics.js';
 import { decodeFrame } from './protocol/index.js';
@@ -94,7 +95,7 @@ function dashboardFeed(store: Store, deps: ApiDeps, logger: GatewayLogger): Live
         activity,
         now: deps.now,
       }),
-    recent: (spot) => activity.recent(spot),
+    recent: (spot) => recentOfSpot(store, activity, spot),
     timers: { setInterval: (fn, ms) => setInterval(fn, ms), clearInterval: (handle) => clearInterval(handle as NodeJS.Timeout) },
     logger: logger.child({ part: 'live' }),
   });

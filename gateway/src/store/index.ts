@@ -21,6 +21,7 @@ import { SideWrites } from './side-writes.js';
 import { SizeCap } from './size-cap.js';
 import { budgetFor, pragmasFor, type SpaceBudget, SpaceKeeper } from './space.js';
 import { SpotTable } from './spot-registry.js';
+import { newestOfSpot } from './spot-history.js';
 import { StoreReport } from './status.js';
 import type { Durability, ListedEvent, OverflowPolicy, Store, StoreLogger, StoreOptions } from './types.js';
 
@@ -226,6 +227,7 @@ export function openStore(opts: StoreOptions): Store {
         timeReceived: e.timeReceived,
         forwarded: Object.fromEntries(upstreams.map((u) => [u, e.id <= cursors.get(u, e.spot)])),
       })),
+    newestEvents: (spot, limit) => newestOfSpot(conn, log.index, spot, limit),
     status: () => report.status(),
     flush: async () => writer.flush(),
     forgetSilentSpots: (silentSince) => (writer.isClosed ? { scanned: 0, forgotten: [] } : forgetter.step(silentSince)),

@@ -350,6 +350,8 @@ export interface Store {
    */
   onAppended(cb: (spot: string, lastId: number, events?: readonly StoredEvent[]) => void): () => void;
   listEvents(query: { spot?: string; after?: number; limit: number }): ListedEvent[];
+  /** At most `limit` of the spot's newest stored events, oldest first (the dashboard's spot page as it opens). */
+  newestEvents(spot: string, limit: number): { id: number; spot: string; resource: string; action: string; data: string; timeReceived: number }[];
   status(): StoreStatus;
   /** Writes everything queued (cursors, registry, rejected) now. */
   flush(): Promise<void>;
