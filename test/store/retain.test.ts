@@ -232,3 +232,23 @@ test('schema 6: a file from before retain gets its stored events marked at the o
     { key: 'retain_ms', value: String(HOUR) },
   ]);
 });
+
+test('newestEvents: the spot\'s newest, oldest first, from event_spots and the memory tier alike', async (t) => {
+  const dataDir = tempDir(t);
+  // indexFlushMs 0: what an append stored is in event_spots by the next commit.
+  const store = openTestStore(t, { dataDir, upstreams: ['mqtt'], retainMs: HOUR, indexFlushMs: 0 });
+  const a = ids(await store.append(events('a', 30)));
+  await store.append(events('b', 5));
+  const later = ids(await store.append(events('a', 5)));
+  const all = [...a, ...later];
+  t.deepEqual(store.newestEvents('a', 10).map((e) => e.id), all.slice(-10));
+  t.deepEqual(store.newestEvents('a', 100).map((e) => e.id), all);
+  t.deepEqual(store.newestEvents('c', 10), []);
+  await store.close();
+  // Default flush interval: just appended events are in the memory tier only.
+  const again = openTestStore(t, { dataDir, upstreams: ['mqtt'], retainMs: HOUR });
+  const newest = ids(await again.append(events('a', 3)));
+  t.deepEqual(again.newestEvents('a', 5).map((e) => e.id), [...all.slice(-2), ...newest]);
+  t.deepEqual(again.newestEvents('a', 2).map((e) => e.id), newest.slice(-2));
+  t.like(again.newestEvents('a', 1)[0], { spot: 'a', resource: 'hit', action: 'create' });
+});
