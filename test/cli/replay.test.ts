@@ -180,6 +180,9 @@ test('bad arguments exit 2 with the reason; an unreachable broker exits 1 naming
   const noBuffer = await replay(['--upstream', 'mqtt', '--since', '-1m', '--config', configFile(t, tempDir(t), `mqtt://127.0.0.1:${port}`)]);
   t.is(noBuffer.code, 1);
   t.regex(noBuffer.err, /cannot open the buffer .*spot-gateway\.db read-only/);
+  const badConfig = await replay(['--upstream', 'mqtt', '--since', '-1m'], { SPOT_GATEWAY_BUFFER_RETAIN: 'a while' });
+  t.is(badConfig.code, 2);
+  t.regex(badConfig.err, /^spot-gateway replay: SPOT_GATEWAY_BUFFER_RETAIN \(buffer\.retain\): "a while" is not /);
   const noUrl = await replay(['--upstream', 'mqtt', '--since', '-1m'], { SPOT_GATEWAY_DATA_DIR: dataDir });
   t.is(noUrl.code, 2);
   t.regex(noUrl.err, /mqtt\.url is not set/);
@@ -210,6 +213,8 @@ test('with the gateway stopped, the -wal and -shm files the read-only replay mak
   const dataDir = tempDir(t);
   const store = openTestStore(t, { dataDir, upstreams: ['mqtt'], retainMs: HOUR });
   await store.append(storeEvents('7', 2));
+  // Stored before ingest refused such names: no topic, so the forwarder skips it, and replay too.
+  await store.append(storeEvents('7', 1, { resource: 'bad/level' }));
   await store.close();
   const db = path.join(dataDir, 'spot-gateway.db');
   t.false(existsSync(`${db}-wal`), 'a clean close leaves no WAL');
@@ -221,6 +226,7 @@ test('with the gateway stopped, the -wal and -shm files the read-only replay mak
   const run = await replay(['--upstream', 'mqtt', '--since', '2000-01-01T00:00:00Z', '--dry-run', '--config', configFile(t, dataDir, 'mqtt://127.0.0.1:1')]);
   t.is(run.code, 0, run.err);
   t.regex(run.out, /would send 2 events/);
+  t.regex(run.out, /\nskipped 1 events whose serial, resource or action cannot be a topic level/);
   for (const suffix of ['-wal', '-shm']) {
     if (!existsSync(db + suffix)) continue;
     t.is(statSync(db + suffix).uid, statSync(db).uid, `${suffix} has the buffer's owner`);
