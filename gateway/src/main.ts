@@ -2,13 +2,14 @@
 import { CommandAdmission } from './api/command-admission.js';
 import { checkCommand } from './api/command-check.js';
 import { healthProblems, registerApi, statusView, type ApiDeps, type UpstreamView } from './api/routes.js';
-import type { GatewayConfig, LogLevel } from './config/index.js';
+import { parseDuration, type GatewayConfig, type LogLevel } from './config/index.js';
 import { registerDashboard } from './dashboard/files.js';
 import { IngestCounters, OnlineTracker, SpotIngest, type IngestDeps } from './ingest/index.js';
 import { LiveFeed } from './live/live-feed.js';
 import { registerLiveRoute } from './live/live-route.js';
 import { liveSnapshot } from './live/snapshot.js';
 import { SpotActivity } from './live/spot-activity.js';
+import { recentOfSpot } from './live/page-events.js';
 import { createLogger, type GatewayLogger } from './log.js';
 import { createMetrics } from './metrics.js';
 import { decodeFrame } from './protocol/index.js';
@@ -98,7 +99,7 @@ function dashboardFeed(store: Store, deps: ApiDeps, logger: GatewayLogger): Live
         activity,
         now: deps.now,
       }),
-    recent: (spot) => activity.recent(spot),
+    recent: (spot) => recentOfSpot(store, activity, spot),
     timers: { setInterval: (fn, ms) => setInterval(fn, ms), clearInterval: (handle) => clearInterval(handle as NodeJS.Timeout) },
     logger: logger.child({ part: 'live' }),
   });
@@ -109,6 +110,13 @@ function dashboardFeed(store: Store, deps: ApiDeps, logger: GatewayLogger): Live
   return live;
 }
 
+/** buffer.retain in ms (loadConfig checked it). */
+function retainMsOf(config: GatewayConfig): number {
+  const retain = parseDuration(config.buffer.retain);
+  if (!retain.ok) throw new Error(`buffer.retain: ${retain.reason}`);
+  return retain.ms;
+}
+
 /** The store as the config says: buffer size, policy, durability, an upstream cursor for MQTT when configured. */
 function openBuffer(config: GatewayConfig, logger: GatewayLogger, now: () => number): Store {
   return openStore({
@@ -117,6 +125,7 @@ function openBuffer(config: GatewayConfig, logger: GatewayLogger, now: () => num
     forwardAfterCommit: config.buffer.forward === 'after-commit',
     maxBytes: Math.round(config.buffer.max_mb * 1024 * 1024),
     policy: config.buffer.policy,
+    retainMs: retainMsOf(config),
     upstreams: config.mqtt.url ? [MQTT_UPSTREAM] : [],
     logger: logger.child({ part: 'store' }),
     now,

@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import { configSchema, ConfigError, leafKeys, loadConfig } from '../../gateway/src/config/index.js';
+import { configSchema, ConfigError, leafKeys, loadConfig, parseDuration } from '../../gateway/src/config/index.js';
 import { REPO_ROOT, tempDir } from '../helpers/gateway.js';
 
 function withFile(t: Parameters<typeof tempDir>[0], text: string): { dir: string; file: string } {
@@ -89,6 +89,8 @@ test('a bad file is refused with the key path and the reason', (t) => {
     ['http:\n  port: eighty\n', /http\.port: must be integer/],
     ['http:\n  prot: 80\n', /http\.prot: unknown key/],
     ['buffer:\n  policy: drop-newest\n', /buffer\.policy: must be one of drop-oldest, reject/],
+    ['buffer:\n  retain: 2 weeks\n', /buffer\.retain: "2 weeks" is not a number of seconds, or a number followed by s, m, h or d/],
+    ['buffer:\n  retain: -5\n', /buffer\.retain: "-5" is not a number of seconds/],
     ['colour: blue\n', /colour: unknown key/],
     ['http: [1, 2\n', /invalid YAML/],
     ['- a\n- b\n', /must be a mapping/],
@@ -101,6 +103,20 @@ test('a bad file is refused with the key path and the reason', (t) => {
     t.false(message.includes('\n'), 'one line');
   }
   t.regex(refusal(() => loadConfig({ env: {}, cwd: tempDir(t), file: 'missing.yaml' })), /cannot read \(ENOENT\)/);
+});
+
+test('buffer.retain: 24h by default; 30m, 7d, 0 and plain seconds (also a YAML number) are durations', (t) => {
+  t.is(loadConfig({ env: {}, cwd: tempDir(t) }).config.buffer.retain, '24h');
+  for (const [text, ms] of [['30m', 1_800_000], ['7d', 604_800_000], ['0', 0], ['90', 90_000], ['1.5h', 5_400_000], ['45s', 45_000]] as const) {
+    t.deepEqual(parseDuration(text), { ok: true, ms }, text);
+  }
+  t.deepEqual(parseDuration(3600), { ok: true, ms: 3_600_000 });
+  t.like(parseDuration(-1), { ok: false });
+  t.like(parseDuration('99999999999999d'), { ok: false, reason: '"99999999999999d" is too long' });
+  const { dir } = withFile(t, 'buffer:\n  retain: 3600\n');
+  t.is(loadConfig({ env: {}, cwd: dir }).config.buffer.retain, '3600');
+  t.is(loadConfig({ env: { SPOT_GATEWAY_BUFFER_RETAIN: '30m' }, cwd: dir }).config.buffer.retain, '30m');
+  t.regex(refusal(() => loadConfig({ cwd: dir, env: { SPOT_GATEWAY_BUFFER_RETAIN: 'forever' } })), /^SPOT_GATEWAY_BUFFER_RETAIN \(buffer\.retain\): "forever" is not /);
 });
 
 test('a bad environment value is refused naming the variable', (t) => {

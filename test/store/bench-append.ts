@@ -1,4 +1,4 @@
-// Not a test: append throughput of the store alone. `node --import tsx test/store/bench-append.ts [seconds] [durability] [events/s]`
+// Not a test: append throughput of the store alone. `node --import tsx test/store/bench-append.ts [seconds] [durability] [events/s] [retain seconds]`
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,10 +9,12 @@ const seconds = Number(process.argv[2] ?? 5);
 const durability = (process.argv[3] ?? 'full') as Durability;
 /** Offered load in events/s; 0 = as fast as the store takes them. */
 const rate = Number(process.argv[4] ?? 0);
+/** buffer.retain in seconds: 0 prunes forwarded events at once; more keeps them (and pruning waits). */
+const retainS = Number(process.argv[5] ?? 0);
 const spots = 200;
 const perPost = 20;
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'spot-store-bench-'));
-const store = openStore({ dataDir, durability, upstreams: ['mqtt'] });
+const store = openStore({ dataDir, durability, upstreams: ['mqtt'], retainMs: retainS * 1000 });
 let stored = 0;
 const latencies: number[] = [];
 const end = Date.now() + seconds * 1000;
@@ -47,16 +49,18 @@ async function spot(i: number): Promise<void> {
 }
 
 const rssStart = process.memoryUsage().rss;
+const cpuStart = process.cpuUsage();
 const t0 = performance.now();
 await Promise.all(Array.from({ length: spots }, (_, i) => spot(i)));
 const elapsed = (performance.now() - t0) / 1000;
 clearInterval(forwarder);
+const cpu = process.cpuUsage(cpuStart);
 latencies.sort((a, b) => a - b);
 const s = store.status();
 await store.close();
 fs.rmSync(dataDir, { recursive: true, force: true });
 console.log(
-  `store-append: durability=${durability} offered=${rate || 'max'} eps=${Math.round(stored / elapsed)} commits_per_s=${Math.round(s.commits / elapsed)} ` +
+  `store-append: durability=${durability} retain_s=${retainS} offered=${rate || 'max'} cpu_us_per_event=${((cpu.user + cpu.system) / stored).toFixed(1)} eps=${Math.round(stored / elapsed)} commits_per_s=${Math.round(s.commits / elapsed)} ` +
     `p50_ms=${latencies[Math.floor(latencies.length / 2)]!.toFixed(1)} p99_ms=${latencies[Math.floor(latencies.length * 0.99)]!.toFixed(1)} ` +
     `events_left=${s.events} rss_mb=${Math.round(process.memoryUsage().rss / 1048576)} (start ${Math.round(rssStart / 1048576)})`,
 );

@@ -42,13 +42,15 @@ test('a file with a valid header and damaged tables is moved aside at start', as
 test('damage found while running: the file goes aside, the store continues with the same instance id and higher ids', async (t) => {
   const dataDir = tempDir(t);
   const logger = recordingLogger();
-  const store = openTestStore(t, { dataDir, logger, upstreams: ['mqtt'] });
+  // With retain: the history kept before the damage is in the file moved aside, which the fresh file says.
+  const store = openTestStore(t, { dataDir, logger, upstreams: ['mqtt'], retainMs: 3_600_000 });
   const before = ids(await store.append(events('a', 2000)));
   store.advanceCursor('mqtt', 'a', 1500);
   store.spots.recordPost('a', { firmwareVersion: '1.0', events: 2000, rejected: 0, duplicates: 0, now: 5 });
   await store.flush();
   // Let the idle checkpoint move everything into the main file, then damage it under the open connection.
   await waitFor(() => !fs.existsSync(`${store.dbPath}-wal`) || fs.statSync(`${store.dbPath}-wal`).size === 0, 5000, 'idle checkpoint');
+  const damagedAt = Date.now();
   damageEventTables(store.dbPath);
   // A second connection's write makes the store's connection drop its page cache and see the damage.
   const other = new Database(store.dbPath);
@@ -65,6 +67,10 @@ test('damage found while running: the file goes aside, the store continues with 
   t.is(fs.readdirSync(dataDir).filter((f) => /\.corrupt-.*Z$/.test(f)).length, 1, 'the damaged file is kept');
   const reader = new Database(store.dbPath, { readonly: true });
   t.is(reader.prepare("SELECT value FROM meta WHERE key = 'forwarding_unsynced'").pluck().get(), '0', 'the fresh file knows how this store forwards');
+  t.is(reader.prepare("SELECT value FROM meta WHERE key = 'retain_ms'").pluck().get(), '3600000');
+  const historyFrom = Number(reader.prepare("SELECT value FROM meta WHERE key = 'history_from'").pluck().get());
+  t.true(historyFrom >= damagedAt, 'the fresh file holds no history from before the damage');
+  t.is(store.status().historyFrom, historyFrom);
   reader.close();
   const instanceId = store.instanceId;
   await store.close();

@@ -95,7 +95,7 @@ test('schema 4: commands queued under schema 3 keep their state and start with n
   t.is(command!.cutReplies, 0);
   t.deepEqual(store.commands.noteCutReply([command!.id], 3, 1), [command!.id]);
   t.is(store.commands.get(command!.id)!.state, 'failed');
-  t.is(SCHEMA_VERSION, 5);
+  t.is(SCHEMA_VERSION, 6);
 });
 
 test('the store opens in WAL mode with incremental auto-vacuum and the chosen durability', async (t) => {

@@ -40,10 +40,11 @@ test('pruning, the size cap and a restart never lose a quarantined event', async
   const store = openTestStore(t, { dataDir, upstreams: ['mqtt'], maxBytes: 1 * MiB, policy: 'drop-oldest' });
   const [poison] = ids(await store.append([event('7', { data: JSON.stringify({ item: 'poison' }) })]));
   const entry = store.quarantine.add('mqtt', '7', poison!, 'dropped 3 times', 3);
-  // Far more than the cap, forwarded and not: the events table is pruned and capped around it.
-  for (let round = 0; round < 12; round++) {
-    const stored = ids(await store.append(events(`s${round % 3}`, 400, { data: JSON.stringify({ pad: 'p'.repeat(300) }) })));
-    if (round % 2 === 0) store.advanceCursor('mqtt', `s${round % 3}`, stored.at(-1)!);
+  // Far more than the cap, forwarded and not: the events table is pruned and capped around it (the cap takes forwarded events first, uncounted; then drops unforwarded ones).
+  for (let round = 0; round < 16; round++) {
+    const spot = round % 2 === 0 ? 'forwarded' : `s${round % 3}`;
+    const stored = ids(await store.append(events(spot, 400, { data: JSON.stringify({ pad: 'p'.repeat(300) }) })));
+    if (round % 2 === 0) store.advanceCursor('mqtt', spot, stored.at(-1)!);
   }
   await store.flush();
   t.true(store.status().dropped > 0, 'the cap dropped events');

@@ -250,6 +250,8 @@ export function openApiDocument(version: string): object {
                 commits: { type: 'integer' },
                 walFsync: { $ref: '#/components/schemas/Durations' },
                 lastError: { type: 'string', nullable: true },
+                retainMs: { type: 'integer', description: 'buffer.retain: forwarded events are kept this long after their commit' },
+                historyFrom: { type: 'integer', nullable: true, description: 'unix ms from which the buffer holds every event (null: buffer.retain is 0)' },
               },
             },
             upstreams: {

@@ -195,6 +195,8 @@ export function statusView(deps: ApiDeps): Record<string, unknown> {
       commits: store.commits,
       walFsync: histogramSummary(store.walSync),
       lastError: store.lastError,
+      retainMs: store.retainMs,
+      historyFrom: store.historyFrom,
     },
     upstreams,
     ingest: { ...deps.counters },

@@ -5,6 +5,7 @@ import { createLogger } from '../log.js';
 import { packageVersion } from '../version.js';
 import { tuneHeap } from './heap.js';
 import { runImageCli } from './image.js';
+import { runReplayCli } from './replay.js';
 import { runService } from './service.js';
 import { runFlashCli, runPortsCli, runSmpCli } from './smp.js';
 
@@ -17,6 +18,7 @@ Usage:
   spot-gateway flash --port PATH --pub KEY IMAGE  update a spot over its serial port (SMP)
   spot-gateway smp echo|list|params|info|reset --port PATH  SMP basics on the bench
   spot-gateway ports                         the serial ports
+  spot-gateway replay --upstream mqtt --since TIME  re-send the buffer's history
   spot-gateway <command> --help              help on a command
   spot-gateway --version                     print the version
 
@@ -99,6 +101,7 @@ export async function runCli(args: string[], io: CliIo = processIo): Promise<num
   if (args[0] === 'smp') return runSmpCli(args.slice(1), io);
   if (args[0] === 'flash') return runFlashCli(args.slice(1), io);
   if (args[0] === 'ports') return runPortsCli(args.slice(1), io);
+  if (args[0] === 'replay') return runReplayCli(args.slice(1), io);
   const parsed = parse(args);
   if (typeof parsed === 'string') {
     io.err(`spot-gateway: ${parsed}\n\n${MAIN_HELP}`);

@@ -4,3 +4,4 @@ export { loadConfig, defaultConfig, ConfigError, DEFAULT_CONFIG_FILE, type DeepP
 export { leafKeys, ENV_PREFIX } from './env.js';
 export { planReload, LIVE_KEYS, type ReloadPlan } from './reload.js';
 export { tlsEnabled } from './tls.js';
+export { parseDuration, DURATION_FORMS, type ParsedDuration } from './duration.js';

@@ -7,6 +7,7 @@ import { parseDocument } from 'yaml';
 import { topicLevelFault, topicPrefixFault } from '../protocol/index.js';
 import { type ConfigInput, configSchema, type GatewayConfig } from './schema.js';
 import { coerce, leafKeys, setPath } from './env.js';
+import { parseDuration } from './duration.js';
 
 export const DEFAULT_CONFIG_FILE = 'gateway.yaml';
 
@@ -97,6 +98,19 @@ function crossCheck(config: ConfigInput): { key: string; reason: string } | null
   return null;
 }
 
+/** YAML reads `retain: 3600` as a number: durations are kept as text, checked after the schema. */
+function durationsAsText(raw: Record<string, unknown>): void {
+  const buffer = raw.buffer;
+  if (typeof buffer === 'object' && buffer !== null && typeof (buffer as Record<string, unknown>).retain === 'number') {
+    (buffer as Record<string, unknown>).retain = String((buffer as Record<string, unknown>).retain);
+  }
+}
+
+function durationFault(config: ConfigInput): { key: string; reason: string } | null {
+  const retain = parseDuration(config.buffer.retain);
+  return retain.ok ? null : { key: 'buffer.retain', reason: retain.reason };
+}
+
 /** Throws ConfigError for a bad file, a bad variable or a value the schema refuses. */
 export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   const env = options.env ?? process.env;
@@ -121,6 +135,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
     fromEnv.set(key.path.join('.'), key.envName);
   }
 
+  durationsAsText(raw);
   const where = (key: string): string => (fromEnv.has(key) ? `${fromEnv.get(key)} (${key})` : file ? `config ${file}: ${key}` : key);
   dropEmpty(raw);
   if (!validate(raw)) {
@@ -128,7 +143,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
     throw new ConfigError(`${where(keyOf(error))}: ${reasonOf(error)}`);
   }
   const input = raw;
-  const crossed = crossCheck(input);
+  const crossed = crossCheck(input) ?? durationFault(input);
   if (crossed) {
     const where = fromEnv.has(crossed.key) ? `${fromEnv.get(crossed.key)} (${crossed.key})` : file ? `config ${file}: ${crossed.key}` : crossed.key;
     throw new ConfigError(`${where}: ${crossed.reason}`);
@@ -179,7 +194,7 @@ export function defaultConfig(overrides: DeepPartial<GatewayConfig> = {}): Gatew
     throw new ConfigError(`${keyOf(error)}: ${reasonOf(error)}`);
   }
   const input = raw;
-  const crossed = crossCheck(input);
+  const crossed = crossCheck(input) ?? durationFault(input);
   if (crossed) throw new ConfigError(`${crossed.key}: ${crossed.reason}`);
   return withGatewayId(input, os.hostname);
 }

@@ -5,7 +5,7 @@ export interface GatewayConfig {
   /** TLS on when both files are set (docs/tls.md); plain_port: a second, plain listener beside it. */
   http: { port: number; host: string; idle_timeout_ms: number; max_connections: number; tls_cert_file?: string; tls_key_file?: string; plain_port?: number };
   data_dir: string;
-  buffer: { max_mb: number; policy: 'drop-oldest' | 'reject'; durability: 'full' | 'normal' | 'off'; forward: 'after-sync' | 'after-commit' };
+  buffer: { max_mb: number; policy: 'drop-oldest' | 'reject'; durability: 'full' | 'normal' | 'off'; forward: 'after-sync' | 'after-commit'; retain: string };
   /** url unset (or empty) = no MQTT upstream. */
   mqtt: { url?: string; topic_prefix: string; max_in_flight: number; degraded_after_s: number; poison_after_drops: number; stalled_after_s: number };
   /** The id as configured, or the host name (filled in by loadConfig). */
@@ -45,7 +45,7 @@ export const configSchema = {
       type: 'object',
       additionalProperties: false,
       default: {},
-      required: ['max_mb', 'policy', 'durability', 'forward'],
+      required: ['max_mb', 'policy', 'durability', 'forward', 'retain'],
       properties: {
         max_mb: { type: 'number', exclusiveMinimum: 0, default: 1024, description: 'size cap of the buffer on disk (database + WAL), MiB' },
         policy: { type: 'string', enum: ['drop-oldest', 'reject'], default: 'drop-oldest', description: 'what happens at the cap: drop the oldest unforwarded events, or answer spots 503' },
@@ -56,6 +56,12 @@ export const configSchema = {
           default: 'after-sync',
           description:
             'when stored events go upstream with durability full: after-sync once on disk; after-commit at once (lower latency; after a power loss events forwarded just before it may come again under new event ids). Spots are acknowledged after the sync either way',
+        },
+        retain: {
+          type: 'string',
+          default: '24h',
+          description:
+            'forwarded events are kept this long after their commit, for /api/events and spot-gateway replay (24h, 30m, 7d, or seconds; 0 = pruned at once); the size cap still rules, removing the oldest forwarded events first',
         },
       },
     },

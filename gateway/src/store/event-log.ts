@@ -374,17 +374,22 @@ export class EventLog {
 
   /**
    * Inside the caller's transaction: at most limit events of the spot with from <= id <= upTo
-   * (`from` at or above the lowest stored id). Only what event_spots holds: the memory tier's
-   * events are pruned once written there (within a second) or by the range DELETE.
+   * and id <= bound (`from` at or above the lowest stored id); `next`: the spot's first event
+   * above `bound` (and at or below upTo), when seen. Only what event_spots holds: the memory
+   * tier's events are pruned once written there (within a second) or by the range DELETE.
    */
-  prune(spot: string, from: number, upTo: number, limit: number): number {
+  prune(spot: string, from: number, upTo: number, limit: number, bound = Number.MAX_SAFE_INTEGER): { deleted: number; next: number | null } {
     const ids = this.conn
       .stmt('SELECT id FROM event_spots WHERE spot = ? AND id >= ? AND id <= ? ORDER BY id LIMIT ?')
       .pluck()
-      .all(spot, from, Math.min(upTo, this.index.upto), limit) as number[];
-    if (ids.length === 0) return 0;
-    const deleted = this.conn.stmt('DELETE FROM events WHERE id IN (SELECT value FROM json_each(?))').run(JSON.stringify(ids)).changes;
-    this.conn.stmt('DELETE FROM event_spots WHERE spot = ? AND id <= ?').run(spot, ids[ids.length - 1]!);
-    return deleted;
+      .all(spot, from, Math.min(upTo, this.index.upto), limit + 1) as number[];
+    let n = 0;
+    while (n < ids.length && n < limit && ids[n]! <= bound) n++;
+    const next = n < ids.length && ids[n]! > bound ? ids[n]! : null;
+    if (n === 0) return { deleted: 0, next };
+    const gone = n === ids.length ? ids : ids.slice(0, n);
+    const deleted = this.conn.stmt('DELETE FROM events WHERE id IN (SELECT value FROM json_each(?))').run(JSON.stringify(gone)).changes;
+    this.conn.stmt('DELETE FROM event_spots WHERE spot = ? AND id <= ?').run(spot, gone[n - 1]!);
+    return { deleted, next };
   }
 }

@@ -8,6 +8,7 @@ import { committedBySpot, type ForwardGate, forwardingClosedCleanly } from './fo
 import type { HandOver } from './hand-over.js';
 import type { Recovery } from './recovery.js';
 import type { PruneResult, Retention } from './retention.js';
+import type { Mark } from './retention-marks.js';
 import { SIDE_WORK_DELAY_MS, type SideWrites } from './side-writes.js';
 import type { Room, SizeCap } from './size-cap.js';
 import type { SpaceKeeper } from './space.js';
@@ -34,6 +35,9 @@ interface Written {
   indexFlush: IndexFlush | null;
   room: Room;
   effects: InsertEffects | null;
+  /** The commit's time (store clock) and the retention mark it sealed. */
+  at: number;
+  sealed: Mark | null;
 }
 
 export interface GroupCommitParts {
@@ -145,6 +149,7 @@ export class GroupCommitter {
       written = this.write(batch, pruneNow);
     } catch (err) {
       this.p.sideWrites.requeue();
+      this.p.retention.marks.rolledBack();
       const e = this.p.recovery.failed(err);
       for (const b of batch) this.settle(b, e, NO_OUTCOMES);
       return e;
@@ -156,8 +161,10 @@ export class GroupCommitter {
   /** The transaction: side work and pruning first (under policy reject they are what makes room), then the inserts. */
   private write(batch: PendingAppend[], pruneNow: boolean): Written {
     const { conn, log, sideWrites, retention, cap } = this.p;
-    const written: Written = { pruned: null, indexFlush: null, room: { accepted: batch.length, drops: [] }, effects: null };
+    const marks = retention.marks;
+    const written: Written = { pruned: null, indexFlush: null, room: { accepted: batch.length, drops: [], cut: null }, effects: null, at: 0, sealed: null };
     this.p.recovery.reopenIfBroken();
+    written.at = marks.commitTime();
     conn.raw.exec('BEGIN IMMEDIATE');
     const clock = this.p.clock();
     sideWrites.writeIfDue(clock, pruneNow);
@@ -168,13 +175,14 @@ export class GroupCommitter {
       written.room = cap.makeRoom(batch);
       const { accepted } = written.room;
       if (accepted > 0) written.effects = log.insertBatch(batch.slice(0, accepted).map((b) => b.events));
+      if (written.effects && written.effects.inserted > 0) written.sealed = marks.sealIfDue(written.at);
     }
     conn.raw.exec('COMMIT');
     return written;
   }
 
   /** After COMMIT: the in-memory view follows, then the appends settle (at their fsync) and go upstream. */
-  private committed(batch: PendingAppend[], { pruned, indexFlush, room, effects }: Written): void {
+  private committed(batch: PendingAppend[], { pruned, indexFlush, room, effects, at, sealed }: Written): void {
     const { log, cap, handOver, gate } = this.p;
     this.commitCount++;
     this.lastCommitAt = this.p.clock();
@@ -183,12 +191,13 @@ export class GroupCommitter {
     this.p.recovery.succeeded();
     if (pruned) this.p.retention.applyPruned(pruned);
     if (indexFlush) log.index.applyFlush(indexFlush);
-    cap.applyDrops(room.drops);
+    cap.applyRoom(room);
     if (effects) {
       log.applyInserted(effects);
       const stored = batch.slice(0, room.accepted);
       const { outcomes, lastIdBySpot } = effects;
       const highest = effects.ids.length > 0 ? effects.ids[effects.ids.length - 1]! : 0;
+      this.p.retention.marks.committed(at, sealed, highest);
       const deliver = (): void => handOver.deliver(lastIdBySpot, committedBySpot(stored, outcomes));
       // Spots get their 200 only once the commit is on disk; the upstreams the events then too,
       // or at once with buffer.forward after-commit (forward-gate.ts).
@@ -207,8 +216,9 @@ export class GroupCommitter {
           for (const b of stored) this.settle(b, e, NO_OUTCOMES);
         },
       });
-    } else if (handOver.needsSync) {
-      this.acks.add(handOver.retry());
+    } else {
+      this.p.retention.marks.committed(at, sealed, 0);
+      if (handOver.needsSync) this.acks.add(handOver.retry());
     }
     const refused = cap.refusal(room.accepted, batch.length);
     if (refused) for (const b of batch.slice(room.accepted)) this.settle(b, refused, NO_OUTCOMES);
@@ -245,7 +255,10 @@ export class GroupCommitter {
     this.commit(true);
     this.closed = true;
     try {
-      if (!this.p.recovery.isBroken) forwardingClosedCleanly(this.p.conn);
+      if (!this.p.recovery.isBroken) {
+        this.p.retention.marks.sealOpen();
+        forwardingClosedCleanly(this.p.conn);
+      }
     } catch (err) {
       this.p.logger.warn({ db: this.p.conn.path, reason: String(err) }, 'store: could not mark the close as clean');
     }

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { CommandTable } from './command-queue.js';
 import { Backlog } from './backlog.js';
+import { ForwardedCutter } from './cap-forwarded.js';
 import type { Connection } from './connection.js';
 import { CursorBook } from './cursors.js';
 import { EventLog } from './event-log.js';
@@ -15,10 +16,12 @@ import { QuarantineTable } from './quarantine.js';
 import { Recovery } from './recovery.js';
 import { RejectedMessages } from './rejected-log.js';
 import { Retention } from './retention.js';
+import { RetentionMarks } from './retention-marks.js';
 import { SideWrites } from './side-writes.js';
 import { SizeCap } from './size-cap.js';
 import { budgetFor, pragmasFor, type SpaceBudget, SpaceKeeper } from './space.js';
 import { SpotTable } from './spot-registry.js';
+import { newestOfSpot } from './spot-history.js';
 import { StoreReport } from './status.js';
 import type { Durability, ListedEvent, OverflowPolicy, Store, StoreLogger, StoreOptions } from './types.js';
 
@@ -46,6 +49,7 @@ interface Settings {
   /** Events go upstream before the disk has them (forward-gate.ts). */
   aheadOfDisk: boolean;
   indexFlushMs: number | undefined;
+  retainMs: number;
   randomUUID: () => string;
   /** Monotonic: the commit window, the pacing of pruning and side work, the index flush, fsync timings. */
   clock: () => number;
@@ -58,6 +62,8 @@ function settingsOf(opts: StoreOptions): Settings {
   }
   const commitIntervalMs = opts.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS;
   if (!(commitIntervalMs >= 0)) throw new RangeError(`store: commitIntervalMs must be >= 0, got ${commitIntervalMs}`);
+  const retainMs = opts.retainMs ?? 0;
+  if (!(retainMs >= 0 && Number.isSafeInteger(retainMs))) throw new RangeError(`store: retainMs must be a whole number of ms >= 0, got ${retainMs}`);
   const durability = opts.durability ?? 'full';
   const forwardAfterCommit = opts.forwardAfterCommit ?? false;
   return {
@@ -73,6 +79,7 @@ function settingsOf(opts: StoreOptions): Settings {
     // Without the store's own fsync (durability normal/off) events go upstream before the disk has them anyway.
     aheadOfDisk: forwardAfterCommit || durability !== 'full',
     indexFlushMs: opts.indexFlushMs,
+    retainMs,
     randomUUID: opts.randomUUID ?? randomUUID,
     clock: () => performance.now(),
   };
@@ -152,12 +159,15 @@ export function openStore(opts: StoreOptions): Store {
     (spot) => log.forget(spot),
     (spot, afterId, upTo) => log.countBetween(spot, afterId, upTo),
   );
-  const retention = new Retention({ log, cursors, backlog, clock });
+  const marks = new RetentionMarks(conn, s.retainMs, now);
+  conn.raw.transaction(() => marks.load(log.highestId))();
+  const retention = new Retention({ log, cursors, backlog, marks, clock });
   followChanges(log, cursors, backlog, retention);
 
   const listeners = new Set<AppendedListener>();
   const handOver = new HandOver(log, fanOut(listeners, logger));
-  const cap = new SizeCap({ conn, log, cursors, budget, policy, logger, now, requestFlush });
+  const cutter = new ForwardedCutter({ conn, log, cursors, backlog, marks });
+  const cap = new SizeCap({ conn, log, cursors, budget, cutter, policy, logger, now, requestFlush });
   const recovery = new Recovery({ conn, instanceId, log, cursors, spots, rejected, retention, cap, handOver, aheadOfDisk: s.aheadOfDisk, logger, now });
   const writer = new GroupCommitter({
     conn,
@@ -178,7 +188,7 @@ export function openStore(opts: StoreOptions): Store {
   const forgetter = new SpotForgetter({ conn, log, cursors, backlog, retention, spots, durably });
   const commands = new CommandTable(conn, durably, now);
   const quarantine = new QuarantineTable(conn, log, cursors, durably, now);
-  const report = new StoreReport({ conn, upstreams, log, cursors, backlog, cap, committer: writer, recovery, rejected, now });
+  const report = new StoreReport({ conn, upstreams, log, cursors, backlog, cap, marks, committer: writer, recovery, rejected, now });
 
   logger.info(
     { db: conn.path, instanceId, events: log.count, upstreams, policy, maxBytes: budget.maxBytes, movedAside },
@@ -217,6 +227,7 @@ export function openStore(opts: StoreOptions): Store {
         timeReceived: e.timeReceived,
         forwarded: Object.fromEntries(upstreams.map((u) => [u, e.id <= cursors.get(u, e.spot)])),
       })),
+    newestEvents: (spot, limit) => newestOfSpot(conn, log.index, spot, limit),
     status: () => report.status(),
     flush: async () => writer.flush(),
     forgetSilentSpots: (silentSince) => (writer.isClosed ? { scanned: 0, forgotten: [] } : forgetter.step(silentSince)),

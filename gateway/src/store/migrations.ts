@@ -128,8 +128,20 @@ function quarantineTables(db: Database.Database): void {
   `);
 }
 
+/** Commit-time marks bounding how far retention may prune (retention-marks.ts). */
+function retainMarksTable(db: Database.Database): void {
+  db.exec('CREATE TABLE retain_marks (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, upto INTEGER NOT NULL)');
+}
+
 /** In order; index i brings a file from user_version i to i + 1. Only ever append. */
-export const migrations: readonly Migration[] = [createEventLog, createCommandsAndRegistry, spotIndexTable, commandCutReplies, quarantineTables];
+export const migrations: readonly Migration[] = [
+  createEventLog,
+  createCommandsAndRegistry,
+  spotIndexTable,
+  commandCutReplies,
+  quarantineTables,
+  retainMarksTable,
+];
 
 export const SCHEMA_VERSION = migrations.length;
 

@@ -1,5 +1,6 @@
 // The size cap: before a batch's inserts, room is made (drop-oldest) or the appends that fit are
 // chosen (reject); every dropped event is counted and logged (docs/storage.md, "Size cap").
+import type { ForwardedCut, ForwardedCutter } from './cap-forwarded.js';
 import type { Connection } from './connection.js';
 import type { CursorBook } from './cursors.js';
 import type { DropResult, EventLog } from './event-log.js';
@@ -8,6 +9,8 @@ import { RETRY_AFTER_SECONDS } from './sqlite-errors.js';
 import { type NewEvent, type OverflowPolicy, type StoreLogger, StoreUnavailableError } from './types.js';
 
 export const DROP_BATCH = 500;
+/** Forwarded events found above the lowest needed id are cut until the live size is this share of the budget below it. */
+const CUT_SLACK_SHARE = 1 / 32;
 /** Exact page counts are asked again after this long, or when the estimate nears the cap. */
 const USAGE_RECHECK_MS = 1000;
 const USAGE_RECHECK_SHARE = 0.9;
@@ -27,6 +30,8 @@ export interface Room {
   /** The first `accepted` appends of the batch are stored; the rest are refused (policy reject). */
   accepted: number;
   drops: DropResult[];
+  /** Retained forwarded events removed first (not counted as dropped). */
+  cut: ForwardedCut | null;
 }
 
 export interface SizeCapParts {
@@ -34,6 +39,8 @@ export interface SizeCapParts {
   log: EventLog;
   cursors: CursorBook;
   budget: SpaceBudget;
+  /** Removes retained forwarded events before anything else. */
+  cutter: ForwardedCutter;
   policy: OverflowPolicy;
   logger: StoreLogger;
   /** Wall-clock milliseconds: when the cap last dropped is shown in status and /healthz. */
@@ -112,12 +119,20 @@ export class SizeCap {
       this.usedEstimate + incoming <= USAGE_RECHECK_SHARE * budget.liveBudget
     ) {
       this.usedEstimate += incoming;
-      return { accepted: requestBytes.length, drops };
+      return { accepted: requestBytes.length, drops, cut: null };
     }
     let used = conn.liveBytes();
     this.usedEstimate = used + incoming;
     this.usedCountedAt = clock;
-    if (used + incoming <= budget.liveBudget) return { accepted: requestBytes.length, drops };
+    if (used + incoming <= budget.liveBudget) return { accepted: requestBytes.length, drops, cut: null };
+    // Forwarded events first, under either policy; then the policy decides about unforwarded ones.
+    const cut = this.p.cutter.cut(
+      () => conn.liveBytes() + incoming <= budget.liveBudget,
+      () => conn.liveBytes() + incoming <= budget.liveBudget * (1 - CUT_SLACK_SHARE),
+    );
+    this.usedEstimate = null;
+    used = conn.liveBytes();
+    if (used + incoming <= budget.liveBudget) return { accepted: requestBytes.length, drops, cut };
     if (this.p.policy === 'reject') {
       let accepted = 0;
       for (const bytes of requestBytes) {
@@ -125,7 +140,7 @@ export class SizeCap {
         used += bytes;
         accepted++;
       }
-      return { accepted, drops };
+      return { accepted, drops, cut };
     }
     while (used + incoming > budget.liveBudget) {
       const d = this.p.log.dropOldest(DROP_BATCH);
@@ -133,8 +148,7 @@ export class SizeCap {
       drops.push(d);
       used = conn.liveBytes();
     }
-    this.usedEstimate = null;
-    return { accepted: requestBytes.length, drops };
+    return { accepted: requestBytes.length, drops, cut };
   }
 
   /**
@@ -160,8 +174,13 @@ export class SizeCap {
     return null;
   }
 
-  /** After COMMIT: the drops are real; cursors move past them. */
-  applyDrops(drops: DropResult[]): void {
+  /** After COMMIT: the cut and the drops are real; cursors move past the dropped events. */
+  applyRoom({ cut, drops }: Room): void {
+    if (cut) this.p.cutter.applyCut(cut);
+    this.applyDrops(drops);
+  }
+
+  private applyDrops(drops: DropResult[]): void {
     if (drops.length === 0) return;
     const { log, cursors, logger } = this.p;
     let count = 0;

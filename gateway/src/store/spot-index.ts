@@ -41,8 +41,9 @@ export class SpotIndex {
   private lastFlushAt = -Infinity;
   /**
    * The highest id committed at the previous flush: a flush writes only ids at or below it, ids
-   * that stayed a whole interval. A forwarder that keeps up has them pruned by then, so under
-   * normal traffic event_spots is hardly written at all; during an outage it holds the backlog.
+   * that stayed a whole interval. With buffer.retain 0 a forwarder that keeps up has them pruned
+   * by then, so event_spots is hardly written at all; during an outage it holds the backlog, and
+   * with retain every retained event.
    */
   private markId = 0;
   /**

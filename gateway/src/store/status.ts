@@ -7,6 +7,7 @@ import type { EventLog } from './event-log.js';
 import type { GroupCommitter } from './group-commit.js';
 import type { Recovery } from './recovery.js';
 import type { RejectedMessages } from './rejected-log.js';
+import type { RetentionMarks } from './retention-marks.js';
 import type { SizeCap } from './size-cap.js';
 import type { PendingSpot, StoreStatus } from './types.js';
 
@@ -20,6 +21,7 @@ export interface StatusParts {
   cursors: CursorBook;
   backlog: Backlog;
   cap: SizeCap;
+  marks: RetentionMarks;
   committer: GroupCommitter;
   recovery: Recovery;
   rejected: RejectedMessages;
@@ -96,6 +98,8 @@ export class StoreReport {
       commits: committer.commits,
       walSync: committer.syncTimes.snapshot(),
       lastError: recovery.lastError,
+      retainMs: this.p.marks.retainMs,
+      historyFrom: this.p.marks.historyFrom,
       perUpstream,
     };
   }

@@ -117,6 +117,11 @@ export interface StoreOptions {
   forwardAfterCommit?: boolean;
   /** How often the recent per-spot ids are written to event_spots (default 1000 ms; 0 = every commit, for tests). */
   indexFlushMs?: number;
+  /**
+   * Forwarded events are kept this long after their commit (store clock `now`), then pruned;
+   * default 0: at once. The size cap removes them first. docs/storage.md, "Pruning and space".
+   */
+  retainMs?: number;
   now?: () => number;
   logger?: StoreLogger;
   /** Instance id source for a new database; default crypto.randomUUID. */
@@ -166,6 +171,10 @@ export interface StoreStatus {
   walSync: HistogramSnapshot;
   /** Reason of the last failed write, null after a successful one. */
   lastError: string | null;
+  /** buffer.retain: forwarded events are kept this long after their commit (0: pruned at once). */
+  retainMs: number;
+  /** From when (unix ms) the buffer holds every event committed; null with retainMs 0. */
+  historyFrom: number | null;
   perUpstream: Record<string, { pending: number; spotsPending: number }>;
 }
 
@@ -341,6 +350,8 @@ export interface Store {
    */
   onAppended(cb: (spot: string, lastId: number, events?: readonly StoredEvent[]) => void): () => void;
   listEvents(query: { spot?: string; after?: number; limit: number }): ListedEvent[];
+  /** At most `limit` of the spot's newest stored events, oldest first (the dashboard's spot page as it opens). */
+  newestEvents(spot: string, limit: number): { id: number; spot: string; resource: string; action: string; data: string; timeReceived: number }[];
   status(): StoreStatus;
   /** Writes everything queued (cursors, registry, rejected) now. */
   flush(): Promise<void>;

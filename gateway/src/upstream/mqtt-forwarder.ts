@@ -12,6 +12,7 @@ import {
   realTimers,
   safely,
   silentLogger,
+  stableEventId,
   type ForwarderStatus,
   type MqttForwarderOptions,
   type Timers,
@@ -327,7 +328,7 @@ export class MqttForwarder {
     }
     this.window.sent(spot, id, event.pb ? 2 : 1);
     this.published++;
-    const eventId = `${this.source.instanceId}:${id}`;
+    const eventId = stableEventId(this.source.instanceId, id);
     const sent = safely(() => {
       channel.publish(jsonTopic, event.data, eventId, 'application/json', (err) =>
         this.publishDone(generation, spot, id, timeReceived, jsonTopic, err),

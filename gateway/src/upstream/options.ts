@@ -167,6 +167,11 @@ export function clientOptions(o: {
   };
 }
 
+/** The stable event id consumers drop duplicates by: the buffer's instance id and the event's id in it. */
+export function stableEventId(instanceId: string, id: number): string {
+  return `${instanceId}:${id}`;
+}
+
 /** QoS 1; on MQTT 5 the stable event id and the content type ride along as properties. */
 export function eventPublishOptions(protocolVersion: 4 | 5, eventId: string, contentType: string): IClientPublishOptions {
   if (protocolVersion !== 5) return { qos: 1 };

@@ -1,7 +1,7 @@
 // A quarantined event published again by hand (POST /api/quarantine/:id/resend): it leaves the
 // quarantine on its PUBACK; a refusal or a lost connection keeps it there with the reason.
 import type { QuarantineBook, QuarantinedEvent } from '../store/types.js';
-import { describe, type UpstreamLogger } from './options.js';
+import { describe, stableEventId, type UpstreamLogger } from './options.js';
 import type { PublishChannel } from './publish-channel.js';
 import type { Topics } from './topics.js';
 
@@ -40,7 +40,7 @@ export class QuarantineResender {
     if (room < parts) return { ok: false, status: 503, reason: `upstream ${upstream} has no free window slot now (a backlog is going out)${keeps} in a moment` };
     const jsonTopic = this.o.topics.eventJsonChecked(entry.spot, entry.resource, entry.action);
     if (jsonTopic === null) return { ok: false, status: 409, reason: `spot ${entry.spot}: resource or action of event ${entry.eventId} cannot be a topic level` };
-    const eventId = `${this.o.instanceId}:${entry.eventId}`;
+    const eventId = stableEventId(this.o.instanceId, entry.eventId);
     const quarantined = entry;
     let remaining = parts;
     let refused: string | null = null;
