@@ -27,6 +27,8 @@ export interface MetricsSources {
   /** Spots in the registry (heard from, not forgotten). */
   spotsKnown: () => number;
   upstreams: () => UpstreamMetricsSource[];
+  /** Flash jobs from the API: finished ones by outcome, and those running. */
+  flashJobs?: { outcomeCounts(): ReadonlyMap<string, number>; running(): readonly unknown[] };
 }
 
 type CounterKey = keyof IngestCounters;
@@ -132,6 +134,27 @@ export function createMetrics(given: MetricsSources): Registry {
   upstreamGauge('spot_gateway_upstream_reconnects_total', 'upstream reconnects', (s) => s.reconnects);
   upstreamGauge('spot_gateway_upstream_rate_per_second', 'events acknowledged per second, recent', (s) => s.ratePerSec);
   upstreamGauge('spot_gateway_upstream_quarantined_events', 'events in quarantine now (GET /api/quarantine)', (s) => s.quarantined);
+  const jobs = given.flashJobs;
+  if (jobs) {
+    new Gauge({
+      name: 'spot_gateway_flash_jobs_total',
+      help: 'flash jobs (POST /api/flash) finished since start, by outcome: done, or the reason they failed',
+      labelNames: ['outcome'],
+      registers: [registry],
+      collect() {
+        this.set({ outcome: 'done' }, jobs.outcomeCounts().get('done') ?? 0);
+        for (const [outcome, count] of jobs.outcomeCounts()) this.set({ outcome }, count);
+      },
+    });
+    new Gauge({
+      name: 'spot_gateway_flash_jobs_running',
+      help: 'flash jobs queued or running',
+      registers: [registry],
+      collect() {
+        this.set(jobs.running().length);
+      },
+    });
+  }
   return registry;
 }
 

@@ -47,6 +47,7 @@ function keyOf(error: ErrorObject): string {
 const PATTERN_REASONS: Record<string, string> = {
   'mqtt.url': 'must be a broker URL such as mqtt://host:1883 (mqtt, mqtts, tcp, ssl, ws, wss)',
   'mqtt.topic_prefix': 'must be topic levels without "+", "#" or empty levels, e.g. site1/',
+  'firmware.target': 'must be a target name: 1..64 characters of a-z 0-9 . _ -, e.g. mps2-an385',
 };
 
 function reasonOf(error: ErrorObject): string {

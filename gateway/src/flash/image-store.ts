@@ -5,7 +5,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { ImageFailure } from '../firmware/image-failures.js';
-import { formatVersion } from '../firmware/image-format.js';
+import { mcumgrVersionString } from '../smp/version.js';
 import { checkImage, type CheckedImage, type ImageRules } from './trusted-keys.js';
 
 const SUFFIX = '.img';
@@ -14,6 +14,7 @@ const HASH = /^[0-9a-f]{64}$/;
 export interface StoredImage {
   /** SHA-256 of header, body and protected TLVs (the hash TLV), hex: the image's id. */
   hash: string;
+  /** As a device reports it in image state (X.Y.Z, .B when the build number is not 0). */
   version: string;
   /** Bytes of the stored image (header, body, TLVs; padding after them is not kept). */
   size: number;
@@ -43,7 +44,7 @@ export interface ImageStoreOptions {
 
 function describe(hash: string, checked: CheckedImage | ImageFailure, size: number, storedAt: number): StoredImage {
   if (checked.ok) {
-    return { hash, version: formatVersion(checked.image.header.version), size, target: checked.target, keyHash: checked.key.hash, storedAt, refused: null };
+    return { hash, version: mcumgrVersionString(checked.image.header.version), size, target: checked.target, keyHash: checked.key.hash, storedAt, refused: null };
   }
   return { hash, version: 'unknown', size, target: null, keyHash: null, storedAt, refused: { reason: checked.reason, detail: checked.detail } };
 }
@@ -81,7 +82,7 @@ export class ImageStore {
     }
     const image = checked.image.bytes.subarray(0, checked.image.end);
     this.write(hash, image);
-    const stored = describe(hash, checked, image.length, statSync(this.file(hash)).mtimeMs);
+    const stored = describe(hash, checked, image.length, Math.round(statSync(this.file(hash)).mtimeMs));
     this.images.set(hash, stored);
     return { ok: true, image: stored, created: true };
   }
