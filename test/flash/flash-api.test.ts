@@ -14,7 +14,7 @@ import { api, startTestGateway, tempDir, waitFor, within, type Teardown, type Te
 import { ptyPair } from '../helpers/pty-pair.js';
 import { freshFlash, SmpServerStandIn, type StandInOptions } from '../helpers/smp-server.js';
 import { signedImage } from '../smp/images.js';
-import { GOOD, HASH_MISMATCH, imageHash, writeTrustedKey } from './images.js';
+import { GOOD, HASH_MISMATCH, imageHash, uploadImage, writeTrustedKey } from './images.js';
 
 const A = signedImage('1.0.0', 3000);
 
@@ -66,8 +66,8 @@ async function bench(t: Teardown, options: StandInOptions = {}, logLines?: strin
   pair.device.on('data', (chunk: Buffer) => (deviceBytes += chunk.length));
   const logger = logLines ? createLogger({ level: 'info', destination: { write: (line: string) => void logLines.push(line) } }) : undefined;
   const gw = await startTestGateway(t, { logger, config: { firmware: { trusted_keys: writeTrustedKey(tempDir(t)), ports: '/dev/pts/*' } } });
-  const stored = await fetch(`${gw.url}/api/images`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: GOOD });
-  if (stored.status !== 201) throw new Error(`upload: ${stored.status} ${await stored.text()}`);
+  const stored = await uploadImage(gw.url, GOOD);
+  if (stored.status !== 201) throw new Error(`upload: ${stored.status} ${JSON.stringify(stored.body)}`);
   return { gw, server, device, port: pair.gatewayPath, deviceBytes: () => deviceBytes };
 }
 

@@ -5,7 +5,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import { api, startTestGateway, tempDir, type Teardown } from '../helpers/gateway.js';
-import { GOOD, HASH_MISMATCH, imageHash, NO_TARGET, UNKNOWN_KEY, UNSIGNED, WRONG_TARGET, writeTrustedKey } from './images.js';
+import { GOOD, HASH_MISMATCH, imageHash, NO_TARGET, UNKNOWN_KEY, UNSIGNED, uploadImage, WRONG_TARGET, writeTrustedKey } from './images.js';
 import type { DeepPartial, GatewayConfig } from '../../gateway/src/config/index.js';
 import { signedImage } from '../smp/images.js';
 
@@ -15,10 +15,7 @@ async function gateway(t: Teardown, firmware: DeepPartial<GatewayConfig['firmwar
   return gw;
 }
 
-async function upload(url: string, bytes: Uint8Array, contentType = 'application/octet-stream') {
-  const res = await fetch(`${url}/api/images`, { method: 'POST', headers: { 'content-type': contentType }, body: bytes, signal: AbortSignal.timeout(10000) });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown>, location: res.headers.get('location') };
-}
+const upload = uploadImage;
 
 test('a good image is stored by its hash, listed with version, size and target, served byte for byte and deleted', async (t) => {
   const gw = await gateway(t);

@@ -44,3 +44,9 @@ export function writeTrustedKey(dir: string): string {
   writeFileSync(file, PUBLIC_KEY.export({ format: 'pem', type: 'spki' }));
   return file;
 }
+
+/** POST /api/images with the bytes as the body. */
+export async function uploadImage(url: string, bytes: Uint8Array, contentType = 'application/octet-stream'): Promise<{ status: number; body: Record<string, unknown>; location: string | null }> {
+  const res = await fetch(`${url}/api/images`, { method: 'POST', headers: { 'content-type': contentType }, body: new Uint8Array(bytes), signal: AbortSignal.timeout(10000) });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown>, location: res.headers.get('location') };
+}
