@@ -1,6 +1,8 @@
 // FlashJobs on its own, over in-memory port pairs with the SMP stand-in and a real image store:
 // the bounded history, one job per device under two names, a job stopped before its port opened,
-// a fault of the gateway reported as internal-error, the upload rate.
+// a fault of the gateway reported as internal-error, the upload rate, a resumed upload, the
+// flasher's own check.
+import { generateKeyPairSync } from 'node:crypto';
 import { symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
@@ -111,4 +113,47 @@ test('an image not in the store is answered 404 without a job', (t) => {
   const runner = jobs(t);
   t.like(runner.start(request('/dev/a', { image: 'cd'.repeat(32) })), { ok: false, status: 404, reason: `no stored image ${'cd'.repeat(32)}` });
   t.deepEqual(runner.list(), []);
+});
+
+test('a job after one cut mid-upload resumes from the offset the device holds; mode test leaves the image on trial', async (t) => {
+  const { gateway, device } = portPair();
+  const server = new SmpServerStandIn(device, freshFlash(signedImage('1.0.0', 3000)), { faults: { silentFromUploadOffset: 9000 } });
+  const logged: string[] = [];
+  const runner = jobs(t, {
+    open: async () => ({ ok: true, opened: { port: gateway, close: async () => undefined } }),
+    logger: { info: (_o, msg) => void logged.push(msg), warn: (_o, msg) => void logged.push(msg) },
+  });
+  const cut = runner.start(request('/dev/a', { mode: 'test', timeoutMs: 100, tries: 2 }));
+  if (!cut.ok) return t.fail(cut.reason);
+  t.like(await waitFor(() => runner.get(cut.job.id)?.outcome ?? undefined, 10000, 'the cut job'), { ok: false, reason: 'no-answer', exitCode: 31 });
+  const held = server.flash.upload!.off;
+  server.silent = false;
+  server.faults.silentFromUploadOffset = undefined;
+  const resumed = runner.start(request('/dev/a', { mode: 'test' }));
+  if (!resumed.ok) return t.fail(resumed.reason);
+  const outcome = await waitFor(() => runner.get(resumed.job.id)?.outcome ?? undefined, 10000, 'the resumed job');
+  t.like(outcome, { ok: true, booted: true, confirmed: false, resumedFrom: held });
+  t.like(runner.get(resumed.job.id), { resumedFrom: held, sent: GOOD.length - held });
+  t.true(server.flash.primary.equals(GOOD));
+  t.false(server.flash.primaryConfirmed);
+  t.true(logged.some((m) => m.endsWith(`/dev/a runs 1.1.0 on trial`)), logged.join('\n'));
+});
+
+test('the flasher\'s own check is the last guard: an image it refuses ends the job with the image\'s exit code', async (t) => {
+  const images = store(t);
+  const other = generateKeyPairSync('ed25519').publicKey;
+  const runner = new FlashJobs({
+    // A read that hands the flasher another key than the image's: the flasher refuses before a byte is sent.
+    readImage: (hash) => {
+      const read = images.read(hash);
+      return read.ok ? { ...read, checked: { ...read.checked, verify: { ...read.checked.verify, publicKey: other } } } : read;
+    },
+    open: standInOpener,
+    now: Date.now,
+    logger: quiet,
+  });
+  const started = runner.start(request('/dev/a'));
+  if (!started.ok) return t.fail(started.reason);
+  const outcome = await waitFor(() => runner.get(started.job.id)?.outcome ?? undefined, 5000, 'the job');
+  t.like(outcome, { ok: false, reason: 'unknown-key', exitCode: 18 });
 });

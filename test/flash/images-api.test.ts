@@ -1,7 +1,7 @@
 // POST/GET/DELETE /api/images against a real gateway: a good image is kept by its hash and listed;
 // unsigned, unknown-key, wrong-target, no-target and altered images are refused with {error, reason}
 // before anything is stored; an image changed on disk or no longer trusted is neither served nor flashed.
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import { api, startTestGateway, tempDir, type Teardown } from '../helpers/gateway.js';
@@ -86,8 +86,10 @@ test('bad uploads: another content type, an empty body, a file over firmware.max
   const full = await upload(small.url, signedImage('1.2.0', 3000));
   t.is(full.status, 409);
   t.regex(String(full.body.reason), /^1 images are stored, the most firmware\.max_images allows: delete one first/);
-  const bad = await api<{ error: string; reason: string }>(gw.url, '/api/images/xyz');
-  t.deepEqual([bad.status, bad.body.reason], [400, 'hash "xyz" is not a SHA-256 in hex (64 characters 0-9 a-f)']);
+  for (const [method, p] of [['GET', '/api/images/xyz'], ['GET', '/api/images/xyz/file'], ['DELETE', '/api/images/xyz']] as const) {
+    const bad = await api<{ error: string; reason: string }>(gw.url, p, { method });
+    t.deepEqual([bad.status, bad.body.reason], [400, 'hash "xyz" is not a SHA-256 in hex (64 characters 0-9 a-f)'], `${method} ${p}`);
+  }
 });
 
 test('after a restart the stored images are listed again; one altered on disk is listed refused and not served', async (t) => {
@@ -110,4 +112,9 @@ test('after a restart the stored images are listed again; one altered on disk is
   // Uploading the good image again replaces the damaged file.
   t.is((await upload(second.url, GOOD)).status, 201);
   t.is((await api<{ refused: unknown }>(second.url, `/api/images/${hash}`)).body.refused, null);
+  // A file removed behind the gateway's back is gone from the listing once a read finds it missing.
+  rmSync(path.join(dataDir, 'images', `${hash}.img`));
+  const gone = await api<{ error: string; reason: string }>(second.url, `/api/images/${hash}/file`);
+  t.deepEqual([gone.status, gone.body.reason], [404, `no stored image ${hash}: its file is gone`]);
+  t.deepEqual((await api(second.url, '/api/images')).body, []);
 });

@@ -60,8 +60,6 @@ export interface FlashJobsOptions {
   keepFinished?: number;
   /** How long stop() waits for a running job to end once its port is closed. Default 2000 ms. */
   stopWaitMs?: number;
-  /** Called whenever a job changes (state, step, progress). */
-  onChange?: (job: FlashJob) => void;
   logger: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
 }
 
@@ -125,7 +123,6 @@ export class FlashJobs {
     running.done = this.run(running, request, read).catch((err: unknown) => {
       this.finish(running, { ok: false, reason: 'internal-error', exitCode: null, detail: `the flash job failed: ${String(err)}` });
     });
-    this.changed(job);
     return { ok: true, job };
   }
 
@@ -174,7 +171,6 @@ export class FlashJobs {
     job.state = 'running';
     job.step = 'opening';
     job.startedAt = this.options.now();
-    this.changed(job);
     this.options.logger.info({ job: job.id, port: job.port, image: job.image.hash, version: job.image.version, mode: job.mode }, `flash job ${job.id}: ${job.image.version} to ${job.port}`);
     const opened = await this.options.open(request.port, request.baudRate);
     if (!opened.ok) {
@@ -217,7 +213,6 @@ export class FlashJobs {
       job.bytesPerSecond = seconds > 0 ? Math.round((sent - start.sent) / seconds) : 0;
     } else if (event.kind === 'image') job.total = event.bytes;
     else if (event.kind === 'resumed') job.resumedFrom = event.offset;
-    this.changed(job);
   }
 
   private interruption(job: FlashJob): JobOutcome {
@@ -239,17 +234,12 @@ export class FlashJobs {
     const log = { job: job.id, port: job.port, image: job.image.hash, outcome };
     if (outcome.ok) this.options.logger.info(log, `flash job ${job.id}: ${job.port} runs ${outcome.version}${outcome.confirmed ? ', confirmed' : outcome.booted ? ' on trial' : ' uploaded'}`);
     else this.options.logger.warn(log, `flash job ${job.id} on ${job.port} failed: ${outcome.reason}: ${outcome.detail}`);
-    this.changed(job);
   }
 
   private forgetOld(): void {
     const keep = this.options.keepFinished ?? 100;
     const finished = [...this.jobs.values()].filter((j) => j.outcome !== null);
     for (const old of finished.slice(0, Math.max(0, finished.length - keep))) this.jobs.delete(old.id);
-  }
-
-  private changed(job: FlashJob): void {
-    this.options.onChange?.(job);
   }
 }
 
