@@ -30,7 +30,7 @@ test('an image signed by any one of the trusted keys passes, with that key', (t)
   t.is(keys.length, 2);
   const checked = checkImage(GOOD, { keys, target: 'mps2-an385', requireTarget: true });
   t.true(checked.ok);
-  t.is(checked.ok ? checked.key : null, keys[1]);
+  t.is(checked.ok ? checked.key : null, keys[1]!);
   const unknown = checkImage(UNKNOWN_KEY, { keys, target: 'mps2-an385', requireTarget: true });
   t.like(unknown, { ok: false, reason: 'unknown-key' });
   t.regex(unknown.ok ? '' : unknown.detail, new RegExp(`the trusted keys are ${other.replace(/[.]/g, '\\.')} \\([0-9a-f]{64}\\), .*site\\.pub\\.pem`));
