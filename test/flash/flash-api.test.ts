@@ -3,13 +3,11 @@
 // mid-upload; a second job on the busy port is 409; a silent device fails no-answer (exit code 31);
 // unknown ids, bad bodies, ports outside firmware.ports and refused images are answered before a
 // byte is sent; a stop interrupts a running job; /metrics and the live feed show the jobs.
-import { EventEmitter } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import type { SerialPort } from 'serialport';
 import { createLogger } from '../../gateway/src/log.js';
-import type { SmpPort } from '../../gateway/src/smp/client.js';
+import { GatedPort } from '../helpers/gated-port.js';
 import { api, startTestGateway, tempDir, waitFor, within, type Teardown, type TestGateway } from '../helpers/gateway.js';
 import { ptyPair } from '../helpers/pty-pair.js';
 import { freshFlash, SmpServerStandIn, type StandInOptions } from '../helpers/smp-server.js';
@@ -17,32 +15,6 @@ import { signedImage } from '../smp/images.js';
 import { GOOD, HASH_MISMATCH, imageHash, uploadImage, writeTrustedKey } from './images.js';
 
 const A = signedImage('1.0.0', 3000);
-
-/**
- * The device end of the pty as the stand-in sees it, with a gate: once `holdWhen()` is true, what
- * the gateway sends is kept back until release(), so a job can be looked at in the middle.
- */
-class GatedPort extends EventEmitter implements SmpPort {
-  holdWhen: (() => boolean) | null = null;
-  private held: Buffer[] | null = null;
-  constructor(private readonly device: SerialPort) {
-    super();
-    device.on('data', (chunk: Buffer) => {
-      if (this.held === null && this.holdWhen?.()) this.held = [];
-      if (this.held) this.held.push(chunk);
-      else this.emit('data', chunk);
-    });
-  }
-  write(data: Buffer): boolean {
-    return this.device.write(data);
-  }
-  release(): void {
-    const held = this.held ?? [];
-    this.held = null;
-    this.holdWhen = null;
-    for (const chunk of held) this.emit('data', chunk);
-  }
-}
 
 interface Job {
   id: string;
