@@ -25,7 +25,7 @@ test('the Firmware card lists the stored image, a running flash job with its pro
   t.regex((await page.textContent('#firmware')) ?? '', /No flash job running\./);
 
   device.holdWhen = () => (server.flash.upload?.off ?? 0) >= 8000;
-  const started = await api<{ id: string }>(gateway.url, '/api/flash', { body: { port: pair.gatewayPath, image: hash } });
+  const started = await api<{ id: string }>(gateway.url, '/api/flash', { body: { port: pair.gatewayPath, image: hash, timeoutMs: 60000 } });
   t.is(started.status, 202);
   const row = `#firmware tr[data-job="${started.body.id}"]`;
   await page.waitForFunction((selector) => /upload.* of .*%/.test(document.querySelector(selector)?.textContent ?? ''), row);

@@ -15,6 +15,8 @@ import { signedImage } from '../smp/images.js';
 import { GOOD, HASH_MISMATCH, imageHash, uploadImage, writeTrustedKey } from './images.js';
 
 const A = signedImage('1.0.0', 3000);
+/** One SMP try's wait for jobs the device holds mid-upload: no retry (nor no-answer) while a loaded machine runs the checks. */
+const HELD_TRY_MS = 60000;
 
 interface Job {
   id: string;
@@ -56,7 +58,7 @@ test('a flash job goes through to done, its progress seen mid-upload; a second j
   const { gw, server, device, port } = await bench(t, { bufSize: 512 });
   const hash = imageHash(GOOD);
   device.holdWhen = () => (server.flash.upload?.off ?? 0) >= 8000;
-  const started = await api<Job>(gw.url, '/api/flash', { body: { port, image: hash } });
+  const started = await api<Job>(gw.url, '/api/flash', { body: { port, image: hash, timeoutMs: HELD_TRY_MS } });
   t.is(started.status, 202, JSON.stringify(started.body));
   t.is(started.headers.get('location'), `/api/flash/${started.body.id}`);
   t.like(started.body, { port, state: 'queued', image: { hash, version: '1.1.0' }, outcome: null });
@@ -150,7 +152,7 @@ test('a gateway stopping during a job ends it interrupted and says where the upl
   const lines: string[] = [];
   const { gw, server, device, port } = await bench(t, {}, lines);
   device.holdWhen = () => (server.flash.upload?.off ?? 0) >= 4000;
-  const started = await api<Job>(gw.url, '/api/flash', { body: { port, image: imageHash(GOOD) } });
+  const started = await api<Job>(gw.url, '/api/flash', { body: { port, image: imageHash(GOOD), timeoutMs: HELD_TRY_MS } });
   await waitFor(async () => (await job(gw, started.body.id)).body.offset >= 4000, 20000, 'the upload to pass 4000 bytes');
   await within(gw.stop(), 10000, 'the gateway to stop with a job running');
   const ended = lines.map((l) => JSON.parse(l) as { msg: string; outcome?: { reason: string; exitCode: number | null } }).find((l) => l.outcome);
