@@ -4,7 +4,7 @@ import path from 'node:path';
 import { CommandAdmission } from './api/command-admission.js';
 import { checkCommand } from './api/command-check.js';
 import { healthProblems, registerApi, statusView, type ApiDeps, type UpstreamView } from './api/routes.js';
-import type { GatewayConfig, LogLevel } from './config/index.js';
+import { ConfigError, type GatewayConfig, type LogLevel } from './config/index.js';
 import { registerDashboard } from './dashboard/files.js';
 import { IngestCounters, OnlineTracker, SpotIngest, type IngestDeps } from './ingest/index.js';
 import { LiveFeed } from './live/live-feed.js';
@@ -14,7 +14,7 @@ import { SpotActivity } from './live/spot-activity.js';
 import { FlashJobs } from './flash/flash-jobs.js';
 import { ImageStore } from './flash/image-store.js';
 import { portRules } from './flash/port-rules.js';
-import { loadTrustedKeys } from './flash/trusted-keys.js';
+import { readTrustedKeys } from './flash/trusted-keys.js';
 import { createLogger, type GatewayLogger } from './log.js';
 import { createMetrics } from './metrics.js';
 import { decodeFrame } from './protocol/index.js';
@@ -251,17 +251,20 @@ function gatewayLiveness(
 
 /** Stored images and flash jobs (docs/firmware-store.md); throws ConfigError for a key file or port pattern it cannot use. */
 function firmwareParts(config: GatewayConfig, logger: GatewayLogger, now: () => number): { images: ImageStore; jobs: FlashJobs; firmware: ApiDeps['firmware'] } {
-  const keys = loadTrustedKeys(config.firmware.trusted_keys);
+  // loadConfig checked both (firmwareFault); a key file changed since, or a config not loaded from a file, is refused here.
+  const keys = readTrustedKeys(config.firmware.trusted_keys);
+  if (!keys.ok) throw new ConfigError(`firmware.trusted_keys: ${keys.reason}`);
   const ports = portRules(config.firmware.ports);
+  if (!ports.ok) throw new ConfigError(`firmware.ports: ${ports.reason}`);
   const log = logger.child({ part: 'flash' });
   const images = new ImageStore({
     dir: path.join(config.data_dir, 'images'),
-    rules: { keys, target: config.firmware.target, requireTarget: config.firmware.require_target },
+    rules: { keys: keys.keys, target: config.firmware.target, requireTarget: config.firmware.require_target },
     maxImages: config.firmware.max_images,
     logger: log,
   });
   const jobs = new FlashJobs({ readImage: (hash) => images.read(hash), open: openSerialPort, now, logger: log });
-  return { images, jobs, firmware: { images, jobs, checkPort: (port) => ports.check(port), maxImageBytes: config.firmware.max_image_bytes } };
+  return { images, jobs, firmware: { images, jobs, checkPort: (port) => ports.rules.check(port), maxImageBytes: config.firmware.max_image_bytes } };
 }
 
 export async function startGateway(config: GatewayConfig, options: StartOptions = {}): Promise<RunningGateway> {

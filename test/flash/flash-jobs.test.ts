@@ -8,7 +8,7 @@ import path from 'node:path';
 import test from 'ava';
 import { FlashJobs, type FlashJobsOptions, type JobRequest } from '../../gateway/src/flash/flash-jobs.js';
 import { ImageStore } from '../../gateway/src/flash/image-store.js';
-import { loadTrustedKeys } from '../../gateway/src/flash/trusted-keys.js';
+import { readTrustedKeys } from '../../gateway/src/flash/trusted-keys.js';
 import type { PortOpener } from '../../gateway/src/smp/serial-port.js';
 import { tempDir, waitFor, within, type Teardown } from '../helpers/gateway.js';
 import { portPair } from '../helpers/port-pair.js';
@@ -20,7 +20,9 @@ const quiet = { info: () => undefined, warn: () => undefined };
 
 function store(t: Teardown): ImageStore {
   const dir = tempDir(t);
-  const images = new ImageStore({ dir: path.join(dir, 'images'), rules: { keys: loadTrustedKeys(writeTrustedKey(dir)), target: 'mps2-an385', requireTarget: true }, maxImages: 4, logger: quiet });
+  const keys = readTrustedKeys(writeTrustedKey(dir));
+  if (!keys.ok) throw new Error(keys.reason);
+  const images = new ImageStore({ dir: path.join(dir, 'images'), rules: { keys: keys.keys, target: 'mps2-an385', requireTarget: true }, maxImages: 4, logger: quiet });
   if (!images.add(GOOD).ok) throw new Error('GOOD refused');
   return images;
 }

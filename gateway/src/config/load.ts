@@ -4,6 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
+import { portRules } from '../flash/port-rules.js';
+import { readTrustedKeys } from '../flash/trusted-keys.js';
 import { topicLevelFault, topicPrefixFault } from '../protocol/index.js';
 import { type ConfigInput, configSchema, type GatewayConfig } from './schema.js';
 import { coerce, leafKeys, setPath } from './env.js';
@@ -128,7 +130,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- YAML can hold null here: the validated type is narrower than the file
   if (input.mqtt.url === '' || input.mqtt.url === null) delete input.mqtt.url;
   const config = withGatewayId(input, options.hostname ?? os.hostname);
-  const fault = topicFault(config);
+  const fault = topicFault(config) ?? firmwareFault(config, cwd);
   if (fault) throw new ConfigError(`${where(fault.key)}: ${fault.reason}`);
   return { config, file };
 }
@@ -139,6 +141,15 @@ function topicFault(config: GatewayConfig): { key: string; reason: string } | nu
   if (prefix) return { key: 'mqtt.topic_prefix', reason: `cannot start an MQTT topic: ${prefix}` };
   const id = topicLevelFault(config.gateway.id);
   if (id) return { key: 'gateway.id', reason: `${JSON.stringify(config.gateway.id.slice(0, 100))} cannot be an MQTT topic level: it ${id}` };
+  return null;
+}
+
+/** The trusted key files must be Ed25519 public keys that can be read, the port patterns absolute paths. */
+export function firmwareFault(config: GatewayConfig, cwd: string): { key: string; reason: string } | null {
+  const keys = readTrustedKeys(config.firmware.trusted_keys, cwd);
+  if (!keys.ok) return { key: 'firmware.trusted_keys', reason: keys.reason };
+  const ports = portRules(config.firmware.ports);
+  if (!ports.ok) return { key: 'firmware.ports', reason: ports.reason };
   return null;
 }
 

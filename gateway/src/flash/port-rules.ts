@@ -1,7 +1,6 @@
 // Which serial ports POST /api/flash may open (firmware.ports): absolute paths, `*` matching any
 // characters but `/`. A path is judged as given, after refusing `.`/`..` segments and doubled slashes.
 import path from 'node:path';
-import { ConfigError } from '../config/index.js';
 
 export type PortCheck = { ok: true } | { ok: false; reason: string };
 
@@ -13,12 +12,18 @@ function patternToRegExp(pattern: string): RegExp {
   return new RegExp(`^${body}$`);
 }
 
-/** The allow-list from the config text; throws ConfigError on a pattern that is not an absolute path. */
-export function portRules(list: string): { patterns: string[]; check(port: string): PortCheck } {
+export interface PortRules {
+  patterns: string[];
+  check(port: string): PortCheck;
+}
+
+/** The allow-list from the config text, or why a pattern cannot be one (not an absolute path). */
+export function portRules(list: string): { ok: true; rules: PortRules } | { ok: false; reason: string } {
   const patterns = list.split(',').map((p) => p.trim()).filter((p) => p !== '');
-  for (const p of patterns) if (!p.startsWith('/')) throw new ConfigError(`firmware.ports: "${p}" is not an absolute path`);
+  const relative = patterns.find((p) => !p.startsWith('/'));
+  if (relative !== undefined) return { ok: false, reason: `"${relative}" is not an absolute path` };
   const compiled = patterns.map(patternToRegExp);
-  return {
+  const rules: PortRules = {
     patterns,
     check(port) {
       if (!port.startsWith('/') || path.posix.normalize(port) !== port) return { ok: false, reason: `port "${port}" is not a plain absolute path` };
@@ -27,4 +32,5 @@ export function portRules(list: string): { patterns: string[]; check(port: strin
       return { ok: false, reason: `port ${port} is not one the API may open (${allowed})` };
     },
   };
+  return { ok: true, rules };
 }

@@ -3,7 +3,6 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError } from '../config/index.js';
 import { imageFailure, type ImageFailure } from '../firmware/image-failures.js';
 import { verifyImage, type VerifiedImage, type VerifyRequest } from '../firmware/image-verify.js';
 import { keyHash, readPublicKey } from '../firmware/keys.js';
@@ -24,20 +23,21 @@ export interface ImageRules {
 
 export type CheckedImage = VerifiedImage & { key: TrustedKey; verify: VerifyRequest };
 
-/** Reads the comma-separated key files of firmware.trusted_keys; throws ConfigError naming the file and why. */
-export function loadTrustedKeys(list: string, cwd: string = process.cwd()): TrustedKey[] {
-  const files = list.split(',').map((f) => f.trim()).filter((f) => f !== '');
-  return files.map((file) => {
+/** Reads the comma-separated key files of firmware.trusted_keys (relative ones from cwd); a file that cannot be used is named with the reason. */
+export function readTrustedKeys(list: string, cwd: string = process.cwd()): { ok: true; keys: TrustedKey[] } | { ok: false; reason: string } {
+  const keys: TrustedKey[] = [];
+  for (const file of list.split(',').map((f) => f.trim()).filter((f) => f !== '')) {
     let pem: Buffer;
     try {
       pem = readFileSync(path.resolve(cwd, file));
     } catch (err) {
-      throw new ConfigError(`firmware.trusted_keys: ${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+      return { ok: false, reason: `${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})` };
     }
     const read = readPublicKey(pem);
-    if (!read.ok) throw new ConfigError(`firmware.trusted_keys: ${file}: ${read.reason}`);
-    return { file, key: read.key, hash: keyHash(read.key).toString('hex') };
-  });
+    if (!read.ok) return { ok: false, reason: `${file}: ${read.reason}` };
+    keys.push({ file, key: read.key, hash: keyHash(read.key).toString('hex') });
+  }
+  return { ok: true, keys };
 }
 
 /** Stands in for the key when none is trusted: the image's own faults are still named, and a signed image is an unknown key. */
