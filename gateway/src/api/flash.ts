@@ -52,7 +52,8 @@ export function registerFlashRoutes(app: FastifyInstance, deps: FlashRoutesDeps)
       if (started.status === 404) return notFound(reply, started.reason);
       return started.status === 409 ? conflict(reply, started.reason) : unprocessable(reply, started.reason);
     }
-    return reply.code(202).header('Location', `/api/flash/${started.job.id}`).send(started.job);
+    // A copy: the job as it was accepted, whatever the job has done by the time the answer is written.
+    return reply.code(202).header('Location', `/api/flash/${started.job.id}`).send({ ...started.job });
   });
 
   app.get('/api/flash', async () => deps.jobs.list());
