@@ -1,8 +1,9 @@
 // Composition root: the only place that wires real sockets, files, clocks and the broker together.
+import path from 'node:path';
 import { CommandAdmission } from './api/command-admission.js';
 import { checkCommand } from './api/command-check.js';
 import { healthProblems, registerApi, statusView, type ApiDeps, type UpstreamView } from './api/routes.js';
-import { parseDuration, type GatewayConfig, type LogLevel } from './config/index.js';
+import { ConfigError, parseDuration, type GatewayConfig, type LogLevel } from './config/index.js';
 import { registerDashboard } from './dashboard/files.js';
 import { IngestCounters, OnlineTracker, SpotIngest, type IngestDeps } from './ingest/index.js';
 import { LiveFeed } from './live/live-feed.js';
@@ -10,10 +11,15 @@ import { registerLiveRoute } from './live/live-route.js';
 import { liveSnapshot } from './live/snapshot.js';
 import { SpotActivity } from './live/spot-activity.js';
 import { recentOfSpot } from './live/page-events.js';
+import { FlashJobs } from './flash/flash-jobs.js';
+import { ImageStore } from './flash/image-store.js';
+import { portRules } from './flash/port-rules.js';
+import { readTrustedKeys } from './flash/trusted-keys.js';
 import { createLogger, type GatewayLogger } from './log.js';
 import { createMetrics } from './metrics.js';
 import { decodeFrame } from './protocol/index.js';
 import { oncePerTurn } from './once-per-turn.js';
+import { openSerialPort } from './smp/serial-port.js';
 import { openStore, type Store, type StoreStatus } from './store/index.js';
 import { Liveness } from './systemd/liveness.js';
 import { WriteWatch } from './systemd/write-watch.js';
@@ -87,7 +93,7 @@ function queueBrokerCommand(admission: CommandAdmission, logger: GatewayLogger, 
 }
 
 /** The dashboard's live feed (GET /api/live), fed by every commit; timers only while a client watches. */
-function dashboardFeed(store: Store, deps: ApiDeps, logger: GatewayLogger): LiveFeed {
+function dashboardFeed(store: Store, deps: ApiDeps, jobs: FlashJobs, logger: GatewayLogger): LiveFeed {
   const activity = new SpotActivity({ now: deps.now });
   const live = new LiveFeed({
     snapshot: () =>
@@ -97,6 +103,7 @@ function dashboardFeed(store: Store, deps: ApiDeps, logger: GatewayLogger): Live
         spots: () => store.spots.list(),
         isOnline: (serial) => deps.online.isOnline(serial),
         activity,
+        flashJobs: () => jobs.running(),
         now: deps.now,
       }),
     recent: (spot) => recentOfSpot(store, activity, spot),
@@ -255,6 +262,24 @@ function gatewayLiveness(
   });
 }
 
+/** Stored images and flash jobs (docs/firmware-store.md); throws ConfigError for a key file or port pattern it cannot use. */
+function firmwareParts(config: GatewayConfig, logger: GatewayLogger, now: () => number): { images: ImageStore; jobs: FlashJobs; firmware: ApiDeps['firmware'] } {
+  // loadConfig checked both (firmwareFault); a key file changed since, or a config not loaded from a file, is refused here.
+  const keys = readTrustedKeys(config.firmware.trusted_keys);
+  if (!keys.ok) throw new ConfigError(`firmware.trusted_keys: ${keys.reason}`);
+  const ports = portRules(config.firmware.ports);
+  if (!ports.ok) throw new ConfigError(`firmware.ports: ${ports.reason}`);
+  const log = logger.child({ part: 'flash' });
+  const images = new ImageStore({
+    dir: path.join(config.data_dir, 'images'),
+    rules: { keys: keys.keys, target: config.firmware.target, requireTarget: config.firmware.require_target },
+    maxImages: config.firmware.max_images,
+    logger: log,
+  });
+  const jobs = new FlashJobs({ readImage: (hash) => images.read(hash), open: openSerialPort, now, logger: log });
+  return { images, jobs, firmware: { images, jobs, checkPort: (port) => ports.rules.check(port), maxImageBytes: config.firmware.max_image_bytes } };
+}
+
 export async function startGateway(config: GatewayConfig, options: StartOptions = {}): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger({ level: config.log.level });
   const now = options.now ?? Date.now;
@@ -265,6 +290,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   // Read first: a bad pair stops the start before anything is opened.
   const tlsCert = certFile !== undefined && keyFile !== undefined ? new TlsCertificate({ files: { certFile, keyFile }, now, logger: logger.child({ part: 'tls' }) }) : null;
 
+  // Before the store opens: a key file it cannot read stops the start with nothing to undo.
+  const flash = firmwareParts(config, logger, now);
   const store = openBuffer(config, logger, now);
   const storeStatus = oncePerTurn(() => store.status());
   const counters = new IngestCounters();
@@ -290,6 +317,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     spotsKnown: () => store.spots.count(),
     upstreams,
     tls: tlsCert,
+    flashJobs: flash.jobs,
   });
   const apiDeps: ApiDeps = {
     store,
@@ -308,8 +336,9 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     logger,
     tls: tlsCert,
     listeners: () => listeners.views(),
+    firmware: flash.firmware,
   };
-  const live = dashboardFeed(store, apiDeps, logger);
+  const live = dashboardFeed(store, apiDeps, flash.jobs, logger);
   const drain = new HttpDrain();
   const listeners = createListeners({
     host: config.http.host,
@@ -370,8 +399,11 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
         // HTTP first (docs/architecture.md, Stopping): nothing new is acknowledged once the store closes.
         const drained = drain.drain(listeners.servers, STOP_GRACE_MS);
         const closed = app.close();
+        // A running flash job ends interrupted; the device keeps what it received (docs/firmware-store.md).
+        const jobsStopped = flash.jobs.stop();
         const { cut } = await drained;
         await closed;
+        await jobsStopped;
         if (forwarder) await forwarder.stop();
         await store.close();
         logger.info({ openPosts, cut }, 'stopped');

@@ -29,6 +29,8 @@ export interface MetricsSources {
   upstreams: () => UpstreamMetricsSource[];
   /** TLS on: the certificate served (docs/tls.md). */
   tls?: { expiresInS(): number; readonly handshakeFailures: number } | null;
+  /** Flash jobs from the API: finished ones by outcome, and those running. */
+  flashJobs?: { outcomeCounts(): ReadonlyMap<string, number>; running(): readonly unknown[] };
 }
 
 type CounterKey = keyof IngestCounters;
@@ -153,6 +155,27 @@ export function createMetrics(given: MetricsSources): Registry {
     });
   }
   upstreamGauge('spot_gateway_upstream_quarantined_events', 'events in quarantine now (GET /api/quarantine)', (s) => s.quarantined);
+  const jobs = given.flashJobs;
+  if (jobs) {
+    new Gauge({
+      name: 'spot_gateway_flash_jobs_total',
+      help: 'flash jobs (POST /api/flash) finished since start, by outcome: done, or the reason they failed',
+      labelNames: ['outcome'],
+      registers: [registry],
+      collect() {
+        this.set({ outcome: 'done' }, jobs.outcomeCounts().get('done') ?? 0);
+        for (const [outcome, count] of jobs.outcomeCounts()) this.set({ outcome }, count);
+      },
+    });
+    new Gauge({
+      name: 'spot_gateway_flash_jobs_running',
+      help: 'flash jobs queued or running',
+      registers: [registry],
+      collect() {
+        this.set(jobs.running().length);
+      },
+    });
+  }
   return registry;
 }
 

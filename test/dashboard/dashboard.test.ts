@@ -46,7 +46,7 @@ test.serial('a spot (the firmware host build) posting events appears live: in th
   await page.waitForSelector('#events tr[data-resource="spot"][data-action="create"]');
   await page.waitForSelector('#events tr[data-resource="presence"][data-action="create"]');
   await page.waitForSelector('#config tr[data-key="rfid_power_dbm"]');
-  t.regex((await page.textContent('#firmware-note')) ?? '', /Not available yet/);
+  t.regex((await page.textContent('#firmware-note')) ?? '', /Over the spot\u2019s serial port/);
   // The scenario's later presences (its deletes) arrive while the page is open, on top of the list.
   const newest = Number(await page.getAttribute('#events tbody tr', 'data-id'));
   await page.waitForFunction((id) => Number(document.querySelector<HTMLElement>('#events tbody tr')?.dataset.id) > id, newest);

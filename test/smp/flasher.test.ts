@@ -4,6 +4,7 @@
 import test from 'ava';
 import { SmpClient } from '../../gateway/src/smp/client.js';
 import { flashImage, type FlashEvent, type FlashOptions } from '../../gateway/src/smp/flasher.js';
+import { within } from '../helpers/gateway.js';
 import { portPair } from '../helpers/port-pair.js';
 import { freshFlash, SmpServerStandIn, type StandInOptions } from '../helpers/smp-server.js';
 import { PUBLIC_KEY, signedImage } from './images.js';
@@ -79,6 +80,26 @@ test('an image that does not boot is reported as reverted, the old one running a
   t.regex(result.ok ? '' : result.detail, /runs 1\.0\.0 again/);
   t.true(server.flash.primary.equals(A));
   t.true(server.flash.primaryConfirmed);
+});
+
+test('a client closed while the flasher waits for the boot ends the wait at once (a gateway stopping a flash job)', async (t) => {
+  const { server, client } = setup({ faults: { newImageFailsToBoot: true } });
+  const result = await within(
+    flashImage(client, B, VERIFY, {
+      bootWaitMs: 600000,
+      pollMs: 10,
+      onEvent: (e) => {
+        if (e.kind === 'reset') {
+          server.silent = true;
+          client.close();
+        }
+      },
+    }),
+    10000,
+    'the flash to end once its client is closed',
+  );
+  t.like(result, { ok: false, reason: 'no-answer' });
+  t.regex(result.ok ? '' : result.detail, /^waiting for the new image to boot: the SMP client was closed/);
 });
 
 test('--upload-only stops once the slot holds the image, nothing marked, nothing reset', async (t) => {

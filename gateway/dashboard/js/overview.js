@@ -1,5 +1,6 @@
-// The overview page: health, spots, buffer, upstreams (with live charts) and rejected messages.
+// The overview page: health, spots, buffer, upstreams (with live charts), rejected messages and firmware.
 import { sparkline } from './charts.js';
+import { firmwareCard } from './firmware.js';
 import { ago, api, bytes, card, clock, duration, facts, fill, h, ms, num, pill } from './dom.js';
 
 const REJECTED_SHOWN = 20;
@@ -7,6 +8,7 @@ const REJECTED_SHOWN = 20;
 export function overviewPage(history) {
   const root = h('div', { class: 'grid' });
   const spotList = spotsTable();
+  const firmware = firmwareCard();
   const parts = {
     health: h('div'),
     buffer: h('div'),
@@ -19,6 +21,7 @@ export function overviewPage(history) {
     card('Buffer', 'buffer', parts.buffer),
     card('Upstreams', 'upstreams', parts.upstreams),
     card('Rejected messages', 'rejected', parts.rejected),
+    card('Firmware', 'firmware', firmware),
   );
   let rejectedSeen = null;
 
@@ -29,6 +32,7 @@ export function overviewPage(history) {
       const { status, health, spots, time } = snapshot;
       fill(parts.health, healthView(health, status));
       spotList.update(spots, time);
+      firmware.update(snapshot.flashJobs ?? []);
       fill(parts.buffer, bufferView(status.buffer, history));
       fill(parts.upstreams, upstreamsView(status.upstreams, history, time));
       if (status.buffer.rejected !== rejectedSeen) {

@@ -32,7 +32,7 @@ export function spotPage(serial) {
       h(
         'p',
         { class: 'muted', id: 'firmware-note' },
-        'Not available yet: this gateway cannot serve firmware images to spots. The form comes with firmware image support (issue 13); until then a spot keeps its firmware.',
+        'Over the spot\u2019s serial port, not over the network: store a signed image (POST /api/images) and start a flash job on the port (POST /api/flash). The overview\u2019s Firmware card shows the images and the jobs.',
       ),
     ),
   );

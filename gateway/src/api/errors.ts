@@ -9,6 +9,19 @@ export function notFound(reply: FastifyReply, reason: string): FastifyReply {
   return reply.code(404).send({ error: 'not found', reason });
 }
 
+export function forbidden(reply: FastifyReply, reason: string): FastifyReply {
+  return reply.code(403).send({ error: 'forbidden', reason });
+}
+
+export function conflict(reply: FastifyReply, reason: string): FastifyReply {
+  return reply.code(409).send({ error: 'conflict', reason });
+}
+
+/** A request understood but refused for what it holds (an image that fails a check). */
+export function unprocessable(reply: FastifyReply, reason: string): FastifyReply {
+  return reply.code(422).send({ error: 'unprocessable entity', reason });
+}
+
 export function payloadTooLarge(reply: FastifyReply, reason: string): FastifyReply {
   return reply.code(413).send({ error: 'payload too large', reason });
 }

@@ -6,6 +6,9 @@ const serial = { name: 'serial', in: 'path', required: true, description: 'spot 
 const limit = { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 10000, default: 100 } };
 const quarantineId = { name: 'id', in: 'path', required: true, description: 'quarantine entry id', schema: { type: 'integer', minimum: 1 } };
 const badRequest = { description: 'bad parameter: the reason names it', ...json(error) };
+const image = { $ref: '#/components/schemas/StoredImage' };
+const flashJob = { $ref: '#/components/schemas/FlashJob' };
+const imageHash = { name: 'hash', in: 'path', required: true, description: "the image's SHA-256 (its hash TLV), hex", schema: { type: 'string', pattern: '^[0-9a-fA-F]{64}$' } };
 
 export function openApiDocument(version: string): object {
   return {
@@ -116,6 +119,64 @@ export function openApiDocument(version: string): object {
           responses: { '200': json({ type: 'object' }), '400': badRequest, '404': { description: 'no such entry', ...json(error) } },
         },
       },
+      '/api/images': {
+        post: {
+          summary: 'Store a signed firmware image, checked first against firmware.trusted_keys and firmware.target (docs/firmware-store.md)',
+          requestBody: { content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
+          responses: {
+            '200': { description: 'stored already', ...json(image) },
+            '201': { description: 'stored', ...json(image) },
+            '400': { description: 'empty body', ...json(error) },
+            '409': { description: 'firmware.max_images are stored', ...json(error) },
+            '413': { description: 'over firmware.max_image_bytes', ...json(error) },
+            '415': { description: 'not application/octet-stream', ...json(error) },
+            '422': { description: 'refused: the reason starts with the failed check (unsigned, unknown-key, wrong-target, no-target, hash-mismatch, ...)', ...json(error) },
+          },
+        },
+        get: { summary: 'Stored images, newest first', responses: { '200': json({ type: 'array', items: image }) } },
+      },
+      '/api/images/{hash}': {
+        get: { summary: 'One stored image', parameters: [imageHash], responses: { '200': json(image), '400': badRequest, '404': { description: 'not stored', ...json(error) } } },
+        delete: {
+          summary: 'Delete a stored image',
+          parameters: [imageHash],
+          responses: { '200': json({ type: 'object', properties: { hash: { type: 'string' }, deleted: { type: 'boolean' } } }), '400': badRequest, '404': { description: 'not stored', ...json(error) } },
+        },
+      },
+      '/api/images/{hash}/file': {
+        get: {
+          summary: 'The stored image file, checked again first',
+          parameters: [imageHash],
+          responses: {
+            '200': { description: 'application/octet-stream' },
+            '400': badRequest,
+            '404': { description: 'not stored', ...json(error) },
+            '422': { description: 'no longer passes its checks (changed on disk, key no longer trusted)', ...json(error) },
+          },
+        },
+      },
+      '/api/flash': {
+        post: {
+          summary: 'Start a flash job: a stored image into the spot on a serial port (one job per port at a time)',
+          requestBody: json({ $ref: '#/components/schemas/FlashRequest' }),
+          responses: {
+            '202': { description: 'started; Location: /api/flash/<id>', ...json(flashJob) },
+            '400': { description: 'bad body: the reason names the key', ...json(error) },
+            '403': { description: 'port outside firmware.ports', ...json(error) },
+            '404': { description: 'image not stored', ...json(error) },
+            '409': { description: 'the port is busy with another job, or the gateway is stopping', ...json(error) },
+            '422': { description: 'the stored image no longer passes its checks', ...json(error) },
+          },
+        },
+        get: { summary: 'Flash jobs kept (queued, running, the last 100 finished), newest first', responses: { '200': json({ type: 'array', items: flashJob }) } },
+      },
+      '/api/flash/{id}': {
+        get: {
+          summary: 'One flash job: state, step, progress, outcome',
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { '200': json(flashJob), '404': { description: 'no such job kept', ...json(error) } },
+        },
+      },
       '/api/status': { get: { summary: 'Buffer, upstreams, ingest counters, spots', responses: { '200': json({ $ref: '#/components/schemas/Status' }) } } },
       '/api/live': {
         get: {
@@ -218,6 +279,56 @@ export function openApiDocument(version: string): object {
             time: { type: 'integer', description: 'unix ms' },
             rawBase64: { type: 'string', description: 'the message bytes, at most 1024' },
             rawText: { type: 'string' },
+          },
+        },
+        StoredImage: {
+          type: 'object',
+          properties: {
+            hash: { type: 'string', description: 'SHA-256 of header, body and protected TLVs (the hash TLV), hex' },
+            version: { type: 'string', description: 'as a device reports it' },
+            size: { type: 'integer' },
+            target: { type: 'string', nullable: true },
+            keyHash: { type: 'string', nullable: true, description: 'the trusted key that signed it' },
+            storedAt: { type: 'integer', description: 'unix ms' },
+            refused: { type: 'object', nullable: true, properties: { reason: { type: 'string' }, detail: { type: 'string' } } },
+          },
+        },
+        FlashRequest: {
+          type: 'object',
+          required: ['port', 'image'],
+          additionalProperties: false,
+          properties: {
+            port: { type: 'string', example: '/dev/serial/by-id/usb-FTDI_FT232R-if00-port0' },
+            image: { type: 'string', description: "a stored image's hash" },
+            mode: { type: 'string', enum: ['confirm', 'test', 'upload-only'], default: 'confirm' },
+            baud: { type: 'integer', minimum: 50, maximum: 4000000, default: 115200 },
+            timeoutMs: { type: 'integer', minimum: 10, maximum: 60000, default: 2000 },
+            tries: { type: 'integer', minimum: 1, maximum: 10, default: 3 },
+            bootWaitS: { type: 'integer', minimum: 1, maximum: 3600, default: 60 },
+          },
+        },
+        FlashJob: {
+          type: 'object',
+          properties: {
+            id: { type: 'string' },
+            port: { type: 'string' },
+            image: { type: 'object', properties: { hash: { type: 'string' }, version: { type: 'string' } } },
+            mode: { type: 'string' },
+            state: { type: 'string', enum: ['queued', 'running', 'done', 'failed'] },
+            step: { type: 'string' },
+            offset: { type: 'integer', description: 'bytes the device holds' },
+            total: { type: 'integer' },
+            sent: { type: 'integer', description: 'bytes this job sent' },
+            resumedFrom: { type: 'integer', nullable: true },
+            bytesPerSecond: { type: 'integer' },
+            createdAt: { type: 'integer', description: 'unix ms' },
+            startedAt: { type: 'integer', nullable: true },
+            finishedAt: { type: 'integer', nullable: true },
+            outcome: {
+              type: 'object',
+              nullable: true,
+              description: '{ok: true, version, booted, confirmed, resumedFrom} or {ok: false, reason, exitCode, detail}: the reason and exit code of spot-gateway flash, or interrupted / internal-error (exitCode null)',
+            },
           },
         },
         Durations: {

@@ -7,6 +7,8 @@ import { histogramSummary, type HistogramSnapshot } from '../duration-histogram.
 import type { Store, StoreStatus } from '../store/types.js';
 import type { CommandAdmission } from './command-admission.js';
 import { registerCommandRoutes } from './commands.js';
+import { registerFlashRoutes, type FlashRoutesDeps } from './flash.js';
+import { registerImageRoutes, type ImageRoutesDeps } from './images.js';
 import { badRequest, intParam, notFound } from './errors.js';
 import { openApiDocument } from './openapi.js';
 import { quarantineProblem, registerQuarantineRoutes, type Resend } from './quarantine.js';
@@ -58,6 +60,8 @@ export interface ApiDeps {
   tls?: { problems(): string[]; view(): Record<string, unknown> } | null;
   /** The ports listened on, for /api/status. */
   listeners?: () => Array<{ protocol: string; host: string; port: number }>;
+  /** Stored images and flash jobs (docs/firmware-store.md). */
+  firmware: ImageRoutesDeps & FlashRoutesDeps;
 }
 
 export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
@@ -109,6 +113,8 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
 
   registerQuarantineRoutes(app, { store: deps.store, upstreams: deps.upstreams });
   registerCommandRoutes(app, { store: deps.store, admission: deps.commandAdmission, logger: deps.logger });
+  registerImageRoutes(app, deps.firmware);
+  registerFlashRoutes(app, deps.firmware);
 }
 
 /** The optional `spot` query parameter: a serial, or undefined (absent or empty: every spot). */

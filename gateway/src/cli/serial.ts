@@ -1,37 +1,9 @@
-// The one place the SMP commands open real serial ports (serialport), and list them.
+// The serial ports the system knows, for `spot-gateway ports`; opening one is smp/serial-port.ts.
 import { readdirSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { SerialPort } from 'serialport';
-import type { SmpPort } from '../smp/client.js';
 
-export interface OpenedPort {
-  port: SmpPort;
-  /** Waits for written bytes to leave, then closes the port. */
-  close(): Promise<void>;
-}
-
-export type PortOpener = (path: string, baudRate: number) => Promise<{ ok: true; opened: OpenedPort } | { ok: false; reason: string }>;
-
-export const openSerialPort: PortOpener = async (portPath, baudRate) => {
-  const port = new SerialPort({ path: portPath, baudRate, autoOpen: false });
-  try {
-    await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
-  } catch (err) {
-    return { ok: false, reason: `cannot open ${portPath}: ${(err as Error).message}` };
-  }
-  // A read error after the open (the device unplugged) surfaces as no answer, not as a crash.
-  port.on('error', () => undefined);
-  return {
-    ok: true,
-    opened: {
-      port,
-      close: () =>
-        new Promise<void>((resolve) => {
-          port.drain(() => port.close(() => resolve()));
-        }),
-    },
-  };
-};
+export { openSerialPort, type OpenedPort, type PortOpener } from '../smp/serial-port.js';
 
 export interface ListedPort {
   path: string;

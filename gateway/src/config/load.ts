@@ -4,6 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
+import { portRules } from '../flash/port-rules.js';
+import { readTrustedKeys } from '../flash/trusted-keys.js';
 import { topicLevelFault, topicPrefixFault } from '../protocol/index.js';
 import { type ConfigInput, configSchema, type GatewayConfig } from './schema.js';
 import { coerce, leafKeys, setPath } from './env.js';
@@ -48,6 +50,7 @@ function keyOf(error: ErrorObject): string {
 const PATTERN_REASONS: Record<string, string> = {
   'mqtt.url': 'must be a broker URL such as mqtt://host:1883 (mqtt, mqtts, tcp, ssl, ws, wss)',
   'mqtt.topic_prefix': 'must be topic levels without "+", "#" or empty levels, e.g. site1/',
+  'firmware.target': 'must be a target name: 1..64 characters of a-z 0-9 . _ -, e.g. mps2-an385',
 };
 
 function reasonOf(error: ErrorObject): string {
@@ -149,7 +152,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
     throw new ConfigError(`${where}: ${crossed.reason}`);
   }
   const config = withGatewayId(input, options.hostname ?? os.hostname);
-  const fault = topicFault(config);
+  const fault = topicFault(config) ?? firmwareFault(config, cwd);
   if (fault) throw new ConfigError(`${where(fault.key)}: ${fault.reason}`);
   return { config, file };
 }
@@ -183,6 +186,15 @@ function topicFault(config: GatewayConfig): { key: string; reason: string } | nu
   if (prefix) return { key: 'mqtt.topic_prefix', reason: `cannot start an MQTT topic: ${prefix}` };
   const id = topicLevelFault(config.gateway.id);
   if (id) return { key: 'gateway.id', reason: `${JSON.stringify(config.gateway.id.slice(0, 100))} cannot be an MQTT topic level: it ${id}` };
+  return null;
+}
+
+/** The trusted key files must be Ed25519 public keys that can be read, the port patterns absolute paths. */
+export function firmwareFault(config: GatewayConfig, cwd: string): { key: string; reason: string } | null {
+  const keys = readTrustedKeys(config.firmware.trusted_keys, cwd);
+  if (!keys.ok) return { key: 'firmware.trusted_keys', reason: keys.reason };
+  const ports = portRules(config.firmware.ports);
+  if (!ports.ok) return { key: 'firmware.ports', reason: ports.reason };
   return null;
 }
 

@@ -13,6 +13,8 @@ export interface GatewayConfig {
   spots: { offline_after_s: number; forget_after_s: number };
   commands: { ttl_s: number; max_bytes: number; max_queued_per_spot: number; max_queued_bytes_per_spot: number; max_reply_bytes: number };
   ingest: { max_event_bytes: number; max_rejected_per_post: number };
+  /** Stored images and flashing over the API (docs/firmware-store.md). */
+  firmware: { trusted_keys: string; target: string; require_target: boolean; ports: string; max_image_bytes: number; max_images: number };
   log: { level: LogLevel };
 }
 
@@ -23,7 +25,7 @@ export type ConfigInput = Omit<GatewayConfig, 'gateway'> & { gateway: { id?: str
 export const configSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['http', 'data_dir', 'buffer', 'mqtt', 'gateway', 'spots', 'commands', 'ingest', 'log'],
+  required: ['http', 'data_dir', 'buffer', 'mqtt', 'gateway', 'spots', 'commands', 'ingest', 'firmware', 'log'],
   properties: {
     http: {
       type: 'object',
@@ -125,6 +127,28 @@ export const configSchema = {
       properties: {
         max_event_bytes: { type: 'integer', minimum: 64, maximum: 16777216, default: 65536, description: 'longest accepted event; longer ones are rejected' },
         max_rejected_per_post: { type: 'integer', minimum: 0, default: 100, description: 'malformed messages kept per post; more are only counted' },
+      },
+    },
+    firmware: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      required: ['trusted_keys', 'target', 'require_target', 'ports', 'max_image_bytes', 'max_images'],
+      properties: {
+        trusted_keys: {
+          type: 'string',
+          default: '',
+          description: 'Ed25519 public key files (PEM), separated by commas: an image is stored and flashed only when signed by one of them (empty = the API takes no image)',
+        },
+        target: { type: 'string', pattern: '^[a-z0-9._-]{1,64}$', default: 'mps2-an385', description: 'the target an image must name (its target TLV) to be stored or flashed' },
+        require_target: { type: 'boolean', default: true, description: 'refuse an image that names no target (plain imgtool sign); false accepts it' },
+        ports: {
+          type: 'string',
+          default: '/dev/serial/by-id/*,/dev/ttyUSB*,/dev/ttyACM*',
+          description: 'serial ports POST /api/flash may open: absolute paths separated by commas, * matching any characters but / (empty = none)',
+        },
+        max_image_bytes: { type: 'integer', minimum: 1024, maximum: 16777216, default: 131072, description: 'largest image file POST /api/images takes (the mps2-an385 slot is 128 KiB)' },
+        max_images: { type: 'integer', minimum: 1, maximum: 1000, default: 16, description: 'images kept in the store; more are refused (409) until one is deleted' },
       },
     },
     log: {

@@ -9,6 +9,8 @@ export interface SnapshotSources {
   spots: () => SpotRecord[];
   isOnline: (serial: string) => boolean;
   activity: SpotActivity;
+  /** Flash jobs queued or running, with their progress (docs/firmware-store.md). */
+  flashJobs?: () => readonly unknown[];
   now: () => number;
 }
 
@@ -27,5 +29,6 @@ export function liveSnapshot(sources: SnapshotSources): Record<string, unknown> 
       eventsPerSecond: Math.round(sources.activity.eventsPerSecond(spot.serial) * 10) / 10,
       presences: sources.activity.presences(spot.serial),
     })),
+    flashJobs: sources.flashJobs?.() ?? [],
   };
 }

@@ -160,6 +160,9 @@ async function waitForBoot(client: SmpClient, hash: Buffer, wait: BootWait): Pro
         return fail('not-booted', `the device runs ${running.version} again: the new image did not boot and was reverted`);
       }
       last = null;
+    } else if (state.reason === 'closed') {
+      // Closed under us (a gateway stopping a flash job): nothing will answer any more.
+      return fromSmp(state, 'waiting for the new image to boot');
     } else last = state;
     if (wait.now() >= wait.deadline) break;
     await wait.sleep(wait.pollMs);

@@ -72,7 +72,7 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
   app.setErrorHandler((err: Error & { statusCode?: number }, request, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
     const reason =
-      status === 413 ? `request body over the API's limit of ${BODY_LIMIT} bytes`
+      status === 413 ? `request body over the ${request.routeOptions.bodyLimit} bytes this route takes`
       : status === 415 ? `body of type ${JSON.stringify(clip(request.headers['content-type'] ?? ''))} is not read on this route`
       : clip(err.message, 200);
     void reply.code(status).send({ error: errorKind(status), reason });
