@@ -1,5 +1,5 @@
 // Prometheus metrics (prom-client): ingest counters, store and forwarder status, read at scrape time.
-import { Registry, Gauge, collectDefaultMetrics, type Metric } from 'prom-client';
+import { Registry, Gauge, Histogram, collectDefaultMetrics } from 'prom-client';
 import type { IngestCounters } from './ingest/counters.js';
 import type { HistogramSnapshot } from './duration-histogram.js';
 import { oncePerTurn } from './once-per-turn.js';
@@ -89,13 +89,11 @@ export function createMetrics(given: MetricsSources): Registry {
     s.oldestUnforwardedAgeMs === null ? 0 : s.oldestUnforwardedAgeMs / 1000,
   );
   fromStore('spot_gateway_buffer_commits_total', 'group commits since start', (s) => s.commits);
-  registry.registerMetric(
-    histogramOf('spot_gateway_wal_fsync_seconds', 'WAL fsyncs acknowledgements waited for, by duration', () => [[{}, sources.storeStatus().walSync]]),
-  );
-  registry.registerMetric(
-    histogramOf('spot_gateway_upstream_delivery_seconds', 'events from receipt at the gateway to the upstream acknowledgement, by duration', () =>
-      sources.upstreams().map((u) => [{ upstream: u.name }, u.status().delivery]),
-    ),
+  new SnapshotHistogram(registry, 'spot_gateway_wal_fsync_seconds', 'WAL fsyncs acknowledgements waited for, by duration', [], () => [
+    [{}, sources.storeStatus().walSync],
+  ]);
+  new SnapshotHistogram(registry, 'spot_gateway_upstream_delivery_seconds', 'events from receipt at the gateway to the upstream acknowledgement, by duration', ['upstream'], () =>
+    sources.upstreams().map((u) => [{ upstream: u.name }, u.status().delivery]),
   );
   new Gauge({
     name: 'spot_gateway_spots_online',
@@ -135,21 +133,35 @@ export function createMetrics(given: MetricsSources): Registry {
   return registry;
 }
 
+type Series = Array<[Record<string, string>, HistogramSnapshot]>;
+
 /**
  * A Prometheus histogram read from our own buckets at scrape time, one series per label set
  * (prom-client's Histogram is filled by observe() calls; the store and the forwarders keep no
- * reference to the metrics).
+ * reference to the metrics). A prom-client Histogram whose get() gives the snapshot's series:
+ * the registry formats it as any histogram.
  */
-function histogramOf(name: string, help: string, read: () => Array<[Record<string, string>, HistogramSnapshot]>): Metric {
-  const get = async () => {
-    const values: Array<{ metricName: string; labels: Record<string, string | number>; value: number }> = [];
-    for (const [labels, w] of read()) {
+class SnapshotHistogram extends Histogram {
+  constructor(
+    registry: Registry,
+    private readonly metricName: string,
+    help: string,
+    labelNames: string[],
+    private readonly read: () => Series,
+  ) {
+    super({ name: metricName, help, labelNames, registers: [registry] });
+  }
+
+  override async get(): ReturnType<Histogram['get']> {
+    const base = await super.get();
+    const name = this.metricName;
+    const values: typeof base.values = [];
+    for (const [labels, w] of this.read()) {
       w.boundsMs.forEach((ms, i) => values.push({ metricName: `${name}_bucket`, labels: { ...labels, le: ms / 1000 }, value: w.counts[i]! }));
       values.push({ metricName: `${name}_bucket`, labels: { ...labels, le: '+Inf' }, value: w.count });
       values.push({ metricName: `${name}_sum`, labels, value: w.sumMs / 1000 });
       values.push({ metricName: `${name}_count`, labels, value: w.count });
     }
-    return { name, help, type: 'histogram', values, aggregator: 'sum' };
-  };
-  return { name, help, get } as unknown as Metric;
+    return { ...base, values };
+  }
 }

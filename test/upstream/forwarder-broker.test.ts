@@ -1,7 +1,7 @@
 // MqttForwarder against a real Mosquitto, with an in-memory source (the SQLite store has its own test).
 import test from 'ava';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { connectTapped, type PubackTap } from '../../gateway/src/upstream/puback-tap.js';
+import mqtt from 'mqtt';
+import { WireClient } from '../../gateway/src/upstream/mqtt-wire/client.js';
 import { MqttForwarder, type MqttForwarderOptions, type SpotCommand } from '../../gateway/src/upstream/index.js';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 import { firstSeen, idsBySpot, startConsumer } from './consumer.js';
@@ -9,12 +9,12 @@ import { jsonEvent, MemorySource } from './fake-source.js';
 
 interface Started {
   forwarder: MqttForwarder;
-  /** The mqtt.js clients the forwarder created, newest last. */
-  clients: MqttClient[];
+  /** The connections the forwarder opened, newest last. */
+  clients: WireClient[];
   /** Highest number of publishes awaiting PUBACK at once. */
   maxOutstanding: () => number;
   warnings: string[];
-  /** PUBACKs the tap took out of the byte stream (mqtt.js never parsed them). */
+  /** PUBACKs the tap took out of the byte stream (never parsed by mqtt-packet). */
   pubacksTapped: () => number;
 }
 
@@ -24,8 +24,7 @@ function startForwarder(
   source: MemorySource,
   extra: Partial<MqttForwarderOptions> = {},
 ): Started {
-  const clients: MqttClient[] = [];
-  const taps: PubackTap[] = [];
+  const clients: WireClient[] = [];
   let max = 0;
   const warnings: string[] = [];
   const forwarder = new MqttForwarder({
@@ -34,32 +33,23 @@ function startForwarder(
     source,
     backoff: { minMs: 100, maxMs: 400 },
     logger: { debug() {}, info() {}, warn: (_o, msg) => warnings.push(msg), error: (_o, msg) => warnings.push(msg) },
-    // The production factory (PUBACKs claimed from the byte stream by the tap), observed.
-    clientFactory: (url: string, options: IClientOptions, tap?: PubackTap) => {
-      if (tap) {
-        taps.push(tap);
-        // Each PUBACK the forwarder claims: how many messages were awaiting one.
-        let claim: PubackTap['claim'] = null;
-        Object.defineProperty(tap, 'claim', {
-          get: () => claim,
-          set: (fn: PubackTap['claim']) => {
-            claim = fn && ((id, code) => ((max = Math.max(max, forwarder.status().inFlight)), fn(id, code)));
-          },
+    // The production client, observed: at each PUBACK, how many messages were awaiting one.
+    clientFactory: (url, options) => {
+      const client = new WireClient(url, options);
+      const track = client.track.bind(client);
+      client.track = (done) =>
+        track((err) => {
+          max = Math.max(max, forwarder.status().inFlight);
+          done(err);
         });
-      }
-      const client = connectTapped(url, options, tap);
       clients.push(client);
-      // PUBACKs the tap left to mqtt.js (its own publishes, and all of them with rawPublish off).
-      client.on('packetreceive', (packet) => {
-        if (packet.cmd === 'puback') max = Math.max(max, forwarder.status().inFlight);
-      });
       return client;
     },
     ...extra,
   });
   forwarder.start();
   t.teardown(() => forwarder.stop());
-  return { forwarder, clients, maxOutstanding: () => max, warnings, pubacksTapped: () => taps.reduce((n, tp) => n + tp.claims, 0) };
+  return { forwarder, clients, maxOutstanding: () => max, warnings, pubacksTapped: () => clients.reduce((n, c) => n + c.pubacksTapped, 0) };
 }
 
 function appendMany(source: MemorySource, spots: string[], perSpot: number, batch = 50): void {
@@ -75,7 +65,7 @@ function expectedIds(source: MemorySource, spot: string): number[] {
 }
 
 for (const rawPublish of [true, false]) {
-  const path = rawPublish ? 'batched raw packets' : 'mqtt.js publish()';
+  const path = rawPublish ? 'batched raw packets' : 'one generate() per publish';
   test(`every event reaches the broker once, in order per spot, pipelined, with a stable event_id (${path})`, async (t) => {
     // Mosquitto announces Receive Maximum = max_inflight_messages (default 20); the forwarder honours it.
     const broker = await startMosquitto({ t, extraConfig: 'max_inflight_messages 500' });
@@ -105,8 +95,7 @@ for (const rawPublish of [true, false]) {
     t.is(status.state, 'connected');
     t.is(status.acked, source.events.length);
     // Every PUBACK is in once the cursors are at the end.
-    if (rawPublish) t.true(pubacksTapped() >= source.events.length, `PUBACKs claimed by the tap: ${pubacksTapped()}`);
-    else t.is(pubacksTapped(), 0, 'mqtt.js publish(): its PUBACKs are left to mqtt.js');
+    t.true(pubacksTapped() >= source.events.length, `PUBACKs claimed by the tap: ${pubacksTapped()}`);
 
     t.is(status.lagEvents, 0);
     t.is(status.inFlight, 0);
@@ -175,7 +164,7 @@ test('forwarder restarted on the same source resumes from the cursor; redeliveri
   // A crash: the last cursor writes never reach the disk, publishes are in flight, no clean stop.
   source.freezeCursors = true;
   await consumer.waitFor((m) => m.length > 2000, 10_000, 'messages acked after the last saved cursor');
-  first.clients.at(-1)!.stream.destroy();
+  first.clients.at(-1)!.end(true);
   await first.forwarder.stop();
   await sleep(300);
   source.freezeCursors = false;
@@ -281,7 +270,7 @@ test('gateway state: retained online, offline as last will when the connection d
   t.is(watcher.messages[0]!.payload.toString(), 'online');
   t.true(watcher.messages[0]!.retain, 'online is retained');
 
-  clients.at(-1)!.stream.destroy();
+  clients.at(-1)!.end(true);
   await watcher.waitFor((m) => m.some((x) => x.payload.toString() === 'offline'), 5000, 'the last will');
   await watcher.waitFor((m) => m.at(-1)!.payload.toString() === 'online', 10_000, 'online again after reconnect');
 

@@ -20,7 +20,8 @@ test('nothing is published before CONNACK; then every event above the cursor, in
   t.is(clients[0]!.published.length, 0);
   t.is(forwarder.status().state, 'connecting');
   const options = clients[0]!.options;
-  t.is(options.reconnectPeriod, 0, 'mqtt.js never reconnects (or replays) on its own');
+  t.false(options.clean, 'the broker keeps the session (commands queued while away)');
+  t.is(options.maximumPacketSize, 65536 + 8192, 'commands up to MAX_COMMAND_BYTES fit');
   t.deepEqual(options.will, { topic: 'gateways/gw1/state', payload: Buffer.from('offline'), qos: 1, retain: true });
 
   clients[0]!.connack();
