@@ -52,10 +52,10 @@ export class FakeClient extends EventEmitter {
     this.emit('connect', { sessionPresent: false, properties });
   }
 
-  /** PUBACK for every publish not acked yet (optionally only those matching). */
+  /** PUBACK for every publish not acked yet (optionally only those matching); not those its callbacks publish. */
   ackAll(filter: (p: Published) => boolean = () => true, err?: Error): number {
     let n = 0;
-    for (const p of this.published) {
+    for (const p of [...this.published]) {
       if (p.acked || !filter(p)) continue;
       p.acked = true;
       n++;

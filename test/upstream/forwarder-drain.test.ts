@@ -185,7 +185,7 @@ async function drainsAfter(world: World, script: Step[], firstReceiveMaximum: nu
     // The backoff (or the store retry) elapses; the store retry alone opens no connection.
     while (forwarder.status().state === 'disconnected' && timers.pending.size > 0) timers.fire();
     if (forwarder.status().state === 'connecting') {
-      limits.set(clients.at(-1)!, Math.max(2, Math.min(receiveMaximum, maxInFlight)));
+      limits.set(clients.at(-1)!, Math.min(receiveMaximum, maxInFlight));
       clients.at(-1)!.connack({ receiveMaximum });
     }
   };

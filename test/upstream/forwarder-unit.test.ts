@@ -107,6 +107,26 @@ test('publishes in flight never exceed the broker Receive Maximum, and refill as
   t.is(forwarder.status().inFlight, 5);
 });
 
+test('a broker Receive Maximum of 1: one message in flight at a time; an event with a PB form sends its PB after its JSON is acknowledged', async (t) => {
+  const { forwarder, source, clients } = setup();
+  const [plain, withPb] = source.append(jsonEvent('7', 1), { spot: '7', resource: 'presence', action: 'update', data: '{}', pb: new Uint8Array([9]), timeReceived: 0 });
+  forwarder.start();
+  const client = clients[0]!;
+  client.connack({ receiveMaximum: 1 });
+  const topics = (): string[] => client.pending().map((p) => p.topic);
+  t.deepEqual(topics(), ['gateways/gw1/state'], 'online first, alone');
+  const steps: string[][] = [];
+  for (let i = 0; i < 4; i++) {
+    client.ackAll();
+    await tick();
+    steps.push(topics());
+  }
+  t.deepEqual(steps, [['from/7/json/presence/create'], ['from/7/json/presence/update'], ['from/7/pb'], []]);
+  t.is(source.cursor('mqtt', '7'), withPb!);
+  t.true(plain! < withPb!);
+  t.is(forwarder.status().acked, 2);
+});
+
 test('a lost connection: nothing published while down, reconnect after the backoff, replay from the cursor with the same event_id', async (t) => {
   const { forwarder, source, clients, timers } = setup();
   source.append(jsonEvent('7', 1), jsonEvent('7', 2), jsonEvent('7', 3));
