@@ -304,3 +304,21 @@ test('an event stored before ingest refused its resource is skipped, counted and
   await tick();
   t.is(source.cursor('mqtt', '7'), good!);
 });
+
+test('commands.max_bytes sets the Maximum Packet Size in CONNECT; a payload over it plus the packet overhead is refused unread, a smaller one goes to the admission', async (t) => {
+  const received: SpotCommand[] = [];
+  const { forwarder, clients, warnings } = setup({ maxCommandBytes: 300, onCommand: (command) => received.push(command) });
+  forwarder.start();
+  t.is(clients[0]!.options.maximumPacketSize, 300 + 8192);
+  clients[0]!.connack();
+  const acks: string[] = [];
+  const command = (payload: Buffer, name: string) =>
+    clients[0]!.handleMessage({ topic: 'to/4711/json/config/update', payload, retain: false }, () => acks.push(name));
+  command(Buffer.from(JSON.stringify({ pad: 'x'.repeat(8492 - 10) })), 'at the bound');
+  command(Buffer.from(JSON.stringify({ pad: 'x'.repeat(8493 - 10) })), 'over it');
+  await tick();
+  t.deepEqual(acks.sort(), ['at the bound', 'over it'], 'both acknowledged: the refused one at once, the other once the admission took it');
+  t.is(received.length, 1, 'the admission (onCommand) judges the one at the bound by commands.max_bytes');
+  t.regex(warnings.join('\n'), /to\/4711\/json\/config\/update: payload of 8493 bytes is over 8492 bytes/);
+  t.is(forwarder.status().commandsRejected, 1);
+});

@@ -7,6 +7,7 @@ import { CursorWriter } from './cursor-writer.js';
 import { decodePbFrame, MAX_COMMAND_BYTES } from './downstream.js';
 import { WireClient } from './mqtt-wire/client.js';
 import {
+  COMMAND_PACKET_OVERHEAD,
   describe,
   PERMANENT_REFUSALS,
   realTimers,
@@ -104,7 +105,8 @@ export class MqttForwarder {
     this.resender = new QuarantineResender({ book: source.quarantine, upstream, instanceId: source.instanceId, topics, logger, onSlots });
     this.stall = new StallWatch(now, options.outageMs ?? 60_000);
     const maxCommandBytes = options.maxCommandBytes ?? MAX_COMMAND_BYTES;
-    this.commands = new CommandIntake(topics, logger, options.onCommand, options.decodePbCommand ?? decodePbFrame, maxCommandBytes);
+    // A payload larger than the packet the broker may send is refused unread; the admission holds the exact bound (a command's JSON message).
+    this.commands = new CommandIntake(topics, logger, options.onCommand, options.decodePbCommand ?? decodePbFrame, maxCommandBytes + COMMAND_PACKET_OVERHEAD);
     this.connection = new BrokerConnection({
       url: options.url,
       clientId: `spot-gateway-${options.gatewayId}-${this.upstream}`,
