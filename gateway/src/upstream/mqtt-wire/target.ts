@@ -53,7 +53,7 @@ function readPem(key: string, file: string): Buffer {
   try {
     return readFileSync(file);
   } catch (err) {
-    throw new Error(`${key}: cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new Error(`${key}: cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
 }
 
