@@ -63,6 +63,12 @@ function isErrno(err: Error): boolean {
   return typeof code === 'string' && /^E[A-Z]+$/.test(code);
 }
 
+/** An error of the TLS layer (OpenSSL's ERR_SSL_* codes). */
+function isSslError(err: Error): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && code.startsWith('ERR_SSL');
+}
+
 export class WireClient extends EventEmitter implements UpstreamClient {
   handleMessage: (packet: InboundPublish, done: (err?: Error) => void) => void = (_packet, done) => done();
   private readonly version: Version;
@@ -108,7 +114,8 @@ export class WireClient extends EventEmitter implements UpstreamClient {
       this.opened();
     });
     socket.on('data', (chunk: Buffer) => this.data(chunk));
-    socket.on('error', (err: Error) => this.emit('error', this.target.tls && !this.secured && !isErrno(err) ? tlsFailure(this.target, err) : err));
+    // TLS 1.3: a broker refusing the client's certificate sends its alert after the handshake looked done.
+    socket.on('error', (err: Error) => this.emit('error', this.target.tls && (!this.secured || isSslError(err)) && !isErrno(err) ? tlsFailure(this.target, err) : err));
     socket.on('close', () => this.gone());
     this.connectTimer = setTimeout(() => this.fail(`no CONNACK within ${options.connectTimeoutMs} ms`), options.connectTimeoutMs);
   }

@@ -76,7 +76,10 @@ export function tlsFailure(target: BrokerTarget, err: Error): Error {
   const text = typeof code === 'string' ? code : '';
   let hint = '';
   if (text === 'ERR_TLS_CERT_ALTNAME_INVALID') hint = `; the certificate does not name ${target.host} (mqtt.tls_verify_server_name)`;
-  else if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ISSUER/.test(text)) hint = "; the broker's certificate is not trusted (mqtt.tls_ca_file)";
+  // An alert is the broker's refusal (of the client's certificate, say); the other codes are the client's verdict on the broker's.
   else if (/ALERT/.test(text)) hint = '; the broker refused the handshake (a client certificate: mqtt.tls_cert_file, mqtt.tls_key_file)';
-  return Object.assign(new Error(`TLS with ${target.host}:${target.port} failed: ${err.message}${hint}`), { code });
+  else if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ISSUER/.test(text)) hint = "; the broker's certificate is not trusted (mqtt.tls_ca_file)";
+  // OpenSSL's text ("...:error:0A00045C:SSL routines:ssl3_read_bytes:tlsv13 alert certificate required:file:line:...") reduced to its reason.
+  const reason = /SSL routines:[^:]*:([^:]+)/.exec(err.message)?.[1] ?? err.message;
+  return Object.assign(new Error(`TLS with ${target.host}:${target.port} failed: ${reason}${hint}`), { code });
 }
