@@ -5,7 +5,7 @@ import test from 'ava';
 import mqttPacket, { type Packet } from 'mqtt-packet';
 import { WireClient } from '../../gateway/src/upstream/mqtt-wire/client.js';
 import type { ConnectOptions, Connack, InboundPublish } from '../../gateway/src/upstream/options.js';
-import { parseBrokerUrl } from '../../gateway/src/upstream/mqtt-wire/target.js';
+import { parseBrokerUrl, tlsFailure, tlsOptions } from '../../gateway/src/upstream/mqtt-wire/target.js';
 
 interface Scripted {
   url: string;
@@ -302,4 +302,43 @@ test('broker URLs: schemes, default ports, IPv6, credentials; bad ones refused w
   t.throws(() => parseBrokerUrl('mqtt://'), { message: /is not a URL|has no host/ });
   t.throws(() => new WireClient('mqtt://127.0.0.1:1', options({ tls: { caFile: '/nonexistent' } })), { message: 'TLS files are configured but mqtt://127.0.0.1:1 is not an mqtts:// URL' });
   t.throws(() => new WireClient('mqtts://127.0.0.1:1', options({ tls: { caFile: '/nonexistent/ca.pem' } })), { message: /^mqtt\.tls_ca_file: cannot read \/nonexistent\/ca\.pem: ENOENT/ });
+});
+
+test('a CONNACK refusal with a reason string, and a bare DISCONNECT, are reported with what they carry', async (t) => {
+  const refusing = await scriptedBroker(t, 5, (s) => s.send({ cmd: 'connack', sessionPresent: false, reasonCode: 0x86, properties: { reasonString: 'who are you' } }));
+  const refused = new WireClient(refusing.url, options());
+  t.is((await next<Error>(refused, 'error')).message, 'CONNACK 0x86 (bad user name or password): who are you');
+  const dropping = await scriptedBroker(t, 5, (s) => s.send(connackOk()));
+  const dropped = new WireClient(dropping.url, options());
+  t.teardown(() => dropped.end(true));
+  await next(dropped, 'connect');
+  const error = next<Error>(dropped, 'error');
+  dropping.send(Buffer.from([0xe0, 0x00]));
+  t.is((await error).message, 'the broker disconnected: reason 0x00');
+});
+
+test('all 65535 packet ids in use: publish and subscribe throw, naming it', async (t) => {
+  const broker = await scriptedBroker(t, 5, (s) => s.send(connackOk()));
+  const client = new WireClient(broker.url, options());
+  t.teardown(() => client.end(true));
+  await next(client, 'connect');
+  for (let i = 0; i < 65535; i++) client.track(() => {});
+  t.throws(() => client.track(() => {}), { message: 'no MQTT packet id free' });
+  t.throws(() => client.subscribe(['x'], { qos: 1 }, () => {}), { message: 'no MQTT packet id free' });
+  client.untrack(7);
+  t.notThrows(() => client.subscribe(['x'], { qos: 1 }, () => {}));
+});
+
+test('TLS options: SNI for a host name only; the name check off keeps the chain check; no TLS files with mqtt:// is fine', async (t) => {
+  t.is(tlsOptions(parseBrokerUrl('mqtts://broker.test'), {}).servername, 'broker.test');
+  t.is(tlsOptions(parseBrokerUrl('mqtts://10.0.0.5'), {}).servername, undefined);
+  const lax = tlsOptions(parseBrokerUrl('mqtts://10.0.0.5'), { verifyServerName: false });
+  t.true(lax.rejectUnauthorized);
+  t.is(lax.checkServerIdentity?.('x', {} as never), undefined);
+  t.is(tlsFailure(parseBrokerUrl('mqtts://h'), new Error('odd')).message, 'TLS with h:8883 failed: odd');
+  const client = new WireClient('mqtt://127.0.0.1:1', options({ tls: { verifyServerName: true } }));
+  const err = await next<Error & { code?: string }>(client, 'error');
+  t.is(err.code, 'ECONNREFUSED');
+  const tlsClient = new WireClient('mqtts://127.0.0.1:1', options());
+  t.is((await next<Error & { code?: string }>(tlsClient, 'error')).code, 'ECONNREFUSED', 'a refused TCP connection is not dressed as a TLS failure');
 });
