@@ -27,7 +27,7 @@ import { HttpDrain } from './transports/drain.js';
 import { ingestRoute } from './transports/ingest-route.js';
 import { createListeners } from './transports/listeners.js';
 import { TlsCertificate } from './transports/tls-certificate.js';
-import { type ForwardSource, MqttForwarder, type SpotCommand } from './upstream/index.js';
+import { type ForwardSource, MqttForwarder, type SpotCommand, type TlsFiles } from './upstream/index.js';
 import { packageVersion } from './version.js';
 
 export interface StartOptions {
@@ -153,6 +153,12 @@ function forwardSource(store: Store, storeStatus: () => StoreStatus): ForwardSou
   };
 }
 
+/** The mqtt.tls_* keys (an empty file name: none). */
+function tlsFiles(config: GatewayConfig): TlsFiles {
+  const { tls_ca_file: ca, tls_cert_file: cert, tls_key_file: key, tls_verify_server_name: verifyServerName } = config.mqtt;
+  return { verifyServerName, ...(ca ? { caFile: ca } : {}), ...(cert ? { certFile: cert } : {}), ...(key ? { keyFile: key } : {}) };
+}
+
 function mqttForwarder(config: GatewayConfig, url: string, source: ForwardSource, admission: CommandAdmission, logger: GatewayLogger, now: () => number): MqttForwarder {
   return new MqttForwarder({
     url,
@@ -162,6 +168,8 @@ function mqttForwarder(config: GatewayConfig, url: string, source: ForwardSource
     maxInFlight: config.mqtt.max_in_flight,
     poisonAfterDrops: config.mqtt.poison_after_drops,
     outageMs: config.mqtt.degraded_after_s * 1000,
+    maxCommandBytes: config.commands.max_bytes,
+    tls: tlsFiles(config),
     upstreamName: MQTT_UPSTREAM,
     logger: logger.child({ part: 'mqtt' }),
     now,

@@ -1,5 +1,5 @@
 // Prometheus metrics (prom-client): ingest counters, store and forwarder status, read at scrape time.
-import { Registry, Gauge, collectDefaultMetrics, type Metric } from 'prom-client';
+import { Registry, Gauge, collectDefaultMetrics } from 'prom-client';
 import type { IngestCounters } from './ingest/counters.js';
 import type { HistogramSnapshot } from './duration-histogram.js';
 import { oncePerTurn } from './once-per-turn.js';
@@ -62,7 +62,7 @@ export function createMetrics(given: MetricsSources): Registry {
     storeStatus: oncePerTurn(given.storeStatus),
     upstreams: oncePerTurn(() => given.upstreams().map((u) => ({ name: u.name, status: oncePerTurn(() => u.status()) }))),
   };
-  const registry = new Registry();
+  const registry = new GatewayRegistry();
   collectDefaultMetrics({ register: registry, prefix: 'spot_gateway_' });
   for (const [name, key, help] of INGEST) {
     new Gauge({
@@ -93,13 +93,9 @@ export function createMetrics(given: MetricsSources): Registry {
     s.oldestUnforwardedAgeMs === null ? 0 : s.oldestUnforwardedAgeMs / 1000,
   );
   fromStore('spot_gateway_buffer_commits_total', 'group commits since start', (s) => s.commits);
-  registry.registerMetric(
-    histogramOf('spot_gateway_wal_fsync_seconds', 'WAL fsyncs acknowledgements waited for, by duration', () => [[{}, sources.storeStatus().walSync]]),
-  );
-  registry.registerMetric(
-    histogramOf('spot_gateway_upstream_delivery_seconds', 'events from receipt at the gateway to the upstream acknowledgement, by duration', () =>
-      sources.upstreams().map((u) => [{ upstream: u.name }, u.status().delivery]),
-    ),
+  registry.snapshotHistogram('spot_gateway_wal_fsync_seconds', 'WAL fsyncs acknowledgements waited for, by duration', () => [[{}, sources.storeStatus().walSync]]);
+  registry.snapshotHistogram('spot_gateway_upstream_delivery_seconds', 'events from receipt at the gateway to the upstream acknowledgement, by duration', () =>
+    sources.upstreams().map((u) => [{ upstream: u.name }, u.status().delivery]),
   );
   new Gauge({
     name: 'spot_gateway_spots_online',
@@ -179,21 +175,41 @@ export function createMetrics(given: MetricsSources): Registry {
   return registry;
 }
 
+type Series = Array<[Record<string, string>, HistogramSnapshot]>;
+
 /**
- * A Prometheus histogram read from our own buckets at scrape time, one series per label set
- * (prom-client's Histogram is filled by observe() calls; the store and the forwarders keep no
- * reference to the metrics).
+ * prom-client's registry plus histograms read from our own buckets at scrape time, one series per
+ * label set (prom-client's Histogram is filled by observe() calls; the store and the forwarders
+ * keep no reference to the metrics). They are written in the Prometheus text format after the
+ * registry's own metrics; only public API is used: `metrics()` is what /metrics serves.
  */
-function histogramOf(name: string, help: string, read: () => Array<[Record<string, string>, HistogramSnapshot]>): Metric {
-  const get = async () => {
-    const values: Array<{ metricName: string; labels: Record<string, string | number>; value: number }> = [];
-    for (const [labels, w] of read()) {
-      w.boundsMs.forEach((ms, i) => values.push({ metricName: `${name}_bucket`, labels: { ...labels, le: ms / 1000 }, value: w.counts[i]! }));
-      values.push({ metricName: `${name}_bucket`, labels: { ...labels, le: '+Inf' }, value: w.count });
-      values.push({ metricName: `${name}_sum`, labels, value: w.sumMs / 1000 });
-      values.push({ metricName: `${name}_count`, labels, value: w.count });
-    }
-    return { name, help, type: 'histogram', values, aggregator: 'sum' };
-  };
-  return { name, help, get } as unknown as Metric;
+class GatewayRegistry extends Registry {
+  private readonly histograms: Array<{ name: string; help: string; read: () => Series }> = [];
+
+  snapshotHistogram(name: string, help: string, read: () => Series): void {
+    this.histograms.push({ name, help, read });
+  }
+
+  override async metrics(): Promise<string> {
+    const text = await super.metrics();
+    return text + this.histograms.map((h) => histogramText(h.name, h.help, h.read())).join('');
+  }
+}
+
+function labelText(labels: Record<string, string>, le?: string): string {
+  const pairs = Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`);
+  if (le !== undefined) pairs.push(`le="${le}"`);
+  return pairs.length === 0 ? '' : `{${pairs.join(',')}}`;
+}
+
+/** One histogram in the Prometheus text exposition format (buckets cumulative, as the snapshot keeps them). */
+export function histogramText(name: string, help: string, series: Series): string {
+  const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} histogram`];
+  for (const [labels, w] of series) {
+    w.boundsMs.forEach((ms, i) => lines.push(`${name}_bucket${labelText(labels, String(ms / 1000))} ${w.counts[i]!}`));
+    lines.push(`${name}_bucket${labelText(labels, '+Inf')} ${w.count}`);
+    lines.push(`${name}_sum${labelText(labels)} ${w.sumMs / 1000}`);
+    lines.push(`${name}_count${labelText(labels)} ${w.count}`);
+  }
+  return lines.join('\n') + '\n';
 }

@@ -9,7 +9,7 @@ export const MOSQUITTO_BIN = process.env.MOSQUITTO_BIN ?? '/usr/sbin/mosquitto';
 
 export interface Mosquitto {
   port: number;
-  /** `mqtt://127.0.0.1:<port>` */
+  /** `mqtt://127.0.0.1:<port>`, or `mqtts://` with `tls` */
   url: string;
   /** Graceful stop (SIGTERM), waits for exit. Idempotent. */
   stop(): Promise<void>;
@@ -30,6 +30,8 @@ export interface MosquittoOptions {
   persistence?: boolean;
   /** Bound for "accepts connections", default 5000 ms. */
   readyTimeoutMs?: number;
+  /** The listener speaks TLS with this CA, certificate and key (files Mosquitto can read); `requireCertificate`: clients must present one signed by the CA. */
+  tls?: { caFile: string; certFile: string; keyFile: string; requireCertificate?: boolean };
 }
 
 const live = new Set<ChildProcess>();
@@ -63,6 +65,14 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
       'log_type error',
       'log_type warning',
       'max_queued_messages 0',
+      ...(options.tls
+        ? [
+            `cafile ${options.tls.caFile}`,
+            `certfile ${options.tls.certFile}`,
+            `keyfile ${options.tls.keyFile}`,
+            `require_certificate ${options.tls.requireCertificate ? 'true' : 'false'}`,
+          ]
+        : []),
       options.extraConfig ?? '',
     ];
     writeFileSync(file, lines.join('\n') + '\n');
@@ -127,7 +137,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
 
   const broker: Mosquitto = {
     port,
-    url: `mqtt://127.0.0.1:${port}`,
+    url: `${options.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`,
     stop: () => halt('SIGTERM'),
     restart: async () => {
       if (killed) throw new Error('mosquitto was killed; start a new one');

@@ -1,9 +1,10 @@
-// The forwarder's MQTT clients must not make mqtt-packet build its packet-id cache: 65536
+// The forwarder's MQTT connections must not make mqtt-packet build its packet-id cache: 65536
 // two-byte Buffers, 6.5 MB of heap for the life of the process. Its own file, so no other
-// mqtt.js client (a test consumer, say) in this process builds the cache first.
+// MQTT client (a test consumer on mqtt.js, say) in this process builds the cache first.
 import { createRequire } from 'node:module';
 import test from 'ava';
 import { MqttForwarder } from '../../gateway/src/upstream/index.js';
+import { waitFor } from '../helpers/gateway.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
 import { jsonEvent, MemorySource } from './fake-source.js';
 
@@ -25,11 +26,7 @@ for (const rawPublish of [true, false]) {
     forwarder.start();
     t.teardown(() => forwarder.stop());
     for (let i = 0; i < 20; i++) source.append(jsonEvent('201', i));
-    const deadline = Date.now() + 10_000;
-    while (forwarder.status().acked < 20) {
-      if (Date.now() > deadline) return t.fail(`only ${forwarder.status().acked} of 20 events acknowledged within 10 s`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitFor(() => forwarder.status().acked >= 20, 10_000, '20 events acknowledged');
     // Packet ids went out (QoS 1 publishes, the command subscription), none through the cache.
     t.is(Object.keys(numbers.cache).length, 0);
   });

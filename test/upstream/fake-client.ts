@@ -1,12 +1,21 @@
-// A scripted stand-in for an mqtt.js client: records publishes, lets the test send CONNACK/PUBACK/close.
+// A scripted stand-in for the broker connection: records publishes, lets the test send CONNACK/PUBACK/close.
 import { EventEmitter } from 'node:events';
-import type { IClientOptions, IClientPublishOptions, IPublishPacket } from 'mqtt';
-import { MqttForwarder, type ClientFactory, type ForwardSource, type MqttForwarderOptions, type Timers, type UpstreamClient } from '../../gateway/src/upstream/index.js';
+import {
+  MqttForwarder,
+  type ClientFactory,
+  type ConnectOptions,
+  type ForwardSource,
+  type InboundPublish,
+  type MqttForwarderOptions,
+  type Timers,
+  type UpstreamClient,
+} from '../../gateway/src/upstream/index.js';
+import type { PublishOptions } from '../../gateway/src/upstream/options.js';
 
 export interface Published {
   topic: string;
   payload: string | Buffer;
-  opts: IClientPublishOptions;
+  opts: PublishOptions;
   cb: (err?: Error) => void;
   acked: boolean;
 }
@@ -16,13 +25,13 @@ export class FakeClient extends EventEmitter {
   readonly subscribed: string[] = [];
   /** `force` of every end() call. */
   readonly endCalls: boolean[] = [];
-  handleMessage: (packet: IPublishPacket, done: (err?: Error) => void) => void = (_p, done) => done();
+  handleMessage: (packet: InboundPublish, done: (err?: Error) => void) => void = (_p, done) => done();
 
-  constructor(readonly options: IClientOptions) {
+  constructor(readonly options: ConnectOptions) {
     super();
   }
 
-  publish(topic: string, payload: string | Buffer, opts: IClientPublishOptions, cb: (err?: Error) => void): this {
+  publish(topic: string, payload: string | Buffer, opts: PublishOptions, cb: (err?: Error) => void): this {
     this.published.push({ topic, payload, opts, cb, acked: false });
     return this;
   }
@@ -40,13 +49,13 @@ export class FakeClient extends EventEmitter {
   }
 
   connack(properties: Record<string, unknown> = {}): void {
-    this.emit('connect', { cmd: 'connack', returnCode: 0, sessionPresent: false, properties });
+    this.emit('connect', { sessionPresent: false, properties });
   }
 
-  /** PUBACK for every publish not acked yet (optionally only those matching). */
+  /** PUBACK for every publish not acked yet (optionally only those matching); not those its callbacks publish. */
   ackAll(filter: (p: Published) => boolean = () => true, err?: Error): number {
     let n = 0;
-    for (const p of this.published) {
+    for (const p of [...this.published]) {
       if (p.acked || !filter(p)) continue;
       p.acked = true;
       n++;
@@ -69,7 +78,7 @@ export function fakeFactory(): { factory: ClientFactory; clients: FakeClient[] }
   const factory: ClientFactory = (_url, options) => {
     const client = new FakeClient(options);
     clients.push(client);
-    return client as unknown as UpstreamClient;
+    return client satisfies UpstreamClient;
   };
   return { factory, clients };
 }

@@ -1,21 +1,24 @@
 // MqttForwarder against a real Mosquitto, with an in-memory source (the SQLite store has its own test).
 import test from 'ava';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { connectTapped, type PubackTap } from '../../gateway/src/upstream/puback-tap.js';
+import mqtt from 'mqtt';
+import { WireClient } from '../../gateway/src/upstream/mqtt-wire/client.js';
 import { MqttForwarder, type MqttForwarderOptions, type SpotCommand } from '../../gateway/src/upstream/index.js';
+import { waitFor } from '../helpers/gateway.js';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 import { firstSeen, idsBySpot, startConsumer } from './consumer.js';
 import { jsonEvent, MemorySource } from './fake-source.js';
 
 interface Started {
   forwarder: MqttForwarder;
-  /** The mqtt.js clients the forwarder created, newest last. */
-  clients: MqttClient[];
+  /** The connections the forwarder opened, newest last. */
+  clients: WireClient[];
   /** Highest number of publishes awaiting PUBACK at once. */
   maxOutstanding: () => number;
   warnings: string[];
-  /** PUBACKs the tap took out of the byte stream (mqtt.js never parsed them). */
+  /** PUBACKs the tap took out of the byte stream (never parsed by mqtt-packet). */
   pubacksTapped: () => number;
+  /** SUBACKs of the command subscription received. */
+  subacks: () => number;
 }
 
 function startForwarder(
@@ -24,9 +27,9 @@ function startForwarder(
   source: MemorySource,
   extra: Partial<MqttForwarderOptions> = {},
 ): Started {
-  const clients: MqttClient[] = [];
-  const taps: PubackTap[] = [];
+  const clients: WireClient[] = [];
   let max = 0;
+  let subacks = 0;
   const warnings: string[] = [];
   const forwarder = new MqttForwarder({
     url: broker.url,
@@ -34,32 +37,36 @@ function startForwarder(
     source,
     backoff: { minMs: 100, maxMs: 400 },
     logger: { debug() {}, info() {}, warn: (_o, msg) => warnings.push(msg), error: (_o, msg) => warnings.push(msg) },
-    // The production factory (PUBACKs claimed from the byte stream by the tap), observed.
-    clientFactory: (url: string, options: IClientOptions, tap?: PubackTap) => {
-      if (tap) {
-        taps.push(tap);
-        // Each PUBACK the forwarder claims: how many messages were awaiting one.
-        let claim: PubackTap['claim'] = null;
-        Object.defineProperty(tap, 'claim', {
-          get: () => claim,
-          set: (fn: PubackTap['claim']) => {
-            claim = fn && ((id, code) => ((max = Math.max(max, forwarder.status().inFlight)), fn(id, code)));
-          },
+    // The production client, observed: at each PUBACK, how many messages were awaiting one.
+    clientFactory: (url, options) => {
+      const client = new WireClient(url, options);
+      const track = client.track.bind(client);
+      client.track = (done) =>
+        track((err) => {
+          max = Math.max(max, forwarder.status().inFlight);
+          done(err);
         });
-      }
-      const client = connectTapped(url, options, tap);
+      const subscribe = client.subscribe.bind(client);
+      client.subscribe = (filters, opts, cb) =>
+        subscribe(filters, opts, (err) => {
+          subacks++;
+          cb(err);
+        });
       clients.push(client);
-      // PUBACKs the tap left to mqtt.js (its own publishes, and all of them with rawPublish off).
-      client.on('packetreceive', (packet) => {
-        if (packet.cmd === 'puback') max = Math.max(max, forwarder.status().inFlight);
-      });
       return client;
     },
     ...extra,
   });
   forwarder.start();
   t.teardown(() => forwarder.stop());
-  return { forwarder, clients, maxOutstanding: () => max, warnings, pubacksTapped: () => taps.reduce((n, tp) => n + tp.claims, 0) };
+  return {
+    forwarder,
+    clients,
+    maxOutstanding: () => max,
+    warnings,
+    pubacksTapped: () => clients.reduce((n, c) => n + c.pubacksTapped, 0),
+    subacks: () => subacks,
+  };
 }
 
 function appendMany(source: MemorySource, spots: string[], perSpot: number, batch = 50): void {
@@ -75,7 +82,7 @@ function expectedIds(source: MemorySource, spot: string): number[] {
 }
 
 for (const rawPublish of [true, false]) {
-  const path = rawPublish ? 'batched raw packets' : 'mqtt.js publish()';
+  const path = rawPublish ? 'batched raw packets' : 'one generate() per publish';
   test(`every event reaches the broker once, in order per spot, pipelined, with a stable event_id (${path})`, async (t) => {
     // Mosquitto announces Receive Maximum = max_inflight_messages (default 20); the forwarder honours it.
     const broker = await startMosquitto({ t, extraConfig: 'max_inflight_messages 500' });
@@ -105,8 +112,7 @@ for (const rawPublish of [true, false]) {
     t.is(status.state, 'connected');
     t.is(status.acked, source.events.length);
     // Every PUBACK is in once the cursors are at the end.
-    if (rawPublish) t.true(pubacksTapped() >= source.events.length, `PUBACKs claimed by the tap: ${pubacksTapped()}`);
-    else t.is(pubacksTapped(), 0, 'mqtt.js publish(): its PUBACKs are left to mqtt.js');
+    t.true(pubacksTapped() >= source.events.length, `PUBACKs claimed by the tap: ${pubacksTapped()}`);
 
     t.is(status.lagEvents, 0);
     t.is(status.inFlight, 0);
@@ -130,11 +136,15 @@ test('broker stopped for seconds under load, then restarted: every event arrives
   t.teardown(() => clearInterval(producer));
   await consumer.waitFor((m) => m.length > 500, 10_000, 'traffic before the outage');
   await broker.stop();
-  await sleep(3000);
+  const storedAtStop = source.events.length;
+  // Seconds of outage under load: failed attempts, and events piling up meanwhile.
+  await waitUntil(() => forwarder.status().state !== 'connected', 10_000, 'the forwarder sees the broker gone');
+  await waitUntil(() => source.events.length >= storedAtStop + 2000, 15_000, 'events stored during the outage');
   t.not(forwarder.status().state, 'connected');
   const storedDuringOutage = source.events.length;
   await broker.restart();
-  await sleep(1500);
+  await waitUntil(() => forwarder.status().state === 'connected', 15_000, 'reconnected after the restart');
+  await waitUntil(() => source.events.length >= storedDuringOutage + 1000, 15_000, 'events stored after the restart');
   clearInterval(producer);
   t.true(source.events.length > storedDuringOutage, 'events kept coming after the restart');
   await waitUntil(() => forwarder.status().lagEvents === 0, 30_000, 'forwarder caught up');
@@ -167,7 +177,8 @@ test('broker stopped for seconds under load, then restarted: every event arrives
 
 test('forwarder restarted on the same source resumes from the cursor; redeliveries carry the same event_id', async (t) => {
   const broker = await startMosquitto({ t });
-  const consumer = await startConsumer(broker.url, ['from/#'], t);
+  // The gateway state too: the last will of the crashed connection marks the end of its messages.
+  const consumer = await startConsumer(broker.url, ['from/#', 'gateways/gw1/state'], t);
   const source = new MemorySource('inst-3');
   const first = startForwarder(t, broker, source);
   appendMany(source, ['301', '302'], 5000);
@@ -175,9 +186,11 @@ test('forwarder restarted on the same source resumes from the cursor; redeliveri
   // A crash: the last cursor writes never reach the disk, publishes are in flight, no clean stop.
   source.freezeCursors = true;
   await consumer.waitFor((m) => m.length > 2000, 10_000, 'messages acked after the last saved cursor');
-  first.clients.at(-1)!.stream.destroy();
+  const willsBefore = consumer.messages.filter((m) => m.payload.toString() === 'offline').length;
+  first.clients.at(-1)!.end(true);
   await first.forwarder.stop();
-  await sleep(300);
+  // The broker publishes the will once it has read the crashed connection to its end: every message of it is in before.
+  await consumer.waitFor((m) => m.filter((x) => x.payload.toString() === 'offline').length > willsBefore, 10_000, 'the last will of the crashed connection');
   source.freezeCursors = false;
   const cursors = new Map(['301', '302'].map((s) => [s, source.cursor('mqtt', s)]));
   const before = consumer.messages.length;
@@ -199,7 +212,8 @@ test('forwarder restarted on the same source resumes from the cursor; redeliveri
   }
   const payloadOf = new Map<string, string>();
   let redelivered = 0;
-  for (const m of consumer.messages) {
+  const events = consumer.messages.filter((m) => !m.topic.startsWith('gateways/'));
+  for (const m of events) {
     const before = payloadOf.get(m.eventId!);
     if (before !== undefined) {
       redelivered++;
@@ -208,7 +222,7 @@ test('forwarder restarted on the same source resumes from the cursor; redeliveri
     payloadOf.set(m.eventId!, m.payload.toString());
   }
   t.true(redelivered > 0, 'events acked after the last saved cursor were sent again');
-  t.true(consumer.messages.every((m) => m.eventId?.startsWith('inst-3:')));
+  t.true(events.every((m) => m.eventId?.startsWith('inst-3:')));
   t.log(`redelivered after the crash: ${redelivered}`);
 });
 
@@ -236,15 +250,16 @@ test('commands on to/<serial>/json/<resource>/<action> reach onCommand; bad ones
   const broker = await startMosquitto({ t });
   const source = new MemorySource();
   const commands: SpotCommand[] = [];
-  const { warnings, forwarder } = startForwarder(t, broker, source, {
+  const started = startForwarder(t, broker, source, {
     topicPrefix: 'site1',
     onCommand: async (command) => {
       if (command.data.explode) throw new Error('spot 4711: unknown config key "explode"');
       commands.push(command);
     },
   });
+  const { warnings, forwarder } = started;
   await waitUntil(() => forwarder.status().state === 'connected', 5000, 'connected');
-  await sleep(200); // the subscription is sent right after CONNACK
+  await waitUntil(() => started.subacks() >= 1, 5000, 'the command subscription acknowledged');
   const operator = await mqtt.connectAsync(broker.url, { protocolVersion: 5 });
   t.teardown(() => operator.endAsync(true));
   await operator.publishAsync('site1/to/4711/json/config/update', '{"brain_address":"10.0.0.9"}', { qos: 1 });
@@ -274,14 +289,13 @@ test('gateway state: retained online, offline as last will when the connection d
   const broker = await startMosquitto({ t });
   const source = new MemorySource();
   const { forwarder, clients } = startForwarder(t, broker, source, { backoff: { minMs: 2000, maxMs: 2000 } });
-  await waitUntil(() => forwarder.status().state === 'connected', 5000, 'connected');
-  await sleep(100);
+  await waitUntil(() => forwarder.status().state === 'connected' && forwarder.status().inFlight === 0, 5000, "connected, and 'online' acknowledged");
   const watcher = await startConsumer(broker.url, ['gateways/gw1/state'], t);
   await watcher.waitFor((m) => m.length >= 1, 5000, 'retained state');
   t.is(watcher.messages[0]!.payload.toString(), 'online');
   t.true(watcher.messages[0]!.retain, 'online is retained');
 
-  clients.at(-1)!.stream.destroy();
+  clients.at(-1)!.end(true);
   await watcher.waitFor((m) => m.some((x) => x.payload.toString() === 'offline'), 5000, 'the last will');
   await watcher.waitFor((m) => m.at(-1)!.payload.toString() === 'online', 10_000, 'online again after reconnect');
 
@@ -344,13 +358,5 @@ test("an event over the broker's Maximum Packet Size is skipped with the reason;
 });
 
 async function waitUntil(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  await waitFor(cond, timeoutMs, what);
 }

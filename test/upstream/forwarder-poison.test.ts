@@ -131,6 +131,37 @@ test('a resend takes window slots, carries the original event_id, and leaves the
   t.is(forwarder.status().quarantined, 0);
 });
 
+test('a broker Receive Maximum of 1: a suspect with a PB form is probed JSON first, then PB; its resend is refused with the reason', async (t) => {
+  const { forwarder, source, clients, timers } = setup();
+  source.append({ spot: '7', resource: 'presence', action: 'update', data: '{}', pb: new Uint8Array([9]), timeReceived: 0 });
+  forwarder.start();
+  const pending = () => clients.at(-1)!.pending().map((p) => p.topic);
+  /** A new connection whose broker takes one message at a time; it acknowledges 'online'. */
+  const connect = async () => {
+    clients.at(-1)!.connack({ receiveMaximum: 1 });
+    clients.at(-1)!.ackAll((p) => p.topic.startsWith('gateways/'));
+    await tick();
+  };
+  const drop = async () => {
+    clients.at(-1)!.emit('close');
+    timers.fire();
+    await connect();
+  };
+  await connect();
+  t.deepEqual(pending(), ['from/7/json/presence/update']);
+  await drop();
+  t.deepEqual(pending(), ['from/7/json/presence/update'], 'the probe: its JSON alone');
+  clients.at(-1)!.ackAll();
+  await tick();
+  t.deepEqual(pending(), ['from/7/pb'], 'then its PB');
+  await drop();
+  clients.at(-1)!.ackAll();
+  await tick();
+  await drop();
+  t.is(source.quarantine.entries.length, 1, 'two losses with it alone: quarantined');
+  t.like(forwarder.resend(1), { ok: false, status: 503, reason: "the broker's Receive Maximum of 1 cannot take the event's JSON and PB messages at once; event 1 of spot 7 stays quarantined, try again on a broker that takes two" });
+});
+
 test('status: noAckSinceMs is the later of the CONNACK and the last ack while connected with a backlog, null otherwise', async (t) => {
   let now = 1_000_000;
   const { forwarder, source, clients } = setup({ now: () => now });

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { openStore } from '../../gateway/src/store/index.js';
 import type { NewEvent, Store } from '../../gateway/src/store/types.js';
 import { MqttForwarder } from '../../gateway/src/upstream/index.js';
+import { waitFor } from '../helpers/gateway.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
 import { firstSeen, idsBySpot, startConsumer } from './consumer.js';
 
@@ -55,13 +56,21 @@ test('real store: broker outage and gateway restart together lose nothing, in or
       const batch = spots.flatMap((spot) => [newEvent(spot), newEvent(spot)]);
       const outcomes = await store.append(batch);
       outcomes.forEach((o, i) => appended.get(batch[i]!.spot)!.push((o as { id: number }).id));
-      await new Promise((r) => setTimeout(r, 3));
+      // The append waited for its commit; let the forwarder's turns run before the next one.
+      await new Promise((r) => setImmediate(r));
     }
+  };
+  const stored = (): number => [...appended.values()].reduce((n, ids) => n + ids.length, 0);
+  /** At least `n` more events stored from now on (the traffic each phase stands for). */
+  const storedMore = async (n: number, what: string): Promise<void> => {
+    const from = stored();
+    await waitFor(() => stored() >= from + n, 15_000, what);
   };
   let producer = produce();
   await consumer.waitFor((m) => m.length > 600, 10_000, 'traffic before the outage');
   await broker.stop();
-  await new Promise((r) => setTimeout(r, 800));
+  await waitFor(() => forwarder.status().state !== 'connected', 10_000, 'the forwarder sees the broker gone');
+  await storedMore(300, 'events stored while the broker is down');
 
   // Gateway restart while the broker is still down.
   producing = false;
@@ -74,17 +83,14 @@ test('real store: broker outage and gateway restart together lose nothing, in or
   forwarder.start();
   producing = true;
   producer = produce();
-  await new Promise((r) => setTimeout(r, 800));
+  await storedMore(300, 'events stored by the restarted gateway while the broker is still down');
   await broker.restart();
-  await new Promise((r) => setTimeout(r, 800));
+  await waitFor(() => forwarder.status().state === 'connected', 15_000, 'the restarted gateway connected to the restarted broker');
+  await storedMore(300, 'events stored after the broker came back');
   producing = false;
   await producer;
 
-  const deadline = Date.now() + 30_000;
-  while (store.status().perUpstream.mqtt!.pending > 0) {
-    if (Date.now() > deadline) t.fail(`forwarder did not catch up: ${JSON.stringify(forwarder.status())}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await waitFor(() => store.status().perUpstream.mqtt!.pending === 0, 30_000, 'the forwarder caught up');
   const expected = appended;
   await consumer.waitFor(
     (m) => {
@@ -126,8 +132,7 @@ test('real store: a PB event goes to from/<serial>/json/... and from/<serial>/pb
   const pb = consumer.messages.find((m) => m.topic.endsWith('/pb'))!;
   t.deepEqual([...pb.payload], [...frame]);
   t.true(consumer.messages.every((m) => m.eventId === `${store.instanceId}:${id}`));
-  const deadline = Date.now() + 5000;
-  while (store.cursor('mqtt', '203') !== id && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  await waitFor(() => store.cursor('mqtt', '203') === id, 5000, 'the cursor past the PB event');
   t.is(store.cursor('mqtt', '203'), id);
   t.is(forwarder.status().lagEvents, 0);
 });

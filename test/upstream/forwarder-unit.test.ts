@@ -20,7 +20,8 @@ test('nothing is published before CONNACK; then every event above the cursor, in
   t.is(clients[0]!.published.length, 0);
   t.is(forwarder.status().state, 'connecting');
   const options = clients[0]!.options;
-  t.is(options.reconnectPeriod, 0, 'mqtt.js never reconnects (or replays) on its own');
+  t.false(options.clean, 'the broker keeps the session (commands queued while away)');
+  t.is(options.maximumPacketSize, 65536 + 8192, 'commands up to MAX_COMMAND_BYTES fit');
   t.deepEqual(options.will, { topic: 'gateways/gw1/state', payload: Buffer.from('offline'), qos: 1, retain: true });
 
   clients[0]!.connack();
@@ -104,6 +105,26 @@ test('publishes in flight never exceed the broker Receive Maximum, and refill as
   t.is(clients[0]!.pending().length, 5);
   t.is(clients[0]!.events().length, 8, 'the online message still holds one slot');
   t.is(forwarder.status().inFlight, 5);
+});
+
+test('a broker Receive Maximum of 1: one message in flight at a time; an event with a PB form sends its PB after its JSON is acknowledged', async (t) => {
+  const { forwarder, source, clients } = setup();
+  const [plain, withPb] = source.append(jsonEvent('7', 1), { spot: '7', resource: 'presence', action: 'update', data: '{}', pb: new Uint8Array([9]), timeReceived: 0 });
+  forwarder.start();
+  const client = clients[0]!;
+  client.connack({ receiveMaximum: 1 });
+  const topics = (): string[] => client.pending().map((p) => p.topic);
+  t.deepEqual(topics(), ['gateways/gw1/state'], 'online first, alone');
+  const steps: string[][] = [];
+  for (let i = 0; i < 4; i++) {
+    client.ackAll();
+    await tick();
+    steps.push(topics());
+  }
+  t.deepEqual(steps, [['from/7/json/presence/create'], ['from/7/json/presence/update'], ['from/7/pb'], []]);
+  t.is(source.cursor('mqtt', '7'), withPb!);
+  t.true(plain! < withPb!);
+  t.is(forwarder.status().acked, 2);
 });
 
 test('a lost connection: nothing published while down, reconnect after the backoff, replay from the cursor with the same event_id', async (t) => {
@@ -282,4 +303,22 @@ test('an event stored before ingest refused its resource is skipped, counted and
   clients[0]!.ackAll();
   await tick();
   t.is(source.cursor('mqtt', '7'), good!);
+});
+
+test('commands.max_bytes sets the Maximum Packet Size in CONNECT; a payload over it plus the packet overhead is refused unread, a smaller one goes to the admission', async (t) => {
+  const received: SpotCommand[] = [];
+  const { forwarder, clients, warnings } = setup({ maxCommandBytes: 300, onCommand: (command) => received.push(command) });
+  forwarder.start();
+  t.is(clients[0]!.options.maximumPacketSize, 300 + 8192);
+  clients[0]!.connack();
+  const acks: string[] = [];
+  const command = (payload: Buffer, name: string) =>
+    clients[0]!.handleMessage({ topic: 'to/4711/json/config/update', payload, retain: false }, () => acks.push(name));
+  command(Buffer.from(JSON.stringify({ pad: 'x'.repeat(8492 - 10) })), 'at the bound');
+  command(Buffer.from(JSON.stringify({ pad: 'x'.repeat(8493 - 10) })), 'over it');
+  await tick();
+  t.deepEqual(acks.sort(), ['at the bound', 'over it'], 'both acknowledged: the refused one at once, the other once the admission took it');
+  t.is(received.length, 1, 'the admission (onCommand) judges the one at the bound by commands.max_bytes');
+  t.regex(warnings.join('\n'), /to\/4711\/json\/config\/update: payload of 8493 bytes is over 8492 bytes/);
+  t.is(forwarder.status().commandsRejected, 1);
 });

@@ -3,6 +3,7 @@
 import test from 'ava';
 import net from 'node:net';
 import { MqttForwarder } from '../../gateway/src/upstream/index.js';
+import { waitFor } from '../helpers/gateway.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
 import { startConsumer } from './consumer.js';
 import { jsonEvent, MemorySource } from './fake-source.js';
@@ -62,7 +63,6 @@ test('a 3.1.1-only broker refuses MQTT 5: the forwarder falls back to 3.1.1 and 
   t.regex(warnings.join('\n'), /broker refuses MQTT 5, using MQTT 3\.1\.1/);
   t.deepEqual(consumer.messages.map((m) => JSON.parse(m.payload.toString()).n), [...Array(300).keys()]);
   t.true(consumer.messages.every((m) => m.eventId === undefined));
-  const deadline = Date.now() + 5000;
-  while (source.cursor('mqtt', '311') !== ids.at(-1) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  await waitFor(() => source.cursor('mqtt', '311') === ids.at(-1), 5000, 'the cursor at the last event');
   t.is(source.cursor('mqtt', '311'), ids.at(-1)!);
 });

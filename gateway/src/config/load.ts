@@ -1,5 +1,5 @@
 // Loads the configuration: YAML file, then SPOT_GATEWAY_* overrides, then schema check with defaults.
-import { existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
@@ -48,7 +48,7 @@ function keyOf(error: ErrorObject): string {
 }
 
 const PATTERN_REASONS: Record<string, string> = {
-  'mqtt.url': 'must be a broker URL such as mqtt://host:1883 (mqtt, mqtts, tcp, ssl, ws, wss)',
+  'mqtt.url': 'must be a broker URL such as mqtt://host:1883 or mqtts://host:8883 (mqtt, mqtts, tcp, ssl)',
   'mqtt.topic_prefix': 'must be topic levels without "+", "#" or empty levels, e.g. site1/',
   'firmware.target': 'must be a target name: 1..64 characters of a-z 0-9 . _ -, e.g. mps2-an385',
 };
@@ -98,6 +98,31 @@ function crossCheck(config: ConfigInput): { key: string; reason: string } | null
   const fits = `so that a command of commands.max_bytes (${max_bytes}) fits`;
   if (max_reply_bytes < max_bytes) return { key: 'commands.max_reply_bytes', reason: `must be at least commands.max_bytes, ${fits} in a reply` };
   if (max_queued_bytes_per_spot < max_bytes) return { key: 'commands.max_queued_bytes_per_spot', reason: `must be at least commands.max_bytes, ${fits} in a queue` };
+  return tlsCheck(config.mqtt);
+}
+
+/** The TLS files: only with an mqtts:// URL, certificate and key together, each readable. */
+function tlsCheck(mqtt: ConfigInput['mqtt']): { key: string; reason: string } | null {
+  const files: Array<[string, string]> = [
+    ['mqtt.tls_ca_file', mqtt.tls_ca_file],
+    ['mqtt.tls_cert_file', mqtt.tls_cert_file],
+    ['mqtt.tls_key_file', mqtt.tls_key_file],
+  ];
+  const tls = /^(mqtts|ssl):/.test(mqtt.url ?? '');
+  for (const [key, file] of files) {
+    if (file === '') continue;
+    if (!tls) return { key, reason: `is set, but mqtt.url is not an mqtts:// URL (${mqtt.url ?? 'unset'})` };
+    try {
+      accessSync(file, constants.R_OK);
+    } catch (err) {
+      return { key, reason: `cannot read ${file}: ${err instanceof Error ? err.message : String(err)}` };
+    }
+  }
+  if ((mqtt.tls_cert_file === '') !== (mqtt.tls_key_file === '')) {
+    return mqtt.tls_cert_file === ''
+      ? { key: 'mqtt.tls_cert_file', reason: 'is empty, but mqtt.tls_key_file is set: a client certificate needs both' }
+      : { key: 'mqtt.tls_key_file', reason: 'is empty, but mqtt.tls_cert_file is set: a client certificate needs both' };
+  }
   return null;
 }
 

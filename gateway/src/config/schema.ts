@@ -7,7 +7,18 @@ export interface GatewayConfig {
   data_dir: string;
   buffer: { max_mb: number; policy: 'drop-oldest' | 'reject'; durability: 'full' | 'normal' | 'off'; forward: 'after-sync' | 'after-commit'; retain: string };
   /** url unset (or empty) = no MQTT upstream. */
-  mqtt: { url?: string; topic_prefix: string; max_in_flight: number; degraded_after_s: number; poison_after_drops: number; stalled_after_s: number };
+  mqtt: {
+    url?: string;
+    topic_prefix: string;
+    max_in_flight: number;
+    degraded_after_s: number;
+    poison_after_drops: number;
+    stalled_after_s: number;
+    tls_ca_file: string;
+    tls_cert_file: string;
+    tls_key_file: string;
+    tls_verify_server_name: boolean;
+  };
   /** The id as configured, or the host name (filled in by loadConfig). */
   gateway: { id: string };
   spots: { offline_after_s: number; forget_after_s: number };
@@ -71,14 +82,18 @@ export const configSchema = {
       type: 'object',
       additionalProperties: false,
       default: {},
-      required: ['topic_prefix', 'max_in_flight', 'degraded_after_s', 'poison_after_drops', 'stalled_after_s'],
+      required: ['topic_prefix', 'max_in_flight', 'degraded_after_s', 'poison_after_drops', 'stalled_after_s', 'tls_ca_file', 'tls_cert_file', 'tls_key_file', 'tls_verify_server_name'],
       properties: {
-        url: { type: 'string', nullable: true, pattern: '^(mqtt|mqtts|tcp|ssl|ws|wss)://.+', description: 'MQTT broker, e.g. mqtt://host:1883; unset or empty = no MQTT upstream' },
+        url: { type: 'string', nullable: true, pattern: '^(mqtt|mqtts|tcp|ssl)://.+', description: 'MQTT broker, e.g. mqtt://host:1883, or mqtts://host:8883 for TLS; unset or empty = no MQTT upstream' },
         topic_prefix: { type: 'string', default: '', pattern: '^([^/+#\\u0000]+(/[^/+#\\u0000]+)*/?)?$', description: 'prefix before every topic, e.g. site1/' },
         max_in_flight: { type: 'integer', minimum: 2, maximum: 65535, default: 8192, description: 'QoS 1 messages awaiting PUBACK at once (never more than the broker\'s Receive Maximum)' },
         degraded_after_s: { type: 'number', exclusiveMinimum: 0, default: 60, description: '/healthz says degraded once the MQTT upstream has been without a connection this long' },
         poison_after_drops: { type: 'integer', minimum: 1, default: 3, description: 'an event is quarantined after the broker dropped the connection this many times with it alone in flight' },
         stalled_after_s: { type: 'number', exclusiveMinimum: 0, default: 60, description: '/healthz says degraded once the MQTT upstream has had a backlog and connections (one that stays, or ones the broker keeps dropping) and acknowledged nothing this long' },
+        tls_ca_file: { type: 'string', default: '', description: "mqtts: PEM file of the CA(s) the broker's certificate must chain to; empty = the system's CAs" },
+        tls_cert_file: { type: 'string', default: '', description: 'mqtts: PEM client certificate, for a broker that requires one (with mqtt.tls_key_file); empty = none' },
+        tls_key_file: { type: 'string', default: '', description: "mqtts: PEM private key of mqtt.tls_cert_file; empty = none" },
+        tls_verify_server_name: { type: 'boolean', default: true, description: "mqtts: check that the broker's certificate names the host of mqtt.url (the chain is checked either way)" },
       },
     },
     gateway: {

@@ -1,17 +1,17 @@
-// One broker connection at a time: a new mqtt.js client per attempt, backoff between attempts,
+// One broker connection at a time: a new client per attempt, backoff between attempts,
 // MQTT 5 -> 3.1.1 fallback. Callbacks of an abandoned client are ignored (generation check).
-import type { IConnackPacket, IPublishPacket } from 'mqtt';
 import { Backoff } from './backoff.js';
-import { PacketIds } from './packet-ids.js';
-import { PubackTap } from './puback-tap.js';
+import type { TlsFiles } from './mqtt-wire/target.js';
 import {
   bounded,
-  clientOptions,
+  connectOptions,
   describe,
   PROTOCOL_REFUSALS,
   safely,
   type ClientFactory,
+  type Connack,
   type ForwarderState,
+  type InboundPublish,
   type Timers,
   type UpstreamClient,
   type UpstreamLogger,
@@ -24,14 +24,16 @@ export interface BrokerConnectionOptions {
   sessionExpirySeconds: number;
   protocolVersion: 4 | 5;
   fallbackToV4: boolean;
+  maxCommandBytes: number;
+  tls: TlsFiles | undefined;
   clientFactory: ClientFactory;
   backoff: Backoff;
   timers: Timers;
   logger: UpstreamLogger;
-  /** mqtt.js handleMessage of every client (downstream commands). */
-  handleMessage: (packet: IPublishPacket, done: (err?: Error) => void) => void;
+  /** handleMessage of every client (downstream commands). */
+  handleMessage: (packet: InboundPublish, done: (err?: Error) => void) => void;
   /** CONNACK received: the client is ready for publishing. */
-  onUp: (client: UpstreamClient, connack: IConnackPacket, ids: PacketIds, tap: PubackTap) => void;
+  onUp: (client: UpstreamClient, connack: Connack) => void;
   /**
    * The connection is gone (called once per connection), for `reason`; nothing of it is in flight any
    * more. `byBroker`: the broker closed it or it failed (not `lost()` called by the user).
@@ -127,18 +129,18 @@ export class BrokerConnection {
     this.state = 'connecting';
     const generation = ++this.generation;
     let client: UpstreamClient;
-    const ids = new PacketIds();
-    const tap = new PubackTap();
     try {
-      client = this.o.clientFactory(this.o.url, {
-        ...clientOptions({
+      client = this.o.clientFactory(
+        this.o.url,
+        connectOptions({
           protocolVersion: this.protocolVersion,
           clientId: this.o.clientId,
           willTopic: this.o.willTopic,
           sessionExpirySeconds: this.o.sessionExpirySeconds,
+          maxCommandBytes: this.o.maxCommandBytes,
+          tls: this.o.tls,
         }),
-        messageIdProvider: ids,
-      }, tap);
+      );
     } catch (err) {
       this.report(`cannot create an MQTT client for ${this.o.url}: ${describe(err)}`);
       this.lost(generation, this.lastReason!);
@@ -146,19 +148,19 @@ export class BrokerConnection {
     }
     this.client = client;
     client.handleMessage = this.o.handleMessage;
-    client.on('connect', (connack: IConnackPacket) => this.connected(generation, connack, ids, tap));
+    client.on('connect', (connack: Connack) => this.connected(generation, connack));
     client.on('error', (err: Error) => this.clientError(generation, err));
     client.on('close', () => this.down(generation, 'connection closed', true));
   }
 
-  private connected(generation: number, connack: IConnackPacket, ids: PacketIds, tap: PubackTap): void {
+  private connected(generation: number, connack: Connack): void {
     if (generation !== this.generation || !this.client) return;
     this.state = 'connected';
     this.o.backoff.reset();
     if (this.connectedOnce) this.reconnects++;
     this.connectedOnce = true;
     this.lastReason = null;
-    this.o.onUp(this.client, connack, ids, tap);
+    this.o.onUp(this.client, connack);
   }
 
   private clientError(generation: number, err: Error): void {

@@ -1,7 +1,6 @@
 // Downstream: one MQTT message -> a command handed to the gateway, or a warning with the reason.
-import type { IPublishPacket } from 'mqtt';
 import { parseCommandMessage, type PbCommandDecoder, type SpotCommand } from './downstream.js';
-import { describe, type UpstreamLogger } from './options.js';
+import { describe, type InboundPublish, type UpstreamLogger } from './options.js';
 import type { Topics } from './topics.js';
 
 export class CommandIntake {
@@ -13,20 +12,20 @@ export class CommandIntake {
     private readonly logger: UpstreamLogger,
     private readonly onCommand: ((command: SpotCommand) => unknown) | undefined,
     private readonly decodePb: PbCommandDecoder | undefined,
+    private readonly maxBytes: number,
   ) {}
 
   /**
-   * mqtt.js `handleMessage`: it sends the PUBACK when `done` is called, so a command the gateway
+   * The client's `handleMessage`: it sends the PUBACK when `done` is called, so a command the gateway
    * has not taken yet is redelivered by the broker. Bad ones are acked: redelivery cannot fix them.
    */
-  handle(packet: IPublishPacket, done: (err?: Error) => void): void {
+  handle(packet: InboundPublish, done: (err?: Error) => void): void {
     if (packet.retain) {
       // A retained command would be applied again at every (re)subscribe.
       this.refuse(packet.topic, undefined, `${packet.topic}: retained message; commands must not be retained`, done);
       return;
     }
-    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-    const parsed = parseCommandMessage(this.topics, packet.topic, payload, this.decodePb);
+    const parsed = parseCommandMessage(this.topics, packet.topic, packet.payload, this.decodePb, this.maxBytes);
     if (!parsed.ok) {
       this.refuse(packet.topic, undefined, parsed.reason, done);
       return;

@@ -3,6 +3,7 @@ import { decodeFrame } from '../protocol/index.js';
 import type { Encoding, SpotEventBody } from '../protocol/types.js';
 import type { Parsed, Topics } from './topics.js';
 
+/** The default of commands.max_bytes: the largest command payload taken. */
 export const MAX_COMMAND_BYTES = 65536;
 
 export interface SpotCommand {
@@ -34,12 +35,13 @@ export function parseCommandMessage(
   topic: string,
   payload: Uint8Array,
   decodePb: PbCommandDecoder | undefined,
+  maxBytes = MAX_COMMAND_BYTES,
 ): Parsed<SpotCommand> {
   const parsed = topics.parseCommand(topic);
   if (!parsed.ok) return parsed;
   const where = parsed.value;
-  if (payload.length > MAX_COMMAND_BYTES) {
-    return { ok: false, reason: `${topic}: payload of ${payload.length} bytes is over ${MAX_COMMAND_BYTES} bytes` };
+  if (payload.length > maxBytes) {
+    return { ok: false, reason: `${topic}: payload of ${payload.length} bytes is over ${maxBytes} bytes` };
   }
   if (where.encoding === 'pb') {
     if (!decodePb) return { ok: false, reason: `${topic}: no PB decoder configured, PB commands cannot be read` };

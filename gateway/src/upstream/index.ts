@@ -2,7 +2,10 @@
 export { MqttForwarder } from './mqtt-forwarder.js';
 export type {
   ClientFactory,
+  ConnectOptions,
+  Connack,
   ForwarderState,
+  InboundPublish,
   ForwarderStatus,
   MqttForwarderOptions,
   Timers,
@@ -10,6 +13,7 @@ export type {
   UpstreamLogger,
 } from './options.js';
 export type { ForwardEvent, ForwardSource } from './source.js';
+export type { TlsFiles } from './mqtt-wire/target.js';
 export type { SpotBacklog } from './scheduler.js';
 export type { SpotCommand, PbCommandDecoder } from './downstream.js';
 export { MAX_COMMAND_BYTES, decodePbFrame } from './downstream.js';

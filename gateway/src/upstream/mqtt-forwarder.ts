@@ -1,26 +1,26 @@
 // Store-and-forward to MQTT: cursor-driven replay, pipelined QoS 1, fair per spot (docs/mqtt.md).
-import type { IConnackPacket } from 'mqtt';
 import { AckWindow } from './ack-window.js';
 import { Backoff } from './backoff.js';
 import { BrokerConnection } from './broker-connection.js';
 import { CommandIntake } from './command-intake.js';
 import { CursorWriter } from './cursor-writer.js';
-import { decodePbFrame } from './downstream.js';
+import { decodePbFrame, MAX_COMMAND_BYTES } from './downstream.js';
+import { WireClient } from './mqtt-wire/client.js';
 import {
+  COMMAND_PACKET_OVERHEAD,
   describe,
   PERMANENT_REFUSALS,
   realTimers,
   safely,
   silentLogger,
   stableEventId,
+  type Connack,
   type ForwarderStatus,
   type MqttForwarderOptions,
   type Timers,
   type UpstreamClient,
   type UpstreamLogger,
 } from './options.js';
-import type { PacketIds } from './packet-ids.js';
-import { connectTapped, type PubackTap } from './puback-tap.js';
 import { DEFAULT_POISON_AFTER_DROPS, PoisonGuard } from './poison-guard.js';
 import { openChannel, type PublishChannel } from './publish-channel.js';
 import { QuarantineResender, type ResendOutcome } from './quarantine-resend.js';
@@ -92,7 +92,7 @@ export class MqttForwarder {
     this.timers = options.timers ?? realTimers;
     this.rate = new RateMeter(this.now);
     this.downSince = this.now();
-    this.maxInFlight = Math.max(2, options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT);
+    this.maxInFlight = Math.max(1, options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT);
     this.stopTimeoutMs = options.stopTimeoutMs ?? 2000;
     this.rawPublish = options.rawPublish ?? true;
     this.feed = new SpotFeed(this.source, this.upstream, Math.max(1, options.batchPerTurn ?? 64));
@@ -105,7 +105,9 @@ export class MqttForwarder {
     const onSlots = (delta: number): void => void (this.otherInFlight += delta);
     this.resender = new QuarantineResender({ book: source.quarantine, upstream, instanceId: source.instanceId, topics, logger, onSlots });
     this.stall = new StallWatch(now, options.outageMs ?? 60_000);
-    this.commands = new CommandIntake(topics, logger, options.onCommand, options.decodePbCommand ?? decodePbFrame);
+    const maxCommandBytes = options.maxCommandBytes ?? MAX_COMMAND_BYTES;
+    // A payload larger than the packet the broker may send is refused unread; the admission holds the exact bound (a command's JSON message).
+    this.commands = new CommandIntake(topics, logger, options.onCommand, options.decodePbCommand ?? decodePbFrame, maxCommandBytes + COMMAND_PACKET_OVERHEAD);
     this.connection = new BrokerConnection({
       url: options.url,
       clientId: `spot-gateway-${options.gatewayId}-${this.upstream}`,
@@ -113,12 +115,14 @@ export class MqttForwarder {
       sessionExpirySeconds: options.sessionExpirySeconds ?? 3600,
       protocolVersion: options.protocolVersion ?? 5,
       fallbackToV4: options.fallbackToV4 ?? true,
-      clientFactory: options.clientFactory ?? connectTapped,
+      maxCommandBytes,
+      tls: options.tls,
+      clientFactory: options.clientFactory ?? ((url, connect) => new WireClient(url, connect)),
       backoff: new Backoff({ ...options.backoff, random: options.random ?? Math.random }),
       timers: this.timers,
       logger: this.logger,
       handleMessage: (packet, done) => this.commands.handle(packet, done),
-      onUp: (client, connack, ids, tap) => this.connected(client, connack, ids, tap),
+      onUp: (client, connack) => this.connected(client, connack),
       onDown: (reason, byBroker) => this.disconnected(reason, byBroker),
       onError: (reason) => (this.lastError = reason),
     });
@@ -198,19 +202,19 @@ export class MqttForwarder {
   /** Publishes a quarantined event again (POST /api/quarantine/:id/resend); it leaves the quarantine on its PUBACK. */
   resend(quarantineId: number): ResendOutcome {
     const channel = this.connection.ready ? this.channel : null;
-    return this.resender.resend(quarantineId, channel, this.connection.generation, this.room());
+    return this.resender.resend(quarantineId, channel, this.connection.generation, this.room(), this.windowLimit);
   }
 
   // --- connection events ----------------------------------------------------
 
-  private connected(client: UpstreamClient, connack: IConnackPacket, ids: PacketIds, tap: PubackTap): void {
+  private connected(client: UpstreamClient, connack: Connack): void {
     this.downSince = null;
     this.poison.connected();
     this.stall.connected();
-    this.channel = openChannel(client, connack, ids, tap, this.connection.protocolVersion, this.rawPublish);
+    this.channel = openChannel(client, connack, this.connection.protocolVersion, this.rawPublish);
     const receiveMaximum = connack.properties?.receiveMaximum ?? 65535;
-    // At least 2: an event with a PB form is two messages, both in flight before its cursor can move.
-    this.windowLimit = Math.max(2, Math.min(this.maxInFlight, receiveMaximum));
+    // The broker's Receive Maximum is a hard limit (MQTT 5 3.3.4): at 1, an event with a PB form goes out one message at a time.
+    this.windowLimit = Math.max(1, Math.min(this.maxInFlight, receiveMaximum));
     this.logger.info(
       { protocolVersion: this.connection.protocolVersion, window: this.windowLimit },
       `mqtt: connected (MQTT ${this.connection.protocolVersion === 5 ? '5' : '3.1.1'}, ${this.windowLimit} in flight)`,
@@ -294,6 +298,7 @@ export class MqttForwarder {
       this.feed.take(
         room,
         (event) => this.publishEvent(channel, generation, event) && generation === this.connection.generation,
+        this.pbSlots(),
       );
       const flushed = safely(() => channel.flush());
       if (flushed !== true && generation === this.connection.generation) {
@@ -308,7 +313,7 @@ export class MqttForwarder {
   /** The suspected poison event, alone; false when the connection broke, or when it waits for room ("online" holds a slot). */
   private sendProbe(event: ForwardEvent, generation: number): boolean {
     const channel = this.channel;
-    if (!channel || this.room() < (event.pb ? 2 : 1) || !this.publishEvent(channel, generation, event)) return false;
+    if (!channel || this.room() < (event.pb ? this.pbSlots() : 1) || !this.publishEvent(channel, generation, event)) return false;
     const flushed = safely(() => channel.flush());
     if (flushed === true) return true;
     this.lastError = `writing to the broker failed: ${flushed}`;
@@ -329,16 +334,23 @@ export class MqttForwarder {
     this.window.sent(spot, id, event.pb ? 2 : 1);
     this.published++;
     const eventId = stableEventId(this.source.instanceId, id);
+    const pb = event.pb;
     const sent = safely(() => {
-      channel.publish(jsonTopic, event.data, eventId, 'application/json', (err) =>
-        this.publishDone(generation, spot, id, timeReceived, jsonTopic, err),
-      );
-      if (event.pb) {
-        const pbTopic = this.topics.eventPb(spot);
-        channel.publish(pbTopic, event.pb, eventId, 'application/x-protobuf', (err) =>
-          this.publishDone(generation, spot, id, timeReceived, pbTopic, err),
-        );
+      if (!pb) {
+        channel.publish(jsonTopic, event.data, eventId, 'application/json', (err) => this.publishDone(generation, spot, id, timeReceived, jsonTopic, err));
+        return;
       }
+      const sendPb = (): void => {
+        const pbTopic = this.topics.eventPb(spot);
+        channel.publish(pbTopic, pb, eventId, 'application/x-protobuf', (err) => this.publishDone(generation, spot, id, timeReceived, pbTopic, err));
+      };
+      // A window of one: the PB message goes out once the JSON one is settled (MQTT 5 3.3.4, Receive Maximum).
+      const pbAfterJson = this.windowLimit < 2;
+      channel.publish(jsonTopic, event.data, eventId, 'application/json', (err) => {
+        this.publishDone(generation, spot, id, timeReceived, jsonTopic, err);
+        if (pbAfterJson && generation === this.connection.generation) this.sendLater(generation, sendPb);
+      });
+      if (!pbAfterJson) sendPb();
     });
     if (sent === true) return true;
     this.lastError = `publish of event ${id} of spot ${spot} failed: ${sent}`;
@@ -384,6 +396,20 @@ export class MqttForwarder {
     this.refused++;
     this.lastError = `spot ${spot}: event ${id} skipped: ${reason}`;
     this.logger.warn({ spot, eventId: id }, `mqtt: ${this.lastError}`);
+  }
+
+  /** Slots an event with a PB form takes at once: one on a window of one (its messages go one after the other). */
+  private pbSlots(): number {
+    return this.windowLimit < 2 ? 1 : 2;
+  }
+
+  /** A message sent from a PUBACK's callback (the PB form after its JSON on a window of one). */
+  private sendLater(generation: number, send: () => void): void {
+    const channel = this.channel;
+    const sent = channel ? safely(() => (send(), channel.flush())) : 'no connection';
+    if (sent === true || generation !== this.connection.generation) return;
+    this.lastError = `writing to the broker failed: ${sent}`;
+    this.connection.lost(generation, this.lastError);
   }
 
   /** Window slots free now (events, resends and state messages hold them). */

@@ -1,15 +1,61 @@
 // Options, status and small helpers of the MQTT forwarder.
 import type { HistogramSnapshot } from '../duration-histogram.js';
-import type { IClientOptions, IClientPublishOptions, MqttClient } from 'mqtt';
 import type { PbCommandDecoder, SpotCommand } from './downstream.js';
-import type { PubackTap } from './puback-tap.js';
+import type { TlsFiles } from './mqtt-wire/target.js';
 import type { ForwardSource } from './source.js';
 
-/** The part of an mqtt.js client the forwarder uses (tests pass fakes). */
-export type UpstreamClient = Pick<MqttClient, 'on' | 'publish' | 'subscribe' | 'end' | 'handleMessage'>;
+/** What one connection is opened with (mqtt-wire/client.ts; a test's factory gets the same). */
+export interface ConnectOptions {
+  protocolVersion: 4 | 5;
+  clientId: string;
+  /** false: the broker keeps the session (commands queued while the gateway is away). */
+  clean: boolean;
+  keepaliveSeconds: number;
+  connectTimeoutMs: number;
+  will: { topic: string; payload: Buffer; qos: 1; retain: boolean };
+  /** MQTT 5: how long the broker keeps the session. */
+  sessionExpirySeconds: number;
+  /** MQTT 5: the largest packet the gateway takes (a command's payload plus its topic and properties). */
+  maximumPacketSize: number;
+  tls?: TlsFiles;
+}
 
-/** `tap`: where a factory that owns the socket lets the forwarder claim its PUBACKs (puback-tap.ts). */
-export type ClientFactory = (url: string, options: IClientOptions, tap?: PubackTap) => UpstreamClient;
+/** The CONNACK as the forwarder reads it. */
+export interface Connack {
+  sessionPresent: boolean;
+  properties?: { receiveMaximum?: number; maximumPacketSize?: number };
+}
+
+/** A PUBLISH from the broker (a command). */
+export interface InboundPublish {
+  topic: string;
+  payload: Buffer;
+  retain: boolean;
+}
+
+export interface PublishOptions {
+  qos: 1;
+  retain?: boolean;
+  /** MQTT 5 only. */
+  properties?: { contentType?: string; userProperties?: Record<string, string> };
+}
+
+/** The connection the forwarder drives: mqtt-wire/client.ts, or a scripted fake in the unit tests. */
+export interface UpstreamClient {
+  on(event: 'connect', listener: (connack: Connack) => void): unknown;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  on(event: 'close', listener: () => void): unknown;
+  /** QoS 1; `cb` runs on the PUBACK, with an error carrying the reason code as `code` when refused. */
+  publish(topic: string, payload: string | Buffer, opts: PublishOptions, cb: (err?: Error) => void): unknown;
+  /** `cb` on the SUBACK; a refusal's error carries the packet as `packet`. */
+  subscribe(filters: string[], opts: { qos: 1 }, cb: (err: Error | null) => void): unknown;
+  /** force: drop at once; otherwise DISCONNECT cleanly, then `cb`. */
+  end(force?: boolean, opts?: object, cb?: () => void): unknown;
+  /** Called for every inbound PUBLISH; the PUBACK goes out when `done` is called. */
+  handleMessage: (packet: InboundPublish, done: (err?: Error) => void) => void;
+}
+
+export type ClientFactory = (url: string, options: ConnectOptions) => UpstreamClient;
 
 /** pino-compatible subset. */
 export interface UpstreamLogger {
@@ -50,12 +96,16 @@ export interface MqttForwarderOptions {
   /** stop(): how long to wait for in-flight acks and the offline message. */
   stopTimeoutMs?: number;
   onCommand?: (command: SpotCommand) => unknown;
-  /** Write event messages as batched raw PUBLISH packets on the mqtt.js socket (default true; false: mqtt.js publish()). */
+  /** Write event messages as batched PUBLISH packets encoded by the forwarder (default true; false: one mqtt-packet generate() each). */
   rawPublish?: boolean;
   /** PB command payload -> [resource, action, object]; default: the project's PB codec. */
   decodePbCommand?: PbCommandDecoder;
   /** Losses with the suspect alone in flight that quarantine it (default 3; docs/mqtt.md, "Poison events"). */
   poisonAfterDrops?: number;
+  /** The largest command payload taken (commands.max_bytes; default MAX_COMMAND_BYTES); sets the Maximum Packet Size sent in CONNECT. */
+  maxCommandBytes?: number;
+  /** mqtts:// only: CA, client certificate and key files, and whether the server name is checked. */
+  tls?: TlsFiles;
   /** A disconnection this long is an outage, reported as one (mqtt.degraded_after_s); the stall count starts again after it. Default 60 s. */
   outageMs?: number;
 }
@@ -118,7 +168,7 @@ export const realTimers: Timers = {
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 
-/** Runs a call into mqtt.js, which throws when used on a client that is going away: true, or the reason. */
+/** Runs a call into the client, which throws when used on a connection that is going away: true, or the reason. */
 export function safely(call: () => unknown): true | string {
   try {
     call();
@@ -137,33 +187,29 @@ export function describe(err: unknown): string {
   return String(err);
 }
 
-// mqtt.js's debug logging costs ~10% CPU per publish even when off; keep it only when DEBUG asks for it.
-const mqttJsDebug = /mqttjs/.test(process.env.DEBUG ?? '');
-const quiet = (): void => {};
+/** Room in a command PUBLISH besides the payload: fixed header, topic (under 1600 bytes, docs/mqtt.md), packet id, properties. */
+export const COMMAND_PACKET_OVERHEAD = 8192;
 
-/** One new mqtt.js client per connection, with its own reconnect off: the forwarder replays from cursors. */
-export function clientOptions(o: {
+/** A new connection per attempt: the forwarder replays from its cursors, nothing is resent by the client. */
+export function connectOptions(o: {
   protocolVersion: 4 | 5;
   clientId: string;
   willTopic: string;
   sessionExpirySeconds: number;
-}): IClientOptions {
+  maxCommandBytes: number;
+  tls: TlsFiles | undefined;
+}): ConnectOptions {
   return {
     protocolVersion: o.protocolVersion,
     clientId: o.clientId,
     // A kept session lets the broker hold commands for spots while the gateway is away.
     clean: false,
-    reconnectPeriod: 0,
-    connectTimeout: 10_000,
-    keepalive: 30,
-    resubscribe: false,
-    queueQoSZero: false,
-    // mqtt-packet otherwise builds a cache of 65536 two-byte Buffers for packet ids at the
-    // first write: 6.5 MB of live heap, kept for the life of the process (docs/architecture.md, "Memory").
-    writeCache: false,
+    keepaliveSeconds: 30,
+    connectTimeoutMs: 10_000,
     will: { topic: o.willTopic, payload: Buffer.from('offline'), qos: 1, retain: true },
-    ...(mqttJsDebug ? {} : { log: quiet }),
-    ...(o.protocolVersion === 5 ? { properties: { sessionExpiryInterval: o.sessionExpirySeconds } } : {}),
+    sessionExpirySeconds: o.sessionExpirySeconds,
+    maximumPacketSize: o.maxCommandBytes + COMMAND_PACKET_OVERHEAD,
+    ...(o.tls ? { tls: o.tls } : {}),
   };
 }
 
@@ -173,7 +219,7 @@ export function stableEventId(instanceId: string, id: number): string {
 }
 
 /** QoS 1; on MQTT 5 the stable event id and the content type ride along as properties. */
-export function eventPublishOptions(protocolVersion: 4 | 5, eventId: string, contentType: string): IClientPublishOptions {
+export function eventPublishOptions(protocolVersion: 4 | 5, eventId: string, contentType: string): PublishOptions {
   if (protocolVersion !== 5) return { qos: 1 };
   return { qos: 1, properties: { userProperties: { event_id: eventId }, contentType } };
 }

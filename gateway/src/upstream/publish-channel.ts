@@ -1,12 +1,12 @@
-// How event messages reach the broker: batched raw PUBLISH packets on the mqtt.js socket (fast),
-// or mqtt.js publish() (for clients without a socket, e.g. test fakes).
-import type { IConnackPacket } from 'mqtt';
-import { eventPublishOptions, type UpstreamClient } from './options.js';
-import type { PacketIds } from './packet-ids.js';
-import type { PubackTap } from './puback-tap.js';
-import { measurePublish, writePublish, type PublishFields, type PublishLayout } from './publish-packet.js';
+// How event messages reach the broker: batched PUBLISH packets encoded by the forwarder into the
+// connection's socket (fast), or the client's publish() (one mqtt-packet generate() each; also
+// what a test's scripted client takes).
+import type { Connack, UpstreamClient } from './options.js';
+import { eventPublishOptions } from './options.js';
+import { mqttError, WireClient, type PublishDone } from './mqtt-wire/client.js';
+import { measurePublish, writePublish, type PublishFields, type PublishLayout } from './mqtt-wire/publish-packet.js';
 
-export type PublishDone = (err?: Error) => void;
+export type { PublishDone };
 
 export interface PublishChannel {
   /** Queues one QoS 1 message; `done` runs on its PUBACK (with an error carrying `code` if refused). */
@@ -15,7 +15,7 @@ export interface PublishChannel {
   flush(): void;
 }
 
-export class MqttJsChannel implements PublishChannel {
+export class ClientChannel implements PublishChannel {
   constructor(
     private readonly client: UpstreamClient,
     private readonly protocolVersion: 4 | 5,
@@ -32,8 +32,14 @@ export class MqttJsChannel implements PublishChannel {
 /** Packets are written one after the other into slabs of this size (bigger ones get their own). */
 const SLAB_BYTES = 256 * 1024;
 
+/** What the raw channel needs of the connection (WireClient). */
+export interface RawSink {
+  track(done: PublishDone): number;
+  untrack(packetId: number): void;
+  write(chunk: Buffer): void;
+}
+
 /**
- * The socket mqtt.js writes to; PUBACKs of our packet ids are ignored by mqtt.js and handled here.
  * Packets are encoded straight into a slab and each flush writes the slab's new part: no buffer
  * per packet and no copy to join them (both showed in CPU profiles at tens of thousands a second).
  */
@@ -43,39 +49,32 @@ export class RawChannel implements PublishChannel {
   /** Start of what the next flush writes, and end of what is encoded. */
   private from = 0;
   private to = 0;
-  /** Callbacks by packet id (an array: a Map rehashed its table every few thousand PUBACKs). */
-  private readonly waiting: Array<PublishDone | undefined> = new Array<PublishDone | undefined>(65536).fill(undefined);
   private readonly fields: PublishFields;
   private readonly layout: PublishLayout = { topic: 0, payload: 0, contentType: 0, eventId: 0, props: 0, rest: 0, total: 0 };
 
   constructor(
-    private readonly socket: { write(chunk: Buffer): boolean },
-    private readonly ids: PacketIds,
-    private readonly protocolVersion: 4 | 5,
+    private readonly sink: RawSink,
+    protocolVersion: 4 | 5,
     private readonly maxPacketSize: number | undefined,
   ) {
     this.fields = { topic: '', payload: '', packetId: 0, v5: protocolVersion === 5 ? { eventId: '', contentType: '' } : undefined };
   }
 
   publish(topic: string, payload: string | Uint8Array, eventId: string, contentType: string, done: PublishDone): void {
-    const packetId = this.ids.allocate();
-    if (packetId === null) throw new Error('no MQTT packet id free');
     // One fields object and one layout, refilled for every packet (written before publish returns).
     const fields = this.fields;
     fields.topic = topic;
     fields.payload = payload;
-    fields.packetId = packetId;
     if (fields.v5) {
       fields.v5.eventId = eventId;
       fields.v5.contentType = contentType;
     }
     const layout = measurePublish(fields, this.layout);
     if (this.maxPacketSize !== undefined && layout.total > this.maxPacketSize) {
-      this.ids.deallocate(packetId);
-      done(refusal(`packet of ${layout.total} bytes is over the broker's maximum of ${this.maxPacketSize}`, 0x95));
+      done(mqttError(`packet of ${layout.total} bytes is over the broker's maximum of ${this.maxPacketSize}`, 0x95));
       return;
     }
-    this.waiting[packetId] = done;
+    fields.packetId = this.sink.track(done);
     if (layout.total > SLAB_BYTES / 4) {
       this.cut();
       const own = Buffer.allocUnsafe(layout.total);
@@ -96,7 +95,7 @@ export class RawChannel implements PublishChannel {
     if (this.pending.length === 0) return;
     const chunks = this.pending;
     this.pending = [];
-    for (const chunk of chunks) this.socket.write(chunk);
+    for (const chunk of chunks) this.sink.write(chunk);
   }
 
   /** What the slab holds since the last cut goes into the pending list (the socket owns it then). */
@@ -104,38 +103,11 @@ export class RawChannel implements PublishChannel {
     if (this.to > this.from) this.pending.push(this.slab.subarray(this.from, this.to));
     this.from = this.to;
   }
-
-  /** Every packet mqtt.js received ('packetreceive'). */
-  received(packet: { cmd: string; messageId?: number; reasonCode?: number }): void {
-    if (packet.cmd !== 'puback' || packet.messageId === undefined) return;
-    this.acked(packet.messageId, packet.reasonCode ?? 0);
-  }
-
-  /** A PUBACK: false when the packet id is not one of this channel's publishes. */
-  acked(packetId: number, code: number): boolean {
-    const done = this.waiting[packetId];
-    if (!done) return false;
-    this.waiting[packetId] = undefined;
-    this.ids.deallocate(packetId);
-    // 0x10 "no matching subscribers" is a success.
-    if (code >= 0x80) done(refusal(`Publish error: reason code 0x${code.toString(16)}`, code));
-    else done();
-    return true;
-  }
 }
 
-function refusal(message: string, code: number): Error {
-  return Object.assign(new Error(message), { code });
-}
-
-/** The channel for a new connection: raw on the client's socket when it has one (and `raw`), else mqtt.js publish(). */
-export function openChannel(client: UpstreamClient, connack: IConnackPacket, ids: PacketIds, tap: PubackTap, version: 4 | 5, raw: boolean): PublishChannel {
-  const socket = (client as { stream?: { write?: unknown } }).stream;
-  if (!raw || !socket || typeof socket.write !== 'function') return new MqttJsChannel(client, version);
+/** The channel for a new connection: raw on the gateway's own client (when `raw`), else the client's publish(). */
+export function openChannel(client: UpstreamClient, connack: Connack, version: 4 | 5, raw: boolean): PublishChannel {
+  if (!raw || !(client instanceof WireClient)) return new ClientChannel(client, version);
   const maxPacketSize = version === 5 ? connack.properties?.maximumPacketSize : undefined;
-  const channel = new RawChannel(socket as { write(chunk: Buffer): boolean }, ids, version, maxPacketSize);
-  // PUBACKs reach the channel from the tap (default factory) or, with other factories, from mqtt.js.
-  tap.claim = (packetId, reasonCode) => channel.acked(packetId, reasonCode);
-  client.on('packetreceive', (packet) => channel.received(packet));
-  return channel;
+  return new RawChannel(client, version, maxPacketSize);
 }

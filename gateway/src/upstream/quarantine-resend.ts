@@ -23,8 +23,8 @@ export class QuarantineResender {
 
   constructor(private readonly o: ResenderOptions) {}
 
-  /** `channel` null: no connection; `room`: free window slots now. */
-  resend(id: number, channel: PublishChannel | null, generation: number, room: number): ResendOutcome {
+  /** `channel` null: no connection; `room`: free window slots now, of `window`. */
+  resend(id: number, channel: PublishChannel | null, generation: number, room: number, window: number): ResendOutcome {
     const { book, upstream } = this.o;
     let entry: QuarantinedEvent | null;
     try {
@@ -37,6 +37,7 @@ export class QuarantineResender {
     const keeps = `; event ${entry.eventId} of spot ${entry.spot} stays quarantined, try again`;
     if (!channel) return { ok: false, status: 503, reason: `upstream ${upstream} has no connection now${keeps} once it is connected` };
     const parts = entry.pb ? 2 : 1;
+    if (parts > window) return { ok: false, status: 503, reason: `the broker's Receive Maximum of ${window} cannot take the event's JSON and PB messages at once${keeps} on a broker that takes two` };
     if (room < parts) return { ok: false, status: 503, reason: `upstream ${upstream} has no free window slot now (a backlog is going out)${keeps} in a moment` };
     const jsonTopic = this.o.topics.eventJsonChecked(entry.spot, entry.resource, entry.action);
     if (jsonTopic === null) return { ok: false, status: 409, reason: `spot ${entry.spot}: resource or action of event ${entry.eventId} cannot be a topic level` };

@@ -94,9 +94,10 @@ export class SpotFeed {
 
   /**
    * Hands events to `send` in per-spot order, round robin, using at most `room` MQTT messages
-   * (an event with a PB form takes two). `send` returns false to stop (the connection went away).
+   * (an event with a PB form takes `pbParts`: two, or one where a window of one sends its messages one
+   * after the other). `send` returns false to stop (the connection went away).
    */
-  take(room: number, send: (event: ForwardEvent) => boolean): void {
+  take(room: number, send: (event: ForwardEvent) => boolean, pbParts = 2): void {
     while (room > 0) {
       const turn = this.scheduler.next();
       if (!turn) return;
@@ -121,7 +122,7 @@ export class SpotFeed {
       let taken = 0;
       let stop = false;
       while (taken < buffer.length && taken < this.batch) {
-        const parts = buffer[taken]!.pb ? 2 : 1;
+        const parts = buffer[taken]!.pb ? pbParts : 1;
         if (parts > room || !send(buffer[taken]!)) {
           stop = true;
           break;

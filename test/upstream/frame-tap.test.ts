@@ -1,8 +1,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import mqttPacket from 'mqtt-packet';
-import { Duplex } from 'node:stream';
-import { PubackTap, tappedStream } from '../../gateway/src/upstream/puback-tap.js';
+import { FrameTap, type PubackClaim } from '../../gateway/src/upstream/mqtt-wire/frame-tap.js';
 
 // Packets a broker sends a publishing client: PUBACKs (3.1.1 and MQTT 5 forms, with a reason
 // code and properties), PUBLISH (commands, small and over 127 bytes so the length takes 2+ bytes),
@@ -49,13 +48,12 @@ test('claimed PUBACKs are taken out, everything else passes byte for byte in ord
     fc.property(fc.array(sentArb, { maxLength: 30 }), fc.array(fc.nat(), { maxLength: 40 }), fc.integer({ min: 0, max: 2 }), (sent, cuts, rule) => {
       // Which ids the forwarder claims: all, the even ones, none.
       const ours = (id: number) => (rule === 0 ? true : rule === 1 ? id % 2 === 0 : false);
-      const tap = new PubackTap();
       const claimed: Array<[number, number]> = [];
-      tap.claim = (id, code) => {
+      const tap = new FrameTap((id, code) => {
         if (!ours(id)) return false;
         claimed.push([id, code]);
         return true;
-      };
+      });
       const passed: Buffer[] = [];
       for (const piece of split(Buffer.concat(sent.map((s) => s.bytes)), cuts)) passed.push(...tap.filter(piece));
       const expectedPass = Buffer.concat(sent.filter((s) => s.pubackId === undefined || !ours(s.pubackId)).map((s) => s.bytes));
@@ -72,53 +70,26 @@ test('one byte at a time: a 4-byte remaining length and a PUBACK split inside it
   const big = other(0, 3_000_000).bytes; // remaining length in 4 bytes
   const ack = puback(300, 'v5-code', 0x10).bytes;
   const stream = Buffer.concat([ack, big.subarray(0, 64)]);
-  const tap = new PubackTap();
   const claimed: number[] = [];
-  tap.claim = (id) => (claimed.push(id), true);
+  const tap = new FrameTap((id) => (claimed.push(id), true));
   const out: Buffer[] = [];
   for (const b of stream) out.push(...tap.filter(Buffer.from([b])));
   t.deepEqual(claimed, [300]);
   t.deepEqual(Buffer.concat(out), big.subarray(0, 64));
 });
 
-test('before the forwarder has a channel nothing is claimed', (t) => {
-  const tap = new PubackTap();
+test('a PUBACK nobody awaits passes on to the parser whole', (t) => {
+  const none: PubackClaim = () => false;
+  const tap = new FrameTap(none);
   const bytes = puback(5, 'v4').bytes;
   t.deepEqual(Buffer.concat(tap.filter(bytes)), bytes);
+  t.is(tap.claims, 0);
 });
 
-test('framing that makes no sense (a 5-byte length) passes through from there on, for mqtt.js to report', (t) => {
-  const tap = new PubackTap();
-  tap.claim = () => true;
+test('framing that makes no sense (a 5-byte length) passes through from there on, for the parser to report', (t) => {
+  const tap = new FrameTap(() => true);
   const garbage = Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x01, 1, 2, 3]);
   t.deepEqual(Buffer.concat(tap.filter(garbage)), garbage);
   const later = puback(1, 'v4').bytes;
   t.deepEqual(Buffer.concat(tap.filter(later)), later, 'after losing the framing nothing is claimed');
-});
-
-test('the tapped stream: reads come through the tap, writes go to the socket, close and errors reach mqtt.js', async (t) => {
-  const written: Buffer[] = [];
-  const fakeSocket = new Duplex({
-    read() {},
-    write(chunk: Buffer, _enc, done) {
-      written.push(chunk);
-      done();
-    },
-  });
-  const tap = new PubackTap();
-  const claimed: number[] = [];
-  tap.claim = (id) => (claimed.push(id), true);
-  const stream = tappedStream(fakeSocket, tap);
-  const read: Buffer[] = [];
-  stream.on('data', (d: Buffer) => read.push(d));
-  const ping = other(2, 0).bytes;
-  fakeSocket.push(Buffer.concat([puback(1, 'v4').bytes, ping, puback(2, 'v5-short').bytes]));
-  stream.write(Buffer.from('hello'));
-  await new Promise((r) => setImmediate(r));
-  t.deepEqual(claimed, [1, 2]);
-  t.deepEqual(Buffer.concat(read), ping);
-  t.deepEqual(Buffer.concat(written).toString(), 'hello');
-  const closed = new Promise<Error | undefined>((resolve) => stream.once('error', (e) => resolve(e)));
-  fakeSocket.destroy(new Error('ECONNRESET'));
-  t.is((await closed)?.message, 'ECONNRESET');
 });

@@ -1,5 +1,5 @@
-// Packet ids shared by mqtt.js (its own publishes, subscribes) and the forwarder's batched publishes.
-/** Satisfies mqtt.js's IMessageIdProvider (option messageIdProvider). */
+// Packet ids of one connection: its publishes and subscribes.
+
 export class PacketIds {
   /** 1 where the id is in use (a Set churned its table at tens of thousands of ids a second). */
   private readonly used = new Uint8Array(65536);
@@ -17,26 +17,10 @@ export class PacketIds {
     return id;
   }
 
-  getLastAllocated(): number | null {
-    return this.last === 0 ? null : this.last;
-  }
-
-  register(id: number): boolean {
-    if (this.used[id] === 1) return false;
-    this.used[id] = 1;
-    this.count++;
-    return true;
-  }
-
   deallocate(id: number): void {
     if (this.used[id] !== 1) return;
     this.used[id] = 0;
     this.count--;
-  }
-
-  clear(): void {
-    this.used.fill(0);
-    this.count = 0;
   }
 
   get inUse(): number {
