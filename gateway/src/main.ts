@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { CommandAdmission } from './api/command-admission.js';
 import { checkCommand } from './api/command-check.js';
 import { healthProblems, registerApi, statusView, type ApiDeps, type UpstreamView } from './api/routes.js';
+import { createGatewayAuth } from './auth/index.js';
 import type { GatewayConfig, LogLevel } from './config/index.js';
 import { registerDashboard } from './dashboard/files.js';
 import { IngestCounters, OnlineTracker, SpotIngest, type IngestDeps } from './ingest/index.js';
@@ -250,8 +251,22 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const mqttUrl = config.mqtt.url;
 
   const store = openBuffer(config, logger, now);
-  const storeStatus = oncePerTurn(() => store.status());
   const counters = new IngestCounters();
+  let auth;
+  try {
+    auth = createGatewayAuth({
+      config: config.auth,
+      dataDir: config.data_dir,
+      numberingOf: (serial) => store.numberingOf(serial),
+      counters,
+      now,
+      logger: logger.child({ part: 'auth' }),
+    });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const storeStatus = oncePerTurn(() => store.status());
   const commandAdmission = admission(config, store, counters, now);
   const forwarder = mqttUrl ? mqttForwarder(config, mqttUrl, forwardSource(store, storeStatus), commandAdmission, logger, now) : null;
   const upstreams = (): UpstreamView[] =>
@@ -274,6 +289,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     spotsKnown: () => store.spots.count(),
     upstreams,
   });
+  auth.registerMetrics(metrics);
   const apiDeps: ApiDeps = {
     store,
     storeStatus,
@@ -289,13 +305,15 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     startedAt,
     now,
     logger,
+    auth: () => auth.view(),
   };
   const live = dashboardFeed(store, apiDeps, logger);
   const drain = new HttpDrain();
   const app = createHttpTransport({
     drain,
-    rawRoutes: [ingestRoute({ ingest, idleTimeoutMs: config.http.idle_timeout_ms, logger, drain })],
+    rawRoutes: [ingestRoute({ ingest, idleTimeoutMs: config.http.idle_timeout_ms, logger, drain, admit: auth.admitPost })],
     registerApi: (api) => {
+      auth.register(api);
       registerApi(api, apiDeps);
       registerLiveRoute(api, live);
       registerDashboard(api);
@@ -310,6 +328,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   } catch (err) {
     timers.stop();
     await store.close();
+    auth.close();
     throw err;
   }
   online.start();
@@ -343,6 +362,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
         await closed;
         if (forwarder) await forwarder.stop();
         await store.close();
+        auth.close();
         logger.info({ openPosts, cut }, 'stopped');
       })();
       return stopping;

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type GatewayConfig } from '../config/index.js';
 import { createLogger } from '../log.js';
+import { runApiKeyCli, runTokenCli, runUserCli } from './auth.js';
 import { packageVersion } from '../version.js';
 import { tuneHeap } from './heap.js';
 import { runImageCli } from './image.js';
@@ -17,6 +18,9 @@ Usage:
   spot-gateway flash --port PATH --pub KEY IMAGE  update a spot over its serial port (SMP)
   spot-gateway smp echo|list|params|info|reset --port PATH  SMP basics on the bench
   spot-gateway ports                         the serial ports
+  spot-gateway token create|list|revoke      spot tokens (auth.spots: token)
+  spot-gateway user add|remove|list          users of the API and the dashboard
+  spot-gateway apikey create|list|revoke     API keys for programs
   spot-gateway <command> --help              help on a command
   spot-gateway --version                     print the version
 
@@ -55,6 +59,8 @@ export interface CliIo {
   cwd: string;
   /** Progress may redraw one line (a terminal on stderr). */
   tty?: boolean;
+  /** Standard input, read to its end (a password for `user add`). */
+  stdin?: () => Promise<string>;
 }
 
 const processIo: CliIo = {
@@ -63,7 +69,27 @@ const processIo: CliIo = {
   env: process.env,
   cwd: process.cwd(),
   tty: process.stderr.isTTY === true,
+  stdin: readStdin,
 };
+
+/** Up to the first line end (a terminal) or the end of input (a pipe). */
+function readStdin(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const done = (): void => {
+      process.stdin.off('data', onData);
+      process.stdin.pause();
+      resolve(text);
+    };
+    const onData = (chunk: Buffer): void => {
+      text += chunk.toString('utf8');
+      if (text.includes('\n')) done();
+    };
+    process.stdin.on('data', onData);
+    process.stdin.once('end', done);
+    process.stdin.once('error', reject);
+  });
+}
 
 type Parsed = { help: boolean; version: boolean; config?: string; positionals: string[] };
 
@@ -99,6 +125,9 @@ export async function runCli(args: string[], io: CliIo = processIo): Promise<num
   if (args[0] === 'smp') return runSmpCli(args.slice(1), io);
   if (args[0] === 'flash') return runFlashCli(args.slice(1), io);
   if (args[0] === 'ports') return runPortsCli(args.slice(1), io);
+  if (args[0] === 'token') return runTokenCli(args.slice(1), io);
+  if (args[0] === 'user') return runUserCli(args.slice(1), io);
+  if (args[0] === 'apikey') return runApiKeyCli(args.slice(1), io);
   const parsed = parse(args);
   if (typeof parsed === 'string') {
     io.err(`spot-gateway: ${parsed}\n\n${MAIN_HELP}`);
