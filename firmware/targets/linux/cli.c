@@ -18,7 +18,29 @@ static const char usage[] =
     "  --flood             generate events as fast as the brain takes them\n"
     "  --spots N           run N spots (serials serial..serial+N-1), one process each\n"
     "  --no-http           do not post (telnet stream only)\n"
+    "  --token TOKEN       send Authorization: Bearer TOKEN on every post\n"
+    "                      (default: $SPOT_TOKEN; none when unset or empty)\n"
     "  --version, --help\n";
+
+/* A token goes into a header line: visible ASCII only, so it can neither end the line nor the head. */
+static int check_token(const char *token)
+{
+  if (!token) {
+    return 0;
+  }
+  size_t len = strlen(token);
+  for (size_t i = 0; i < len; i++) {
+    if (token[i] <= ' ' || token[i] > '~') {
+      fprintf(stderr, "spot: --token (or SPOT_TOKEN): character %zu is not visible ASCII (no spaces or control characters)\n", i + 1);
+      return 2;
+    }
+  }
+  if (len > 512) {
+    fprintf(stderr, "spot: --token (or SPOT_TOKEN): %zu characters, at most 512\n", len);
+    return 2;
+  }
+  return 0;
+}
 
 static int parse_uint(const char *flag, const char *text, unsigned long max, unsigned long *out)
 {
@@ -80,6 +102,8 @@ int spot_cli_parse(spot_cli_t *cli, int argc, char **argv, const char *version)
     } else if (strcmp(flag, "--telnet-port") == 0) {
       if (parse_uint(flag, value, 65535, &n)) return 2;
       cli->telnet_port = (int)n;
+    } else if (strcmp(flag, "--token") == 0) {
+      cli->token = value;
     } else if (strcmp(flag, "--state-dir") == 0) {
       cli->state_dir = value;
     } else if (strcmp(flag, "--spots") == 0) {
@@ -90,5 +114,8 @@ int spot_cli_parse(spot_cli_t *cli, int argc, char **argv, const char *version)
       return 2;
     }
   }
-  return 0;
+  if (!cli->token) {
+    cli->token = getenv("SPOT_TOKEN");
+  }
+  return check_token(cli->token);
 }

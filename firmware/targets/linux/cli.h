@@ -17,6 +17,7 @@ typedef struct spot_cli {
   bool flood;             /* --flood: events as fast as the brain takes them */
   uint32_t spots;         /* --spots N: N spots (serial, serial+1, ...) */
   bool no_http;           /* --no-http: stream only (telnet) */
+  const char *token;      /* --token T, else $SPOT_TOKEN; NULL = no Authorization header */
 } spot_cli_t;
 
 /* Fills cli from argv. Returns 0 to run, 1 after --help/--version (printed),
