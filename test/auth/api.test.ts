@@ -87,7 +87,7 @@ test('CSRF: a change made with the admin cookie needs X-CSRF-Token from its own 
 });
 
 test('logout ends the session at once (its cookie gets 401 after); logout itself needs the CSRF token', async (t) => {
-  const { gw } = await gatewayWithUsers(t);
+  const { gw, adminKey } = await gatewayWithUsers(t);
   const vic = await login(gw.url, 'vic', VIEWER_PW);
   t.is((await request(`${gw.url}/api/auth/logout`, { method: 'POST', headers: { cookie: vic.cookie } })).status, 403);
   const out = await request(`${gw.url}/api/auth/logout`, { method: 'POST', headers: { cookie: vic.cookie, 'x-csrf-token': vic.csrf } });
@@ -96,6 +96,9 @@ test('logout ends the session at once (its cookie gets 401 after); logout itself
   const after = await request<Refusal>(`${gw.url}/api/spots`, { headers: { cookie: vic.cookie } });
   t.is(after.status, 401);
   t.regex(after.body.reason, /session unknown or ended/);
+  const keyLogout = await request<Refusal>(`${gw.url}/api/auth/logout`, { method: 'POST', headers: { 'x-api-key': adminKey.key } });
+  t.is(keyLogout.status, 401, 'an API key has no session to end');
+  t.regex(keyLogout.body.reason, /needs a logged-in session/);
 });
 
 test('an idle session ends after auth.session_idle_s; a busy one after auth.session_max_s', async (t) => {
