@@ -2,8 +2,8 @@
 import { spawn } from 'node:child_process';
 import test from 'ava';
 import { BIN, REPO_ROOT, runCli, spawnGateway, tempDir, within } from '../helpers/gateway.js';
-import { JSON_EVENTS, postChunks } from '../helpers/gateway.js';
-import { login, request } from './http.js';
+import { JSON_EVENTS } from '../helpers/gateway.js';
+import { login, postOnce, request } from './http.js';
 
 /** The CLI with `input` on its standard input; resolves with its exit code and output. */
 async function cli(args: string[], dataDir: string, input?: string): Promise<{ code: number | string; out: string; err: string }> {
@@ -52,12 +52,12 @@ test('token create --spot, list, revoke against a gateway with auth.spots token;
   const token = created.out.trim();
   t.regex(token, /^sgt_[A-Za-z0-9_-]{43}$/);
   const headers = { ...JSON_EVENTS, Authorization: `Bearer ${token}` };
-  t.is((await postChunks(gw.port, 77, ['["spot","update",{"online":true}]\n'], { headers })).status, 200);
+  t.is((await postOnce(gw.port, 77, '["spot","update",{"online":true}]\n', headers)).status, 200);
   const listed = (await cli(['token', 'list'], dataDir)).out;
   t.regex(listed, new RegExp(`^1 +77 +${token.slice(0, 12)}\\.\\.\\. +\\d{4}-.* +-\\n`, 'm'));
   t.false(listed.includes(token), 'the list never shows the token');
   t.like(await cli(['token', 'revoke', '1'], dataDir), { code: 0, out: 'token 1 revoked\n' });
-  t.is((await postChunks(gw.port, 77, ['["spot","update",{"online":true}]\n'], { headers })).status, 401);
+  t.is((await postOnce(gw.port, 77, '["spot","update",{"online":true}]\n', headers)).status, 401);
   t.like(await cli(['token', 'revoke', '1'], dataDir), { code: 1 });
   t.regex((await cli(['token', 'create', '--spot', 'abc'], dataDir)).err, /--spot: serial "abc" is not a positive integer/);
   t.regex((await cli(['token', 'revoke', 'x'], dataDir)).err, /ID "x" is not a number/);

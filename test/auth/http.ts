@@ -3,6 +3,7 @@ import { openAuthDb } from '../../gateway/src/auth/auth-db.js';
 import { ApiKeys } from '../../gateway/src/auth/api-keys.js';
 import { SpotTokens } from '../../gateway/src/auth/spot-tokens.js';
 import { Users } from '../../gateway/src/auth/users.js';
+import { SpotConnection, type RawResponse } from '../helpers/gateway.js';
 
 export interface Answer<T = unknown> {
   status: number;
@@ -55,4 +56,21 @@ export async function login(baseUrl: string, user: string, password: string): Pr
 export function metricValue(text: string, line: string): number | undefined {
   for (const l of text.split('\n')) if (l.startsWith(`${line} `)) return Number(l.slice(line.length + 1));
   return undefined;
+}
+
+/**
+ * A whole chunked post in one write: a refused post is answered after its headers and the connection
+ * closed, so a later write could meet the closed socket.
+ */
+export async function postOnce(port: number, serial: number, body: string, headers: Record<string, string>): Promise<RawResponse> {
+  const text = Buffer.from(body);
+  const all = { Host: '127.0.0.1', 'Transfer-Encoding': 'chunked', ...headers };
+  const head = [`POST /api/spots/${serial}/events/ HTTP/1.1`, ...Object.entries(all).map(([k, v]) => `${k}: ${v}`)].join('\r\n');
+  const conn = new SpotConnection(port);
+  try {
+    await conn.write(Buffer.concat([Buffer.from(`${head}\r\n\r\n${text.length.toString(16)}\r\n`), text, Buffer.from('\r\n0\r\n\r\n')]));
+    return await conn.response();
+  } finally {
+    conn.close();
+  }
 }

@@ -3,20 +3,20 @@ import test from 'ava';
 import { createPbEncoder } from '../../gateway/src/protocol/index.js';
 import { openAuthDb } from '../../gateway/src/auth/auth-db.js';
 import { SpotTokens } from '../../gateway/src/auth/spot-tokens.js';
-import { JSON_EVENTS, PB_EVENTS, postChunks, startTestGateway, tempDir } from '../helpers/gateway.js';
+import { JSON_EVENTS, PB_EVENTS, postChunks, startTestGateway, tempDir, type RawResponse } from '../helpers/gateway.js';
 import { jsonText, presence } from '../http/events.js';
-import { metricValue, request, seedAuth } from './http.js';
+import { metricValue, postOnce, request, seedAuth } from './http.js';
 
 type Health = { status: string; auth: { spots: string; api: string; users: number; open: string[] } };
 
 const body = (n: number, from = 0): string => jsonText(Array.from({ length: n }, (_, i) => presence(from + i)));
 
-function post(port: number, serial: number, options: { token?: string; boot?: number; seq?: number; events?: number } = {}) {
+function post(port: number, serial: number, options: { token?: string; boot?: number; seq?: number; events?: number } = {}): Promise<RawResponse> {
   const headers: Record<string, string> = { ...JSON_EVENTS };
   if (options.token !== undefined) headers.Authorization = `Bearer ${options.token}`;
   if (options.boot !== undefined) headers['X-Spot-Boot'] = String(options.boot);
   if (options.seq !== undefined) headers['X-Spot-Seq'] = String(options.seq);
-  return postChunks(port, serial, [body(options.events ?? 2)], { headers });
+  return postOnce(port, serial, body(options.events ?? 2), headers);
 }
 
 async function storedCount(url: string, serial: number): Promise<number> {
