@@ -1,6 +1,6 @@
 // The auth parts alone: the rate limiter's window and memory bound, the per-spot 401 count's bound, password hashes,
 // auth.db's versions, the spot guard without a readable store, and the config's cross-check.
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import Database from 'better-sqlite3';
@@ -79,6 +79,12 @@ test('users and API keys refuse bad names and roles, naming them; sessions of a 
   t.is(sessions.resolve(s.id), null);
   t.throws(() => new ApiKeys(db).create(' x', 'viewer'), { instanceOf: UserError, message: /key name/ });
   t.throws(() => new ApiKeys(db).create('x', 'root'), { instanceOf: UserError, message: /role "root"/ });
+});
+
+test('auth.db is made readable by its owner only', (t) => {
+  const dir = tempDir(t);
+  openAuthDb(dir).close();
+  t.is(statSync(path.join(dir, AUTH_DB_FILE)).mode & 0o777, 0o600);
 });
 
 test('auth.db: a file from a newer gateway or not a database is refused with the file named, never replaced', (t) => {
