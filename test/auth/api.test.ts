@@ -1,4 +1,5 @@
 // The API with auth.api on: first start, roles, sessions (login, logout, idle and absolute ends), API keys, CSRF, the login rate limit.
+// Serial: password hashes run one at a time in the process (auth/passwords.ts), so concurrent tests would wait on each other's.
 import test from 'ava';
 import { needOf, ROUTE_NEEDS } from '../../gateway/src/auth/route-roles.js';
 import { openAuthDb } from '../../gateway/src/auth/auth-db.js';
@@ -27,7 +28,7 @@ async function gatewayWithUsers(t: Parameters<typeof startTestGateway>[0], auth:
   return { gw, dataDir, viewerKey: seeded.keys[0]!, adminKey: seeded.keys[1]! };
 }
 
-test('first start (auth.api on, no user): reads open, every change refused 403 naming `user add`; /healthz and the session route say so', async (t) => {
+test.serial('first start (auth.api on, no user): reads open, every change refused 403 naming `user add`; /healthz and the session route say so', async (t) => {
   const gw = await startTestGateway(t, { config: { auth: { api: 'on' } } });
   t.is((await request(`${gw.url}/api/spots`)).status, 200);
   const refused = await request<Refusal>(`${gw.url}/api/spots/9/commands`, { body: COMMAND });
@@ -40,7 +41,7 @@ test('first start (auth.api on, no user): reads open, every change refused 403 n
   t.true(session.body.auth.open.some((s) => /no user exists: reads are open to anyone and changes are refused/.test(s)));
 });
 
-test('with a user: no credentials get 401 on every route but the open ones; /healthz and the dashboard stay open', async (t) => {
+test.serial('with a user: no credentials get 401 on every route but the open ones; /healthz and the dashboard stay open', async (t) => {
   const { gw } = await gatewayWithUsers(t);
   for (const path of ['/api/spots', '/api/events', '/api/status', '/metrics', '/api/live', '/api/openapi.json', '/api/spots/9/commands']) {
     const res = await request<Refusal>(`${gw.url}${path}`);
@@ -55,7 +56,7 @@ test('with a user: no credentials get 401 on every route but the open ones; /hea
   t.is((await request(`${gw.url}/dashboard/js/app.js`)).status, 200);
 });
 
-test('sessions: a wrong password is 401; the cookie is HttpOnly, SameSite=Strict, not Secure over plain HTTP; a viewer reads but may not queue a command (403)', async (t) => {
+test.serial('sessions: a wrong password is 401; the cookie is HttpOnly, SameSite=Strict, not Secure over plain HTTP; a viewer reads but may not queue a command (403)', async (t) => {
   const { gw } = await gatewayWithUsers(t);
   const wrong = await request<Refusal>(`${gw.url}/api/auth/login`, { body: { user: 'vic', password: 'not the password' } });
   t.is(wrong.status, 401);
@@ -72,7 +73,7 @@ test('sessions: a wrong password is 401; the cookie is HttpOnly, SameSite=Strict
   t.regex(denied.body.reason, /needs role admin; user vic has role viewer/);
 });
 
-test('CSRF: a change made with the admin cookie needs X-CSRF-Token from its own session; API keys need none', async (t) => {
+test.serial('CSRF: a change made with the admin cookie needs X-CSRF-Token from its own session; API keys need none', async (t) => {
   const { gw, adminKey } = await gatewayWithUsers(t);
   const ann = await login(gw.url, 'ann', ADMIN_PW);
   const other = await login(gw.url, 'ann', ADMIN_PW);
@@ -86,7 +87,7 @@ test('CSRF: a change made with the admin cookie needs X-CSRF-Token from its own 
   t.is(listed.body.length, 2, 'exactly the two accepted commands were queued');
 });
 
-test('logout ends the session at once (its cookie gets 401 after); logout itself needs the CSRF token', async (t) => {
+test.serial('logout ends the session at once (its cookie gets 401 after); logout itself needs the CSRF token', async (t) => {
   const { gw, adminKey } = await gatewayWithUsers(t);
   const vic = await login(gw.url, 'vic', VIEWER_PW);
   t.is((await request(`${gw.url}/api/auth/logout`, { method: 'POST', headers: { cookie: vic.cookie } })).status, 403);
@@ -101,7 +102,7 @@ test('logout ends the session at once (its cookie gets 401 after); logout itself
   t.regex(keyLogout.body.reason, /needs a logged-in session/);
 });
 
-test('an idle session ends after auth.session_idle_s; a busy one after auth.session_max_s', async (t) => {
+test.serial('an idle session ends after auth.session_idle_s; a busy one after auth.session_max_s', async (t) => {
   const idle = await gatewayWithUsers(t, { session_idle_s: 1, session_max_s: 3600 });
   const vic = await login(idle.gw.url, 'vic', VIEWER_PW);
   t.is((await request(`${idle.gw.url}/api/spots`, { headers: { cookie: vic.cookie } })).status, 200);
@@ -118,7 +119,7 @@ test('an idle session ends after auth.session_idle_s; a busy one after auth.sess
   t.true(ended - before >= 2000, `ended ${ended - before} ms after the login`);
 });
 
-test('API keys: X-API-Key or Bearer; a viewer key reads, cannot change (403); revoked and unknown keys get 401', async (t) => {
+test.serial('API keys: X-API-Key or Bearer; a viewer key reads, cannot change (403); revoked and unknown keys get 401', async (t) => {
   const { gw, dataDir, viewerKey } = await gatewayWithUsers(t);
   t.is((await request(`${gw.url}/metrics`, { headers: { authorization: `Bearer ${viewerKey.key}` } })).status, 200);
   t.is((await request(`${gw.url}/api/spots`, { headers: { 'x-api-key': viewerKey.key } })).status, 200);
@@ -137,7 +138,7 @@ test('API keys: X-API-Key or Bearer; a viewer key reads, cannot change (403); re
   t.regex(revoked.body.reason, /API key prometheus revoked/);
 });
 
-test('failed logins past auth.max_failures_per_min are answered 429 from that address, even with the right password', async (t) => {
+test.serial('failed logins past auth.max_failures_per_min are answered 429 from that address, even with the right password', async (t) => {
   const { gw } = await gatewayWithUsers(t, { max_failures_per_min: 2 });
   for (let i = 0; i < 2; i++) t.is((await request(`${gw.url}/api/auth/login`, { body: { user: 'ann', password: 'wrong password!' } })).status, 401);
   const limited = await request<Refusal>(`${gw.url}/api/auth/login`, { body: { user: 'ann', password: ADMIN_PW } });
@@ -146,7 +147,7 @@ test('failed logins past auth.max_failures_per_min are answered 429 from that ad
   t.is((await request(`${gw.url}/api/spots`, { headers: { 'x-api-key': 'sgk_x' } })).status, 429, 'the API routes too');
 });
 
-test('route roles: listed routes have their role; a route not listed (a new one) needs admin; HEAD is GET', (t) => {
+test.serial('route roles: listed routes have their role; a route not listed (a new one) needs admin; HEAD is GET', (t) => {
   t.is(needOf('GET', '/api/spots'), 'viewer');
   t.is(needOf('HEAD', '/api/live'), 'viewer');
   t.is(needOf('POST', '/api/spots/:serial/commands'), 'admin');

@@ -18,7 +18,8 @@ export async function request<T = unknown>(url: string, init: { method?: string;
     method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
     headers,
     body: init.body === undefined ? undefined : JSON.stringify(init.body),
-    signal: AbortSignal.timeout(10000),
+    // A login waits for its password hash, one at a time per process: seconds on a loaded machine.
+    signal: AbortSignal.timeout(30000),
   });
   const text = await res.text();
   let body: unknown = text;

@@ -6,7 +6,7 @@ import test from 'ava';
 import Database from 'better-sqlite3';
 import { AUTH_DB_FILE, AuthDbError, openAuthDb } from '../../gateway/src/auth/auth-db.js';
 import { ApiKeys } from '../../gateway/src/auth/api-keys.js';
-import { hashPassword, verifyPassword } from '../../gateway/src/auth/passwords.js';
+import { hashPassword, MAX_WAITING_HASHES, PasswordBusyError, verifyPassword } from '../../gateway/src/auth/passwords.js';
 import { FailureLimiter, WINDOW_MS } from '../../gateway/src/auth/rate-limit.js';
 import { bearerOf, sameDigest } from '../../gateway/src/auth/secrets.js';
 import { Sessions } from '../../gateway/src/auth/sessions.js';
@@ -50,11 +50,23 @@ test('401s are counted per spot for the first spots, then under "other"', (t) =>
 
 test('password hashes: scrypt with its parameters in the text; the right password matches, others and damaged hashes do not', async (t) => {
   const hash = await hashPassword('correct horse');
-  t.regex(hash, /^scrypt\$15\$8\$1\$[A-Za-z0-9_-]{22}\$[A-Za-z0-9_-]{43}$/);
+  t.regex(hash, /^scrypt\$17\$8\$1\$[A-Za-z0-9_-]{22}\$[A-Za-z0-9_-]{43}$/);
   t.true(await verifyPassword('correct horse', hash));
   t.false(await verifyPassword('correct horsf', hash));
   t.not(await hashPassword('correct horse'), hash, 'salted');
   for (const bad of ['', 'bcrypt$1$2$3$4$5', 'scrypt$x$8$1$AA$AA', 'scrypt$30$8$1$AA$AA', `${hash.slice(0, hash.lastIndexOf('$'))}$`]) t.false(await verifyPassword('correct horse', bad), bad);
+});
+
+test.serial('password checks run one at a time with a bounded queue: past it they are refused at once, naming why', async (t) => {
+  const stored = await hashPassword('correct horse');
+  const checks = Array.from({ length: MAX_WAITING_HASHES + 3 }, () => verifyPassword('correct horse', stored).then((ok) => ok, (err: unknown) => err));
+  const outcomes = await Promise.all(checks);
+  t.deepEqual(outcomes.slice(0, MAX_WAITING_HASHES), Array.from({ length: MAX_WAITING_HASHES }, () => true));
+  for (const refused of outcomes.slice(MAX_WAITING_HASHES)) {
+    t.true(refused instanceof PasswordBusyError);
+    t.regex((refused as Error).message, /8 password checks are waiting already/);
+  }
+  t.true(await verifyPassword('correct horse', stored), 'the queue empties again');
 });
 
 test('secrets: Bearer parsing and digest comparison of unequal lengths', (t) => {

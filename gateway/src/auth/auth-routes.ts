@@ -2,6 +2,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { badRequest } from '../api/errors.js';
 import { cookieValue, identityOf } from './guard.js';
+import { PasswordBusyError } from './passwords.js';
 import type { FailureLimiter } from './rate-limit.js';
 import { SESSION_COOKIE, type Sessions } from './sessions.js';
 import type { Users } from './users.js';
@@ -55,7 +56,13 @@ export function registerAuthRoutes(app: FastifyInstance, o: AuthRoutesOptions): 
     }
     const body = request.body as { user?: unknown; password?: unknown } | null;
     if (typeof body?.user !== 'string' || typeof body.password !== 'string') return badRequest(reply, 'body: {"user": "...", "password": "..."} (JSON strings)');
-    const user = await o.users.authenticate(body.user, body.password);
+    let user;
+    try {
+      user = await o.users.authenticate(body.user, body.password);
+    } catch (err) {
+      if (!(err instanceof PasswordBusyError)) throw err;
+      return reply.code(503).header('Retry-After', '1').send({ error: 'service unavailable', reason: `login: ${err.message}` });
+    }
     if (!user) {
       o.limiter.failed(address);
       o.failures.api++;
