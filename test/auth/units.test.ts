@@ -4,6 +4,8 @@ import { statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import Database from 'better-sqlite3';
+import Fastify from 'fastify';
+import { registerAuthRoutes } from '../../gateway/src/auth/auth-routes.js';
 import { AUTH_DB_FILE, AuthDbError, openAuthDb } from '../../gateway/src/auth/auth-db.js';
 import { ApiKeys } from '../../gateway/src/auth/api-keys.js';
 import { hashPassword, MAX_WAITING_HASHES, PasswordBusyError, verifyPassword } from '../../gateway/src/auth/passwords.js';
@@ -134,4 +136,25 @@ test('the spot guard: a store that cannot be read skips the bound (the post meet
 test('config: auth.session_max_s below auth.session_idle_s is refused, naming both', (t) => {
   t.throws(() => defaultConfig({ auth: { session_idle_s: 100, session_max_s: 50 } }), { instanceOf: ConfigError, message: 'auth.session_max_s: must be at least auth.session_idle_s (100)' });
   t.throws(() => defaultConfig({ auth: { spots: 'maybe' as 'off' } }), { instanceOf: ConfigError, message: /auth.spots/ });
+});
+
+test('a login while the password queue is full is answered 503 with Retry-After, naming why', async (t) => {
+  const db = openAuthDb(tempDir(t));
+  t.teardown(() => db.close());
+  const users = new Users(db);
+  users.authenticate = () => Promise.reject(new PasswordBusyError('8 password checks are waiting already; try again in a second'));
+  const app = Fastify();
+  registerAuthRoutes(app, {
+    modes: { spots: 'off', api: 'on' },
+    users,
+    sessions: new Sessions(db, { idleMs: 60_000, maxMs: 120_000 }),
+    limiter: new FailureLimiter(5),
+    failures: { api: 0 },
+    sessionMaxS: 120,
+    logger: { info: () => undefined },
+  });
+  const res = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { user: 'ann', password: 'whatever it is' } });
+  t.is(res.statusCode, 503);
+  t.is(res.headers['retry-after'], '1');
+  t.regex(res.json<{ reason: string }>().reason, /^login: 8 password checks are waiting already/);
 });
