@@ -48,6 +48,7 @@ typedef struct http_client_options {
   uint32_t serial;
   const char *version;   /* User-Agent: spot/<version> */
   bool pb;               /* application/x-intellifi-events-pb, else JSON */
+  const char *token;     /* Authorization: Bearer <token> on every post; NULL or "" = none (docs/security.md) */
   uint32_t post_window_ms;
   uint32_t backoff_min_ms;   /* first reconnect delay; doubles per failure */
   uint32_t backoff_max_ms;

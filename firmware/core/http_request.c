@@ -71,6 +71,10 @@ void http_request_begin(http_client_t *c, uint64_t now_ms)
   out_text(c, type);
   out_text(c, "\r\nContent-Type: ");
   out_text(c, type);
+  if (c->opt.token && c->opt.token[0]) {
+    out_text(c, "\r\nAuthorization: Bearer ");
+    out_text(c, c->opt.token);
+  }
   out_text(c, "\r\nCache-Control: no-cache\r\nTransfer-Encoding: chunked\r\nX-Spot-Boot: ");
   out_decimal(c, boot);
   out_text(c, "\r\nX-Spot-Seq: ");

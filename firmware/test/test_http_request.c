@@ -24,6 +24,33 @@ static void test_post_carries_the_vendor_headers_and_numbering(void **state)
   assert_non_null(strstr(sent, "\r\nX-Spot-Seq: 17\r\n\r\n"));
 }
 
+static void test_a_token_goes_in_an_authorization_header_and_none_without_one(void **state)
+{
+  (void)state;
+  start(0);
+  http_client_connected(&fx.client, 0);
+  queue_event("x");
+  http_client_tick(&fx.client, 0);
+  assert_null(strstr(drain(), "Authorization"));
+
+  start(0);
+  fx.client.opt.token = "sgt_abc-DEF_123";
+  http_client_connected(&fx.client, 0);
+  queue_event("x");
+  http_client_tick(&fx.client, 0);
+  const char *sent = drain();
+  assert_non_null(strstr(sent, "\r\nAuthorization: Bearer sgt_abc-DEF_123\r\nCache-Control: no-cache\r\n"));
+  const char *end = strstr(sent, "\r\n\r\n");
+  assert_true(strstr(sent, "Authorization") < end); /* in the head, not the body */
+
+  start(0);
+  fx.client.opt.token = "";
+  http_client_connected(&fx.client, 0);
+  queue_event("x");
+  http_client_tick(&fx.client, 0);
+  assert_null(strstr(drain(), "Authorization"));
+}
+
 static void test_pb_encoding_names_the_pb_media_type(void **state)
 {
   (void)state;
@@ -114,6 +141,7 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_post_carries_the_vendor_headers_and_numbering),
+      cmocka_unit_test(test_a_token_goes_in_an_authorization_header_and_none_without_one),
       cmocka_unit_test(test_pb_encoding_names_the_pb_media_type),
       cmocka_unit_test(test_each_event_is_written_as_a_chunk_at_once),
       cmocka_unit_test(test_post_ends_after_the_window_at_an_event_boundary),

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { CommandAdmission } from './api/command-admission.js';
 import { checkCommand } from './api/command-check.js';
 import { healthProblems, registerApi, statusView, type ApiDeps, type UpstreamView } from './api/routes.js';
+import { createGatewayAuth } from './auth/index.js';
 import { ConfigError, parseDuration, type GatewayConfig, type LogLevel } from './config/index.js';
 import { registerDashboard } from './dashboard/files.js';
 import { IngestCounters, OnlineTracker, SpotIngest, type IngestDeps } from './ingest/index.js';
@@ -301,8 +302,22 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   // Before the store opens: a key file it cannot read stops the start with nothing to undo.
   const flash = firmwareParts(config, logger, now);
   const store = openBuffer(config, logger, now);
-  const storeStatus = oncePerTurn(() => store.status());
   const counters = new IngestCounters();
+  let auth;
+  try {
+    auth = createGatewayAuth({
+      config: config.auth,
+      dataDir: config.data_dir,
+      numberingOf: (serial) => store.numberingOf(serial),
+      counters,
+      now,
+      logger: logger.child({ part: 'auth' }),
+    });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const storeStatus = oncePerTurn(() => store.status());
   const commandAdmission = admission(config, store, counters, now);
   const forwarder = mqttUrl ? mqttForwarder(config, mqttUrl, forwardSource(store, storeStatus), commandAdmission, logger, now) : null;
   const upstreams = (): UpstreamView[] =>
@@ -327,6 +342,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     tls: tlsCert,
     flashJobs: flash.jobs,
   });
+  auth.registerMetrics(metrics);
   const apiDeps: ApiDeps = {
     store,
     storeStatus,
@@ -345,6 +361,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     tls: tlsCert,
     listeners: () => listeners.views(),
     firmware: flash.firmware,
+    auth: () => auth.view(),
   };
   const live = dashboardFeed(store, apiDeps, flash.jobs, logger);
   const drain = new HttpDrain();
@@ -357,8 +374,9 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     tls: tlsCert,
     transport: {
       drain,
-      rawRoutes: [ingestRoute({ ingest, idleTimeoutMs: config.http.idle_timeout_ms, logger, drain })],
+      rawRoutes: [ingestRoute({ ingest, idleTimeoutMs: config.http.idle_timeout_ms, logger, drain, admit: auth.admitPost })],
       registerApi: (api) => {
+        auth.register(api);
         registerApi(api, apiDeps);
         registerLiveRoute(api, live);
         registerDashboard(api);
@@ -374,6 +392,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   } catch (err) {
     timers.stop();
     await store.close();
+    auth.close();
     throw err;
   }
   online.start();
@@ -414,6 +433,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
         await jobsStopped;
         if (forwarder) await forwarder.stop();
         await store.close();
+        auth.close();
         logger.info({ openPosts, cut }, 'stopped');
       })();
       return stopping;

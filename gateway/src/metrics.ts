@@ -53,6 +53,7 @@ const INGEST: Array<[string, CounterKey, string]> = [
   ['spot_gateway_commands_refused_invalid_total', 'commandsRefusedInvalid', 'commands refused: not a command a spot can take'],
   ['spot_gateway_commands_refused_too_large_total', 'commandsRefusedTooLarge', 'commands refused: over commands.max_bytes'],
   ['spot_gateway_commands_refused_queue_full_total', 'commandsRefusedQueueFull', "commands refused: their spot's queue full"],
+  ['spot_gateway_posts_refused_numbering_total', 'numberingRefused', 'posts refused 409 and frames rejected: numbering beyond auth.numbering_max_ahead'],
 ];
 
 export function createMetrics(given: MetricsSources): Registry {

@@ -1,16 +1,41 @@
 // The dashboard in a real browser (Debian's chromium through playwright-core) against the real gateway and the firmware's host build.
 import test from 'ava';
 import { openBrowser } from '../helpers/browser.js';
-import { api, JSON_EVENTS, postChunks, startTestGateway, waitFor } from '../helpers/gateway.js';
+import type { Page } from 'playwright-core';
+import { JSON_EVENTS, postChunks, startTestGateway, tempDir, waitFor } from '../helpers/gateway.js';
+import { request, seedAuth } from '../auth/http.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
 import { startSpot } from '../firmware/spot-process.js';
-import { SCENARIO, storedEvents } from '../firmware/spot-scenarios.js';
+import { SCENARIO } from '../firmware/spot-scenarios.js';
 
-test.serial('the dashboard loads with no console errors, shows the gateway healthy, and fits a phone screen', async (t) => {
-  const gateway = await startTestGateway(t);
+const ADMIN_PASSWORD = 'dashboard admin 1';
+
+/** A gateway with auth.api on, one admin user and an admin API key for the test's own requests. */
+async function gatewayWithLogin(t: Parameters<typeof startTestGateway>[0]) {
+  const dataDir = tempDir(t);
+  const seeded = await seedAuth(dataDir, { users: [['ann', 'admin', ADMIN_PASSWORD]], keys: [['test', 'admin']] });
+  const gateway = await startTestGateway(t, { dataDir, config: { auth: { api: 'on' } } });
+  const key = seeded.keys[0]!.key;
+  const api = <T>(path: string) => request<T>(`${gateway.url}${path}`, { headers: { 'x-api-key': key } });
+  return { gateway, api };
+}
+
+/** The login form as a person fills it in. */
+async function logIn(page: Page): Promise<void> {
+  await page.waitForSelector('#login');
+  await page.fill('#login-user', 'ann');
+  await page.fill('#login-password', ADMIN_PASSWORD);
+  await page.click('#login-send');
+  await page.waitForSelector('#who >> text=ann (admin)');
+}
+
+test.serial('the dashboard asks for a login, then loads with no console errors, shows the gateway healthy and the spot-auth banner, and fits a phone screen', async (t) => {
+  const { gateway } = await gatewayWithLogin(t);
   const browser = await openBrowser(t);
   const { page } = browser;
   await page.goto(gateway.url);
+  await logIn(page);
+  t.regex((await page.textContent('#banner')) ?? '', /spot posts are not authenticated \(auth.spots: off\)/);
   await page.waitForSelector('#health[data-status="ok"]');
   await page.waitForSelector('#link[data-state="live"]');
   t.is(await page.textContent('#health-card .big'), 'All well');
@@ -83,15 +108,16 @@ test.serial('the overview shows the buffer and the MQTT upstream with live chart
   t.deepEqual(browser.problems(), []);
 });
 
-test.serial('a config update sent from the form reaches the spot and comes back as its config update event', async (t) => {
-  const gateway = await startTestGateway(t);
+test.serial('a config update sent from the form by a logged-in admin (with its CSRF token) reaches the spot and comes back as its config update event', async (t) => {
+  const { gateway, api } = await gatewayWithLogin(t);
   const serial = 6202;
   startSpot(t, { target: 'host', serial, brain: `127.0.0.1:${gateway.port}`, scenario: SCENARIO, runSeconds: 60 });
-  await waitFor(async () => (await api(gateway.url, `/api/spots/${serial}`)).status === 200, 15000, 'the spot to post');
+  await waitFor(async () => (await api(`/api/spots/${serial}`)).status === 200, 15000, 'the spot to post');
 
   const browser = await openBrowser(t, { width: 390, height: 844 });
   const { page } = browser;
   await page.goto(`${gateway.url}/#/spots/${serial}`);
+  await logIn(page);
   await page.waitForSelector('#link[data-state="live"]');
   await page.waitForSelector('#config-key option[value="rfid_power_dbm"]', { state: 'attached' });
 
@@ -101,7 +127,7 @@ test.serial('a config update sent from the form reaches the spot and comes back 
   await page.click('#config-send');
   await page.waitForSelector('#config-result[data-state="bad"]');
   t.regex((await page.textContent('#config-result')) ?? '', /rfid_power_dbm: 99 is outside 0 to 33/);
-  t.deepEqual((await api<unknown[]>(gateway.url, `/api/spots/${serial}/commands`)).body, []);
+  t.deepEqual((await api<unknown[]>(`/api/spots/${serial}/commands`)).body, []);
 
   await page.fill('#cfg-rfid_power_dbm', '21');
   await page.click('#config-send');
@@ -113,10 +139,11 @@ test.serial('a config update sent from the form reaches the spot and comes back 
   await browser.screenshot('config-update-phone');
 
   // The gateway saw the same: the command delivered and the spot's config update stored.
-  const commands = await api<Array<{ state: string; data: unknown }>>(gateway.url, `/api/spots/${serial}/commands`);
+  const commands = await api<Array<{ state: string; data: unknown }>>(`/api/spots/${serial}/commands`);
   t.is(commands.body[0]?.state, 'delivered');
   t.deepEqual(commands.body[0]?.data, { rfid_power_dbm: 21 });
-  const stored = (await storedEvents(gateway, serial)).find((e) => e.resource === 'config' && e.action === 'update');
+  const events = await api<Array<{ resource: string; action: string; data: Record<string, unknown> }>>(`/api/events?spot=${serial}&limit=10000`);
+  const stored = events.body.find((e) => e.resource === 'config' && e.action === 'update');
   t.is(stored?.data.rfid_power_dbm, 21);
   t.deepEqual(browser.problems(), []);
 });

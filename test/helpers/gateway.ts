@@ -72,6 +72,8 @@ export async function startTestGateway(t: Teardown, options: TestGatewayOptions 
     data_dir: dataDir,
     gateway: { id: 'test-gateway', ...overrides.gateway },
     log: { level: 'silent', ...overrides.log },
+    // The tests of the other parts call the API without credentials: test/auth/ turns it on.
+    auth: { api: 'off', ...overrides.auth },
   });
   const running = await startGateway(config, { logger: options.logger ?? silentLogger() });
   t.teardown(() => running.stop());
@@ -127,7 +129,8 @@ export async function spawnGateway(t: Teardown, options: ChildOptions = {}): Pro
   const run = runCli(options.args ?? ['run'], {
     cwd: options.cwd,
     // Log level info at least: the port is read from the "listening" line.
-    env: { SPOT_GATEWAY_HTTP_PORT: '0', SPOT_GATEWAY_HTTP_HOST: '127.0.0.1', SPOT_GATEWAY_GATEWAY_ID: 'test-gateway', ...options.env, SPOT_GATEWAY_LOG_LEVEL: 'info' },
+    // auth.api off unless a test sets it: the tests of the other parts call the API without credentials.
+    env: { SPOT_GATEWAY_HTTP_PORT: '0', SPOT_GATEWAY_HTTP_HOST: '127.0.0.1', SPOT_GATEWAY_GATEWAY_ID: 'test-gateway', SPOT_GATEWAY_AUTH_API: 'off', ...options.env, SPOT_GATEWAY_LOG_LEVEL: 'info' },
   });
   t.teardown(() => {
     if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill('SIGKILL');

@@ -163,7 +163,7 @@ test('/healthz: degraded once the broker has been gone for mqtt.degraded_after_s
   const broker = await startMosquitto({ t });
   const gw = await startTestGateway(t, { config: { mqtt: { url: broker.url, degraded_after_s: 2 } } });
   await waitFor(async () => (await api<{ upstreams: { mqtt: { state: string } } }>(gw.url, '/api/status')).body.upstreams.mqtt.state === 'connected', 10000, 'the forwarder to connect');
-  t.deepEqual(await health(gw.url), { status: 'ok', reason: null });
+  t.like(await health(gw.url), { status: 'ok', reason: null });
 
   await broker.stop();
   // Not at once: a broker restart shorter than the threshold does not make the gateway degraded.
@@ -176,7 +176,7 @@ test('/healthz: degraded once the broker has been gone for mqtt.degraded_after_s
 
   await broker.restart();
   await waitFor(async () => ((await health(gw.url)).status === 'ok' ? true : undefined), 30000, 'healthz ok again');
-  t.deepEqual(await health(gw.url), { status: 'ok', reason: null });
+  t.like(await health(gw.url), { status: 'ok', reason: null });
 });
 
 test('/healthz: an MQTT upstream that never connects makes the gateway degraded, with the connection error', async (t) => {

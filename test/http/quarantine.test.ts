@@ -89,7 +89,7 @@ test('an event the broker drops the connection on is quarantined, the rest of ev
     broker.delivered.filter((m) => m.payload.toString().includes(code(POISON))).map((m) => m.eventId),
     [entry!.stableEventId],
   );
-  t.deepEqual((await api<Health>(gw.url, '/healthz')).body, { status: 'ok', reason: null });
+  t.like((await api<Health>(gw.url, '/healthz')).body, { status: 'ok', reason: null });
   t.regex((await api<string>(gw.url, '/metrics')).body, /^spot_gateway_upstream_quarantined_events\{upstream="mqtt"\} 0$/m);
   t.is((await status(gw.url)).lag, 0);
 });
@@ -112,7 +112,7 @@ test('connections dropped at a different event each time (a flapping network) qu
   t.is(broker.drops(), 5);
   t.deepEqual((await api<Quarantined[]>(gw.url, '/api/quarantine')).body, []);
   t.is((await status(gw.url)).quarantined, 0);
-  t.deepEqual((await api<Health>(gw.url, '/healthz')).body, { status: 'ok', reason: null });
+  t.like((await api<Health>(gw.url, '/healthz')).body, { status: 'ok', reason: null });
   t.deepEqual(log.lines.filter((l) => /strike|quarantin|alone in flight/.test(l.msg)), [], 'no strike was ever counted');
 });
 
@@ -121,7 +121,7 @@ test('/healthz: degraded while the upstream is connected with a backlog and ackn
   broker.neverAck(true);
   const gw = await startTestGateway(t, { config: { mqtt: { url: broker.url, stalled_after_s: 1 } } });
   await waitFor(async () => (await status(gw.url)).state === 'connected', 10_000, 'the forwarder to connect');
-  t.deepEqual((await api<Health>(gw.url, '/healthz')).body, { status: 'ok', reason: null }, 'connected and idle is not stalled');
+  t.like((await api<Health>(gw.url, '/healthz')).body, { status: 'ok', reason: null }, 'connected and idle is not stalled');
   t.is((await postChunks(gw.port, 61, [jsonText([presence(1), presence(2), presence(3)])], { headers: JSON_EVENTS })).status, 200);
 
   const degraded = await waitFor(
@@ -141,7 +141,7 @@ test('/healthz: degraded while the upstream is connected with a backlog and ackn
   broker.neverAck(false);
   broker.kick();
   await waitFor(async () => (await status(gw.url)).lag === 0, 10_000, 'the events acknowledged after the reconnect');
-  t.deepEqual((await api<Health>(gw.url, '/healthz')).body, { status: 'ok', reason: null });
+  t.like((await api<Health>(gw.url, '/healthz')).body, { status: 'ok', reason: null });
   t.deepEqual(deliveredBySpot(broker.delivered).get('61'), [1, 2, 3].map(code));
 });
 
@@ -179,7 +179,7 @@ test('strikes survive a gateway restart: a poison event cannot wedge a site acro
   const deleted = await api<{ deleted: boolean }>(second.url, `/api/quarantine/${entry!.id}`, { method: 'DELETE' });
   t.deepEqual([deleted.status, deleted.body.deleted], [200, true]);
   t.deepEqual((await api<Quarantined[]>(second.url, '/api/quarantine')).body, []);
-  t.deepEqual((await api<Health>(second.url, '/healthz')).body, { status: 'ok', reason: null });
+  t.like((await api<Health>(second.url, '/healthz')).body, { status: 'ok', reason: null });
   t.is((await api(second.url, `/api/quarantine/${entry!.id}`, { method: 'DELETE' })).status, 404);
 });
 
@@ -259,5 +259,5 @@ test('/healthz: a broker that drops every connection before taking anything (her
   t.deepEqual((await api<Quarantined[]>(gw.url, '/api/quarantine')).body, [], 'the events are not to blame');
   broker.refuseSubscribes(false);
   await waitFor(async () => (await status(gw.url)).lag === 0, 10_000, 'delivered once the broker takes the subscription');
-  t.deepEqual((await api<Health>(gw.url, '/healthz')).body, { status: 'ok', reason: null });
+  t.like((await api<Health>(gw.url, '/healthz')).body, { status: 'ok', reason: null });
 });

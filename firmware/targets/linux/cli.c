@@ -24,7 +24,29 @@ static const char usage[] =
     "  --ca FILE           post over TLS, verified against the CA certificate(s) in FILE\n"
     "  --tls-name NAME     the name the certificate must hold (default: the brain\n"
     "                      address's host; needed when the brain is given by IP address)\n"
+    "  --token TOKEN       send Authorization: Bearer TOKEN on every post\n"
+    "                      (default: $SPOT_TOKEN; none when unset or empty)\n"
     "  --version, --help\n";
+
+/* A token goes into a header line: visible ASCII only, so it can neither end the line nor the head. */
+static int check_token(const char *token)
+{
+  if (!token) {
+    return 0;
+  }
+  size_t len = strlen(token);
+  for (size_t i = 0; i < len; i++) {
+    if (token[i] <= ' ' || token[i] > '~') {
+      fprintf(stderr, "spot: --token (or SPOT_TOKEN): character %zu is not visible ASCII (no spaces or control characters)\n", i + 1);
+      return 2;
+    }
+  }
+  if (len > 512) {
+    fprintf(stderr, "spot: --token (or SPOT_TOKEN): %zu characters, at most 512\n", len);
+    return 2;
+  }
+  return 0;
+}
 
 static int parse_uint(const char *flag, const char *text, unsigned long max, unsigned long *out)
 {
@@ -98,6 +120,8 @@ int spot_cli_parse(spot_cli_t *cli, int argc, char **argv, const char *version)
         return 2;
       }
       cli->tls_name = value;
+    } else if (strcmp(flag, "--token") == 0) {
+      cli->token = value;
     } else if (strcmp(flag, "--state-dir") == 0) {
       cli->state_dir = value;
     } else if (strcmp(flag, "--spots") == 0) {
@@ -108,5 +132,8 @@ int spot_cli_parse(spot_cli_t *cli, int argc, char **argv, const char *version)
       return 2;
     }
   }
-  return 0;
+  if (!cli->token) {
+    cli->token = getenv("SPOT_TOKEN");
+  }
+  return check_token(cli->token);
 }

@@ -184,6 +184,7 @@ void spot_boot(linux_spot_t *ls, uint64_t now)
       .serial = ls->cli.serial,
       .version = SPOT_FIRMWARE_VERSION,
       .pb = ls->cli.pb,
+      .token = ls->cli.token,
       .post_window_ms = (uint32_t)config->post_window_ms,
       .backoff_min_ms = 200,
       .backoff_max_ms = 2000,

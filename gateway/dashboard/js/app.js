@@ -1,5 +1,7 @@
 // The dashboard: one page, two views (#/ the overview, #/spots/<serial> a spot), fed by the live feed.
+import { loadSession, loginForm, logout, needsLogin } from './auth.js';
 import { History } from './charts.js';
+import { h } from './dom.js';
 import { openLive } from './live.js';
 import { overviewPage } from './overview.js';
 import { spotPage } from './spot-page.js';
@@ -59,9 +61,46 @@ function route() {
     onLink: (state) => {
       linkBadge.dataset.state = state;
       linkBadge.textContent = state;
+      // The feed refused (a session ended, a user removed): back to the login form if that is why.
+      if (state === 'closed') void relogin();
     },
   });
 }
 
-window.addEventListener('hashchange', route);
-route();
+/** What the gateway's configuration leaves open (no spot authentication, an open API, no user yet), always in sight. */
+function banner(notes) {
+  const el = document.getElementById('banner');
+  el.hidden = notes.length === 0;
+  el.replaceChildren(...notes.map((note) => h('p', {}, note)));
+}
+
+function loggedIn(session) {
+  document.getElementById('who').textContent = session.user ? `${session.user} (${session.role})` : '';
+  const button = document.getElementById('logout');
+  button.hidden = !session.user;
+  button.onclick = logout;
+  window.addEventListener('hashchange', route);
+  route();
+}
+
+async function relogin() {
+  const session = await loadSession();
+  banner(session.auth.open);
+  if (!needsLogin(session)) return;
+  closeLive?.();
+  page?.close();
+  page = null;
+  window.removeEventListener('hashchange', route);
+  view.replaceChildren(loginForm(loggedIn));
+}
+
+async function start() {
+  const session = await loadSession();
+  banner(session.auth.open);
+  if (!needsLogin(session)) return loggedIn(session);
+  linkBadge.dataset.state = 'closed';
+  linkBadge.textContent = 'logged out';
+  view.replaceChildren(loginForm(loggedIn));
+}
+
+void start();

@@ -1,3 +1,5 @@
+import { csrfHeaders } from './auth.js';
+
 // Building DOM without innerHTML (spot data is shown as text, never parsed as markup) and formatting figures.
 
 /** h('td', {class: 'num'}, 'text', childNode, [more]) */
@@ -87,7 +89,7 @@ export function stamp(time) {
 export async function api(path, init = {}) {
   const res = await fetch(path, {
     method: init.body === undefined ? 'GET' : 'POST',
-    headers: init.body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: init.body === undefined ? {} : { 'content-type': 'application/json', ...csrfHeaders() },
     body: init.body === undefined ? undefined : JSON.stringify(init.body),
   });
   const text = await res.text();

@@ -32,7 +32,10 @@ export function openApiDocument(version: string): object {
             '200': { description: 'all events stored; body = queued commands in the spot encoding (empty when none)' },
             '400': badRequest,
             '408': { description: 'body silent for http.idle_timeout_ms; events before were stored', ...json(error) },
+            '401': { description: 'auth.spots token: no, an unknown, a revoked or a foreign Bearer token (docs/security.md); body not read, nothing stored', ...json(error) },
+            '409': { description: 'auth.spots off: X-Spot-Seq more than auth.numbering_max_ahead ahead of the stored numbering; body not read, nothing stored', ...json(error) },
             '415': { description: 'Content-Encoding other than identity: body not read, nothing stored', ...json(error) },
+            '429': { description: 'auth.spots token: too many failed authentications from the address; Retry-After says when', ...json(error) },
             '503': { description: 'not stored (store full under policy reject, disk trouble); Retry-After says when to retry', ...json(error) },
           },
         },
@@ -189,7 +192,28 @@ export function openApiDocument(version: string): object {
         },
       },
       '/': { get: { summary: 'The dashboard (HTML; its files under /dashboard/)', responses: { '200': { description: 'text/html' } } } },
-      '/healthz': { get: { summary: 'Liveness: {status: ok|degraded, reason}', responses: { '200': json({ type: 'object' }) } } },
+      '/healthz': { get: { summary: 'Liveness: {status: ok|degraded, reason, auth: {spots, api, users, open}}; open to anyone', responses: { '200': json({ type: 'object' }) } } },
+      '/api/auth/session': {
+        get: {
+          summary: 'What authentication is on and leaves open, and the session of the cookie sent (user, role, csrf; null without one); open to anyone',
+          responses: { '200': json({ type: 'object', properties: { auth: { type: 'object' }, user: { type: 'string', nullable: true }, role: { type: 'string', nullable: true }, csrf: { type: 'string', nullable: true } } }) },
+        },
+      },
+      '/api/auth/login': {
+        post: {
+          summary: 'Log in: sets the sg_session cookie (HttpOnly, SameSite=Strict); the csrf token goes in X-CSRF-Token on every change made with the cookie',
+          requestBody: json({ type: 'object', required: ['user', 'password'], properties: { user: { type: 'string' }, password: { type: 'string' } } }),
+          responses: {
+            '200': json({ type: 'object', properties: { user: { type: 'string' }, role: { type: 'string', enum: ['viewer', 'admin'] }, csrf: { type: 'string' } } }),
+            '400': badRequest,
+            '401': { description: 'unknown user or wrong password', ...json(error) },
+            '429': { description: 'too many failed authentications from the address; Retry-After says when', ...json(error) },
+          },
+        },
+      },
+      '/api/auth/logout': {
+        post: { summary: 'Ends the session of the cookie (needs X-CSRF-Token)', responses: { '204': { description: 'ended; the cookie is cleared' }, '401': { description: 'no live session', ...json(error) }, '403': { description: 'missing or wrong X-CSRF-Token', ...json(error) } } },
+      },
       '/metrics': { get: { summary: 'Prometheus metrics (text format)', responses: { '200': { description: 'text/plain; version=0.0.4' } } } },
       '/api/openapi.json': { get: { summary: 'This document', responses: { '200': json({ type: 'object' }) } } },
     },

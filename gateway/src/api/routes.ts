@@ -62,13 +62,16 @@ export interface ApiDeps {
   listeners?: () => Array<{ protocol: string; host: string; port: number }>;
   /** Stored images and flash jobs (docs/firmware-store.md). */
   firmware: ImageRoutesDeps & FlashRoutesDeps;
+  /** What authentication is on and what it leaves open (docs/security.md); /healthz shows it. */
+  auth?: () => object;
 }
 
 export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   app.get('/healthz', async (_request, reply) => {
     // Alive = serving (200 either way); what needs a look (healthProblems) makes it degraded.
     const reasons = healthProblems(deps);
-    return reply.code(200).send({ status: reasons.length > 0 ? 'degraded' : 'ok', reason: reasons.length > 0 ? reasons.join('; ') : null });
+    const body = { status: reasons.length > 0 ? 'degraded' : 'ok', reason: reasons.length > 0 ? reasons.join('; ') : null };
+    return reply.code(200).send(deps.auth ? { ...body, auth: deps.auth() } : body);
   });
 
   app.get('/metrics', async (_request, reply) => {

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type GatewayConfig } from '../config/index.js';
 import { createLogger } from '../log.js';
+import { runApiKeyCli, runTokenCli, runUserCli } from './auth.js';
 import { packageVersion } from '../version.js';
 import { tuneHeap } from './heap.js';
 import { runImageCli } from './image.js';
@@ -19,6 +20,9 @@ Usage:
   spot-gateway smp echo|list|params|info|reset --port PATH  SMP basics on the bench
   spot-gateway ports                         the serial ports
   spot-gateway replay --upstream mqtt --since TIME  re-send the buffer's history
+  spot-gateway token create|list|revoke      spot tokens (auth.spots: token)
+  spot-gateway user add|remove|list          users of the API and the dashboard
+  spot-gateway apikey create|list|revoke     API keys for programs
   spot-gateway <command> --help              help on a command
   spot-gateway --version                     print the version
 
@@ -57,6 +61,8 @@ export interface CliIo {
   cwd: string;
   /** Progress may redraw one line (a terminal on stderr). */
   tty?: boolean;
+  /** Standard input, read to its end (a password for `user add`). */
+  stdin?: () => Promise<string>;
 }
 
 const processIo: CliIo = {
@@ -65,7 +71,27 @@ const processIo: CliIo = {
   env: process.env,
   cwd: process.cwd(),
   tty: process.stderr.isTTY === true,
+  stdin: readStdin,
 };
+
+/** Up to the first line end (a terminal) or the end of input (a pipe). */
+function readStdin(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const done = (): void => {
+      process.stdin.off('data', onData);
+      process.stdin.pause();
+      resolve(text);
+    };
+    const onData = (chunk: Buffer): void => {
+      text += chunk.toString('utf8');
+      if (text.includes('\n')) done();
+    };
+    process.stdin.on('data', onData);
+    process.stdin.once('end', done);
+    process.stdin.once('error', reject);
+  });
+}
 
 type Parsed = { help: boolean; version: boolean; config?: string; positionals: string[] };
 
@@ -102,6 +128,9 @@ export async function runCli(args: string[], io: CliIo = processIo): Promise<num
   if (args[0] === 'flash') return runFlashCli(args.slice(1), io);
   if (args[0] === 'ports') return runPortsCli(args.slice(1), io);
   if (args[0] === 'replay') return runReplayCli(args.slice(1), io);
+  if (args[0] === 'token') return runTokenCli(args.slice(1), io);
+  if (args[0] === 'user') return runUserCli(args.slice(1), io);
+  if (args[0] === 'apikey') return runApiKeyCli(args.slice(1), io);
   const parsed = parse(args);
   if (typeof parsed === 'string') {
     io.err(`spot-gateway: ${parsed}\n\n${MAIN_HELP}`);

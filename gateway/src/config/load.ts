@@ -98,6 +98,7 @@ function crossCheck(config: ConfigInput): { key: string; reason: string } | null
   const fits = `so that a command of commands.max_bytes (${max_bytes}) fits`;
   if (max_reply_bytes < max_bytes) return { key: 'commands.max_reply_bytes', reason: `must be at least commands.max_bytes, ${fits} in a reply` };
   if (max_queued_bytes_per_spot < max_bytes) return { key: 'commands.max_queued_bytes_per_spot', reason: `must be at least commands.max_bytes, ${fits} in a queue` };
+  if (config.auth.session_max_s < config.auth.session_idle_s) return { key: 'auth.session_max_s', reason: `must be at least auth.session_idle_s (${config.auth.session_idle_s})` };
   return tlsCheck(config.mqtt);
 }
 

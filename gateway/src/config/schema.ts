@@ -27,6 +27,17 @@ export interface GatewayConfig {
   /** Stored images and flashing over the API (docs/firmware-store.md). */
   firmware: { trusted_keys: string; target: string; require_target: boolean; ports: string; max_image_bytes: number; max_images: number };
   log: { level: LogLevel };
+  /** docs/security.md */
+  auth: AuthConfig;
+}
+
+export interface AuthConfig {
+  spots: 'off' | 'token';
+  api: 'on' | 'off';
+  numbering_max_ahead: number;
+  session_idle_s: number;
+  session_max_s: number;
+  max_failures_per_min: number;
 }
 
 /** The configuration as the schema validates it: before loadConfig fills in an unset gateway id. */
@@ -36,7 +47,7 @@ export type ConfigInput = Omit<GatewayConfig, 'gateway'> & { gateway: { id?: str
 export const configSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['http', 'data_dir', 'buffer', 'mqtt', 'gateway', 'spots', 'commands', 'ingest', 'firmware', 'log'],
+  required: ['http', 'data_dir', 'buffer', 'mqtt', 'gateway', 'spots', 'commands', 'ingest', 'firmware', 'log', 'auth'],
   properties: {
     http: {
       type: 'object',
@@ -173,6 +184,20 @@ export const configSchema = {
       required: ['level'],
       properties: {
         level: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', description: 'log level' },
+      },
+    },
+    auth: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      required: ['spots', 'api', 'numbering_max_ahead', 'session_idle_s', 'session_max_s', 'max_failures_per_min'],
+      properties: {
+        spots: { type: 'string', enum: ['off', 'token'], default: 'off', description: 'spot posts: off = accepted without credentials; token = Authorization: Bearer with a site or per-spot token (docs/security.md)' },
+        api: { type: 'string', enum: ['on', 'off'], default: 'on', description: 'API, live feed and metrics: on = a session or API key with the route\'s role; off = open to anyone who reaches the port' },
+        numbering_max_ahead: { type: 'integer', minimum: 0, default: 100000, description: "with auth.spots off: how far ahead of a spot's stored seq one post may start (409 beyond); 0 = no bound" },
+        session_idle_s: { type: 'integer', minimum: 1, default: 3600, description: 'a login session without a request this long ends' },
+        session_max_s: { type: 'integer', minimum: 1, default: 43200, description: 'a login session ends this long after the login; at least auth.session_idle_s' },
+        max_failures_per_min: { type: 'integer', minimum: 1, default: 20, description: 'failed authentications from one address within a minute before it is answered 429 until the minute is over' },
       },
     },
   },

@@ -22,4 +22,6 @@ export class IngestCounters {
   commandsRefusedInvalid = 0;
   commandsRefusedTooLarge = 0;
   commandsRefusedQueueFull = 0;
+  /** Posts refused 409 and frames rejected: numbering beyond auth.numbering_max_ahead (docs/security.md). */
+  numberingRefused = 0;
 }

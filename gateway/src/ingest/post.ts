@@ -13,6 +13,7 @@ import {
 import { StoreUnavailableError, type AppendOutcome, type NewEvent, type Store } from '../store/types.js';
 import type { IngestCounters } from './counters.js';
 import type { PostNumbering } from './headers.js';
+import type { PostNumberingBound } from './numbering-bound.js';
 import { DEFAULT_MAX_REPLY_BYTES, encodeReply, type Reply } from './reply.js';
 
 export interface IngestLogger {
@@ -45,6 +46,8 @@ export interface PostInfo {
   contentType: string | undefined;
   firmwareVersion: string | null;
   numbering: PostNumbering | null;
+  /** Unauthenticated posts: how far frames carrying their own numbering may move it (docs/security.md). */
+  numberingBound?: PostNumberingBound;
 }
 
 export type PostOutcome =
@@ -242,8 +245,12 @@ export class SpotPost {
     const batch: NewEvent[] = [];
     const now = this.deps.now();
     for (const item of items) {
-      if (item.kind === 'event') batch.push(this.toNewEvent(item.event, now));
-      else this.reject(item.rejected, now);
+      if (item.kind === 'rejected') this.reject(item.rejected, now);
+      else {
+        const beyond = this.beyondBound(item.event);
+        if (beyond) this.reject(beyond, now);
+        else batch.push(this.toNewEvent(item.event, now));
+      }
     }
     if (batch.length === 0) return;
     this.events += batch.length;
@@ -272,6 +279,21 @@ export class SpotPost {
     const waiters = this.settledWaiters;
     this.settledWaiters = [];
     for (const w of waiters) w();
+  }
+
+  /** A frame carrying its own numbering beyond the bound is rejected (kept with the reason), not stored. */
+  private beyondBound(event: SpotEvent): RejectedMessage | null {
+    const bound = this.info.numberingBound;
+    if (!bound || (event.boot === undefined && event.seq === undefined)) return null;
+    const numbering = this.info.numbering;
+    const boot = event.boot ?? numbering?.boot;
+    const seq = event.seq ?? (numbering ? numbering.seq + event.index : undefined);
+    if (boot === undefined || seq === undefined) return null;
+    const reason = bound.admit({ boot, seq });
+    if (!reason) return null;
+    this.deps.counters.numberingRefused++;
+    const raw = event.pb ?? new Uint8Array(0);
+    return { offset: event.offset, index: event.index, messages: 1, raw: raw.subarray(0, 1024), length: raw.length, reason };
   }
 
   private toNewEvent(event: SpotEvent, now: number): NewEvent {

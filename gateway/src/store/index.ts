@@ -12,6 +12,7 @@ import { ForwardGate, prepareForwarding } from './forward-gate.js';
 import { GroupCommitter } from './group-commit.js';
 import { type AppendedListener, HandOver } from './hand-over.js';
 import { openDatabase } from './open-database.js';
+import { storedNumbering } from './numbering.js';
 import { QuarantineTable } from './quarantine.js';
 import { Recovery } from './recovery.js';
 import { RejectedMessages } from './rejected-log.js';
@@ -230,6 +231,7 @@ export function openStore(opts: StoreOptions): Store {
     newestEvents: (spot, limit) => newestOfSpot(conn, log.index, spot, limit),
     status: () => report.status(),
     flush: async () => writer.flush(),
+    numberingOf: (spot) => storedNumbering(conn, spot),
     forgetSilentSpots: (silentSince) => (writer.isClosed ? { scanned: 0, forgotten: [] } : forgetter.step(silentSince)),
     commands,
     spots,

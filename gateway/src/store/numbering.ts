@@ -10,6 +10,12 @@ interface Numbering {
   changed: boolean;
 }
 
+/** The spot's stored numbering (the newest numbered event committed), or null: never numbered, or forgotten. */
+export function storedNumbering(conn: Connection, spot: string): { boot: number; highSeq: number } | null {
+  const r = conn.stmt('SELECT boot, high_seq FROM spot_numbering WHERE spot = ?').get(spot) as { boot: number; high_seq: number } | undefined;
+  return r ? { boot: r.boot, highSeq: r.high_seq } : null;
+}
+
 export class NumberingBatch {
   private readonly bySpot = new Map<string, Numbering | null>();
 

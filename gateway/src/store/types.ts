@@ -361,6 +361,8 @@ export interface Store {
    * upstreams, no stored event. Throws StoreUnavailableError when it cannot write.
    */
   forgetSilentSpots(silentSince: number): ForgetResult;
+  /** The spot's committed numbering: boot and highest seq of its newest numbered event, or null (docs/security.md). */
+  numberingOf(spot: string): { boot: number; highSeq: number } | null;
   readonly commands: CommandQueue;
   readonly spots: SpotRegistry;
   readonly rejected: RejectedLog;

@@ -1,6 +1,7 @@
 // POST /api/spots/:serial/events/ on the raw node request: the body is streamed into ingest, never buffered.
 import type http from 'node:http';
-import { checkContentEncoding, firmwareFromUserAgent, parseNumbering, parseSerial, type SpotIngest, type SpotPost } from '../ingest/index.js';
+import { checkContentEncoding, firmwareFromUserAgent, parseNumbering, parseSerial, type PostNumbering, type SpotIngest, type SpotPost } from '../ingest/index.js';
+import type { PostNumberingBound } from '../ingest/numbering-bound.js';
 import type { HttpDrain } from './drain.js';
 import { clip } from './error-answers.js';
 import type { RawRoute } from './http.js';
@@ -19,7 +20,13 @@ export interface IngestRouteOptions {
   maxInFlightEvents?: number;
   /** While the gateway stops: new posts are refused, open ones are tracked so the stop can wait for them. */
   drain?: HttpDrain;
+  /** Spot authentication and the numbering bound (auth/spot-guard.ts), before the body is read. */
+  admit?: (req: http.IncomingMessage, serial: string, numbering: PostNumbering | null) => PostAdmission;
 }
+
+export type PostAdmission =
+  | { ok: true; numberingBound?: PostNumberingBound }
+  | { ok: false; status: number; error: string; reason: string; headers?: Record<string, string> };
 
 /** Seconds a spot refused during a stop waits before posting again (a restart takes a few). */
 const STOPPING_RETRY_AFTER_S = 5;
@@ -84,11 +91,17 @@ export function ingestRoute(options: IngestRouteOptions): RawRoute {
       refuse(req, res, 415, 'unsupported media type', `spot ${serial.value}: ${coding.reason}; nothing of this post was read or stored`, { 'Accept-Encoding': 'identity' });
       return true;
     }
+    const admitted = options.admit?.(req, serial.value, numbering.value) ?? { ok: true };
+    if (!admitted.ok) {
+      refuse(req, res, admitted.status, admitted.error, `spot ${serial.value}: ${admitted.reason}; nothing of this post was read or stored`, admitted.headers);
+      return true;
+    }
     const post = options.ingest.openPost({
       serial: serial.value,
       contentType: header(req, 'content-type'),
       firmwareVersion: firmwareFromUserAgent(header(req, 'user-agent')),
       numbering: numbering.value,
+      numberingBound: admitted.numberingBound,
     });
     options.drain?.post(res, (reason) => {
       post.abort(reason);

@@ -38,6 +38,8 @@ export async function startGateway(mqttUrl: string, env: Record<string, string> 
       SPOT_GATEWAY_DATA_DIR: dataDir,
       SPOT_GATEWAY_MQTT_URL: mqttUrl,
       SPOT_GATEWAY_LOG_LEVEL: 'warn',
+      // The bench reads /api/status and /metrics without credentials.
+      SPOT_GATEWAY_AUTH_API: 'off',
       ...env,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
