@@ -8,6 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { defaultConfig, type DeepPartial, type GatewayConfig } from '../../gateway/src/config/index.js';
 import { silentLogger, type GatewayLogger } from '../../gateway/src/log.js';
 import { startGateway, type RunningGateway } from '../../gateway/src/main.js';
+import { waitFor, within } from './wait.js';
+
+export { waitFor, within };
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = path.join(REPO_ROOT, 'gateway/bin/spot-gateway.js');
@@ -20,26 +23,6 @@ export function tempDir(t: Teardown | undefined, prefix = 'spot-gateway-'): stri
   const dir = mkdtempSync(path.join(tmpdir(), prefix));
   t?.teardown(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
-}
-
-/** Rejects with `what` after ms unless the promise settles first. */
-export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** Polls check() until it returns a value other than undefined/false, bounded. */
-export async function waitFor<T>(check: () => T | undefined | false | Promise<T | undefined | false>, ms: number, what: string): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 // --- in-process ---------------------------------------------------------------
@@ -314,8 +297,6 @@ export class SpotConnection {
 export interface PostOptions {
   headers?: Record<string, string>;
   path?: string;
-  /** Pause between chunks, ms (default none). */
-  gapMs?: number;
   timeoutMs?: number;
 }
 
@@ -324,10 +305,7 @@ export async function postChunks(port: number, serial: string | number, chunks: 
   const conn = new SpotConnection(port);
   try {
     await conn.startPost(serial, { headers: options.headers, path: options.path });
-    for (const chunk of chunks) {
-      await conn.chunk(chunk);
-      if (options.gapMs) await new Promise((r) => setTimeout(r, options.gapMs));
-    }
+    for (const chunk of chunks) await conn.chunk(chunk);
     await conn.endPost();
     return await conn.response(options.timeoutMs);
   } finally {
