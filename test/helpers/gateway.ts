@@ -81,6 +81,12 @@ export interface ChildOptions {
   readyTimeoutMs?: number;
 }
 
+/**
+ * The bound on a gateway child's start or short run: a cold start under V8 coverage (make test), beside
+ * other tests' children on two cores, has taken over 10 s. A bound, not a wait.
+ */
+export const CHILD_START_BOUND_MS = 30000;
+
 /** Runs `node gateway/bin/spot-gateway.js <args>` and collects its output (no wait for readiness). */
 export function runCli(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): {
   child: ChildProcess;
@@ -127,9 +133,7 @@ export async function spawnGateway(t: Teardown, options: ChildOptions = {}): Pro
       }
       return run.child.exitCode !== null ? -1 : undefined;
     },
-    // A bound, not a wait: a cold start under V8 coverage (make test), beside other tests' children on two
-    // cores, has taken over 10 s.
-    options.readyTimeoutMs ?? 30000,
+    options.readyTimeoutMs ?? CHILD_START_BOUND_MS,
     'the gateway child to listen',
   );
   const port = await ready;
