@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
+import { within } from '../helpers/gateway.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
 import { startBenchTool } from '../bench/gateway/loadgen.js';
 
@@ -11,7 +12,6 @@ test.before(() => {
   execFileSync('make', ['-s', 'bench-tools'], { cwd: fileURLToPath(new URL('../..', import.meta.url)), stdio: 'pipe', timeout: 120_000 });
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const nowStamp = () => (performance.timeOrigin + performance.now()).toFixed(3);
 
 interface Summary {
@@ -30,7 +30,7 @@ test('counts the messages stamped after the warm-up, whole or split across reads
     onStdout: (out) => out.includes('ready\n') && ready(),
   });
   t.teardown(() => consumer.kill());
-  await Promise.race([subscribed, consumer.done, sleep(10_000)]);
+  await within(Promise.race([subscribed, consumer.done]), 10_000, 'the latency consumer to print "ready"');
   const publisher = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
   t.teardown(() => publisher.endAsync(true));
 
@@ -39,7 +39,9 @@ test('counts the messages stamped after the warm-up, whole or split across reads
   for (let i = 0; i < 50; i++) await publisher.publishAsync('from/4711/json/presence', `["presence","create",{"bench_t":${nowStamp()}}]`);
   const longAgo = (Date.now() - 60_000).toFixed(3);
   for (let i = 0; i < 30; i++) await publisher.publishAsync('from/4711/json/hit', `["hit","create",{"bench_t":${longAgo}}]`);
-  await sleep(2500);
+  // The warm-up is a span of time: what follows must be stamped after it ends (1 s after the first
+  // message arrived, with room for a slow machine). Not a wait for a condition.
+  await new Promise((r) => setTimeout(r, 2500));
 
   // Many small ones at once (several per read), and large ones (split across reads, over the
   // consumer's first buffer), with the stamp in the middle of the payload.

@@ -1,7 +1,7 @@
 // The ARM Linux spot firmware under qemu-arm against the real gateway (in-process) and a real Mosquitto.
 import test from 'ava';
 import mqtt from 'mqtt';
-import { api, spawnGateway, startTestGateway, tempDir, waitFor, within } from '../helpers/gateway.js';
+import { api, JSON_EVENTS, postChunks, spawnGateway, startTestGateway, tempDir, waitFor, within } from '../helpers/gateway.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
 import { startSpot } from './spot-process.js';
 import { EXPECTED, LONG_EXPECTED, LONG_SCENARIO, SCENARIO, presences, storedEvents } from './spot-scenarios.js';
@@ -77,8 +77,9 @@ test.serial('gateway killed, down for 5 s, started again: the spot buffers, noth
   await waitFor(() => received.filter((m) => m.topic.endsWith('/presence/create')).length >= 2, 15000, 'two presences upstream');
   await first.kill('SIGKILL');
   const stoppedAt = Date.now();
+  // The outage the test is about (5 s, the spot buffering meanwhile): a span of time, not a wait for a condition.
   await new Promise((r) => setTimeout(r, 5000));
-  await spawnGateway(t, { env: { ...env, SPOT_GATEWAY_HTTP_PORT: String(port) } });
+  const second = await spawnGateway(t, { env: { ...env, SPOT_GATEWAY_HTTP_PORT: String(port) } });
   t.true(Date.now() - stoppedAt >= 5000);
   t.is(await within(spot.exited, 40000, 'the spot to finish'), 0, spot.console());
   t.regex(spot.console(), /post not acknowledged/, 'the outage was seen by the spot');
@@ -86,7 +87,11 @@ test.serial('gateway killed, down for 5 s, started again: the spot buffers, noth
   // At-least-once upstream: a message the broker got before the kill may come again, with the same event id.
   const presenceMessages = () => [...new Map(received.filter((m) => m.topic.includes('/json/presence/')).map((m) => [m.id, m])).values()];
   await waitFor(() => presenceMessages().length >= LONG_EXPECTED.length, 15000, 'every presence upstream');
-  await new Promise((r) => setTimeout(r, 500)); // a duplicate would arrive now
+  // A barrier: one more event of the spot, posted after its run; the gateway forwards a spot's events in
+  // order, so once it is upstream any duplicate of an earlier presence would have arrived before it.
+  const marker = await postChunks(second.port, serial, ['["spot","update",{"barrier":true}]\n'], { headers: JSON_EVENTS });
+  t.is(marker.status, 200, marker.body.toString());
+  await waitFor(() => received.some((m) => m.topic.endsWith('/spot/update') && m.data.barrier === true), 15000, 'the barrier event upstream');
   t.true(presenceMessages().every((m) => m.id !== ''), 'every upstream message carries an event id');
   const upstream = presenceMessages().map((m) => `${m.topic.split('/').pop()} ${String(m.data.item_code)} ${String(m.data.proximity)}`);
   t.deepEqual(upstream, LONG_EXPECTED, spot.console());

@@ -4,6 +4,7 @@ import net, { type AddressInfo } from 'node:net';
 import test from 'ava';
 import { api, startTestGateway, waitFor, within } from '../helpers/gateway.js';
 import { startSpot } from './spot-process.js';
+import { connectTelnet } from './telnet-client.js';
 import { EXPECTED, SCENARIO, presences, storedEvents, type StoredEvent } from './spot-scenarios.js';
 
 /** A port nothing listens on (taken from the kernel, then released), so the spot's connects are refused. */
@@ -25,10 +26,13 @@ for (const encoding of ['json', 'pb'] as const) {
     const serial = encoding === 'json' ? 5111 : 5112;
     const port = await freePort();
     const bootBefore = clockBootCount();
-    const spot = startSpot(t, { target: 'arm-linux', serial, brain: `127.0.0.1:${port}`, encoding, scenario: SCENARIO, runSeconds: 10 });
+    const spot = startSpot(t, { target: 'arm-linux', serial, brain: `127.0.0.1:${port}`, encoding, scenario: SCENARIO, runSeconds: 10, telnetPort: 0 });
     await waitFor(() => /cannot connect to 127\.0\.0\.1:\d+: .*; retrying/.test(spot.console()), 15000, 'the spot to find the gateway down');
     const bootAfter = clockBootCount();
-    await new Promise((r) => setTimeout(r, 3000));
+    // Its telnet tap streams what it reads live: the gateway starts once a presence went by on it.
+    const telnetPort = Number(await waitFor(() => /telnet listening on port (\d+)/.exec(spot.console())?.[1], 10000, 'the telnet port'));
+    const tap = await connectTelnet(t, telnetPort, encoding);
+    await waitFor(() => tap.events.some((e) => e.resource === 'presence'), 15000, () => `a presence read with the gateway down: ${spot.console()}`);
     t.is(spot.child.exitCode, null, `the spot still runs while the gateway is down: ${spot.console()}`);
 
     const gateway = await startTestGateway(t, { config: { http: { port } } });

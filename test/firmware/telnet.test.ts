@@ -1,33 +1,8 @@
 // The telnet tap of the native spot build: the stream, the alive signal, commands, one client at a time.
-import net from 'node:net';
 import test from 'ava';
-import { createJsonDecoder, type SpotEvent } from '../../gateway/src/protocol/index.js';
-import { waitFor, within } from '../helpers/gateway.js';
+import { waitFor } from '../helpers/gateway.js';
 import { startSpot } from './spot-process.js';
-
-interface TelnetClient {
-  socket: net.Socket;
-  events: SpotEvent[];
-  rejected: string[];
-  text(): string;
-}
-
-async function connect(t: { teardown(fn: () => unknown): void }, port: number): Promise<TelnetClient> {
-  const socket = net.connect({ port, host: '127.0.0.1' });
-  t.teardown(() => socket.destroy());
-  await within(new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject)), 5000, 'telnet connect');
-  const decoder = createJsonDecoder();
-  const client: TelnetClient = { socket, events: [], rejected: [], text: () => raw };
-  let raw = '';
-  socket.on('data', (chunk: Buffer) => {
-    raw += chunk.toString();
-    for (const item of decoder.push(chunk)) {
-      if (item.kind === 'event') client.events.push(item.event);
-      else client.rejected.push(item.rejected.reason);
-    }
-  });
-  return client;
-}
+import { connectTelnet as connect } from './telnet-client.js';
 
 test('telnet tap streams the spot protocol with alive signals and takes commands from a telnet client', async (t) => {
   const spot = startSpot(t, { target: 'host', serial: 7001, telnetPort: 0, runSeconds: 20 });

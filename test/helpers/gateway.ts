@@ -9,6 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { defaultConfig, type DeepPartial, type GatewayConfig } from '../../gateway/src/config/index.js';
 import { silentLogger, type GatewayLogger } from '../../gateway/src/log.js';
 import { startGateway, type RunningGateway } from '../../gateway/src/main.js';
+import { waitFor, within } from './wait.js';
+
+export { waitFor, within };
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = path.join(REPO_ROOT, 'gateway/bin/spot-gateway.js');
@@ -21,26 +24,6 @@ export function tempDir(t: Teardown | undefined, prefix = 'spot-gateway-'): stri
   const dir = mkdtempSync(path.join(tmpdir(), prefix));
   t?.teardown(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
-}
-
-/** Rejects with `what` after ms unless the promise settles first. */
-export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** Polls check() until it returns a value other than undefined/false, bounded. */
-export async function waitFor<T>(check: () => T | undefined | false | Promise<T | undefined | false>, ms: number, what: string): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 // --- in-process ---------------------------------------------------------------
@@ -101,6 +84,12 @@ export interface ChildOptions {
   readyTimeoutMs?: number;
 }
 
+/**
+ * The bound on a gateway child's start or short run: a cold start under V8 coverage (make test), beside
+ * other tests' children on two cores, has taken over 10 s. A bound, not a wait.
+ */
+export const CHILD_START_BOUND_MS = 30000;
+
 /** Runs `node gateway/bin/spot-gateway.js <args>` and collects its output (no wait for readiness). */
 export function runCli(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): {
   child: ChildProcess;
@@ -148,9 +137,7 @@ export async function spawnGateway(t: Teardown, options: ChildOptions = {}): Pro
       }
       return run.child.exitCode !== null ? -1 : undefined;
     },
-    // A bound, not a wait: a cold start under V8 coverage (make test), beside other tests' children on two
-    // cores, has taken over 10 s.
-    options.readyTimeoutMs ?? 30000,
+    options.readyTimeoutMs ?? CHILD_START_BOUND_MS,
     'the gateway child to listen',
   );
   const port = await ready;
@@ -323,8 +310,6 @@ export class SpotConnection {
 export interface PostOptions {
   headers?: Record<string, string>;
   path?: string;
-  /** Pause between chunks, ms (default none). */
-  gapMs?: number;
   timeoutMs?: number;
 }
 
@@ -333,10 +318,7 @@ export async function postChunks(port: number, serial: string | number, chunks: 
   const conn = new SpotConnection(port);
   try {
     await conn.startPost(serial, { headers: options.headers, path: options.path });
-    for (const chunk of chunks) {
-      await conn.chunk(chunk);
-      if (options.gapMs) await new Promise((r) => setTimeout(r, options.gapMs));
-    }
+    for (const chunk of chunks) await conn.chunk(chunk);
     await conn.endPost();
     return await conn.response(options.timeoutMs);
   } finally {

@@ -1,5 +1,6 @@
 // The ingest route alone on a free port, over a given store (no API, no upstream): for tests
 // that control the store or the drain themselves. Closed, with the store, at teardown.
+import type http from 'node:http';
 import { silentLogger } from '../../gateway/src/log.js';
 import { SpotIngest } from '../../gateway/src/ingest/index.js';
 import type { Store } from '../../gateway/src/store/types.js';
@@ -16,7 +17,7 @@ export interface IngestServerOptions {
   route?: Partial<Pick<IngestRouteOptions, 'maxPendingAppends' | 'maxInFlightEvents' | 'idleTimeoutMs'>>;
 }
 
-export async function startIngestServer(t: Teardown, o: IngestServerOptions): Promise<{ port: number; ingest: SpotIngest }> {
+export async function startIngestServer(t: Teardown, o: IngestServerOptions): Promise<{ port: number; ingest: SpotIngest; server: http.Server }> {
   const ingest = new SpotIngest({ store: o.store, now: Date.now, logger: silentLogger(), maxEventBytes: 65536, maxRejectedPerPost: 100, heard: () => {} });
   const { app } = createHttpTransport({
     drain: o.drain,
@@ -29,5 +30,5 @@ export async function startIngestServer(t: Teardown, o: IngestServerOptions): Pr
     await app.close();
     await (o.closeStore ?? o.store).close();
   });
-  return { port: (app.server.address() as { port: number }).port, ingest };
+  return { port: (app.server.address() as { port: number }).port, ingest, server: app.server };
 }

@@ -4,6 +4,7 @@ import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { waitFor } from './wait.js';
 
 export const MOSQUITTO_BIN = process.env.MOSQUITTO_BIN ?? '/usr/sbin/mosquitto';
 
@@ -87,15 +88,15 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
     proc.once('exit', () => live.delete(proc));
     proc.stdout.on('data', (b: Buffer) => (output += b.toString()));
     proc.stderr.on('data', (b: Buffer) => (output += b.toString()));
-    const deadline = Date.now() + readyTimeoutMs;
     let exitedEarly = false;
     void exited.then(() => (exitedEarly = true));
-    while (Date.now() < deadline) {
-      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set when the process exits
-      if (exitedEarly) break;
-      if (await accepts(port)) return;
-      await sleep(30);
-    }
+    const ready = await waitFor(
+      async () => (exitedEarly ? 'exited' : (await accepts(port)) && 'accepts'),
+      readyTimeoutMs,
+      'mosquitto to accept connections',
+      30,
+    ).catch(() => 'timed out');
+    if (ready === 'accepts') return;
     proc.kill('SIGKILL');
     await exited;
     throw new Error(
@@ -179,8 +180,4 @@ function accepts(port: number): Promise<boolean> {
     socket.once('connect', () => done(true));
     socket.once('error', () => done(false));
   });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

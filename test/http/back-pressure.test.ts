@@ -1,5 +1,6 @@
 // Back-pressure: while the store holds appends, the gateway stops reading post bodies once its
 // bound of uncommitted events is reached, and reads on (every event kept) once they settle.
+import type http from 'node:http';
 import test from 'ava';
 import { openStore } from '../../gateway/src/store/index.js';
 import type { Store } from '../../gateway/src/store/types.js';
@@ -39,7 +40,9 @@ for (const { what, limits, decoded } of CASES) {
   test(`reading pauses at ${what} and resumes when the appends commit; nothing is lost`, async (t) => {
     const store = openStore({ dataDir: tempDir(t) });
     const gate = heldStore(store);
-    const { port, ingest } = await startIngestServer(t, { store: gate.store, closeStore: store, route: limits });
+    const { port, ingest, server } = await startIngestServer(t, { store: gate.store, closeStore: store, route: limits });
+    const posts: http.IncomingMessage[] = [];
+    server.on('request', (req: http.IncomingMessage) => posts.push(req));
 
     // Two spots, 150 one-event chunks each, all written at once.
     const conns = [new SpotConnection(port), new SpotConnection(port)];
@@ -51,7 +54,8 @@ for (const { what, limits, decoded } of CASES) {
     }
     // Every byte is sent; the gateway decodes up to the bound (the chunk that passes it included) and no further.
     await waitFor(() => ingest.counters.eventsReceived >= decoded[0]! || undefined, 5000, `${decoded[0]} events decoded`);
-    await new Promise((r) => setTimeout(r, 300));
+    // Once both posts are paused, no more of them is read until the store settles appends.
+    await waitFor(() => posts.length === 2 && posts.every((req) => req.isPaused()), 5000, () => `both posts paused (${posts.filter((req) => req.isPaused()).length} of ${posts.length})`);
     const whileHeld = ingest.counters.eventsReceived;
     t.true(whileHeld >= decoded[0]! && whileHeld <= decoded[1]!, `events decoded while the store held them: ${whileHeld}`);
     t.is(ingest.counters.eventsStored, 0);

@@ -93,6 +93,7 @@ test('a slow post that keeps sending within the idle timeout is not cut off, how
   // 15 chunks 200 ms apart: 3 s in all, two and a half times the idle timeout.
   for (let i = 0; i < 15; i++) {
     await conn.chunk(jsonText([presence(i)]));
+    // The pace of the slow spot the test is about: a gap between chunks, not a wait for a condition.
     await new Promise((r) => setTimeout(r, 200));
   }
   await conn.endPost();

@@ -2,17 +2,17 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import { api, JSON_EVENTS, postChunks, runCli, spawnGateway, SpotConnection, tempDir, waitFor, within } from '../helpers/gateway.js';
+import { api, CHILD_START_BOUND_MS, JSON_EVENTS, postChunks, runCli, spawnGateway, SpotConnection, tempDir, waitFor, within } from '../helpers/gateway.js';
 import { jsonText, presence } from './events.js';
 
 test('--help on every command', async (t) => {
   for (const args of [['--help'], ['run', '--help'], ['config', 'check', '--help']]) {
     const cli = runCli(args);
-    t.is(await within(cli.exited, 10000, args.join(' ')), 0, args.join(' '));
+    t.is(await within(cli.exited, CHILD_START_BOUND_MS, args.join(' ')), 0, args.join(' '));
     t.regex(cli.stdout(), /Usage:/, args.join(' '));
   }
   const unknown = runCli(['fly']);
-  t.is(await within(unknown.exited, 10000, 'fly'), 2);
+  t.is(await within(unknown.exited, CHILD_START_BOUND_MS, 'fly'), 2);
   t.regex(unknown.stderr(), /unknown command "fly"/);
 });
 
@@ -21,7 +21,7 @@ test('a bad config file is refused at start: exit 2, one line with the key path 
   const file = path.join(dir, 'bad.yaml');
   writeFileSync(file, 'http:\n  port: 99999\n');
   const cli = runCli(['run', '--config', file]);
-  t.is(await within(cli.exited, 10000, 'run with a bad config'), 2);
+  t.is(await within(cli.exited, CHILD_START_BOUND_MS, 'run with a bad config'), 2);
   const lines = cli.stderr().trim().split('\n');
   t.is(lines.length, 1, cli.stderr());
   t.regex(lines[0]!, /bad\.yaml: http\.port: must be <= 65535/);
@@ -47,7 +47,7 @@ test('the gateway runs on env overrides, serves posts, and stops cleanly on SIGT
 
 test('config check prints the effective configuration', async (t) => {
   const cli = runCli(['config', 'check'], { env: { SPOT_GATEWAY_HTTP_PORT: '8181' }, cwd: tempDir(t) });
-  t.is(await within(cli.exited, 10000, 'config check'), 0);
+  t.is(await within(cli.exited, CHILD_START_BOUND_MS, 'config check'), 0);
   t.is(JSON.parse(cli.stdout()).http.port, 8181);
 });
 
@@ -68,10 +68,10 @@ test('SIGTERM with a post that never ends still stops within the grace period, k
 test('a port in use or an unusable data dir stops the start with exit 1 and a reason', async (t) => {
   const holder = await spawnGateway(t, { env: { SPOT_GATEWAY_DATA_DIR: tempDir(t) } });
   const busy = runCli(['run'], { env: { SPOT_GATEWAY_HTTP_PORT: String(holder.port), SPOT_GATEWAY_HTTP_HOST: '127.0.0.1', SPOT_GATEWAY_DATA_DIR: tempDir(t) } });
-  t.is(await within(busy.exited, 10000, 'start on a busy port'), 1);
+  t.is(await within(busy.exited, CHILD_START_BOUND_MS, 'start on a busy port'), 1);
   t.regex(busy.stdout(), /is already in use .*SPOT_GATEWAY_HTTP_PORT/);
   const badDir = runCli(['run'], { env: { SPOT_GATEWAY_HTTP_PORT: '0', SPOT_GATEWAY_DATA_DIR: '/etc/passwd/x' } });
-  t.is(await within(badDir.exited, 10000, 'start on a bad data dir'), 1);
+  t.is(await within(badDir.exited, CHILD_START_BOUND_MS, 'start on a bad data dir'), 1);
   t.regex(badDir.stdout(), /data dir \/etc\/passwd\/x: .*SPOT_GATEWAY_DATA_DIR/);
   await holder.kill('SIGTERM');
 });

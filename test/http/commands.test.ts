@@ -95,13 +95,14 @@ test('invalid commands are refused with the key and the reason', async (t) => {
 test('a command past its TTL is not delivered and shows as expired', async (t) => {
   const gw = await startTestGateway(t, { config: { commands: { ttl_s: 0.4 } } });
   t.is((await api(gw.url, '/api/spots/12/commands', { body: { resource: 'config', action: 'update', data: { rfid_power_dbm: 9 } } })).status, 202);
-  await new Promise((r) => setTimeout(r, 600));
-  const res = await postChunks(gw.port, 12, [jsonText([presence(1)])], { headers: JSON_EVENTS });
-  t.is(res.status, 200);
-  t.is(res.body.length, 0);
   const list = await waitFor(async () => {
     const { body } = await api<ApiCommand[]>(gw.url, '/api/spots/12/commands');
     return body[0]?.state === 'expired' ? body : undefined;
   }, 5000, 'the command to be marked expired');
   t.is(list.length, 1);
+  const res = await postChunks(gw.port, 12, [jsonText([presence(1)])], { headers: JSON_EVENTS });
+  t.is(res.status, 200);
+  t.is(res.body.length, 0, 'nothing delivered');
+  const { body: after } = await api<ApiCommand[]>(gw.url, '/api/spots/12/commands');
+  t.deepEqual(after.map((c) => c.state), ['expired']);
 });

@@ -222,6 +222,7 @@ test('broker stopped for seconds under load, then restarted: every acknowledged 
         const events = Array.from({ length: 20 }, () => presence(Number(serial) * 100000 + n++));
         const res = await postChunks(gw.port, serial, [jsonText(events)], { headers: JSON_EVENTS });
         if (res.status === 200) acked.set(serial, [...(acked.get(serial) ?? []), ...events.map((e) => String(e.data.item_code))]);
+        // The pace of the load (a post per spot every 20 ms or so), not a wait for a condition.
         await new Promise((r) => setTimeout(r, 20));
       }
     }),
@@ -233,10 +234,14 @@ test('broker stopped for seconds under load, then restarted: every acknowledged 
   await broker.stop();
   all.push(...consumer.messages);
   await consumer.end();
+  // The outage the test is about (3 s of posts acknowledged with the broker away): a span of time, not a wait.
   await new Promise((r) => setTimeout(r, 3000));
   await broker.restart();
   consumer = await startConsumer(broker.url, ['from/#'], t, 'outage-consumer');
-  await new Promise((r) => setTimeout(r, 1000));
+  // Posting goes on until every spot had 3 more posts acknowledged with the broker back.
+  const ackedOf = (serial: string) => acked.get(serial)?.length ?? 0;
+  const atRestart = spots.map(ackedOf);
+  await waitFor(() => spots.every((s, i) => ackedOf(s) >= atRestart[i]! + 60), 10000, () => `3 posts per spot after the restart (acknowledged: ${spots.map(ackedOf).join(', ')})`);
   running = false;
   await posting;
   const lastCode = (serial: string) => acked.get(serial)!.at(-1)!;

@@ -161,7 +161,6 @@ test('a second signal while stopping exits at once', async (t) => {
   t.falsy(logLines(gw).find((l) => l.msg === 'stopped'), 'it did not wait for the grace');
 });
 
-/** Posts batches on one keep-alive connection until the gateway stops answering 200. */
 /** A post with one stored event, left open; then SIGTERM. */
 async function openPostThenStop(t: { teardown(fn: () => unknown): void }, gw: ChildGateway, serial: number): Promise<SpotConnection> {
   const conn = new SpotConnection(gw.port);
@@ -173,6 +172,7 @@ async function openPostThenStop(t: { teardown(fn: () => unknown): void }, gw: Ch
   return conn;
 }
 
+/** Posts batches on one keep-alive connection until the gateway stops answering 200. */
 async function postUntilRefused(port: number, serial: number, watch: { stopSeen: boolean }): Promise<{ acked: string[]; afterStopSeen: number }> {
   const acked: string[] = [];
   let afterStopSeen = 0;
@@ -184,6 +184,7 @@ async function postUntilRefused(port: number, serial: number, watch: { stopSeen:
       await conn.startPost(serial, { headers: JSON_EVENTS });
       for (let i = 0; i < events.length; i += 5) {
         await conn.chunk(jsonText(events.slice(i, i + 5)));
+        // The pace of the load: posts spread over time so that the stop falls inside some; not a wait.
         await new Promise((r) => setTimeout(r, 5));
       }
       await conn.endPost();
@@ -268,7 +269,8 @@ test('the real spot firmware through a SIGTERM and restart of its gateway: every
   await waitFor(async () => presences(await storedEvents(first, serial)).length >= 3 || undefined, 15000, 'three presences stored');
   first.child.kill('SIGTERM');
   t.is(await within(first.exited, EXIT_BOUND_MS, 'exit after SIGTERM'), 0);
-  await new Promise((r) => setTimeout(r, 1500));
+  // The spot finds its gateway gone (a post refused or a connect failing) before the restart.
+  await waitFor(() => /post not acknowledged|cannot connect to/.test(spot.console()), 15000, () => `the spot to find the gateway gone: ${spot.console()}`);
   const second = await spawnGateway(t, { env: { ...env, SPOT_GATEWAY_HTTP_PORT: String(first.port) } });
   t.is(await within(spot.exited, 40000, 'the spot to finish its run'), 0, spot.console());
   t.log(spot.console().match(/run ended: .*/)?.[0] ?? 'the spot printed no summary');

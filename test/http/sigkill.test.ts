@@ -5,9 +5,8 @@ import { api, JSON_EVENTS, SpotConnection, spawnGateway, tempDir, waitFor } from
 import { firstSeen, idsBySpot, startConsumer } from '../upstream/consumer.js';
 import { jsonText, presence } from './events.js';
 
-/** Posts batches on one keep-alive connection until the gateway goes away; returns the acknowledged item codes. */
-async function postUntilGone(port: number, serial: string): Promise<string[]> {
-  const acked: string[] = [];
+/** Posts batches on one keep-alive connection until the gateway goes away; the acknowledged item codes go into `acked`. */
+async function postUntilGone(port: number, serial: string, acked: string[]): Promise<string[]> {
   const conn = new SpotConnection(port);
   let n = 0;
   try {
@@ -37,8 +36,10 @@ test(`acknowledged events survive SIGKILL and reach the broker after restart, re
   const env = { SPOT_GATEWAY_DATA_DIR: dataDir, SPOT_GATEWAY_MQTT_URL: broker.url, SPOT_GATEWAY_LOG_LEVEL: 'warn', SPOT_GATEWAY_BUFFER_FORWARD: forward };
   const first = await spawnGateway(t, { env });
   const spots = ['61', '62', '63', '64'];
-  const posting = spots.map((serial) => postUntilGone(first.port, serial));
-  await new Promise((r) => setTimeout(r, 1500));
+  const sofar = spots.map((): string[] => []);
+  const posting = spots.map((serial, i) => postUntilGone(first.port, serial, sofar[i]!));
+  // Killed in the middle of the traffic, once every spot had 20 posts (500 events) acknowledged.
+  await waitFor(() => sofar.every((codes) => codes.length >= 500), 15000, () => `500 events acknowledged per spot (so far: ${sofar.map((c) => c.length).join(', ')})`);
   await first.kill('SIGKILL');
   const acked = await Promise.all(posting);
   t.true(acked.every((codes) => codes.length > 0), 'every spot had posts acknowledged before the kill');

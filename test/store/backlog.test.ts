@@ -2,7 +2,7 @@
 // status and pruning derive from them must stay what a look at every spot would give.
 import test from 'ava';
 import type { Store } from '../../gateway/src/store/types.js';
-import { event, ids, openTestStore, tempDir } from './helpers.js';
+import { event, ids, openTestStore, tempDir, waitFor } from './helpers.js';
 
 const UPSTREAMS = ['a', 'b'];
 
@@ -22,11 +22,15 @@ function bruteForce(store: Store, lastIds: Map<string, number>, stored: Map<stri
 
 /** Flushes (a pruning pass each) until `left` events remain; bounded. */
 async function pruned(store: Store, left: number): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (store.status().events > left && Date.now() < deadline) {
-    await store.flush();
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitFor(
+    async () => {
+      if (store.status().events <= left) return true;
+      await store.flush();
+      return false;
+    },
+    10_000,
+    () => `pruning down to ${left} events (${store.status().events} left)`,
+  );
 }
 
 /** Maps compare in insertion order. */

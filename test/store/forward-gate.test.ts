@@ -4,7 +4,7 @@ import path from 'node:path';
 import test from 'ava';
 import { FORWARD_ID_MARGIN, ForwardGate } from '../../gateway/src/store/forward-gate.js';
 import type { AppendOutcome, Store } from '../../gateway/src/store/types.js';
-import { events, ids, openTestStore, recordingLogger, tempDir } from './helpers.js';
+import { events, ids, openTestStore, recordingLogger, tempDir, waitFor } from './helpers.js';
 
 test('the gate hands over at commit only in after-commit mode, in order, and within the id margin', (t) => {
   const sync = new ForwardGate(false, 0, false);
@@ -36,7 +36,7 @@ async function order(store: Store): Promise<string[]> {
       resolve();
     }),
   );
-  await new Promise((r) => setTimeout(r, 20));
+  await waitFor(() => seen.length === 2, 5000, () => `the upstream listener and the acknowledgement (seen: ${seen.join(', ') || 'nothing'})`);
   return seen;
 }
 

@@ -6,6 +6,8 @@ import type { ExecutionContext } from 'ava';
 import { openStore } from '../../gateway/src/store/index.js';
 import type { NewEvent, Store, StoreLogger, StoreOptions } from '../../gateway/src/store/types.js';
 
+export { waitFor } from '../helpers/wait.js';
+
 export interface LogLine {
   level: 'info' | 'warn' | 'error' | 'debug';
   obj: object | string;
@@ -59,12 +61,4 @@ export function events(spot: string, n: number, extra: Partial<NewEvent> = {}): 
 
 export function ids(outcomes: { id: number }[] | unknown[]): number[] {
   return (outcomes as ({ id: number } | { duplicate: true })[]).map((o) => ('id' in o ? o.id : -1));
-}
-
-export async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }

@@ -89,6 +89,7 @@ test(`stored events match a model of appends, dedupe, cursors and pruning across
             await store.close();
             store = open();
           } else {
+            // The step "time passes" of the model, not a wait: the store's own timers (cursor writes, prune passes) run.
             await new Promise((r) => setTimeout(r, 120));
           }
           // Invariant: every acknowledged event is stored unchanged unless every upstream is past it.

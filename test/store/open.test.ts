@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { migrate, migrations, SCHEMA_VERSION } from '../../gateway/src/store/migrations.js';
 import { openStore } from '../../gateway/src/store/index.js';
 import { DB_FILE } from '../../gateway/src/store/open-database.js';
-import { event, ids, openTestStore, recordingLogger, tempDir } from './helpers.js';
+import { event, ids, openTestStore, recordingLogger, tempDir, waitFor } from './helpers.js';
 
 test('a new database gets an instance id that stays with the file', async (t) => {
   const dataDir = tempDir(t);
@@ -130,9 +130,7 @@ test('the WAL is checkpointed and truncated once the store is idle', async (t) =
   for (let i = 0; i < 20; i++) await store.append(Array.from({ length: 100 }, () => event('a')));
   const walSize = (): number => (fs.existsSync(`${store.dbPath}-wal`) ? fs.statSync(`${store.dbPath}-wal`).size : 0);
   t.true(walSize() > 0);
-  const start = Date.now();
-  while (walSize() > 0 && Date.now() - start < 5000) await new Promise((r) => setTimeout(r, 50));
-  t.is(walSize(), 0);
+  await waitFor(() => walSize() === 0, 5000, () => `the idle checkpoint to truncate the WAL (${walSize()} bytes)`);
   t.is(store.status().events, 2000);
 });
 

@@ -3,7 +3,7 @@ import test from 'ava';
 import Database from 'better-sqlite3';
 import type { Connection } from '../../gateway/src/store/connection.js';
 import { INDEX_FLUSH_IDS, SpotIndex } from '../../gateway/src/store/spot-index.js';
-import { events, openTestStore, tempDir } from './helpers.js';
+import { events, ids, openTestStore, tempDir, waitFor } from './helpers.js';
 
 /** The tables SpotIndex touches, in memory, behind the one method it uses. */
 function tables(): { db: Database.Database; conn: Connection } {
@@ -137,13 +137,24 @@ function walFrames(reader: Database.Database): number {
 test('a commit with one event from each of 100 spots writes a few pages, not one index page per spot', async (t) => {
   const s = openTestStore(t, { dataDir: tempDir(t), commitIntervalMs: 5 });
   const spots = Array.from({ length: 100 }, (_, i) => `spot-${1000 + i}`);
-  const round = () => Promise.all(spots.map((spot) => s.append(events(spot, 1))));
+  let highest = 0;
+  const round = async (): Promise<void> => {
+    for (const id of ids((await Promise.all(spots.map((spot) => s.append(events(spot, 1))))).flat())) highest = Math.max(highest, id);
+  };
   // Enough rounds that every spot's ids span index pages of their own, as after minutes of traffic.
   for (let i = 0; i < 60; i++) await round();
-  await new Promise((r) => setTimeout(r, 1100));
-  await round(); // the flush of the rounds above happens in this commit
   const reader = new Database(s.dbPath);
   t.teardown(() => reader.close());
+  // The index flush of the rounds above, in a commit of its own once its interval is up.
+  const indexedUpTo = (): number => Number((reader.prepare("SELECT value FROM meta WHERE key = 'spot_index_upto'").get() as { value: string }).value);
+  await waitFor(
+    async () => {
+      await s.flush();
+      return indexedUpTo() >= highest;
+    },
+    10_000,
+    () => `the index flush up to id ${highest} (event_spots up to ${indexedUpTo()})`,
+  );
   walFrames(reader); // everything so far is checkpointed: the next commit starts the WAL again
   const before = s.status().commits;
   await round();

@@ -7,6 +7,7 @@
 import http from 'node:http';
 import { readFileSync, rmSync } from 'node:fs';
 import { startMosquitto } from '../../helpers/mosquitto.js';
+import { waitFor } from '../../helpers/wait.js';
 import { SITE_BROKER_CONFIG, startGateway, stopGateway } from '../gateway/gateway-process.js';
 
 const SPOTS = Number(process.env.BENCH_SCALE_SPOTS ?? 100_000);
@@ -58,15 +59,6 @@ async function post(port: number, serial: number, i: number): Promise<void> {
 
 async function status(port: number): Promise<any> {
   return JSON.parse((await request(port, 'GET', '/api/status')).text);
-}
-
-/** Polls `check` until it holds; bounded. */
-async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`bench-scale: ${what} not reached within ${timeoutMs / 1000} s`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
 }
 
 function cpuSeconds(pid: number): number {
@@ -125,17 +117,18 @@ async function measure(spots: number, posts: number): Promise<Figures> {
       }),
     );
     const seedS = (performance.now() - t0) / 1000;
-    await waitFor('every event forwarded', 600_000, async () => Number((await status(port)).upstreams?.mqtt?.lag ?? 1) === 0);
+    await waitFor(async () => Number((await status(port)).upstreams?.mqtt?.lag ?? 1) === 0, 600_000, 'bench-scale: every event forwarded', 500);
     // The broker goes away: the next event stays pending, as through any outage.
     await broker.stop();
     await post(port, FIRST_SERIAL, posts);
-    await waitFor('one spot pending', 60_000, async () => Number((await status(port)).upstreams?.mqtt?.spotsPending ?? 0) === 1);
+    await waitFor(async () => Number((await status(port)).upstreams?.mqtt?.spotsPending ?? 0) === 1, 60_000, 'bench-scale: one spot pending', 500);
     // Every spot offline (spots.offline_after_s, 10 s) and their disconnected states dealt with.
-    await waitFor('every spot offline', 120_000, async () => Number((await status(port)).spots?.online ?? 1) === 0);
+    await waitFor(async () => Number((await status(port)).spots?.online ?? 1) === 0, 120_000, 'bench-scale: every spot offline', 500);
     const known = Number((await status(port)).spots?.known ?? NaN);
 
     const cpu0 = cpuSeconds(pid);
     const w0 = performance.now();
+    // The span the idle CPU is measured over: the figure itself, not a wait for a condition.
     await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
     const idleCpuPct = ((cpuSeconds(pid) - cpu0) / ((performance.now() - w0) / 1000)) * 100;
 
