@@ -145,7 +145,8 @@ export async function runCli(args: string[], io: CliIo = processIo): Promise<num
 }
 
 async function runGateway(parsed: Parsed, io: CliIo, config: GatewayConfig): Promise<number> {
-  const logger = createLogger({ level: config.log.level });
+  // JSON lines for journald and pipes; lines for a person at a terminal.
+  const logger = createLogger({ level: config.log.level, pretty: io.out === processIo.out && process.stdout.isTTY === true });
   const heapFlag = tuneHeap();
   if (heapFlag) logger.debug({ v8: heapFlag }, `v8: ${heapFlag} (heap growth bounded; a heap flag of your own in NODE_OPTIONS wins)`);
   return runService({ config, logger, env: io.env, reread: () => loadConfig({ file: parsed.config, env: io.env, cwd: io.cwd }).config });

@@ -4,7 +4,13 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 export interface GatewayConfig {
   http: { port: number; host: string; idle_timeout_ms: number; max_connections: number };
   data_dir: string;
-  buffer: { max_mb: number; policy: 'drop-oldest' | 'reject'; durability: 'full' | 'normal' | 'off'; forward: 'after-sync' | 'after-commit' };
+  buffer: {
+    max_mb: number;
+    policy: 'drop-oldest' | 'reject';
+    durability: 'full' | 'normal' | 'off';
+    forward: 'after-sync' | 'after-commit';
+    disk_warn_percent: number;
+  };
   /** url unset (or empty) = no MQTT upstream. */
   mqtt: { url?: string; topic_prefix: string; max_in_flight: number; degraded_after_s: number; poison_after_drops: number; stalled_after_s: number };
   /** The id as configured, or the host name (filled in by loadConfig). */
@@ -41,7 +47,7 @@ export const configSchema = {
       type: 'object',
       additionalProperties: false,
       default: {},
-      required: ['max_mb', 'policy', 'durability', 'forward'],
+      required: ['max_mb', 'policy', 'durability', 'forward', 'disk_warn_percent'],
       properties: {
         max_mb: { type: 'number', exclusiveMinimum: 0, default: 1024, description: 'size cap of the buffer on disk (database + WAL), MiB' },
         policy: { type: 'string', enum: ['drop-oldest', 'reject'], default: 'drop-oldest', description: 'what happens at the cap: drop the oldest unforwarded events, or answer spots 503' },
@@ -52,6 +58,13 @@ export const configSchema = {
           default: 'after-sync',
           description:
             'when stored events go upstream with durability full: after-sync once on disk; after-commit at once (lower latency; after a power loss events forwarded just before it may come again under new event ids). Spots are acknowledged after the sync either way',
+        },
+        disk_warn_percent: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          maximum: 100,
+          default: 90,
+          description: '/healthz, /api/status, /metrics and the dashboard warn once the filesystem of data_dir is fuller than this, percent',
         },
       },
     },
