@@ -49,7 +49,7 @@ test('the OpenAPI document describes every route the gateway serves', async (t) 
   const { status, body } = await api<{ openapi: string; paths: Record<string, unknown> }>(gw.url, '/api/openapi.json');
   t.is(status, 200);
   t.regex(body.openapi, /^3\./);
-  for (const route of ['/api/spots/{serial}/events/', '/api/spots/{serial}/commands', '/api/spots', '/api/spots/{serial}', '/api/events', '/api/rejected', '/api/quarantine', '/api/quarantine/{id}/resend', '/api/quarantine/{id}', '/api/status', '/healthz', '/metrics']) {
+  for (const route of ['/api/spots/{serial}/events/', '/api/spots/{serial}/commands', '/api/spots', '/api/spots/{serial}', '/api/events', '/api/rejected', '/api/quarantine', '/api/quarantine/{id}/resend', '/api/quarantine/{id}', '/api/status', '/api/log-level', '/api/backup', '/healthz', '/metrics']) {
     t.truthy(body.paths[route], route);
   }
   const health = await api<{ status: string }>(gw.url, '/healthz');

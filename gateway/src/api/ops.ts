@@ -34,7 +34,7 @@ export function registerOpsRoutes(app: FastifyInstance, deps: OpsDeps): void {
     const previous = deps.logLevel();
     deps.setLogLevel(level as LogLevel);
     // At warn: the line shows whatever the new level, so the journal says who changed it.
-    deps.logger.warn({ level, previous, via: 'api' }, `log level ${previous} -> ${level} (PUT /api/log-level; a restart or a SIGHUP that changes log.level sets it again)`);
+    deps.logger.warn({ to: level, from: previous, via: 'api' }, `log level ${previous} -> ${level} (PUT /api/log-level; a restart or a SIGHUP that changes log.level sets it again)`);
     return { level, previous };
   });
 

@@ -4,9 +4,12 @@ import { ConfigError, loadConfig, type GatewayConfig } from '../config/index.js'
 import { createLogger } from '../log.js';
 import { packageVersion } from '../version.js';
 import { tuneHeap } from './heap.js';
+import { runBackupCli, runRestoreCli } from './backup.js';
+import { runDoctorCli } from './doctor.js';
 import { runImageCli } from './image.js';
 import { runService } from './service.js';
 import { runFlashCli, runPortsCli, runSmpCli } from './smp.js';
+import { runStatusCli } from './status.js';
 
 const MAIN_HELP = `spot-gateway: on-site gateway for RFID/Bluetooth spots
 
@@ -17,6 +20,10 @@ Usage:
   spot-gateway flash --port PATH --pub KEY IMAGE  update a spot over its serial port (SMP)
   spot-gateway smp echo|list|params|info|reset --port PATH  SMP basics on the bench
   spot-gateway ports                         the serial ports
+  spot-gateway status [--url URL] [--json]   the running gateway's health and figures
+  spot-gateway backup FILE                   copy the running gateway's database
+  spot-gateway restore FILE                  put a backup in place (gateway stopped)
+  spot-gateway doctor                        check this machine for what the gateway needs
   spot-gateway <command> --help              help on a command
   spot-gateway --version                     print the version
 
@@ -29,8 +36,9 @@ const RUN_HELP = `Usage: spot-gateway run [--config PATH]
 Starts the gateway: HTTP ingest and API (default :8080), SQLite buffer (default
 ./data), MQTT upstream when mqtt.url is set. SIGTERM/SIGINT stop it cleanly:
 open spot posts get 2 s to end and be answered; a second signal exits at once.
-SIGHUP reads the configuration again and applies log.level (other keys need a
-restart). Under systemd (NOTIFY_SOCKET set) it reports READY, STATUS, WATCHDOG,
+SIGHUP reads the configuration again and applies the keys that can change
+while running (log.level, limits, thresholds, the MQTT upstream's keys; the
+others are named as needing a restart). Under systemd (NOTIFY_SOCKET set) it reports READY, STATUS, WATCHDOG,
 RELOADING and STOPPING (docs/operations.md).
 
 Options:
@@ -99,6 +107,10 @@ export async function runCli(args: string[], io: CliIo = processIo): Promise<num
   if (args[0] === 'smp') return runSmpCli(args.slice(1), io);
   if (args[0] === 'flash') return runFlashCli(args.slice(1), io);
   if (args[0] === 'ports') return runPortsCli(args.slice(1), io);
+  if (args[0] === 'status') return runStatusCli(args.slice(1), io);
+  if (args[0] === 'backup') return runBackupCli(args.slice(1), io);
+  if (args[0] === 'restore') return runRestoreCli(args.slice(1), io);
+  if (args[0] === 'doctor') return runDoctorCli(args.slice(1), io);
   const parsed = parse(args);
   if (typeof parsed === 'string') {
     io.err(`spot-gateway: ${parsed}\n\n${MAIN_HELP}`);
