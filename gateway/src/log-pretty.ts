@@ -8,7 +8,7 @@ const SHOWN = new Set(['level', 'time', 'msg', 'pid', 'hostname', 'name', 'part'
 
 function fieldText(value: unknown): string {
   if (typeof value === 'string') return /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value);
-  return JSON.stringify(value) ?? String(value);
+  return JSON.stringify(value);
 }
 
 /** One JSON log line as text; a line that is not JSON is passed on unchanged. */

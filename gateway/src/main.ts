@@ -313,6 +313,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     } catch (err) {
       logger.warn({ reason: String(err) }, `mqtt: the old upstream did not stop cleanly (${String(err)}); starting the new one`);
     }
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stop() may have begun while the old forwarder stopped
     if (stopping) return;
     forwarder = mqttForwarder(next, next.mqtt.url, source, commandAdmission, logger, now);
     forwarder.start();

@@ -2,33 +2,14 @@
 import net from 'node:net';
 import path from 'node:path';
 import test from 'ava';
-import { runCli, type CliIo } from '../../gateway/src/cli/index.js';
+import { runCli } from '../../gateway/src/cli/index.js';
+import { captureIo as io, closedPort } from '../helpers/cli-io.js';
 import { duration, size, statusText } from '../../gateway/src/cli/status.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
 import { JSON_EVENTS, postChunks, startTestGateway, tempDir, waitFor, api } from '../helpers/gateway.js';
 import { jsonText, presence } from '../http/events.js';
 
-function io(env: NodeJS.ProcessEnv = {}, cwd = process.cwd()): CliIo & { stdout: () => string; stderr: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    out: (text) => void (out += text),
-    err: (text) => void (err += text),
-    env,
-    cwd,
-    stdout: () => out,
-    stderr: () => err,
-  };
-}
 
-/** A port nothing listens on: taken, then given back. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 test('status prints health, spots, backlog, upstream, disk, quarantine and rejected of the running gateway', async (t) => {
   const broker = await startMosquitto({ t });

@@ -29,7 +29,7 @@ export function registerOpsRoutes(app: FastifyInstance, deps: OpsDeps): void {
     const body = request.body as { level?: unknown } | null;
     const level = body !== null && typeof body === 'object' ? body.level : undefined;
     if (typeof level !== 'string' || !(LOG_LEVELS as readonly string[]).includes(level)) {
-      return badRequest(reply, `level must be one of ${LOG_LEVELS.join(', ')} (got ${JSON.stringify(level) ?? 'nothing'})`);
+      return badRequest(reply, `level must be one of ${LOG_LEVELS.join(', ')} (got ${level === undefined ? 'nothing' : JSON.stringify(level)})`);
     }
     const previous = deps.logLevel();
     deps.setLogLevel(level as LogLevel);

@@ -233,6 +233,6 @@ export const CHECKS: readonly Check[] = [checkPort, checkDisk, checkDataDir, che
 /** The real machine's way to run a command (bounded). */
 export function runCommand(cmd: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(cmd, args, { timeout: 3000 }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+    execFile(cmd, args, { timeout: 3000 }, (err, stdout) => (err ? reject(new Error(err.message)) : resolve(stdout)));
   });
 }

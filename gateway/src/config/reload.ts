@@ -93,5 +93,5 @@ export function planReload(current: GatewayConfig, next: GatewayConfig): ReloadP
 export function shownValue(config: GatewayConfig, key: string): string {
   const value = valueAt(config, key.split('.'));
   if (key === 'mqtt.url' && typeof value === 'string') return JSON.stringify(value.replace(/\/\/([^@/:]*):[^@/]*@/, '//$1:***@'));
-  return JSON.stringify(value) ?? 'unset';
+  return value === undefined ? 'unset' : JSON.stringify(value);
 }
