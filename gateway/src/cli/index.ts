@@ -4,12 +4,9 @@ import { ConfigError, loadConfig, type GatewayConfig } from '../config/index.js'
 import { createLogger } from '../log.js';
 import { packageVersion } from '../version.js';
 import { tuneHeap } from './heap.js';
-import { runBackupCli, runRestoreCli } from './backup.js';
-import { runDoctorCli } from './doctor.js';
 import { runImageCli } from './image.js';
 import { runService } from './service.js';
 import { runFlashCli, runPortsCli, runSmpCli } from './smp.js';
-import { runStatusCli } from './status.js';
 
 const MAIN_HELP = `spot-gateway: on-site gateway for RFID/Bluetooth spots
 
@@ -107,10 +104,11 @@ export async function runCli(args: string[], io: CliIo = processIo): Promise<num
   if (args[0] === 'smp') return runSmpCli(args.slice(1), io);
   if (args[0] === 'flash') return runFlashCli(args.slice(1), io);
   if (args[0] === 'ports') return runPortsCli(args.slice(1), io);
-  if (args[0] === 'status') return runStatusCli(args.slice(1), io);
-  if (args[0] === 'backup') return runBackupCli(args.slice(1), io);
-  if (args[0] === 'restore') return runRestoreCli(args.slice(1), io);
-  if (args[0] === 'doctor') return runDoctorCli(args.slice(1), io);
+  // The operations commands load their modules (SQLite among them) only when asked for.
+  if (args[0] === 'status') return (await import('./status.js')).runStatusCli(args.slice(1), io);
+  if (args[0] === 'backup') return (await import('./backup.js')).runBackupCli(args.slice(1), io);
+  if (args[0] === 'restore') return (await import('./backup.js')).runRestoreCli(args.slice(1), io);
+  if (args[0] === 'doctor') return (await import('./doctor.js')).runDoctorCli(args.slice(1), io);
   const parsed = parse(args);
   if (typeof parsed === 'string') {
     io.err(`spot-gateway: ${parsed}\n\n${MAIN_HELP}`);
