@@ -7,7 +7,7 @@ import test from 'ava';
 import Database from 'better-sqlite3';
 import { runCli } from '../../gateway/src/cli/index.js';
 import { captureIo as io, closedPort } from '../helpers/cli-io.js';
-import { api, JSON_EVENTS, postChunks, spawnGateway, tempDir, waitFor } from '../helpers/gateway.js';
+import { api, JSON_EVENTS, postChunks, spawnGateway, startTestGateway, tempDir, waitFor } from '../helpers/gateway.js';
 import { probePrivileges } from '../helpers/privileges.js';
 import { jsonText, presence } from '../http/events.js';
 
@@ -240,4 +240,28 @@ test('restore into an empty data dir, and refusals of what is not a spot-gateway
   t.regex(help.stdout(), /^Usage: spot-gateway restore FILE/);
   const none = io();
   t.is(await runCli(['restore'], none), 2);
+});
+
+test('one backup at a time: a second asked for while the first is made gets 409', async (t) => {
+  const gw = await startTestGateway(t);
+  // Enough pages that the copy takes many turns of the event loop (a hundred pages a turn).
+  const big = 'x'.repeat(4000);
+  for (let i = 0; i < 8; i++) {
+    await gw.running.store.append(Array.from({ length: 250 }, (_, j) => ({ spot: '81', resource: 'presence', action: 'update', data: JSON.stringify({ n: i * 250 + j, big }), pb: null, encoding: 'json' as const, timeReceived: Date.now(), boot: null, seq: null })));
+  }
+  const both = await Promise.all([fetch(`${gw.url}/api/backup`, { method: 'POST' }), fetch(`${gw.url}/api/backup`, { method: 'POST' })]);
+  const statuses = both.map((r) => r.status).sort();
+  t.deepEqual(statuses, [200, 409]);
+  const refused = both.find((r) => r.status === 409)!;
+  t.deepEqual(await refused.json(), { error: 'conflict', reason: 'a backup is already being made; try again when it is done' });
+  const sent = both.find((r) => r.status === 200)!;
+  t.is(sent.headers.get('x-spot-gateway-last-event-id'), '2000');
+  t.is(sent.headers.get('content-type'), 'application/vnd.sqlite3');
+  const bytes = Buffer.from(await sent.arrayBuffer());
+  t.is(bytes.length, Number(sent.headers.get('content-length')));
+  t.is(bytes.subarray(0, 16).toString('latin1'), 'SQLite format 3\0');
+  await waitFor(() => fs.readdirSync(gw.dataDir).every((n) => !n.startsWith('.backup-')), 5000, 'the copy removed');
+  const after = await fetch(`${gw.url}/api/backup`, { method: 'POST' });
+  t.is(after.status, 200, 'free again once the first was sent');
+  await after.arrayBuffer();
 });
