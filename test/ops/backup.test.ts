@@ -2,6 +2,7 @@
 // checked, put in place with the old file kept, and a gateway started on it.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import test from 'ava';
 import Database from 'better-sqlite3';
@@ -131,6 +132,22 @@ test('the gateway answers 503 with the reason when it cannot make the copy (data
   t.false(fs.existsSync(path.join(dir, 'b.db')));
   execFileSync('chattr', ['-i', dataDir]);
   t.is((await api(gw.url, '/healthz')).status, 200, 'still serving');
+  t.is(await gw.kill(), 0);
+});
+
+test('backup --help, and a refusal that is not JSON is shown as text', async (t) => {
+  const help = io();
+  t.is(await runCli(['backup', '--help'], help), 0);
+  t.regex(help.stdout(), /^Usage: spot-gateway backup FILE/);
+  const server = net.createServer((socket) => socket.end('HTTP/1.1 502 Bad Gateway\r\ncontent-length: 11\r\nconnection: close\r\n\r\nproxy error'));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => server.close());
+  const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  const dir = tempDir(t);
+  const cli = io();
+  t.is(await runCli(['backup', path.join(dir, 'b.db'), '--url', url], cli), 1);
+  t.is(cli.stderr(), `spot-gateway: the gateway at ${url} refused the backup (502): proxy error\n`);
+  t.deepEqual(fs.readdirSync(dir), []);
 });
 
 test('restore: refused while the gateway runs; then the backup in place, the old database kept, a gateway on it sees the events', async (t) => {
@@ -235,6 +252,14 @@ test('restore into an empty data dir, and refusals of what is not a spot-gateway
   t.is(ok.code, 0, ok.err);
   t.true(ok.out.includes('there was no database to replace\n'));
   t.is(rows(path.join(dataDir, 'spot-gateway.db')).length, 200);
+
+  // A live database that is damaged (the reason to restore): no gateway can hold it; it goes aside too.
+  fs.writeFileSync(path.join(dataDir, 'spot-gateway.db'), 'garbage, not SQLite '.repeat(300));
+  const overDamaged = await restore(good);
+  t.is(overDamaged.code, 0, overDamaged.err);
+  t.true(overDamaged.out.includes("the replaced database could not be read (damaged): new event ids continue from the backup's\n"), overDamaged.out);
+  t.is(rows(path.join(dataDir, 'spot-gateway.db')).length, 200);
+  t.is(fs.readdirSync(dataDir).filter((n) => /^spot-gateway\.db\.before-restore-.*Z$/.test(n)).length, 1, 'the damaged file kept');
   const help = io();
   t.is(await runCli(['restore', '--help'], help), 0);
   t.regex(help.stdout(), /^Usage: spot-gateway restore FILE/);

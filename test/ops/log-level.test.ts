@@ -51,6 +51,7 @@ test('pretty lines: time, level, part, message, then the other fields', (t) => {
   t.is(prettyLine(line), '03:04:05.678 WARN  [mqtt] down  reason=ECONNREFUSED spot=12 n=3 text="two words"\n');
   t.is(prettyLine(JSON.stringify({ level: 30, msg: 'plain' })), '--:--:--.--- INFO  plain\n');
   t.is(prettyLine('not json'), 'not json\n');
+  t.is(prettyLine('{"level":35,"time":"x"}\n'), '--:--:--.--- 35    \n', 'an unknown level, a time that is not a number, no message');
 });
 
 test('a pretty logger writes pretty lines to its destination', (t) => {

@@ -141,7 +141,8 @@ export async function runRestoreCli(args: string[], io: CliIo, now: () => Date =
     const facts = checkBackup(backup);
     fs.mkdirSync(dataDir, { recursive: true });
     const present = fs.existsSync(db);
-    if (present && databaseInUse(db)) {
+    const inUse = present ? databaseInUse(db) : false;
+    if (inUse === true) {
       io.err(`spot-gateway: ${db} is open in another process (the gateway is running): stop it first (systemctl stop spot-gateway), then restore\n`);
       return 1;
     }
@@ -159,6 +160,7 @@ export async function runRestoreCli(args: string[], io: CliIo, now: () => Date =
     io.out(
       `restore: ${backup} (${facts.events} events, ids up to ${facts.lastEventId}, schema version ${facts.schemaVersion}) is now ${db}\n` +
         (aside ? `the database it replaced is kept as ${aside}\n` : 'there was no database to replace\n') +
+        (inUse === 'unreadable' ? 'the replaced database could not be read (damaged): new event ids continue from the backup\'s\n' : '') +
         (before > facts.lastEventId ? `new events get ids above ${before}, the highest the replaced database handed out\n` : '') +
         'start the gateway: systemctl start spot-gateway\n',
     );

@@ -84,7 +84,7 @@ export function checkBackup(file: string): DatabaseFacts {
  * The kernel drops the lock with the process, so a crashed gateway leaves nothing stale.
  * On success the database is closed again checkpointed (its WAL folded into the main file).
  */
-export function databaseInUse(file: string): boolean {
+export function databaseInUse(file: string): boolean | 'unreadable' {
   const db = new Database(file, { fileMustExist: true, timeout: 0 });
   try {
     db.pragma('locking_mode = EXCLUSIVE');
@@ -92,7 +92,10 @@ export function databaseInUse(file: string): boolean {
     db.exec('COMMIT');
     return false;
   } catch (err) {
-    if ((err as { code?: string }).code === 'SQLITE_BUSY') return true;
+    const code = (err as { code?: string }).code;
+    if (code === 'SQLITE_BUSY') return true;
+    // A gateway never runs on a file it cannot read: it moves such a file aside when it opens it or finds the damage.
+    if (code === 'SQLITE_NOTADB' || code?.startsWith('SQLITE_CORRUPT') === true) return 'unreadable';
     throw err;
   } finally {
     db.close();
