@@ -4,6 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import { api, JSON_EVENTS, jsonLogLines, postChunks, runCli, tempDir, waitFor, within } from '../helpers/gateway.js';
+import { startBrokerStandIn } from '../helpers/broker-stand-in.js';
+import { closedPort } from '../helpers/cli-io.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
 import { notifyReceiver } from '../helpers/notify-receiver.js';
 import { jsonText, presence } from '../http/events.js';
@@ -152,4 +154,41 @@ test('SIGHUP applies a command queue limit, the disk threshold and another broke
 
   run.child.kill('SIGTERM');
   t.is(await within(run.exited, 15000, 'the gateway to exit'), 0);
+});
+
+test('SIGTERM while a reload waits for the old forwarder: STOPPING=1 and no READY=1 after it, no new forwarder, exit 0', async (t) => {
+  const dir = tempDir(t);
+  const file = path.join(dir, 'gateway.yaml');
+  const dataDir = path.join(dir, 'data');
+  // A broker that takes events and never acknowledges them: the forwarder's stop waits for them (bounded, 2 s).
+  const standIn = await startBrokerStandIn(t);
+  standIn.neverAck(true);
+  fs.writeFileSync(file, liveYaml(dataDir, { url: standIn.url, queued: 1, diskWarn: 100, stalled: 60 }));
+  const systemd = notifyReceiver(t, { dir });
+  const run = runCli(['run', '--config', file], { env: { NOTIFY_SOCKET: systemd.notifySocket } });
+  t.teardown(() => {
+    if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill('SIGKILL');
+  });
+  const lines = (): LogLine[] => jsonLogLines<LogLine>(run);
+  const port = (await waitFor(() => lines().find((l) => l.msg?.startsWith('listening') === true), 10000, 'the gateway to listen')).port!;
+  await systemd.next((m) => m === 'READY=1', 0, 10000, 'READY=1');
+  t.is((await postChunks(port, 93, [jsonText([presence(1), presence(2)])], { headers: JSON_EVENTS })).status, 200);
+  await waitFor(
+    async () => (await api<{ upstreams: { mqtt: { inFlight: number } } }>(`http://127.0.0.1:${port}`, '/api/status')).body.upstreams.mqtt.inFlight >= 2,
+    10000,
+    'the events in flight, unacknowledged',
+  );
+
+  const closed = await closedPort();
+  fs.writeFileSync(file, liveYaml(dataDir, { url: `mqtt://127.0.0.1:${closed}`, queued: 1, diskWarn: 100, stalled: 60 }));
+  const from = systemd.received.length;
+  run.child.kill('SIGHUP');
+  await systemd.next((m) => m.startsWith('RELOADING=1'), from, 5000, 'RELOADING=1');
+  run.child.kill('SIGTERM');
+  t.is(await within(run.exited, 15000, 'the gateway to exit'), 0);
+  const after = systemd.messages().slice(from);
+  const stoppingAt = after.indexOf('STOPPING=1');
+  t.true(stoppingAt > 0, after.join(' | '));
+  t.false(after.slice(stoppingAt).includes('READY=1'), after.join(' | '));
+  t.false(lines().some((l) => l.msg === 'mqtt: upstream restarted with the reloaded configuration'));
 });

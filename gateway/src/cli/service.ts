@@ -3,7 +3,7 @@
 import { ConfigError, planReload, shownValue, type GatewayConfig } from '../config/index.js';
 import type { GatewayLogger } from '../log.js';
 import { startGateway, type RunningGateway } from '../main.js';
-import { systemdNotifier, type Notifier } from '../systemd/notifier.js';
+import { systemdNotifier } from '../systemd/notifier.js';
 import { unixDgramSocket, type NotifySocketFactory } from '../systemd/notify-socket.js';
 
 export interface ServiceOptions {
@@ -34,7 +34,11 @@ export async function runService(options: ServiceOptions): Promise<number> {
   // From the start: without a listener a SIGHUP would end the process. One during the start or the stop changes nothing.
   const onHangup = (): void => {
     reloads = reloads.then(async () => {
-      if (gateway && !stopping) current = await reload(gateway, notifier, current, options);
+      if (!gateway || stopping) return;
+      notifier.reloading();
+      current = await reload(gateway, current, options);
+      // After a STOPPING=1 (a stop begun while the reload waited) the notifier sends nothing more.
+      notifier.ready();
     });
   };
   process.on('SIGHUP', onHangup);
@@ -84,9 +88,8 @@ export async function runService(options: ServiceOptions): Promise<number> {
  * SIGHUP: the live keys of the configuration read again are applied, the others named for a
  * restart. Resolves with the configuration now running (keys that need a restart keep their old values).
  */
-async function reload(gateway: RunningGateway, notifier: Notifier, current: GatewayConfig, options: ServiceOptions): Promise<GatewayConfig> {
+async function reload(gateway: RunningGateway, current: GatewayConfig, options: ServiceOptions): Promise<GatewayConfig> {
   const { logger } = options;
-  notifier.reloading();
   let running = current;
   try {
     const next = options.reread();
@@ -109,7 +112,6 @@ async function reload(gateway: RunningGateway, notifier: Notifier, current: Gate
     const reason = err instanceof ConfigError ? err.message : String(err);
     logger.error({ reason }, `reload refused: ${reason}; the running configuration is kept`);
   }
-  notifier.ready();
   return running;
 }
 
