@@ -32,7 +32,7 @@ export interface ReloadPlan {
   applied: string[];
   /** Changed keys that take effect at the next restart, each with why when it is not simply a key that needs one. */
   needRestart: string[];
-  /** Why a key that is live in general waits for a restart this time. */
+  /** Why a key that is live in general waits for a restart in this reload. */
   reasons: Record<string, string>;
   /** An upstream key changed: the forwarder is replaced. */
   restartUpstream: boolean;
