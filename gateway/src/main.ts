@@ -36,8 +36,7 @@ export interface RunningGateway {
   store: Store;
   /** Whether the store writes and the upstream moves, and a one-line status (for systemd: docs/operations.md). */
   liveness: Liveness;
-  /** Applies a log level at once (SIGHUP reload, PUT /api/log-level); child loggers follow. */
-  setLogLevel(level: LogLevel): void;
+  /** The log level now (PUT /api/log-level and a reload change it; child loggers follow). */
   logLevel(): LogLevel;
   /**
    * Takes over the keys that can change while running (config/reload.ts, LIVE_KEYS) from `next`;
@@ -323,9 +322,6 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     port,
     store,
     liveness,
-    setLogLevel: (level) => {
-      logger.level = level;
-    },
     logLevel: () => logger.level as LogLevel,
     applyLive: (next, restartUpstream) => {
       logger.level = next.log.level;
