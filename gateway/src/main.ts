@@ -1,11 +1,12 @@
 // Composition root: the only place that wires real sockets, files, clocks and the broker together.
 import path from 'node:path';
-import { CommandAdmission } from './api/command-admission.js';
+import { CommandAdmission, type CommandLimits } from './api/command-admission.js';
 import { checkCommand } from './api/command-check.js';
 import { healthProblems, registerApi, statusView, type ApiDeps, type UpstreamView } from './api/routes.js';
 import { createGatewayAuth } from './auth/index.js';
 import { ConfigError, parseDuration, type GatewayConfig, type LogLevel } from './config/index.js';
 import { registerDashboard } from './dashboard/files.js';
+import { DiskSpace } from './disk-space.js';
 import { IngestCounters, OnlineTracker, SpotIngest, type IngestDeps } from './ingest/index.js';
 import { LiveFeed } from './live/live-feed.js';
 import { registerLiveRoute } from './live/live-route.js';
@@ -24,6 +25,7 @@ import { openSerialPort } from './smp/serial-port.js';
 import { openStore, type Store, type StoreStatus } from './store/index.js';
 import { Liveness } from './systemd/liveness.js';
 import { WriteWatch } from './systemd/write-watch.js';
+import { housekeeping } from './housekeeping.js';
 import { HttpDrain } from './transports/drain.js';
 import { ingestRoute } from './transports/ingest-route.js';
 import { createListeners } from './transports/listeners.js';
@@ -44,8 +46,13 @@ export interface RunningGateway {
   store: Store;
   /** Whether the store writes and the upstream moves, and a one-line status (for systemd: docs/operations.md). */
   liveness: Liveness;
-  /** Applies a log level at once (SIGHUP reload); child loggers follow. */
-  setLogLevel(level: LogLevel): void;
+  /** The log level now (PUT /api/log-level and a reload change it; child loggers follow). */
+  logLevel(): LogLevel;
+  /**
+   * Takes over the keys that can change while running (config/reload.ts, LIVE_KEYS) from `next`;
+   * with `restartUpstream` the MQTT forwarder is stopped and a new one started on next's mqtt.* keys.
+   */
+  applyLive(next: GatewayConfig, restartUpstream: boolean): Promise<void>;
   /** SIGHUP: reads the TLS pair again (docs/tls.md); null without TLS, else whether the new pair is served. */
   reloadTls(): boolean | null;
   /** Stops accepting, lets open posts finish (bounded), stops the forwarder, flushes and closes the store. Idempotent. */
@@ -55,36 +62,6 @@ export interface RunningGateway {
 const MQTT_UPSTREAM = 'mqtt';
 /** A spot post lasts about a second: one started just before a stop can still end and be answered. */
 const STOP_GRACE_MS = 2000;
-
-/** Expired commands are marked within about a quarter of their TTL (at least every 30 s). */
-function expireEveryMs(ttlMs: number): number {
-  return Math.min(30_000, Math.max(250, Math.floor(ttlMs / 4)));
-}
-
-/** A step of forgetting silent spots (a few thousand registry rows) every 10 s, more often for a short forget_after_s. */
-function forgetEveryMs(afterMs: number): number {
-  return Math.min(10_000, Math.max(250, Math.floor(afterMs / 4)));
-}
-
-/** Spots silent for `afterMs` with nothing pending are forgotten, a bounded step at a time; 0 = never. */
-function forgetSilentSpots(store: Store, afterMs: number, now: () => number, logger: GatewayLogger): NodeJS.Timeout | null {
-  if (!(afterMs > 0)) return null;
-  const timer = setInterval(() => {
-    try {
-      const { forgotten } = store.forgetSilentSpots(now() - afterMs);
-      if (forgotten.length > 0) {
-        logger.info(
-          { forgotten: forgotten.length, first: forgotten[0], silentForS: afterMs / 1000 },
-          `forgot ${forgotten.length} spot(s) silent for over ${afterMs / 1000} s with nothing pending (their stored events stay)`,
-        );
-      }
-    } catch (err) {
-      logger.warn({ reason: String(err) }, 'forgetting silent spots skipped');
-    }
-  }, forgetEveryMs(afterMs));
-  timer.unref();
-  return timer;
-}
 
 /** Commands arriving from the broker pass the same admission as REST ones; a refusal throws, and the intake logs and counts it. */
 function queueBrokerCommand(admission: CommandAdmission, logger: GatewayLogger, command: SpotCommand): void {
@@ -182,16 +159,20 @@ function mqttForwarder(config: GatewayConfig, url: string, source: ForwardSource
   });
 }
 
-/** Commands from the API and the broker pass the same bounds (docs/api.md). */
-function admission(config: GatewayConfig, store: Store, counters: IngestCounters, now: () => number): CommandAdmission {
+function commandLimits(config: GatewayConfig): CommandLimits {
+  return {
+    maxBytes: config.commands.max_bytes,
+    maxQueuedPerSpot: config.commands.max_queued_per_spot,
+    maxQueuedBytesPerSpot: config.commands.max_queued_bytes_per_spot,
+  };
+}
+
+/** Commands from the API and the broker pass the same bounds (docs/api.md); `limits` is read at each command (a reload changes it). */
+function admission(config: GatewayConfig, limits: CommandLimits, store: Store, counters: IngestCounters, now: () => number): CommandAdmission {
   return new CommandAdmission({
     store,
     check: checkCommand,
-    limits: {
-      maxBytes: config.commands.max_bytes,
-      maxQueuedPerSpot: config.commands.max_queued_per_spot,
-      maxQueuedBytesPerSpot: config.commands.max_queued_bytes_per_spot,
-    },
+    limits,
     ttlMs: Math.round(config.commands.ttl_s * 1000),
     now,
     counters,
@@ -228,41 +209,22 @@ function watchedWrites(store: Store, writes: WriteWatch): IngestDeps['store'] {
   };
 }
 
-/** Command expiry and forgetting silent spots, on timers; stop() clears them. */
-function housekeeping(store: Store, config: GatewayConfig, now: () => number, logger: GatewayLogger): { stop(): void } {
-  const expireTimer = setInterval(() => {
-    try {
-      const expired = store.commands.expireDue(now());
-      if (expired > 0) logger.info({ expired }, `${expired} command(s) expired undelivered`);
-    } catch (err) {
-      logger.warn({ reason: String(err) }, 'command expiry skipped');
-    }
-  }, expireEveryMs(Math.round(config.commands.ttl_s * 1000)));
-  expireTimer.unref();
-  const forgetTimer = forgetSilentSpots(store, config.spots.forget_after_s * 1000, now, logger);
-  return {
-    stop: () => {
-      clearInterval(expireTimer);
-      if (forgetTimer) clearInterval(forgetTimer);
-    },
-  };
-}
-
 /** What systemd's watchdog and STATUS= line look at: store writes, the backlog, the upstream's progress. */
 function gatewayLiveness(
   now: () => number,
   storeStatus: () => StoreStatus,
   writes: WriteWatch,
   online: OnlineTracker,
-  forwarder: MqttForwarder | null,
+  currentForwarder: () => MqttForwarder | null,
 ): Liveness {
   return new Liveness({
     now,
     storeError: () => storeStatus().lastError,
     storeWaitingMs: () => writes.waitingMs(),
     spotsOnline: () => online.onlineCount(),
-    backlog: () => (forwarder ? (storeStatus().perUpstream[MQTT_UPSTREAM]?.pending ?? 0) : storeStatus().events),
+    backlog: () => (currentForwarder() ? (storeStatus().perUpstream[MQTT_UPSTREAM]?.pending ?? 0) : storeStatus().events),
     upstream: () => {
+      const forwarder = currentForwarder();
       if (!forwarder) return null;
       const f = forwarder.status();
       // A refused message is an answer from the broker too: the forwarder moves past it.
@@ -318,10 +280,16 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     throw err;
   }
   const storeStatus = oncePerTurn(() => store.status());
-  const commandAdmission = admission(config, store, counters, now);
-  const forwarder = mqttUrl ? mqttForwarder(config, mqttUrl, forwardSource(store, storeStatus), commandAdmission, logger, now) : null;
-  const upstreams = (): UpstreamView[] =>
-    forwarder ? [{ name: MQTT_UPSTREAM, status: () => forwarder.status(), resend: (id) => forwarder.resend(id) }] : [];
+  const limits = commandLimits(config);
+  const commandAdmission = admission(config, limits, store, counters, now);
+  const source = forwardSource(store, storeStatus);
+  // `let`: a reload that changes the upstream's keys replaces it (applyLive); everything reads it through these closures.
+  let forwarder = mqttUrl ? mqttForwarder(config, mqttUrl, source, commandAdmission, logger, now) : null;
+  const upstreams = (): UpstreamView[] => {
+    const f = forwarder;
+    return f ? [{ name: MQTT_UPSTREAM, status: () => f.status(), resend: (id) => f.resend(id) }] : [];
+  };
+  const disk = new DiskSpace({ dir: config.data_dir, warnPercent: config.buffer.disk_warn_percent, now });
   const online = new OnlineTracker({
     offlineAfterMs: config.spots.offline_after_s * 1000,
     now,
@@ -341,6 +309,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     upstreams,
     tls: tlsCert,
     flashJobs: flash.jobs,
+    disk: () => disk.reading(),
   });
   auth.registerMetrics(metrics);
   const apiDeps: ApiDeps = {
@@ -353,6 +322,17 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     commandAdmission,
     upstreamDownDegradedMs: config.mqtt.degraded_after_s * 1000,
     upstreamStalledMs: config.mqtt.stalled_after_s * 1000,
+    disk,
+    ops: {
+      logLevel: () => logger.level,
+      setLogLevel: (level) => {
+        logger.level = level;
+      },
+      backup: (file) => store.backup(file),
+      dataDir: config.data_dir,
+      now,
+      logger,
+    },
     gatewayId: config.gateway.id,
     version,
     startedAt,
@@ -404,16 +384,41 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     { port, plainPort, tls: tlsCert !== null, host: config.http.host, dataDir: config.data_dir, mqtt: mqttUrl ?? null, instanceId: store.instanceId, version },
     `listening on ${config.http.host}:${port} (${scheme})${plainText}; buffer in ${config.data_dir}; ${mqttUrl ? `forwarding to ${mqttUrl}` : 'no MQTT upstream'}`,
   );
-  const liveness = gatewayLiveness(now, storeStatus, writes, online, forwarder);
+  const liveness = gatewayLiveness(now, storeStatus, writes, online, () => forwarder);
 
   let stopping: Promise<void> | null = null;
+  let swapping: Promise<void> = Promise.resolve();
+  /** The old forwarder stops (its in-flight events stay above the cursors and go again), then the new one starts. */
+  const replaceForwarder = async (next: GatewayConfig): Promise<void> => {
+    const old = forwarder;
+    if (!old || !next.mqtt.url || stopping) return;
+    try {
+      await old.stop();
+    } catch (err) {
+      logger.warn({ reason: String(err) }, `mqtt: the old upstream did not stop cleanly (${String(err)}); starting the new one`);
+    }
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stop() may have begun while the old forwarder stopped
+    if (stopping) return;
+    forwarder = mqttForwarder(next, next.mqtt.url, source, commandAdmission, logger, now);
+    forwarder.start();
+    logger.info({ mqtt: next.mqtt.url.replace(/\/\/[^@/]*@/, '//***@') }, 'mqtt: upstream restarted with the reloaded configuration');
+  };
   return {
     port,
     plainPort,
     store,
     liveness,
-    setLogLevel: (level) => {
-      logger.level = level;
+    logLevel: () => logger.level as LogLevel,
+    applyLive: (next, restartUpstream) => {
+      logger.level = next.log.level;
+      listeners.setMaxConnections(next.http.max_connections);
+      limits.maxQueuedPerSpot = next.commands.max_queued_per_spot;
+      limits.maxQueuedBytesPerSpot = next.commands.max_queued_bytes_per_spot;
+      apiDeps.upstreamDownDegradedMs = next.mqtt.degraded_after_s * 1000;
+      apiDeps.upstreamStalledMs = next.mqtt.stalled_after_s * 1000;
+      disk.setWarnPercent(next.buffer.disk_warn_percent);
+      if (restartUpstream) swapping = swapping.then(() => replaceForwarder(next));
+      return swapping;
     },
     reloadTls: () => listeners.reloadTls(),
     stop: (why) => {
@@ -431,6 +436,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
         const { cut } = await drained;
         await closed;
         await jobsStopped;
+        await swapping;
         if (forwarder) await forwarder.stop();
         await store.close();
         auth.close();

@@ -1,5 +1,6 @@
 // Prometheus metrics (prom-client): ingest counters, store and forwarder status, read at scrape time.
 import { Registry, Gauge, collectDefaultMetrics } from 'prom-client';
+import type { DiskReading } from './disk-space.js';
 import type { IngestCounters } from './ingest/counters.js';
 import type { HistogramSnapshot } from './duration-histogram.js';
 import { oncePerTurn } from './once-per-turn.js';
@@ -31,6 +32,8 @@ export interface MetricsSources {
   tls?: { expiresInS(): number; readonly handshakeFailures: number } | null;
   /** Flash jobs from the API: finished ones by outcome, and those running. */
   flashJobs?: { outcomeCounts(): ReadonlyMap<string, number>; running(): readonly unknown[] };
+  /** The data filesystem (disk-space.ts). */
+  disk: () => DiskReading;
 }
 
 type CounterKey = keyof IngestCounters;
@@ -112,6 +115,23 @@ export function createMetrics(given: MetricsSources): Registry {
     registers: [registry],
     collect() {
       this.set(sources.spotsKnown());
+    },
+  });
+  new Gauge({
+    name: 'spot_gateway_disk_used_ratio',
+    help: 'fill level of the filesystem holding data_dir, 0..1, as df shows it',
+    registers: [registry],
+    collect() {
+      this.set(sources.disk().usedRatio);
+    },
+  });
+  new Gauge({
+    name: 'spot_gateway_disk_warning',
+    help: '1 when the data filesystem is fuller than buffer.disk_warn_percent (or cannot be measured)',
+    registers: [registry],
+    collect() {
+      const disk = sources.disk();
+      this.set(disk.warning || disk.error !== null ? 1 : 0);
     },
   });
   const upstreamGauge = (name: string, help: string, read: (s: ReturnType<UpstreamMetricsSource['status']>) => number | null): void => {

@@ -49,6 +49,19 @@ test.serial('the dashboard asks for a login, then loads with no console errors, 
   t.deepEqual(browser.problems(), []);
 });
 
+test.serial('a data disk above buffer.disk_warn_percent shows in red in the buffer card and as a health reason', async (t) => {
+  // The test cannot fill the disk: a threshold below any real filesystem's fill does the same.
+  const gateway = await startTestGateway(t, { config: { buffer: { disk_warn_percent: 0.001 } } });
+  const browser = await openBrowser(t);
+  const { page } = browser;
+  await page.goto(gateway.url);
+  await page.waitForSelector('#health[data-status="degraded"]');
+  await page.waitForSelector('#buffer dd#disk.bad');
+  t.regex((await page.textContent('#buffer dd#disk')) ?? '', /^[\d.]+ % used, .+ free \(above 0\.001 %\)$/);
+  t.regex((await page.textContent('#health-card')) ?? '', /data filesystem of .* % full \(above buffer\.disk_warn_percent 0\.001 %\)/);
+  t.deepEqual(browser.problems(), []);
+});
+
 test.serial('a spot (the firmware host build) posting events appears live: in the spots table, then on its page with its events', async (t) => {
   const gateway = await startTestGateway(t);
   const browser = await openBrowser(t);

@@ -33,7 +33,7 @@ export function overviewPage(history) {
       fill(parts.health, healthView(health, status));
       spotList.update(spots, time);
       firmware.update(snapshot.flashJobs ?? []);
-      fill(parts.buffer, bufferView(status.buffer, history));
+      fill(parts.buffer, bufferView(status.buffer, status.disk, history));
       fill(parts.upstreams, upstreamsView(status.upstreams, history, time));
       if (status.buffer.rejected !== rejectedSeen) {
         rejectedSeen = status.buffer.rejected;
@@ -93,7 +93,7 @@ function spotsTable() {
   return root;
 }
 
-function bufferView(buffer, history) {
+function bufferView(buffer, disk, history) {
   const used = buffer.maxBytes > 0 ? buffer.bytes / buffer.maxBytes : 0;
   return h(
     'div',
@@ -108,10 +108,16 @@ function bufferView(buffer, history) {
       ['rejected', num(buffer.rejected)],
       ['fsync p99', ms(buffer.walFsync.p99Ms)],
       ['last error', buffer.lastError ?? 'none', buffer.lastError ? { class: 'bad' } : undefined],
+      ['data disk', diskText(disk), disk.warning || disk.error ? { class: 'bad', id: 'disk' } : { id: 'disk' }],
     ]),
     h('meter', { min: 0, max: 1, high: 0.9, value: used, title: 'disk use of the buffer against its cap' }),
     h('div', { class: 'charts' }, sparkline('events in /s', history.get('ingestRate')), sparkline('backlog', history.get('backlog'))),
   );
+}
+
+function diskText(disk) {
+  if (disk.error) return `cannot be measured (${disk.error})`;
+  return `${num(disk.usedPercent)} % used, ${bytes(disk.availableBytes)} free${disk.warning ? ` (above ${disk.warnPercent} %)` : ''}`;
 }
 
 function upstreamsView(upstreams, history, now) {

@@ -191,6 +191,33 @@ export function openApiDocument(version: string): object {
           responses: { '200': { description: 'text/event-stream' }, '400': badRequest, '503': { description: 'too many live clients, or stopping' } },
         },
       },
+      '/api/log-level': {
+        get: { summary: 'The log level now', responses: { '200': json({ type: 'object', properties: { level: { type: 'string' } } }) } },
+        put: {
+          summary: 'Change the log level at once (until a restart, or a SIGHUP that changes log.level)',
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: { type: 'object', required: ['level'], properties: { level: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] } } } } },
+          },
+          responses: {
+            '200': json({ type: 'object', properties: { level: { type: 'string' }, previous: { type: 'string' } } }),
+            '400': badRequest,
+          },
+        },
+      },
+      '/api/backup': {
+        post: {
+          summary: "SQLite's online backup of the database, made by the gateway's own connection while it runs, sent as a file (docs/operations.md)",
+          responses: {
+            '200': {
+              description:
+                'application/vnd.sqlite3: the database (rollback-journal mode, one file); headers X-Spot-Gateway-Last-Event-Id, X-Spot-Gateway-Schema-Version, X-Spot-Gateway-Instance-Id',
+            },
+            '409': { description: 'a backup is being made already', ...json(error) },
+            '503': { description: 'the backup failed (the store closed, the disk full)', ...json(error) },
+          },
+        },
+      },
       '/': { get: { summary: 'The dashboard (HTML; its files under /dashboard/)', responses: { '200': { description: 'text/html' } } } },
       '/healthz': { get: { summary: 'Liveness: {status: ok|degraded, reason, auth: {spots, api, users, open}}; open to anyone', responses: { '200': json({ type: 'object' }) } } },
       '/api/auth/session': {
@@ -414,6 +441,19 @@ export function openApiDocument(version: string): object {
             },
             ingest: { type: 'object' },
             spots: { type: 'object', properties: { known: { type: 'integer' }, online: { type: 'integer' } } },
+            disk: {
+              type: 'object',
+              description: 'the filesystem of data_dir, read at most every 5 s',
+              properties: {
+                path: { type: 'string' },
+                usedPercent: { type: 'number' },
+                availableBytes: { type: 'integer' },
+                totalBytes: { type: 'integer' },
+                warnPercent: { type: 'number', description: 'buffer.disk_warn_percent' },
+                warning: { type: 'boolean', description: 'usedPercent above warnPercent: /healthz says degraded' },
+                error: { type: 'string', nullable: true },
+              },
+            },
           },
         },
       },

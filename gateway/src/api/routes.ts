@@ -1,6 +1,7 @@
 // The local JSON API: spots, events, rejected messages, status, health, metrics, OpenAPI.
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
+import type { DiskReading } from '../disk-space.js';
 import type { IngestCounters } from '../ingest/counters.js';
 import { parseSerial } from '../ingest/headers.js';
 import { histogramSummary, type HistogramSnapshot } from '../duration-histogram.js';
@@ -11,6 +12,7 @@ import { registerFlashRoutes, type FlashRoutesDeps } from './flash.js';
 import { registerImageRoutes, type ImageRoutesDeps } from './images.js';
 import { badRequest, intParam, notFound } from './errors.js';
 import { openApiDocument } from './openapi.js';
+import { registerOpsRoutes, type OpsDeps } from './ops.js';
 import { quarantineProblem, registerQuarantineRoutes, type Resend } from './quarantine.js';
 import { eventView, rejectedView, spotView } from './views.js';
 
@@ -51,6 +53,10 @@ export interface ApiDeps {
   upstreamDownDegradedMs: number;
   /** An upstream connected with a backlog that acknowledged nothing this long makes /healthz say degraded. */
   upstreamStalledMs: number;
+  /** The data filesystem's fill level (disk-space.ts). */
+  disk: { reading(): DiskReading; problem(): string | null };
+  /** Log level at run time and the online backup (api/ops.ts). */
+  ops: OpsDeps;
   gatewayId: string;
   version: string;
   startedAt: number;
@@ -118,6 +124,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   registerCommandRoutes(app, { store: deps.store, admission: deps.commandAdmission, logger: deps.logger });
   registerImageRoutes(app, deps.firmware);
   registerFlashRoutes(app, deps.firmware);
+  registerOpsRoutes(app, deps.ops);
 }
 
 /** The optional `spot` query parameter: a serial, or undefined (absent or empty: every spot). */
@@ -130,13 +137,19 @@ function spotParam(text: string | undefined): { ok: true; value: string | undefi
 /** A drop by the size cap keeps /healthz degraded this long. */
 const RECENT_DROP_MS = 60_000;
 
-/** What /healthz reports: the store's last error, the TLS certificate (a refused reload, near expiry), the size cap losing or refusing events, each upstream down or stalled for too long or with quarantined events. */
+/**
+ * What /healthz reports: the store's last error, the TLS certificate (a refused reload, near
+ * expiry), the size cap losing or refusing events, the data filesystem above
+ * buffer.disk_warn_percent, each upstream down or stalled for too long or with quarantined events.
+ */
 export function healthProblems(deps: ApiDeps): string[] {
   const problems: string[] = [];
   const store = deps.storeStatus();
   const now = deps.now();
   if (store.lastError) problems.push(store.lastError);
   if (deps.tls) problems.push(...deps.tls.problems());
+  const disk = deps.disk.problem();
+  if (disk) problems.push(disk);
   const cap = `${Math.round((store.maxBytes / 1048576) * 10) / 10} MiB`;
   if (store.lastDropAtMs !== null && now - store.lastDropAtMs < RECENT_DROP_MS) {
     const ago = Math.round((now - store.lastDropAtMs) / 1000);
@@ -212,5 +225,18 @@ export function statusView(deps: ApiDeps): Record<string, unknown> {
     spots: { known: deps.store.spots.count(), online: deps.online.onlineCount() },
     listeners: deps.listeners?.() ?? [],
     tls: deps.tls?.view() ?? null,
+    disk: diskView(deps.disk.reading()),
+  };
+}
+
+function diskView(r: DiskReading): Record<string, unknown> {
+  return {
+    path: r.path,
+    usedPercent: Math.round(r.usedRatio * 1000) / 10,
+    availableBytes: r.availableBytes,
+    totalBytes: r.totalBytes,
+    warnPercent: r.warnPercent,
+    warning: r.warning,
+    error: r.error,
   };
 }

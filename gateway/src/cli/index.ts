@@ -23,6 +23,10 @@ Usage:
   spot-gateway token create|list|revoke      spot tokens (auth.spots: token)
   spot-gateway user add|remove|list          users of the API and the dashboard
   spot-gateway apikey create|list|revoke     API keys for programs
+  spot-gateway status [--url URL] [--json]   the running gateway's health and figures
+  spot-gateway backup FILE                   copy the running gateway's database
+  spot-gateway restore FILE                  put a backup in place (gateway stopped)
+  spot-gateway doctor                        check this machine for what the gateway needs
   spot-gateway <command> --help              help on a command
   spot-gateway --version                     print the version
 
@@ -35,8 +39,10 @@ const RUN_HELP = `Usage: spot-gateway run [--config PATH]
 Starts the gateway: HTTP ingest and API (default :8080), SQLite buffer (default
 ./data), MQTT upstream when mqtt.url is set. SIGTERM/SIGINT stop it cleanly:
 open spot posts get 2 s to end and be answered; a second signal exits at once.
-SIGHUP reads the configuration again and applies log.level (other keys need a
-restart), and reads the TLS certificate and key again (docs/tls.md). Under systemd (NOTIFY_SOCKET set) it reports READY, STATUS, WATCHDOG,
+SIGHUP reads the configuration again and applies the keys that can change
+while running (log.level, limits, thresholds, the MQTT upstream's keys; the
+others are named as needing a restart), and reads the TLS certificate and key
+again (docs/tls.md). Under systemd (NOTIFY_SOCKET set) it reports READY, STATUS, WATCHDOG,
 RELOADING and STOPPING (docs/operations.md).
 
 Options:
@@ -131,6 +137,11 @@ export async function runCli(args: string[], io: CliIo = processIo): Promise<num
   if (args[0] === 'token') return runTokenCli(args.slice(1), io);
   if (args[0] === 'user') return runUserCli(args.slice(1), io);
   if (args[0] === 'apikey') return runApiKeyCli(args.slice(1), io);
+  // The operations commands load their modules (SQLite among them) only when asked for.
+  if (args[0] === 'status') return (await import('./status.js')).runStatusCli(args.slice(1), io);
+  if (args[0] === 'backup') return (await import('./backup.js')).runBackupCli(args.slice(1), io);
+  if (args[0] === 'restore') return (await import('./backup.js')).runRestoreCli(args.slice(1), io);
+  if (args[0] === 'doctor') return (await import('./doctor.js')).runDoctorCli(args.slice(1), io);
   const parsed = parse(args);
   if (typeof parsed === 'string') {
     io.err(`spot-gateway: ${parsed}\n\n${MAIN_HELP}`);
@@ -177,7 +188,8 @@ export async function runCli(args: string[], io: CliIo = processIo): Promise<num
 }
 
 async function runGateway(parsed: Parsed, io: CliIo, config: GatewayConfig): Promise<number> {
-  const logger = createLogger({ level: config.log.level });
+  // JSON lines for journald and pipes; lines for a person at a terminal.
+  const logger = createLogger({ level: config.log.level, pretty: io.out === processIo.out && process.stdout.isTTY === true });
   const heapFlag = tuneHeap();
   if (heapFlag) logger.debug({ v8: heapFlag }, `v8: ${heapFlag} (heap growth bounded; a heap flag of your own in NODE_OPTIONS wins)`);
   return runService({ config, logger, env: io.env, reread: () => loadConfig({ file: parsed.config, env: io.env, cwd: io.cwd }).config });

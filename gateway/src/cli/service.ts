@@ -1,9 +1,9 @@
 // `spot-gateway run`: the gateway as a service process: signals (TERM/INT stop, HUP reload) and
 // what systemd is told (docs/operations.md, "Running under systemd").
-import { ConfigError, planReload, type GatewayConfig } from '../config/index.js';
+import { ConfigError, planReload, shownValue, type GatewayConfig } from '../config/index.js';
 import type { GatewayLogger } from '../log.js';
 import { startGateway, type RunningGateway } from '../main.js';
-import { systemdNotifier, type Notifier } from '../systemd/notifier.js';
+import { systemdNotifier } from '../systemd/notifier.js';
 import { unixDgramSocket, type NotifySocketFactory } from '../systemd/notify-socket.js';
 
 export interface ServiceOptions {
@@ -29,12 +29,19 @@ export async function runService(options: ServiceOptions): Promise<number> {
   });
   let current = config;
   let stopping = false;
+  // Reloads run one after another (a forwarder replaced by one ends before the next starts).
+  let reloads = Promise.resolve();
   // From the start: without a listener a SIGHUP would end the process. One during the start or the stop changes nothing.
   const onHangup = (): void => {
-    if (!gateway || stopping) return;
-    // The TLS files are read again at every SIGHUP, the configuration changed or not (docs/tls.md).
-    gateway.reloadTls();
-    current = reload(gateway, notifier, current, options);
+    reloads = reloads.then(async () => {
+      if (!gateway || stopping) return;
+      notifier.reloading();
+      // The TLS files are read again at every SIGHUP, the configuration changed or not (docs/tls.md).
+      gateway.reloadTls();
+      current = await reload(gateway, current, options);
+      // After a STOPPING=1 (a stop begun while the reload waited) the notifier sends nothing more.
+      notifier.ready();
+    });
   };
   process.on('SIGHUP', onHangup);
   try {
@@ -81,30 +88,32 @@ export async function runService(options: ServiceOptions): Promise<number> {
 
 /**
  * SIGHUP: the live keys of the configuration read again are applied, the others named for a
- * restart. Returns the configuration now running (keys that need a restart keep their old values).
+ * restart. Resolves with the configuration now running (keys that need a restart keep their old values).
  */
-function reload(gateway: RunningGateway, notifier: Notifier, current: GatewayConfig, options: ServiceOptions): GatewayConfig {
+async function reload(gateway: RunningGateway, current: GatewayConfig, options: ServiceOptions): Promise<GatewayConfig> {
   const { logger } = options;
-  notifier.reloading();
   let running = current;
   try {
     const next = options.reread();
-    const plan = planReload(current, next);
-    if (plan.apply.logLevel) {
-      gateway.setLogLevel(plan.apply.logLevel);
-      running = { ...current, log: { ...current.log, level: plan.apply.logLevel } };
-    }
-    const applied = plan.applied.length > 0 ? `applied ${plan.applied.map((k) => `${k}=${JSON.stringify(next.log.level)}`).join(', ')}` : 'no live key changed';
+    // The level now (PUT /api/log-level may have changed it): a reload sets the file's level again.
+    const plan = planReload({ ...current, log: { ...current.log, level: gateway.logLevel() } }, next);
+    await gateway.applyLive(plan.running, plan.restartUpstream);
+    running = plan.running;
+    const applied = plan.applied.length > 0 ? `applied ${plan.applied.map((k) => `${k}=${shownValue(next, k)}`).join(', ')}` : 'no live key changed';
+    const restart = plan.restartUpstream ? ' (mqtt upstream restarted)' : '';
     if (plan.needRestart.length > 0) {
-      logger.warn({ applied: plan.applied, needRestart: plan.needRestart }, `reload: ${applied}; ${plan.needRestart.join(', ')} changed: they take effect at the next restart`);
+      const named = plan.needRestart.map((k) => (plan.reasons[k] ? `${k} (${plan.reasons[k]})` : k)).join(', ');
+      logger.warn(
+        { applied: plan.applied, needRestart: plan.needRestart, restartUpstream: plan.restartUpstream },
+        `reload: ${applied}${restart}; ${named} changed: they take effect at the next restart`,
+      );
     } else {
-      logger.info({ applied: plan.applied, needRestart: [] }, `reload: ${applied}`);
+      logger.info({ applied: plan.applied, needRestart: [], restartUpstream: plan.restartUpstream }, `reload: ${applied}${restart}`);
     }
   } catch (err) {
     const reason = err instanceof ConfigError ? err.message : String(err);
     logger.error({ reason }, `reload refused: ${reason}; the running configuration is kept`);
   }
-  notifier.ready();
   return running;
 }
 

@@ -5,7 +5,14 @@ export interface GatewayConfig {
   /** TLS on when both files are set (docs/tls.md); plain_port: a second, plain listener beside it. */
   http: { port: number; host: string; idle_timeout_ms: number; max_connections: number; tls_cert_file?: string; tls_key_file?: string; plain_port?: number };
   data_dir: string;
-  buffer: { max_mb: number; policy: 'drop-oldest' | 'reject'; durability: 'full' | 'normal' | 'off'; forward: 'after-sync' | 'after-commit'; retain: string };
+  buffer: {
+    max_mb: number;
+    policy: 'drop-oldest' | 'reject';
+    durability: 'full' | 'normal' | 'off';
+    forward: 'after-sync' | 'after-commit';
+    retain: string;
+    disk_warn_percent: number;
+  };
   /** url unset (or empty) = no MQTT upstream. */
   mqtt: {
     url?: string;
@@ -69,7 +76,7 @@ export const configSchema = {
       type: 'object',
       additionalProperties: false,
       default: {},
-      required: ['max_mb', 'policy', 'durability', 'forward', 'retain'],
+      required: ['max_mb', 'policy', 'durability', 'forward', 'retain', 'disk_warn_percent'],
       properties: {
         max_mb: { type: 'number', exclusiveMinimum: 0, default: 1024, description: 'size cap of the buffer on disk (database + WAL), MiB' },
         policy: { type: 'string', enum: ['drop-oldest', 'reject'], default: 'drop-oldest', description: 'what happens at the cap: drop the oldest unforwarded events, or answer spots 503' },
@@ -86,6 +93,13 @@ export const configSchema = {
           default: '24h',
           description:
             'forwarded events are kept this long after their commit, for /api/events and spot-gateway replay (24h, 30m, 7d, or seconds; 0 = pruned at once); the size cap still rules, removing the oldest forwarded events first',
+        },
+        disk_warn_percent: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          maximum: 100,
+          default: 90,
+          description: '/healthz, /api/status, /metrics and the dashboard warn once the filesystem of data_dir is fuller than this, percent',
         },
       },
     },

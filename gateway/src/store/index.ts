@@ -24,7 +24,7 @@ import { budgetFor, pragmasFor, type SpaceBudget, SpaceKeeper } from './space.js
 import { SpotTable } from './spot-registry.js';
 import { newestOfSpot } from './spot-history.js';
 import { StoreReport } from './status.js';
-import type { Durability, ListedEvent, OverflowPolicy, Store, StoreLogger, StoreOptions } from './types.js';
+import { StoreUnavailableError, type Durability, type ListedEvent, type OverflowPolicy, type Store, type StoreLogger, type StoreOptions } from './types.js';
 
 export * from './types.js';
 export { DB_FILE } from './open-database.js';
@@ -237,6 +237,10 @@ export function openStore(opts: StoreOptions): Store {
     spots,
     rejected,
     quarantine,
+    backup: async (file) => {
+      if (writer.isClosed) throw new StoreUnavailableError('store closed', 'closed', 1);
+      await conn.raw.backup(file);
+    },
     close: async () => writer.close(),
   };
 }

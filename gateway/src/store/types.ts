@@ -367,6 +367,12 @@ export interface Store {
   readonly spots: SpotRegistry;
   readonly rejected: RejectedLog;
   readonly quarantine: QuarantineBook;
+  /**
+   * SQLite's online backup of the whole database into `file` (a new file), a few pages a turn, while
+   * writes go on: the store's own connection copies, so its commits during the copy land in it too
+   * and the copy never restarts. Resolves once `file` holds every commit made before that moment.
+   */
+  backup(file: string): Promise<void>;
   /** Flushes, checkpoints, closes; later appends reject with code 'closed'. */
   close(): Promise<void>;
 }

@@ -35,6 +35,8 @@ export interface Listeners {
   listen(): Promise<{ port: number; plainPort: number | null }>;
   /** SIGHUP: reads the pair again; null without TLS, else whether the new pair is served. */
   reloadTls(): boolean | null;
+  /** http.max_connections changed by a reload: over both listeners when there are two. */
+  setMaxConnections(max: number): void;
 }
 
 export function createListeners(o: ListenerOptions): Listeners {
@@ -48,8 +50,8 @@ export function createListeners(o: ListenerOptions): Listeners {
   });
   const servers = plain ? [app.server, plain] : [app.server];
   // Bounds what open connections can hold (docs/api.md, Memory); further ones are closed at once.
-  if (plain) shareConnectionLimit(servers, o.maxConnections);
-  else app.server.maxConnections = o.maxConnections;
+  const shared = plain ? shareConnectionLimit(servers, o.maxConnections) : null;
+  if (!shared) app.server.maxConnections = o.maxConnections;
   let bound: ListenerView[] = [];
 
   return {
@@ -76,6 +78,10 @@ export function createListeners(o: ListenerOptions): Listeners {
       const plainPort = (plain.address() as AddressInfo).port;
       bound.push({ protocol: 'http', host: o.host, port: plainPort });
       return { port, plainPort };
+    },
+    setMaxConnections: (max) => {
+      if (shared) shared.setMax(max);
+      else app.server.maxConnections = max;
     },
     reloadTls: () => (tlsCert ? tlsCert.reload((options) => (app.server as unknown as { setSecureContext(o: object): void }).setSecureContext(options)) : null),
   };
