@@ -105,15 +105,25 @@ sed -E 's/^#([a-z]|  [a-z])/\1/' "$conf" > "$work/uncommented.yaml"
 (cd "$work" && cli config check --config "$work/uncommented.yaml" > "$work/uncommented.json") \
   || fail "the conffile with its keys uncommented is refused"
 (cd "$work" && env SPOT_GATEWAY_DATA_DIR=/var/lib/spot-gateway "$root/usr/bin/spot-gateway" config check > "$work/defaults.json")
-node - "$work/uncommented.json" "$work/defaults.json" <<'EOF' || fail "packaging/deb/gateway.yaml is out of step with the defaults"
+node - "$work/uncommented.json" "$work/defaults.json" "$work/uncommented.yaml" <<'EOF' || fail "packaging/deb/gateway.yaml is out of step with the defaults"
 const fs = require('node:fs');
-const [listed, defaults] = process.argv.slice(2).map((f) => JSON.parse(fs.readFileSync(f, 'utf8')));
+const [listed, defaults] = process.argv.slice(2, 4).map((f) => JSON.parse(fs.readFileSync(f, 'utf8')));
 const leaves = (o, p = '') => Object.entries(o).flatMap(([k, v]) => (v && typeof v === 'object' ? leaves(v, `${p}${k}.`) : [[`${p}${k}`, v]]));
 const have = new Map(leaves(listed));
+// The keys the file itself writes (config check fills in a missing one with its default, so its
+// output alone cannot tell a key left out): 'section:' lines and their '  key:' lines.
+const written = new Set();
+let section = '';
+for (const line of fs.readFileSync(process.argv[4], 'utf8').split('\n')) {
+  const top = /^([a-z_]+):\s*(#.*)?$/.exec(line);
+  if (top) { section = top[1]; continue; }
+  const leaf = /^([a-z_]+):/.exec(line) ?? /^  ([a-z_]+):/.exec(line);
+  if (leaf) written.add(line.startsWith(' ') ? `${section}.${leaf[1]}` : leaf[1]);
+}
 let bad = 0;
 for (const [key, value] of leaves(defaults)) {
   if (key === 'gateway.id') continue; // the host name, filled in at load
-  if (!have.has(key)) { console.error(`gateway.yaml: ${key} is not listed (default ${JSON.stringify(value)})`); bad++; }
+  if (!have.has(key) || !written.has(key)) { console.error(`gateway.yaml: ${key} is not listed (default ${JSON.stringify(value)})`); bad++; }
   else if (have.get(key) !== value) { console.error(`gateway.yaml: ${key} is ${JSON.stringify(have.get(key))}, the default is ${JSON.stringify(value)}`); bad++; }
 }
 process.exit(bad ? 1 : 0);
