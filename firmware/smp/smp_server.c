@@ -61,7 +61,7 @@ int smp_server_init(smp_server_t *s, const smp_server_config_t *config)
   memset(s, 0, sizeof *s);
   s->config = *config;
   smp_serial_reader_init(&s->reader, s->buf, SMP_BUF_SIZE);
-  return smp_upload_load(&s->upload, config->flash, config->map);
+  return config->flash ? smp_upload_load(&s->upload, config->flash, config->map) : BOOT_OK;
 }
 
 static bool key_is(const cbor_item_t *key, const char *name)
@@ -502,7 +502,9 @@ static void image_upload(reply_t *a, const request_t *q)
 
 static void handle_image(reply_t *a, uint8_t op, uint8_t id, const request_t *q)
 {
-  if (id == SMP_IMAGE_STATE && op == SMP_OP_READ) {
+  if (!a->s->config.flash) {
+    reply_rc(a, SMP_RC_ENOTSUP); /* not running from a slot: no images to manage */
+  } else if (id == SMP_IMAGE_STATE && op == SMP_OP_READ) {
     image_state_body(a);
   } else if (id == SMP_IMAGE_STATE && op == SMP_OP_WRITE) {
     image_state_write(a, q);

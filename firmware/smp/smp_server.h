@@ -44,7 +44,7 @@
 #define SMP_RC_ENOTSUP_VERSION 13 /* protocol too new */
 
 typedef struct smp_server_config {
-  const boot_flash_t *flash;
+  const boot_flash_t *flash; /* NULL: no image management (the image group answers rc 8) */
   const boot_map_t *map;
   /* OS/application info: the fields of its format letters. */
   const char *kernel;    /* s, and o */

@@ -368,6 +368,18 @@ static void test_cbor_subset(void **state)
   assert_false(cbor_read(&r, &item));
 }
 
+static void test_no_flash_no_image_group(void **state)
+{
+  (void)state;
+  smp_server_config_t bare = config;
+  bare.flash = NULL;
+  assert_int_equal(smp_server_init(&server, &bare), BOOT_OK);
+  size_t n = request(1, SMP_OP_READ, SMP_GROUP_IMAGE, SMP_IMAGE_STATE, (const uint8_t *)"\xa0", 1);
+  assert_int_equal(smp_uint(server.buf + 8, n, NULL, "rc"), SMP_RC_ENOTSUP);
+  n = request(1, SMP_OP_READ, SMP_GROUP_OS, SMP_OS_PARAMS, (const uint8_t *)"\xa0", 1);
+  assert_int_equal(smp_uint(server.buf + 8, n, NULL, "buf_size"), SMP_BUF_SIZE);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -384,6 +396,7 @@ int main(void)
       cmocka_unit_test_setup(test_reset_answers_then_resets, setup),
       cmocka_unit_test_setup(test_protocol_errors, setup),
       cmocka_unit_test_setup(test_cbor_subset, setup),
+      cmocka_unit_test_setup(test_no_flash_no_image_group, setup),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
