@@ -160,7 +160,6 @@ int main(void)
   spot_stream_open(spot); /* the UART is always connected */
   mps2_smp_init(&smp, spot, opt.pb, opt.serial, init.version);
 
-  uint32_t overruns_reported = 0;
   for (;;) {
     uint64_t uptime = mps2_time_ms();
     if (opt.run_seconds && uptime >= opt.run_seconds * 1000ull) {
@@ -180,10 +179,6 @@ int main(void)
       mps2_smp_input(&smp, in, n);
     }
     mps2_smp_poll(&smp);
-    if (mps2_uart_rx_overruns() != overruns_reported) {
-      overruns_reported = mps2_uart_rx_overruns();
-      mps2_debug("uart0: received bytes lost (receive queue full)\n");
-    }
     mps2_wait_for_interrupt();
   }
 }
