@@ -38,11 +38,11 @@ function jsonLines(text: string): Array<Record<string, unknown>> {
 async function listed(board: Board): Promise<string> {
   await board.closePort();
   const run = runCli(['smp', 'list', '--port', board.pty]);
-  t_code(await within(run.exited, 20000, 'smp list'), run.stderr());
+  mustSucceed(await within(run.exited, 20000, 'smp list'), run.stderr());
   return run.stdout();
 }
 
-function t_code(code: number | string, err: string): void {
+function mustSucceed(code: number | string, err: string): void {
   if (code !== 0) throw new Error(`exit ${code}: ${err}`);
 }
 
@@ -166,7 +166,7 @@ test.serial('corrupt, wrongly signed and wrong-target images are refused before 
   const keygen = runCli(['image', 'keygen', '--out', path.join(dir, 'other')]);
   t.is(await within(keygen.exited, 20000, 'keygen'), 0);
   const corrupt = Buffer.from(B);
-  corrupt[0x200 + 1000] ^= 0x01;
+  corrupt.writeUInt8(corrupt.readUInt8(0x200 + 1000) ^ 0x01, 0x200 + 1000);
   const images = {
     corrupt: write('corrupt.img', corrupt),
     'another key': write('other-key.img', signApp('mps2/spot-slot.bin', '2.0.0', { key: path.join(dir, 'other.pem') })),

@@ -131,17 +131,22 @@ async function main(): Promise<void> {
 
   // Resume: another image, the link cut at half of it (the client dropped), a new client goes on.
   let resumeOk = 0;
-  const cut = await uploadImage(client, c, {
-    bufSize: params.value.bufSize,
-    onProgress: (p) => {
-      if (p.off >= c.length / 2) throw new Cut();
-    },
-  }).catch((err: unknown) => (err instanceof Cut ? null : Promise.reject(err)));
+  let cut: unknown = null;
+  try {
+    await uploadImage(client, c, {
+      bufSize: params.value.bufSize,
+      onProgress: (p) => {
+        if (p.off >= c.length / 2) throw new Cut();
+      },
+    });
+  } catch (err) {
+    cut = err;
+  }
   client.close();
   client = new SmpClient(line.port);
   const resumed = await uploadImage(client, c, { bufSize: params.value.bufSize });
   const after = await imageState(client);
-  if (cut === null && resumed.ok && resumed.value.resumedFrom > 0 && after.ok && after.value.some((s) => s.slot === 1 && s.hash?.equals(imageHash(c)))) {
+  if (cut instanceof Cut && resumed.ok && resumed.value.resumedFrom > 0 && after.ok && after.value.some((s) => s.slot === 1 && s.hash?.equals(imageHash(c)))) {
     resumeOk = 1;
     console.log(`resume: cut at half of ${c.length} bytes, resumed from offset ${resumed.value.resumedFrom}`);
   }
