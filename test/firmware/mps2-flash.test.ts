@@ -5,6 +5,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
+import { createPbDecoder, type SpotEvent } from '../../gateway/src/protocol/index.js';
+import { EventEmitter } from 'node:events';
+import { SmpClient, type SmpPort } from '../../gateway/src/smp/client.js';
+import { echo, imageState } from '../../gateway/src/smp/commands.js';
 import { runCli, tempDir, waitFor, within, type Teardown } from '../helpers/gateway.js';
 import { DEV_PUB, reportedVersion, signApp, slots, startBoard, writeFlash, type Board } from './qemu-board.js';
 
@@ -182,4 +186,56 @@ test.serial('corrupt, wrongly signed and wrong-target images are refused before 
   }
   t.regex(await listed(board), /^image 0 slot 0: 1\.0\.0 {2}active confirmed bootable {2}hash [0-9a-f]{64}\n$/);
   await board.kill();
+});
+
+test.serial('PB stream: the spot writes its SMP answers between PB frames; every PB frame decodes, every answer arrives', async (t) => {
+  t.timeout(60000);
+  const { dir } = setUp(t);
+  const decoder = createPbDecoder();
+  const events: SpotEvent[] = [];
+  const rejected: string[] = [];
+  let client: SmpClient | null = null;
+  await startBoard(t, dir, {
+    append: '--encoding pb',
+    beforeRun: (port) => {
+      // UART0 opens with the bootloader's line of text; the PB stream starts after its newline.
+      const feed = new EventEmitter();
+      let booted = false;
+      port.on('data', (chunk: Buffer) => {
+        if (!booted) {
+          const nl = chunk.indexOf(0x0a);
+          if (nl < 0) return;
+          booted = true;
+          chunk = chunk.subarray(nl + 1);
+        }
+        if (chunk.length > 0) feed.emit('data', chunk);
+      });
+      const stream: SmpPort = { write: (data) => port.write(data), on: (e, l) => feed.on(e, l), off: (e, l) => feed.off(e, l) };
+      client = new SmpClient(stream, {
+        stream: 'pb',
+        onStream: (bytes) => {
+          for (const item of decoder.push(bytes)) {
+            if (item.kind === 'event') events.push(item.event);
+            else rejected.push(item.rejected.reason);
+          }
+        },
+      });
+    },
+  });
+  const smp = client as SmpClient | null;
+  if (!smp) throw new Error('no client');
+  t.teardown(() => smp.close());
+  const created = await waitFor(() => events.find((e) => e.resource === 'spot' && e.action === 'create'), 15000, 'spot create');
+  t.is(created.data.version, '1.0.0');
+  for (let i = 0; i < 30; i++) {
+    const answer = await echo(smp, `ping ${i} `.repeat(i + 1));
+    t.true(answer.ok && answer.value === `ping ${i} `.repeat(i + 1), JSON.stringify(answer));
+  }
+  const state = await imageState(smp);
+  t.true(state.ok && state.value[0]?.version === '1.0.0' && state.value[0].active, JSON.stringify(state));
+  const alive = events.filter((e) => e.resource === 'spot' && e.action === 'update').length;
+  await waitFor(() => events.filter((e) => e.resource === 'spot' && e.action === 'update').length > alive, 10000, 'an alive signal after the exchanges');
+  t.deepEqual(rejected, []);
+  t.is(smp.stats.dropped, 0);
+  t.is(smp.stats.retries, 0);
 });

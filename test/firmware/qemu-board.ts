@@ -65,11 +65,19 @@ export interface Board {
 }
 
 /** Boots the bootloader on flash file `flash` (in `dir`), paused until UART0's pty is open. */
-export async function startBoard(t: Teardown, dir: string, options: { append?: string; serial?: number; kernel?: string } = {}): Promise<Board> {
+export interface BoardOptions {
+  /** More of QEMU's -append (the bootloader's and the app's options). */
+  append?: string;
+  serial?: number;
+  /** Called with the open port before the CPU runs: whatever listens from the first byte. */
+  beforeRun?: (port: SerialPort) => void;
+}
+
+export async function startBoard(t: Teardown, dir: string, options: BoardOptions = {}): Promise<Board> {
   const qemu = spawn(
     'qemu-system-arm',
     ['-M', 'mps2-an385', '-display', 'none', '-S', '-monitor', 'stdio', '-serial', 'pty',
-      '-semihosting-config', 'enable=on,target=native', '-kernel', options.kernel ?? built('mps2-boot/boot.elf'),
+      '-semihosting-config', 'enable=on,target=native', '-kernel', built('mps2-boot/boot.elf'),
       '-append', `--flash flash.bin --serial ${options.serial ?? 7001}${options.append ? ` ${options.append}` : ''}`],
     { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] },
   );
@@ -100,9 +108,10 @@ export async function startBoard(t: Teardown, dir: string, options: { append?: s
     });
     p.on('error', () => undefined); // the pty goes away with QEMU
     port = p;
+    return p;
   };
   t.teardown(closePort);
-  await openPort();
+  options.beforeRun?.(await openPort());
   qemu.stdin.write('cont\n');
   return {
     pty,
@@ -110,7 +119,9 @@ export async function startBoard(t: Teardown, dir: string, options: { append?: s
     events,
     exited,
     closePort,
-    openPort,
+    openPort: async () => {
+      await openPort();
+    },
     kill: async () => {
       await closePort();
       if (running()) qemu.kill('SIGKILL');
