@@ -111,7 +111,8 @@ export async function startBoard(t: Teardown, dir: string, options: BoardOptions
     return p;
   };
   t.teardown(closePort);
-  options.beforeRun?.(await openPort());
+  const opened = await openPort();
+  options.beforeRun?.(opened);
   qemu.stdin.write('cont\n');
   return {
     pty,
