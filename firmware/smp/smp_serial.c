@@ -19,8 +19,16 @@ uint16_t smp_crc16(uint16_t crc, const uint8_t *data, size_t len)
 
 static int sextet(uint8_t c)
 {
-  const char *p = c ? strchr(alphabet, c) : NULL;
-  return p ? (int)(p - alphabet) : -1;
+  if (c >= 'A' && c <= 'Z') {
+    return c - 'A';
+  }
+  if (c >= 'a' && c <= 'z') {
+    return c - 'a' + 26;
+  }
+  if (c >= '0' && c <= '9') {
+    return c - '0' + 52;
+  }
+  return c == '+' ? 62 : c == '/' ? 63 : -1;
 }
 
 /* Decodes base64 text (a multiple of 4 characters, '=' padding only at the end);

@@ -160,6 +160,7 @@ int main(void)
   spot_stream_open(spot); /* the UART is always connected */
   mps2_smp_init(&smp, spot, opt.pb, opt.serial, init.version);
 
+  uint64_t last_tick = UINT64_MAX;
   for (;;) {
     uint64_t uptime = mps2_time_ms();
     if (opt.run_seconds && uptime >= opt.run_seconds * 1000ull) {
@@ -169,7 +170,11 @@ int main(void)
       mps2_debug(text);
       return 0;
     }
-    spot_tick(spot, epoch_ms + uptime);
+    /* Once per millisecond: the loop also runs for every received byte (an SMP upload). */
+    if (uptime != last_tick) {
+      spot_tick(spot, epoch_ms + uptime);
+      last_tick = uptime;
+    }
     size_t n;
     while ((n = spot_stream_read(spot, out, sizeof out)) > 0) {
       mps2_uart_write(out, n);
