@@ -84,9 +84,9 @@ lint: schema-ts
 # in firmware/cppcheck-suppressions.txt says why the finding is not a defect.
 lint-c: apt-test schema-c
 	cppcheck --std=c11 --enable=warning,style,performance,portability --error-exitcode=1 --inline-suppr --quiet \
-	  -Ifirmware/core -Ifirmware/bootloader -Ifirmware/gen -Ifirmware/test -Ifirmware/platform/posix -I$(NANOPB_SRC) \
+	  -Ifirmware/core -Ifirmware/bootloader -Ifirmware/smp -Ifirmware/gen -Ifirmware/test -Ifirmware/platform/posix -I$(NANOPB_SRC) \
 	  -DSPOT_FIRMWARE_VERSION='"cppcheck"' --suppress=missingIncludeSystem \
-	  --suppressions-list=firmware/cppcheck-suppressions.txt firmware/core firmware/bootloader firmware/platform firmware/targets firmware/test
+	  --suppressions-list=firmware/cppcheck-suppressions.txt firmware/core firmware/bootloader firmware/smp firmware/platform firmware/targets firmware/test
 	@echo "lint-c: cppcheck: 0 findings"
 
 # The systemd unit: systemd-analyze (Debian package systemd) checks it without a running systemd.

@@ -103,9 +103,13 @@ FW_CORE_SRC = $(wildcard firmware/core/*.c)
 FW_GEN_SRC = $$(ls $(FW_GEN)/*.c)
 FW_GEN_STAMPS := $(FW_GEN)/spot.pb.c $(FW_GEN)/.config-c.stamp
 FW_PORTABLE_SRC = $(FW_CORE_SRC) $(NANOPB_RUNTIME)
-FW_HEADERS = $(wildcard firmware/core/*.h firmware/bootloader/*.h firmware/platform/*/*.h firmware/targets/*/*.h)
+FW_HEADERS = $(wildcard firmware/core/*.h firmware/bootloader/*.h firmware/smp/*.h firmware/platform/*/*.h firmware/targets/*/*.h)
 FW_LINUX_SRC = $(FW_PORTABLE_SRC) $(wildcard firmware/platform/posix/*.c firmware/targets/linux/*.c)
-FW_MPS2_SRC = $(FW_PORTABLE_SRC) $(wildcard firmware/platform/mps2/*.c firmware/targets/mps2/*.c)
+# The app under the bootloader also answers SMP (firmware/smp) and writes the MCUboot
+# trailer with the bootloader's own code (its image, trailer and swap files; --gc-sections
+# keeps what the app calls).
+FW_MPS2_BOOT_SRC := $(addprefix firmware/bootloader/,boot.c boot_image.c boot_swap.c boot_trailer.c)
+FW_MPS2_SRC = $(FW_PORTABLE_SRC) $(wildcard firmware/smp/*.c firmware/platform/mps2/*.c firmware/targets/mps2/*.c) $(FW_MPS2_BOOT_SRC)
 
 FW_WARN := -std=c11 -Wall -Wextra -Werror
 FW_INC := -Ifirmware/core -I$(FW_GEN) -I$(NANOPB_SRC)
@@ -116,8 +120,14 @@ FW_LINUX_FLAGS := $(FW_WARN) $(FW_INC) $(FW_DEFS) -Ifirmware/platform/posix -Ifi
 FW_MPS2_EVENT_BYTES := 1664
 FW_MPS2_LIMITS := -DSPOT_MAX_ITEMS=16 -DSPOT_RING_EVENTS=4 -DSPOT_SIM_TAGS=8 -DSPOT_ITEM_TABLE=16 \
   -DSPOT_EVENT_BYTES=$(FW_MPS2_EVENT_BYTES) -DSPOT_COMMAND_BYTES=768 -DSPOT_MAX_WINDOW=8
-FW_MPS2_FLAGS := $(FW_WARN) $(FW_INC) $(FW_DEFS) $(FW_MPS2_LIMITS) -Ifirmware/platform/mps2 -Ifirmware/bootloader \
+FW_MPS2_FLAGS := $(FW_WARN) $(FW_INC) $(FW_DEFS) $(FW_MPS2_LIMITS) -DSPOT_HTTP_POST=0 -Ifirmware/platform/mps2 \
+  -Ifirmware/bootloader -Ifirmware/smp -Ifirmware/targets/mps2 $(MBEDTLS_FLAGS) \
   -mcpu=cortex-m3 -mthumb -Os -g -ffunction-sections -fdata-sections -ffreestanding
+# SHA-256 for the upload's "match" (mbedTLS, as in the bootloader; not ours: no -Werror).
+FW_MPS2_MBEDTLS_OBJ = $(patsubst $(MBEDTLS_SRC)/library/%.c,$(FW_BUILD)/mps2/mbedtls/%.o,$(MBEDTLS_RUNTIME))
+$(FW_BUILD)/mps2/mbedtls/%.o: $(MBEDTLS_SRC)/library/%.c firmware/bootloader/boot_mbedtls_config.h
+	@mkdir -p $(@D)
+	arm-none-eabi-gcc $(filter-out -Werror,$(FW_MPS2_FLAGS)) -I$(MBEDTLS_SRC)/library -c -o $@ $<
 # No syscall stubs (no nosys.specs): anything that needs malloc/_sbrk fails to link.
 FW_MPS2_LDFLAGS := -nostartfiles --specs=nano.specs -T firmware/platform/mps2/mps2.ld \
   -Wl,--gc-sections -Wl,-Map=$(FW_BUILD)/mps2/spot.map -lgcc
@@ -130,12 +140,10 @@ $(FW_BUILD)/arm-linux/spot: $(FW_GEN_STAMPS) $(NANOPB_SRC)/pb_encode.c $(FW_LINU
 	@mkdir -p $(@D)
 	arm-linux-gnueabihf-gcc $(FW_LINUX_FLAGS) -static -o $@ $(FW_LINUX_SRC) $(FW_GEN_SRC) $(FW_BUILD)/arm-linux/mbedtls/libmbedtls.a
 
-$(FW_BUILD)/mps2/spot.elf: $(FW_GEN_STAMPS) $(NANOPB_SRC)/pb_encode.c $(FW_MPS2_SRC) $(FW_HEADERS) firmware/platform/mps2/mps2.ld
+$(FW_BUILD)/mps2/spot.elf: $(FW_GEN_STAMPS) $(NANOPB_SRC)/pb_encode.c $(FW_MPS2_SRC) $(FW_HEADERS) firmware/platform/mps2/mps2.ld $(FW_MPS2_MBEDTLS_OBJ)
 	@mkdir -p $(@D)
-	arm-none-eabi-gcc $(FW_MPS2_FLAGS) $(FW_MPS2_LDFLAGS) -o $@ $(FW_MPS2_SRC) $(FW_GEN_SRC)
+	arm-none-eabi-gcc $(FW_MPS2_FLAGS) $(FW_MPS2_LDFLAGS) -o $@ $(FW_MPS2_SRC) $(FW_GEN_SRC) $(FW_MPS2_MBEDTLS_OBJ)
 
-$(FW_BUILD)/mps2/spot.bin: $(FW_BUILD)/mps2/spot.elf
-	arm-none-eabi-objcopy -O binary $< $@
 
 # The bootloader (docs/bootloader.md): the upgrade core, SHA-256 from mbedTLS, Ed25519
 # from libsodium, the mps2 flash (host file) and startup; 32 KiB of flash and 8 KiB of
@@ -184,15 +192,29 @@ $(FW_BUILD)/mps2/slot.ld: firmware/platform/mps2/mps2.ld
 	@mkdir -p $(@D)
 	sed 's/FLASH (rx)  : ORIGIN = 0x00000000/FLASH (rx)  : ORIGIN = 0x00008200/' $< > $@
 	@grep -q 'ORIGIN = 0x00008200' $@
-$(FW_BUILD)/mps2/spot-slot.elf: $(FW_GEN_STAMPS) $(NANOPB_SRC)/pb_encode.c $(FW_MPS2_SRC) $(FW_HEADERS) $(FW_BUILD)/mps2/slot.ld
+$(FW_BUILD)/mps2/spot-slot.elf: $(FW_GEN_STAMPS) $(NANOPB_SRC)/pb_encode.c $(FW_MPS2_SRC) $(FW_HEADERS) $(FW_BUILD)/mps2/slot.ld $(FW_MPS2_MBEDTLS_OBJ)
 	arm-none-eabi-gcc $(FW_MPS2_FLAGS) $(subst firmware/platform/mps2/mps2.ld,$(FW_BUILD)/mps2/slot.ld,$(subst spot.map,spot-slot.map,$(FW_MPS2_LDFLAGS))) \
-	  -o $@ $(FW_MPS2_SRC) $(FW_GEN_SRC)
-$(FW_BUILD)/mps2/spot-slot.bin: $(FW_BUILD)/mps2/spot-slot.elf
+	  -o $@ $(FW_MPS2_SRC) $(FW_GEN_SRC) $(FW_MPS2_MBEDTLS_OBJ)
+# The same app built to fail its trial boot (no confirm, no answer, a reset): the QEMU
+# flashing tests' upgrade that must be reverted.
+$(FW_BUILD)/mps2/spot-slot-trial-fails.elf: $(FW_GEN_STAMPS) $(NANOPB_SRC)/pb_encode.c $(FW_MPS2_SRC) $(FW_HEADERS) $(FW_BUILD)/mps2/slot.ld $(FW_MPS2_MBEDTLS_OBJ)
+	arm-none-eabi-gcc $(FW_MPS2_FLAGS) -DSPOT_MPS2_TRIAL_FAILS=1 \
+	  $(subst firmware/platform/mps2/mps2.ld,$(FW_BUILD)/mps2/slot.ld,$(subst spot.map,spot-slot-trial-fails.map,$(FW_MPS2_LDFLAGS))) \
+	  -o $@ $(FW_MPS2_SRC) $(FW_GEN_SRC) $(FW_MPS2_MBEDTLS_OBJ)
+$(FW_BUILD)/mps2/%.bin: $(FW_BUILD)/mps2/%.elf
 	arm-none-eabi-objcopy -O binary $< $@
+# UART echo (make bench-flash: the emulated UART's ceiling).
+FW_ECHO_SRC := firmware/targets/mps2-echo/main.c $(addprefix firmware/platform/mps2/,startup.c semihosting.c uart.c time.c)
+$(FW_BUILD)/mps2-echo/echo.elf: $(FW_ECHO_SRC) $(FW_HEADERS) firmware/platform/mps2/mps2.ld
+	@mkdir -p $(@D)
+	arm-none-eabi-gcc $(FW_WARN) -Ifirmware/platform/mps2 -mcpu=cortex-m3 -mthumb -Os -g -ffunction-sections -fdata-sections \
+	  -ffreestanding -nostartfiles --specs=nano.specs -T firmware/platform/mps2/mps2.ld -Wl,--gc-sections -o $@ $(FW_ECHO_SRC) -lgcc
 
 firmware-host: $(FW_BUILD)/host/spot
 firmware-arm-linux: $(FW_BUILD)/arm-linux/spot
-firmware-mps2: $(FW_BUILD)/mps2/spot.elf $(FW_BUILD)/mps2/spot.bin $(FW_BUILD)/mps2/spot-slot.bin
+firmware-mps2: mbedtls-runtime
+	@$(MAKE) --no-print-directory $(FW_BUILD)/mps2/spot.elf $(FW_BUILD)/mps2/spot.bin $(FW_BUILD)/mps2/spot-slot.bin \
+	  $(FW_BUILD)/mps2/spot-slot-trial-fails.bin $(FW_BUILD)/mps2-echo/echo.elf
 firmware-mps2-boot: mbedtls-runtime sodium-runtime
 	@$(MAKE) --no-print-directory $(FW_BUILD)/mps2-boot/boot.elf
 firmware: firmware-host firmware-arm-linux firmware-mps2 firmware-mps2-boot

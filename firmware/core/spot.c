@@ -72,6 +72,9 @@ uint32_t spot_boot_count_from_clock(uint64_t unix_ms) {
 
 bool spot_init(spot_t *s, const spot_platform_t *platform, const spot_init_t *init) {
   memset(s, 0, sizeof *s);
+#if !SPOT_HTTP_POST
+  if (init->http) return false; /* built without posts */
+#endif
   if (platform) s->platform = *platform;
   bool loaded = false, other_schema = false;
   if (init->persisted != NULL)
@@ -216,6 +219,7 @@ static size_t drain(spot_outbox_t *out, uint8_t *buf, size_t cap) {
   return n;
 }
 
+#if SPOT_HTTP_POST
 /* --- HTTP posts ----------------------------------------------------------- */
 
 bool spot_post_pending(const spot_t *s) { return s->ring.count > 0 || s->ring.dropped > 0; }
@@ -269,6 +273,8 @@ void spot_post_fail(spot_t *s) {
   s->post_open = false;
   s->post.len = s->post.pos = 0;
 }
+
+#endif
 
 /* --- stream ---------------------------------------------------------------- */
 

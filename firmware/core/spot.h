@@ -152,6 +152,8 @@ void spot_command_end(spot_t *s);
 /* Commands arriving on the telnet/UART stream: a reader of their own, so they
  * never mix with a response body (with SPOT_STREAM_COMMAND_READER 0 they share it). */
 void spot_stream_command_input(spot_t *s, const uint8_t *bytes, size_t len);
+/* Commands decoded and applied since spot_init (the mps2 app's sign that its link is up). */
+uint32_t spot_commands_applied(const spot_t *s);
 
 /* The state the record holds (saved through platform->save_state when it changes). */
 const spot_persist_t *spot_state(const spot_t *s);
@@ -193,15 +195,18 @@ struct spot {
   presence_engine_t presence;
   sim_reader_t sim;
   ring_t ring;
+#if SPOT_HTTP_POST
   bool post_open;
   uint64_t post_next; /* seq of the next event to encode into the post */
   spot_outbox_t post;
+#endif
   bool stream_open;
   uint8_t stream_phase;
   uint64_t stream_next;
   int64_t stream_last_alive;
   spot_outbox_t stream;
   command_reader_t commands;
+  uint32_t commands_applied; /* commands decoded and applied since init */
 #if SPOT_STREAM_COMMAND_READER
   command_reader_t stream_commands;
 #endif

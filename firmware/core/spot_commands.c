@@ -90,6 +90,7 @@ static void apply_brain_sense(spot_t *s, const spot_v1_BrainSense *m) {
 
 void spot_apply_command(void *ctx, spot_v1_Frame *f) {
   spot_t *s = ctx;
+  s->commands_applied++;
   char text[SPOT_LOG_TEXT_MAX];
   text_t t;
   text_init(&t, text, sizeof text);
@@ -127,6 +128,8 @@ void spot_command_error(void *ctx, const char *why) {
 void spot_command_input(spot_t *s, const uint8_t *bytes, size_t len) { command_reader_input(&s->commands, bytes, len); }
 
 void spot_command_end(spot_t *s) { command_reader_end(&s->commands); }
+
+uint32_t spot_commands_applied(const spot_t *s) { return s->commands_applied; }
 
 void spot_stream_command_input(spot_t *s, const uint8_t *bytes, size_t len) {
 #if SPOT_STREAM_COMMAND_READER

@@ -31,6 +31,11 @@
 #define SPOT_STREAM_COMMAND_READER 0
 #endif
 #endif
+/* 1 = events can be posted over HTTP (spot_post_*: SPOT_EVENT_BYTES more RAM for the
+ * post's outbox); the mps2 board streams over its UART only and builds without. */
+#ifndef SPOT_HTTP_POST
+#define SPOT_HTTP_POST 1
+#endif
 /* Item codes one PB stream remembers for references (protocol max 64). */
 #ifndef SPOT_ITEM_TABLE
 #define SPOT_ITEM_TABLE 64

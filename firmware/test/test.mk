@@ -1,5 +1,5 @@
 # Firmware unit tests (cmocka) on the host, with ASan + UBSan. `make test-c` builds and runs them all,
-# then prints the line and branch coverage of firmware/core (gcov, summed by lcov; no floor).
+# then prints the line and branch coverage of firmware/core and of firmware/smp (gcov, summed by lcov; no floor).
 # Included by the top-level Makefile after firmware/firmware.mk (NANOPB_SRC, NANOPB_RUNTIME); schema-c
 # generates firmware/gen and fetches the nanopb runtime first.
 .PHONY: test-c fw-test-run
@@ -10,7 +10,7 @@ firmware/gen/.config-c.stamp: shared-schema/spot.proto
 FW_TEST_BUILD := firmware/build/test
 FW_TEST_CFLAGS := -std=c11 -Wall -Wextra -Werror -g -O1 -fsanitize=address,undefined \
   -fno-omit-frame-pointer -fno-sanitize-recover=all \
-  -Ifirmware/core -Ifirmware/bootloader -Ifirmware/gen -I$(NANOPB_SRC) -DSPOT_FIRMWARE_VERSION='"test"' \
+  -Ifirmware/core -Ifirmware/bootloader -Ifirmware/smp -Ifirmware/gen -I$(NANOPB_SRC) -DSPOT_FIRMWARE_VERSION='"test"' \
   -DSPOT_MPS2_EVENT_BYTES=$(FW_MPS2_EVENT_BYTES) $(MBEDTLS_FLAGS) $(SODIUM_FLAGS) --coverage
 # The nanopb runtime is not ours: built without -Werror.
 FW_TEST_NANOPB_CFLAGS := -std=c11 -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -I$(NANOPB_SRC)
@@ -23,18 +23,22 @@ FW_TEST_LIBS := -lcmocka -Wl,--gc-sections
 # Evaluated in the second make (fw-test-run), once schema-c has generated firmware/gen.
 FW_TEST_CORE_OBJ = $(patsubst firmware/core/%.c,$(FW_TEST_BUILD)/core/%.o,$(wildcard firmware/core/*.c)) \
   $(patsubst firmware/gen/%.c,$(FW_TEST_BUILD)/gen/%.o,$(wildcard firmware/gen/*.c)) \
-  $(patsubst firmware/bootloader/%.c,$(FW_TEST_BUILD)/bootloader/%.o,$(wildcard firmware/bootloader/*.c))
+  $(patsubst firmware/bootloader/%.c,$(FW_TEST_BUILD)/bootloader/%.o,$(wildcard firmware/bootloader/*.c)) \
+  $(patsubst firmware/smp/%.c,$(FW_TEST_BUILD)/smp/%.o,$(wildcard firmware/smp/*.c))
 FW_TEST_NANOPB_OBJ = $(patsubst $(NANOPB_SRC)/%.c,$(FW_TEST_BUILD)/nanopb/%.o,\
   $(wildcard $(NANOPB_RUNTIME))) \
   $(patsubst $(MBEDTLS_SRC)/library/%.c,$(FW_TEST_BUILD)/mbedtls/%.o,$(wildcard $(MBEDTLS_RUNTIME))) \
   $(patsubst $(SODIUM_LIB)/%.c,$(FW_TEST_BUILD)/sodium/%.o,$(wildcard $(SODIUM_RUNTIME)))
 FW_TEST_BINS = $(patsubst firmware/test/%.c,$(FW_TEST_BUILD)/%,$(wildcard firmware/test/test_*.c))
-FW_TEST_HEADERS = $(wildcard firmware/core/*.h firmware/bootloader/*.h firmware/gen/*.h firmware/test/*.h)
+FW_TEST_HEADERS = $(wildcard firmware/core/*.h firmware/bootloader/*.h firmware/smp/*.h firmware/gen/*.h firmware/test/*.h)
 
 $(FW_TEST_BUILD)/core/%.o: firmware/core/%.c $(FW_TEST_HEADERS)
 	@mkdir -p $(@D)
 	@gcc $(FW_TEST_CFLAGS) -c -o $@ $<
 $(FW_TEST_BUILD)/bootloader/%.o: firmware/bootloader/%.c $(FW_TEST_HEADERS)
+	@mkdir -p $(@D)
+	@gcc $(FW_TEST_CFLAGS) -c -o $@ $<
+$(FW_TEST_BUILD)/smp/%.o: firmware/smp/%.c $(FW_TEST_HEADERS)
 	@mkdir -p $(@D)
 	@gcc $(FW_TEST_CFLAGS) -c -o $@ $<
 $(FW_TEST_BUILD)/gen/%.o: firmware/gen/%.c $(FW_TEST_HEADERS)
@@ -80,6 +84,10 @@ fw-test-run: $(FW_TEST_BINS)
 	  --output-file $(FW_TEST_BUILD)/coverage.info 2>/dev/null
 	@lcov --summary --rc lcov_branch_coverage=1 $(FW_TEST_BUILD)/coverage.info 2>&1 | \
 	  awk '/lines|branches/ {sub(/^ */, ""); print "test-c coverage (firmware/core): " $$0}'
+	@lcov --quiet --capture --rc lcov_branch_coverage=1 --directory $(FW_TEST_BUILD)/smp --base-directory . \
+	  --output-file $(FW_TEST_BUILD)/coverage-smp.info 2>/dev/null
+	@lcov --summary --rc lcov_branch_coverage=1 $(FW_TEST_BUILD)/coverage-smp.info 2>&1 | \
+	  awk '/lines|branches/ {sub(/^ */, ""); print "test-c coverage (firmware/smp): " $$0}'
 
 test-c: apt-test schema-c mbedtls-runtime sodium-runtime
 	@$(MAKE) --no-print-directory fw-test-run

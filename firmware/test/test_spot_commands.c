@@ -31,9 +31,11 @@ static void config_update_command_is_applied_and_reported(void **state) {
 static void reset_restores_factory_defaults(void **state) {
   (void)state;
   spot_t *s = start(SPOT_ENCODING_JSON, "", NULL);
+  assert_int_equal(spot_commands_applied(s), 0);
   const char a[] = "[\"config\",\"update\",{\"hostname\":\"door\"}]";
   spot_command_input(s, (const uint8_t *)a, sizeof a - 1);
   assert_string_equal(spot_config(s)->hostname, "door");
+  assert_int_equal(spot_commands_applied(s), 1); /* the mps2 app's sign that its link is up */
   const char b[] = "[\"config\",\"update\",{\"reset\":true}]";
   spot_command_input(s, (const uint8_t *)b, sizeof b - 1);
   assert_string_equal(spot_config(s)->hostname, "spot");

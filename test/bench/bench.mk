@@ -1,5 +1,5 @@
 # Benchmarks: they print figures; they are not tests. Included by the top-level Makefile.
-.PHONY: bench-codec bench-gateway bench-scale bench-tools
+.PHONY: bench-codec bench-gateway bench-scale bench-tools bench-flash
 
 # Compiled with tsc (as the gateway runs), not through tsx. Prints, last:
 # codec: json_decode_eps=<n> pb_decode_eps=<n> pb_bytes_ratio=<r>
@@ -43,3 +43,11 @@ test/bench/build/loadgen: $(LOADGEN_SOURCES) $(LOADGEN_HEADERS)
 	$(BENCH_CC) $(BENCH_CFLAGS) -o $@ $(LOADGEN_SOURCES)
 
 bench-tools: $(BENCH_TOOLS)
+
+# A signed image of the mps2 app (about 53 KiB) uploaded over the QEMU pty to the spot's own SMP
+# server, then an upload cut at half and resumed; before it the ceiling: a UART echo firmware on the
+# same pty (bytes into the guest and back per second). Prints, last:
+# flash-ceiling: uart_bytes_per_s=<n> ratio=<bytes_per_s / uart_bytes_per_s>
+# flash: image_bytes=<n> seconds=<s> bytes_per_s=<n> payload_efficiency=<r> resume_ok=<0|1>
+bench-flash: build-ts firmware-mps2 firmware-mps2-boot
+	node --import tsx test/bench/flash/run.ts

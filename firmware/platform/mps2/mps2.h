@@ -8,13 +8,12 @@
 #define MPS2_CPU_HZ 25000000u
 #define MPS2_EXIT_FAULT 3
 
-/* UART0 at 0x40004000: received bytes are queued by the RX interrupt. */
+/* UART0 at 0x40004000: received bytes are queued by the RX interrupt; a full queue
+   leaves the next byte in the UART (flow control: none is lost). */
 void mps2_uart_init(void);
 void mps2_uart_write(const uint8_t *data, size_t len);
 /* Copies up to cap received bytes; returns how many. */
 size_t mps2_uart_read(uint8_t *buf, size_t cap);
-/* Bytes lost because the receive queue was full (reported by the firmware). */
-uint32_t mps2_uart_rx_overruns(void);
 
 /* Milliseconds since boot, from a 1 kHz SysTick interrupt. */
 void mps2_time_init(void);

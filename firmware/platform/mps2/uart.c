@@ -1,4 +1,7 @@
-/* CMSDK APB UART0 of mps2-an385, receive side interrupt-driven. */
+/* CMSDK APB UART0 of mps2-an385, receive side interrupt-driven. When the receive
+   queue is full the interrupt stops taking bytes (the receive interrupt is
+   disabled): the UART's one-byte buffer stays full, and QEMU holds the next bytes
+   back (flow control) instead of the queue dropping them. */
 #include "mps2.h"
 
 #define UART0_BASE 0x40004000u
@@ -23,7 +26,7 @@
 static volatile uint8_t rx_queue[RX_QUEUE_SIZE];
 static volatile uint32_t rx_head; /* written by the interrupt */
 static volatile uint32_t rx_tail; /* written by the main loop */
-static volatile uint32_t rx_overruns;
+static volatile int rx_paused; /* the queue was full: the receive interrupt is off */
 
 void uart0_rx_handler(void);
 
@@ -48,13 +51,13 @@ void uart0_rx_handler(void)
   /* Clear first: a byte arriving during the loop then raises the interrupt again. */
   UART_INTSTATUS = INT_RX;
   while (UART_STATE & STATE_RX_FULL) {
-    uint8_t byte = (uint8_t)UART_DATA;
-    if (rx_head - rx_tail < RX_QUEUE_SIZE) {
-      rx_queue[rx_head % RX_QUEUE_SIZE] = byte;
-      rx_head++;
-    } else {
-      rx_overruns++;
+    if (rx_head - rx_tail >= RX_QUEUE_SIZE) {
+      UART_CTRL = CTRL_TX_EN | CTRL_RX_EN; /* the byte waits in the UART */
+      rx_paused = 1;
+      return;
     }
+    rx_queue[rx_head % RX_QUEUE_SIZE] = (uint8_t)UART_DATA;
+    rx_head++;
   }
 }
 
@@ -65,10 +68,15 @@ size_t mps2_uart_read(uint8_t *buf, size_t cap)
     buf[n++] = rx_queue[rx_tail % RX_QUEUE_SIZE];
     rx_tail++;
   }
+  if (rx_paused && rx_head - rx_tail < RX_QUEUE_SIZE) {
+    /* Room again: take what waits in the UART, then let the interrupt go on. */
+    __asm volatile("cpsid i" ::: "memory");
+    rx_paused = 0;
+    uart0_rx_handler();
+    if (!rx_paused) {
+      UART_CTRL = CTRL_TX_EN | CTRL_RX_EN | CTRL_RX_INT_EN;
+    }
+    __asm volatile("cpsie i" ::: "memory");
+  }
   return n;
-}
-
-uint32_t mps2_uart_rx_overruns(void)
-{
-  return rx_overruns;
 }

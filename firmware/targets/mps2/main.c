@@ -1,15 +1,20 @@
 /* Spot firmware for the Cortex-M3 board mps2-an385 under qemu-system-arm: the spot
- * protocol streams out of UART0 (like telnet mode) and commands come in on it.
+ * protocol streams out of UART0 (like telnet mode) and commands come in on it,
+ * with SMP frames on the same UART (spot_smp.c). Under the bootloader the flash is
+ * a host file (--flash PATH, docs/bootloader.md) and the version is the image's.
  * Options arrive through the semihosting command line (qemu -append "..."):
- *   --serial N  --encoding json|pb  --run-seconds N (then exit code 0). */
+ *   --serial N  --encoding json|pb  --run-seconds N (then exit code 0)  --flash PATH. */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "boot.h"
 #include "mps2.h"
+#include "mps2_flash.h"
 #include "spot.h"
+#include "spot_smp.h"
 
 #ifndef SPOT_FIRMWARE_VERSION
 #define SPOT_FIRMWARE_VERSION "0.0.0-dev"
@@ -48,6 +53,18 @@ static uint32_t number(const char *text, uint32_t fallback)
   return v;
 }
 
+/* The --flash path (up to the next space). */
+static void flash_path(char *out, size_t cap)
+{
+  const char *v = option(mps2_cmdline(), "--flash");
+  size_t n = 0;
+  while (v && v[n] && v[n] != ' ' && n + 1 < cap) {
+    out[n] = v[n];
+    n++;
+  }
+  out[n] = '\0';
+}
+
 static void parse_options(mps2_options_t *o)
 {
   const char *cmdline = mps2_cmdline();
@@ -79,21 +96,53 @@ static void debug_log(void *ctx, spot_log_level_t level, const char *text)
   mps2_debug("\n");
 }
 
+#if SPOT_MPS2_TRIAL_FAILS
+/* A build that never reaches its gateway when it runs on trial (a broken upgrade):
+ * it neither confirms nor answers, and its watchdog resets it after a moment. */
+static void fail_trial(void)
+{
+  bool trial = false;
+  const boot_map_t map = BOOT_MAP_MPS2_AN385;
+  if (!mps2_smp_in_slot() || boot_primary_on_trial(mps2_flash(), &map, &trial) != BOOT_OK || !trial) {
+    return;
+  }
+  mps2_debug("mps2: built to fail its trial: no confirm, reset\n");
+  uint64_t until = mps2_time_ms() + 300u;
+  while (mps2_time_ms() < until) {
+    mps2_wait_for_interrupt();
+  }
+  mps2_reset();
+}
+#endif
+
 int main(void)
 {
   static uint8_t out[256];
-  static uint8_t in[64];
+  static uint8_t in[128];
+  static char version[SPOT_VERSION_MAX];
+  static mps2_smp_t smp;
+  char path[96];
   mps2_options_t opt;
   mps2_uart_init();
   mps2_time_init();
   parse_options(&opt);
+  if (mps2_smp_in_slot()) {
+    flash_path(path, sizeof path);
+    if (mps2_flash_attach(path) != 0) {
+      mps2_debug("mps2: no flash file: the flash lasts until QEMU ends\n");
+    }
+  }
+#if SPOT_MPS2_TRIAL_FAILS
+  fail_trial();
+#endif
+  mps2_smp_image_version(version, sizeof version);
   uint32_t host_s = mps2_host_time_s();
   uint64_t epoch_ms = (uint64_t)(host_s ? host_s : FALLBACK_EPOCH_S) * 1000u;
 
   static const spot_platform_t platform = {NULL, keep_state, reset, debug_log, NULL, NULL};
   spot_init_t init = {
       .serial = opt.serial,
-      .version = SPOT_FIRMWARE_VERSION,
+      .version = version[0] ? version : SPOT_FIRMWARE_VERSION,
       .encoding = opt.pb ? SPOT_ENCODING_PB : SPOT_ENCODING_JSON,
       .persisted = NULL,
       .persisted_len = 0,
@@ -109,8 +158,9 @@ int main(void)
   spot_t *spot = &core;
   spot_init(spot, &platform, &init);
   spot_stream_open(spot); /* the UART is always connected */
+  mps2_smp_init(&smp, spot, opt.pb, opt.serial, init.version);
 
-  uint32_t overruns_reported = 0;
+  uint64_t last_tick = UINT64_MAX;
   for (;;) {
     uint64_t uptime = mps2_time_ms();
     if (opt.run_seconds && uptime >= opt.run_seconds * 1000ull) {
@@ -120,18 +170,20 @@ int main(void)
       mps2_debug(text);
       return 0;
     }
-    spot_tick(spot, epoch_ms + uptime);
+    /* Once per millisecond: the loop also runs for every received byte (an SMP upload). */
+    if (uptime != last_tick) {
+      spot_tick(spot, epoch_ms + uptime);
+      last_tick = uptime;
+    }
     size_t n;
     while ((n = spot_stream_read(spot, out, sizeof out)) > 0) {
       mps2_uart_write(out, n);
     }
+    /* The stream is drained to an event boundary: SMP answers go out between events. */
     while ((n = mps2_uart_read(in, sizeof in)) > 0) {
-      spot_stream_command_input(spot, in, n);
+      mps2_smp_input(&smp, in, n);
     }
-    if (mps2_uart_rx_overruns() != overruns_reported) {
-      overruns_reported = mps2_uart_rx_overruns();
-      mps2_debug("uart0: received bytes lost (receive queue full)\n");
-    }
+    mps2_smp_poll(&smp);
     mps2_wait_for_interrupt();
   }
 }
