@@ -39,7 +39,7 @@ test('on a terminal the log lines are time, level and message, not JSON', async 
       // gone already
     }
   });
-  const listening = await waitFor(() => /^(\d\d:\d\d:\d\d\.\d{3}) INFO {2}listening on 127\.0\.0\.1:(\d+); buffer in .*$/m.exec(out.replace(/\r/g, '')) ?? undefined, 30000, 'the pretty listening line');
+  const listening = await waitFor(() => /^(\d\d:\d\d:\d\d\.\d{3}) INFO {2}listening on 127\.0\.0\.1:(\d+) \(http\); buffer in .*$/m.exec(out.replace(/\r/g, '')) ?? undefined, 30000, 'the pretty listening line');
   t.truthy(listening);
   t.false(/^\{"level"/m.test(out), 'no JSON lines');
   t.regex(out.replace(/\r/g, ''), /^\d\d:\d\d:\d\d\.\d{3} INFO {2}\[store\] store: opened /m);

@@ -93,7 +93,9 @@ test('SIGHUP: RELOADING=1 then READY=1; log.level applies at once, a changed por
 function liveYaml(dataDir: string, o: { url: string; queued: number; diskWarn: number; stalled: number }): string {
   return (
     `http:\n  host: 127.0.0.1\n  port: 0\ndata_dir: ${dataDir}\ngateway:\n  id: reload-live\nlog:\n  level: info\n` +
-    `buffer:\n  disk_warn_percent: ${o.diskWarn}\nmqtt:\n  url: ${o.url}\n  stalled_after_s: ${o.stalled}\ncommands:\n  max_queued_per_spot: ${o.queued}\n`
+    `buffer:\n  disk_warn_percent: ${o.diskWarn}\nmqtt:\n  url: ${o.url}\n  stalled_after_s: ${o.stalled}\ncommands:\n  max_queued_per_spot: ${o.queued}\n` +
+    // The commands below are queued without credentials (docs/security.md).
+    `auth:\n  api: off\n`
   );
 }
 
