@@ -27,9 +27,9 @@ function flash(board: Board, image: string, ...extra: string[]): Flashing {
   return { code: run.exited, stdout: run.stdout, stderr: run.stderr, kill: () => run.child.kill('SIGKILL') };
 }
 
-async function flashed(board: Board, image: string): Promise<{ code: number | string; events: Array<Record<string, unknown>>; err: string }> {
+async function flashed(board: Board, image: string, ...extra: string[]): Promise<{ code: number | string; events: Array<Record<string, unknown>>; err: string }> {
   await board.closePort();
-  const run = flash(board, image);
+  const run = flash(board, image, ...extra);
   const code = await within(run.code, 60000, `flash ${image}`);
   return { code, events: jsonLines(run.stdout()), err: run.stderr() };
 }
@@ -44,6 +44,20 @@ async function listed(board: Board): Promise<string> {
   const run = runCli(['smp', 'list', '--port', board.pty]);
   mustSucceed(await within(run.exited, 20000, 'smp list'), run.stderr());
   return run.stdout();
+}
+
+/** `spot-gateway smp reset`: a guest reset, asked for over SMP. */
+async function smpReset(board: Board): Promise<string> {
+  await board.closePort();
+  const run = runCli(['smp', 'reset', '--port', board.pty]);
+  mustSucceed(await within(run.exited, 20000, 'smp reset'), run.stderr());
+  return run.stdout();
+}
+
+/** A spot-protocol command on UART0 (the port taken back from the CLI), as the gateway sends it (JSON stream). */
+async function sendCommand(board: Board, data: Record<string, unknown>): Promise<void> {
+  await board.openPort();
+  await board.write(`${JSON.stringify(['config', 'update', data])}\n\n`);
 }
 
 function mustSucceed(code: number | string, err: string): void {
@@ -64,7 +78,7 @@ function setUp(t: Teardown): { dir: string; file: string; write: (name: string, 
   };
 }
 
-test.serial('A runs; flash writes B over the pty; the spot reboots into B, reports it, confirms; a QEMU restart still boots B', async (t) => {
+test.serial('A runs; flash writes B over the pty; the spot reboots into B, reports it, the flasher confirms it; a QEMU restart still boots B', async (t) => {
   t.timeout(120000);
   const { dir, file, write } = setUp(t);
   const image = write('b.img', B);
@@ -77,8 +91,58 @@ test.serial('A runs; flash writes B over the pty; the spot reboots into B, repor
     ['image', 'params', 'verified', 'marked', 'reset', 'booted', 'confirmed', 'done'],
   );
   t.like(result.events.find((e) => e.kind === 'params'), { bufSize: 2048 });
-  await waitFor(() => board.output().includes('smp: link up (an SMP request): running image confirmed'), 10000, 'the confirm');
   t.regex(board.output(), /boot: new image swapped in for a trial boot/);
+  // The flasher's image state write (confirm=true) confirmed B, not the app: SMP requests do not confirm.
+  t.regex(await listed(board), /^image 0 slot 0: 2\.0\.0 {2}active confirmed bootable {2}hash [0-9a-f]{64}\nimage 0 slot 1: 1\.0\.0 /);
+  t.notRegex(board.output(), /running image confirmed/);
+  // The gateway's first command after the flasher's confirm finds nothing left to confirm.
+  await sendCommand(board, { rfid_power_dbm: 21 });
+  await waitFor(() => board.output().includes('smp: link up (a spot-protocol command): running image already confirmed'), 10000, `the link line (${board.output()})`);
+  await board.kill();
+  t.is(slots(file, A, B), 'BA');
+
+  const again = await startBoard(t, dir);
+  t.is(await reportedVersion(again), '2.0.0');
+  t.regex(again.output(), /boot: primary image/);
+  await again.kill();
+  t.is(slots(file, A, B), 'BA');
+});
+
+test.serial('flash --test leaves B on trial (SMP requests do not confirm it); a guest reset reverts to A', async (t) => {
+  t.timeout(120000);
+  const { dir, file, write } = setUp(t);
+  const image = write('b.img', B);
+  const board = await startBoard(t, dir);
+  t.is(await reportedVersion(board), '1.0.0');
+  const result = await flashed(board, image, '--test');
+  t.is(result.code, 0, result.err);
+  t.deepEqual(
+    result.events.filter((e) => e.kind !== 'progress').map((e) => e.kind),
+    ['image', 'params', 'verified', 'marked', 'reset', 'booted', 'done'],
+  );
+  t.like(result.events.find((e) => e.kind === 'done'), { version: '2.0.0', booted: true, confirmed: false });
+  t.regex(await listed(board), /^image 0 slot 0: 2\.0\.0 {2}active bootable {2}hash [0-9a-f]{64}\nimage 0 slot 1: 1\.0\.0 /);
+  t.is(slots(file, A, B), 'BA');
+  t.is((await smpReset(board)).trim(), 'reset');
+  await waitFor(() => board.output().includes('boot: trial image not confirmed: old image swapped back'), 20000, `the revert (${board.output()})`);
+  t.notRegex(board.output(), /running image confirmed/);
+  t.regex(await listed(board), /^image 0 slot 0: 1\.0\.0 {2}active confirmed bootable {2}hash [0-9a-f]{64}\nimage 0 slot 1: 2\.0\.0 {2}bootable/);
+  await board.kill();
+  t.is(slots(file, A, B), 'AB');
+});
+
+test.serial('flash --test, then a spot-protocol command on UART0: B confirms itself; a QEMU restart still boots B', async (t) => {
+  t.timeout(120000);
+  const { dir, file, write } = setUp(t);
+  const image = write('b.img', B);
+  const board = await startBoard(t, dir);
+  t.is(await reportedVersion(board), '1.0.0');
+  const result = await flashed(board, image, '--test');
+  t.is(result.code, 0, result.err);
+  t.regex(await listed(board), /^image 0 slot 0: 2\.0\.0 {2}active bootable {2}hash /);
+  await sendCommand(board, { rfid_power_dbm: 21 });
+  await waitFor(() => board.output().includes('smp: link up (a spot-protocol command): running image confirmed'), 10000, `the confirm (${board.output()})`);
+  await waitFor(() => board.events.find((e) => e.resource === 'config' && e.action === 'update' && e.data.rfid_power_dbm === 21), 10000, 'the config update event');
   t.regex(await listed(board), /^image 0 slot 0: 2\.0\.0 {2}active confirmed bootable {2}hash [0-9a-f]{64}\nimage 0 slot 1: 1\.0\.0 /);
   await board.kill();
   t.is(slots(file, A, B), 'BA');
@@ -138,7 +202,7 @@ test.serial('QEMU killed during the swap (--power-cut-before N): the next start 
     t.is(version, state === 'AB' ? '1.0.0' : '2.0.0');
     t.log(`cut before flash operation ${cut}: the next start runs ${version} (${/boot: [^\n]*/.exec(next.output())?.[0] ?? ''})`);
     await next.kill();
-    // Nothing confirmed B (no SMP request, no command): the start after reverts it.
+    // Nothing confirmed B (the flasher's confirm never came, no command): the start after reverts it.
     const last = await startBoard(t, dir);
     t.is(await reportedVersion(last), '1.0.0');
     await last.kill();

@@ -61,6 +61,8 @@ export interface Board {
   /** Hands the pty over (to the flasher). */
   closePort(): Promise<void>;
   openPort(): Promise<void>;
+  /** Writes to UART0 (the port must be open): a spot-protocol command, as the gateway sends it. */
+  write(bytes: string | Uint8Array): Promise<void>;
   kill(): Promise<void>;
 }
 
@@ -122,6 +124,11 @@ export async function startBoard(t: Teardown, dir: string, options: BoardOptions
     closePort,
     openPort: async () => {
       await openPort();
+    },
+    write: (bytes) => {
+      const p = port;
+      if (!p) return Promise.reject(new Error('write: the port is closed (handed to the flasher)'));
+      return new Promise<void>((resolve, reject) => p.write(bytes, (err) => (err ? reject(err) : p.drain(() => resolve()))));
     },
     kill: async () => {
       await closePort();

@@ -90,12 +90,18 @@ void mps2_smp_poll(mps2_smp_t *m)
     mps2_debug("smp: reset\n");
     mps2_reset();
   }
-  if (m->trial && (m->server.requests > 0 || spot_commands_applied(m->spot) > 0)) {
+  /* The spot-protocol link is up (a command from the gateway applied): the image confirms
+     itself. SMP requests do not: the flasher confirms with image state write confirm=true,
+     or leaves the image on trial (--test). */
+  if (m->trial && spot_commands_applied(m->spot) > 0) {
     m->trial = false;
-    bool smp = m->server.requests > 0;
-    if (boot_confirm(mps2_flash(), &map) == BOOT_OK) {
-      mps2_debug(smp ? "smp: link up (an SMP request): running image confirmed\n"
-                     : "smp: link up (a spot-protocol command): running image confirmed\n");
+    bool trial = false;
+    if (boot_primary_on_trial(mps2_flash(), &map, &trial) != BOOT_OK) {
+      mps2_debug("smp: confirming the running image failed (flash)\n");
+    } else if (!trial) {
+      mps2_debug("smp: link up (a spot-protocol command): running image already confirmed\n");
+    } else if (boot_confirm(mps2_flash(), &map) == BOOT_OK) {
+      mps2_debug("smp: link up (a spot-protocol command): running image confirmed\n");
     } else {
       mps2_debug("smp: confirming the running image failed (flash)\n");
     }

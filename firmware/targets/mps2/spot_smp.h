@@ -1,7 +1,7 @@
 /* The mps2 app's SMP side (docs/smp.md, "The spot's server"): the UART input
    sorted into SMP frames and spot-protocol commands, the SMP server over the
    flash in its host file, reset after the answer, and the confirm of a trial
-   image once the serial link is up. */
+   image once its spot-protocol link is up. */
 #ifndef SPOT_SMP_H
 #define SPOT_SMP_H
 
@@ -29,8 +29,9 @@ void mps2_smp_init(mps2_smp_t *m, spot_t *spot, bool pb, uint32_t serial, const 
 /* Bytes from the UART: SMP frames are answered at once (the stream is between
    events here), everything else goes to the spot's command input. */
 void mps2_smp_input(mps2_smp_t *m, const uint8_t *bytes, size_t len);
-/* After the input: an answered OS reset resets now; a trial image whose link
-   came up (an SMP request answered, or a spot-protocol command applied) confirms. */
+/* After the input: an answered OS reset resets now; a trial image whose
+   spot-protocol link came up (a command applied) confirms. SMP requests do not
+   confirm: the flasher confirms over SMP, or leaves the trial (--test). */
 void mps2_smp_poll(mps2_smp_t *m);
 
 #endif
