@@ -9,6 +9,8 @@ export const MAX_BATCH_EVENTS = 500;
 const RETRY_FIRST_MS = 250;
 const RETRY_MAX_MS = 5000;
 const POST_TIMEOUT_MS = 10000;
+/** On stop, what is pending is posted for at most this long. */
+export const DRAIN_MS = 3000;
 
 export interface ForwardOptions {
   /** The gateway's base URL, e.g. http://127.0.0.1:8080. */
@@ -35,6 +37,7 @@ export class Forwarder {
   private dropped = 0;
   private retryMs = RETRY_FIRST_MS;
   private readonly loop: Promise<void>;
+  private drainUntil = 0;
   /** Events the gateway acknowledged. */
   stored = 0;
 
@@ -60,11 +63,22 @@ export class Forwarder {
     this.kick();
   }
 
-  /** Stops posting (a post under way is abandoned; what it held stays counted as pending). */
+  /** Posts what is pending while the gateway takes it, for at most DRAIN_MS, then stops. */
   async stop(): Promise<void> {
+    this.drainUntil = Date.now() + DRAIN_MS;
     this.running = false;
     this.kick();
     await this.loop;
+  }
+
+  /** Running, or stopping with events left, the gateway taking them, and drain time left. */
+  private goOn(): boolean {
+    if (this.running) return true;
+    return this.serial !== undefined && this.pending.length > 0 && this.down === null && Date.now() < this.drainUntil;
+  }
+
+  private postTimeout(): number {
+    return this.running ? POST_TIMEOUT_MS : Math.max(1, Math.min(POST_TIMEOUT_MS, this.drainUntil - Date.now()));
   }
 
   private kick(): void {
@@ -87,14 +101,13 @@ export class Forwarder {
   }
 
   private async run(): Promise<void> {
-    while (this.running) {
+    while (this.goOn()) {
       if (this.serial === undefined || this.pending.length === 0) {
         await this.sleep(RETRY_MAX_MS);
         continue;
       }
       const batch = this.batch();
       const failure = await this.post(this.serial, batch);
-      if (!this.running) break;
       if (failure === null) {
         this.pending.splice(0, batch.length);
         this.stored += batch.length;
@@ -111,6 +124,7 @@ export class Forwarder {
       }
       if (this.down !== failure) this.options.say(`ingest: gateway ${this.options.url}: ${failure}; keeping events, retrying`);
       this.down = failure;
+      if (!this.running) break;
       await this.sleep(this.retryMs);
       this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
     }
@@ -126,6 +140,7 @@ export class Forwarder {
 
   /** null when the gateway stored the batch, else why not. */
   private async post(serial: number, batch: Pending[]): Promise<string | null> {
+    const timeoutMs = this.postTimeout();
     const encoding = batch[0]!.encoding;
     const pb = encoding === 'pb' ? createPbEncoder() : null;
     const body = concatBytes(batch.map((p) => (pb ? pb.encode(p.event) : encodeJsonEvent(p.event))));
@@ -137,7 +152,7 @@ export class Forwarder {
         method: 'POST',
         headers,
         body: new Uint8Array(body),
-        signal: AbortSignal.timeout(POST_TIMEOUT_MS),
+        signal: AbortSignal.timeout(timeoutMs),
       });
       const reply = new Uint8Array(await response.arrayBuffer());
       if (response.status !== 200) return `HTTP ${response.status} ${replyReason(reply)}`.trimEnd();
@@ -145,7 +160,7 @@ export class Forwarder {
       return null;
     } catch (err) {
       const e = err as Error & { cause?: { code?: string; message?: string } };
-      return e.name === 'TimeoutError' ? `no answer within ${POST_TIMEOUT_MS / 1000} s` : `not reachable (${e.cause?.code ?? e.cause?.message ?? e.message})`;
+      return e.name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : `not reachable (${e.cause?.code ?? e.cause?.message ?? e.message})`;
     }
   }
 }
