@@ -1,5 +1,8 @@
 // `spot-gateway tap`: the host spot's telnet stream printed, reconnected after a spot restart, and fed to a
 // real gateway with --ingest (nothing lost while the gateway is stopped; spot tokens).
+import { writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
 import test from 'ava';
 import { seedAuth } from '../auth/http.js';
 import { api, runCli, spawnGateway, startTestGateway, tempDir, waitFor, within, type Teardown } from '../helpers/gateway.js';
@@ -130,3 +133,46 @@ test.serial('tap --ingest with auth.spots token: refused without the spot\'s tok
   await waitFor(async () => (await stored(gateway.url, 7103)).some((e) => e.resource === 'config' && e.action === 'update' && e.data.alive_ds === 7), 20000, 'the config update stored');
   await spot.kill();
 });
+
+test.serial('tap started before the spot waits for it; a PB stream, --serial over the spot\'s own, the gateway from --config', async (t) => {
+  const gateway = await startTestGateway(t);
+  const dir = tempDir(t);
+  writeFileSync(path.join(dir, 'gateway.yaml'), `http:\n  host: 127.0.0.1\n  port: ${gateway.port}\n`);
+  const port = await freePort();
+  const tap = startTap(t, [`localhost:${port}`, '--json', '--ingest', '--serial', '7199', '--config', path.join(dir, 'gateway.yaml')]);
+  await waitFor(() => /cannot connect \(ECONNREFUSED\); retrying/.test(tap.stderr()), 15000, 'the tap to find no spot');
+  t.regex(tap.stderr(), new RegExp(`ingest: posting to http://127\\.0\\.0\\.1:${gateway.port}\\n`));
+  const spot = startSpot(t, { target: 'host', serial: 7104, telnetPort: port, encoding: 'pb', runSeconds: 60 });
+  await waitFor(async () => (await stored(gateway.url, 7199)).some((e) => e.resource === 'presence'), 30000, 'a presence stored under --serial');
+  t.is(tap.stderr().match(/cannot connect/g)?.length, 1, 'one line per state change, not per attempt');
+  t.regex(tap.stderr(), /spot localhost:\d+ says it is spot 7104; using --serial 7199/);
+  const lines = tap.lines();
+  t.deepEqual(lines.slice(0, 2).map((e) => `${e.resource} ${e.action}`), ['spot create', 'config create']);
+  t.true(lines.every((e) => e.serial === 7199));
+  const have = (await stored(gateway.url, 7199)).map((e) => `${e.resource} ${e.action}`);
+  t.deepEqual(have.slice(0, 2), ['spot create', 'config create']);
+  await spot.kill();
+});
+
+test.serial('tap says which bytes of the stream are no spot protocol and goes on', async (t) => {
+  const server = net.createServer((socket) => socket.end('["presence","create",{"item_code":"c0ffee000001"}]\nnot an event\n["spot","update",{"online":true}]\n'));
+  t.teardown(() => server.close());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const tap = startTap(t, [`127.0.0.1:${(server.address() as net.AddressInfo).port}`], { NO_COLOR: '' });
+  await waitFor(() => /disconnected \(closed by the spot\)/.test(tap.stderr()), 15000, 'the stream to end');
+  t.regex(tap.stderr(), /not a spot protocol message \(.+\)/);
+  t.regex(tap.stdout(), /spot \? presence create item_code=c0ffee000001\n/);
+  t.regex(tap.stdout(), /spot \? spot update online=true\n/);
+  t.notRegex(tap.stdout(), /\x1b\[/, 'no colour into a pipe');
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}

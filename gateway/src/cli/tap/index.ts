@@ -68,7 +68,7 @@ interface TapArgs {
   config?: string;
 }
 
-function parseTapArgs(args: string[], io: CliIo): TapArgs | 'help' | string {
+function parseTapArgs(args: string[], io: CliIo): TapArgs | { help: true } | { error: string } {
   let parsed;
   try {
     parsed = parseArgs({
@@ -85,20 +85,20 @@ function parseTapArgs(args: string[], io: CliIo): TapArgs | 'help' | string {
       },
     });
   } catch (err) {
-    return (err as Error).message;
+    return { error: (err as Error).message };
   }
   const { values, positionals } = parsed;
-  if (values.help) return 'help';
-  if (positionals.length !== 1) return positionals.length === 0 ? 'the spot HOST[:PORT] is missing' : `one spot only, got "${positionals.join(' ')}"`;
+  if (values.help) return { help: true };
+  if (positionals.length !== 1) return { error: positionals.length === 0 ? 'the spot HOST[:PORT] is missing' : `one spot only, got "${positionals.join(' ')}"` };
   const target = parseTarget(positionals[0]!);
-  if (typeof target === 'string') return target;
+  if (typeof target === 'string') return { error: target };
   let serial: number | undefined;
   if (values.serial !== undefined) {
     const s = parseSerialOption(values.serial);
-    if (typeof s === 'string') return s;
+    if (typeof s === 'string') return { error: s };
     serial = s;
   }
-  if (!values.ingest && (values.url !== undefined || values.token !== undefined)) return '--url and --token go with --ingest';
+  if (!values.ingest && (values.url !== undefined || values.token !== undefined)) return { error: '--url and --token go with --ingest' };
   return {
     target,
     json: values.json ?? false,
@@ -113,12 +113,12 @@ function parseTapArgs(args: string[], io: CliIo): TapArgs | 'help' | string {
 /** Resolves with the exit code once SIGINT/SIGTERM ended the tap (2: bad arguments). */
 export async function runTapCli(args: string[], io: CliIo): Promise<number> {
   const parsed = parseTapArgs(args, io);
-  if (parsed === 'help') {
+  if ('help' in parsed) {
     io.out(TAP_HELP);
     return 0;
   }
-  if (typeof parsed === 'string') {
-    io.err(`spot-gateway tap: ${parsed}\n\n${TAP_HELP}`);
+  if ('error' in parsed) {
+    io.err(`spot-gateway tap: ${parsed.error}\n\n${TAP_HELP}`);
     return 2;
   }
   let url = parsed.url;
@@ -176,13 +176,18 @@ class Tap {
     wake?.();
   }
 
+  /** A method, so a check after an await is not narrowed by the loop's. */
+  private stopped(): boolean {
+    return !this.running;
+  }
+
   async run(): Promise<number> {
     if (this.forwarder) this.say(`ingest: posting to ${this.url}`);
     let delay = RECONNECT_FIRST_MS;
     let lastFailure = '';
     while (this.running) {
       const outcome = await this.session();
-      if (!this.running) break;
+      if (this.stopped()) break;
       if (outcome.connected) delay = RECONNECT_FIRST_MS;
       const line = outcome.connected ? `spot ${this.where}: disconnected (${outcome.reason}); reconnecting` : `spot ${this.where}: cannot connect (${outcome.reason}); retrying`;
       if (outcome.connected || outcome.reason !== lastFailure) this.say(line);
@@ -216,8 +221,8 @@ class Tap {
       let connected = false;
       let reason = 'closed by the spot';
       let head: Uint8Array[] = [];
-      let decoder: StreamDecoder | null = null;
-      let encoding: Encoding = 'json';
+      // Set in the data handler: a holder, so the close handler's check is not narrowed away.
+      const stream: { decoder: StreamDecoder | null; encoding: Encoding } = { decoder: null, encoding: 'json' };
       socket.setTimeout(CONNECT_TIMEOUT_MS, () => {
         if (!connected) {
           reason = `no answer within ${CONNECT_TIMEOUT_MS / 1000} s`;
@@ -230,23 +235,23 @@ class Tap {
         this.say(`spot ${this.where}: connected`);
       });
       socket.on('data', (chunk: Buffer) => {
-        if (!decoder) {
+        if (!stream.decoder) {
           head.push(chunk);
           const bytes = concatBytes(head);
           if (!canSniff(undefined, bytes)) return;
-          encoding = sniffEncoding(undefined, bytes);
-          decoder = encoding === 'pb' ? createPbDecoder() : createJsonDecoder();
+          stream.encoding = sniffEncoding(undefined, bytes);
+          stream.decoder = stream.encoding === 'pb' ? createPbDecoder() : createJsonDecoder();
           head = [];
-          this.handle(decoder.push(bytes), encoding);
+          this.handle(stream.decoder.push(bytes), stream.encoding);
           return;
         }
-        this.handle(decoder.push(chunk), encoding);
+        this.handle(stream.decoder.push(chunk), stream.encoding);
       });
       socket.on('error', (err: NodeJS.ErrnoException) => {
         reason = err.code ?? err.message;
       });
       socket.once('close', () => {
-        if (decoder) this.handle(decoder.end(), encoding);
+        if (stream.decoder) this.handle(stream.decoder.end(), stream.encoding);
         if (this.socket === socket) this.socket = null;
         resolve({ connected, reason });
       });
