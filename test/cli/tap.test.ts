@@ -98,15 +98,19 @@ test('the forwarder keeps at most MAX_PENDING_EVENTS, posts them in both encodin
   t.is(body.at(-1)!.data.item_code, presence(MAX_PENDING_EVENTS + 2).data.item_code as string, 'the PB-encoded tail arrived');
 });
 
-test('the forwarder hands the reply (queued commands) on, and on stop posts what is pending', async (t) => {
+test('the forwarder polls on an alive signal, hands the reply (queued commands) on, and on stop posts what is pending', async (t) => {
   const gateway = await startTestGateway(t);
   const replies: string[] = [];
   const forwarder = new Forwarder({ url: gateway.url, say: () => undefined, onReply: (b) => replies.push(Buffer.from(b).toString()) });
   t.is((await api(gateway.url, '/api/spots/4802/commands', { body: { resource: 'config', action: 'update', data: { alive_ds: 5 } } })).status, 202);
   forwarder.setSerial(4802);
-  forwarder.push(presence(1), 'json');
+  // An alive signal with nothing pending: an empty post, which keeps the spot online and fetches its commands.
+  forwarder.alive('json');
   await waitFor(() => replies.length === 1, 10000, 'the reply');
   t.regex(replies[0]!, /\["config","update",\{"alive_ds":5\}\]/);
+  t.is((await api<unknown[]>(gateway.url, '/api/events?spot=4802')).body.length, 0, 'the alive signal is not stored');
+  t.is((await api<{ spots: { online: number } }>(gateway.url, '/api/status')).body.spots.online, 1);
+  forwarder.push(presence(1), 'json');
   forwarder.push(presence(2), 'json');
   await within(forwarder.stop(), 10000, 'the forwarder to stop');
   t.is(forwarder.pendingCount, 0);

@@ -38,6 +38,9 @@ export class Forwarder {
   private retryMs = RETRY_FIRST_MS;
   private readonly loop: Promise<void>;
   private drainUntil = 0;
+  private pollDue = false;
+  private backingOff = false;
+  private pollEncoding: Encoding = 'json';
   /** Events the gateway acknowledged. */
   stored = 0;
 
@@ -63,6 +66,16 @@ export class Forwarder {
     this.kick();
   }
 
+  /**
+   * The stream's alive signal: not stored, but an empty post when nothing else is due, as a polling
+   * spot makes: the gateway counts the spot heard (online) and answers with its queued commands.
+   */
+  alive(encoding: Encoding): void {
+    this.pollDue = true;
+    this.pollEncoding = encoding;
+    this.kick();
+  }
+
   /** Posts what is pending while the gateway takes it, for at most DRAIN_MS, then stops. */
   async stop(): Promise<void> {
     this.drainUntil = Date.now() + DRAIN_MS;
@@ -81,7 +94,9 @@ export class Forwarder {
     return this.running ? POST_TIMEOUT_MS : Math.max(1, Math.min(POST_TIMEOUT_MS, this.drainUntil - Date.now()));
   }
 
+  /** Wakes the loop from its idle wait; its backoff after a failure only stop() cuts short. */
   private kick(): void {
+    if (this.backingOff && this.running) return;
     const wake = this.wake;
     this.wake = null;
     wake?.();
@@ -102,12 +117,13 @@ export class Forwarder {
 
   private async run(): Promise<void> {
     while (this.goOn()) {
-      if (this.serial === undefined || this.pending.length === 0) {
+      if (this.serial === undefined || (this.pending.length === 0 && !this.pollDue)) {
         await this.sleep(RETRY_MAX_MS);
         continue;
       }
-      const batch = this.batch();
-      const failure = await this.post(this.serial, batch);
+      const batch = this.pending.length > 0 ? this.batch() : [];
+      this.pollDue = false;
+      const failure = await this.post(this.serial, batch, batch[0]?.encoding ?? this.pollEncoding);
       if (failure === null) {
         this.pending.splice(0, batch.length);
         this.stored += batch.length;
@@ -125,7 +141,9 @@ export class Forwarder {
       if (this.down !== failure) this.options.say(`ingest: gateway ${this.options.url}: ${failure}; keeping events, retrying`);
       this.down = failure;
       if (!this.running) break;
+      this.backingOff = true;
       await this.sleep(this.retryMs);
+      this.backingOff = false;
       this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
     }
   }
@@ -139,9 +157,8 @@ export class Forwarder {
   }
 
   /** null when the gateway stored the batch, else why not. */
-  private async post(serial: number, batch: Pending[]): Promise<string | null> {
+  private async post(serial: number, batch: Pending[], encoding: Encoding): Promise<string | null> {
     const timeoutMs = this.postTimeout();
-    const encoding = batch[0]!.encoding;
     const pb = encoding === 'pb' ? createPbEncoder() : null;
     const body = concatBytes(batch.map((p) => (pb ? pb.encode(p.event) : encodeJsonEvent(p.event))));
     const type = encoding === 'pb' ? PB_CONTENT_TYPE : JSON_CONTENT_TYPE;

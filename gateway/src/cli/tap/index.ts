@@ -52,7 +52,7 @@ export function parseSerialOption(text: string): number | string {
   return /^\d+$/.test(text) && Number.isSafeInteger(n) && n > 0 ? n : `--serial "${text}" is not a positive integer`;
 }
 
-/** The stream's alive signal (`["spot","update",{"online":true}]`): the tap's concern, not forwarded. */
+/** The stream's alive signal (`["spot","update",{"online":true}]`): not stored; --ingest makes an empty post of it. */
 export function isAliveSignal(event: SpotEvent): boolean {
   const keys = Object.keys(event.data);
   return event.resource === 'spot' && event.action === 'update' && keys.length === 1 && event.data.online === true;
@@ -268,7 +268,9 @@ class Tap {
       const event = item.event;
       if (event.resource === 'spot' && event.action === 'create') this.learnSerial(event.data.spot_id);
       this.io.out(eventLine(event, this.serial, at, { json: this.args.json, colour: this.colour }));
-      if (this.forwarder && !isAliveSignal(event)) this.forwarder.push(event, encoding);
+      if (!this.forwarder) continue;
+      if (isAliveSignal(event)) this.forwarder.alive(encoding);
+      else this.forwarder.push(event, encoding);
     }
   }
 
