@@ -186,7 +186,7 @@ class Tap {
     let delay = RECONNECT_FIRST_MS;
     let lastFailure = '';
     while (this.running) {
-      const outcome = await this.session();
+      const outcome = await this.readConnection();
       if (this.stopped()) break;
       if (outcome.connected) delay = RECONNECT_FIRST_MS;
       const line = outcome.connected ? `spot ${this.where}: disconnected (${outcome.reason}); reconnecting` : `spot ${this.where}: cannot connect (${outcome.reason}); retrying`;
@@ -214,7 +214,7 @@ class Tap {
   }
 
   /** One connection: until it closes. */
-  private session(): Promise<{ connected: boolean; reason: string }> {
+  private readConnection(): Promise<{ connected: boolean; reason: string }> {
     return new Promise((resolve) => {
       const socket = net.connect({ host: this.args.target.host, port: this.args.target.port });
       this.socket = socket;
