@@ -1,4 +1,6 @@
 // `spot-gateway tap`, in-process: arguments, the printed line, and the --ingest forwarder against a real gateway.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import test from 'ava';
 import { runCli, type CliIo } from '../../gateway/src/cli/index.js';
 import { eventLine, keyFields, wantColour } from '../../gateway/src/cli/tap/format.js';
@@ -115,6 +117,20 @@ test('the forwarder polls on an alive signal, hands the reply (queued commands) 
   await within(forwarder.stop(), 10000, 'the forwarder to stop');
   t.is(forwarder.pendingCount, 0);
   t.is((await api<unknown[]>(gateway.url, '/api/events?spot=4802')).body.length, 2);
+});
+
+test('the forwarder names a refusal that is not the gateway\'s JSON by the start of its body', async (t) => {
+  const server = http.createServer((_req, res) => res.writeHead(502, { 'content-type': 'text/plain' }).end('proxy: upstream down'));
+  t.teardown(() => server.close());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const said: string[] = [];
+  const forwarder = new Forwarder({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, say: (l) => said.push(l), onReply: () => undefined });
+  forwarder.setSerial(4804);
+  forwarder.push(presence(1), 'json');
+  await waitFor(() => said.length > 0, 10000, 'the refusal');
+  t.regex(said[0]!, /: HTTP 502 proxy: upstream down; keeping events, retrying$/);
+  await within(forwarder.stop(), 5000, 'the forwarder to stop');
+  t.is(forwarder.pendingCount, 1);
 });
 
 test('the forwarder stops at once when the gateway is away and keeps the events counted', async (t) => {

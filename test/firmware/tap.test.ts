@@ -131,6 +131,8 @@ test.serial('tap --ingest with auth.spots token: refused without the spot\'s tok
   t.is((await api(gateway.url, '/api/spots/7103/commands', { body: command })).status, 202);
   await waitFor(() => /spot 7103 config update .*\+\d+/.test(tap.stdout()), 20000, 'the spot to apply the command and say so');
   await waitFor(async () => (await stored(gateway.url, 7103)).some((e) => e.resource === 'config' && e.action === 'update' && e.data.alive_ds === 7), 20000, 'the config update stored');
+  tap.child.kill('SIGTERM');
+  t.is(await within(tap.exited, 10000, 'the tap to end'), 0);
   await spot.kill();
 });
 
@@ -151,6 +153,8 @@ test.serial('tap started before the spot waits for it; a PB stream, --serial ove
   t.true(lines.every((e) => e.serial === 7199));
   const have = (await stored(gateway.url, 7199)).map((e) => `${e.resource} ${e.action}`);
   t.deepEqual(have.slice(0, 2), ['spot create', 'config create']);
+  tap.child.kill('SIGTERM');
+  t.is(await within(tap.exited, 10000, 'the tap to end'), 0);
   await spot.kill();
 });
 
@@ -164,6 +168,8 @@ test.serial('tap says which bytes of the stream are no spot protocol and goes on
   t.regex(tap.stdout(), /spot \? presence create item_code=c0ffee000001\n/);
   t.regex(tap.stdout(), /spot \? spot update online=true\n/);
   t.false(tap.stdout().includes('\x1b['), 'no colour into a pipe');
+  tap.child.kill('SIGTERM');
+  t.is(await within(tap.exited, 10000, 'the tap to end'), 0);
 });
 
 function freePort(): Promise<number> {
