@@ -19,6 +19,7 @@ Usage:
   spot-gateway flash --port PATH --pub KEY IMAGE  update a spot over its serial port (SMP)
   spot-gateway smp echo|list|params|info|reset --port PATH  SMP basics on the bench
   spot-gateway ports                         the serial ports
+  spot-gateway tap HOST[:PORT] [--ingest]    print a spot's telnet stream, or feed it to the gateway
   spot-gateway replay --upstream mqtt --since TIME  re-send the buffer's history
   spot-gateway token create|list|revoke      spot tokens (auth.spots: token)
   spot-gateway user add|remove|list          users of the API and the dashboard
@@ -141,6 +142,7 @@ export async function runCli(args: string[], io: CliIo = processIo): Promise<num
   if (args[0] === 'status') return (await import('./status.js')).runStatusCli(args.slice(1), io);
   if (args[0] === 'backup') return (await import('./backup.js')).runBackupCli(args.slice(1), io);
   if (args[0] === 'restore') return (await import('./backup.js')).runRestoreCli(args.slice(1), io);
+  if (args[0] === 'tap') return (await import('./tap/index.js')).runTapCli(args.slice(1), io);
   if (args[0] === 'doctor') return (await import('./doctor.js')).runDoctorCli(args.slice(1), io);
   const parsed = parse(args);
   if (typeof parsed === 'string') {
