@@ -3,7 +3,7 @@ import { openAuthDb } from '../../gateway/src/auth/auth-db.js';
 import { ApiKeys } from '../../gateway/src/auth/api-keys.js';
 import { SpotTokens } from '../../gateway/src/auth/spot-tokens.js';
 import { Users } from '../../gateway/src/auth/users.js';
-import { SpotConnection, type RawResponse } from '../helpers/gateway.js';
+import { api, SpotConnection, type RawResponse } from '../helpers/gateway.js';
 
 export interface Answer<T = unknown> {
   status: number;
@@ -12,23 +12,8 @@ export interface Answer<T = unknown> {
 }
 
 export async function request<T = unknown>(url: string, init: { method?: string; headers?: Record<string, string>; body?: unknown } = {}): Promise<Answer<T>> {
-  const headers: Record<string, string> = { ...init.headers };
-  if (init.body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(url, {
-    method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
-    headers,
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
-    // A login waits for its password hash, one at a time per process: seconds on a loaded machine.
-    signal: AbortSignal.timeout(30000),
-  });
-  const text = await res.text();
-  let body: unknown = text;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // Not JSON: the text.
-  }
-  return { status: res.status, body: body as T, headers: res.headers };
+  // A login waits for its password hash, one at a time per process: seconds on a loaded machine.
+  return api<T>(url, '', { ...init, timeoutMs: 30000 });
 }
 
 /** Credentials written into <dataDir>/auth.db before (or while) the gateway runs, as the CLI does. */

@@ -329,13 +329,19 @@ export async function postChunks(port: number, serial: string | number, chunks: 
 export const JSON_EVENTS = { 'Content-Type': 'text/x-intellifi-events', Accept: 'text/x-intellifi-events' };
 export const PB_EVENTS = { 'Content-Type': 'application/x-intellifi-events-pb', Accept: 'application/x-intellifi-events-pb' };
 
-/** GET/POST JSON against the API with fetch, bounded. */
-export async function api<T = unknown>(baseUrl: string, pathAndQuery: string, init: { method?: string; body?: unknown } = {}): Promise<{ status: number; body: T; headers: Headers }> {
+/** GET/POST JSON against the API with fetch, bounded (10 s unless timeoutMs). */
+export async function api<T = unknown>(
+  baseUrl: string,
+  pathAndQuery: string,
+  init: { method?: string; body?: unknown; headers?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<{ status: number; body: T; headers: Headers }> {
+  const headers: Record<string, string> = { ...init.headers };
+  if (init.body !== undefined) headers['content-type'] = 'application/json';
   const res = await fetch(`${baseUrl}${pathAndQuery}`, {
     method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
-    headers: init.body === undefined ? {} : { 'content-type': 'application/json' },
+    headers,
     body: init.body === undefined ? undefined : JSON.stringify(init.body),
-    signal: AbortSignal.timeout(10000),
+    signal: AbortSignal.timeout(init.timeoutMs ?? 10000),
   });
   const text = await res.text();
   let body: unknown = text;

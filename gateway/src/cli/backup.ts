@@ -8,8 +8,8 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { BackupFileError, checkBackup, continueIdsAbove, databaseInUse, lastEventIdOf } from '../store/backup-file.js';
 import { DB_FILE } from '../store/index.js';
 import type { CliIo } from './index.js';
-import { callGateway, gatewayUrl, GatewayUnreachableError } from './gateway-api.js';
-import { opsConfig, parseOpsArgs } from './ops-options.js';
+import { callGateway, GatewayUnreachableError } from './gateway-api.js';
+import { gatewayBase, opsConfig, parseOpsArgs } from './ops-options.js';
 
 export const BACKUP_HELP = `Usage: spot-gateway backup FILE [--config PATH] [--url URL]
 
@@ -62,13 +62,8 @@ export async function runBackupCli(args: string[], io: CliIo): Promise<number> {
     io.err(`spot-gateway: directory ${path.dirname(file)} does not exist\n`);
     return 1;
   }
-  let base: string;
-  if (parsed.url !== undefined) base = parsed.url.replace(/\/+$/, '');
-  else {
-    const config = opsConfig(parsed, io);
-    if (!config) return 2;
-    base = gatewayUrl(config);
-  }
+  const base = gatewayBase(parsed, io);
+  if (base === null) return 2;
   const partial = `${file}.partial`;
   try {
     const res = await callGateway(base, '/api/backup', { method: 'POST', timeoutMs: BACKUP_TIMEOUT_MS });

@@ -1,10 +1,11 @@
 // The command line: `spot-gateway run|config check [--config PATH]`, `image ...`, `--version`, `--help` everywhere.
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, type GatewayConfig } from '../config/index.js';
+import { loadConfig, type GatewayConfig } from '../config/index.js';
 import { createLogger } from '../log.js';
 import { runApiKeyCli, runTokenCli, runUserCli } from './auth.js';
 import { packageVersion } from '../version.js';
 import { tuneHeap } from './heap.js';
+import { opsConfig } from './ops-options.js';
 import { runImageCli } from './image.js';
 import { runReplayCli } from './replay.js';
 import { runService } from './service.js';
@@ -115,18 +116,6 @@ function parse(args: string[]): Parsed | string {
   }
 }
 
-function load(parsed: Parsed, io: CliIo): GatewayConfig | null {
-  try {
-    return loadConfig({ file: parsed.config, env: io.env, cwd: io.cwd }).config;
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      io.err(`spot-gateway: ${err.message}\n`);
-      return null;
-    }
-    throw err;
-  }
-}
-
 /** Runs the CLI; resolves with the exit code (run: only once the gateway has stopped). */
 export async function runCli(args: string[], io: CliIo = processIo): Promise<number> {
   // The image commands have options of their own.
@@ -167,7 +156,7 @@ export async function runCli(args: string[], io: CliIo = processIo): Promise<num
       io.out(RUN_HELP);
       return 0;
     }
-    const config = load(parsed, io);
+    const config = opsConfig(parsed, io);
     if (!config) return 2;
     return runGateway(parsed, io, config);
   }
@@ -180,7 +169,7 @@ export async function runCli(args: string[], io: CliIo = processIo): Promise<num
       io.err(`spot-gateway: unknown command "config ${sub}"\n\n${CONFIG_HELP}`);
       return 2;
     }
-    const config = load(parsed, io);
+    const config = opsConfig(parsed, io);
     if (!config) return 2;
     io.out(`${JSON.stringify(config, null, 2)}\n`);
     return 0;

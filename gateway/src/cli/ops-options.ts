@@ -1,6 +1,8 @@
-// Options shared by the operations commands (status, backup, restore, doctor): --config, --url, --json, --help.
+// Options shared by the operations commands (status, backup, restore, doctor): --config, --url, --json, --help;
+// the configuration and the gateway's address as every command loads them.
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type GatewayConfig } from '../config/index.js';
+import { gatewayUrl } from './gateway-api.js';
 import type { CliIo } from './index.js';
 
 export interface OpsArgs {
@@ -33,7 +35,7 @@ export function parseOpsArgs(args: string[], help: string, io: CliIo, options: {
 }
 
 /** The configuration as `run` would load it, or null after printing why (exit 2). */
-export function opsConfig(parsed: OpsArgs, io: CliIo): GatewayConfig | null {
+export function opsConfig(parsed: { config?: string }, io: CliIo): GatewayConfig | null {
   try {
     return loadConfig({ file: parsed.config, env: io.env, cwd: io.cwd }).config;
   } catch (err) {
@@ -43,4 +45,11 @@ export function opsConfig(parsed: OpsArgs, io: CliIo): GatewayConfig | null {
     }
     throw err;
   }
+}
+
+/** The running gateway's API: --url as given, else where the configuration says it listens; null after printing why (exit 2). */
+export function gatewayBase(parsed: { url?: string; config?: string }, io: CliIo): string | null {
+  if (parsed.url !== undefined) return parsed.url.replace(/\/+$/, '');
+  const config = opsConfig(parsed, io);
+  return config ? gatewayUrl(config) : null;
 }

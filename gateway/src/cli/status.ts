@@ -1,7 +1,7 @@
 // `spot-gateway status`: the running gateway's /healthz and /api/status as a few lines for a terminal.
 import type { CliIo } from './index.js';
-import { callGateway, gatewayUrl, GatewayUnreachableError } from './gateway-api.js';
-import { opsConfig, parseOpsArgs } from './ops-options.js';
+import { callGateway, GatewayUnreachableError } from './gateway-api.js';
+import { gatewayBase, parseOpsArgs } from './ops-options.js';
 
 export const STATUS_HELP = `Usage: spot-gateway status [--config PATH] [--url URL] [--json]
 
@@ -111,13 +111,8 @@ export async function runStatusCli(args: string[], io: CliIo): Promise<number> {
     io.out(STATUS_HELP);
     return 0;
   }
-  let base: string;
-  if (parsed.url !== undefined) base = parsed.url.replace(/\/+$/, '');
-  else {
-    const config = opsConfig(parsed, io);
-    if (!config) return 2;
-    base = gatewayUrl(config);
-  }
+  const base = gatewayBase(parsed, io);
+  if (base === null) return 2;
   try {
     const [health, status] = await Promise.all([getJson<Health>(base, '/healthz'), getJson<Status>(base, '/api/status')]);
     io.out(parsed.json ? `${JSON.stringify({ ...status, health }, null, 2)}\n` : statusText(health, status));

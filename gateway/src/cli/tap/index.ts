@@ -3,9 +3,8 @@
 import net from 'node:net';
 import { parseArgs } from 'node:util';
 import { canSniff, concatBytes, createJsonDecoder, createPbDecoder, sniffEncoding, type Encoding, type SpotEvent, type StreamDecoder } from '../../protocol/index.js';
-import { gatewayUrl } from '../gateway-api.js';
 import type { CliIo } from '../index.js';
-import { opsConfig } from '../ops-options.js';
+import { gatewayBase } from '../ops-options.js';
 import { eventLine, wantColour } from './format.js';
 import { Forwarder } from './forward.js';
 
@@ -121,12 +120,8 @@ export async function runTapCli(args: string[], io: CliIo): Promise<number> {
     io.err(`spot-gateway tap: ${parsed.error}\n\n${TAP_HELP}`);
     return 2;
   }
-  let url = parsed.url;
-  if (parsed.ingest && url === undefined) {
-    const config = opsConfig({ help: false, json: false, config: parsed.config, positionals: [] }, io);
-    if (!config) return 2;
-    url = gatewayUrl(config);
-  }
+  const url = parsed.ingest ? gatewayBase(parsed, io) : parsed.url;
+  if (url === null) return 2;
   const tap = new Tap(parsed, io, url);
   const stop = (): void => tap.stop();
   process.once('SIGINT', stop);
