@@ -23,7 +23,7 @@ test('status prints health, spots, backlog, upstream, disk, quarantine and rejec
   t.regex(lines[1]!, /^health {5}degraded: data filesystem of .* is \d+\.\d % full \(above buffer.disk_warn_percent 0.001 %\)/);
   t.is(lines[2], 'spots      1 online of 1 known');
   t.regex(lines[3]!, /^buffer {5}\d+ events, \d+ KiB of 1 GiB \(policy drop-oldest\); backlog 0 events, oldest unforwarded none; 0 dropped$/);
-  t.regex(lines[4]!, /^upstream {3}mqtt: connected; lag 0 events, [\d.]+\/s, 0 drops, 0 refused, delivery p99 \d+ ms$/);
+  t.regex(lines[4]!, /^upstream {3}mqtt: connected; lag 0 events, [\d.]+\/s, 0 drops, 0 refused, delivery p99 \d+(\.\d)? ms$/);
   t.regex(lines[5]!, new RegExp(`^disk {7}[\\d.]+ % used, .* free of .* \\(${gw.dataDir}\\): above 0.001 %, WARNING$`));
   t.is(lines[6], 'quarantine 0 event(s)');
   t.is(lines[7], 'rejected   1 malformed message(s) since the start (GET /api/rejected)');
@@ -104,4 +104,18 @@ test('the summary names a store error, an upstream error, quarantined events and
       '',
     ].join('\n'),
   );
+});
+
+test('the delivery p99 reads to a tenth of a millisecond, whatever the histogram interpolated', (t) => {
+  const text = statusText(
+    { status: 'ok', reason: null },
+    {
+      gateway: { id: 'gw', version: '1.0.0', instanceId: 'i', uptimeS: 1 },
+      buffer: { events: 0, bytes: 0, maxBytes: 1024, policy: 'reject', oldestUnforwardedAgeMs: null, dropped: 0, rejected: 0, lastError: null },
+      upstreams: { mqtt: { state: 'connected', lag: 0, rate: 0, drops: 0, refused: 0, quarantined: 0, delivery: { p99Ms: 39.94321 }, lastError: null } },
+      spots: { known: 0, online: 0 },
+      disk: { path: '/data', usedPercent: 1, availableBytes: 0, totalBytes: 0, warnPercent: 90, warning: false, error: null },
+    },
+  );
+  t.true(text.includes('mqtt: connected; lag 0 events, 0/s, 0 drops, 0 refused, delivery p99 39.9 ms\n'), text);
 });

@@ -76,7 +76,7 @@ export function statusText(health: Health, s: Status): string {
     const p99 = u.delivery?.p99Ms;
     lines.push(
       `upstream   ${name}: ${u.state}; lag ${u.lag ?? 'unknown'} events, ${Math.round(u.rate * 10) / 10}/s, ${u.drops} drops, ${u.refused} refused` +
-        (p99 === null || p99 === undefined ? '' : `, delivery p99 ${p99} ms`) +
+        (p99 === null || p99 === undefined ? '' : `, delivery p99 ${Math.round(p99 * 10) / 10} ms`) +
         (u.lastError ? `; last error: ${u.lastError}` : ''),
     );
   }
