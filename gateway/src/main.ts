@@ -18,6 +18,7 @@ import { ingestRoute } from './transports/ingest-route.js';
 import { createListeners } from './transports/listeners.js';
 import { TlsCertificate } from './transports/tls-certificate.js';
 import { packageVersion } from './version.js';
+import { redactUrl } from './config/redact.js';
 import { MQTT_UPSTREAM, STOP_GRACE_MS, dashboardFeed, openBuffer, forwardSource, mqttForwarder, commandLimits, admission, spotIngest, watchedWrites, gatewayLiveness, firmwareParts } from './parts.js';
 
 export interface StartOptions {
@@ -176,8 +177,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const scheme = tlsCert ? 'https' : 'http';
   const plainText = plainPort === null ? '' : ` (plain http on ${config.http.host}:${plainPort})`;
   logger.info(
-    { port, plainPort, tls: tlsCert !== null, host: config.http.host, dataDir: config.data_dir, mqtt: mqttUrl ?? null, instanceId: store.instanceId, version },
-    `listening on ${config.http.host}:${port} (${scheme})${plainText}; buffer in ${config.data_dir}; ${mqttUrl ? `forwarding to ${mqttUrl}` : 'no MQTT upstream'}`,
+    { port, plainPort, tls: tlsCert !== null, host: config.http.host, dataDir: config.data_dir, mqtt: mqttUrl ? redactUrl(mqttUrl) : null, instanceId: store.instanceId, version },
+    `listening on ${config.http.host}:${port} (${scheme})${plainText}; buffer in ${config.data_dir}; ${mqttUrl ? `forwarding to ${redactUrl(mqttUrl)}` : 'no MQTT upstream'}`,
   );
   const liveness = gatewayLiveness(now, storeStatus, writes, online, () => forwarder);
 
@@ -196,7 +197,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     if (stopping) return;
     forwarder = mqttForwarder(next, next.mqtt.url, source, commandAdmission, logger, now);
     forwarder.start();
-    logger.info({ mqtt: next.mqtt.url.replace(/\/\/[^@/]*@/, '//***@') }, 'mqtt: upstream restarted with the reloaded configuration');
+    logger.info({ mqtt: redactUrl(next.mqtt.url) }, 'mqtt: upstream restarted with the reloaded configuration');
   };
   return {
     port,

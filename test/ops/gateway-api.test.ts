@@ -1,7 +1,11 @@
 // Where the CLI finds the running gateway, and how it says that nothing answers.
 import net from 'node:net';
+import path from 'node:path';
 import test from 'ava';
 import { callGateway, gatewayUrl, GatewayUnreachableError } from '../../gateway/src/cli/gateway-api.js';
+import { runCli } from '../../gateway/src/cli/index.js';
+import { captureIo as io } from '../helpers/cli-io.js';
+import { tempDir } from '../helpers/gateway.js';
 
 test('a wildcard listen address is asked on loopback; IPv6 addresses get brackets', (t) => {
   const url = (host: string, port = 8080) => gatewayUrl({ http: { host, port, idle_timeout_ms: 1000, max_connections: 1 } });
@@ -27,7 +31,7 @@ test('a gateway that accepts the connection but never answers is reported after 
     server.close();
   });
   const base = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
-  const err = await t.throwsAsync(callGateway(base, '/healthz', { timeoutMs: 200 }), { instanceOf: GatewayUnreachableError });
+  const err = await t.throwsAsync(callGateway(base, '/healthz', { timeoutMs: 200 }, {}), { instanceOf: GatewayUnreachableError });
   t.is(err.message, `no answer from the gateway at ${base} (no answer within 0.2 s): is it running? (systemctl status spot-gateway; --url to ask another address)`);
 });
 
@@ -41,7 +45,7 @@ test('a PUT carries its JSON body', async (t) => {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.teardown(() => server.close());
-  const res = await callGateway(`http://127.0.0.1:${(server.address() as net.AddressInfo).port}`, '/api/log-level', { method: 'PUT', body: { level: 'warn' } });
+  const res = await callGateway(`http://127.0.0.1:${(server.address() as net.AddressInfo).port}`, '/api/log-level', { method: 'PUT', body: { level: 'warn' } }, {});
   t.is(res.status, 200);
   t.regex(seen, /^PUT \/api\/log-level HTTP\/1\.1\r\n/);
   t.regex(seen, /content-type: application\/json/i);
@@ -62,4 +66,26 @@ test('SPOT_GATEWAY_API_KEY goes along as X-API-Key', async (t) => {
   const res = await callGateway(`http://127.0.0.1:${(server.address() as net.AddressInfo).port}`, '/api/status', {}, { SPOT_GATEWAY_API_KEY: 'sgk_test123' });
   t.is(res.status, 200);
   t.regex(seen, /\r\nx-api-key: sgk_test123\r\n/i);
+});
+
+test('status and backup send the API key of the environment they were given, not the process one', async (t) => {
+  const requests: string[] = [];
+  const server = net.createServer((socket) => {
+    let seen = '';
+    socket.on('data', (d: Buffer) => {
+      seen += d.toString();
+      if (!seen.includes('\r\n\r\n')) return;
+      requests.push(seen);
+      socket.end('HTTP/1.1 403 Forbidden\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => server.close());
+  const base = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  const dir = tempDir(t);
+  t.is(process.env.SPOT_GATEWAY_API_KEY, undefined);
+  t.is(await runCli(['status', '--url', base], io({ SPOT_GATEWAY_API_KEY: 'sgk_fromio' }, dir)), 1);
+  t.is(await runCli(['backup', '--url', base, path.join(dir, 'b.db')], io({ SPOT_GATEWAY_API_KEY: 'sgk_fromio' }, dir)), 1);
+  t.is(requests.length, 3);
+  for (const r of requests) t.regex(r, /\r\nx-api-key: sgk_fromio\r\n/i);
 });

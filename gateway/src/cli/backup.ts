@@ -66,7 +66,7 @@ export async function runBackupCli(args: string[], io: CliIo): Promise<number> {
   if (base === null) return 2;
   const partial = `${file}.partial`;
   try {
-    const res = await callGateway(base, '/api/backup', { method: 'POST', timeoutMs: BACKUP_TIMEOUT_MS });
+    const res = await callGateway(base, '/api/backup', { method: 'POST', timeoutMs: BACKUP_TIMEOUT_MS }, io.env);
     if (!res.ok || res.body === null) {
       const text = await res.text();
       let reason = text.slice(0, 300);

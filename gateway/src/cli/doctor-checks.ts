@@ -71,7 +71,7 @@ export const checkPort: Check = async (ctx) => {
   if (listened === null) return { name: 'port', verdict: 'ok', detail: `${where} is free` };
   if (listened.code === 'EADDRINUSE') {
     try {
-      const res = await callGateway(gatewayUrl(ctx.config), '/healthz', { timeoutMs: ctx.timeoutMs });
+      const res = await callGateway(gatewayUrl(ctx.config), '/healthz', { timeoutMs: ctx.timeoutMs }, {}); // /healthz needs no API key
       const body = (await res.json()) as { status?: unknown };
       if (res.ok && (body.status === 'ok' || body.status === 'degraded')) {
         return { name: 'port', verdict: 'ok', detail: `${where} is held by a running spot-gateway (healthz ${String(body.status)})` };

@@ -39,7 +39,7 @@ export interface GatewayCall {
 }
 
 /** One request to the gateway's API; rejects with GatewayUnreachableError when nothing answers. */
-export async function callGateway(baseUrl: string, path: string, call: GatewayCall = {}, env: NodeJS.ProcessEnv = process.env): Promise<Response> {
+export async function callGateway(baseUrl: string, path: string, call: GatewayCall, env: NodeJS.ProcessEnv): Promise<Response> {
   let url: URL;
   try {
     url = new URL(path, `${baseUrl}/`);

@@ -93,8 +93,8 @@ export function statusText(health: Health, s: Status): string {
   return `${lines.join('\n')}\n`;
 }
 
-async function getJson<T>(base: string, path: string): Promise<T> {
-  const res = await callGateway(base, path);
+async function getJson<T>(base: string, path: string, env: NodeJS.ProcessEnv): Promise<T> {
+  const res = await callGateway(base, path, {}, env);
   const text = await res.text();
   if (!res.ok) throw new Error(`${path} answered ${res.status}: ${text.slice(0, 200)}`);
   try {
@@ -114,7 +114,7 @@ export async function runStatusCli(args: string[], io: CliIo): Promise<number> {
   const base = gatewayBase(parsed, io);
   if (base === null) return 2;
   try {
-    const [health, status] = await Promise.all([getJson<Health>(base, '/healthz'), getJson<Status>(base, '/api/status')]);
+    const [health, status] = await Promise.all([getJson<Health>(base, '/healthz', io.env), getJson<Status>(base, '/api/status', io.env)]);
     io.out(parsed.json ? `${JSON.stringify({ ...status, health }, null, 2)}\n` : statusText(health, status));
     return 0;
   } catch (err) {

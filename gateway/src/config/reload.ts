@@ -2,6 +2,7 @@
 // (docs/operations.md, "What SIGHUP reloads").
 import { leafKeys } from './env.js';
 import { configSchema, type GatewayConfig } from './schema.js';
+import { redactUrl } from './redact.js';
 
 /**
  * Keys the running gateway takes over at a reload: values read where they are used, with no open
@@ -92,6 +93,6 @@ export function planReload(current: GatewayConfig, next: GatewayConfig): ReloadP
 /** A key's value for a log line; a password in mqtt.url is hidden. */
 export function shownValue(config: GatewayConfig, key: string): string {
   const value = valueAt(config, key.split('.'));
-  if (key === 'mqtt.url' && typeof value === 'string') return JSON.stringify(value.replace(/\/\/([^@/:]*):[^@/]*@/, '//$1:***@'));
+  if (key === 'mqtt.url' && typeof value === 'string') return JSON.stringify(redactUrl(value));
   return value === undefined ? 'unset' : JSON.stringify(value);
 }

@@ -1,5 +1,6 @@
 // One broker connection at a time: a new client per attempt, backoff between attempts,
 // MQTT 5 -> 3.1.1 fallback. Callbacks of an abandoned client are ignored (generation check).
+import { redactUrl } from '../config/redact.js';
 import { Backoff } from './backoff.js';
 import type { TlsFiles } from './mqtt-wire/target.js';
 import {
@@ -53,9 +54,12 @@ export class BrokerConnection {
   private connectedOnce = false;
   private reconnectTimer: unknown = null;
   private lastReason: string | null = null;
+  /** The URL as logs and the status show it: without its password. */
+  private readonly shownUrl: string;
 
   constructor(private readonly o: BrokerConnectionOptions) {
     this.protocolVersion = o.protocolVersion;
+    this.shownUrl = redactUrl(o.url);
   }
 
   /** The connected client, or null. */
@@ -85,10 +89,10 @@ export class BrokerConnection {
     if (!this.running) return;
     const delay = this.o.backoff.next();
     this.o.logger.warn(
-      { url: this.o.url, retryInMs: delay, attempt: this.o.backoff.attempts },
+      { url: this.shownUrl, retryInMs: delay, attempt: this.o.backoff.attempts },
       wasConnected
-        ? `mqtt: connection to ${this.o.url} lost: ${detail}; reconnecting in ${delay} ms`
-        : `mqtt: cannot connect to ${this.o.url}: ${detail}; next attempt in ${delay} ms`,
+        ? `mqtt: connection to ${this.shownUrl} lost: ${detail}; reconnecting in ${delay} ms`
+        : `mqtt: cannot connect to ${this.shownUrl}: ${detail}; next attempt in ${delay} ms`,
     );
     this.reconnectTimer = this.o.timers.setTimeout(() => {
       this.reconnectTimer = null;
@@ -142,7 +146,7 @@ export class BrokerConnection {
         }),
       );
     } catch (err) {
-      this.report(`cannot create an MQTT client for ${this.o.url}: ${describe(err)}`);
+      this.report(`cannot create an MQTT client for ${this.shownUrl}: ${describe(err)}`);
       this.lost(generation, this.lastReason!);
       return;
     }
@@ -172,7 +176,7 @@ export class BrokerConnection {
     if (this.protocolVersion === 5 && PROTOCOL_REFUSALS.has(code) && this.o.fallbackToV4) {
       this.protocolVersion = 4;
       this.o.logger.warn(
-        { url: this.o.url },
+        { url: this.shownUrl },
         'mqtt: broker refuses MQTT 5, using MQTT 3.1.1: messages carry no event_id, consumers cannot drop duplicates by id',
       );
       this.o.backoff.reset();
