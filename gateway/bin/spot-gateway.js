@@ -8,5 +8,10 @@ if (!existsSync(fileURLToPath(cli))) {
   process.stderr.write('spot-gateway: gateway/dist is missing; build it first with `make build` (or npx tsc -p tsconfig.json)\n');
   process.exit(2);
 }
+// A reader that went away (`spot-gateway tap ... | head`) ends the command quietly, as it ends cat or grep.
+process.stdout.on('error', (err) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 const { runCli } = await import(cli.href);
 process.exit(await runCli(process.argv.slice(2)));

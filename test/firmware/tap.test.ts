@@ -182,3 +182,26 @@ function freePort(): Promise<number> {
     });
   });
 }
+
+test.serial('a reader that goes away (tap | head) ends the tap with 0 and no stack trace', async (t) => {
+  const sockets: net.Socket[] = [];
+  const server = net.createServer((socket) => {
+    sockets.push(socket);
+    socket.on('error', () => undefined);
+    const flood = (): void => {
+      while (socket.writable && socket.write('["presence","create",{"item_code":"c0ffee000001"}]\n'));
+      if (socket.writable) socket.once('drain', flood);
+    };
+    flood();
+  });
+  t.teardown(() => {
+    for (const s of sockets) s.destroy();
+    server.close();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const tap = startTap(t, [`127.0.0.1:${(server.address() as net.AddressInfo).port}`], { NO_COLOR: '' });
+  await waitFor(() => tap.stdout().includes('presence create'), 15000, 'the first events printed');
+  tap.child.stdout!.destroy();
+  t.is(await within(tap.exited, 15000, 'the tap to end once its reader is gone'), 0);
+  t.false(tap.stderr().includes('EPIPE'), tap.stderr());
+});
