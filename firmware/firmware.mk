@@ -38,10 +38,10 @@ nanopb-runtime: $(NANOPB_SRC)/pb_encode.c
 
 # --- mbedTLS (SHA-256 for the bootloader's image check): Debian's source package ----
 # Fetched like the nanopb runtime (whose rule sets up the deb-src entry); only
-# sha256.c and platform_util.c are built, with firmware/bootloader/boot_mbedtls_config.h.
+# sha256.c, sha512.c and platform_util.c are built, with firmware/bootloader/boot_mbedtls_config.h.
 MBEDTLS_DIR := $(FW_BUILD)/mbedtls
 MBEDTLS_SRC := $(MBEDTLS_DIR)/src
-MBEDTLS_RUNTIME := $(MBEDTLS_SRC)/library/sha256.c $(MBEDTLS_SRC)/library/platform_util.c
+MBEDTLS_RUNTIME := $(MBEDTLS_SRC)/library/sha256.c $(MBEDTLS_SRC)/library/sha512.c $(MBEDTLS_SRC)/library/platform_util.c
 MBEDTLS_FLAGS := -I$(MBEDTLS_SRC)/include -DMBEDTLS_CONFIG_FILE='"boot_mbedtls_config.h"'
 $(MBEDTLS_SRC)/library/sha256.c: | $(NANOPB_SRC)/pb_encode.c
 	@set -e; rm -rf $(MBEDTLS_DIR); mkdir -p $(MBEDTLS_DIR); \
@@ -70,7 +70,7 @@ $(FW_BUILD)/%/mbedtls/libmbedtls.a: | $(MBEDTLS_SRC)/library/sha256.c
 SODIUM_DIR := $(FW_BUILD)/libsodium
 SODIUM_LIB := $(SODIUM_DIR)/src/src/libsodium
 SODIUM_RUNTIME := $(addprefix $(SODIUM_LIB)/,crypto_sign/ed25519/ref10/open.c crypto_sign/ed25519/ref10/sign.c \
-  crypto_core/ed25519/ref10/ed25519_ref10.c crypto_hash/sha512/cp/hash_sha512_cp.c \
+  crypto_core/ed25519/ref10/ed25519_ref10.c \
   crypto_verify/sodium/verify.c sodium/utils.c sodium/core.c)
 SODIUM_FLAGS := -I$(SODIUM_LIB)/include/sodium
 # What libsodium's configure would say for these files: little endian, nothing else.
