@@ -153,8 +153,11 @@ $(FW_BUILD)/mps2/spot.elf: $(FW_GEN_STAMPS) $(NANOPB_SRC)/pb_encode.c $(FW_MPS2_
 BOOT_DEV_KEY := $(FW_BUILD)/keys/dev.pem
 BOOT_KEY ?= $(BOOT_DEV_KEY)
 FW_BOOT_SRC = $(wildcard firmware/bootloader/*.c firmware/targets/mps2-boot/*.c) \
-  $(addprefix firmware/platform/mps2/,startup.c semihosting.c uart.c time.c flash.c)
-FW_BOOT_FLAGS := $(FW_WARN) -Ifirmware/bootloader -Ifirmware/platform/mps2 $(MBEDTLS_FLAGS) $(SODIUM_FLAGS) \
+  $(addprefix firmware/platform/mps2/,startup.c semihosting.c uart.c time.c flash.c boot_mode.c) \
+  $(addprefix firmware/smp/,smp_server.c smp_image.c smp_serial.c smp_cbor.c smp_demux.c)
+# Serial recovery serves what MCUboot's does: no OS info, no image state write.
+FW_BOOT_FLAGS := $(FW_WARN) -Ifirmware/bootloader -Ifirmware/platform/mps2 -Ifirmware/smp $(MBEDTLS_FLAGS) $(SODIUM_FLAGS) \
+  -DSMP_WITH_OS_INFO=0 -DSMP_WITH_STATE_WRITE=0 \
   -mcpu=cortex-m3 -mthumb -Os -g -ffunction-sections -fdata-sections -ffreestanding
 FW_BOOT_MBEDTLS_OBJ := $(patsubst $(MBEDTLS_SRC)/library/%.c,$(FW_BUILD)/mps2-boot/mbedtls/%.o,$(MBEDTLS_RUNTIME))
 FW_BOOT_SODIUM_OBJ := $(patsubst $(SODIUM_LIB)/%.c,$(FW_BUILD)/mps2-boot/sodium/%.o,$(SODIUM_RUNTIME))
