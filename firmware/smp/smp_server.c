@@ -220,25 +220,36 @@ static const char *info_field(const smp_server_config_t *c, char letter)
   }
 }
 
-/* OS/application info: the fields the format letters name, joined by spaces
-   ("a" all of them in the order s n r v b m p i o; no format is "s"). */
+/* OS/application info: the fields the format letters name, joined by spaces in
+   their natural order s n r v b m p i o whatever the order of the letters
+   (smp_group_0.rst, "OS/Application Info Request"); "a" is all of them, no
+   format is "s". A letter that names no field refuses the request. */
 static void os_info(reply_t *a, const request_t *q)
 {
-  char format[FORMAT_MAX + 1];
+  static const char natural[] = "snrvbmpio";
+  char format[sizeof natural];
   const smp_server_config_t *c = &a->s->config;
-  if (q->format.present && (q->format.len == 0 || q->format.len > FORMAT_MAX)) {
+  const char *given = q->format.present ? (const char *)q->format.data : "s";
+  size_t given_len = q->format.present ? q->format.len : 1u;
+  bool all = false;
+  if (given_len == 0 || given_len > FORMAT_MAX) {
     reply_error(a, OS_ERR_INVALID_FORMAT, SMP_RC_EINVAL);
     return;
   }
-  if (q->format.present) {
-    memcpy(format, q->format.data, q->format.len);
-    format[q->format.len] = '\0';
-  } else {
-    strcpy(format, "s");
+  for (size_t i = 0; i < given_len; i++) {
+    all = all || given[i] == 'a';
+    if (given[i] != 'a' && (given[i] == '\0' || !strchr(natural, given[i]))) {
+      reply_error(a, OS_ERR_INVALID_FORMAT, SMP_RC_EINVAL);
+      return;
+    }
   }
-  if (strchr(format, 'a')) {
-    strcpy(format, "snrvbmpio");
+  size_t n = 0;
+  for (const char *f = natural; *f; f++) {
+    if (all || memchr(given, *f, given_len)) {
+      format[n++] = *f;
+    }
   }
+  format[n] = '\0';
   size_t total = 0;
   for (const char *f = format; *f; f++) {
     const char *field = info_field(c, *f);
