@@ -66,7 +66,8 @@ $(FW_BUILD)/%/mbedtls/libmbedtls.a: | $(MBEDTLS_SRC)/library/sha256.c
 
 # --- libsodium (Ed25519 verify for the bootloader): Debian's source package ---------
 # Only what crypto_sign_ed25519_verify_detached needs (and sign.c, which holds the
-# hash init verify shares; --gc-sections drops the signing code from the bootloader).
+# hash init verify shares; --gc-sections drops the signing code from the bootloader),
+# but not its SHA-512: firmware/bootloader/boot_sha512.c gives it mbedTLS's small one.
 SODIUM_DIR := $(FW_BUILD)/libsodium
 SODIUM_LIB := $(SODIUM_DIR)/src/src/libsodium
 SODIUM_RUNTIME := $(addprefix $(SODIUM_LIB)/,crypto_sign/ed25519/ref10/open.c crypto_sign/ed25519/ref10/sign.c \
