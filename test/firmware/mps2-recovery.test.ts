@@ -65,22 +65,29 @@ test.serial('erased primary slot: the bootloader waits in serial recovery; flash
   t.true(primaryHolds(file, B));
 });
 
-test.serial('corrupt primary image: listed but not active in serial recovery; B uploaded, smp reset boots B confirmed', async (t) => {
+test.serial('corrupt primary image: listed but not active in serial recovery; B, then C uploaded over it, smp reset boots C confirmed', async (t) => {
   t.timeout(120000);
   const corrupt = Buffer.from(A);
   corrupt.writeUInt8(corrupt.readUInt8(0x200 + 1000) ^ 0x01, 0x200 + 1000);
   const { dir, file, image } = setUp(t, corrupt);
+  const C = signApp('mps2/spot-slot.bin', '3.0.0');
+  const imageC = path.join(dir, 'c.img');
+  writeFileSync(imageC, C);
   const board = await startBoard(t, dir);
   await waitFor(() => board.output().includes(WAITING), 10000, `serial recovery (${board.output()})`);
   // No image runs: the primary's is listed without "active" (so the flasher's checks do not take it for the running one).
   t.regex(await listed(board), /^image 0 slot 0: 1\.0\.0 {2}confirmed bootable {2}hash [0-9a-f]{64}\n$/);
   await uploadInRecovery(t, board, image);
+  // Another upload drops B's mark with the trailer sector; C, once complete, is marked in its turn.
+  await uploadInRecovery(t, board, imageC);
+  await waitFor(() => count(board.output(), 'boot: serial recovery: image uploaded') === 2, 10000, `C marked (${board.output()})`);
+  t.regex(await listed(board), /\nimage 0 slot 1: 3\.0\.0 {2}pending permanent bootable /);
   t.is((await smpReset(board)).trim(), 'reset');
   await waitFor(() => board.output().includes('boot: new image swapped in, permanent'), 20000, `the swap (${board.output()})`);
   t.regex(board.output(), /boot: serial recovery: reset/);
-  t.regex(await listed(board), /^image 0 slot 0: 2\.0\.0 {2}active confirmed bootable {2}hash [0-9a-f]{64}\n/);
+  t.regex(await listed(board), /^image 0 slot 0: 3\.0\.0 {2}active confirmed bootable {2}hash [0-9a-f]{64}\n/);
   await board.kill();
-  t.true(primaryHolds(file, B));
+  t.true(primaryHolds(file, C));
 });
 
 test.serial('the app asks for serial recovery (smp reset --bootloader); a reset there without an upload runs A again; the next time B is uploaded and runs', async (t) => {

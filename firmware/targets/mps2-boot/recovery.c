@@ -14,7 +14,7 @@ typedef struct recovery {
   smp_server_t server;
   const boot_map_t *map;
   recovery_say_fn say;
-  bool marked; /* the completed upload is marked for the next boot */
+  bool marked; /* the upload completed last is marked for the next boot */
 } recovery_t;
 
 static void uart_put(void *ctx, const uint8_t *bytes, size_t len)
@@ -53,7 +53,11 @@ static void on_frame(void *ctx, const uint8_t *line, size_t len)
   if (out > 0) {
     smp_serial_write(s->buf, out, uart_put, NULL);
   }
-  if (upload && s->upload.active && s->upload.off == s->upload.len && !r->marked) {
+  bool complete = s->upload.active && s->upload.off == s->upload.len;
+  if (upload && !complete) {
+    r->marked = false; /* a new upload erased the trailer sector, and a mark with it */
+  }
+  if (upload && complete && !r->marked) {
     if (boot_request_upgrade(mps2_flash(), r->map, true) == BOOT_OK) {
       r->marked = true;
       r->say("serial recovery: image uploaded, ", "marked to be swapped in at the next boot");
