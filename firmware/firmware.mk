@@ -38,10 +38,10 @@ nanopb-runtime: $(NANOPB_SRC)/pb_encode.c
 
 # --- mbedTLS (SHA-256 for the bootloader's image check): Debian's source package ----
 # Fetched like the nanopb runtime (whose rule sets up the deb-src entry); only
-# sha256.c and platform_util.c are built, with firmware/bootloader/boot_mbedtls_config.h.
+# sha256.c, sha512.c and platform_util.c are built, with firmware/bootloader/boot_mbedtls_config.h.
 MBEDTLS_DIR := $(FW_BUILD)/mbedtls
 MBEDTLS_SRC := $(MBEDTLS_DIR)/src
-MBEDTLS_RUNTIME := $(MBEDTLS_SRC)/library/sha256.c $(MBEDTLS_SRC)/library/platform_util.c
+MBEDTLS_RUNTIME := $(MBEDTLS_SRC)/library/sha256.c $(MBEDTLS_SRC)/library/sha512.c $(MBEDTLS_SRC)/library/platform_util.c
 MBEDTLS_FLAGS := -I$(MBEDTLS_SRC)/include -DMBEDTLS_CONFIG_FILE='"boot_mbedtls_config.h"'
 $(MBEDTLS_SRC)/library/sha256.c: | $(NANOPB_SRC)/pb_encode.c
 	@set -e; rm -rf $(MBEDTLS_DIR); mkdir -p $(MBEDTLS_DIR); \
@@ -66,11 +66,12 @@ $(FW_BUILD)/%/mbedtls/libmbedtls.a: | $(MBEDTLS_SRC)/library/sha256.c
 
 # --- libsodium (Ed25519 verify for the bootloader): Debian's source package ---------
 # Only what crypto_sign_ed25519_verify_detached needs (and sign.c, which holds the
-# hash init verify shares; --gc-sections drops the signing code from the bootloader).
+# hash init verify shares; --gc-sections drops the signing code from the bootloader),
+# but not its SHA-512: firmware/bootloader/boot_sha512.c gives it mbedTLS's small one.
 SODIUM_DIR := $(FW_BUILD)/libsodium
 SODIUM_LIB := $(SODIUM_DIR)/src/src/libsodium
 SODIUM_RUNTIME := $(addprefix $(SODIUM_LIB)/,crypto_sign/ed25519/ref10/open.c crypto_sign/ed25519/ref10/sign.c \
-  crypto_core/ed25519/ref10/ed25519_ref10.c crypto_hash/sha512/cp/hash_sha512_cp.c \
+  crypto_core/ed25519/ref10/ed25519_ref10.c \
   crypto_verify/sodium/verify.c sodium/utils.c sodium/core.c)
 SODIUM_FLAGS := -I$(SODIUM_LIB)/include/sodium
 # What libsodium's configure would say for these files: little endian, nothing else.
@@ -153,8 +154,11 @@ $(FW_BUILD)/mps2/spot.elf: $(FW_GEN_STAMPS) $(NANOPB_SRC)/pb_encode.c $(FW_MPS2_
 BOOT_DEV_KEY := $(FW_BUILD)/keys/dev.pem
 BOOT_KEY ?= $(BOOT_DEV_KEY)
 FW_BOOT_SRC = $(wildcard firmware/bootloader/*.c firmware/targets/mps2-boot/*.c) \
-  $(addprefix firmware/platform/mps2/,startup.c semihosting.c uart.c time.c flash.c)
-FW_BOOT_FLAGS := $(FW_WARN) -Ifirmware/bootloader -Ifirmware/platform/mps2 $(MBEDTLS_FLAGS) $(SODIUM_FLAGS) \
+  $(addprefix firmware/platform/mps2/,startup.c semihosting.c uart.c time.c flash.c boot_mode.c) \
+  $(addprefix firmware/smp/,smp_server.c smp_image.c smp_serial.c smp_cbor.c smp_demux.c)
+# Serial recovery serves what MCUboot's does: no OS info, no image state write.
+FW_BOOT_FLAGS := $(FW_WARN) -Ifirmware/bootloader -Ifirmware/platform/mps2 -Ifirmware/smp $(MBEDTLS_FLAGS) $(SODIUM_FLAGS) \
+  -DSMP_WITH_OS_INFO=0 -DSMP_WITH_STATE_WRITE=0 \
   -mcpu=cortex-m3 -mthumb -Os -g -ffunction-sections -fdata-sections -ffreestanding
 FW_BOOT_MBEDTLS_OBJ := $(patsubst $(MBEDTLS_SRC)/library/%.c,$(FW_BUILD)/mps2-boot/mbedtls/%.o,$(MBEDTLS_RUNTIME))
 FW_BOOT_SODIUM_OBJ := $(patsubst $(SODIUM_LIB)/%.c,$(FW_BUILD)/mps2-boot/sodium/%.o,$(SODIUM_RUNTIME))

@@ -173,7 +173,8 @@ static bool skip_depth(cbor_reader_t *r, const cbor_item_t *item, unsigned depth
       return false;
     }
     if (inner.is_break) {
-      return item->indefinite && i % per_entry == 0;
+      /* between entries: i even in a map (a mask, not a 64-bit division libgcc would bring in) */
+      return item->indefinite && (per_entry == 1u || (i & 1u) == 0);
     }
     if (!skip_depth(r, &inner, depth + 1)) {
       return false;

@@ -46,7 +46,7 @@ typedef struct bool_field {
 typedef struct request {
   bytes_field_t d, format, hash, sha, data; /* d and format text, the rest byte strings */
   bool_field_t confirm;
-  uint_field_t image, len, off;
+  uint_field_t image, len, off, boot_mode;
 } request_t;
 
 typedef struct reply {
@@ -148,6 +148,8 @@ static bool decode_request(const uint8_t *body, size_t len, request_t *q)
       ok = take_uint(&r, &q->len);
     } else if (key_is(&key, "off")) {
       ok = take_uint(&r, &q->off);
+    } else if (key_is(&key, "boot_mode")) {
+      ok = take_uint(&r, &q->boot_mode);
     } else {
       cbor_item_t value;
       ok = cbor_read(&r, &value) && cbor_skip(&r, &value);
@@ -201,6 +203,7 @@ static void os_echo(reply_t *a, const request_t *q)
   cbor_put_text(&a->w, (const char *)q->d.data, q->d.len);
 }
 
+#if SMP_WITH_OS_INFO
 static const char *info_field(const smp_server_config_t *c, char letter)
 {
   switch (letter) {
@@ -217,25 +220,36 @@ static const char *info_field(const smp_server_config_t *c, char letter)
   }
 }
 
-/* OS/application info: the fields the format letters name, joined by spaces
-   ("a" all of them in the order s n r v b m p i o; no format is "s"). */
+/* OS/application info: the fields the format letters name, joined by spaces in
+   their natural order s n r v b m p i o whatever the order of the letters
+   (smp_group_0.rst, "OS/Application Info Request"); "a" is all of them, no
+   format is "s". A letter that names no field refuses the request. */
 static void os_info(reply_t *a, const request_t *q)
 {
-  char format[FORMAT_MAX + 1];
+  static const char natural[] = "snrvbmpio";
+  char format[sizeof natural];
   const smp_server_config_t *c = &a->s->config;
-  if (q->format.present && (q->format.len == 0 || q->format.len > FORMAT_MAX)) {
+  const char *given = q->format.present ? (const char *)q->format.data : "s";
+  size_t given_len = q->format.present ? q->format.len : 1u;
+  bool all = false;
+  if (given_len == 0 || given_len > FORMAT_MAX) {
     reply_error(a, OS_ERR_INVALID_FORMAT, SMP_RC_EINVAL);
     return;
   }
-  if (q->format.present) {
-    memcpy(format, q->format.data, q->format.len);
-    format[q->format.len] = '\0';
-  } else {
-    strcpy(format, "s");
+  for (size_t i = 0; i < given_len; i++) {
+    all = all || given[i] == 'a';
+    if (given[i] != 'a' && (given[i] == '\0' || !strchr(natural, given[i]))) {
+      reply_error(a, OS_ERR_INVALID_FORMAT, SMP_RC_EINVAL);
+      return;
+    }
   }
-  if (strchr(format, 'a')) {
-    strcpy(format, "snrvbmpio");
+  size_t n = 0;
+  for (const char *f = natural; *f; f++) {
+    if (all || memchr(given, *f, given_len)) {
+      format[n++] = *f;
+    }
   }
+  format[n] = '\0';
   size_t total = 0;
   for (const char *f = format; *f; f++) {
     const char *field = info_field(c, *f);
@@ -258,6 +272,8 @@ static void os_info(reply_t *a, const request_t *q)
   }
 }
 
+#endif
+
 static void os_params(reply_t *a)
 {
   cbor_put_map(&a->w, 2);
@@ -267,17 +283,36 @@ static void os_params(reply_t *a)
   cbor_put_uint(&a->w, 1);
 }
 
+/* Reset, into the application or (boot_mode 1) the bootloader's serial recovery,
+   which only a server with the flash (under the bootloader) can ask for. */
+static void os_reset(reply_t *a, const request_t *q)
+{
+  uint64_t mode = q->boot_mode.present ? q->boot_mode.value : SMP_BOOT_MODE_NORMAL;
+  if (mode > SMP_BOOT_MODE_BOOTLOADER) {
+    reply_rc(a, SMP_RC_EINVAL);
+    return;
+  }
+  if (mode == SMP_BOOT_MODE_BOOTLOADER && !a->s->config.flash) {
+    reply_rc(a, SMP_RC_ENOTSUP);
+    return;
+  }
+  cbor_put_map(&a->w, 0);
+  a->s->reset_requested = true;
+  a->s->bootloader_requested = mode == SMP_BOOT_MODE_BOOTLOADER;
+}
+
 static void handle_os(reply_t *a, uint8_t op, uint8_t id, const request_t *q)
 {
-  if (id == SMP_OS_ECHO && op == SMP_OP_WRITE) {
-    os_echo(a, q);
+  if (id == SMP_OS_ECHO) {
+    os_echo(a, q); /* read or write (smp_group_0.rst, "Echo request") */
   } else if (id == SMP_OS_RESET && op == SMP_OP_WRITE) {
-    cbor_put_map(&a->w, 0);
-    a->s->reset_requested = true;
+    os_reset(a, q);
   } else if (id == SMP_OS_PARAMS && op == SMP_OP_READ) {
     os_params(a);
+#if SMP_WITH_OS_INFO
   } else if (id == SMP_OS_INFO && op == SMP_OP_READ) {
     os_info(a, q);
+#endif
   } else {
     reply_rc(a, SMP_RC_ENOTSUP);
   }
@@ -355,13 +390,14 @@ static void image_state_body(reply_t *a)
   cbor_put_cstr(&a->w, "images");
   cbor_put_array(&a->w, n);
   if (sl.primary.present) {
-    put_slot(&a->w, 0, &sl.primary, true, !sl.trial, false, false);
+    put_slot(&a->w, 0, &sl.primary, !a->s->config.recovery, !sl.trial, false, false);
   }
   if (sl.secondary_listed) {
     put_slot(&a->w, 1, &sl.secondary, false, false, sl.pending, sl.permanent);
   }
 }
 
+#if SMP_WITH_STATE_WRITE
 /* Set state: confirm the running image (no hash, or its hash), or mark the
    secondary's image for a test boot (confirm false) or for good (confirm true). */
 static void image_state_write(reply_t *a, const request_t *q)
@@ -407,6 +443,8 @@ static void image_state_write(reply_t *a, const request_t *q)
     image_state_body(a);
   }
 }
+
+#endif
 
 static void upload_offset(reply_t *a)
 {
@@ -506,8 +544,10 @@ static void handle_image(reply_t *a, uint8_t op, uint8_t id, const request_t *q)
     reply_rc(a, SMP_RC_ENOTSUP); /* not running from a slot: no images to manage */
   } else if (id == SMP_IMAGE_STATE && op == SMP_OP_READ) {
     image_state_body(a);
+#if SMP_WITH_STATE_WRITE
   } else if (id == SMP_IMAGE_STATE && op == SMP_OP_WRITE) {
     image_state_write(a, q);
+#endif
   } else if (id == SMP_IMAGE_UPLOAD && op == SMP_OP_WRITE) {
     image_upload(a, q);
   } else {

@@ -20,6 +20,14 @@
 #define SMP_BUF_SIZE 2048u
 #endif
 #define SMP_HEADER_SIZE 8u
+/* What a server leaves out at compile time (the bootloader's serial recovery
+   answers neither, as MCUboot's does not): OS/application info, image state write. */
+#ifndef SMP_WITH_OS_INFO
+#define SMP_WITH_OS_INFO 1
+#endif
+#ifndef SMP_WITH_STATE_WRITE
+#define SMP_WITH_STATE_WRITE 1
+#endif
 
 #define SMP_OP_READ 0u
 #define SMP_OP_READ_RSP 1u
@@ -43,6 +51,10 @@
 #define SMP_RC_ENOTSUP 8
 #define SMP_RC_ENOTSUP_VERSION 13 /* protocol too new */
 
+/* OS reset's "boot_mode": 0 the application, 1 the bootloader's serial recovery. */
+#define SMP_BOOT_MODE_NORMAL 0u
+#define SMP_BOOT_MODE_BOOTLOADER 1u
+
 typedef struct smp_server_config {
   const boot_flash_t *flash; /* NULL: no image management (the image group answers rc 8) */
   const boot_map_t *map;
@@ -54,6 +66,8 @@ typedef struct smp_server_config {
   const char *machine;   /* m */
   const char *processor; /* p */
   const char *platform;  /* i */
+  /* The bootloader's serial recovery: no image runs, so the primary's is not listed active. */
+  bool recovery;
 } smp_server_config_t;
 
 typedef struct smp_server {
@@ -63,6 +77,7 @@ typedef struct smp_server {
   smp_upload_t upload;
   uint32_t requests; /* answered requests (each had a good CRC and header) */
   bool reset_requested; /* OS reset answered: reset once the answer is out */
+  bool bootloader_requested; /* ... with boot_mode 1: into the bootloader's serial recovery */
 } smp_server_t;
 
 /* Finds an upload under way (power cut) in the flash. BOOT_OK or BOOT_EFLASH. */

@@ -27,7 +27,7 @@ static const boot_map_t map = BOOT_MAP_MPS2_AN385;
 static boot_config_t boot_config;
 static smp_server_t server;
 static test_image_t image_a, image_b, image_c;
-static const smp_server_config_t config = {&flash, &map, "spot", "spot-1", "1.0.0", "-", "arm", "cortex-m3", "mps2-an385"};
+static const smp_server_config_t config = {&flash, &map, "spot", "spot-1", "1.0.0", "-", "arm", "cortex-m3", "mps2-an385", false};
 
 static int setup(void **state)
 {
@@ -495,6 +495,42 @@ static void test_state_write_refusals(void **state)
   assert_false(t.magic);
 }
 
+/* The bootloader's serial recovery (firmware/targets/mps2-boot/recovery.c): no image runs, so
+   the primary's is listed, not active; an erased primary, an upload into the secondary, the
+   permanent request recovery writes once it is complete: the next boot swaps it in for good. */
+static void test_recovery_upload_swapped_in(void **state)
+{
+  (void)state;
+  smp_server_config_t recovery = config;
+  recovery.recovery = true;
+  slot_entry_t e[2];
+  assert_int_equal(smp_server_init(&server, &recovery), BOOT_OK);
+  state_of(state_read(), e);
+  assert_true(e[0].present && !e[0].active);
+
+  memset(sim.mem + map.primary, 0xff, map.slot_sectors * map.sector_size);
+  boot_result_t result;
+  assert_int_equal(boot_go(&boot_config, &result), BOOT_OK);
+  assert_int_equal(result.action, BOOT_NO_IMAGE);
+  assert_int_equal(smp_server_init(&server, &recovery), BOOT_OK);
+  state_of(state_read(), e);
+  assert_false(e[0].present || e[1].present);
+  assert_true(upload_all(&image_b, 1952, NULL));
+  state_of(state_read(), e);
+  assert_true(e[1].present && !e[1].pending);
+  assert_int_equal(boot_request_upgrade(&flash, &map, true), BOOT_OK);
+  state_of(state_read(), e);
+  assert_true(e[1].pending && e[1].permanent);
+
+  sim_flash_power_on(&sim);
+  assert_int_equal(boot_go(&boot_config, &result), BOOT_OK);
+  assert_int_equal(result.action, BOOT_RUN_PRIMARY);
+  assert_int_equal(result.swap, BOOT_SWAP_PERM);
+  assert_false(result.trial);
+  assert_slot_holds(map.primary, &image_b);
+  assert_int_equal(sim.violations, 0);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -504,6 +540,7 @@ int main(void)
       cmocka_unit_test_setup(test_resume_after_power_cut, setup),
       cmocka_unit_test_setup(test_upload_refusals, setup),
       cmocka_unit_test_setup(test_state_write_refusals, setup),
+      cmocka_unit_test_setup(test_recovery_upload_swapped_in, setup),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -38,7 +38,7 @@ static void put(void *ctx, const uint8_t *bytes, size_t len)
 }
 
 static const smp_server_config_t config = {
-    &flash, &map, "spot", "spot-4711", "2.1.0", "2026-01-01", "arm", "cortex-m3", "mps2-an385",
+    &flash, &map, "spot", "spot-4711", "2.1.0", "2026-01-01", "arm", "cortex-m3", "mps2-an385", false,
 };
 
 static int setup(void **state)
@@ -286,6 +286,39 @@ static void test_reset_answers_then_resets(void **state)
   assert_int_equal(server.buf[8], 0xa0);
   assert_int_equal(server.buf[0], 0x0b);
   assert_true(server.reset_requested);
+  assert_false(server.bootloader_requested);
+}
+
+/* boot_mode 1: reset into the bootloader's serial recovery (MCUmgr's boot mode; 0 is the
+   application); other values are refused, and so is 1 by a server without the flash. */
+static uint64_t reset_with_boot_mode(uint64_t mode)
+{
+  uint8_t body[16];
+  cbor_writer_t w;
+  cbor_writer_init(&w, body, sizeof body);
+  cbor_put_map(&w, 1);
+  cbor_put_cstr(&w, "boot_mode");
+  cbor_put_uint(&w, mode);
+  server.reset_requested = server.bootloader_requested = false;
+  size_t n = request(1, SMP_OP_WRITE, SMP_GROUP_OS, SMP_OS_RESET, body, w.len);
+  return n == 1 && server.buf[8] == 0xa0 ? 0 : smp_uint(server.buf + 8, n, NULL, "rc");
+}
+
+static void test_reset_into_the_bootloader(void **state)
+{
+  (void)state;
+  assert_int_equal(reset_with_boot_mode(SMP_BOOT_MODE_BOOTLOADER), 0);
+  assert_true(server.reset_requested && server.bootloader_requested);
+  assert_int_equal(reset_with_boot_mode(SMP_BOOT_MODE_NORMAL), 0);
+  assert_true(server.reset_requested && !server.bootloader_requested);
+  assert_int_equal(reset_with_boot_mode(2), SMP_RC_EINVAL);
+  assert_false(server.reset_requested);
+  smp_server_config_t bare = config;
+  bare.flash = NULL;
+  assert_int_equal(smp_server_init(&server, &bare), BOOT_OK);
+  assert_int_equal(reset_with_boot_mode(SMP_BOOT_MODE_BOOTLOADER), SMP_RC_ENOTSUP);
+  assert_false(server.reset_requested);
+  assert_int_equal(reset_with_boot_mode(SMP_BOOT_MODE_NORMAL), 0);
 }
 
 static void test_protocol_errors(void **state)
@@ -296,9 +329,10 @@ static void test_protocol_errors(void **state)
   assert_int_equal(smp_uint(server.buf + 8, n, NULL, "rc"), SMP_RC_ENOTSUP);
   n = request(0, SMP_OP_READ, SMP_GROUP_OS, 3, (const uint8_t *)"\xa0", 1);
   assert_int_equal(smp_uint(server.buf + 8, n, NULL, "rc"), SMP_RC_ENOTSUP);
-  /* echo as a read is not a command */
+  /* echo as a read is answered as a read (smp_group_0.rst: OP 0 or 2), here refused for its missing "d" */
   n = request(1, SMP_OP_READ, SMP_GROUP_OS, SMP_OS_ECHO, (const uint8_t *)"\xa0", 1);
-  assert_int_equal(smp_uint(server.buf + 8, n, NULL, "rc"), SMP_RC_ENOTSUP);
+  assert_int_equal(server.buf[0] & 7, SMP_OP_READ_RSP);
+  assert_int_equal(smp_uint(server.buf + 8, n, NULL, "rc"), SMP_RC_EINVAL);
   /* a version this server does not know: too new, answered as version 1 */
   n = request(2, SMP_OP_READ, SMP_GROUP_OS, SMP_OS_PARAMS, (const uint8_t *)"\xa0", 1);
   assert_int_equal(smp_uint(server.buf + 8, n, NULL, "rc"), SMP_RC_ENOTSUP_VERSION);
@@ -394,6 +428,7 @@ int main(void)
       cmocka_unit_test_setup(test_mcumgr_parameters, setup),
       cmocka_unit_test_setup(test_os_info, setup),
       cmocka_unit_test_setup(test_reset_answers_then_resets, setup),
+      cmocka_unit_test_setup(test_reset_into_the_bootloader, setup),
       cmocka_unit_test_setup(test_protocol_errors, setup),
       cmocka_unit_test_setup(test_cbor_subset, setup),
       cmocka_unit_test_setup(test_no_flash_no_image_group, setup),

@@ -10,58 +10,16 @@ import { EventEmitter } from 'node:events';
 import { SmpClient, type SmpPort } from '../../gateway/src/smp/client.js';
 import { echo, imageState } from '../../gateway/src/smp/commands.js';
 import { runCli, tempDir, waitFor, within, type Teardown } from '../helpers/gateway.js';
-import { DEV_PUB, reportedVersion, signApp, slots, startBoard, writeFlash, type Board } from './qemu-board.js';
+import { reportedVersion, signApp, slots, startBoard, writeFlash, type Board } from './qemu-board.js';
+import { flash, flashed, jsonLines, listed, smpReset } from './qemu-smp.js';
 
 const A = signApp('mps2/spot-slot.bin', '1.0.0');
 const B = signApp('mps2/spot-slot.bin', '2.0.0');
-
-interface Flashing {
-  code: Promise<number | string>;
-  stdout: () => string;
-  stderr: () => string;
-  kill: () => void;
-}
-
-function flash(board: Board, image: string, ...extra: string[]): Flashing {
-  const run = runCli(['flash', '--port', board.pty, '--pub', DEV_PUB, '--target', 'mps2-an385', '--json', '--boot-wait', '20', ...extra, image]);
-  return { code: run.exited, stdout: run.stdout, stderr: run.stderr, kill: () => run.child.kill('SIGKILL') };
-}
-
-async function flashed(board: Board, image: string, ...extra: string[]): Promise<{ code: number | string; events: Array<Record<string, unknown>>; err: string }> {
-  await board.closePort();
-  const run = flash(board, image, ...extra);
-  const code = await within(run.code, 60000, `flash ${image}`);
-  return { code, events: jsonLines(run.stdout()), err: run.stderr() };
-}
-
-function jsonLines(text: string): Array<Record<string, unknown>> {
-  return text.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
-}
-
-/** The images in the spot's slots, as `spot-gateway smp list` shows them. */
-async function listed(board: Board): Promise<string> {
-  await board.closePort();
-  const run = runCli(['smp', 'list', '--port', board.pty]);
-  mustSucceed(await within(run.exited, 20000, 'smp list'), run.stderr());
-  return run.stdout();
-}
-
-/** `spot-gateway smp reset`: a guest reset, asked for over SMP. */
-async function smpReset(board: Board): Promise<string> {
-  await board.closePort();
-  const run = runCli(['smp', 'reset', '--port', board.pty]);
-  mustSucceed(await within(run.exited, 20000, 'smp reset'), run.stderr());
-  return run.stdout();
-}
 
 /** A spot-protocol command on UART0 (the port taken back from the CLI), as the gateway sends it (JSON stream). */
 async function sendCommand(board: Board, data: Record<string, unknown>): Promise<void> {
   await board.openPort();
   await board.write(`${JSON.stringify(['config', 'update', data])}\n\n`);
-}
-
-function mustSucceed(code: number | string, err: string): void {
-  if (code !== 0) throw new Error(`exit ${code}: ${err}`);
 }
 
 function setUp(t: Teardown): { dir: string; file: string; write: (name: string, img: Buffer) => string } {

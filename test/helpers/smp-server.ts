@@ -67,6 +67,8 @@ export class SmpServerStandIn {
   readonly requests: SmpHeader[] = [];
   readonly dropped: string[] = [];
   resets = 0;
+  /** The `boot_mode` of each reset request (undefined when it had none). */
+  readonly resetBootModes: unknown[] = [];
   responses = 0;
   silent = false;
   private readonly reader = new SerialFrameReader((event) => {
@@ -129,7 +131,10 @@ export class SmpServerStandIn {
         return { body: { buf_size: this.options.bufSize ?? 512, buf_count: this.options.bufCount ?? 4 } };
       }
       if (header.id === OS_COMMAND.info && !write) return { body: { output: `spot-stand-in ${this.runningVersion()} mps2-an385` } };
-      if (header.id === OS_COMMAND.reset && write) return { body: {}, after: () => this.reset() };
+      if (header.id === OS_COMMAND.reset && write) {
+        this.resetBootModes.push(body.boot_mode);
+        return { body: {}, after: () => this.reset() };
+      }
       return { body: { rc: 8 } };
     }
     if (header.group === GROUP.image) {

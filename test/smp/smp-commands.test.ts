@@ -48,6 +48,18 @@ test('smp reset answers and the device restarts', async (t) => {
   t.is(await runSmpCli(['reset', ...PORT], b.io, b.opener), 0, b.err());
   t.is(b.out(), 'reset\n');
   t.is(b.server.resets, 1);
+  t.deepEqual(b.server.resetBootModes, [undefined]);
+});
+
+test('smp reset --bootloader asks for boot_mode 1 (serial recovery); the option belongs to reset alone', async (t) => {
+  const b = bench(t);
+  t.is(await runSmpCli(['reset', '--bootloader', ...PORT, '--json'], b.io, b.opener), 0, b.err());
+  t.deepEqual(JSON.parse(b.out()), { answered: true });
+  t.deepEqual(b.server.resetBootModes, [1]);
+  const list = bench(t);
+  t.is(await runSmpCli(['list', '--bootloader', ...PORT], list.io, list.opener), 2);
+  t.regex(list.err(), /^spot-gateway: smp list: Unknown option '--bootloader'/);
+  t.is(list.opened(), 0);
 });
 
 test('a port that cannot be opened exits 30, a silent device 31, each with one line saying why', async (t) => {

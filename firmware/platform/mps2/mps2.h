@@ -32,6 +32,14 @@ const char *mps2_cmdline(void);
 uint32_t mps2_host_time_s(void);
 /* Debug text to the host's console (semihosting SYS_WRITE0); dropped without. */
 void mps2_debug(const char *text);
+/* The boot mode handed from the application to the bootloader across a guest
+   reset (retained in block RAM, as MCUboot's retained boot mode; a power-on
+   clears it): MPS2_BOOT_MODE_RECOVERY keeps the bootloader in serial recovery. */
+#define MPS2_BOOT_MODE_NORMAL 0u
+#define MPS2_BOOT_MODE_RECOVERY 1u
+void mps2_boot_mode_set(uint32_t mode);
+/* The mode set before the reset, cleared as it is read; MPS2_BOOT_MODE_NORMAL when none. */
+uint32_t mps2_boot_mode_take(void);
 /* Resets the system (AIRCR SYSRESETREQ). */
 void mps2_reset(void) __attribute__((noreturn));
 void mps2_exit(int code) __attribute__((noreturn));

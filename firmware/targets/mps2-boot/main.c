@@ -1,6 +1,7 @@
 /* The mps2-an385 bootloader: attach the flash (host file), let the upgrade core
    decide (swap, revert, or boot as it is), then jump to the primary image's
-   vector table. Command line (semihosting -append, shared with the app):
+   vector table; serial recovery (recovery.h) instead when the application asked
+   for it (the retained boot mode) or when no valid image is there to run. Command line (semihosting -append, shared with the app):
    --flash FILE, and for tests --power-cut-before N (flash operation N ends the
    run with exit code 9). Says what it did, with the number of flash operations,
    on UART0 and, with semihosting, the console. */
@@ -11,8 +12,8 @@
 #include "boot_verify.h"
 #include "mps2.h"
 #include "mps2_flash.h"
+#include "recovery.h"
 
-#define EXIT_NO_IMAGE 4
 #define PATH_MAX_LEN 120u
 
 static const boot_map_t map = BOOT_MAP_MPS2_AN385;
@@ -120,6 +121,10 @@ int main(void)
     say("flash not kept in a file (no semihosting or no --flash FILE): ", "changes last until QEMU stops");
   }
   mps2_flash_cut_before(number(cut));
+  if (mps2_boot_mode_take() == MPS2_BOOT_MODE_RECOVERY) {
+    say("serial recovery asked for by the application", "");
+    recovery_run(&map, say);
+  }
   const boot_verify_policy_t policy = {"mps2-an385", boot_ed25519_key};
   boot_config_t config = {mps2_flash(), &map, boot_verify_image, (void *)&policy};
   boot_result_t result;
@@ -130,7 +135,7 @@ int main(void)
   }
   if (rc != BOOT_OK || result.action != BOOT_RUN_PRIMARY) {
     say("nothing to run: ", result.reason);
-    mps2_exit(EXIT_NO_IMAGE);
+    recovery_run(&map, say);
   }
   say(result.reason, "");
   const uint8_t *header = (const uint8_t *)(uintptr_t)map.primary;

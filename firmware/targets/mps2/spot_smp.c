@@ -65,7 +65,7 @@ void mps2_smp_init(mps2_smp_t *m, spot_t *spot, bool pb, uint32_t serial, const 
     node[at + 1] = '\0';
   }
   smp_server_config_t config = {
-      m->slot ? mps2_flash() : NULL, &map, "spot", node, version, "-", "arm", "cortex-m3", "mps2-an385",
+      m->slot ? mps2_flash() : NULL, &map, "spot", node, version, "-", "arm", "cortex-m3", "mps2-an385", false,
   };
   if (m->slot && smp_server_init(&m->server, &config) != BOOT_OK) {
     mps2_debug("smp: flash read failed: no image management\n");
@@ -87,7 +87,12 @@ void mps2_smp_input(mps2_smp_t *m, const uint8_t *bytes, size_t len)
 void mps2_smp_poll(mps2_smp_t *m)
 {
   if (m->server.reset_requested) {
-    mps2_debug("smp: reset\n");
+    if (m->server.bootloader_requested) {
+      mps2_boot_mode_set(MPS2_BOOT_MODE_RECOVERY);
+      mps2_debug("smp: reset into the bootloader's serial recovery\n");
+    } else {
+      mps2_debug("smp: reset\n");
+    }
     mps2_reset();
   }
   /* The spot-protocol link is up (a command from the gateway applied): the image confirms

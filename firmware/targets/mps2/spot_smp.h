@@ -29,7 +29,8 @@ void mps2_smp_init(mps2_smp_t *m, spot_t *spot, bool pb, uint32_t serial, const 
 /* Bytes from the UART: SMP frames are answered at once (the stream is between
    events here), everything else goes to the spot's command input. */
 void mps2_smp_input(mps2_smp_t *m, const uint8_t *bytes, size_t len);
-/* After the input: an answered OS reset resets now; a trial image whose
+/* After the input: an answered OS reset resets now (with boot_mode 1 it leaves
+   the bootloader the request for its serial recovery first); a trial image whose
    spot-protocol link came up (a command applied) confirms. SMP requests do not
    confirm: the flasher confirms over SMP, or leaves the trial (--test). */
 void mps2_smp_poll(mps2_smp_t *m);

@@ -8,7 +8,7 @@ import { DEFAULT_TARGET } from '../firmware/image-sign.js';
 import { verifyImage } from '../firmware/image-verify.js';
 import { readPublicKey } from '../firmware/keys.js';
 import { SmpClient } from '../smp/client.js';
-import { echo, imageState, mcumgrParams, osInfo, reset, type ImageSlotState } from '../smp/commands.js';
+import { BOOT_MODE, echo, imageState, mcumgrParams, osInfo, reset, type ImageSlotState } from '../smp/commands.js';
 import { FLASH_EXIT_CODES, type FlashFailureReason } from '../smp/flash-failures.js';
 import { flashImage } from '../smp/flasher.js';
 import { flashReporter } from './flash-progress.js';
@@ -32,6 +32,7 @@ SMP (MCUmgr) over the spot's serial port (docs/smp.md):
   smp params         the device's SMP buffer size and count
   smp info           what the device says about itself (OS/application info)
   smp reset          restart the device
+  smp reset --bootloader   restart into the bootloader's serial recovery (SMP boot_mode 1)
 
 Options:
 ${PORT_OPTIONS_HELP}
@@ -138,7 +139,7 @@ export async function runSmpCli(args: string[], io: CliIo, opener: PortOpener = 
     return name === undefined ? EXIT_USAGE : 0;
   }
   if (!['echo', 'list', 'params', 'info', 'reset'].includes(name)) return fail(io, `unknown command "smp ${name}"\n\n${SMP_HELP}`, EXIT_USAGE);
-  const parsed = parse(rest, PORT_OPTIONS);
+  const parsed = parse(rest, name === 'reset' ? { ...PORT_OPTIONS, bootloader: { type: 'boolean' } } : PORT_OPTIONS);
   if (typeof parsed === 'string') return fail(io, `smp ${name}: ${parsed}\n\n${SMP_HELP}`, EXIT_USAGE);
   if (parsed.values.help) {
     io.out(SMP_HELP);
@@ -170,7 +171,7 @@ export async function runSmpCli(args: string[], io: CliIo, opener: PortOpener = 
       if (!r.ok) return failed(r);
       print(r.value, { info: r.value });
     } else {
-      const r = await reset(session.client);
+      const r = await reset(session.client, false, parsed.values.bootloader === true ? BOOT_MODE.bootloader : undefined);
       if (!r.ok) return failed(r);
       print(r.value.answered ? 'reset' : 'reset sent; no answer (the device may have restarted before answering)', r.value);
     }

@@ -56,12 +56,17 @@ export async function osInfo(client: SmpClient, format?: string): Promise<SmpRes
   return typeof r.value.output === 'string' ? { ok: true, value: r.value.output } : badResponse('os info', r.value);
 }
 
+/** OS reset's `boot_mode` (MCUmgr): what the device starts into. */
+export const BOOT_MODE = { normal: 0, bootloader: 1 } as const;
+
 /**
  * Reset is sent once: it is not idempotent (a second reset during a trial boot reverts it), and a
  * lost answer usually means the device reset before it could answer. Resolves `answered: false` then.
+ * `bootMode` 1 asks for the bootloader's serial recovery (a device without it refuses).
  */
-export async function reset(client: SmpClient, force = false): Promise<SmpResult<{ answered: boolean }>> {
-  const r = await client.request('write', GROUP.os, OS_COMMAND.reset, force ? { force: 1 } : {}, { tries: 1 });
+export async function reset(client: SmpClient, force = false, bootMode?: number): Promise<SmpResult<{ answered: boolean }>> {
+  const body = { ...(force ? { force: 1 } : {}), ...(bootMode === undefined ? {} : { boot_mode: bootMode }) };
+  const r = await client.request('write', GROUP.os, OS_COMMAND.reset, body, { tries: 1 });
   if (!r.ok && r.reason === 'no-answer') return { ok: true, value: { answered: false } };
   return r.ok ? { ok: true, value: { answered: true } } : r;
 }

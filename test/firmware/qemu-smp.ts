@@ -1,0 +1,51 @@
+// `spot-gateway flash` and `smp ...` run as children against a QEMU board's pty (qemu-board.ts): the
+// flashing and serial recovery tests' way of talking SMP to the mps2 spot and its bootloader.
+import { runCli, within } from '../helpers/gateway.js';
+import { DEV_PUB, type Board } from './qemu-board.js';
+
+export interface Flashing {
+  code: Promise<number | string>;
+  stdout: () => string;
+  stderr: () => string;
+  kill: () => void;
+}
+
+/** Starts `spot-gateway flash` (JSON events) over the board's pty; the port must be handed over first. */
+export function flash(board: Board, image: string, ...extra: string[]): Flashing {
+  const run = runCli(['flash', '--port', board.pty, '--pub', DEV_PUB, '--target', 'mps2-an385', '--json', '--boot-wait', '20', ...extra, image]);
+  return { code: run.exited, stdout: run.stdout, stderr: run.stderr, kill: () => run.child.kill('SIGKILL') };
+}
+
+/** Runs `spot-gateway flash` to its end: its exit code, JSON events and stderr. */
+export async function flashed(board: Board, image: string, ...extra: string[]): Promise<{ code: number | string; events: Array<Record<string, unknown>>; err: string }> {
+  await board.closePort();
+  const run = flash(board, image, ...extra);
+  const code = await within(run.code, 60000, `flash ${image}`);
+  return { code, events: jsonLines(run.stdout()), err: run.stderr() };
+}
+
+export function jsonLines(text: string): Array<Record<string, unknown>> {
+  return text.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+export function mustSucceed(code: number | string, err: string): void {
+  if (code !== 0) throw new Error(`exit ${code}: ${err}`);
+}
+
+/** `spot-gateway smp COMMAND ...` over the board's pty (handed over first); its stdout, once it exited 0. */
+export async function smpCommand(board: Board, command: string, ...extra: string[]): Promise<string> {
+  await board.closePort();
+  const run = runCli(['smp', command, '--port', board.pty, ...extra]);
+  mustSucceed(await within(run.exited, 20000, `smp ${command}`), run.stderr());
+  return run.stdout();
+}
+
+/** The images in the spot's slots, as `spot-gateway smp list` shows them. */
+export function listed(board: Board): Promise<string> {
+  return smpCommand(board, 'list');
+}
+
+/** `spot-gateway smp reset`: a guest reset, asked for over SMP. */
+export function smpReset(board: Board, ...extra: string[]): Promise<string> {
+  return smpCommand(board, 'reset', ...extra);
+}
