@@ -57,7 +57,7 @@ export function shareConnectionLimit(servers: LimitedServer[], initial: Connecti
       byAddress.set(address, fromAddress + 1);
       socket.once('close', () => {
         open--;
-        const left = (byAddress.get(address) ?? 1) - 1;
+        const left = byAddress.get(address)! - 1;
         if (left > 0) byAddress.set(address, left);
         else byAddress.delete(address);
       });
