@@ -105,3 +105,27 @@ test('http.max_connections_per_address 0: one address may take every connection 
   t.teardown(() => conns.forEach((c) => c.close()));
   for (const [i, c] of conns.entries()) t.is((await c.post(40 + i, jsonText([presence(i)]), { headers: JSON_EVENTS })).status, 200);
 });
+
+test('a connection refused at the bound is answered 503 and not counted as a header timeout; a silent one beside it is', async (t) => {
+  const gw = await startTestGateway(t, { config: { http: { max_connections: 2, header_timeout_ms: 150 } } });
+  // One connection holds a slot with a finished request (an idle keep-alive connection has no header timeout).
+  const held = new SpotConnection(gw.port);
+  t.teardown(() => held.close());
+  t.is((await held.post(51, jsonText([presence(1)]), { headers: JSON_EVENTS })).status, 200);
+  const filler = new RawClient(gw.port, '127.0.0.2');
+  t.teardown(() => filler.close());
+  // The filler sends nothing: it is answered 408 after 150 ms. The one refused meanwhile lingers a second, silent as well.
+  await filler.ready();
+  const refused = new RawClient(gw.port, '127.0.0.3');
+  t.teardown(() => refused.close());
+  const text = await refused.whenClosed(10000, 'the refused connection closed');
+  t.is(parseAnswer(text).status, 503);
+  t.is(parseAnswer(await filler.whenClosed(10000, 'the silent filler closed')).status, 408);
+  // The filler's slot is free once its answer lingered a second.
+  const counted = await waitFor(
+    () => metrics(gw.port).then((text) => metric(text, 'spot_gateway_request_timeouts_total{phase="headers"}'), () => undefined),
+    5000,
+    'the metrics once a slot is free',
+  );
+  t.is(counted, 1, 'the filler only');
+});
