@@ -105,7 +105,6 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const apiRateOf = (c: GatewayConfig): BucketRate => ({ perS: c.limits.api_requests_per_s, burst: c.limits.api_requests_burst });
   const spotRate = new TokenBuckets(spotRateOf(config));
   const apiRate = new TokenBuckets(apiRateOf(config));
-  let apiRateNow = apiRateOf(config);
   const ingest = spotIngest(config, watchedWrites(store, writes), counters, online, logger, now, spotRate);
   const metrics = createMetrics({
     counters: ingest.counters,
@@ -178,7 +177,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       registerApi: (api) => {
         auth.register(api);
         // After the guard: a request's client is its API key or session when it has one.
-        registerApiRateLimit(api, { buckets: apiRate, counters: limitCounters, rate: () => apiRateNow });
+        registerApiRateLimit(api, { buckets: apiRate, counters: limitCounters });
         registerApi(api, apiDeps);
         registerLiveRoute(api, live);
         registerDashboard(api);
@@ -236,8 +235,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       listeners.setConnectionBounds({ max: next.http.max_connections, perAddress: next.http.max_connections_per_address });
       listeners.setHeaderTimeout(next.http.header_timeout_ms);
       spotRate.setRate(spotRateOf(next));
-      apiRateNow = apiRateOf(next);
-      apiRate.setRate(apiRateNow);
+      apiRate.setRate(apiRateOf(next));
       limits.maxQueuedPerSpot = next.commands.max_queued_per_spot;
       limits.maxQueuedBytesPerSpot = next.commands.max_queued_bytes_per_spot;
       apiDeps.upstreamDownDegradedMs = next.mqtt.degraded_after_s * 1000;

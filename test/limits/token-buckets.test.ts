@@ -56,6 +56,7 @@ test('rate 0 is no limit and holds no keys; setRate keeps balances capped at the
   const b = new TokenBuckets({ perS: 10, burst: 100 }, c.now);
   t.is(b.take('a', 90), 0);
   b.setRate({ perS: 10, burst: 5 });
+  t.deepEqual(b.current, { perS: 10, burst: 5 });
   t.is(b.take('a', 6), 100, '10 left, capped to 5 by the new burst, 6 taken: one over');
   b.setRate({ perS: 0, burst: 5 });
   t.is(b.size, 0, 'turned off: every bucket forgotten');

@@ -6,8 +6,6 @@ import type { TokenBuckets } from './token-buckets.js';
 export interface ApiRateOptions {
   buckets: TokenBuckets;
   counters: { apiRateLimited: number };
-  /** For the reason text: the rate and burst in force. */
-  rate: () => { perS: number; burst: number };
 }
 
 /** Who a request's bucket belongs to: its API key or session when the guard found one, else its address. */
@@ -31,7 +29,7 @@ export function registerApiRateLimit(app: FastifyInstance, o: ApiRateOptions): v
     if (waitMs === 0) return;
     o.counters.apiRateLimited++;
     const retryS = Math.max(1, Math.ceil(waitMs / 1000));
-    const { perS, burst } = o.rate();
+    const { perS, burst } = o.buckets.current;
     void reply.header('Retry-After', String(retryS));
     return reply.code(429).send({
       error: 'too many requests',

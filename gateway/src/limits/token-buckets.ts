@@ -37,6 +37,11 @@ export class TokenBuckets {
     if (rate.perS === 0) this.buckets.clear();
   }
 
+  /** The rate in force. */
+  get current(): BucketRate {
+    return { ...this.rate };
+  }
+
   get limited(): boolean {
     return this.rate.perS > 0;
   }

@@ -22,7 +22,7 @@ export interface IngestRouteOptions {
   drain?: HttpDrain;
   /**
    * limits.spot_events_per_s (docs/limits.md): a post whose spot is over its rate stops being read
-   * until the spot's bucket is back at zero; nothing is dropped. `pauses` counts such pauses.
+   * until the spot's bucket is back at zero; nothing is dropped. `counters.spotRatePauses` counts the pauses.
    */
   spotRate?: { waitMs(serial: string): number; counters: { spotRatePauses: number } };
   /** Spot authentication and the numbering bound (auth/spot-guard.ts), before the body is read. */
