@@ -6,6 +6,10 @@ import { registerDashboard } from './dashboard/files.js';
 import { DiskSpace } from './disk-space.js';
 import { IngestCounters, OnlineTracker } from './ingest/index.js';
 import { registerLiveRoute } from './live/live-route.js';
+import { registerApiRateLimit } from './limits/api-rate.js';
+import { LimitCounters } from './limits/counters.js';
+import { registerLimitMetrics } from './limits/metrics.js';
+import { TokenBuckets, type BucketRate } from './limits/token-buckets.js';
 import { createLogger, type GatewayLogger } from './log.js';
 import { createMetrics } from './metrics.js';
 import { oncePerTurn } from './once-per-turn.js';
@@ -96,7 +100,13 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   });
   // Spot posts wait for their writes: one waiting too long means the disk hangs (systemd/liveness.ts).
   const writes = new WriteWatch(now);
-  const ingest = spotIngest(config, watchedWrites(store, writes), counters, online, logger, now);
+  // docs/limits.md: a bucket per spot (events) and per API client (requests), their rates live.
+  const limitCounters = new LimitCounters();
+  const spotRateOf = (c: GatewayConfig): BucketRate => ({ perS: c.limits.spot_events_per_s, burst: c.limits.spot_events_burst });
+  const apiRateOf = (c: GatewayConfig): BucketRate => ({ perS: c.limits.api_requests_per_s, burst: c.limits.api_requests_burst });
+  const spotRate = new TokenBuckets(spotRateOf(config));
+  const apiRate = new TokenBuckets(apiRateOf(config));
+  const ingest = spotIngest(config, watchedWrites(store, writes), counters, online, logger, now, spotRate);
   const metrics = createMetrics({
     counters: ingest.counters,
     storeStatus,
@@ -108,6 +118,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     disk: () => disk.reading(),
   });
   auth.registerMetrics(metrics);
+  registerLimitMetrics(metrics, limitCounters, () => listeners.openConnections());
   const apiDeps: ApiDeps = {
     store,
     storeStatus,
@@ -145,14 +156,29 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     host: config.http.host,
     port: config.http.port,
     plainPort: config.http.plain_port,
-    maxConnections: config.http.max_connections,
+    connections: { max: config.http.max_connections, perAddress: config.http.max_connections_per_address },
+    refusals: limitCounters,
     handshakeTimeoutMs: config.http.idle_timeout_ms,
+    headerTimeoutMs: config.http.header_timeout_ms,
     tls: tlsCert,
     transport: {
       drain,
-      rawRoutes: [ingestRoute({ ingest, idleTimeoutMs: config.http.idle_timeout_ms, logger, drain, admit: auth.admitPost })],
+      bodyIdleTimeoutMs: config.http.idle_timeout_ms,
+      timeouts: limitCounters,
+      rawRoutes: [
+        ingestRoute({
+          ingest,
+          idleTimeoutMs: config.http.idle_timeout_ms,
+          logger,
+          drain,
+          admit: auth.admitPost,
+          spotRate: { waitMs: (serial) => spotRate.waitMs(serial), counters: limitCounters },
+        }),
+      ],
       registerApi: (api) => {
         auth.register(api);
+        // After the guard: a request's client is its API key or session when it has one.
+        registerApiRateLimit(api, { buckets: apiRate, counters: limitCounters });
         registerApi(api, apiDeps);
         registerLiveRoute(api, live);
         registerDashboard(api);
@@ -207,7 +233,10 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     logLevel: () => logger.level as LogLevel,
     applyLive: (next, restartUpstream) => {
       logger.level = next.log.level;
-      listeners.setMaxConnections(next.http.max_connections);
+      listeners.setConnectionBounds({ max: next.http.max_connections, perAddress: next.http.max_connections_per_address });
+      listeners.setHeaderTimeout(next.http.header_timeout_ms);
+      spotRate.setRate(spotRateOf(next));
+      apiRate.setRate(apiRateOf(next));
       limits.maxQueuedPerSpot = next.commands.max_queued_per_spot;
       limits.maxQueuedBytesPerSpot = next.commands.max_queued_bytes_per_spot;
       apiDeps.upstreamDownDegradedMs = next.mqtt.degraded_after_s * 1000;

@@ -148,6 +148,7 @@ export function spotIngest(
   online: OnlineTracker,
   logger: GatewayLogger,
   now: () => number,
+  spotRate?: IngestDeps['spotRate'],
 ): SpotIngest {
   return new SpotIngest({
     store,
@@ -158,6 +159,7 @@ export function spotIngest(
     maxRejectedPerPost: config.ingest.max_rejected_per_post,
     maxReplyBytes: config.commands.max_reply_bytes,
     heard: (serial) => online.heard(serial),
+    spotRate,
   });
 }
 

@@ -21,7 +21,11 @@ test('a lower http.max_connections closes the next connection at once; a higher 
   held.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
   await within(new Promise((resolve) => held.once('data', resolve)), 5000, 'an answer on the held connection');
   const refused = await connect(gw.port);
+  let answer = '';
+  refused.on('data', (d: Buffer) => (answer += d.toString('latin1')));
   await within(new Promise((resolve) => refused.once('close', resolve)), 5000, 'the second connection closed by the gateway');
+  t.regex(answer, /^HTTP\/1\.1 503 /, 'told why before the close');
+  t.regex(answer, /http\.max_connections\)/);
 
   await gw.running.applyLive(next(10), false);
   t.is((await api(gw.url, '/healthz')).status, 200, 'served again under the higher bound');

@@ -13,7 +13,13 @@ const imageHash = { name: 'hash', in: 'path', required: true, description: "the 
 export function openApiDocument(version: string): object {
   return {
     openapi: '3.0.3',
-    info: { title: 'spot-gateway', version, description: 'Spot ingest (spot protocol over HTTP) and the local JSON API. Errors are {error, reason}.' },
+    info: {
+      title: 'spot-gateway',
+      version,
+      description:
+        'Spot ingest (spot protocol over HTTP) and the local JSON API. Errors are {error, reason}. ' +
+        'Any /api/ route but the spot ingest may answer 429 with Retry-After (limits.api_requests_per_s per client) and 408 (headers not received within http.header_timeout_ms, a body silent for http.idle_timeout_ms); see docs/limits.md.',
+    },
     paths: {
       '/api/spots/{serial}/events/': {
         post: {
@@ -21,7 +27,8 @@ export function openApiDocument(version: string): object {
           description:
             'The trailing slash is optional. Events are stored as chunks arrive; the 200 is written after all of them are committed. ' +
             'Content-Type text/x-intellifi-events (JSON) or application/x-intellifi-events-pb (PB); otherwise the encoding is sniffed. ' +
-            'X-Spot-Boot / X-Spot-Seq number the events for dedupe (docs/protocol.md).',
+            'X-Spot-Boot / X-Spot-Seq number the events for dedupe (docs/protocol.md). ' +
+            'A spot over limits.spot_events_per_s has its body read more slowly (nothing is dropped; docs/limits.md).',
           parameters: [
             serial,
             { name: 'X-Spot-Boot', in: 'header', schema: { type: 'integer', minimum: 0 } },

@@ -11,6 +11,8 @@ import { redactUrl } from './redact.js';
  */
 export const LIVE_KEYS: readonly string[] = [
   'http.max_connections',
+  'http.max_connections_per_address',
+  'http.header_timeout_ms',
   'buffer.disk_warn_percent',
   'mqtt.url',
   'mqtt.topic_prefix',
@@ -21,6 +23,10 @@ export const LIVE_KEYS: readonly string[] = [
   'commands.max_queued_per_spot',
   'commands.max_queued_bytes_per_spot',
   'log.level',
+  'limits.spot_events_per_s',
+  'limits.spot_events_burst',
+  'limits.api_requests_per_s',
+  'limits.api_requests_burst',
 ];
 
 /** Keys the MQTT forwarder is built from: a change stops it and starts a new one. */

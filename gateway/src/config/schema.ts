@@ -3,7 +3,16 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 
 export interface GatewayConfig {
   /** TLS on when both files are set (docs/tls.md); plain_port: a second, plain listener beside it. */
-  http: { port: number; host: string; idle_timeout_ms: number; max_connections: number; tls_cert_file?: string; tls_key_file?: string; plain_port?: number };
+  http: {
+    port: number;
+    host: string;
+    idle_timeout_ms: number;
+    header_timeout_ms: number;
+    max_connections: number;
+    max_connections_per_address: number;
+    tls_cert_file?: string; tls_key_file?: string;
+    plain_port?: number;
+  };
   data_dir: string;
   buffer: {
     max_mb: number;
@@ -36,6 +45,8 @@ export interface GatewayConfig {
   log: { level: LogLevel };
   /** docs/security.md */
   auth: AuthConfig;
+  /** Rates per spot and per API client (docs/limits.md); 0 = no limit. */
+  limits: { spot_events_per_s: number; spot_events_burst: number; api_requests_per_s: number; api_requests_burst: number };
 }
 
 export interface AuthConfig {
@@ -54,18 +65,31 @@ export type ConfigInput = Omit<GatewayConfig, 'gateway'> & { gateway: { id?: str
 export const configSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['http', 'data_dir', 'buffer', 'mqtt', 'gateway', 'spots', 'commands', 'ingest', 'firmware', 'log', 'auth'],
+  required: ['http', 'data_dir', 'buffer', 'mqtt', 'gateway', 'spots', 'commands', 'ingest', 'firmware', 'log', 'auth', 'limits'],
   properties: {
     http: {
       type: 'object',
       additionalProperties: false,
       default: {},
-      required: ['port', 'host', 'idle_timeout_ms', 'max_connections'],
+      required: ['port', 'host', 'idle_timeout_ms', 'header_timeout_ms', 'max_connections', 'max_connections_per_address'],
       properties: {
         port: { type: 'integer', minimum: 0, maximum: 65535, default: 8080, description: 'TCP port for spots and the API (0 = any free port)' },
         host: { type: 'string', minLength: 1, default: '0.0.0.0', description: 'address to listen on' },
         idle_timeout_ms: { type: 'integer', minimum: 100, default: 30000, description: 'a post silent this long is cut off (events stored so far are kept); so is a reply carrying commands not written out in this time' },
+        header_timeout_ms: {
+          type: 'integer',
+          minimum: 100,
+          maximum: 600000,
+          default: 10000,
+          description: 'a request whose line and headers are not all received this long after its first byte (or a connection silent this long from its start) is answered 408 and closed',
+        },
         max_connections: { type: 'integer', minimum: 1, default: 1024, description: 'open TCP connections (spots and API) at once, over both listeners; further ones are closed at once' },
+        max_connections_per_address: {
+          type: 'integer',
+          minimum: 0,
+          default: 256,
+          description: 'open TCP connections from one client address at once; further ones from it are closed at once (0 = no bound but max_connections)',
+        },
         tls_cert_file: { type: 'string', nullable: true, description: 'PEM certificate (chain) of the HTTPS listener; with tls_key_file: http.port speaks HTTPS only; unset = plain HTTP' },
         tls_key_file: { type: 'string', nullable: true, description: 'PEM private key of tls_cert_file (unencrypted); both read again on SIGHUP' },
         plain_port: { type: 'integer', nullable: true, minimum: 0, maximum: 65535, description: 'with TLS on: a second listener speaking plain HTTP on this port (0 = any free port); unset = none' },
@@ -212,6 +236,28 @@ export const configSchema = {
         session_idle_s: { type: 'integer', minimum: 1, default: 3600, description: 'a login session without a request this long ends' },
         session_max_s: { type: 'integer', minimum: 1, default: 43200, description: 'a login session ends this long after the login; at least auth.session_idle_s' },
         max_failures_per_min: { type: 'integer', minimum: 1, default: 20, description: 'failed authentications from one address within a minute before it is answered 429 until the minute is over' },
+      },
+    },
+    limits: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      required: ['spot_events_per_s', 'spot_events_burst', 'api_requests_per_s', 'api_requests_burst'],
+      properties: {
+        spot_events_per_s: {
+          type: 'number',
+          minimum: 0,
+          default: 1000,
+          description: "events one spot may send per second on average; over it, reading its post pauses until it is back within (nothing is lost); 0 = no limit",
+        },
+        spot_events_burst: { type: 'integer', minimum: 1, default: 5000, description: 'events one spot may send at once after a quiet spell, above spot_events_per_s' },
+        api_requests_per_s: {
+          type: 'number',
+          minimum: 0,
+          default: 100,
+          description: 'requests under /api/ one client (API key, session, else address) may make per second on average; over it, 429 with Retry-After; 0 = no limit',
+        },
+        api_requests_burst: { type: 'integer', minimum: 1, default: 200, description: 'API requests one client may make at once after a quiet spell, above api_requests_per_s' },
       },
     },
   },

@@ -39,6 +39,11 @@ export interface IngestDeps {
   defer?: (next: () => void) => void;
   /** Milliseconds, for the decoding budget of one turn (default performance.now). */
   clock?: () => number;
+  /**
+   * Charged with every event decoded, per spot (limits.spot_events_per_s): the transport pauses a
+   * post while its spot is over the rate (limits/token-buckets.ts, docs/limits.md).
+   */
+  spotRate?: { take(serial: string, n: number): number };
 }
 
 export interface PostInfo {
@@ -255,6 +260,7 @@ export class SpotPost {
     if (batch.length === 0) return;
     this.events += batch.length;
     this.deps.counters.eventsReceived += batch.length;
+    this.deps.spotRate?.take(this.info.serial, batch.length);
     const flow = this.deps.flow;
     if (flow) flow.inFlightEvents += batch.length;
     this.pending++;

@@ -43,7 +43,7 @@ export function clientErrorAnswer(err: ClientError): { status: number; reason: s
     }
     return { status: 431, reason: `request line and headers over ${http.maxHeaderSize} bytes` };
   }
-  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return { status: 408, reason: 'the request was not received in time' };
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return { status: 408, reason: 'request line and headers not received within http.header_timeout_ms' };
   const why = typeof err.reason === 'string' ? err.reason : err.message;
   return { status: 400, reason: `malformed HTTP request (${err.code ?? 'parse error'}): ${clip(why)}` };
 }
@@ -57,6 +57,9 @@ export class ClientErrorAnswers {
   private readonly busy = new WeakMap<object, number>();
   private readonly answered = new WeakSet<object>();
 
+  /** `counters.headerTimeouts` counts the connections answered 408 for headers not received in time. */
+  constructor(private readonly counters?: { headerTimeouts: number }) {}
+
   /** Called for every request. */
   track(res: http.ServerResponse): void {
     const socket = res.socket;
@@ -69,6 +72,7 @@ export class ClientErrorAnswers {
     // Node reports every later chunk of a refused connection again; one answer is enough.
     if (err.code === 'ECONNRESET' || socket.destroyed || this.answered.has(socket)) return;
     this.answered.add(socket);
+    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' && this.counters) this.counters.headerTimeouts++;
     if (!socket.writable || (this.busy.get(socket) ?? 0) > 0) {
       socket.destroy();
       return;

@@ -29,6 +29,12 @@ export interface HttpTransportOptions {
   };
   /** Also build a plain HTTP server serving the same handler (the caller listens on it). */
   plain?: boolean;
+  /** Request line and headers not complete in this time: 408 and closed (slow headers); default node's 60 s. */
+  headerTimeoutMs?: number;
+  /** An API request whose body stays silent this long: 408 and closed; default 30 s. */
+  bodyIdleTimeoutMs?: number;
+  /** Counts the 408s of both bounds. */
+  timeouts?: { headerTimeouts: number; bodyTimeouts: number };
 }
 
 export interface HttpTransport {
@@ -39,9 +45,24 @@ export interface HttpTransport {
 
 const BODY_LIMIT = 1024 * 1024;
 
+/**
+ * How often node looks for connections over the header timeout (its default, 30 s, would let a
+ * slow client hold a connection up to 30 s past the bound): at most a second past it.
+ */
+export function checkingIntervalMs(headerTimeoutMs: number): number {
+  return Math.min(1000, headerTimeoutMs);
+}
+
+/** node's own bounds: headers within `headerTimeoutMs`; none on the whole request (a spot post may stream for hours). */
+function serverTimeouts(headerTimeoutMs: number): { headersTimeout: number; requestTimeout: number; connectionsCheckingInterval: number } {
+  return { headersTimeout: headerTimeoutMs, requestTimeout: 0, connectionsCheckingInterval: checkingIntervalMs(headerTimeoutMs) };
+}
+
 export function createHttpTransport(options: HttpTransportOptions): HttpTransport {
-  const clientErrors = new ClientErrorAnswers();
+  const clientErrors = new ClientErrorAnswers(options.timeouts);
   const keepAliveTimeout = options.keepAliveTimeoutMs ?? 65000;
+  const timeouts = serverTimeouts(options.headerTimeoutMs ?? 60000);
+  const bodyIdleMs = options.bodyIdleTimeoutMs ?? 30000;
   let plain: http.Server | null = null;
   const app = Fastify({
     logger: false,
@@ -53,12 +74,13 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
         clientErrors.track(res);
         if (refuseLongUrl(req, res)) return;
         for (const route of options.rawRoutes) if (route(req, res)) return;
+        watchBody(req, res, bodyIdleMs, options.timeouts);
         handler(req, res);
       };
-      const server = options.tls ? httpsServer(options.tls, listener) : http.createServer(listener);
+      const server = options.tls ? httpsServer(options.tls, timeouts, listener) : http.createServer(timeouts, listener);
       server.keepAliveTimeout = keepAliveTimeout;
       if (options.plain) {
-        plain = http.createServer(listener);
+        plain = http.createServer(timeouts, listener);
         plain.keepAliveTimeout = keepAliveTimeout;
         // fastify answers the main server's parser errors; the same answers on this one.
         plain.on('clientError', (err: Error, socket) => clientErrors.answer(err, socket));
@@ -81,8 +103,38 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
   return { app, plain };
 }
 
-function httpsServer(options: NonNullable<HttpTransportOptions['tls']>, listener: http.RequestListener): http.Server {
-  const server = https.createServer({ ...options.secureOptions, handshakeTimeout: options.handshakeTimeoutMs }, listener);
+/** How long a connection answered 408 may linger so the client can read the answer. */
+const LINGER_MS = 1000;
+
+/**
+ * An API request whose body stays silent for `idleMs` (no bytes on its connection) is answered
+ * 408 and closed: node's own bound on a whole request is off, as spot posts stream.
+ */
+function watchBody(req: http.IncomingMessage, res: http.ServerResponse, idleMs: number, counters: HttpTransportOptions['timeouts']): void {
+  const socket = req.socket;
+  let seen = socket.bytesRead;
+  const check = (): void => {
+    if (req.complete || res.writableEnded || socket.destroyed) return;
+    if (socket.bytesRead !== seen) {
+      seen = socket.bytesRead;
+      timer = setTimeout(check, idleMs).unref();
+      return;
+    }
+    if (counters) counters.bodyTimeouts++;
+    if (!res.headersSent) {
+      const text = JSON.stringify({ error: errorKind(408), reason: `request body silent for ${idleMs} ms (http.idle_timeout_ms); nothing of it was acted on` });
+      res.writeHead(408, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), Connection: 'close' });
+      res.end(text);
+    }
+    socket.destroySoon();
+    setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  };
+  let timer = setTimeout(check, idleMs).unref();
+  res.once('close', () => clearTimeout(timer));
+}
+
+function httpsServer(options: NonNullable<HttpTransportOptions['tls']>, timeouts: ReturnType<typeof serverTimeouts>, listener: http.RequestListener): http.Server {
+  const server = https.createServer({ ...options.secureOptions, handshakeTimeout: options.handshakeTimeoutMs, ...timeouts }, listener);
   // Node closes the connection after this event; nothing can be answered in HTTP before a handshake.
   server.on('tlsClientError', (err: Error) => options.onHandshakeFailure(err));
   return server;

@@ -20,6 +20,11 @@ export interface IngestRouteOptions {
   maxInFlightEvents?: number;
   /** While the gateway stops: new posts are refused, open ones are tracked so the stop can wait for them. */
   drain?: HttpDrain;
+  /**
+   * limits.spot_events_per_s (docs/limits.md): a post whose spot is over its rate stops being read
+   * until the spot's bucket is back at zero; nothing is dropped. `counters.spotRatePauses` counts the pauses.
+   */
+  spotRate?: { waitMs(serial: string): number; counters: { spotRatePauses: number } };
   /** Spot authentication and the numbering bound (auth/spot-guard.ts), before the body is read. */
   admit?: (req: http.IncomingMessage, serial: string, numbering: PostNumbering | null) => PostAdmission;
 }
@@ -59,8 +64,13 @@ export function ingestRoute(options: IngestRouteOptions): RawRoute {
   const maxInFlight = options.maxInFlightEvents ?? 2000;
   const flow = options.ingest.flow;
   // A post still decoding a large piece over several turns reads no more meanwhile (bounded memory).
-  const overloaded = (post: SpotPost): boolean => post.decoding || post.pendingAppends > maxPending || flow.inFlightEvents > maxInFlight;
+  const rate = options.spotRate;
+  const overRate = (post: SpotPost): boolean => rate !== undefined && rate.waitMs(post.info.serial) > 0;
+  const overloaded = (post: SpotPost): boolean => post.decoding || post.pendingAppends > maxPending || flow.inFlightEvents > maxInFlight || overRate(post);
   const paused = new PausedPosts(overloaded);
+  const onPause = (post: SpotPost): void => {
+    if (rate && overRate(post)) rate.counters.spotRatePauses++;
+  };
   return (req, res) => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -107,7 +117,7 @@ export function ingestRoute(options: IngestRouteOptions): RawRoute {
       post.abort(reason);
       req.socket.destroy();
     });
-    streamPost(req, res, post, options, overloaded, paused);
+    streamPost(req, res, post, options, overloaded, paused, onPause);
     return true;
   };
 }
@@ -119,6 +129,7 @@ function streamPost(
   options: IngestRouteOptions,
   overloaded: (post: SpotPost) => boolean,
   paused: PausedPosts,
+  onPause: (post: SpotPost) => void,
 ): void {
   const serial = post.info.serial;
   let ended = false;
@@ -144,6 +155,7 @@ function streamPost(
     post.push(chunk);
     if (overloaded(post) && !req.isPaused()) {
       // The idle timer measures the spot's silence, not ours: while paused the spot counts as heard.
+      onPause(post);
       paused.add(req, post, () => (heardAt = performance.now()));
     }
   });

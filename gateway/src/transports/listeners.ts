@@ -2,7 +2,7 @@
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { shareConnectionLimit } from './connection-limit.js';
+import { shareConnectionLimit, type ConnectionBounds, type RefusalCounters } from './connection-limit.js';
 import { createHttpTransport, type HttpTransportOptions } from './http.js';
 import type { TlsCertificate } from './tls-certificate.js';
 
@@ -17,12 +17,17 @@ export interface ListenerOptions {
   port: number;
   /** With TLS: a plain listener on this port too (0 = any free one). */
   plainPort?: number;
-  maxConnections: number;
+  /** http.max_connections and http.max_connections_per_address. */
+  connections: ConnectionBounds;
+  /** Counts the connections refused at those bounds. */
+  refusals: RefusalCounters;
   /** A handshake not done in this time is closed (the post idle bound). */
   handshakeTimeoutMs: number;
   /** TLS on: the certificate served on `port`. */
   tls: TlsCertificate | null;
-  transport: Omit<HttpTransportOptions, 'tls' | 'plain'>;
+  transport: Omit<HttpTransportOptions, 'tls' | 'plain' | 'headerTimeoutMs'>;
+  /** http.header_timeout_ms: request line and headers within it. */
+  headerTimeoutMs: number;
 }
 
 export interface Listeners {
@@ -35,8 +40,12 @@ export interface Listeners {
   listen(): Promise<{ port: number; plainPort: number | null }>;
   /** SIGHUP: reads the pair again; null without TLS, else whether the new pair is served. */
   reloadTls(): boolean | null;
-  /** http.max_connections changed by a reload: over both listeners when there are two. */
-  setMaxConnections(max: number): void;
+  /** http.max_connections or http.max_connections_per_address changed by a reload: over both listeners when there are two. */
+  setConnectionBounds(bounds: ConnectionBounds): void;
+  /** http.header_timeout_ms changed by a reload: for the requests that start from now. */
+  setHeaderTimeout(ms: number): void;
+  /** Connections open now over every listener. */
+  openConnections(): number;
 }
 
 export function createListeners(o: ListenerOptions): Listeners {
@@ -47,11 +56,15 @@ export function createListeners(o: ListenerOptions): Listeners {
       ? { secureOptions: tlsCert.secureOptions, handshakeTimeoutMs: o.handshakeTimeoutMs, onHandshakeFailure: (err) => tlsCert.handshakeFailed(err) }
       : undefined,
     plain: tlsCert !== null && o.plainPort !== undefined,
+    headerTimeoutMs: o.headerTimeoutMs,
   });
   const servers = plain ? [app.server, plain] : [app.server];
-  // Bounds what open connections can hold (docs/api.md, Memory); further ones are closed at once.
-  const shared = plain ? shareConnectionLimit(servers, o.maxConnections) : null;
-  if (!shared) app.server.maxConnections = o.maxConnections;
+  // Bounds what open connections can hold (docs/api.md, Memory; docs/limits.md); further ones are closed at once.
+  const shared = shareConnectionLimit(
+    servers.map((server) => ({ server, plainHttp: server === plain || !tlsCert })),
+    o.connections,
+    o.refusals,
+  );
   let bound: ListenerView[] = [];
 
   return {
@@ -79,10 +92,11 @@ export function createListeners(o: ListenerOptions): Listeners {
       bound.push({ protocol: 'http', host: o.host, port: plainPort });
       return { port, plainPort };
     },
-    setMaxConnections: (max) => {
-      if (shared) shared.setMax(max);
-      else app.server.maxConnections = max;
+    setConnectionBounds: (bounds) => shared.setBounds(bounds),
+    setHeaderTimeout: (ms) => {
+      for (const server of servers) server.headersTimeout = ms;
     },
+    openConnections: () => shared.open(),
     reloadTls: () => (tlsCert ? tlsCert.reload((options) => (app.server as unknown as { setSecureContext(o: object): void }).setSecureContext(options)) : null),
   };
 }

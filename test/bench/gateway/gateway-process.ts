@@ -40,6 +40,8 @@ export async function startGateway(mqttUrl: string, env: Record<string, string> 
       SPOT_GATEWAY_LOG_LEVEL: 'warn',
       // The bench reads /api/status and /metrics without credentials.
       SPOT_GATEWAY_AUTH_API: 'off',
+      // Every spot of the load generator connects from 127.0.0.1 (BENCH_SPOTS may pass the default 256).
+      SPOT_GATEWAY_HTTP_MAX_CONNECTIONS_PER_ADDRESS: '0',
       ...env,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
