@@ -18,7 +18,22 @@ import { ingestRoute } from './transports/ingest-route.js';
 import { createListeners } from './transports/listeners.js';
 import { TlsCertificate } from './transports/tls-certificate.js';
 import { packageVersion } from './version.js';
-import { MQTT_UPSTREAM, STOP_GRACE_MS, dashboardFeed, openBuffer, forwardSource, mqttForwarder, commandLimits, admission, spotIngest, watchedWrites, gatewayLiveness, firmwareParts } from './parts.js';
+import {
+  MQTT_UPSTREAM,
+  SPOT_SERVER_UPSTREAM,
+  STOP_GRACE_MS,
+  dashboardFeed,
+  openBuffer,
+  forwardSource,
+  mqttForwarder,
+  spotServerForwarder,
+  commandLimits,
+  admission,
+  spotIngest,
+  watchedWrites,
+  gatewayLiveness,
+  firmwareParts,
+} from './parts.js';
 
 export interface StartOptions {
   logger?: GatewayLogger;
@@ -80,9 +95,13 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const source = forwardSource(store, storeStatus);
   // `let`: a reload that changes the upstream's keys replaces it (applyLive); everything reads it through these closures.
   let forwarder = mqttUrl ? mqttForwarder(config, mqttUrl, source, commandAdmission, logger, now) : null;
+  // Beside MQTT, with cursors of its own: one down does not hold the other (docs/chaining.md).
+  const spotServer = config.spot_server.url ? spotServerForwarder(config, config.spot_server.url, store, storeStatus, commandAdmission, logger, now) : null;
   const upstreams = (): UpstreamView[] => {
     const f = forwarder;
-    return f ? [{ name: MQTT_UPSTREAM, status: () => f.status(), resend: (id) => f.resend(id) }] : [];
+    const views: UpstreamView[] = f ? [{ name: MQTT_UPSTREAM, status: () => f.status(), resend: (id) => f.resend(id) }] : [];
+    if (spotServer) views.push({ name: SPOT_SERVER_UPSTREAM, status: () => spotServer.status() });
+    return views;
   };
   const disk = new DiskSpace({ dir: config.data_dir, warnPercent: config.buffer.disk_warn_percent, now });
   const online = new OnlineTracker({
@@ -95,7 +114,11 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   });
   // Spot posts wait for their writes: one waiting too long means the disk hangs (systemd/liveness.ts).
   const writes = new WriteWatch(now);
-  const ingest = spotIngest(config, watchedWrites(store, writes), counters, online, logger, now);
+  const heard = (serial: string): void => {
+    online.heard(serial);
+    spotServer?.heard(serial);
+  };
+  const ingest = spotIngest(config, watchedWrites(store, writes), counters, heard, logger, now);
   const metrics = createMetrics({
     counters: ingest.counters,
     storeStatus,
@@ -172,11 +195,12 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   }
   online.start();
   forwarder?.start();
+  spotServer?.start();
   const { port, plainPort } = bound;
   const scheme = tlsCert ? 'https' : 'http';
   const plainText = plainPort === null ? '' : ` (plain http on ${config.http.host}:${plainPort})`;
   logger.info(
-    { port, plainPort, tls: tlsCert !== null, host: config.http.host, dataDir: config.data_dir, mqtt: mqttUrl ?? null, instanceId: store.instanceId, version },
+    { port, plainPort, tls: tlsCert !== null, host: config.http.host, dataDir: config.data_dir, mqtt: mqttUrl ?? null, spotServer: spotServer !== null, instanceId: store.instanceId, version },
     `listening on ${config.http.host}:${port} (${scheme})${plainText}; buffer in ${config.data_dir}; ${mqttUrl ? `forwarding to ${mqttUrl}` : 'no MQTT upstream'}`,
   );
   const liveness = gatewayLiveness(now, storeStatus, writes, online, () => forwarder);
@@ -212,6 +236,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       apiDeps.upstreamDownDegradedMs = next.mqtt.degraded_after_s * 1000;
       apiDeps.upstreamStalledMs = next.mqtt.stalled_after_s * 1000;
       disk.setWarnPercent(next.buffer.disk_warn_percent);
+      spotServer?.setToken(next.spot_server.token);
       if (restartUpstream) swapping = swapping.then(() => replaceForwarder(next));
       return swapping;
     },
@@ -233,6 +258,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
         await jobsStopped;
         await swapping;
         if (forwarder) await forwarder.stop();
+        if (spotServer) await spotServer.stop();
         await store.close();
         auth.close();
         logger.info({ openPosts, cut }, 'stopped');
