@@ -143,7 +143,7 @@ export class SpotServerForwarder {
         this.idleWaiters.push(() => (clearTimeout(timer), resolve()));
       });
     }
-    await this.commit();
+    await this.commit(true);
     this.o.close?.();
     this.logger.info({}, 'spot server: stopped');
   }
@@ -309,9 +309,10 @@ export class SpotServerForwarder {
     });
   }
 
-  private async commit(): Promise<void> {
+  /** `always`: at stop, for cursors moved by posts answered after it began. */
+  private async commit(always = false): Promise<void> {
     const lanes = this.committing;
-    if (lanes.length === 0) return;
+    if (lanes.length === 0 && !always) return;
     this.committing = [];
     try {
       await this.o.source.flush();

@@ -54,6 +54,7 @@ export class Poster {
   /** Resolves with the answer, whatever its status; rejects on a transport failure, a timeout or an answer too long. */
   post(request: PostRequest): Promise<PostAnswer> {
     return new Promise<PostAnswer>((resolve, reject) => {
+      let settled = false;
       const req = (this.secure ? https : http).request({
         agent: this.agent,
         protocol: this.base.protocol,
@@ -63,25 +64,27 @@ export class Poster {
         path: this.pathOf(request.serial),
         headers: { ...request.headers, 'Transfer-Encoding': 'chunked' },
       });
-      const timer = setTimeout(() => req.destroy(new Error(`no answer within ${this.o.timeoutMs} ms`)), this.o.timeoutMs);
       const fail = (err: Error): void => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
+        req.destroy();
         reject(err);
       };
+      const timer = setTimeout(() => fail(new Error(`no answer within ${this.o.timeoutMs} ms`)), this.o.timeoutMs);
       req.on('error', fail);
       req.on('response', (res) => {
         const parts: Buffer[] = [];
         let bytes = 0;
         res.on('data', (piece: Buffer) => {
           bytes += piece.length;
-          if (bytes > this.o.maxAnswerBytes) {
-            req.destroy(new Error(`answer over ${this.o.maxAnswerBytes} bytes`));
-            return;
-          }
-          parts.push(piece);
+          if (bytes > this.o.maxAnswerBytes) fail(new Error(`answer over ${this.o.maxAnswerBytes} bytes`));
+          else parts.push(piece);
         });
         res.on('error', fail);
         res.on('end', () => {
+          if (settled) return;
+          settled = true;
           clearTimeout(timer);
           const retry = Number(res.headers['retry-after']);
           resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'] ?? '', body: Buffer.concat(parts), retryAfterS: Number.isFinite(retry) && retry >= 0 ? retry : null });
