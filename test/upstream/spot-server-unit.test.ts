@@ -1,6 +1,8 @@
 // The spot-server forwarder against an in-memory store and a scripted server: refusals per spot, the
 // server-wide backoff and its probe, store failures, stop, polls; and its small parts.
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import test from 'ava';
 import { JSON_CONTENT_TYPE, PB_CONTENT_TYPE, createPbEncoder, encodeJsonEvent } from '../../gateway/src/protocol/index.js';
@@ -20,6 +22,7 @@ import {
   type SpotServerSource,
 } from '../../gateway/src/upstream/spot-server/index.js';
 import type { Timers } from '../../gateway/src/upstream/index.js';
+import { makeCerts } from '../helpers/tls-certs.js';
 import { waitFor } from '../helpers/wait.js';
 
 const UP = 'spot_server';
@@ -32,6 +35,12 @@ class Source implements SpotServerSource {
   private readonly listeners = new Set<(spot: string, lastId: number) => void>();
   failReads = false;
   failFlush = false;
+  failAdvance = false;
+
+  /** An append notice as the store sends it (also for ids already forwarded). */
+  notify(spot: string, lastId: number): void {
+    for (const l of this.listeners) l(spot, lastId);
+  }
 
   add(spot: string, n: number, encoding: 'json' | 'pb' = 'json'): void {
     for (let i = 0; i < n; i++) {
@@ -50,6 +59,7 @@ class Source implements SpotServerSource {
     return this.events.filter((e) => e.spot === spot && e.id > afterId).slice(0, limit);
   }
   advanceCursor(_u: string, spot: string, id: number): void {
+    if (this.failAdvance) throw new Error('store: unknown upstream');
     this.cursors.set(spot, Math.max(id, this.cursor(UP, spot)));
   }
   cursor(_u: string, spot: string): number {
@@ -354,4 +364,47 @@ test('the poster: chunked posts under the URL\'s path, the answer and Retry-Afte
   await t.throwsAsync(gone.post({ serial: '1', headers: {}, chunks: [] }), { message: /ECONNREFUSED/ });
   gone.close();
   t.throws(() => new Poster({ url: 'ftp://x', maxSockets: 1, timeoutMs: 1, maxAnswerBytes: 1 }), { message: /not an http:\/\/ or https:\/\/ URL/ });
+});
+
+test('the poster over https checks the server against the CA file', async (t) => {
+  const certs = makeCerts(t);
+  const server = https.createServer({ cert: readFileSync(certs.serverCert), key: readFileSync(certs.serverKey) }, (req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'Content-Type': JSON_CONTENT_TYPE }).end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const trusted = new Poster({ url, caFile: certs.caCert, maxSockets: 1, timeoutMs: 5000, maxAnswerBytes: 100 });
+  t.like(await trusted.post({ serial: '5', headers: {}, chunks: [Buffer.from('x')] }), { status: 200, contentType: JSON_CONTENT_TYPE });
+  trusted.close();
+  const other = new Poster({ url, caFile: certs.otherCaCert, maxSockets: 1, timeoutMs: 5000, maxAnswerBytes: 100 });
+  await t.throwsAsync(other.post({ serial: '5', headers: {}, chunks: [] }), { message: /self-signed|unable to verify|certificate/i });
+  other.close();
+});
+
+test('an append notice for events already forwarded starts no post; a cursor that cannot be saved is said and sent again', async (t) => {
+  const source = new Source();
+  const server = new Server();
+  const timers = new HandTimers();
+  const f = forwarder(source, server, timers);
+  f.start();
+  source.add('1', 1);
+  await waitFor(() => (source.durable.get('1') === 1 ? true : undefined), 5000, 'the first post');
+  source.notify('1', 1);
+  await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setImmediate(resolve));
+  t.is(server.requests.length, 1);
+  t.like(f.status(), { spotsWaiting: 0, spotsTracked: 1 });
+  source.failAdvance = true;
+  source.add('1', 1);
+  await waitFor(() => (f.status().lastError?.includes('saving the cursor of spot 1 at 2 failed') ? true : undefined), 5000, 'the cursor failure');
+  await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setImmediate(resolve));
+  t.is(server.requests.length, 2, 'no post again before the second is up');
+  source.failAdvance = false;
+  t.deepEqual(timers.fire(), [1000]);
+  await waitFor(() => (source.durable.get('1') === 2 ? true : undefined), 5000, 'sent again, cursor saved');
+  t.is(server.requests.length, 3);
+  await f.stop();
 });

@@ -2,6 +2,7 @@
 // "Commands"): decoded in the post's encoding, admitted like REST and MQTT commands, sent down in the
 // spot's next reply.
 import { createJsonDecoder, createPbDecoder, type Encoding } from '../../protocol/index.js';
+import { describe } from '../options.js';
 
 export interface RelayedCommand {
   resource: string;
@@ -33,7 +34,7 @@ export function relayCommands(spot: string, body: Uint8Array, encoding: Encoding
       queue(spot, { resource, action, data });
       outcome.queued++;
     } catch (err) {
-      outcome.refused.push(`${resource} ${action}: ${err instanceof Error ? err.message : String(err)}`);
+      outcome.refused.push(`${resource} ${action}: ${describe(err)}`);
     }
   }
   return outcome;

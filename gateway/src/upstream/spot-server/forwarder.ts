@@ -65,6 +65,9 @@ export interface SpotServerStatus {
   reconnectsSinceAck: number;
   poisonSuspect: null;
   spotsHeld: number;
+  /** Spots waiting for a post slot now, and spots with state here (one small record each). */
+  spotsWaiting: number;
+  spotsTracked: number;
   commandsRelayed: number;
   commandsRejected: number;
 }
@@ -183,6 +186,8 @@ export class SpotServerForwarder {
       reconnectsSinceAck: this.failuresSinceAck,
       poisonSuspect: null,
       spotsHeld: this.lanes.heldSpots,
+      spotsWaiting: this.lanes.queued,
+      spotsTracked: this.lanes.size,
       commandsRelayed: this.commandsRelayed,
       commandsRejected: this.commandsRejected,
     };
@@ -293,9 +298,10 @@ export class SpotServerForwarder {
     try {
       this.o.source.advanceCursor(this.o.upstreamName, spot, id);
     } catch (err) {
-      // The events go again with the same numbering; the server drops them as duplicates.
+      // The events go again with the same numbering (the server drops them as duplicates), after a second.
       this.lastError = `saving the cursor of spot ${spot} at ${id} failed: ${describe(err)}`;
-      this.logger.error({ spot }, `spot server: ${this.lastError}`);
+      this.logger.error({ spot }, `spot server: ${this.lastError}; retrying in 1 s`);
+      this.closeGate(1000);
     }
   }
 
@@ -385,7 +391,7 @@ export class SpotServerForwarder {
   }
 
   private closeGate(delayMs: number): void {
-    if (this.gate !== null) return;
+    if (this.gate !== null || !this.running) return;
     this.gate = this.timers.setTimeout(() => {
       this.gate = null;
       this.probing = this.state === 'down';
