@@ -100,7 +100,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const upstreams = (): UpstreamView[] => {
     const f = forwarder;
     const views: UpstreamView[] = f ? [{ name: MQTT_UPSTREAM, status: () => f.status(), resend: (id) => f.resend(id) }] : [];
-    if (spotServer) views.push({ name: SPOT_SERVER_UPSTREAM, status: () => spotServer.status() });
+    if (spotServer) views.push({ name: SPOT_SERVER_UPSTREAM, status: () => spotServer.status(), extra: () => spotServer.extra() });
     return views;
   };
   const disk = new DiskSpace({ dir: config.data_dir, warnPercent: config.buffer.disk_warn_percent, now });

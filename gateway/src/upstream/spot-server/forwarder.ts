@@ -193,6 +193,12 @@ export class SpotServerForwarder {
     };
   }
 
+  /** What this upstream adds to its /api/status entry. */
+  extra(): Record<string, number> {
+    const s = this.status();
+    return { spotsHeld: s.spotsHeld, spotsWaiting: s.spotsWaiting, spotsTracked: s.spotsTracked, commandsRelayed: s.commandsRelayed, commandsRejected: s.commandsRejected };
+  }
+
   private appended(spot: string, lastId: number): void {
     const lane = this.lanes.lane(spot);
     lane.lastId = Math.max(lane.lastId, lastId);
