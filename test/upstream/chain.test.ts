@@ -3,7 +3,7 @@
 import test from 'ava';
 import type { DeepPartial, GatewayConfig } from '../../gateway/src/config/index.js';
 import { createJsonDecoder, decodeFrame } from '../../gateway/src/protocol/index.js';
-import { api, JSON_EVENTS, PB_EVENTS, postChunks, startTestGateway, tempDir, waitFor, type TestGateway } from '../helpers/gateway.js';
+import { api, JSON_EVENTS, PB_EVENTS, postChunks, spawnGateway, startTestGateway, tempDir, waitFor, type TestGateway } from '../helpers/gateway.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
 import { jsonText, pbStream, presence } from '../http/events.js';
 import { seedAuth } from '../auth/http.js';
@@ -236,4 +236,41 @@ test('events in one post are split where the spot changed its encoding', async (
   t.is((await postPb(s, 701, 3, 3)).status, 200);
   const all = await waitFor(async () => ((await eventsOf(c.url, 701)).length >= 6 ? eventsOf(c.url, 701) : undefined), WAIT_MS, 'both encodings at the central');
   t.deepEqual(labels(all), Array.from({ length: 6 }, (_, i) => presence(i).data.label));
+});
+
+test('the site killed (SIGKILL) in the middle of forwarding: after its restart every event is at the central once, in order', async (t) => {
+  const c = await central(t);
+  const siteDir = tempDir(t);
+  const env = {
+    SPOT_GATEWAY_DATA_DIR: siteDir,
+    SPOT_GATEWAY_GATEWAY_ID: 'site',
+    SPOT_GATEWAY_SPOT_SERVER_URL: c.url,
+    SPOT_GATEWAY_SPOT_SERVER_MAX_EVENTS_PER_POST: '3',
+  };
+  let s = await spawnGateway(t, { env });
+  const spots = [801, 802, 803, 804];
+  const perSpot = 400;
+  for (let from = 0; from < perSpot; from += 50) {
+    for (const spot of spots) {
+      const events = Array.from({ length: 50 }, (_, k) => presence(from + k));
+      const answer = await postChunks(s.port, spot, [jsonText(events)], { headers: { ...JSON_EVENTS, 'X-Spot-Boot': '1', 'X-Spot-Seq': String(from + 1) } });
+      t.is(answer.status, 200);
+    }
+  }
+  const total = spots.length * perSpot;
+  const atKill = await waitFor(() => {
+    const n = c.running.store.status().events;
+    return n >= 60 ? n : undefined;
+  }, WAIT_MS, 'the central to have some of the events', 2);
+  t.is(await s.kill('SIGKILL'), 'SIGKILL');
+  t.true(atKill < total, `killed before the end (${atKill} of ${total} at the central)`);
+
+  s = await spawnGateway(t, { env });
+  await waitFor(() => (c.running.store.status().events >= total ? true : undefined), 60000, () => `all ${total} events at the central (${c.running.store.status().events})`);
+  await waitFor(async () => ((await statusOf(s.url)).upstreams.spot_server?.lag === 0 ? true : undefined), WAIT_MS, 'the site backlog gone');
+  t.is(c.running.store.status().events, total, 'none twice');
+  t.log(`at kill: ${atKill}; retransmitted events the central dropped: ${c.running.store.status().duplicates}`);
+  for (const spot of spots) {
+    t.deepEqual(labels(await eventsOf(c.url, spot)), Array.from({ length: perSpot }, (_, i) => presence(i).data.label), `spot ${spot}: each once, in order`);
+  }
 });
