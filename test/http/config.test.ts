@@ -185,6 +185,7 @@ test('spot_server: an http(s) URL, unset when empty; its CA file only with https
     refusal(() => loadConfig({ cwd, env: { SPOT_GATEWAY_SPOT_SERVER_URL: 'http://central', SPOT_GATEWAY_SPOT_SERVER_TLS_CA_FILE: ca } })),
     /spot_server\.tls_ca_file\)?: is set, but spot_server\.url is not an https:\/\/ URL \(http:\/\/central\)/,
   );
+  t.regex(refusal(() => loadConfig({ cwd, env: { SPOT_GATEWAY_SPOT_SERVER_TLS_CA_FILE: ca } })), /not an https:\/\/ URL \(unset\)/);
   t.regex(
     refusal(() => loadConfig({ cwd, env: { SPOT_GATEWAY_SPOT_SERVER_URL: 'https://central', SPOT_GATEWAY_SPOT_SERVER_TLS_CA_FILE: path.join(cwd, 'missing.pem') } })),
     /spot_server\.tls_ca_file\)?: cannot read .*missing\.pem/,

@@ -174,7 +174,9 @@ test('a refusal with nothing taken since shows as a stall', async (t) => {
   const source = new Source();
   const server = new Server();
   server.answer = async () => answer(413);
-  const f = forwarder(source, server, new HandTimers());
+  const timers = new HandTimers();
+  const f = forwarder(source, server, timers);
+  f.start();
   f.start();
   source.add('3', 1);
   await waitFor(() => (f.status().refused === 1 ? true : undefined), 5000, 'the refusal');
@@ -182,6 +184,10 @@ test('a refusal with nothing taken since shows as a stall', async (t) => {
   t.not(s.noAckSinceMs, null);
   t.is(s.reconnectsSinceAck, 1);
   await f.stop();
+  // The spot's backoff running out after the stop starts nothing.
+  timers.fire();
+  await new Promise((resolve) => setImmediate(resolve));
+  t.is(server.requests.length, 1);
 });
 
 test('the server busy or unreachable: every spot waits for the backoff (Retry-After at least), then one post probes', async (t) => {
@@ -312,6 +318,19 @@ test('stop waits (bounded) for the posts in flight and commits their cursors', a
   await g.stop();
   t.is(source.durable.get('1'), 2);
   t.is(g.status().inFlight, 1);
+
+  // Answered after the stop, with a cursor that cannot be saved: said, and no retry timer is left.
+  const timers = new HandTimers();
+  const h = forwarder(source, server, timers, [], { stopTimeoutMs: 5000 });
+  h.start();
+  source.add('1', 1);
+  await waitFor(() => (server.requests.length === 3 ? true : undefined), 5000, 'the third post');
+  const stopping = h.stop();
+  source.failAdvance = true;
+  release!(ok());
+  await stopping;
+  t.regex(h.status().lastError ?? '', /saving the cursor/);
+  t.is(timers.pending.size, 0);
 });
 
 test('post bodies: one encoding per post, JSON as stored, boots from the instance and the first id', (t) => {
@@ -348,6 +367,7 @@ test('the poster: chunked posts under the URL\'s path, the answer and Retry-Afte
     req.on('end', () => {
       seen.push({ url: req.url ?? '', chunked: req.headers['transfer-encoding'], body });
       if (body === 'big') res.end('x'.repeat(5000));
+      else if (body === 'plain') res.end();
       else if (body === 'slow') setTimeout(() => res.end(), 2000); // longer than the poster's timeout below
       else res.writeHead(503, { 'Retry-After': '7', 'Content-Type': 'text/plain' }).end('busy');
     });
@@ -358,6 +378,7 @@ test('the poster: chunked posts under the URL\'s path, the answer and Retry-Afte
   t.like(busy, { status: 503, retryAfterS: 7, contentType: 'text/plain' });
   t.is(busy.body.toString(), 'busy');
   t.deepEqual(seen[0], { url: '/prefix/api/spots/42/events/', chunked: 'chunked', body: 'ab' });
+  t.like(await poster.post({ serial: '42', headers: {}, chunks: [Buffer.from('plain')] }), { status: 200, contentType: '', retryAfterS: null });
   await t.throwsAsync(poster.post({ serial: '42', headers: {}, chunks: [Buffer.from('big')] }), { message: /answer over 1000 bytes/ });
   await t.throwsAsync(poster.post({ serial: '42', headers: {}, chunks: [Buffer.from('slow')] }), { message: /no answer within 300 ms/ });
   const gone = new Poster({ url: 'http://127.0.0.1:1', maxSockets: 1, timeoutMs: 1000, maxAnswerBytes: 10 });
@@ -381,6 +402,9 @@ test('the poster over https checks the server against the CA file', async (t) =>
   const other = new Poster({ url, caFile: certs.otherCaCert, maxSockets: 1, timeoutMs: 5000, maxAnswerBytes: 100 });
   await t.throwsAsync(other.post({ serial: '5', headers: {}, chunks: [] }), { message: /self-signed|unable to verify|certificate/i });
   other.close();
+  const system = new Poster({ url, maxSockets: 1, timeoutMs: 5000, maxAnswerBytes: 100 });
+  await t.throwsAsync(system.post({ serial: '5', headers: {}, chunks: [] }), { message: /self-signed|unable to verify|certificate/i }, "the test CA is none of Node's");
+  system.close();
 });
 
 test('an append notice for events already forwarded starts no post; a cursor that cannot be saved is said and sent again', async (t) => {

@@ -107,11 +107,12 @@ function crossCheck(config: ConfigInput): { key: string; reason: string } | null
 function spotServerCaCheck(server: ConfigInput['spot_server']): { key: string; reason: string } | null {
   const file = server.tls_ca_file;
   if (file === '') return null;
-  if (!(server.url ?? '').startsWith('https://')) return { key: 'spot_server.tls_ca_file', reason: `is set, but spot_server.url is not an https:// URL (${server.url ?? 'unset'})` };
+  const url = server.url ?? 'unset';
+  if (!url.startsWith('https://')) return { key: 'spot_server.tls_ca_file', reason: `is set, but spot_server.url is not an https:// URL (${url})` };
   try {
     accessSync(file, constants.R_OK);
   } catch (err) {
-    return { key: 'spot_server.tls_ca_file', reason: `cannot read ${file}: ${err instanceof Error ? err.message : String(err)}` };
+    return { key: 'spot_server.tls_ca_file', reason: `cannot read ${file}: ${(err as Error).message}` };
   }
   return null;
 }

@@ -89,6 +89,7 @@ export class SpotServerForwarder {
   private readonly tag: number;
   private running = false;
   private token: string;
+  private readonly stopTimeoutMs: number;
   private unsubscribe: (() => void) | null = null;
   private posting = 0;
   /** Lanes whose cursor moved, waiting for the commit that makes it durable. */
@@ -121,6 +122,7 @@ export class SpotServerForwarder {
     this.tag = instanceTag(options.source.instanceId);
     this.lastAckAt = this.now();
     this.token = options.token;
+    this.stopTimeoutMs = options.stopTimeoutMs ?? 2000;
   }
 
   start(): void {
@@ -142,7 +144,7 @@ export class SpotServerForwarder {
     this.lanes.clear();
     if (this.posting > 0) {
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.o.stopTimeoutMs ?? 2000);
+        const timer = setTimeout(resolve, this.stopTimeoutMs);
         this.idleWaiters.push(() => (clearTimeout(timer), resolve()));
       });
     }
@@ -182,7 +184,7 @@ export class SpotServerForwarder {
       delivery: this.delivery.snapshot(),
       quarantined: 0,
       // Answers come, but nothing is taken (a spot refused for good, or the server busy): stalled.
-      noAckSinceMs: this.downSince === null && this.failuresSinceAck > 0 && (lagEvents ?? 1) > 0 ? this.lastAckAt : null,
+      noAckSinceMs: this.downSince === null && this.failuresSinceAck > 0 && lagEvents !== 0 ? this.lastAckAt : null,
       reconnectsSinceAck: this.failuresSinceAck,
       poisonSuspect: null,
       spotsHeld: this.lanes.heldSpots,

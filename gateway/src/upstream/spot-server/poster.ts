@@ -42,8 +42,9 @@ export class Poster {
     this.base = new URL(o.url);
     this.secure = this.base.protocol === 'https:';
     if (!this.secure && this.base.protocol !== 'http:') throw new Error(`spot_server.url: ${o.url} is not an http:// or https:// URL`);
-    const ca = o.caFile ? readFileSync(o.caFile) : undefined;
-    this.agent = this.secure ? new https.Agent({ keepAlive: true, maxSockets: o.maxSockets, ...(ca ? { ca } : {}) }) : new http.Agent({ keepAlive: true, maxSockets: o.maxSockets });
+    // Without a CA file: Node's built-in CAs.
+    const options = { keepAlive: true, maxSockets: o.maxSockets, ...(o.caFile ? { ca: readFileSync(o.caFile) } : {}) };
+    this.agent = this.secure ? new https.Agent(options) : new http.Agent(options);
   }
 
   /** The path a spot's events go to. */
@@ -87,7 +88,7 @@ export class Poster {
           settled = true;
           clearTimeout(timer);
           const retry = Number(res.headers['retry-after']);
-          resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'] ?? '', body: Buffer.concat(parts), retryAfterS: Number.isFinite(retry) && retry >= 0 ? retry : null });
+          resolve({ status: res.statusCode!, contentType: res.headers['content-type'] ?? '', body: Buffer.concat(parts), retryAfterS: Number.isFinite(retry) && retry >= 0 ? retry : null });
         });
       });
       for (const chunk of request.chunks) req.write(chunk);
