@@ -1,6 +1,8 @@
 // Chained gateways (docs/chaining.md): a spot posts to a site gateway, which forwards to a central gateway
 // through its spot_server upstream. Real gateways, real sockets, real SQLite files, real Mosquitto.
 import test from 'ava';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { DeepPartial, GatewayConfig } from '../../gateway/src/config/index.js';
 import { createJsonDecoder, decodeFrame } from '../../gateway/src/protocol/index.js';
 import { api, JSON_EVENTS, PB_EVENTS, postChunks, spawnGateway, startTestGateway, tempDir, waitFor, type TestGateway } from '../helpers/gateway.js';
@@ -48,14 +50,14 @@ function site(t: Parameters<typeof startTestGateway>[0], centralUrl: string, con
 }
 
 /** JSON events i..i+n-1 from `serial`, numbered by the spot itself, with a User-Agent. */
-function postJson(gw: TestGateway, serial: number, from: number, n: number, boot = 3): Promise<{ status: number }> {
+function postJson(gw: { port: number }, serial: number, from: number, n: number, boot = 3): Promise<{ status: number }> {
   const events = Array.from({ length: n }, (_, k) => presence(from + k));
   return postChunks(gw.port, serial, [jsonText(events)], {
     headers: { ...JSON_EVENTS, 'User-Agent': 'spot/4.5.6', 'X-Spot-Boot': String(boot), 'X-Spot-Seq': String(from + 1) },
   });
 }
 
-function postPb(gw: TestGateway, serial: number, from: number, n: number): Promise<{ status: number }> {
+function postPb(gw: { port: number }, serial: number, from: number, n: number): Promise<{ status: number }> {
   const events = Array.from({ length: n }, (_, k) => presence(from + k));
   return postChunks(gw.port, serial, [pbStream(events)], { headers: { ...PB_EVENTS, 'User-Agent': 'spot/7.8.9' } });
 }
@@ -175,8 +177,9 @@ test('posts answered 200 whose answer is lost are sent again and dropped as dupl
 });
 
 test('MQTT and the spot server each keep their own cursor: one down does not hold the other', async (t) => {
-  const broker = await startMosquitto({ t });
-  const consumer = await startConsumer(broker.url, ['from/+/json/#'], t);
+  // A persistent session on a broker that keeps it: what the site publishes while the consumer reconnects after the broker's restart waits for it.
+  const broker = await startMosquitto({ t, persistence: true });
+  const consumer = await startConsumer(broker.url, ['from/+/json/#'], t, 'chain-consumer');
   const centralDir = tempDir(t);
   let c = await central(t, {}, centralDir);
   const port = c.port;
@@ -273,4 +276,26 @@ test('the site killed (SIGKILL) in the middle of forwarding: after its restart e
   for (const spot of spots) {
     t.deepEqual(labels(await eventsOf(c.url, spot)), Array.from({ length: perSpot }, (_, i) => presence(i).data.label), `spot ${spot}: each once, in order`);
   }
+});
+
+test('the site as a service: a wrong token fixed in its file and SIGHUP, the events it held reach the central', async (t) => {
+  const centralDir = tempDir(t);
+  const seeded = await seedAuth(centralDir, { siteToken: true });
+  const c = await central(t, { auth: { spots: 'token', max_failures_per_min: 1000 } }, centralDir);
+  const siteDir = tempDir(t);
+  const file = path.join(siteDir, 'gateway.yaml');
+  const write = (token: string): void => writeFileSync(file, `data_dir: ${siteDir}\nspot_server:\n  url: ${c.url}\n  token: "${token}"\n`);
+  write('wrong');
+  const s = await spawnGateway(t, { args: ['run', '--config', file] });
+  t.is((await postJson(s, 901, 0, 5)).status, 200);
+  await waitFor(async () => ((await statusOf(s.url)).upstreams.spot_server?.lastError?.includes('answered 401') ? true : undefined), WAIT_MS, 'the 401 in the site status');
+  t.is((await eventsOf(c.url, 901)).length, 0);
+
+  write(seeded.site!.token);
+  s.child.kill('SIGHUP');
+  const all = await waitFor(async () => ((await eventsOf(c.url, 901)).length >= 5 ? eventsOf(c.url, 901) : undefined), WAIT_MS, 'the events after the reload');
+  t.deepEqual(labels(all), Array.from({ length: 5 }, (_, i) => presence(i).data.label));
+  const reload = s.stdout().split('\n').find((line) => line.includes('spot_server.token'));
+  t.truthy(reload, 'the reload names the key');
+  t.false(reload!.includes(seeded.site!.token), 'and hides its value');
 });
