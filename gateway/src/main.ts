@@ -23,7 +23,22 @@ import { createListeners } from './transports/listeners.js';
 import { TlsCertificate } from './transports/tls-certificate.js';
 import { packageVersion } from './version.js';
 import { redactUrl } from './config/redact.js';
-import { MQTT_UPSTREAM, STOP_GRACE_MS, dashboardFeed, openBuffer, forwardSource, mqttForwarder, commandLimits, admission, spotIngest, watchedWrites, gatewayLiveness, firmwareParts } from './parts.js';
+import {
+  MQTT_UPSTREAM,
+  SPOT_SERVER_UPSTREAM,
+  STOP_GRACE_MS,
+  dashboardFeed,
+  openBuffer,
+  forwardSource,
+  mqttForwarder,
+  spotServerForwarder,
+  commandLimits,
+  admission,
+  spotIngest,
+  watchedWrites,
+  gatewayLiveness,
+  firmwareParts,
+} from './parts.js';
 
 export interface StartOptions {
   logger?: GatewayLogger;
@@ -85,9 +100,13 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const source = forwardSource(store, storeStatus);
   // `let`: a reload that changes the upstream's keys replaces it (applyLive); everything reads it through these closures.
   let forwarder = mqttUrl ? mqttForwarder(config, mqttUrl, source, commandAdmission, logger, now) : null;
+  // Beside MQTT, with cursors of its own: one down does not hold the other (docs/chaining.md).
+  const spotServer = config.spot_server.url ? spotServerForwarder(config, config.spot_server.url, store, storeStatus, commandAdmission, logger, now) : null;
   const upstreams = (): UpstreamView[] => {
     const f = forwarder;
-    return f ? [{ name: MQTT_UPSTREAM, status: () => f.status(), resend: (id) => f.resend(id) }] : [];
+    const views: UpstreamView[] = f ? [{ name: MQTT_UPSTREAM, status: () => f.status(), resend: (id) => f.resend(id) }] : [];
+    if (spotServer) views.push({ name: SPOT_SERVER_UPSTREAM, status: () => spotServer.status(), extra: () => spotServer.extra() });
+    return views;
   };
   const disk = new DiskSpace({ dir: config.data_dir, warnPercent: config.buffer.disk_warn_percent, now });
   const online = new OnlineTracker({
@@ -106,7 +125,11 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const apiRateOf = (c: GatewayConfig): BucketRate => ({ perS: c.limits.api_requests_per_s, burst: c.limits.api_requests_burst });
   const spotRate = new TokenBuckets(spotRateOf(config));
   const apiRate = new TokenBuckets(apiRateOf(config));
-  const ingest = spotIngest(config, watchedWrites(store, writes), counters, online, logger, now, spotRate);
+  const heard = (serial: string): void => {
+    online.heard(serial);
+    spotServer?.heard(serial);
+  };
+  const ingest = spotIngest(config, watchedWrites(store, writes), counters, heard, logger, now, spotRate);
   const metrics = createMetrics({
     counters: ingest.counters,
     storeStatus,
@@ -199,11 +222,12 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   }
   online.start();
   forwarder?.start();
+  spotServer?.start();
   const { port, plainPort } = bound;
   const scheme = tlsCert ? 'https' : 'http';
   const plainText = plainPort === null ? '' : ` (plain http on ${config.http.host}:${plainPort})`;
   logger.info(
-    { port, plainPort, tls: tlsCert !== null, host: config.http.host, dataDir: config.data_dir, mqtt: mqttUrl ? redactUrl(mqttUrl) : null, instanceId: store.instanceId, version },
+    { port, plainPort, tls: tlsCert !== null, host: config.http.host, dataDir: config.data_dir, mqtt: mqttUrl ? redactUrl(mqttUrl) : null, spotServer: spotServer !== null, instanceId: store.instanceId, version },
     `listening on ${config.http.host}:${port} (${scheme})${plainText}; buffer in ${config.data_dir}; ${mqttUrl ? `forwarding to ${redactUrl(mqttUrl)}` : 'no MQTT upstream'}`,
   );
   const liveness = gatewayLiveness(now, storeStatus, writes, online, () => forwarder);
@@ -242,6 +266,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       apiDeps.upstreamDownDegradedMs = next.mqtt.degraded_after_s * 1000;
       apiDeps.upstreamStalledMs = next.mqtt.stalled_after_s * 1000;
       disk.setWarnPercent(next.buffer.disk_warn_percent);
+      spotServer?.setToken(next.spot_server.token);
       if (restartUpstream) swapping = swapping.then(() => replaceForwarder(next));
       return swapping;
     },
@@ -263,6 +288,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
         await jobsStopped;
         await swapping;
         if (forwarder) await forwarder.stop();
+        if (spotServer) await spotServer.stop();
         await store.close();
         auth.close();
         logger.info({ openPosts, cut }, 'stopped');

@@ -20,8 +20,11 @@ import { openStore, type Store, type StoreStatus } from './store/index.js';
 import { Liveness } from './systemd/liveness.js';
 import { WriteWatch } from './systemd/write-watch.js';
 import { type ForwardSource, MqttForwarder, type SpotCommand, type TlsFiles } from './upstream/index.js';
+import { Poster, SpotServerForwarder, type RelayedCommand } from './upstream/spot-server/index.js';
 
 export const MQTT_UPSTREAM = 'mqtt';
+/** The spot-server upstream's cursors in the store (docs/chaining.md). */
+export const SPOT_SERVER_UPSTREAM = 'spot_server';
 /** A spot post lasts about a second: one started just before a stop can still end and be answered. */
 export const STOP_GRACE_MS = 2000;
 
@@ -73,7 +76,7 @@ export function openBuffer(config: GatewayConfig, logger: GatewayLogger, now: ()
     maxBytes: Math.round(config.buffer.max_mb * 1024 * 1024),
     policy: config.buffer.policy,
     retainMs: retainMsOf(config),
-    upstreams: config.mqtt.url ? [MQTT_UPSTREAM] : [],
+    upstreams: [...(config.mqtt.url ? [MQTT_UPSTREAM] : []), ...(config.spot_server.url ? [SPOT_SERVER_UPSTREAM] : [])],
     logger: logger.child({ part: 'store' }),
     now,
   });
@@ -121,6 +124,52 @@ export function mqttForwarder(config: GatewayConfig, url: string, source: Forwar
   });
 }
 
+/** Commands a spot server wrote into its answers pass the same admission as REST and MQTT ones; a refusal throws with its reason. */
+export function queueRelayedCommand(admission: CommandAdmission, spot: string, command: RelayedCommand): void {
+  const admitted = admission.admit(spot, command, SPOT_SERVER_UPSTREAM);
+  if (!admitted.ok) throw new Error(admitted.reason);
+}
+
+/** The spot-server upstream (docs/chaining.md) as spot_server.* says, reading the store through its cursor API. */
+export function spotServerForwarder(config: GatewayConfig, url: string, store: Store, storeStatus: () => StoreStatus, admission: CommandAdmission, logger: GatewayLogger, now: () => number): SpotServerForwarder {
+  const s = config.spot_server;
+  const poster = new Poster({
+    url,
+    caFile: s.tls_ca_file,
+    maxSockets: s.max_posts_in_flight,
+    timeoutMs: Math.round(s.timeout_s * 1000),
+    // Every command the server may send fits in one answer (its commands.max_reply_bytes), with room.
+    maxAnswerBytes: 4 * 1024 * 1024,
+  });
+  return new SpotServerForwarder({
+    source: {
+      instanceId: store.instanceId,
+      pendingSpots: (upstream) => store.pendingSpots(upstream),
+      readSpot: (upstream, spot, afterId, limit) => store.readSpot(upstream, spot, afterId, limit),
+      advanceCursor: (upstream, spot, id) => store.advanceCursor(upstream, spot, id),
+      cursor: (upstream, spot) => store.cursor(upstream, spot),
+      onAppended: (listener) => store.onAppended(listener),
+      flush: () => store.flush(),
+      status: storeStatus,
+      userAgentOf: (spot) => {
+        const version = store.spots.get(spot)?.firmwareVersion;
+        return version ? `spot/${version}` : null;
+      },
+    },
+    post: (request) => poster.post(request),
+    close: () => poster.close(),
+    queueCommand: (spot, command) => queueRelayedCommand(admission, spot, command),
+    url: url.replace(/\/\/[^@/]*@/, '//***@'),
+    token: s.token,
+    upstreamName: SPOT_SERVER_UPSTREAM,
+    maxPostsInFlight: s.max_posts_in_flight,
+    maxEventsPerPost: s.max_events_per_post,
+    pollAfterMs: Math.round(s.poll_after_s * 1000),
+    logger: logger.child({ part: 'spot-server' }),
+    now,
+  });
+}
+
 export function commandLimits(config: GatewayConfig): CommandLimits {
   return {
     maxBytes: config.commands.max_bytes,
@@ -145,7 +194,7 @@ export function spotIngest(
   config: GatewayConfig,
   store: IngestDeps['store'],
   counters: IngestCounters,
-  online: OnlineTracker,
+  heard: (serial: string) => void,
   logger: GatewayLogger,
   now: () => number,
   spotRate?: IngestDeps['spotRate'],
@@ -158,7 +207,7 @@ export function spotIngest(
     maxEventBytes: config.ingest.max_event_bytes,
     maxRejectedPerPost: config.ingest.max_rejected_per_post,
     maxReplyBytes: config.commands.max_reply_bytes,
-    heard: (serial) => online.heard(serial),
+    heard,
     spotRate,
   });
 }

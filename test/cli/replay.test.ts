@@ -149,7 +149,7 @@ test('times: ISO 8601 and relative; anything else is refused with the reason', (
 test('bad arguments exit 2 with the reason; an unreachable broker exits 1 naming it', async (t) => {
   const cases: [string[], RegExp][] = [
     [['--since', '-1h'], /--upstream is required/],
-    [['--upstream', 'kafka', '--since', '-1h'], /--upstream "kafka": the gateway has one upstream, mqtt/],
+    [['--upstream', 'kafka', '--since', '-1h'], /--upstream "kafka": replay sends to mqtt only/],
     [['--upstream', 'mqtt'], /--since is required/],
     [['--upstream', 'mqtt', '--since', 'soon'], /--since "soon" is neither an ISO 8601 time/],
     [['--upstream', 'mqtt', '--since', '-1h', '--until', '-2h'], /--until \(.*\) must be after --since/],

@@ -72,3 +72,13 @@ test('the live keys are keys of the schema, the upstream keys among them', (t) =
   for (const key of UPSTREAM_KEYS) t.true(LIVE_KEYS.includes(key), `${key} is live`);
   t.false(LIVE_KEYS.includes('http.port') || LIVE_KEYS.includes('data_dir') || LIVE_KEYS.includes('commands.max_bytes'));
 });
+
+test('spot_server.token applies at once (the next posts carry it), its logged value hidden; the URL waits for a restart', (t) => {
+  const running = defaultConfig({ spot_server: { url: 'http://central:8080', token: 'old' } });
+  const plan = planReload(running, defaultConfig({ spot_server: { url: 'http://other:8080', token: 'new' } }));
+  t.deepEqual(plan.applied, ['spot_server.token']);
+  t.deepEqual(plan.needRestart, ['spot_server.url']);
+  t.false(plan.restartUpstream);
+  t.is(shownValue(plan.running, 'spot_server.token'), '"***"');
+  t.is(shownValue(defaultConfig(), 'spot_server.token'), '""');
+});

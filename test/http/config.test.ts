@@ -173,3 +173,22 @@ test('command bounds: defaults at the protocol\'s message limit, and a command m
     'SPOT_GATEWAY_COMMANDS_MAX_QUEUED_BYTES_PER_SPOT (commands.max_queued_bytes_per_spot): must be at least commands.max_bytes, so that a command of commands.max_bytes (65536) fits in a queue',
   );
 });
+
+test('spot_server: an http(s) URL, unset when empty; its CA file only with https and readable', (t) => {
+  const cwd = tempDir(t);
+  t.is(loadConfig({ cwd, env: { SPOT_GATEWAY_SPOT_SERVER_URL: '' } }).config.spot_server.url, undefined);
+  t.is(loadConfig({ cwd, env: { SPOT_GATEWAY_SPOT_SERVER_URL: 'https://central:8443/site' } }).config.spot_server.url, 'https://central:8443/site');
+  t.regex(refusal(() => loadConfig({ cwd, env: { SPOT_GATEWAY_SPOT_SERVER_URL: 'mqtt://central' } })), /spot_server\.url\): must be an http:\/\/ or https:\/\/ URL/);
+  const ca = path.join(cwd, 'ca.pem');
+  writeFileSync(ca, 'x');
+  t.regex(
+    refusal(() => loadConfig({ cwd, env: { SPOT_GATEWAY_SPOT_SERVER_URL: 'http://central', SPOT_GATEWAY_SPOT_SERVER_TLS_CA_FILE: ca } })),
+    /spot_server\.tls_ca_file\)?: is set, but spot_server\.url is not an https:\/\/ URL \(http:\/\/central\)/,
+  );
+  t.regex(refusal(() => loadConfig({ cwd, env: { SPOT_GATEWAY_SPOT_SERVER_TLS_CA_FILE: ca } })), /not an https:\/\/ URL \(unset\)/);
+  t.regex(
+    refusal(() => loadConfig({ cwd, env: { SPOT_GATEWAY_SPOT_SERVER_URL: 'https://central', SPOT_GATEWAY_SPOT_SERVER_TLS_CA_FILE: path.join(cwd, 'missing.pem') } })),
+    /spot_server\.tls_ca_file\)?: cannot read .*missing\.pem/,
+  );
+  t.is(loadConfig({ cwd, env: { SPOT_GATEWAY_SPOT_SERVER_URL: 'https://central', SPOT_GATEWAY_SPOT_SERVER_TLS_CA_FILE: ca } }).config.spot_server.tls_ca_file, ca);
+});

@@ -39,7 +39,7 @@ test('status --json is /api/status with /healthz as health; the address comes fr
 
   const quiet = io();
   t.is(await runCli(['status', '--url', gw.url], quiet), 0);
-  t.true(quiet.stdout().includes('upstream   none configured (mqtt.url)'));
+  t.true(quiet.stdout().includes('upstream   none configured (mqtt.url, spot_server.url)'));
   t.true(quiet.stdout().includes('no upstream: events are kept here'));
 });
 
@@ -118,4 +118,20 @@ test('the delivery p99 reads to a tenth of a millisecond, whatever the histogram
     },
   );
   t.true(text.includes('mqtt: connected; lag 0 events, 0/s, 0 drops, 0 refused, delivery p99 39.9 ms\n'), text);
+});
+
+test('the summary prints each upstream, the spot server with its spots held', (t) => {
+  const up = { lag: 3, rate: 0, drops: 0, refused: 0, quarantined: 0, delivery: null, lastError: null };
+  const text = statusText(
+    { status: 'ok', reason: null },
+    {
+      gateway: { id: 'gw', version: '1.0.0', instanceId: 'i', uptimeS: 1 },
+      buffer: { events: 3, bytes: 0, maxBytes: 1024, policy: 'reject', oldestUnforwardedAgeMs: null, dropped: 0, rejected: 0, lastError: null },
+      upstreams: { mqtt: { ...up, state: 'connected' }, spot_server: { ...up, state: 'connected', refused: 4, spotsHeld: 2, lastError: 'spot server answered 409' } },
+      spots: { known: 3, online: 3 },
+      disk: { path: '/data', usedPercent: 1, availableBytes: 0, totalBytes: 0, warnPercent: 90, warning: false, error: null },
+    },
+  );
+  t.true(text.includes('upstream   mqtt: connected; lag 3 events, 0/s, 0 drops, 0 refused\n'), text);
+  t.true(text.includes('upstream   spot_server: connected; lag 3 events, 0/s, 0 drops, 4 refused, 2 spot(s) held (refused by the server); last error: spot server answered 409\n'), text);
 });

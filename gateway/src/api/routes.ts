@@ -37,6 +37,8 @@ export interface UpstreamView {
   };
   /** Publishes a quarantined event of this upstream again. */
   resend?: Resend;
+  /** Fields of this kind of upstream only, added to its entry in /api/status (the spot server's spots and commands). */
+  extra?: () => Record<string, number>;
 }
 
 export interface ApiDeps {
@@ -201,6 +203,7 @@ export function statusView(deps: ApiDeps): Record<string, unknown> {
       poisonSuspect: s.poisonSuspect,
       delivery: histogramSummary(s.delivery),
       lastError: s.lastError,
+      ...upstream.extra?.(),
     };
   }
   return {

@@ -22,7 +22,7 @@ holds is refused, saying which part is gone.
 TIME: ISO 8601 (2026-12-07T08:00:00Z, 2026-12-07) or relative to now: -2h, -30m, -1d, -90.
 
 Options:
-      --upstream mqtt  where to send (the one upstream there is)
+      --upstream mqtt  where to send (replay sends to MQTT only)
       --since TIME     first receipt time to send (required)
       --until TIME     receipt time to stop before (default: now)
       --spot SERIAL    only this spot's events
@@ -94,7 +94,7 @@ function parse(argv: string[], now: number): Parsed {
   }
   if (values.help) return { help: true };
   if (values.upstream === undefined) return { error: '--upstream is required (mqtt)' };
-  if (values.upstream !== 'mqtt') return { error: `--upstream ${JSON.stringify(values.upstream)}: the gateway has one upstream, mqtt` };
+  if (values.upstream !== 'mqtt') return { error: `--upstream ${JSON.stringify(values.upstream)}: replay sends to mqtt only (the spot_server upstream sends again from its cursors, docs/chaining.md)` };
   if (values.since === undefined) return { error: '--since is required' };
   const since = parseTime(values.since, now);
   if (!since.ok) return { error: `--since ${since.reason}` };

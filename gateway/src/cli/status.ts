@@ -31,6 +31,8 @@ interface UpstreamStatus {
   quarantined: number;
   delivery: { p99Ms: number | null } | null;
   lastError: string | null;
+  /** The spot-server upstream only (docs/chaining.md). */
+  spotsHeld?: number;
 }
 
 interface Status {
@@ -77,10 +79,11 @@ export function statusText(health: Health, s: Status): string {
     lines.push(
       `upstream   ${name}: ${u.state}; lag ${u.lag ?? 'unknown'} events, ${Math.round(u.rate * 10) / 10}/s, ${u.drops} drops, ${u.refused} refused` +
         (p99 === null || p99 === undefined ? '' : `, delivery p99 ${Math.round(p99 * 10) / 10} ms`) +
+        (u.spotsHeld ? `, ${u.spotsHeld} spot(s) held (refused by the server)` : '') +
         (u.lastError ? `; last error: ${u.lastError}` : ''),
     );
   }
-  if (names.length === 0) lines.push('upstream   none configured (mqtt.url)');
+  if (names.length === 0) lines.push('upstream   none configured (mqtt.url, spot_server.url)');
   const d = s.disk;
   lines.push(
     d.error

@@ -49,6 +49,7 @@ function keyOf(error: ErrorObject): string {
 
 const PATTERN_REASONS: Record<string, string> = {
   'mqtt.url': 'must be a broker URL such as mqtt://host:1883 or mqtts://host:8883 (mqtt, mqtts, tcp, ssl)',
+  'spot_server.url': 'must be an http:// or https:// URL without query, e.g. https://central:8443',
   'mqtt.topic_prefix': 'must be topic levels without "+", "#" or empty levels, e.g. site1/',
   'firmware.target': 'must be a target name: 1..64 characters of a-z 0-9 . _ -, e.g. mps2-an385',
 };
@@ -88,7 +89,7 @@ function readFile(file: string): Record<string, unknown> {
 }
 
 /** Optional keys whose empty value (variable set to "", or null in YAML) means unset. */
-const UNSET_WHEN_EMPTY = ['mqtt.url', 'http.tls_cert_file', 'http.tls_key_file', 'http.plain_port'];
+const UNSET_WHEN_EMPTY = ['mqtt.url', 'spot_server.url', 'http.tls_cert_file', 'http.tls_key_file', 'http.plain_port'];
 
 /** Keys bounded by another key: a command must fit in a reply and in its spot's queue; TLS needs both files. */
 function crossCheck(config: ConfigInput): { key: string; reason: string } | null {
@@ -99,7 +100,21 @@ function crossCheck(config: ConfigInput): { key: string; reason: string } | null
   if (max_reply_bytes < max_bytes) return { key: 'commands.max_reply_bytes', reason: `must be at least commands.max_bytes, ${fits} in a reply` };
   if (max_queued_bytes_per_spot < max_bytes) return { key: 'commands.max_queued_bytes_per_spot', reason: `must be at least commands.max_bytes, ${fits} in a queue` };
   if (config.auth.session_max_s < config.auth.session_idle_s) return { key: 'auth.session_max_s', reason: `must be at least auth.session_idle_s (${config.auth.session_idle_s})` };
-  return tlsCheck(config.mqtt);
+  return tlsCheck(config.mqtt) ?? spotServerCaCheck(config.spot_server);
+}
+
+/** spot_server.tls_ca_file: only with an https:// URL, and readable. */
+function spotServerCaCheck(server: ConfigInput['spot_server']): { key: string; reason: string } | null {
+  const file = server.tls_ca_file;
+  if (file === '') return null;
+  const url = server.url ?? 'unset';
+  if (!url.startsWith('https://')) return { key: 'spot_server.tls_ca_file', reason: `is set, but spot_server.url is not an https:// URL (${url})` };
+  try {
+    accessSync(file, constants.R_OK);
+  } catch (err) {
+    return { key: 'spot_server.tls_ca_file', reason: `cannot read ${file}: ${(err as Error).message}` };
+  }
+  return null;
 }
 
 /** The TLS files: only with an mqtts:// URL, certificate and key together, each readable. */

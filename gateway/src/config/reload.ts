@@ -20,6 +20,7 @@ export const LIVE_KEYS: readonly string[] = [
   'mqtt.degraded_after_s',
   'mqtt.poison_after_drops',
   'mqtt.stalled_after_s',
+  'spot_server.token',
   'commands.max_queued_per_spot',
   'commands.max_queued_bytes_per_spot',
   'log.level',
@@ -96,9 +97,10 @@ export function planReload(current: GatewayConfig, next: GatewayConfig): ReloadP
   return plan;
 }
 
-/** A key's value for a log line; a password in mqtt.url is hidden. */
+/** A key's value for a log line; a password in mqtt.url and spot_server.token are hidden. */
 export function shownValue(config: GatewayConfig, key: string): string {
   const value = valueAt(config, key.split('.'));
   if (key === 'mqtt.url' && typeof value === 'string') return JSON.stringify(redactUrl(value));
+  if (key === 'spot_server.token' && value !== '') return '"***"';
   return value === undefined ? 'unset' : JSON.stringify(value);
 }

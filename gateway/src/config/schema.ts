@@ -35,6 +35,16 @@ export interface GatewayConfig {
     tls_key_file: string;
     tls_verify_server_name: boolean;
   };
+  /** url unset (or empty) = no spot-server upstream (docs/chaining.md). */
+  spot_server: {
+    url?: string;
+    token: string;
+    tls_ca_file: string;
+    max_posts_in_flight: number;
+    max_events_per_post: number;
+    poll_after_s: number;
+    timeout_s: number;
+  };
   /** The id as configured, or the host name (filled in by loadConfig). */
   gateway: { id: string };
   spots: { offline_after_s: number; forget_after_s: number };
@@ -65,7 +75,7 @@ export type ConfigInput = Omit<GatewayConfig, 'gateway'> & { gateway: { id?: str
 export const configSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['http', 'data_dir', 'buffer', 'mqtt', 'gateway', 'spots', 'commands', 'ingest', 'firmware', 'log', 'auth', 'limits'],
+  required: ['http', 'data_dir', 'buffer', 'mqtt', 'spot_server', 'gateway', 'spots', 'commands', 'ingest', 'firmware', 'log', 'auth', 'limits'],
   properties: {
     http: {
       type: 'object',
@@ -143,6 +153,21 @@ export const configSchema = {
         tls_cert_file: { type: 'string', default: '', description: 'mqtts: PEM client certificate, for a broker that requires one (with mqtt.tls_key_file); empty = none' },
         tls_key_file: { type: 'string', default: '', description: "mqtts: PEM private key of mqtt.tls_cert_file; empty = none" },
         tls_verify_server_name: { type: 'boolean', default: true, description: "mqtts: check that the broker's certificate names the host of mqtt.url (the chain is checked either way)" },
+      },
+    },
+    spot_server: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      required: ['token', 'tls_ca_file', 'max_posts_in_flight', 'max_events_per_post', 'poll_after_s', 'timeout_s'],
+      properties: {
+        url: { type: 'string', nullable: true, pattern: '^https?://[^/?#]+(/[^?#]*)?$', description: "a server that speaks the spot protocol (another gateway), e.g. https://central:8443; each spot's events are posted to <url>/api/spots/<serial>/events/; unset or empty = none" },
+        token: { type: 'string', default: '', description: 'sent as Authorization: Bearer <token> with every post (the server\'s auth.spots token); empty = none' },
+        tls_ca_file: { type: 'string', default: '', description: "https: PEM file of the CA(s) the server's certificate must chain to; empty = the system's CAs" },
+        max_posts_in_flight: { type: 'integer', minimum: 1, maximum: 1024, default: 32, description: 'posts open at once over all spots (one per spot at a time)' },
+        max_events_per_post: { type: 'integer', minimum: 1, maximum: 100000, default: 1000, description: 'events in one post at most' },
+        poll_after_s: { type: 'number', exclusiveMinimum: 0, default: 5, description: 'a spot heard from with nothing to forward gets a post without events (fetching its commands) once its last post upstream is this old' },
+        timeout_s: { type: 'number', exclusiveMinimum: 0, default: 30, description: "a post without the server's whole answer this long after it started fails (and is sent again)" },
       },
     },
     gateway: {

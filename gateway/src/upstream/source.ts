@@ -26,7 +26,7 @@ export interface ForwardSource {
 }
 
 /** Stored events `upstream` has not had acknowledged, or null when the source cannot count (or fails to). */
-export function lagOf(source: ForwardSource, upstream: string): number | null {
+export function lagOf(source: Pick<ForwardSource, 'status'>, upstream: string): number | null {
   try {
     return source.status?.().perUpstream[upstream]?.pending ?? null;
   } catch {
