@@ -45,10 +45,16 @@ test('the gateway runs on env overrides, serves posts, and stops cleanly on SIGT
   t.is(await again.kill('SIGINT'), 0);
 });
 
-test('config check prints the effective configuration', async (t) => {
-  const cli = runCli(['config', 'check'], { env: { SPOT_GATEWAY_HTTP_PORT: '8181' }, cwd: tempDir(t) });
+test('config check prints the effective configuration, the MQTT password and the spot server token hidden', async (t) => {
+  const env = { SPOT_GATEWAY_HTTP_PORT: '8181', SPOT_GATEWAY_MQTT_URL: 'mqtt://site:hunter2@broker:1883', SPOT_GATEWAY_SPOT_SERVER_URL: 'https://central:8443', SPOT_GATEWAY_SPOT_SERVER_TOKEN: 'sgt_secret' };
+  const cli = runCli(['config', 'check'], { env, cwd: tempDir(t) });
   t.is(await within(cli.exited, CHILD_START_BOUND_MS, 'config check'), 0);
-  t.is(JSON.parse(cli.stdout()).http.port, 8181);
+  const shown = JSON.parse(cli.stdout()) as { http: { port: number }; mqtt: { url: string }; spot_server: { url: string; token: string } };
+  t.deepEqual([shown.http.port, shown.mqtt.url, shown.spot_server.url, shown.spot_server.token], [8181, 'mqtt://site:***@broker:1883', 'https://central:8443', '***']);
+  t.false(cli.stdout().includes('hunter2') || cli.stdout().includes('sgt_secret'));
+  const plain = runCli(['config', 'check'], { env: { SPOT_GATEWAY_HTTP_PORT: '8181' }, cwd: tempDir(t) });
+  t.is(await within(plain.exited, CHILD_START_BOUND_MS, 'config check'), 0);
+  t.is((JSON.parse(plain.stdout()) as { spot_server: { token: string } }).spot_server.token, '');
 });
 
 test('SIGTERM with a post that never ends still stops within the grace period, keeping what was stored', async (t) => {

@@ -1,6 +1,7 @@
 // The command line: `spot-gateway run|config check [--config PATH]`, `image ...`, `--version`, `--help` everywhere.
 import { parseArgs } from 'node:util';
 import { loadConfig, type GatewayConfig } from '../config/index.js';
+import { redactedConfig } from '../config/redact.js';
 import { createLogger } from '../log.js';
 import { runApiKeyCli, runTokenCli, runUserCli } from './auth.js';
 import { packageVersion } from '../version.js';
@@ -171,7 +172,7 @@ export async function runCli(args: string[], io: CliIo = processIo): Promise<num
     }
     const config = opsConfig(parsed, io);
     if (!config) return 2;
-    io.out(`${JSON.stringify(config, null, 2)}\n`);
+    io.out(`${JSON.stringify(redactedConfig(config), null, 2)}\n`);
     return 0;
   }
   io.err(`spot-gateway: unknown command "${command}"\n\n${MAIN_HELP}`);
