@@ -1,7 +1,7 @@
 // One spot's WebSocket: messages into its stream, acknowledgements after commit, commands pushed as they are queued.
 import type { WebSocket } from 'ws';
 import type { Encoding } from '../protocol/index.js';
-import type { SpotIngest, SpotPost, StreamProgress } from '../ingest/index.js';
+import type { SpotIngest, SpotPost, SpotStream, StreamProgress } from '../ingest/index.js';
 import type { Pausable, PausedPosts } from './paused-readers.js';
 
 /** Close codes (docs/websocket.md, Closing). */
@@ -17,8 +17,8 @@ export const WS_CLOSE = {
 
 export interface SpotSocketDeps {
   ingest: SpotIngest;
-  /** This connection's stream of events (one SpotPost for the whole connection). */
-  post: SpotPost;
+  /** This connection's stream of events. */
+  post: SpotStream;
   encoding: Encoding;
   idleTimeoutMs: number;
   logger: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };

@@ -105,13 +105,12 @@ export function wsRoute(o: WsRouteOptions): WsRoute {
     const encoding = SUBPROTOCOLS.get(subprotocol)!;
     server.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       const serial = admitted.serial;
-      const post = o.ingest.openPost({
+      const post = o.ingest.openStream({
         serial,
         contentType: encoding === 'pb' ? PB_CONTENT_TYPE : JSON_CONTENT_TYPE,
         firmwareVersion: firmwareFromUserAgent(header(req, 'user-agent')),
         numbering: admitted.numbering,
         numberingBound: admitted.numberingBound,
-        transport: 'ws',
       });
       open++;
       o.online.hold(serial);
