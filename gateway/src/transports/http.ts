@@ -2,11 +2,11 @@
 // With TLS the main server is HTTPS; a plain server beside it serves the same handler (docs/tls.md).
 import http from 'node:http';
 import https from 'node:https';
+import type { Duplex } from 'node:stream';
 import type tls from 'node:tls';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { HttpDrain } from './drain.js';
 import { clip, ClientErrorAnswers, errorKind, refuseLongUrl } from './error-answers.js';
-import type { Duplex } from 'node:stream';
 
 /** Handles a request on the raw node objects; returns false when it is not its request. */
 export type RawRoute = (req: http.IncomingMessage, res: http.ServerResponse) => boolean;

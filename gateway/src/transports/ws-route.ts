@@ -114,7 +114,9 @@ export function wsRoute(o: WsRouteOptions): WsRoute {
       });
       open++;
       o.online.hold(serial);
+      // The older connection stops reading and taking commands before this one sends the waiting ones.
       const older = bySerial.get(serial);
+      if (older) void older.replace();
       let unregister = (): void => {};
       const spot = new SpotSocket(ws, {
         ingest: o.ingest,
@@ -135,7 +137,6 @@ export function wsRoute(o: WsRouteOptions): WsRoute {
       bySerial.set(serial, spot);
       if (o.drain) unregister = o.drain.socket(spot);
       o.logger.info({ spot: serial, subprotocol }, `spot ${serial}: WebSocket open (${subprotocol})`);
-      if (older) void older.replace();
     });
   };
   return { upgrade, open: () => open };
