@@ -1,6 +1,6 @@
 // Spot WebSocket (docs/websocket.md): events stored and acknowledged after commit, commands pushed as they are queued.
 import test from 'ava';
-import { createPbDecoder } from '../../gateway/src/protocol/index.js';
+import { createPbDecoder, createPbEncoder } from '../../gateway/src/protocol/index.js';
 import { api, startTestGateway, waitFor } from '../helpers/gateway.js';
 import { jsonText, pbStream, presence } from '../http/events.js';
 import { WsSpot } from './ws-spot.js';
@@ -80,4 +80,17 @@ test('a command queued while the spot is connected reaches it at once in its enc
   }
   t.is(spot.binary.length, 1, 'sent once');
   t.is(json.binary.length, 1, 'sent once');
+});
+
+test('spot-pb.v1 frames carrying their own numbering: the ack names the last frame numbering, and a resent frame is a duplicate', async (t) => {
+  const gw = await startTestGateway(t);
+  const spot = await WsSpot.open(gw.port, 35, { protocols: ['spot-pb.v1'] });
+  t.teardown(() => spot.close());
+  const encoder = createPbEncoder();
+  const frames = events(3).map((e, i) => encoder.encode({ ...e, boot: 9, seq: 50 + i }));
+  await spot.send(Buffer.concat(frames));
+  t.deepEqual(await spot.waitAck(3), { events: 3, boot: 9, seq: 52 });
+  await spot.send(encoder.encode({ ...events(1, 2)[0]!, boot: 9, seq: 52 }));
+  t.deepEqual(await spot.waitAck(4), { events: 4, boot: 9, seq: 52 });
+  t.is((await stored(gw.url, 35)).length, 3);
 });
