@@ -4,7 +4,7 @@ import { createGatewayAuth } from './auth/index.js';
 import { type GatewayConfig, type LogLevel } from './config/index.js';
 import { registerDashboard } from './dashboard/files.js';
 import { DiskSpace } from './disk-space.js';
-import { IngestCounters, OnlineTracker } from './ingest/index.js';
+import { CommandSignal, IngestCounters, OnlineTracker } from './ingest/index.js';
 import { registerLiveRoute } from './live/live-route.js';
 import { registerApiRateLimit } from './limits/api-rate.js';
 import { LimitCounters } from './limits/counters.js';
@@ -20,6 +20,7 @@ import { housekeeping } from './housekeeping.js';
 import { HttpDrain } from './transports/drain.js';
 import { ingestRoute } from './transports/ingest-route.js';
 import { createListeners } from './transports/listeners.js';
+import { wsRoute } from './transports/ws-route.js';
 import { TlsCertificate } from './transports/tls-certificate.js';
 import { packageVersion } from './version.js';
 import { redactUrl } from './config/redact.js';
@@ -96,7 +97,9 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   }
   const storeStatus = oncePerTurn(() => store.status());
   const limits = commandLimits(config);
-  const commandAdmission = admission(config, limits, store, counters, now);
+  // A command queued for a spot connected over WebSocket goes out at once (docs/websocket.md).
+  const commandSignal = new CommandSignal();
+  const commandAdmission = admission(config, limits, store, counters, now, commandSignal);
   const source = forwardSource(store, storeStatus);
   // `let`: a reload that changes the upstream's keys replaces it (applyLive); everything reads it through these closures.
   let forwarder = mqttUrl ? mqttForwarder(config, mqttUrl, source, commandAdmission, logger, now) : null;
@@ -125,15 +128,29 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const apiRateOf = (c: GatewayConfig): BucketRate => ({ perS: c.limits.api_requests_per_s, burst: c.limits.api_requests_burst });
   const spotRate = new TokenBuckets(spotRateOf(config));
   const apiRate = new TokenBuckets(apiRateOf(config));
+  const spotGate = { waitMs: (serial: string) => spotRate.waitMs(serial), counters: limitCounters };
   const heard = (serial: string): void => {
     online.heard(serial);
     spotServer?.heard(serial);
   };
   const ingest = spotIngest(config, watchedWrites(store, writes), counters, heard, logger, now, spotRate);
+  const drain = new HttpDrain();
+  const webSockets = wsRoute({
+    ingest,
+    commands: commandSignal,
+    online,
+    idleTimeoutMs: config.http.idle_timeout_ms,
+    maxMessageBytes: config.http.ws_max_message_bytes,
+    logger: logger.child({ part: 'ws' }),
+    drain,
+    admit: auth.admitPost,
+    spotRate: spotGate,
+  });
   const metrics = createMetrics({
     counters: ingest.counters,
     storeStatus,
     spotsOnline: () => online.onlineCount(),
+    wsConnections: () => webSockets.open(),
     spotsKnown: () => store.spots.count(),
     upstreams,
     tls: tlsCert,
@@ -174,7 +191,6 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     auth: () => auth.view(),
   };
   const live = dashboardFeed(store, apiDeps, flash.jobs, logger);
-  const drain = new HttpDrain();
   const listeners = createListeners({
     host: config.http.host,
     port: config.http.port,
@@ -186,6 +202,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     tls: tlsCert,
     transport: {
       drain,
+      upgrade: webSockets.upgrade,
       bodyIdleTimeoutMs: config.http.idle_timeout_ms,
       timeouts: limitCounters,
       rawRoutes: [
@@ -195,7 +212,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
           logger,
           drain,
           admit: auth.admitPost,
-          spotRate: { waitMs: (serial) => spotRate.waitMs(serial), counters: limitCounters },
+          spotRate: spotGate,
         }),
       ],
       registerApi: (api) => {
@@ -274,7 +291,11 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     stop: (why) => {
       stopping ??= (async () => {
         const openPosts = drain.openPosts;
-        logger.info({ why: why ?? null, openPosts, graceMs: STOP_GRACE_MS }, `stopping${why ? ` (${why})` : ''}: ${openPosts} spot post(s) open, ${STOP_GRACE_MS} ms to finish`);
+        const openSockets = drain.openSockets;
+        logger.info(
+          { why: why ?? null, openPosts, openSockets, graceMs: STOP_GRACE_MS },
+          `stopping${why ? ` (${why})` : ''}: ${openPosts} spot post(s) and ${openSockets} WebSocket(s) open, ${STOP_GRACE_MS} ms to finish`,
+        );
         timers.stop();
         online.stop();
         live.stop();

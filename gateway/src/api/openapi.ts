@@ -28,7 +28,9 @@ export function openApiDocument(version: string): object {
             'The trailing slash is optional. Events are stored as chunks arrive; the 200 is written after all of them are committed. ' +
             'Content-Type text/x-intellifi-events (JSON) or application/x-intellifi-events-pb (PB); otherwise the encoding is sniffed. ' +
             'X-Spot-Boot / X-Spot-Seq number the events for dedupe (docs/protocol.md). ' +
-            'A spot over limits.spot_events_per_s has its body read more slowly (nothing is dropped; docs/limits.md).',
+            'A spot over limits.spot_events_per_s has its body read more slowly (nothing is dropped; docs/limits.md). ' +
+
+            'A GET with Upgrade: websocket (subprotocols spot-json.v1, spot-pb.v1) opens the WebSocket transport instead (docs/websocket.md).',
           parameters: [
             serial,
             { name: 'X-Spot-Boot', in: 'header', schema: { type: 'integer', minimum: 0 } },

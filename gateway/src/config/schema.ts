@@ -10,6 +10,7 @@ export interface GatewayConfig {
     header_timeout_ms: number;
     max_connections: number;
     max_connections_per_address: number;
+    ws_max_message_bytes: number;
     tls_cert_file?: string; tls_key_file?: string;
     plain_port?: number;
   };
@@ -81,7 +82,7 @@ export const configSchema = {
       type: 'object',
       additionalProperties: false,
       default: {},
-      required: ['port', 'host', 'idle_timeout_ms', 'header_timeout_ms', 'max_connections', 'max_connections_per_address'],
+      required: ['port', 'host', 'idle_timeout_ms', 'header_timeout_ms', 'max_connections', 'max_connections_per_address', 'ws_max_message_bytes'],
       properties: {
         port: { type: 'integer', minimum: 0, maximum: 65535, default: 8080, description: 'TCP port for spots and the API (0 = any free port)' },
         host: { type: 'string', minLength: 1, default: '0.0.0.0', description: 'address to listen on' },
@@ -100,6 +101,7 @@ export const configSchema = {
           default: 256,
           description: 'open TCP connections from one client address at once; further ones from it are closed at once (0 = no bound but max_connections)',
         },
+        ws_max_message_bytes: { type: 'integer', minimum: 1024, default: 1048576, description: 'largest message a spot may send over its WebSocket (docs/websocket.md); a larger one closes the connection with 1009' },
         tls_cert_file: { type: 'string', nullable: true, description: 'PEM certificate (chain) of the HTTPS listener; with tls_key_file: http.port speaks HTTPS only; unset = plain HTTP' },
         tls_key_file: { type: 'string', nullable: true, description: 'PEM private key of tls_cert_file (unencrypted); both read again on SIGHUP' },
         plain_port: { type: 'integer', nullable: true, minimum: 0, maximum: 65535, description: 'with TLS on: a second listener speaking plain HTTP on this port (0 = any free port); unset = none' },

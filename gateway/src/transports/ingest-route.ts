@@ -1,10 +1,11 @@
 // POST /api/spots/:serial/events/ on the raw node request: the body is streamed into ingest, never buffered.
 import type http from 'node:http';
-import { checkContentEncoding, firmwareFromUserAgent, parseNumbering, parseSerial, type PostNumbering, type SpotIngest, type SpotPost } from '../ingest/index.js';
-import type { PostNumberingBound } from '../ingest/numbering-bound.js';
+import { checkContentEncoding, firmwareFromUserAgent, type SpotIngest, type SpotPost } from '../ingest/index.js';
 import type { HttpDrain } from './drain.js';
 import { clip } from './error-answers.js';
 import type { RawRoute } from './http.js';
+import { overloadBound, PausedPosts, type SpotRateGate } from './paused-readers.js';
+import { admitSpot, header, type AdmitSpot } from './spot-admission.js';
 
 export interface IngestRouteOptions {
   ingest: SpotIngest;
@@ -20,27 +21,18 @@ export interface IngestRouteOptions {
   maxInFlightEvents?: number;
   /** While the gateway stops: new posts are refused, open ones are tracked so the stop can wait for them. */
   drain?: HttpDrain;
-  /**
-   * limits.spot_events_per_s (docs/limits.md): a post whose spot is over its rate stops being read
-   * until the spot's bucket is back at zero; nothing is dropped. `counters.spotRatePauses` counts the pauses.
-   */
-  spotRate?: { waitMs(serial: string): number; counters: { spotRatePauses: number } };
+  /** limits.spot_events_per_s: a post whose spot is over its rate stops being read for a while (paused-readers.ts). */
+  spotRate?: SpotRateGate;
   /** Spot authentication and the numbering bound (auth/spot-guard.ts), before the body is read. */
-  admit?: (req: http.IncomingMessage, serial: string, numbering: PostNumbering | null) => PostAdmission;
+  admit?: AdmitSpot;
 }
-
-export type PostAdmission =
-  | { ok: true; numberingBound?: PostNumberingBound }
-  | { ok: false; status: number; error: string; reason: string; headers?: Record<string, string> };
-
-/** Seconds a spot refused during a stop waits before posting again (a restart takes a few). */
-const STOPPING_RETRY_AFTER_S = 5;
 
 const EVENTS_PATH = /^\/api\/spots\/([^/]*)\/events\/?$/;
 
-function header(req: http.IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
+/** The serial (still escaped) when `url` is the path spots post to and open their WebSocket on, else null. */
+export function eventsPathSerial(url: string): string | null {
+  const q = url.indexOf('?');
+  return EVENTS_PATH.exec(q >= 0 ? url.slice(0, q) : url)?.[1] ?? null;
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: object, extra: Record<string, string> = {}): void {
@@ -60,64 +52,44 @@ function refuse(req: http.IncomingMessage, res: http.ServerResponse, status: num
 }
 
 export function ingestRoute(options: IngestRouteOptions): RawRoute {
-  const maxPending = options.maxPendingAppends ?? 16;
-  const maxInFlight = options.maxInFlightEvents ?? 2000;
-  const flow = options.ingest.flow;
   // A post still decoding a large piece over several turns reads no more meanwhile (bounded memory).
-  const rate = options.spotRate;
-  const overRate = (post: SpotPost): boolean => rate !== undefined && rate.waitMs(post.info.serial) > 0;
-  const overloaded = (post: SpotPost): boolean => post.decoding || post.pendingAppends > maxPending || flow.inFlightEvents > maxInFlight || overRate(post);
-  const paused = new PausedPosts(overloaded);
-  const onPause = (post: SpotPost): void => {
-    if (rate && overRate(post)) rate.counters.spotRatePauses++;
-  };
+  const overloaded = overloadBound(options.ingest.flow, options.maxPendingAppends, options.maxInFlightEvents, options.spotRate);
+  const paused = new PausedPosts(overloaded, options.spotRate);
   return (req, res) => {
     const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const match = EVENTS_PATH.exec(q >= 0 ? url.slice(0, q) : url);
-    if (!match) return false;
+    const serialText = eventsPathSerial(url);
+    if (serialText === null) return false;
     if (req.method !== 'POST') {
       refuse(req, res, 405, 'method not allowed', `${req.method} ${clip(url)}: spots POST their events here`, { Allow: 'POST' });
       return true;
     }
-    const serial = parseSerial(match[1]!);
-    if (!serial.ok) {
-      refuse(req, res, 400, 'bad request', serial.reason);
-      return true;
-    }
-    if (options.drain?.stopping) {
-      refuse(req, res, 503, 'gateway stopping', `spot ${serial.value}: the gateway is stopping; nothing of this post was stored, send it again`, {
-        'Retry-After': String(STOPPING_RETRY_AFTER_S),
-      });
-      return true;
-    }
-    const numbering = parseNumbering(header(req, 'x-spot-boot'), header(req, 'x-spot-seq'));
-    if (!numbering.ok) {
-      refuse(req, res, 400, 'bad request', `spot ${serial.value}: ${numbering.reason}`);
-      return true;
-    }
-    const coding = checkContentEncoding(header(req, 'content-encoding'));
-    if (!coding.ok) {
-      refuse(req, res, 415, 'unsupported media type', `spot ${serial.value}: ${coding.reason}; nothing of this post was read or stored`, { 'Accept-Encoding': 'identity' });
-      return true;
-    }
-    const admitted = options.admit?.(req, serial.value, numbering.value) ?? { ok: true };
+    const admitted = admitSpot(req, serialText, {
+      drain: options.drain,
+      admit: options.admit,
+      what: 'post',
+      check: (serial) => {
+        const coding = checkContentEncoding(header(req, 'content-encoding'));
+        if (coding.ok) return null;
+        const reason = `spot ${serial}: ${coding.reason}; nothing of this post was read or stored`;
+        return { ok: false, status: 415, error: 'unsupported media type', reason, headers: { 'Accept-Encoding': 'identity' } };
+      },
+    });
     if (!admitted.ok) {
-      refuse(req, res, admitted.status, admitted.error, `spot ${serial.value}: ${admitted.reason}; nothing of this post was read or stored`, admitted.headers);
+      refuse(req, res, admitted.status, admitted.error, admitted.reason, admitted.headers);
       return true;
     }
     const post = options.ingest.openPost({
-      serial: serial.value,
+      serial: admitted.serial,
       contentType: header(req, 'content-type'),
       firmwareVersion: firmwareFromUserAgent(header(req, 'user-agent')),
-      numbering: numbering.value,
+      numbering: admitted.numbering,
       numberingBound: admitted.numberingBound,
     });
     options.drain?.post(res, (reason) => {
       post.abort(reason);
       req.socket.destroy();
     });
-    streamPost(req, res, post, options, overloaded, paused, onPause);
+    streamPost(req, res, post, options, overloaded, paused);
     return true;
   };
 }
@@ -129,7 +101,6 @@ function streamPost(
   options: IngestRouteOptions,
   overloaded: (post: SpotPost) => boolean,
   paused: PausedPosts,
-  onPause: (post: SpotPost) => void,
 ): void {
   const serial = post.info.serial;
   let ended = false;
@@ -155,7 +126,6 @@ function streamPost(
     post.push(chunk);
     if (overloaded(post) && !req.isPaused()) {
       // The idle timer measures the spot's silence, not ours: while paused the spot counts as heard.
-      onPause(post);
       paused.add(req, post, () => (heardAt = performance.now()));
     }
   });
@@ -184,43 +154,6 @@ function streamPost(
     clearTimeout(idle);
     if (!ended) post.abort('client closed the connection');
   });
-}
-
-/** How often paused posts are looked at again. */
-const RESUME_CHECK_MS = 2;
-
-/**
- * Posts whose reading paused for back-pressure, looked at again together by one timer (instead of
- * a timer per paused post: up to 200 timers every 2 ms with 200 spots held back). A post resumes
- * once it has decoded what it received and neither it nor the gateway as a whole is over its bound
- * of events not yet committed.
- */
-class PausedPosts {
-  private readonly waiting = new Map<http.IncomingMessage, { post: SpotPost; touch: () => void }>();
-  private timer: NodeJS.Timeout | null = null;
-
-  constructor(private readonly overloaded: (post: SpotPost) => boolean) {}
-
-  add(req: http.IncomingMessage, post: SpotPost, touch: () => void): void {
-    req.pause();
-    this.waiting.set(req, { post, touch });
-    this.timer ??= setTimeout(() => this.check(), RESUME_CHECK_MS);
-  }
-
-  private check(): void {
-    this.timer = null;
-    for (const [req, { post, touch }] of this.waiting) {
-      if (req.destroyed) {
-        this.waiting.delete(req);
-        continue;
-      }
-      touch();
-      if (this.overloaded(post)) continue;
-      this.waiting.delete(req);
-      req.resume();
-    }
-    if (this.waiting.size > 0) this.timer = setTimeout(() => this.check(), RESUME_CHECK_MS);
-  }
 }
 
 /**
