@@ -1,0 +1,74 @@
+/* The core under the WebSocket transport: one post for the whole connection,
+ * acknowledged in parts (spot_post_ack_through), and the ring overflowing
+ * behind it (spot_post_behind). */
+#include "spot_harness.h"
+
+static size_t read_all(spot_t *s, uint8_t *buf, size_t cap)
+{
+  size_t len = 0, n;
+  while ((n = spot_post_read(s, buf + len, cap - len)) > 0) len += n;
+  return len;
+}
+
+static void acknowledgements_in_parts_free_the_ring_while_the_post_goes_on(void **state)
+{
+  (void)state;
+  static uint8_t buf[16384];
+  spot_t *s = start(SPOT_ENCODING_JSON, "at 100 tag aa01 enter antenna 1 rssi -400\n", NULL);
+  spot_post_ack_through(s, 5); /* no post open: nothing */
+  spot_connected(s);
+  spot_post_info_t info;
+  spot_post_begin(s, &info);
+  assert_int_equal(info.first_seq, 1);
+  assert_false(spot_post_unacknowledged(s));
+  assert_true(read_all(s, buf, sizeof buf) > 0); /* spot create, config create */
+  assert_true(spot_post_unacknowledged(s));
+  spot_post_ack_through(s, 1);
+  assert_true(spot_post_pending(s));
+  assert_true(spot_post_unacknowledged(s));
+  spot_post_ack_through(s, 99); /* more than was handed out: only what was */
+  assert_false(spot_post_unacknowledged(s));
+  assert_false(spot_post_pending(s));
+  /* the same post carries what comes next, numbered on */
+  run_until(s, T0, T0 + 2000);
+  assert_true(spot_post_pending(s));
+  uint8_t piece[16];
+  assert_int_equal(spot_post_read(s, piece, sizeof piece), sizeof piece); /* part of the next event */
+  assert_false(spot_post_at_event_boundary(s));
+  spot_post_ack_through(s, 3); /* the event cut off is not released */
+  assert_true(spot_post_pending(s));
+  spot_post_fail(s); /* the connection ends */
+  spot_post_begin(s, &info);
+  assert_int_equal(info.first_seq, 3);
+  assert_false(spot_post_behind(s));
+  spot_post_fail(s);
+}
+
+static void a_ring_overflowing_behind_the_post_is_told(void **state)
+{
+  (void)state;
+  static uint8_t buf[16384];
+  spot_t *s = start(SPOT_ENCODING_JSON, "rate 1000\nat 0 tag aa01 enter antenna 1 rssi -400\n", NULL);
+  const char cmd[] = "[\"config\",\"update\",{\"send_hits\":true}]";
+  spot_command_input(s, (const uint8_t *)cmd, sizeof cmd - 1);
+  spot_connected(s);
+  spot_post_info_t info;
+  spot_post_begin(s, &info);
+  read_all(s, buf, sizeof buf);
+  assert_false(spot_post_behind(s));
+  run_until(s, T0, T0 + 2000); /* 2000 hits, far more than the ring holds, none read */
+  assert_true(spot_post_behind(s));
+  spot_post_fail(s);
+  assert_false(spot_post_behind(s)); /* no post open */
+  read_post_json(s);
+  assert_non_null(strstr(got[got_count - 1].text, "retransmit ring full"));
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(acknowledgements_in_parts_free_the_ring_while_the_post_goes_on),
+      cmocka_unit_test(a_ring_overflowing_behind_the_post_is_told),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
