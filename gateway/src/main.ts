@@ -4,7 +4,7 @@ import { createGatewayAuth } from './auth/index.js';
 import { type GatewayConfig, type LogLevel } from './config/index.js';
 import { registerDashboard } from './dashboard/files.js';
 import { DiskSpace } from './disk-space.js';
-import { IngestCounters, OnlineTracker } from './ingest/index.js';
+import { CommandSignal, IngestCounters, OnlineTracker } from './ingest/index.js';
 import { registerLiveRoute } from './live/live-route.js';
 import { createLogger, type GatewayLogger } from './log.js';
 import { createMetrics } from './metrics.js';
@@ -16,6 +16,7 @@ import { housekeeping } from './housekeeping.js';
 import { HttpDrain } from './transports/drain.js';
 import { ingestRoute } from './transports/ingest-route.js';
 import { createListeners } from './transports/listeners.js';
+import { wsRoute } from './transports/ws-route.js';
 import { TlsCertificate } from './transports/tls-certificate.js';
 import { packageVersion } from './version.js';
 import { MQTT_UPSTREAM, STOP_GRACE_MS, dashboardFeed, openBuffer, forwardSource, mqttForwarder, commandLimits, admission, spotIngest, watchedWrites, gatewayLiveness, firmwareParts } from './parts.js';
@@ -76,7 +77,9 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   }
   const storeStatus = oncePerTurn(() => store.status());
   const limits = commandLimits(config);
-  const commandAdmission = admission(config, limits, store, counters, now);
+  // A command queued for a spot connected over WebSocket goes out at once (docs/websocket.md).
+  const commandSignal = new CommandSignal();
+  const commandAdmission = admission(config, limits, store, counters, now, commandSignal);
   const source = forwardSource(store, storeStatus);
   // `let`: a reload that changes the upstream's keys replaces it (applyLive); everything reads it through these closures.
   let forwarder = mqttUrl ? mqttForwarder(config, mqttUrl, source, commandAdmission, logger, now) : null;
@@ -96,10 +99,22 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   // Spot posts wait for their writes: one waiting too long means the disk hangs (systemd/liveness.ts).
   const writes = new WriteWatch(now);
   const ingest = spotIngest(config, watchedWrites(store, writes), counters, online, logger, now);
+  const drain = new HttpDrain();
+  const webSockets = wsRoute({
+    ingest,
+    commands: commandSignal,
+    online,
+    idleTimeoutMs: config.http.idle_timeout_ms,
+    maxMessageBytes: config.http.ws_max_message_bytes,
+    logger: logger.child({ part: 'ws' }),
+    drain,
+    admit: auth.admitPost,
+  });
   const metrics = createMetrics({
     counters: ingest.counters,
     storeStatus,
     spotsOnline: () => online.onlineCount(),
+    wsConnections: () => webSockets.open(),
     spotsKnown: () => store.spots.count(),
     upstreams,
     tls: tlsCert,
@@ -139,7 +154,6 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     auth: () => auth.view(),
   };
   const live = dashboardFeed(store, apiDeps, flash.jobs, logger);
-  const drain = new HttpDrain();
   const listeners = createListeners({
     host: config.http.host,
     port: config.http.port,
@@ -149,6 +163,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     tls: tlsCert,
     transport: {
       drain,
+      upgrade: webSockets.upgrade,
       rawRoutes: [ingestRoute({ ingest, idleTimeoutMs: config.http.idle_timeout_ms, logger, drain, admit: auth.admitPost })],
       registerApi: (api) => {
         auth.register(api);
@@ -219,7 +234,11 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     stop: (why) => {
       stopping ??= (async () => {
         const openPosts = drain.openPosts;
-        logger.info({ why: why ?? null, openPosts, graceMs: STOP_GRACE_MS }, `stopping${why ? ` (${why})` : ''}: ${openPosts} spot post(s) open, ${STOP_GRACE_MS} ms to finish`);
+        const openSockets = drain.openSockets;
+        logger.info(
+          { why: why ?? null, openPosts, openSockets, graceMs: STOP_GRACE_MS },
+          `stopping${why ? ` (${why})` : ''}: ${openPosts} spot post(s) and ${openSockets} WebSocket(s) open, ${STOP_GRACE_MS} ms to finish`,
+        );
         timers.stop();
         online.stop();
         live.stop();

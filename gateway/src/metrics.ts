@@ -25,6 +25,8 @@ export interface MetricsSources {
   counters: IngestCounters;
   storeStatus: () => StoreStatus;
   spotsOnline: () => number;
+  /** Spot WebSockets open now (docs/websocket.md). */
+  wsConnections?: () => number;
   /** Spots in the registry (heard from, not forgotten). */
   spotsKnown: () => number;
   upstreams: () => UpstreamMetricsSource[];
@@ -56,6 +58,8 @@ const INGEST: Array<[string, CounterKey, string]> = [
   ['spot_gateway_commands_refused_invalid_total', 'commandsRefusedInvalid', 'commands refused: not a command a spot can take'],
   ['spot_gateway_commands_refused_too_large_total', 'commandsRefusedTooLarge', 'commands refused: over commands.max_bytes'],
   ['spot_gateway_commands_refused_queue_full_total', 'commandsRefusedQueueFull', "commands refused: their spot's queue full"],
+  ['spot_gateway_ws_messages_total', 'wsMessages', 'WebSocket messages received from spots'],
+  ['spot_gateway_ws_acks_total', 'wsAcks', 'WebSocket acknowledgements sent to spots'],
   ['spot_gateway_posts_refused_numbering_total', 'numberingRefused', 'posts refused 409 and frames rejected: numbering beyond auth.numbering_max_ahead'],
 ];
 
@@ -107,6 +111,14 @@ export function createMetrics(given: MetricsSources): Registry {
     registers: [registry],
     collect() {
       this.set(sources.spotsOnline());
+    },
+  });
+  new Gauge({
+    name: 'spot_gateway_ws_connections',
+    help: 'spot WebSockets open',
+    registers: [registry],
+    collect() {
+      this.set(sources.wsConnections?.() ?? 0);
     },
   });
   new Gauge({

@@ -4,7 +4,7 @@ import { CommandAdmission, type CommandLimits } from './api/command-admission.js
 import { checkCommand } from './api/command-check.js';
 import { healthProblems, statusView, type ApiDeps } from './api/routes.js';
 import { ConfigError, parseDuration, type GatewayConfig } from './config/index.js';
-import { IngestCounters, OnlineTracker, SpotIngest, type IngestDeps } from './ingest/index.js';
+import { CommandSignal, IngestCounters, OnlineTracker, SpotIngest, type IngestDeps } from './ingest/index.js';
 import { LiveFeed } from './live/live-feed.js';
 import { liveSnapshot } from './live/snapshot.js';
 import { SpotActivity } from './live/spot-activity.js';
@@ -130,8 +130,9 @@ export function commandLimits(config: GatewayConfig): CommandLimits {
 }
 
 /** Commands from the API and the broker pass the same bounds (docs/api.md); `limits` is read at each command (a reload changes it). */
-export function admission(config: GatewayConfig, limits: CommandLimits, store: Store, counters: IngestCounters, now: () => number): CommandAdmission {
+export function admission(config: GatewayConfig, limits: CommandLimits, store: Store, counters: IngestCounters, now: () => number, signal: CommandSignal): CommandAdmission {
   return new CommandAdmission({
+    queued: (spot) => signal.queued(spot),
     store,
     check: checkCommand,
     limits,

@@ -4,7 +4,7 @@ import test from 'ava';
 import { callGateway, gatewayUrl, GatewayUnreachableError } from '../../gateway/src/cli/gateway-api.js';
 
 test('a wildcard listen address is asked on loopback; IPv6 addresses get brackets', (t) => {
-  const url = (host: string, port = 8080) => gatewayUrl({ http: { host, port, idle_timeout_ms: 1000, max_connections: 1 } });
+  const url = (host: string, port = 8080) => gatewayUrl({ http: { host, port, idle_timeout_ms: 1000, max_connections: 1, ws_max_message_bytes: 1048576 } });
   t.is(url('0.0.0.0'), 'http://127.0.0.1:8080');
   t.is(url('::'), 'http://[::1]:8080');
   t.is(url('[::]'), 'http://[::1]:8080');
@@ -13,7 +13,7 @@ test('a wildcard listen address is asked on loopback; IPv6 addresses get bracket
 });
 
 test('with TLS the commands ask the plain listener when there is one, else https', (t) => {
-  const http = { host: '0.0.0.0', port: 8443, idle_timeout_ms: 1000, max_connections: 1, tls_cert_file: '/c.pem', tls_key_file: '/k.pem' };
+  const http = { host: '0.0.0.0', port: 8443, idle_timeout_ms: 1000, max_connections: 1, ws_max_message_bytes: 1048576, tls_cert_file: '/c.pem', tls_key_file: '/k.pem' };
   t.is(gatewayUrl({ http }), 'https://127.0.0.1:8443');
   t.is(gatewayUrl({ http: { ...http, plain_port: 8080 } }), 'http://127.0.0.1:8080');
 });

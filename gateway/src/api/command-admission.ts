@@ -26,6 +26,8 @@ export interface CommandAdmissionDeps {
   ttlMs: number;
   now: () => number;
   counters: Pick<IngestCounters, 'commandsRefusedInvalid' | 'commandsRefusedTooLarge' | 'commandsRefusedQueueFull'>;
+  /** A command was queued for `spot` (a spot connected over WebSocket gets it at once). */
+  queued?: (spot: string) => void;
 }
 
 /** Deep enough to overflow JSON.stringify: left to the check, which refuses it by depth without recursion. */
@@ -85,6 +87,7 @@ export class CommandAdmission {
       source,
       ttlMs: this.deps.ttlMs,
     });
+    this.deps.queued?.(spot);
     return { ok: true, command: enqueued };
   }
 }

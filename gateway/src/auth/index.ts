@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { AuthConfig } from '../config/schema.js';
 import type { StoredNumbering } from '../ingest/numbering-bound.js';
-import type { PostAdmission } from '../transports/ingest-route.js';
+import type { PostAdmission } from '../transports/spot-admission.js';
 import { ApiKeys } from './api-keys.js';
 import { openAuthDb } from './auth-db.js';
 import { authView, registerAuthRoutes } from './auth-routes.js';

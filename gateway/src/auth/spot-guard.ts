@@ -2,7 +2,7 @@
 import type http from 'node:http';
 import { PostNumberingBound, beyondBound, type StoredNumbering } from '../ingest/numbering-bound.js';
 import type { PostNumbering } from '../ingest/headers.js';
-import type { PostAdmission } from '../transports/ingest-route.js';
+import type { PostAdmission } from '../transports/spot-admission.js';
 import type { FailureLimiter } from './rate-limit.js';
 import { bearerOf } from './secrets.js';
 import type { SpotTokenCheck } from './spot-tokens.js';

@@ -3,7 +3,7 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 
 export interface GatewayConfig {
   /** TLS on when both files are set (docs/tls.md); plain_port: a second, plain listener beside it. */
-  http: { port: number; host: string; idle_timeout_ms: number; max_connections: number; tls_cert_file?: string; tls_key_file?: string; plain_port?: number };
+  http: { port: number; host: string; idle_timeout_ms: number; max_connections: number; ws_max_message_bytes: number; tls_cert_file?: string; tls_key_file?: string; plain_port?: number };
   data_dir: string;
   buffer: {
     max_mb: number;
@@ -60,12 +60,13 @@ export const configSchema = {
       type: 'object',
       additionalProperties: false,
       default: {},
-      required: ['port', 'host', 'idle_timeout_ms', 'max_connections'],
+      required: ['port', 'host', 'idle_timeout_ms', 'max_connections', 'ws_max_message_bytes'],
       properties: {
         port: { type: 'integer', minimum: 0, maximum: 65535, default: 8080, description: 'TCP port for spots and the API (0 = any free port)' },
         host: { type: 'string', minLength: 1, default: '0.0.0.0', description: 'address to listen on' },
         idle_timeout_ms: { type: 'integer', minimum: 100, default: 30000, description: 'a post silent this long is cut off (events stored so far are kept); so is a reply carrying commands not written out in this time' },
         max_connections: { type: 'integer', minimum: 1, default: 1024, description: 'open TCP connections (spots and API) at once, over both listeners; further ones are closed at once' },
+        ws_max_message_bytes: { type: 'integer', minimum: 1024, default: 1048576, description: 'largest message a spot may send over its WebSocket (docs/websocket.md); a larger one closes the connection with 1009' },
         tls_cert_file: { type: 'string', nullable: true, description: 'PEM certificate (chain) of the HTTPS listener; with tls_key_file: http.port speaks HTTPS only; unset = plain HTTP' },
         tls_key_file: { type: 'string', nullable: true, description: 'PEM private key of tls_cert_file (unencrypted); both read again on SIGHUP' },
         plain_port: { type: 'integer', nullable: true, minimum: 0, maximum: 65535, description: 'with TLS on: a second listener speaking plain HTTP on this port (0 = any free port); unset = none' },

@@ -24,4 +24,7 @@ export class IngestCounters {
   commandsRefusedQueueFull = 0;
   /** Posts refused 409 and frames rejected: numbering beyond auth.numbering_max_ahead (docs/security.md). */
   numberingRefused = 0;
+  /** WebSocket messages received from spots, and acknowledgements sent (docs/websocket.md). */
+  wsMessages = 0;
+  wsAcks = 0;
 }

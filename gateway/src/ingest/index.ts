@@ -1,10 +1,14 @@
 // Ingest: per-post pipelines sharing the store, counters and online tracking. No HTTP here.
+import type { Encoding } from '../protocol/index.js';
 import { IngestCounters } from './counters.js';
+import { pendingReply } from './pending-commands.js';
 import { SpotPost, type IngestDeps, type PostInfo } from './post.js';
+import type { Reply } from './reply.js';
 
 export { IngestCounters } from './counters.js';
 export { OnlineTracker, type OnlineState, type OnlineTimers } from './online.js';
-export { SpotPost, type IngestDeps, type IngestLogger, type PostInfo, type PostOutcome } from './post.js';
+export { SpotPost, type IngestDeps, type IngestLogger, type PostInfo, type PostOutcome, type StreamProgress } from './post.js';
+export { CommandSignal } from './command-signal.js';
 export { parseSerial, parseNumbering, checkContentEncoding, firmwareFromUserAgent, type PostNumbering, type Checked } from './headers.js';
 export { encodeReply, contentTypeOf, type Reply } from './reply.js';
 
@@ -29,6 +33,11 @@ export class SpotIngest {
 
   openPost(info: PostInfo): SpotPost {
     return new SpotPost({ ...this.deps, counters: this.counters, flow: this.flow }, info);
+  }
+
+  /** The commands waiting for `serial` that fit one reply body (a WebSocket message carrying commands). */
+  pendingReply(serial: string, encoding: Encoding): Reply {
+    return pendingReply({ ...this.deps, counters: this.counters }, serial, encoding);
   }
 
   /** The reply carrying these commands was fully written to the spot's socket. */

@@ -25,6 +25,8 @@ const realTimers: OnlineTimers = {
 
 export class OnlineTracker {
   private readonly lastHeard = new Map<string, number>();
+  /** Spots holding a connection open (WebSocket): online however long they stay silent. */
+  private readonly held = new Map<string, number>();
   private readonly timers: OnlineTimers;
   private sweepHandle: unknown = null;
 
@@ -51,6 +53,19 @@ export class OnlineTracker {
     if (!wasOnline) this.notify(serial, 'connected');
   }
 
+  /** The spot holds a connection open: online until release(), then counted from that moment. */
+  hold(serial: string): void {
+    this.held.set(serial, (this.held.get(serial) ?? 0) + 1);
+    this.heard(serial);
+  }
+
+  release(serial: string): void {
+    const n = (this.held.get(serial) ?? 1) - 1;
+    if (n > 0) this.held.set(serial, n);
+    else this.held.delete(serial);
+    this.heard(serial);
+  }
+
   isOnline(serial: string): boolean {
     return this.lastHeard.has(serial);
   }
@@ -62,7 +77,7 @@ export class OnlineTracker {
   sweep(): void {
     const cutoff = this.opts.now() - this.opts.offlineAfterMs;
     for (const [serial, at] of this.lastHeard) {
-      if (at > cutoff) continue;
+      if (at > cutoff || this.held.has(serial)) continue;
       this.lastHeard.delete(serial);
       this.notify(serial, 'disconnected');
     }

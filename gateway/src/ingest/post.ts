@@ -14,7 +14,9 @@ import { StoreUnavailableError, type AppendOutcome, type NewEvent, type Store } 
 import type { IngestCounters } from './counters.js';
 import type { PostNumbering } from './headers.js';
 import type { PostNumberingBound } from './numbering-bound.js';
-import { DEFAULT_MAX_REPLY_BYTES, encodeReply, type Reply } from './reply.js';
+import { pendingReply } from './pending-commands.js';
+import type { Reply } from './reply.js';
+import { SettleOrder } from './settle-order.js';
 
 export interface IngestLogger {
   info(obj: object, msg: string): void;
@@ -48,6 +50,14 @@ export interface PostInfo {
   numbering: PostNumbering | null;
   /** Unauthenticated posts: how far frames carrying their own numbering may move it (docs/security.md). */
   numberingBound?: PostNumberingBound;
+  /** A WebSocket connection: one stream of many messages (docs/websocket.md). */
+  transport?: 'ws';
+}
+
+/** What a WebSocket acknowledgement says: messages done since the upgrade and the last one's numbering. */
+export interface StreamProgress {
+  messages: number;
+  numbering: { boot: number; seq: number } | null;
 }
 
 export type PostOutcome =
@@ -86,6 +96,12 @@ export class SpotPost {
   /** Pieces not decoded yet (the first one may be partly decoded), and who waits for them. */
   private backlog: Uint8Array[] = [];
   private backlogWaiters: Array<() => void> = [];
+  /** Appends in the order handed to the store: what a WebSocket acknowledgement waits for. */
+  private readonly order = new SettleOrder();
+  /** Numbering of the last message decoded (event or malformed), when known. */
+  private last: { boot: number; seq: number } | null = null;
+  /** What record() already gave the registry (a WebSocket records as it goes). */
+  private readonly recorded = { posts: 0, events: 0, rejected: 0, duplicates: 0 };
 
   constructor(
     private readonly deps: IngestDeps,
@@ -158,7 +174,7 @@ export class SpotPost {
   }
 
   /** Resolves once every piece received so far is decoded. */
-  private decoded(): Promise<void> {
+  decoded(): Promise<void> {
     if (this.backlog.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.backlogWaiters.push(resolve));
   }
@@ -196,28 +212,44 @@ export class SpotPost {
       const retryAfterSeconds = this.failure instanceof StoreUnavailableError ? this.failure.retryAfterSeconds : 5;
       return { ok: false, reason: this.failure.message, retryAfterSeconds };
     }
-    let reply: Reply;
-    const maxReplyBytes = this.deps.maxReplyBytes ?? DEFAULT_MAX_REPLY_BYTES;
-    try {
-      reply = encodeReply(this.deps.store.commands.pendingFor(this.info.serial, this.deps.now(), maxReplyBytes), this.encodingUsed!, maxReplyBytes);
-      if (reply.oversized.length > 0) this.failOversized(reply.oversized, maxReplyBytes);
-    } catch (err) {
-      this.deps.logger.warn({ spot: this.info.serial, reason: String(err) }, `spot ${this.info.serial}: queued commands not readable, answered without them`);
-      reply = encodeReply([], this.encodingUsed!);
-    }
+    const reply = pendingReply(this.deps, this.info.serial, this.encodingUsed!);
     return { ok: true, encoding: this.encodingUsed!, events: this.events, rejected: this.rejected, duplicates: this.duplicates, ...reply };
   }
 
-  /** A command larger than any reply can never go out: it fails now instead of blocking its spot's queue. */
-  private failOversized(commands: Reply['oversized'], maxReplyBytes: number): void {
-    const serial = this.info.serial;
-    const failed = this.deps.store.commands.markFailed(commands.map((c) => c.id), this.deps.now());
-    this.deps.counters.commandsFailed += failed;
-    const list = commands.map((c) => `${c.id} (${c.bytes} bytes)`).join(', ');
-    this.deps.logger.warn(
-      { spot: serial, commands: commands.map((c) => c.id) },
-      `spot ${serial}: command(s) ${list} failed: larger than a reply may be (commands.max_reply_bytes ${maxReplyBytes})`,
-    );
+  /**
+   * WebSocket: a message ended. An event it left incomplete is rejected as truncated, and decoding
+   * goes on with the next message (the PB send-layer state is kept). Call once decoded() resolved.
+   */
+  endMessage(): StreamProgress {
+    if (!this.closed) {
+      const items = this.decoder!.end();
+      for (const item of items) if (item.kind === 'rejected') item.rejected.reason = item.rejected.reason.replace('the stream ended', 'the WebSocket message ended');
+      this.handle(items);
+    }
+    return { messages: this.events + this.rejected, numbering: this.last };
+  }
+
+  /** WebSocket: resolves once every append handed to the store so far has settled (committed or failed). */
+  committed(): Promise<void> {
+    return this.order.all();
+  }
+
+  /** Why an append failed (the store refused), or null. */
+  get failed(): string | null {
+    return this.failure?.message ?? null;
+  }
+
+  /** WebSocket: what is settled so far goes to the registry (per acknowledgement and at the close). */
+  recordProgress(): void {
+    this.record();
+  }
+
+  /** WebSocket: the connection closed; what was appended stays stored. */
+  async closeStream(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.allSettled();
+    this.record();
   }
 
   /** The body was cut off (idle timeout, client gone): what was appended stays stored. */
@@ -259,10 +291,11 @@ export class SpotPost {
     if (flow) flow.inFlightEvents += batch.length;
     this.pending++;
     const count = batch.length;
-    this.deps.store.appendWith(batch, (err, outcomes) => this.appended(count, err, outcomes));
+    const ticket = this.order.issue();
+    this.deps.store.appendWith(batch, (err, outcomes) => this.appended(count, ticket, err, outcomes));
   }
 
-  private appended(events: number, err: Error | null, outcomes: AppendOutcome[]): void {
+  private appended(events: number, ticket: number, err: Error | null, outcomes: AppendOutcome[]): void {
     const flow = this.deps.flow;
     if (flow) flow.inFlightEvents -= events;
     if (err) {
@@ -275,6 +308,7 @@ export class SpotPost {
       this.deps.counters.duplicates += duplicates;
       this.deps.counters.eventsStored += outcomes.length - duplicates;
     }
+    this.order.settle(ticket);
     if (--this.pending > 0 || this.settledWaiters.length === 0) return;
     const waiters = this.settledWaiters;
     this.settledWaiters = [];
@@ -302,6 +336,7 @@ export class SpotPost {
     const numbering = this.info.numbering;
     const boot = event.boot ?? numbering?.boot ?? null;
     const seq = event.seq ?? (numbering ? numbering.seq + event.index : null);
+    if (boot !== null && seq !== null) this.last = { boot, seq };
     return {
       spot: serial,
       resource: event.resource,
@@ -327,6 +362,8 @@ export class SpotPost {
   private reject(rejected: RejectedMessage, now: number): void {
     this.rejected += rejected.messages;
     this.deps.counters.rejected += rejected.messages;
+    const numbering = this.info.numbering;
+    if (numbering) this.last = { boot: numbering.boot, seq: numbering.seq + rejected.index + rejected.messages - 1 };
     this.firstReject ??= rejected.reason;
     if (++this.rejectRecords > this.deps.maxRejectedPerPost) {
       this.rejectedNotKept += rejected.messages;
@@ -350,22 +387,27 @@ export class SpotPost {
     }
   }
 
+  /** Gives the registry what came since the last record (a post records once, a WebSocket as it goes). */
   private record(): void {
     const { serial } = this.info;
+    const done = this.recorded;
+    const rejected = this.rejected - done.rejected;
     this.guardRegistry(() =>
       this.deps.store.spots.recordPost(serial, {
         firmwareVersion: this.info.firmwareVersion,
-        events: this.stored,
-        rejected: this.rejected,
-        duplicates: this.duplicates,
+        posts: 1 - done.posts,
+        events: this.stored - done.events,
+        rejected,
+        duplicates: this.duplicates - done.duplicates,
         now: this.deps.now(),
       }),
     );
-    if (this.rejected > 0) {
+    Object.assign(done, { posts: 1, events: this.stored, rejected: this.rejected, duplicates: this.duplicates });
+    if (rejected > 0) {
       const notKept = this.rejectedNotKept;
       this.deps.logger.warn(
-        { spot: serial, rejected: this.rejected, notKept, firstReason: this.firstReject },
-        `spot ${serial}: ${this.rejected} malformed message(s) in post${notKept ? ` (${notKept} counted, not kept)` : ''}; first: ${this.firstReject}`,
+        { spot: serial, rejected, notKept, firstReason: this.firstReject },
+        `spot ${serial}: ${rejected} malformed message(s) in ${this.info.transport === 'ws' ? 'WebSocket messages' : 'post'}${notKept ? ` (${notKept} counted, not kept)` : ''}; first: ${this.firstReject}`,
       );
     }
     if (this.failure) {

@@ -131,7 +131,7 @@ export class SpotTable implements SpotRegistry {
     const s = this.entry(serial, post.now);
     s.lastSeen = Math.max(s.lastSeen, post.now);
     if (post.firmwareVersion) s.firmwareVersion = post.firmwareVersion;
-    s.posts++;
+    s.posts += post.posts ?? 1;
     s.events += post.events;
     s.rejected += post.rejected;
     s.duplicates += post.duplicates;

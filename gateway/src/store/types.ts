@@ -227,6 +227,8 @@ export interface CommandQueue {
 
 export interface PostRecord {
   firmwareVersion: string | null;
+  /** Posts this record counts (default 1; a WebSocket records its progress as it goes, one post in all). */
+  posts?: number;
   events: number;
   rejected: number;
   duplicates: number;

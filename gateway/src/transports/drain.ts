@@ -11,10 +11,19 @@ export interface DrainOutcome {
 /** Ends one open post without an answer; `reason` is for the log. */
 export type CutPost = (reason: string) => void;
 
+/** An open spot WebSocket, as a stop sees it (docs/websocket.md, Closing). */
+export interface DrainedSocket {
+  /** Stops reading, acknowledges what is committed, closes with 1001; resolves once closed. */
+  stop(): Promise<void>;
+  /** The grace ran out: closes at once. */
+  cut(): void;
+}
+
 export class HttpDrain {
   private draining = false;
   private readonly responses = new Set<http.ServerResponse>();
   private readonly posts = new Map<http.ServerResponse, CutPost>();
+  private readonly sockets = new Set<DrainedSocket>();
   private onSettled: (() => void) | null = null;
 
   /** True from the start of the stop: new posts are refused, every answer closes its connection. */
@@ -25,6 +34,17 @@ export class HttpDrain {
   /** Spot posts being read or waiting for their commit. */
   get openPosts(): number {
     return this.posts.size;
+  }
+
+  /** Spot WebSockets open. */
+  get openSockets(): number {
+    return this.sockets.size;
+  }
+
+  /** A spot WebSocket opened; the returned function is called when it closed. */
+  socket(socket: DrainedSocket): () => void {
+    this.sockets.add(socket);
+    return () => this.sockets.delete(socket);
   }
 
   /** Every request the server takes, spot post or API, until its response is done or its connection gone. */
@@ -61,6 +81,7 @@ export class HttpDrain {
       if (server.listening) server.close();
       server.closeIdleConnections();
     }
+    const socketsClosed = this.stopSockets(graceMs);
     if (this.responses.size > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, graceMs);
@@ -73,9 +94,19 @@ export class HttpDrain {
     }
     const cut = this.posts.size;
     for (const cutPost of [...this.posts.values()]) cutPost(`gateway stopping: post still open after the ${graceMs} ms grace`);
+    await socketsClosed;
     // Left now: idle sockets, answered ones closing, half-sent request heads: nothing unanswered to lose.
     for (const server of all) server.closeAllConnections();
     return { open, cut };
+  }
+
+  /** Each WebSocket acknowledges what is committed and closes; those not closed within graceMs are cut. */
+  private async stopSockets(graceMs: number): Promise<void> {
+    if (this.sockets.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all([...this.sockets].map((s) => s.stop())), new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    clearTimeout(timer);
+    for (const socket of [...this.sockets]) socket.cut();
   }
 }
 

@@ -6,13 +6,19 @@ import type tls from 'node:tls';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { HttpDrain } from './drain.js';
 import { clip, ClientErrorAnswers, errorKind, refuseLongUrl } from './error-answers.js';
+import type { Duplex } from 'node:stream';
 
 /** Handles a request on the raw node objects; returns false when it is not its request. */
 export type RawRoute = (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
 
+/** Handles an HTTP upgrade request on the raw socket (node's 'upgrade' event). */
+export type UpgradeRoute = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void;
+
 export interface HttpTransportOptions {
   /** Tried first for every request (the ingest route). */
   rawRoutes: RawRoute[];
+  /** Requests asking for a protocol upgrade (spot WebSockets, docs/websocket.md), on every server. */
+  upgrade?: UpgradeRoute;
   /** Registers the JSON API on the fastify instance. */
   registerApi: (app: FastifyInstance) => void;
   /** Keep-alive between a spot's posts; spots post again at once. */
@@ -57,9 +63,11 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
       };
       const server = options.tls ? httpsServer(options.tls, listener) : http.createServer(listener);
       server.keepAliveTimeout = keepAliveTimeout;
+      if (options.upgrade) server.on('upgrade', options.upgrade);
       if (options.plain) {
         plain = http.createServer(listener);
         plain.keepAliveTimeout = keepAliveTimeout;
+        if (options.upgrade) plain.on('upgrade', options.upgrade);
         // fastify answers the main server's parser errors; the same answers on this one.
         plain.on('clientError', (err: Error, socket) => clientErrors.answer(err, socket));
       }

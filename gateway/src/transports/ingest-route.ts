@@ -1,10 +1,10 @@
 // POST /api/spots/:serial/events/ on the raw node request: the body is streamed into ingest, never buffered.
 import type http from 'node:http';
-import { checkContentEncoding, firmwareFromUserAgent, parseNumbering, parseSerial, type PostNumbering, type SpotIngest, type SpotPost } from '../ingest/index.js';
-import type { PostNumberingBound } from '../ingest/numbering-bound.js';
+import { checkContentEncoding, firmwareFromUserAgent, type SpotIngest, type SpotPost } from '../ingest/index.js';
 import type { HttpDrain } from './drain.js';
 import { clip } from './error-answers.js';
 import type { RawRoute } from './http.js';
+import { admitSpot, header, type AdmitSpot } from './spot-admission.js';
 
 export interface IngestRouteOptions {
   ingest: SpotIngest;
@@ -21,22 +21,11 @@ export interface IngestRouteOptions {
   /** While the gateway stops: new posts are refused, open ones are tracked so the stop can wait for them. */
   drain?: HttpDrain;
   /** Spot authentication and the numbering bound (auth/spot-guard.ts), before the body is read. */
-  admit?: (req: http.IncomingMessage, serial: string, numbering: PostNumbering | null) => PostAdmission;
+  admit?: AdmitSpot;
 }
 
-export type PostAdmission =
-  | { ok: true; numberingBound?: PostNumberingBound }
-  | { ok: false; status: number; error: string; reason: string; headers?: Record<string, string> };
-
-/** Seconds a spot refused during a stop waits before posting again (a restart takes a few). */
-const STOPPING_RETRY_AFTER_S = 5;
-
-const EVENTS_PATH = /^\/api\/spots\/([^/]*)\/events\/?$/;
-
-function header(req: http.IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
+/** The path spots post to, and open their WebSocket on; group 1 is the serial. */
+export const EVENTS_PATH = /^\/api\/spots\/([^/]*)\/events\/?$/;
 
 function sendJson(res: http.ServerResponse, status: number, body: object, extra: Record<string, string> = {}): void {
   if (res.headersSent) {
@@ -70,37 +59,26 @@ export function ingestRoute(options: IngestRouteOptions): RawRoute {
       refuse(req, res, 405, 'method not allowed', `${req.method} ${clip(url)}: spots POST their events here`, { Allow: 'POST' });
       return true;
     }
-    const serial = parseSerial(match[1]!);
-    if (!serial.ok) {
-      refuse(req, res, 400, 'bad request', serial.reason);
-      return true;
-    }
-    if (options.drain?.stopping) {
-      refuse(req, res, 503, 'gateway stopping', `spot ${serial.value}: the gateway is stopping; nothing of this post was stored, send it again`, {
-        'Retry-After': String(STOPPING_RETRY_AFTER_S),
-      });
-      return true;
-    }
-    const numbering = parseNumbering(header(req, 'x-spot-boot'), header(req, 'x-spot-seq'));
-    if (!numbering.ok) {
-      refuse(req, res, 400, 'bad request', `spot ${serial.value}: ${numbering.reason}`);
-      return true;
-    }
-    const coding = checkContentEncoding(header(req, 'content-encoding'));
-    if (!coding.ok) {
-      refuse(req, res, 415, 'unsupported media type', `spot ${serial.value}: ${coding.reason}; nothing of this post was read or stored`, { 'Accept-Encoding': 'identity' });
-      return true;
-    }
-    const admitted = options.admit?.(req, serial.value, numbering.value) ?? { ok: true };
+    const admitted = admitSpot(req, match[1]!, {
+      drain: options.drain,
+      admit: options.admit,
+      what: 'post',
+      check: (serial) => {
+        const coding = checkContentEncoding(header(req, 'content-encoding'));
+        if (coding.ok) return null;
+        const reason = `spot ${serial}: ${coding.reason}; nothing of this post was read or stored`;
+        return { ok: false, status: 415, error: 'unsupported media type', reason, headers: { 'Accept-Encoding': 'identity' } };
+      },
+    });
     if (!admitted.ok) {
-      refuse(req, res, admitted.status, admitted.error, `spot ${serial.value}: ${admitted.reason}; nothing of this post was read or stored`, admitted.headers);
+      refuse(req, res, admitted.status, admitted.error, admitted.reason, admitted.headers);
       return true;
     }
     const post = options.ingest.openPost({
-      serial: serial.value,
+      serial: admitted.serial,
       contentType: header(req, 'content-type'),
       firmwareVersion: firmwareFromUserAgent(header(req, 'user-agent')),
-      numbering: numbering.value,
+      numbering: admitted.numbering,
       numberingBound: admitted.numberingBound,
     });
     options.drain?.post(res, (reason) => {
