@@ -357,6 +357,50 @@ static void a_ring_overflow_behind_the_connection_reconnects_at_once(void **stat
   assert_true(ws_client_wants_connect(&fx.client, 51)); /* no backoff */
 }
 
+static void defaults_jitter_partial_sends_and_a_socket_that_takes_nothing(void **state)
+{
+  (void)state;
+  static ws_client_t c;
+  ws_client_spot_t none = {0};
+  ws_client_options_t opt = {.host = "h", .random = w_random};
+  ws_client_init(&c, &none, &opt, 0);
+  assert_int_equal(c.opt.backoff_min_ms, 200);
+  assert_int_equal(c.opt.backoff_max_ms, 200);
+  assert_int_equal(c.opt.connect_timeout_ms, 5000);
+  assert_int_equal(c.opt.response_timeout_ms, 10000);
+  assert_int_equal(c.opt.close_timeout_ms, 2000);
+  /* jitter: the first wait within 200..300 ms, different per seed */
+  uint64_t waits[2];
+  for (uint32_t seed = 1; seed <= 2; seed++) {
+    opt.jitter_seed = seed * 2654435761u;
+    ws_client_init(&c, &none, &opt, 0);
+    ws_client_connecting(&c, 0);
+    ws_client_connect_failed(&c, 0, "refused");
+    waits[seed - 1] = c.reconnect_at_ms;
+    assert_true(waits[seed - 1] >= 200 && waits[seed - 1] <= 300);
+  }
+  assert_true(waits[0] != waits[1]);
+  /* the socket takes part of the output: the rest stays, in order */
+  start();
+  open_connection(0);
+  queue_event(EV1);
+  ws_client_tick(&fx.client, 1);
+  size_t before, after;
+  const uint8_t *out = ws_client_output(&fx.client, &before);
+  uint8_t third = out[3];
+  ws_client_sent(&fx.client, 3);
+  out = ws_client_output(&fx.client, &after);
+  assert_int_equal(after, before - 3);
+  assert_int_equal(out[0], third);
+  /* a socket that takes nothing while closing: the output is dropped after the close timeout */
+  ws_client_close(&fx.client, 10);
+  ws_client_tick(&fx.client, 1010);
+  assert_int_equal(fx.client.state, WS_CLIENT_CLOSING);
+  assert_false(ws_client_wants_close(&fx.client));
+  ws_client_tick(&fx.client, 2010);
+  assert_true(ws_client_wants_close(&fx.client));
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -372,6 +416,7 @@ int main(void)
       cmocka_unit_test(protocol_errors_close_with_1002),
       cmocka_unit_test(unacknowledged_events_time_out_and_are_sent_again),
       cmocka_unit_test(a_ring_overflow_behind_the_connection_reconnects_at_once),
+      cmocka_unit_test(defaults_jitter_partial_sends_and_a_socket_that_takes_nothing),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
