@@ -198,9 +198,6 @@ void ws_client_connected(ws_client_t *c, uint64_t now_ms)
 {
   c->out_len = 0;
   ws_reader_reset(c);
-  if (c->spot.connected) {
-    c->spot.connected(c->spot.ctx);
-  }
   ws_handshake_begin(c, now_ms);
 }
 

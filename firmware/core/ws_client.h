@@ -38,9 +38,11 @@
 /* What the client needs from the spot (bound to spot.h by the platform). */
 typedef struct ws_client_spot {
   void *ctx;
-  /* A new connection: the spot queues its `spot create` and `config create`. */
+  /* The gateway took the connection (101): the spot queues its `spot create` and
+   * `config create` in front of the events not sent yet. */
   void (*connected)(void *ctx);
-  /* The connection's numbering: boot and seq of the first event it will carry. */
+  /* The connection's numbering (asked before the handshake): boot and seq of the
+   * first event it will carry. */
   void (*post_begin)(void *ctx, uint32_t *boot, uint64_t *first_seq);
   /* Up to cap bytes of encoded events; 0 = nothing now. */
   size_t (*post_read)(void *ctx, uint8_t *buf, size_t cap);

@@ -64,11 +64,67 @@ static void a_ring_overflowing_behind_the_post_is_told(void **state)
   assert_non_null(strstr(got[got_count - 1].text, "retransmit ring full"));
 }
 
+/* One WebSocket connection in PB, as the client drives the core: the numbering is asked
+ * for the handshake, the introduction queued after the 101. Every frame's own seq must
+ * be the one its place in the connection gives (X-Spot-Seq + index). */
+static spot_post_info_t ws_connection_pb(spot_t *s)
+{
+  spot_post_info_t info;
+  spot_post_begin(s, &info);
+  spot_connected(s);
+  post_len = 0;
+  size_t n;
+  while ((n = spot_post_read(s, post_bytes + post_len, 5)) > 0) post_len += n;
+  got_count = 0;
+  frame_pb_stream_t rx;
+  frame_pb_stream_reset(&rx);
+  for (size_t i = 0; i < post_len;) {
+    uint32_t len = 0;
+    int shift = 0;
+    while (post_bytes[i] & 0x80) len |= (uint32_t)(post_bytes[i++] & 0x7f) << (shift += 7, shift - 7);
+    len |= (uint32_t)post_bytes[i++] << shift;
+    const char *why = NULL;
+    if (!frame_pb_decode(&rx, post_bytes + i, len, &frame, &why)) fail_msg("%s", why);
+    assert_true(frame.has_seq);
+    assert_int_equal(frame.seq, info.first_seq + (uint64_t)got_count);
+    note(&frame, frame.seq);
+    i += len;
+  }
+  return info;
+}
+
+static void the_introduction_after_the_101_keeps_the_announced_numbering(void **state)
+{
+  (void)state;
+  spot_t *s = start(SPOT_ENCODING_PB,
+                    "at 0 tag aa01 enter antenna 1 rssi -400\nat 500 tag aa02 enter antenna 1 rssi -400\n"
+                    "at 4000 tag aa03 enter antenna 1 rssi -400\n",
+                    NULL);
+  run_until(s, T0, T0 + 3000); /* read before any connection */
+  spot_post_info_t first = ws_connection_pb(s);
+  assert_int_equal(first.first_seq, 1);
+  assert_int_equal(got[0].body, spot_v1_Frame_spot_create_tag);
+  assert_int_equal(got[1].body, spot_v1_Frame_config_create_tag);
+  int presences_first = got_count - 2;
+  assert_true(presences_first >= 2);
+  spot_post_ack_through(s, 1); /* only the spot create committed, then the connection drops */
+  spot_post_fail(s);
+  run_until(s, T0 + 3010, T0 + 6000);
+  spot_post_info_t second = ws_connection_pb(s);
+  assert_int_equal(second.first_seq, 2);
+  /* what the first connection sent comes again first, with its numbers; then the new introduction */
+  assert_int_equal(got[0].body, spot_v1_Frame_config_create_tag);
+  assert_int_equal(find(spot_v1_Frame_spot_create_tag, NULL, 0), 1 + presences_first);
+  assert_int_not_equal(find(spot_v1_Frame_presence_create_tag, "aa03", 0), -1);
+  spot_post_fail(s);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(acknowledgements_in_parts_free_the_ring_while_the_post_goes_on),
       cmocka_unit_test(a_ring_overflowing_behind_the_post_is_told),
+      cmocka_unit_test(the_introduction_after_the_101_keeps_the_announced_numbering),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
