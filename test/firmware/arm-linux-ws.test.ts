@@ -6,10 +6,12 @@ import path from 'node:path';
 import test from 'ava';
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
-import { api, JSON_EVENTS, postChunks, spawnGateway, tempDir, waitFor, within } from '../helpers/gateway.js';
+import { seedAuth } from '../auth/http.js';
+import { api, JSON_EVENTS, postChunks, spawnGateway, startTestGateway, tempDir, waitFor, within } from '../helpers/gateway.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
+import { makeTestCa } from '../helpers/test-ca.js';
 import { firmwareBinary, startSpot } from './spot-process.js';
-import { LONG_EXPECTED, LONG_SCENARIO, presences, storedEvents } from './spot-scenarios.js';
+import { EXPECTED, LONG_EXPECTED, LONG_SCENARIO, SCENARIO, presences, storedEvents } from './spot-scenarios.js';
 
 interface Upstream {
   topic: string;
@@ -108,6 +110,51 @@ for (const { encoding, serial, signal, how, seen } of stops) {
     );
   });
 }
+
+test.serial('arm-linux spot over wss with its token: stored, a command reaches it; with a wrong token every upgrade is refused with 401 and nothing is stored', async (t) => {
+  const ca = makeTestCa(t);
+  const pair = ca.issue('gateway-ws');
+  const dataDir = tempDir(t);
+  const serial = 5123;
+  const seeded = await seedAuth(dataDir, { spotTokens: [String(serial)] });
+  const gateway = await startTestGateway(t, {
+    dataDir,
+    config: { auth: { spots: 'token' }, http: { tls_cert_file: pair.cert, tls_key_file: pair.key, plain_port: 0 } },
+  });
+  const plainPort = gateway.running.plainPort;
+  if (plainPort === null) throw new Error('no plain listener');
+  const plain = { url: `http://127.0.0.1:${plainPort}` };
+  const tls = ['--transport', 'websocket', '--ca', ca.caFile, '--tls-name', 'localhost'];
+  const brain = `127.0.0.1:${gateway.port}`;
+  const spot = startSpot(t, {
+    target: 'arm-linux',
+    serial,
+    brain,
+    scenario: SCENARIO,
+    runSeconds: 8,
+    extraArgs: [...tls, '--token', seeded.perSpot.get(String(serial))!.token],
+  });
+  await waitFor(() => /WebSocket open to/.test(spot.console()), 20000, () => `the WebSocket to open: ${spot.console()}`);
+  const queued = await api(plain.url, `/api/spots/${serial}/commands`, { body: { resource: 'config', action: 'update', data: { rfid_power_dbm: 22 } } });
+  t.is(queued.status, 202);
+  const update = await waitFor(
+    async () => (await storedEvents(plain, serial)).find((e) => e.resource === 'config' && e.action === 'update'),
+    20000,
+    () => `the spot to report the config update it was sent: ${spot.console()}`,
+  );
+  t.is(update.data.rfid_power_dbm, 22);
+  t.is(await within(spot.exited, 40000, 'the spot to finish its run'), 0, spot.console());
+  t.regex(spot.console(), /TLS to 127\.0\.0\.1:\d+: TLSv1\.2 /);
+  t.deepEqual(presences(await storedEvents(plain, serial)), EXPECTED, spot.console());
+
+  const other = serial + 10;
+  const wrong = startSpot(t, { target: 'arm-linux', serial: other, brain, scenario: SCENARIO, extraArgs: [...tls, '--token', 'not-the-token'] });
+  const refused = await waitFor(() => /WebSocket ended \((upgrade refused: .*)\); events/.exec(wrong.console())?.[1], 20000, () => `the refusal: ${wrong.console()}`);
+  t.regex(refused, /^upgrade refused: 401 \{"error":/);
+  await wrong.kill();
+  t.notRegex(wrong.console(), /WebSocket open to/);
+  t.deepEqual(await storedEvents(plain, other), []);
+});
 
 test('an unknown --transport is refused, naming the option and the two values', (t) => {
   const run = spawnSync(firmwareBinary('host'), ['--transport', 'carrier-pigeon'], { encoding: 'utf8' });
