@@ -24,8 +24,13 @@ export interface IngestRouteOptions {
   admit?: AdmitSpot;
 }
 
-/** The path spots post to, and open their WebSocket on; group 1 is the serial. */
-export const EVENTS_PATH = /^\/api\/spots\/([^/]*)\/events\/?$/;
+const EVENTS_PATH = /^\/api\/spots\/([^/]*)\/events\/?$/;
+
+/** The serial (still escaped) when `url` is the path spots post to and open their WebSocket on, else null. */
+export function eventsPathSerial(url: string): string | null {
+  const q = url.indexOf('?');
+  return EVENTS_PATH.exec(q >= 0 ? url.slice(0, q) : url)?.[1] ?? null;
+}
 
 function sendJson(res: http.ServerResponse, status: number, body: object, extra: Record<string, string> = {}): void {
   if (res.headersSent) {
@@ -52,14 +57,13 @@ export function ingestRoute(options: IngestRouteOptions): RawRoute {
   const paused = new PausedPosts(overloaded);
   return (req, res) => {
     const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const match = EVENTS_PATH.exec(q >= 0 ? url.slice(0, q) : url);
-    if (!match) return false;
+    const serialText = eventsPathSerial(url);
+    if (serialText === null) return false;
     if (req.method !== 'POST') {
       refuse(req, res, 405, 'method not allowed', `${req.method} ${clip(url)}: spots POST their events here`, { Allow: 'POST' });
       return true;
     }
-    const admitted = admitSpot(req, match[1]!, {
+    const admitted = admitSpot(req, serialText, {
       drain: options.drain,
       admit: options.admit,
       what: 'post',

@@ -59,7 +59,8 @@ export class SpotSocket {
     ws.on('pong', () => (this.heardAt = performance.now()));
     ws.on('error', (err: Error) => this.deps.logger.warn({ spot: this.serial, reason: err.message }, `spot ${this.serial}: WebSocket: ${err.message}`));
     ws.once('close', (code: number) => this.onClose(code));
-    this.pinger = setInterval(() => this.checkSilence(), Math.max(1, Math.floor(deps.idleTimeoutMs / 2)));
+    // Looked at four times per idle period: a ping after half of it in silence, the close after all of it.
+    this.pinger = setInterval(() => this.checkSilence(), Math.max(1, Math.floor(deps.idleTimeoutMs / 4)));
     this.pinger.unref();
     this.unlisten = deps.listenCommands(() => this.sendCommands());
     this.sendCommands();

@@ -7,7 +7,7 @@ import { JSON_CONTENT_TYPE, PB_CONTENT_TYPE, type Encoding } from '../protocol/i
 import type { HttpDrain } from './drain.js';
 import { clip } from './error-answers.js';
 import type { UpgradeRoute } from './http.js';
-import { EVENTS_PATH } from './ingest-route.js';
+import { eventsPathSerial } from './ingest-route.js';
 import { admitSpot, header, type AdmitSpot } from './spot-admission.js';
 import { SpotSocket } from './ws-connection.js';
 
@@ -40,10 +40,10 @@ export interface WsRoute {
 /** How long a refused upgrade's socket may linger so the client reads the answer. */
 const LINGER_MS = 1000;
 
-/** The first subprotocol of the spot's list (its order of preference) that the gateway speaks. */
-export function pickSubprotocol(offered: Iterable<string>): string | null {
+/** The first subprotocol of the spot's list (its order of preference) that the gateway speaks, or false. */
+export function pickSubprotocol(offered: Iterable<string>): string | false {
   for (const name of offered) if (SUBPROTOCOLS.has(name)) return name;
-  return null;
+  return false;
 }
 
 function offeredSubprotocols(req: http.IncomingMessage): string[] {
@@ -55,7 +55,7 @@ function offeredSubprotocols(req: http.IncomingMessage): string[] {
 function refuseUpgrade(socket: Duplex, status: number, error: string, reason: string, extra: Record<string, string> = {}): void {
   const text = JSON.stringify({ error, reason });
   const head = [
-    `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}`,
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]!}`,
     'Content-Type: application/json; charset=utf-8',
     `Content-Length: ${Buffer.byteLength(text)}`,
     'Connection: close',
@@ -71,16 +71,16 @@ export function wsRoute(o: WsRouteOptions): WsRoute {
     maxPayload: o.maxMessageBytes,
     perMessageDeflate: false,
     clientTracking: false,
-    handleProtocols: (offered) => pickSubprotocol(offered) ?? false,
+    handleProtocols: pickSubprotocol,
   });
   const bySerial = new Map<string, SpotSocket>();
   let open = 0;
 
   const upgrade: UpgradeRoute = (req, socket, head) => {
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const match = EVENTS_PATH.exec(q >= 0 ? url.slice(0, q) : url);
-    if (!match) {
+    // An upgrade request always has a URL (node leaves it undefined only on responses).
+    const url = req.url!;
+    const serialText = eventsPathSerial(url);
+    if (serialText === null) {
       refuseUpgrade(socket, 404, 'not found', `no WebSocket at ${clip(url)}: spots open theirs on /api/spots/<serial>/events/`);
       return;
     }
@@ -89,12 +89,12 @@ export function wsRoute(o: WsRouteOptions): WsRoute {
       return;
     }
     const subprotocol = pickSubprotocol(offeredSubprotocols(req));
-    if (subprotocol === null) {
+    if (subprotocol === false) {
       const names = [...SUBPROTOCOLS.keys()].join(', ');
       refuseUpgrade(socket, 400, 'bad request', `no supported subprotocol offered in Sec-WebSocket-Protocol: the gateway speaks ${names}`);
       return;
     }
-    const admitted = admitSpot(req, match[1]!, { drain: o.drain, admit: o.admit, what: 'connection' });
+    const admitted = admitSpot(req, serialText, { drain: o.drain, admit: o.admit, what: 'connection' });
     if (!admitted.ok) {
       refuseUpgrade(socket, admitted.status, admitted.error, admitted.reason, admitted.headers);
       return;
