@@ -176,6 +176,7 @@ void ws_client_init(ws_client_t *c, const ws_client_spot_t *spot, const ws_clien
   c->backoff_ms = c->opt.backoff_min_ms;
   c->jitter_state = c->opt.jitter_seed;
   c->reconnect_at_ms = now_ms;
+  c->intro_due = true;
   ws_client_set_state(c, WS_CLIENT_DISCONNECTED, now_ms);
 }
 
@@ -198,6 +199,15 @@ void ws_client_connected(ws_client_t *c, uint64_t now_ms)
 {
   c->out_len = 0;
   ws_reader_reset(c);
+  /* The introduction goes in before the numbering is asked for, as over HTTP (a full
+   * ring drops events to make room: the announced X-Spot-Seq must come after that).
+   * One per accepted connection: while handshakes are refused one after another (a
+   * wrong token, a stopping gateway), each on a new TCP connection, the one queued
+   * stays waiting instead of more filling the ring. */
+  if (c->intro_due && c->spot.connected) {
+    c->spot.connected(c->spot.ctx);
+  }
+  c->intro_due = false;
   ws_handshake_begin(c, now_ms);
 }
 

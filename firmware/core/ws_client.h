@@ -38,11 +38,10 @@
 /* What the client needs from the spot (bound to spot.h by the platform). */
 typedef struct ws_client_spot {
   void *ctx;
-  /* The gateway took the connection (101): the spot queues its `spot create` and
-   * `config create` in front of the events not sent yet. */
+  /* A new connection: the spot queues its `spot create` and `config create` (not
+   * again while handshakes are refused: one introduction per accepted connection). */
   void (*connected)(void *ctx);
-  /* The connection's numbering (asked before the handshake): boot and seq of the
-   * first event it will carry. */
+  /* The connection's numbering: boot and seq of the first event it will carry. */
   void (*post_begin)(void *ctx, uint32_t *boot, uint64_t *first_seq);
   /* Up to cap bytes of encoded events; 0 = nothing now. */
   size_t (*post_read)(void *ctx, uint8_t *buf, size_t cap);
@@ -97,6 +96,7 @@ typedef struct ws_client {
   uint32_t jitter_state;
   /* this connection */
   bool post_open;        /* post_begin called, post_end not yet */
+  bool intro_due;        /* the next connection calls spot.connected (none since the last 101) */
   uint32_t boot;         /* X-Spot-Boot sent */
   uint64_t first_seq;    /* X-Spot-Seq sent */
   uint64_t acked_events; /* the highest `events` acknowledged */

@@ -220,13 +220,7 @@ static void head_end(ws_client_t *c, uint64_t now_ms)
       return;
     }
   }
-  /* The introduction only once the gateway took the connection: handshakes refused
-   * one after another (a wrong token, a stopping gateway) must not fill the ring with
-   * spot creates. It goes in front of the events not sent yet, so the numbering the
-   * request announced still holds. */
-  if (c->spot.connected) {
-    c->spot.connected(c->spot.ctx);
-  }
+  c->intro_due = true; /* the next connection introduces the spot again */
   c->connects++;
   c->backoff_ms = c->opt.backoff_min_ms;
   c->close_code = 0;

@@ -64,14 +64,14 @@ static void a_ring_overflowing_behind_the_post_is_told(void **state)
   assert_non_null(strstr(got[got_count - 1].text, "retransmit ring full"));
 }
 
-/* One WebSocket connection in PB, as the client drives the core: the numbering is asked
- * for the handshake, the introduction queued after the 101. Every frame's own seq must
- * be the one its place in the connection gives (X-Spot-Seq + index). */
-static spot_post_info_t ws_connection_pb(spot_t *s)
+/* One WebSocket connection in PB, as the client drives the core: the introduction
+ * queued (intro), then the numbering asked for the handshake. Every frame's own seq
+ * must be the one its place in the connection gives (X-Spot-Seq + index). */
+static spot_post_info_t ws_connection_pb(spot_t *s, bool intro)
 {
   spot_post_info_t info;
+  if (intro) spot_connected(s);
   spot_post_begin(s, &info);
-  spot_connected(s);
   post_len = 0;
   size_t n;
   while ((n = spot_post_read(s, post_bytes + post_len, 5)) > 0) post_len += n;
@@ -93,7 +93,7 @@ static spot_post_info_t ws_connection_pb(spot_t *s)
   return info;
 }
 
-static void the_introduction_after_the_101_keeps_the_announced_numbering(void **state)
+static void a_connection_carries_its_announced_numbering(void **state)
 {
   (void)state;
   spot_t *s = start(SPOT_ENCODING_PB,
@@ -101,7 +101,7 @@ static void the_introduction_after_the_101_keeps_the_announced_numbering(void **
                     "at 4000 tag aa03 enter antenna 1 rssi -400\n",
                     NULL);
   run_until(s, T0, T0 + 3000); /* read before any connection */
-  spot_post_info_t first = ws_connection_pb(s);
+  spot_post_info_t first = ws_connection_pb(s, true);
   assert_int_equal(first.first_seq, 1);
   assert_int_equal(got[0].body, spot_v1_Frame_spot_create_tag);
   assert_int_equal(got[1].body, spot_v1_Frame_config_create_tag);
@@ -110,7 +110,7 @@ static void the_introduction_after_the_101_keeps_the_announced_numbering(void **
   spot_post_ack_through(s, 1); /* only the spot create committed, then the connection drops */
   spot_post_fail(s);
   run_until(s, T0 + 3010, T0 + 6000);
-  spot_post_info_t second = ws_connection_pb(s);
+  spot_post_info_t second = ws_connection_pb(s, true);
   assert_int_equal(second.first_seq, 2);
   /* what the first connection sent comes again first, with its numbers; then the new introduction */
   assert_int_equal(got[0].body, spot_v1_Frame_config_create_tag);
@@ -119,12 +119,31 @@ static void the_introduction_after_the_101_keeps_the_announced_numbering(void **
   spot_post_fail(s);
 }
 
+static void a_full_ring_at_the_connection_is_not_behind_it(void **state)
+{
+  (void)state;
+  spot_t *s = start(SPOT_ENCODING_JSON, "rate 1000\nat 0 tag aa01 enter antenna 1 rssi -400\n", NULL);
+  const char cmd[] = "[\"config\",\"update\",{\"send_hits\":true}]";
+  spot_command_input(s, (const uint8_t *)cmd, sizeof cmd - 1);
+  run_until(s, T0, T0 + 2000); /* the ring full of events never sent */
+  spot_connected(s);            /* the introduction drops two of them ... */
+  spot_post_info_t info = read_post_json(s); /* ... before the numbering is asked for */
+  assert_false(spot_post_behind(s));
+  assert_int_equal(got_count, SPOT_RING_EVENTS);
+  assert_non_null(strstr(got[got_count - 1].text, "retransmit ring full")); /* the drops said */
+  assert_true(spot_post_unacknowledged(s));
+  spot_post_ack_through(s, info.first_seq + (uint64_t)got_count - 1);
+  assert_false(spot_post_unacknowledged(s));
+  spot_post_fail(s);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(acknowledgements_in_parts_free_the_ring_while_the_post_goes_on),
       cmocka_unit_test(a_ring_overflowing_behind_the_post_is_told),
-      cmocka_unit_test(the_introduction_after_the_101_keeps_the_announced_numbering),
+      cmocka_unit_test(a_connection_carries_its_announced_numbering),
+      cmocka_unit_test(a_full_ring_at_the_connection_is_not_behind_it),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
