@@ -60,6 +60,8 @@ void telnet_stop(linux_spot_t *ls);
 void brain_close(linux_spot_t *ls, uint64_t now, const char *reason);
 void brain_step(linux_spot_t *ls, uint64_t now);
 void brain_io(linux_spot_t *ls, short revents, uint64_t now);
+/* The run ends: an open WebSocket gets its close frame (1000), best effort. */
+void brain_goodbye(linux_spot_t *ls, uint64_t now);
 void telnet_io(linux_spot_t *ls, short listen_revents, short client_revents);
 
 /* brain_link.c: the HTTP client or the WebSocket client, as --transport says. */

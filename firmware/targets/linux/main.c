@@ -130,6 +130,7 @@ static int run(linux_spot_t *ls)
       telnet_io(ls, fds[1].revents, ls->telnet_fd >= 0 ? fds[2].revents : 0);
     }
   }
+  brain_goodbye(ls, clock_ms());
   bool pending = !ls->cli.no_http && spot_post_pending(ls->core);
   if (ls->cli.websocket) {
     say(ls, "run ended: WebSocket connections=%u acks=%u command messages=%u%s", (unsigned)ls->ws.connects,

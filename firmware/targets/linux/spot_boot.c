@@ -104,7 +104,8 @@ static void ws_post_end(void *ctx)
 {
   linux_spot_t *ls = ctx;
   spot_post_fail(ls->core);
-  say(ls, "WebSocket ended (%s); events not acknowledged will be sent again", ws_client_last_error(&ls->ws));
+  say(ls, "WebSocket ended (%s)%s", ws_client_last_error(&ls->ws),
+      spot_post_pending(ls->core) ? "; events not acknowledged will be sent again" : "");
 }
 static bool ws_unacknowledged(void *ctx) { return spot_post_unacknowledged(((linux_spot_t *)ctx)->core); }
 static bool ws_behind(void *ctx) { return spot_post_behind(((linux_spot_t *)ctx)->core); }

@@ -208,6 +208,17 @@ void brain_io(linux_spot_t *ls, short revents, uint64_t now)
   }
 }
 
+void brain_goodbye(linux_spot_t *ls, uint64_t now)
+{
+  if (!ls->cli.websocket || ls->brain_fd < 0 || !ws_client_open(&ls->ws)) {
+    return;
+  }
+  ws_client_close(&ls->ws, now);
+  size_t len;
+  const uint8_t *out = ws_client_output(&ls->ws, &len);
+  brain_write(ls, out, len, now); /* one try: the process is ending */
+}
+
 void telnet_io(linux_spot_t *ls, short listen_revents, short client_revents)
 {
   if (listen_revents & POLLIN) {
