@@ -1,5 +1,5 @@
 # Benchmarks: they print figures; they are not tests. Included by the top-level Makefile.
-.PHONY: bench-codec bench-gateway bench-scale bench-tools bench-flash
+.PHONY: bench-codec bench-gateway bench-scale bench-tools bench-flash bench-ws
 
 # Compiled with tsc (as the gateway runs), not through tsx. Prints, last:
 # codec: json_decode_eps=<n> pb_decode_eps=<n> pb_bytes_ratio=<r>
@@ -17,6 +17,15 @@ bench-codec: npm-deps schema-ts
 # upstream_p99_ms=<n> (the gateway's own view: decoded -> PUBACK handled) decode_sink_eps=<n> ratio_to_decode=<r>
 bench-gateway: setup build-ts bench-tools
 	node --import tsx test/bench/gateway/run.ts
+
+# The WebSocket spot transport (docs/websocket.md) on a spawned gateway: BENCH_WS_SPOTS (20) spots
+# over WebSocket, then as many posting (the C load generator), each as fast as the gateway takes,
+# stored events/s over BENCH_WS_SECONDS (8); then BENCH_WS_COMMANDS (200) commands, API call -> the
+# spot has it, over WebSocket and to spots posting once a second. Prints first the ceilings (the JSON
+# decoder alone on the same messages, a bare ws echo round trip) and the ratios, last:
+# ws: command_latency_p50_ms=<n> command_latency_p99_ms=<n> http_command_latency_p50_ms=<n> ws_stored_eps=<n> http_stored_eps=<n>
+bench-ws: setup build-ts bench-tools
+	node --import tsx test/bench/ws/run.ts
 
 # A gateway that has seen BENCH_SCALE_SPOTS (100000) distinct spots, idle but for one pending event
 # (real posts, a real Mosquitto stopped before that event); first the same posts from

@@ -119,3 +119,16 @@ test('a message over a decoding slice (100 events) is stored whole and acknowled
   t.is(entry?.events, 101);
   t.is(entry?.posts, 1);
 });
+
+test('a burst of messages past the bounds of uncommitted events: reading pauses and resumes, everything stored and acknowledged once', async (t) => {
+  const gw = await startTestGateway(t);
+  const spots = await Promise.all([59, 60].map((serial) => WsSpot.open(gw.port, serial, { headers: { 'X-Spot-Boot': '1', 'X-Spot-Seq': '1' } })));
+  t.teardown(() => spots.forEach((s) => s.close()));
+  // 2 x 40 messages of 60 events sent at once: over 2000 uncommitted events and 16 appends per stream.
+  await Promise.all(spots.map((spot) => Promise.all(Array.from({ length: 40 }, (_, m) => spot.send(jsonText(events(60, m * 60)))))));
+  for (const [i, spot] of spots.entries()) {
+    t.deepEqual(await spot.waitAck(2400, 20_000), { events: 2400, boot: 1, seq: 2400 });
+    t.is(await storedCount(gw.url, 59 + i), 2400);
+  }
+  t.is(metricValue(await metrics(gw.url), 'spot_gateway_duplicates_total'), 0);
+});

@@ -4,11 +4,13 @@ import { IngestCounters } from './counters.js';
 import { pendingReply } from './pending-commands.js';
 import { SpotPost, type IngestDeps, type PostInfo } from './post.js';
 import type { Reply } from './reply.js';
+import { SpotStream } from './stream.js';
 
 export { IngestCounters } from './counters.js';
 export { OnlineTracker, type OnlineState, type OnlineTimers } from './online.js';
 export { SpotPost, type IngestDeps, type IngestLogger, type PostInfo, type PostOutcome, type StreamProgress } from './post.js';
 export { CommandSignal } from './command-signal.js';
+export { SpotStream } from './stream.js';
 export { parseSerial, parseNumbering, checkContentEncoding, firmwareFromUserAgent, type PostNumbering, type Checked } from './headers.js';
 export { encodeReply, contentTypeOf, type Reply } from './reply.js';
 
@@ -33,6 +35,11 @@ export class SpotIngest {
 
   openPost(info: PostInfo): SpotPost {
     return new SpotPost({ ...this.deps, counters: this.counters, flow: this.flow }, info);
+  }
+
+  /** A spot's WebSocket: one stream of events for the connection (docs/websocket.md). */
+  openStream(info: Omit<PostInfo, 'transport'>): SpotStream {
+    return new SpotStream({ ...this.deps, counters: this.counters, flow: this.flow }, { ...info, transport: 'ws' });
   }
 
   /** The commands waiting for `serial` that fit one reply body (a WebSocket message carrying commands). */

@@ -76,30 +76,30 @@ export const DECODE_SLICE_BYTES = 8192;
 export const DECODE_TURN_MS = 2;
 
 export class SpotPost {
-  private decoder: StreamDecoder | null = null;
+  protected decoder: StreamDecoder | null = null;
   private encodingUsed: Encoding | null = null;
   private head: Uint8Array[] = [];
   private headBytes = 0;
   /** Appends handed to the store and not settled yet, and who waits for them all. */
   private pending = 0;
   private settledWaiters: Array<() => void> = [];
-  private failure: StoreUnavailableError | Error | null = null;
-  private events = 0;
+  protected failure: StoreUnavailableError | Error | null = null;
+  protected events = 0;
   private stored = 0;
   private duplicates = 0;
-  private rejected = 0;
+  protected rejected = 0;
   private rejectRecords = 0;
   private rejectedNotKept = 0;
   private firstReject: string | null = null;
   private registryTrouble = false;
-  private closed = false;
+  protected closed = false;
   /** Pieces not decoded yet (the first one may be partly decoded), and who waits for them. */
   private backlog: Uint8Array[] = [];
   private backlogWaiters: Array<() => void> = [];
   /** Appends in the order handed to the store: what a WebSocket acknowledgement waits for. */
-  private readonly order = new SettleOrder();
+  protected readonly order = new SettleOrder();
   /** Numbering of the last message decoded (event or malformed), when known. */
-  private last: { boot: number; seq: number } | null = null;
+  protected last: { boot: number; seq: number } | null = null;
   /** What record() already gave the registry (a WebSocket records as it goes). */
   private readonly recorded = { posts: 0, events: 0, rejected: 0, duplicates: 0 };
 
@@ -128,7 +128,7 @@ export class SpotPost {
   }
 
   /** Resolves once every append handed to the store so far has settled. */
-  private allSettled(): Promise<void> {
+  protected allSettled(): Promise<void> {
     if (this.pending === 0) return Promise.resolve();
     return new Promise((resolve) => this.settledWaiters.push(resolve));
   }
@@ -216,42 +216,6 @@ export class SpotPost {
     return { ok: true, encoding: this.encodingUsed!, events: this.events, rejected: this.rejected, duplicates: this.duplicates, ...reply };
   }
 
-  /**
-   * WebSocket: a message ended. An event it left incomplete is rejected as truncated, and decoding
-   * goes on with the next message (the PB send-layer state is kept). Call once decoded() resolved.
-   */
-  endMessage(): StreamProgress {
-    if (!this.closed) {
-      const items = this.decoder!.end();
-      for (const item of items) if (item.kind === 'rejected') item.rejected.reason = item.rejected.reason.replace('the stream ended', 'the WebSocket message ended');
-      this.handle(items);
-    }
-    return { messages: this.events + this.rejected, numbering: this.last };
-  }
-
-  /** WebSocket: resolves once every append handed to the store so far has settled (committed or failed). */
-  committed(): Promise<void> {
-    return this.order.all();
-  }
-
-  /** Why an append failed (the store refused), or null. */
-  get failed(): string | null {
-    return this.failure?.message ?? null;
-  }
-
-  /** WebSocket: what is settled so far goes to the registry (per acknowledgement and at the close). */
-  recordProgress(): void {
-    this.record();
-  }
-
-  /** WebSocket: the connection closed; what was appended stays stored. */
-  async closeStream(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.allSettled();
-    this.record();
-  }
-
   /** The body was cut off (idle timeout, client gone): what was appended stays stored. */
   abort(reason: string): void {
     if (this.closed) return;
@@ -272,7 +236,7 @@ export class SpotPost {
     this.decoder = encoding === 'pb' ? createPbDecoder(options) : createJsonDecoder(options);
   }
 
-  private handle(items: DecodedItem[]): void {
+  protected handle(items: DecodedItem[]): void {
     if (items.length === 0) return;
     const batch: NewEvent[] = [];
     const now = this.deps.now();
@@ -388,7 +352,7 @@ export class SpotPost {
   }
 
   /** Gives the registry what came since the last record (a post records once, a WebSocket as it goes). */
-  private record(): void {
+  protected record(): void {
     const { serial } = this.info;
     const done = this.recorded;
     const rejected = this.rejected - done.rejected;

@@ -4,6 +4,7 @@ import { checkContentEncoding, firmwareFromUserAgent, type SpotIngest, type Spot
 import type { HttpDrain } from './drain.js';
 import { clip } from './error-answers.js';
 import type { RawRoute } from './http.js';
+import { overloadBound, PausedPosts } from './paused-readers.js';
 import { admitSpot, header, type AdmitSpot } from './spot-admission.js';
 
 export interface IngestRouteOptions {
@@ -49,11 +50,8 @@ function refuse(req: http.IncomingMessage, res: http.ServerResponse, status: num
 }
 
 export function ingestRoute(options: IngestRouteOptions): RawRoute {
-  const maxPending = options.maxPendingAppends ?? 16;
-  const maxInFlight = options.maxInFlightEvents ?? 2000;
-  const flow = options.ingest.flow;
   // A post still decoding a large piece over several turns reads no more meanwhile (bounded memory).
-  const overloaded = (post: SpotPost): boolean => post.decoding || post.pendingAppends > maxPending || flow.inFlightEvents > maxInFlight;
+  const overloaded = overloadBound(options.ingest.flow, options.maxPendingAppends, options.maxInFlightEvents);
   const paused = new PausedPosts(overloaded);
   return (req, res) => {
     const url = req.url ?? '/';
@@ -154,43 +152,6 @@ function streamPost(
     clearTimeout(idle);
     if (!ended) post.abort('client closed the connection');
   });
-}
-
-/** How often paused posts are looked at again. */
-const RESUME_CHECK_MS = 2;
-
-/**
- * Posts whose reading paused for back-pressure, looked at again together by one timer (instead of
- * a timer per paused post: up to 200 timers every 2 ms with 200 spots held back). A post resumes
- * once it has decoded what it received and neither it nor the gateway as a whole is over its bound
- * of events not yet committed.
- */
-class PausedPosts {
-  private readonly waiting = new Map<http.IncomingMessage, { post: SpotPost; touch: () => void }>();
-  private timer: NodeJS.Timeout | null = null;
-
-  constructor(private readonly overloaded: (post: SpotPost) => boolean) {}
-
-  add(req: http.IncomingMessage, post: SpotPost, touch: () => void): void {
-    req.pause();
-    this.waiting.set(req, { post, touch });
-    this.timer ??= setTimeout(() => this.check(), RESUME_CHECK_MS);
-  }
-
-  private check(): void {
-    this.timer = null;
-    for (const [req, { post, touch }] of this.waiting) {
-      if (req.destroyed) {
-        this.waiting.delete(req);
-        continue;
-      }
-      touch();
-      if (this.overloaded(post)) continue;
-      this.waiting.delete(req);
-      req.resume();
-    }
-    if (this.waiting.size > 0) this.timer = setTimeout(() => this.check(), RESUME_CHECK_MS);
-  }
 }
 
 /**

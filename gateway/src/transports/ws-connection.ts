@@ -1,7 +1,8 @@
 // One spot's WebSocket: messages into its stream, acknowledgements after commit, commands pushed as they are queued.
 import type { WebSocket } from 'ws';
 import type { Encoding } from '../protocol/index.js';
-import type { SpotIngest, SpotPost, StreamProgress } from '../ingest/index.js';
+import type { SpotIngest, SpotPost, SpotStream, StreamProgress } from '../ingest/index.js';
+import type { Pausable, PausedPosts } from './paused-readers.js';
 
 /** Close codes (docs/websocket.md, Closing). */
 export const WS_CLOSE = {
@@ -14,17 +15,16 @@ export const WS_CLOSE = {
   // 4029 (the spot exceeds its event rate) is for per-spot rate limits: see SpotSocket.take.
 } as const;
 
-/** Appends in flight for one connection, and uncommitted events over all, above which reading pauses. */
-const MAX_PENDING_APPENDS = 16;
-const MAX_IN_FLIGHT_EVENTS = 2000;
-
 export interface SpotSocketDeps {
   ingest: SpotIngest;
-  /** This connection's stream of events (one SpotPost for the whole connection). */
-  post: SpotPost;
+  /** This connection's stream of events. */
+  post: SpotStream;
   encoding: Encoding;
   idleTimeoutMs: number;
   logger: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+  /** Back-pressure shared with posts: whether to stop reading, and who resumes it (paused-readers.ts). */
+  overloaded: (post: SpotPost) => boolean;
+  paused: PausedPosts;
   /** Calls `fn` each time a command is queued for the spot; returns what stops it. */
   listenCommands: (fn: () => void) => () => void;
   /** Runs once the connection closed. */
@@ -96,22 +96,37 @@ export class SpotSocket {
 
   /** Takes the queued messages one after the other: each is decoded whole before the next. */
   private async pump(): Promise<void> {
-    const { post, ingest } = this.deps;
+    const { post } = this.deps;
     try {
       while (this.reading && this.queue.length > 0) {
         this.take(this.queue.shift()!);
         if (post.decoding) await post.decoded();
         const progress = post.endMessage();
         void post.committed().then(() => this.committedUpTo(progress));
-        if (post.pendingAppends > MAX_PENDING_APPENDS || ingest.flow.inFlightEvents > MAX_IN_FLIGHT_EVENTS) {
-          this.ws.pause();
-          await post.committed();
-          this.ws.resume();
-        }
+        if (this.deps.overloaded(post)) await this.resumed();
       }
     } finally {
       this.pumping = false;
     }
+  }
+
+  /** Stops reading until this stream and the gateway are under their bounds of uncommitted events. */
+  private resumed(): Promise<void> {
+    const ws = this.ws;
+    return new Promise((resolve) => {
+      const reader: Pausable = {
+        pause: () => ws.pause(),
+        resume: () => {
+          ws.resume();
+          resolve();
+        },
+        get destroyed() {
+          return ws.readyState !== ws.OPEN;
+        },
+      };
+      // While paused the spot counts as heard: the silence is ours.
+      this.deps.paused.add(reader, this.deps.post, () => (this.heardAt = performance.now()));
+    });
   }
 
   /** One message into the stream. A per-spot rate limit (close 4029) would count its events here. */

@@ -9,6 +9,7 @@ import { clip } from './error-answers.js';
 import type { UpgradeRoute } from './http.js';
 import { eventsPathSerial } from './ingest-route.js';
 import { admitSpot, header, type AdmitSpot } from './spot-admission.js';
+import { overloadBound, PausedPosts } from './paused-readers.js';
 import { SpotSocket } from './ws-connection.js';
 
 /** Subprotocols and the encoding each one carries. */
@@ -73,6 +74,8 @@ export function wsRoute(o: WsRouteOptions): WsRoute {
     clientTracking: false,
     handleProtocols: pickSubprotocol,
   });
+  const overloaded = overloadBound(o.ingest.flow);
+  const paused = new PausedPosts(overloaded);
   const bySerial = new Map<string, SpotSocket>();
   let open = 0;
 
@@ -102,13 +105,12 @@ export function wsRoute(o: WsRouteOptions): WsRoute {
     const encoding = SUBPROTOCOLS.get(subprotocol)!;
     server.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       const serial = admitted.serial;
-      const post = o.ingest.openPost({
+      const post = o.ingest.openStream({
         serial,
         contentType: encoding === 'pb' ? PB_CONTENT_TYPE : JSON_CONTENT_TYPE,
         firmwareVersion: firmwareFromUserAgent(header(req, 'user-agent')),
         numbering: admitted.numbering,
         numberingBound: admitted.numberingBound,
-        transport: 'ws',
       });
       open++;
       o.online.hold(serial);
@@ -120,6 +122,8 @@ export function wsRoute(o: WsRouteOptions): WsRoute {
         encoding,
         idleTimeoutMs: o.idleTimeoutMs,
         logger: o.logger,
+        overloaded,
+        paused,
         listenCommands: (fn) => o.commands.listen(serial, fn),
         closed: () => {
           open--;
