@@ -1,6 +1,7 @@
 /* Shared by the parts of the WebSocket client (ws_client.c: connection
- * lifecycle, output, acknowledgements; ws_handshake.c: the opening handshake;
- * ws_reader.c: the gateway's frames). Not part of the API: ws_client.h is. */
+ * lifecycle, output; ws_handshake.c: the opening handshake; ws_reader.c: the
+ * gateway's frames; ws_ack.c: its text messages). Not part of the API:
+ * ws_client.h is. */
 #ifndef WS_CLIENT_INTERNAL_H
 #define WS_CLIENT_INTERNAL_H
 
@@ -29,8 +30,6 @@ void ws_client_end_connection(ws_client_t *c, uint64_t now_ms, bool backoff);
 void ws_client_fail(ws_client_t *c, uint64_t now_ms, const char *what, const char *detail);
 /* A protocol error in the gateway's frames: close 1002 naming it, then the socket. */
 void ws_client_protocol_error(ws_client_t *c, uint64_t now_ms, const char *what);
-/* A text message from the gateway (an acknowledgement or an error). */
-void ws_client_text(ws_client_t *c, const char *text, size_t len, uint64_t now_ms);
 
 /* ws_handshake.c */
 /* Sec-WebSocket-Key: base64 of the 16 bytes. */
@@ -41,6 +40,10 @@ void ws_handshake_accept(const char *key, char accept[WS_ACCEPT_TEXT_BYTES]);
 void ws_handshake_begin(ws_client_t *c, uint64_t now_ms);
 /* Reads the response; returns the bytes used (the rest are frames once OPEN). */
 size_t ws_handshake_input(ws_client_t *c, const uint8_t *bytes, size_t len, uint64_t now_ms);
+
+/* ws_ack.c */
+/* A text message from the gateway (an acknowledgement or an error). */
+void ws_client_text(ws_client_t *c, const char *text, size_t len, uint64_t now_ms);
 
 /* ws_reader.c */
 void ws_reader_reset(ws_client_t *c);

@@ -1,6 +1,6 @@
 /* The WebSocket client once open: events as masked binary messages of whole
  * events, the gateway's fragmented messages, ping/pong, the close handshake,
- * acknowledgements (malformed ones ignored) and reconnects. */
+ * timeouts and reconnects (acknowledgements: test_ws_ack.c). */
 #include "ws_client_fixture.h"
 
 #define EV1 "[\"presence\",\"create\",{\"a\":1}]\n\n"
@@ -128,67 +128,6 @@ static void a_64_bit_length_command_message_streams_through(void **state)
   assert_int_equal(total, sizeof body);
   assert_int_equal(fx.spot.commands_ends, 1);
   assert_int_equal(fx.client.state, WS_CLIENT_OPEN);
-}
-
-static void an_ack_frees_the_ring_through_its_seq(void **state)
-{
-  (void)state;
-  start();
-  open_connection(0);
-  feed_message("{\"ack\":{\"events\":2,\"boot\":7,\"seq\":1042}}", 1);
-  assert_int_equal(fx.spot.acks, 1);
-  assert_int_equal(fx.spot.acked_through, 1042);
-  /* without numbering: X-Spot-Seq + events - 1; in fragments; other keys skipped */
-  feed_frame(false, WS_OP_TEXT, "{\"ack\": {\"events\": 5,", 21, 2);
-  feed_frame(true, WS_OP_CONTINUATION, " \"later\":[1,{}]} }", 18, 2);
-  assert_int_equal(fx.spot.acks, 2);
-  assert_int_equal(fx.spot.acked_through, 1045);
-  assert_int_equal(fx.client.acks, 2);
-  assert_int_equal(fx.client.acks_ignored, 0);
-}
-
-static void malformed_acks_are_ignored_safely(void **state)
-{
-  (void)state;
-  static const char *const bad[] = {
-      "",
-      "ack",
-      "[1,2]",
-      "{\"ack\":42}",
-      "{\"ack\":{\"events\":-1}}",
-      "{\"ack\":{\"events\":3,\"seq\":\"1043\"}}",
-      "{\"ack\":{\"events\":3,\"boot\":8,\"seq\":1043}}", /* another boot */
-      "{\"ack\":{\"events\":1}",                        /* cut short */
-      "{\"ack\":{\"events\":1}} trailing",
-      "{\"ack\":{\"events\":1,}}",
-      "{\"ack\":{}}",
-      "{\"ack\":{\"events\":0}}",
-      "{\"ack\":{\"events\":1.5}}",
-      "{\"ack\":{\"events\":99999999999999999999999}}",
-      "{\"ack\":{\"events\":2}}", /* below the 3 already acknowledged */
-      "{\"other\":1}",
-      "{\"error\":7}",
-  };
-  start();
-  open_connection(0);
-  feed_message("{\"ack\":{\"events\":3}}", 1);
-  assert_int_equal(fx.spot.acked_through, 1043);
-  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-    feed_frame(true, WS_OP_TEXT, bad[i], strlen(bad[i]), 2);
-    assert_int_equal(fx.client.acks_ignored, i + 1);
-  }
-  /* a text message too long to hold */
-  static char long_text[WS_CLIENT_TEXT_BYTES + 10];
-  memset(long_text, ' ', sizeof long_text);
-  feed_frame(true, WS_OP_TEXT, long_text, sizeof long_text, 3);
-  assert_int_equal(fx.client.acks_ignored, sizeof bad / sizeof bad[0] + 1);
-  assert_int_equal(fx.spot.acks, 1);
-  assert_int_equal(fx.spot.acked_through, 1043);
-  assert_int_equal(fx.client.state, WS_CLIENT_OPEN);
-  /* an ack below the connection's first event releases nothing, but counts */
-  feed_message("{\"ack\":{\"events\":4,\"seq\":12}}", 4);
-  assert_int_equal(fx.spot.acks, 1);
-  assert_int_equal(fx.client.acks, 2);
 }
 
 static void the_gateway_closing_is_answered_and_the_spot_reconnects(void **state)
@@ -409,8 +348,6 @@ int main(void)
       cmocka_unit_test(a_full_output_waits_and_large_payloads_take_16_bit_lengths),
       cmocka_unit_test(fragmented_commands_are_one_message_with_a_ping_between),
       cmocka_unit_test(a_64_bit_length_command_message_streams_through),
-      cmocka_unit_test(an_ack_frees_the_ring_through_its_seq),
-      cmocka_unit_test(malformed_acks_are_ignored_safely),
       cmocka_unit_test(the_gateway_closing_is_answered_and_the_spot_reconnects),
       cmocka_unit_test(the_spot_closing_waits_for_the_gateways_close),
       cmocka_unit_test(protocol_errors_close_with_1002),
