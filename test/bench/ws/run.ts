@@ -22,7 +22,7 @@ const MEASURE_MS = Number(process.env.BENCH_WS_SECONDS ?? 8) * 1000;
 const COMMANDS = Number(process.env.BENCH_WS_COMMANDS ?? 200);
 /** Events per WebSocket message and messages in flight per spot. */
 const EVENTS_PER_MESSAGE = 100;
-const WINDOW_MESSAGES = Number(process.env.BENCH_WS_WINDOW ?? 4);
+const WINDOW_MESSAGES = Number(process.env.BENCH_WS_WINDOW ?? 8);
 /** Spots posting once a second for the HTTP command latency; commands spread over them. */
 const HTTP_COMMAND_SPOTS = 20;
 const COMMAND = { resource: 'config', action: 'update', data: { rfid_power_dbm: 20 } };
@@ -133,7 +133,7 @@ function cpuSeconds(pid: number): number {
 }
 
 /** Starts `load`, lets it warm up, then events stored per second over MEASURE_MS and the gateway's CPU µs per stored event. */
-async function storedRate(gw: { port: number; pid: number }, load: () => Promise<unknown>): Promise<{ eps: number; cpuUs: number }> {
+async function storedRate(gw: { port: number; pid: number }, load: () => Promise<unknown>): Promise<{ eps: number; cpuUs: number; cpuShare: number }> {
   const done = load();
   await sleep(WARMUP_MS);
   const s0 = await storedNow(gw.port);
@@ -143,8 +143,9 @@ async function storedRate(gw: { port: number; pid: number }, load: () => Promise
   const s1 = await storedNow(gw.port);
   const c1 = cpuSeconds(gw.pid);
   const t1 = performance.now();
-  await done;
-  return { eps: (s1 - s0) / ((t1 - t0) / 1000), cpuUs: ((c1 - c0) * 1e6) / Math.max(1, s1 - s0) };
+  const result = await done;
+  if (process.env.BENCH_WS_VERBOSE) console.log(JSON.stringify(result));
+  return { eps: (s1 - s0) / ((t1 - t0) / 1000), cpuUs: ((c1 - c0) * 1e6) / Math.max(1, s1 - s0), cpuShare: (c1 - c0) / ((t1 - t0) / 1000) };
 }
 
 function runWsLoad(port: number, messagesFile: string): Promise<unknown> {
@@ -215,7 +216,11 @@ function postOnce(agent: http.Agent, port: number, serial: number, body: string)
   });
 }
 
-/** Spots posting once a second, as the firmware does; a command every 1000/HTTP_COMMAND_SPOTS ms, round robin: API call -> response carrying it, ms. */
+/**
+ * Spots posting once a second, as the firmware does; a command about every 1000/HTTP_COMMAND_SPOTS ms
+ * for a spot drawn at random (not in turn: that would lock each command to its spot's post phase):
+ * API call -> the response carrying it, ms.
+ */
 async function httpCommandLatency(port: number): Promise<number[]> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: HTTP_COMMAND_SPOTS });
   const serials = Array.from({ length: HTTP_COMMAND_SPOTS }, (_, i) => 9100 + i);
@@ -238,7 +243,7 @@ async function httpCommandLatency(port: number): Promise<number[]> {
   const spots = serials.map((s, i) => spot(s, (i * 1000) / HTTP_COMMAND_SPOTS));
   const spacingMs = 1000 / HTTP_COMMAND_SPOTS;
   for (let i = 0; i < COMMANDS; i++) {
-    const serial = serials[i % serials.length]!;
+    const serial = serials[Math.floor(Math.random() * serials.length)]!;
     pending.get(serial)!.push(performance.now());
     await queueCommand(port, serial);
     await sleep(spacingMs * (0.5 + Math.random()));
@@ -283,7 +288,7 @@ const wsP99 = quantile(wsLatency, 0.99);
 const httpP50 = quantile(httpLatency, 0.5);
 console.log(
   `ws-ratios: ws_stored_to_decode=${fixed(ws.eps / decodeEps, 3)} http_stored_to_decode=${fixed(posted.eps / decodeEps, 3)} ws_to_http_stored=${fixed(ws.eps / posted.eps, 2)} ` +
-    `ws_cpu_us_per_event=${fixed(ws.cpuUs)} http_cpu_us_per_event=${fixed(posted.cpuUs)} ` +
+    `ws_cpu_us_per_event=${fixed(ws.cpuUs)} http_cpu_us_per_event=${fixed(posted.cpuUs)} ws_gateway_cpu=${fixed(ws.cpuShare, 2)} http_gateway_cpu=${fixed(posted.cpuShare, 2)} ` +
     `command_p99_to_fsync_plus_echo_p99=${fixed(wsP99 / (fsyncP99 + echoP99))} http_command_p99_ms=${fixed(quantile(httpLatency, 0.99))}`,
 );
 console.log(

@@ -65,4 +65,5 @@ const deadline = performance.now() + 15_000;
 while (all.some((s) => s.acked < s.sent) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
 const elapsedMs = Math.round(performance.now() - started);
 for (const spot of all) spot.ws.close(1000);
-console.log(JSON.stringify({ sentEvents, ackedEvents, elapsedMs }));
+const cpu = process.cpuUsage();
+console.log(JSON.stringify({ sentEvents, ackedEvents, elapsedMs, cpuMs: Math.round((cpu.user + cpu.system) / 1000) }));
