@@ -371,4 +371,6 @@ const spot_persist_t *spot_state(const spot_t *s) { return &s->record.state; }
 
 const spot_config_t *spot_config(const spot_t *s) { return &s->record.state.config; }
 
+uint64_t spot_last_seq(const spot_t *s) { return s->next_seq - 1; }
+
 const char *spot_last_error(const spot_t *s) { return s->error; }

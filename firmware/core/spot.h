@@ -168,6 +168,10 @@ uint32_t spot_commands_applied(const spot_t *s);
 const spot_persist_t *spot_state(const spot_t *s);
 const spot_config_t *spot_config(const spot_t *s);
 
+/* The seq of the newest event numbered this boot (0 = none yet): what a gateway
+ * that lost nothing holds up to, once every event is acknowledged. */
+uint64_t spot_last_seq(const spot_t *s);
+
 /* Reason of the last failure, for the console ("" if none). */
 const char *spot_last_error(const spot_t *s);
 

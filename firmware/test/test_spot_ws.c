@@ -101,8 +101,10 @@ static void a_connection_carries_its_announced_numbering(void **state)
                     "at 4000 tag aa03 enter antenna 1 rssi -400\n",
                     NULL);
   run_until(s, T0, T0 + 3000); /* read before any connection */
+  assert_int_equal(spot_last_seq(s), 2); /* two presences read, numbered 1 and 2 */
   spot_post_info_t first = ws_connection_pb(s, true);
   assert_int_equal(first.first_seq, 1);
+  assert_int_equal(spot_last_seq(s), 4); /* the introduction went in front of them */
   assert_int_equal(got[0].body, spot_v1_Frame_spot_create_tag);
   assert_int_equal(got[1].body, spot_v1_Frame_config_create_tag);
   int presences_first = got_count - 2;

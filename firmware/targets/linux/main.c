@@ -133,8 +133,10 @@ static int run(linux_spot_t *ls)
   brain_goodbye(ls, clock_ms());
   bool pending = !ls->cli.no_http && spot_post_pending(ls->core);
   if (ls->cli.websocket) {
-    say(ls, "run ended: WebSocket connections=%u acks=%u command messages=%u%s", (unsigned)ls->ws.connects,
-        (unsigned)ls->ws.acks, (unsigned)ls->ws.command_messages, pending ? ", events not acknowledged remain" : "");
+    say(ls, "run ended: WebSocket connections=%u acks=%u command messages=%u, boot %u events 1..%llu%s",
+        (unsigned)ls->ws.connects, (unsigned)ls->ws.acks, (unsigned)ls->ws.command_messages,
+        (unsigned)spot_state(ls->core)->boot_count, (unsigned long long)spot_last_seq(ls->core),
+        pending ? ", events not acknowledged remain" : "");
   } else {
     say(ls, "run ended: posts acknowledged=%u failed=%u connects=%u%s", (unsigned)ls->http.posts_acknowledged,
         (unsigned)ls->http.posts_failed, (unsigned)ls->http.connects,
