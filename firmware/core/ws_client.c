@@ -142,11 +142,11 @@ static void start_close(ws_client_t *c, uint64_t now_ms, uint16_t code, bool bac
   ws_client_set_state(c, WS_CLIENT_CLOSE_SENT, now_ms);
 }
 
-void ws_client_protocol_error(ws_client_t *c, uint64_t now_ms, const char *what)
+void ws_client_protocol_error(ws_client_t *c, uint64_t now_ms, uint16_t code, const char *what)
 {
   /* RFC 6455 7.1.7: the close frame goes out, nothing more is read, the socket closes. */
   ws_client_set_error(c, "protocol error: ", what);
-  start_close(c, now_ms, WS_CLOSE_PROTOCOL_ERROR, true);
+  start_close(c, now_ms, code, true);
   ws_client_set_state(c, WS_CLIENT_CLOSING, now_ms);
 }
 

@@ -127,6 +127,8 @@ typedef struct ws_client {
   char text[WS_CLIENT_TEXT_BYTES];
   size_t text_len;
   bool text_overflow;
+  uint8_t utf8_need;     /* continuation bytes the text still owes (RFC 3629) */
+  uint8_t utf8_lo, utf8_hi; /* the range of the next one */
   uint8_t control[WS_CLIENT_CONTROL_BYTES];
   size_t control_len;
   /* counters for the console and tests */

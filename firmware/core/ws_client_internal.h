@@ -14,6 +14,7 @@
 /* RFC 6455 7.4.1 status codes the client sends */
 #define WS_CLOSE_NORMAL 1000u
 #define WS_CLOSE_PROTOCOL_ERROR 1002u
+#define WS_CLOSE_INVALID_DATA 1007u /* a text message that is not UTF-8 */
 #define WS_CLOSE_TOO_BIG 1009u
 
 /* ws_client.c */
@@ -28,8 +29,9 @@ bool ws_client_control(ws_client_t *c, uint8_t opcode, const uint8_t *payload, s
 void ws_client_end_connection(ws_client_t *c, uint64_t now_ms, bool backoff);
 /* Something went wrong: the socket is closed without a close handshake. */
 void ws_client_fail(ws_client_t *c, uint64_t now_ms, const char *what, const char *detail);
-/* A protocol error in the gateway's frames: close 1002 naming it, then the socket. */
-void ws_client_protocol_error(ws_client_t *c, uint64_t now_ms, const char *what);
+/* A protocol error in the gateway's frames: close with code (1002, 1007) naming it,
+ * then the socket. */
+void ws_client_protocol_error(ws_client_t *c, uint64_t now_ms, uint16_t code, const char *what);
 
 /* ws_handshake.c */
 /* Sec-WebSocket-Key: base64 of the 16 bytes. */

@@ -14,7 +14,47 @@ void ws_reader_reset(ws_client_t *c)
   c->message_opcode = 0;
   c->text_len = 0;
   c->text_overflow = false;
+  c->utf8_need = 0;
   c->control_len = 0;
+}
+
+/* One byte of a text message through the UTF-8 check (RFC 3629 section 4: no
+ * overlong forms, no surrogates, nothing above U+10FFFF). False = not UTF-8. */
+static bool utf8_byte(ws_client_t *c, uint8_t b)
+{
+  if (c->utf8_need > 0) {
+    if (b < c->utf8_lo || b > c->utf8_hi) {
+      return false;
+    }
+    c->utf8_need--;
+    c->utf8_lo = 0x80;
+    c->utf8_hi = 0xbf;
+    return true;
+  }
+  c->utf8_lo = 0x80;
+  c->utf8_hi = 0xbf;
+  if (b < 0x80) {
+    return true;
+  } else if (b >= 0xc2 && b <= 0xdf) {
+    c->utf8_need = 1;
+  } else if (b >= 0xe0 && b <= 0xef) {
+    c->utf8_need = 2;
+    if (b == 0xe0) {
+      c->utf8_lo = 0xa0; /* no overlong 3-byte form */
+    } else if (b == 0xed) {
+      c->utf8_hi = 0x9f; /* no surrogates */
+    }
+  } else if (b >= 0xf0 && b <= 0xf4) {
+    c->utf8_need = 3;
+    if (b == 0xf0) {
+      c->utf8_lo = 0x90; /* no overlong 4-byte form */
+    } else if (b == 0xf4) {
+      c->utf8_hi = 0x8f; /* nothing above U+10FFFF */
+    }
+  } else {
+    return false;
+  }
+  return true;
 }
 
 static bool is_control(uint8_t opcode)
@@ -25,7 +65,7 @@ static bool is_control(uint8_t opcode)
 static void close_received(ws_client_t *c, uint64_t now_ms)
 {
   if (c->control_len == 1) {
-    ws_client_protocol_error(c, now_ms, "close frame with a 1-byte payload");
+    ws_client_protocol_error(c, now_ms, WS_CLOSE_PROTOCOL_ERROR, "close frame with a 1-byte payload");
     return;
   }
   uint16_t code = c->control_len >= 2 ? (uint16_t)(c->control[0] << 8 | c->control[1]) : 0;
@@ -71,7 +111,9 @@ static void frame_end(ws_client_t *c, uint64_t now_ms)
     uint8_t message = c->message_opcode;
     c->message_opcode = 0;
     if (message == WS_OP_TEXT) {
-      if (c->text_overflow) {
+      if (c->utf8_need > 0) {
+        ws_client_protocol_error(c, now_ms, WS_CLOSE_INVALID_DATA, "text message ends inside a UTF-8 sequence");
+      } else if (c->text_overflow) {
         c->acks_ignored++;
       } else {
         ws_client_text(c, c->text, c->text_len, now_ms);
@@ -90,7 +132,7 @@ static bool frame_begin(ws_client_t *c, uint64_t now_ms)
 {
   ws_frame_head_t h;
   if (!ws_frame_head_read(c->head, &h)) {
-    ws_client_protocol_error(c, now_ms, "frame length not in its shortest form");
+    ws_client_protocol_error(c, now_ms, WS_CLOSE_PROTOCOL_ERROR, "frame length not in its shortest form");
     return false;
   }
   const char *wrong = NULL;
@@ -114,7 +156,7 @@ static bool frame_begin(ws_client_t *c, uint64_t now_ms)
     wrong = "new message inside a fragmented one";
   }
   if (wrong) {
-    ws_client_protocol_error(c, now_ms, wrong);
+    ws_client_protocol_error(c, now_ms, WS_CLOSE_PROTOCOL_ERROR, wrong);
     return false;
   }
   c->frame_fin = h.fin;
@@ -126,16 +168,24 @@ static bool frame_begin(ws_client_t *c, uint64_t now_ms)
     c->message_opcode = h.opcode;
     c->text_len = 0;
     c->text_overflow = false;
+    c->utf8_need = 0;
   }
   return true;
 }
 
-static void payload(ws_client_t *c, const uint8_t *bytes, size_t n)
+/* False when the bytes broke the connection (a text message that is not UTF-8). */
+static bool payload(ws_client_t *c, const uint8_t *bytes, size_t n, uint64_t now_ms)
 {
   if (is_control(c->frame_opcode)) {
     memcpy(c->control + c->control_len, bytes, n); /* at most 125 in all: checked in frame_begin */
     c->control_len += n;
   } else if (c->message_opcode == WS_OP_TEXT) {
+    for (size_t i = 0; i < n; i++) {
+      if (!utf8_byte(c, bytes[i])) {
+        ws_client_protocol_error(c, now_ms, WS_CLOSE_INVALID_DATA, "text message that is not UTF-8");
+        return false;
+      }
+    }
     if (c->text_len + n >= sizeof c->text) {
       c->text_overflow = true;
     } else {
@@ -145,6 +195,7 @@ static void payload(ws_client_t *c, const uint8_t *bytes, size_t n)
   } else if (c->spot.commands) {
     c->spot.commands(c->spot.ctx, bytes, n);
   }
+  return true;
 }
 
 void ws_reader_input(ws_client_t *c, const uint8_t *bytes, size_t len, uint64_t now_ms)
@@ -170,7 +221,9 @@ void ws_reader_input(ws_client_t *c, const uint8_t *bytes, size_t len, uint64_t 
     if (n > c->frame_left) {
       n = (size_t)c->frame_left;
     }
-    payload(c, bytes + i, n);
+    if (!payload(c, bytes + i, n, now_ms)) {
+      return;
+    }
     i += n;
     c->frame_left -= n;
     if (c->frame_left > 0) {
