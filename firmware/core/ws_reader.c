@@ -69,6 +69,13 @@ static void close_received(ws_client_t *c, uint64_t now_ms)
     return;
   }
   uint16_t code = c->control_len >= 2 ? (uint16_t)(c->control[0] << 8 | c->control[1]) : 0;
+  /* RFC 6455 7.4: the defined codes (and 1012..1014 registered since), and 3000..4999;
+   * 1005, 1006 and 1015 are never sent. */
+  bool defined = (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
+  if (c->control_len >= 2 && !defined) {
+    ws_client_protocol_error(c, now_ms, WS_CLOSE_PROTOCOL_ERROR, "close frame with an undefined code");
+    return;
+  }
   c->close_code = code;
   if (c->state == WS_CLIENT_OPEN) {
     /* Answered with the same code (none if it sent none), then the socket closes. */

@@ -160,6 +160,11 @@ static void the_gateway_closing_is_answered_and_the_spot_reconnects(void **state
   drain();
   assert_int_equal(fx.sent_len, 6);
   assert_int_equal(fx.sent[1], 0x80);
+  /* a code of the private range (docs/websocket.md: 4001 replaced) */
+  ws_client_disconnected(&fx.client, 301, "");
+  open_connection(600);
+  feed_frame(true, WS_OP_CLOSE, "\x0f\xa1replaced", 10, 601);
+  assert_string_equal(ws_client_last_error(&fx.client), "closed by the gateway: 4001 replaced");
 }
 
 static void the_spot_closing_waits_for_the_gateways_close(void **state)
@@ -217,6 +222,9 @@ static void protocol_errors_close_with_1002(void **state)
       {{0x89, 0x7e, 0x00, 0x80}, 4, "protocol error: fragmented or oversized control frame"},
       {{0x82, 0x7e, 0x00, 0x05}, 4, "protocol error: frame length not in its shortest form"},
       {{0x88, 0x01, 0x03}, 3, "protocol error: close frame with a 1-byte payload"},
+      {{0x88, 0x02, 0x03, 0xed}, 4, "protocol error: close frame with an undefined code"}, /* 1005 */
+      {{0x88, 0x02, 0x03, 0xe7}, 4, "protocol error: close frame with an undefined code"}, /* 999 */
+      {{0x88, 0x02, 0x13, 0x88}, 4, "protocol error: close frame with an undefined code"}, /* 5000 */
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     start();
