@@ -24,8 +24,11 @@ test('a message whose last event is incomplete: that tail is rejected, counted i
   const whole = jsonText(events(2));
   await spot.send(`${whole}["presence","update",{"item_code":"e28`);
   t.deepEqual(await spot.waitAck(3), { events: 3, boot: 1, seq: 12 });
+  // A message of blank lines only carries no event: nothing to acknowledge for it.
+  await spot.send('\n\n \n');
   await spot.send(jsonText(events(1, 2)));
   t.deepEqual(await spot.waitAck(4), { events: 4, boot: 1, seq: 13 });
+  t.deepEqual(spot.acks.map((a) => a.events), [3, 4]);
   t.is(await storedCount(gw.url, 51), 3);
   const { body: rejected } = await api<Array<{ reason: string }>>(gw.url, '/api/rejected?spot=51');
   t.is(rejected.length, 1);

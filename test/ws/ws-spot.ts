@@ -14,6 +14,8 @@ export interface WsSpotOptions {
   headers?: Record<string, string>;
   /** Answer pings (default true). */
   autoPong?: boolean;
+  /** wss:// trusting this CA certificate (PEM). */
+  ca?: string;
 }
 
 /** An upgrade answered without 101: its status, headers and JSON body. */
@@ -55,8 +57,10 @@ export class WsSpot {
 
   /** Opens /api/spots/<serial>/events/ on the gateway; rejects with the answer when it is not a 101. */
   static open(port: number, serial: number | string, options: WsSpotOptions = {}): Promise<WsSpot> {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/api/spots/${serial}/events/`, options.protocols ?? ['spot-json.v1'], {
+    const scheme = options.ca === undefined ? 'ws' : 'wss';
+    const ws = new WebSocket(`${scheme}://127.0.0.1:${port}/api/spots/${serial}/events/`, options.protocols ?? ['spot-json.v1'], {
       headers: options.headers,
+      ca: options.ca,
       autoPong: options.autoPong ?? true,
       perMessageDeflate: false,
     });

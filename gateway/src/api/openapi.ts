@@ -21,7 +21,8 @@ export function openApiDocument(version: string): object {
           description:
             'The trailing slash is optional. Events are stored as chunks arrive; the 200 is written after all of them are committed. ' +
             'Content-Type text/x-intellifi-events (JSON) or application/x-intellifi-events-pb (PB); otherwise the encoding is sniffed. ' +
-            'X-Spot-Boot / X-Spot-Seq number the events for dedupe (docs/protocol.md).',
+            'X-Spot-Boot / X-Spot-Seq number the events for dedupe (docs/protocol.md). ' +
+            'A GET with Upgrade: websocket (subprotocols spot-json.v1, spot-pb.v1) opens the WebSocket transport instead (docs/websocket.md).',
           parameters: [
             serial,
             { name: 'X-Spot-Boot', in: 'header', schema: { type: 'integer', minimum: 0 } },

@@ -200,9 +200,12 @@ export class SpotSocket {
     }
   }
 
-  /** Queued commands go out now, one message at a time; more queued meanwhile follow once it is written. */
+  /**
+   * Queued commands go out now, one message at a time; more queued meanwhile follow once it is
+   * written. Not once the connection stops reading (replaced, stopping): they wait for the next.
+   */
   private sendCommands(previous: number[] = []): void {
-    if (this.sending || this.ws.readyState !== this.ws.OPEN) return;
+    if (this.sending || !this.reading || this.ws.readyState !== this.ws.OPEN) return;
     const { ingest, encoding } = this.deps;
     const reply = ingest.pendingReply(this.serial, encoding);
     const ids = reply.commandIds;

@@ -1,7 +1,9 @@
-// Spot WebSocket: a gateway stop closes with 1001 after acknowledging what it committed; events go upstream like posted ones.
+// Spot WebSocket: a gateway stop closes with 1001 after acknowledging what it committed; events go upstream like posted ones; TLS.
+import { readFileSync } from 'node:fs';
 import test from 'ava';
 import { api, startTestGateway, tempDir, waitFor } from '../helpers/gateway.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
+import { makeCerts } from '../helpers/tls-certs.js';
 import { jsonText, pbStream, presence } from '../http/events.js';
 import { startConsumer } from '../upstream/consumer.js';
 import { WsSpot } from './ws-spot.js';
@@ -51,4 +53,19 @@ test('events sent over WebSocket reach Mosquitto as posted ones do, JSON and PB'
   t.deepEqual(of62.map((m) => m.topic), sent.map((e) => `site1/from/62/json/presence/${e.action}`));
   t.true(of62.every((m) => m.eventId?.startsWith(`${gw.running.store.instanceId}:`)));
   await waitFor(async () => (await api<Array<{ forwarded: { mqtt: boolean } }>>(gw.url, '/api/events?spot=62')).body.every((e) => e.forwarded.mqtt), 5000, 'events marked forwarded');
+});
+
+test('with TLS on: wss:// on http.port and ws:// on http.plain_port, both stored and acknowledged', async (t) => {
+  const certs = makeCerts(t);
+  const gw = await startTestGateway(t, { config: { http: { tls_cert_file: certs.serverCert, tls_key_file: certs.serverKey, plain_port: 0 } } });
+  const plainPort = gw.running.plainPort;
+  if (plainPort === null) return t.fail('no plain listener');
+  const secure = await WsSpot.open(gw.port, 64, { ca: readFileSync(certs.caCert, 'utf8') });
+  t.teardown(() => secure.close());
+  const plain = await WsSpot.open(plainPort, 65);
+  t.teardown(() => plain.close());
+  await secure.send(jsonText(events(2)));
+  await plain.send(jsonText(events(3)));
+  t.is((await secure.waitAck(2)).events, 2);
+  t.is((await plain.waitAck(3)).events, 3);
 });
