@@ -260,14 +260,30 @@ size_t spot_post_read(spot_t *s, uint8_t *buf, size_t cap) {
 
 bool spot_post_at_event_boundary(const spot_t *s) { return s->post.pos == s->post.len; }
 
+/* The events read whole so far: an event cut off in the middle is not among them. */
+static uint64_t post_whole_end(const spot_t *s) { return s->post.pos == s->post.len ? s->post_next : s->post_next - 1; }
+
 void spot_post_ack(spot_t *s) {
   if (!s->post_open) return;
   /* An event cut off in the middle was not received whole: it goes again. */
-  uint64_t upto = s->post.pos == s->post.len ? s->post_next : s->post_next - 1;
-  ring_release(&s->ring, upto);
+  ring_release(&s->ring, post_whole_end(s));
   s->post_open = false;
   s->post.len = s->post.pos = 0;
 }
+
+void spot_post_ack_through(spot_t *s, uint64_t seq) {
+  if (!s->post_open) return;
+  uint64_t upto = seq + 1;
+  uint64_t whole = post_whole_end(s);
+  if (upto > whole) upto = whole; /* never beyond what was handed out */
+  ring_release(&s->ring, upto);
+}
+
+bool spot_post_unacknowledged(const spot_t *s) {
+  return s->post_open && s->ring.count > 0 && s->ring.first_seq < s->post_next;
+}
+
+bool spot_post_behind(const spot_t *s) { return s->post_open && s->post_next < s->ring.first_seq; }
 
 void spot_post_fail(spot_t *s) {
   s->post_open = false;
@@ -354,5 +370,7 @@ size_t spot_stream_read(spot_t *s, uint8_t *buf, size_t cap) {
 const spot_persist_t *spot_state(const spot_t *s) { return &s->record.state; }
 
 const spot_config_t *spot_config(const spot_t *s) { return &s->record.state.config; }
+
+uint64_t spot_last_seq(const spot_t *s) { return s->next_seq - 1; }
 
 const char *spot_last_error(const spot_t *s) { return s->error; }

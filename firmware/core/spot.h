@@ -139,6 +139,15 @@ size_t spot_post_read(spot_t *s, uint8_t *buf, size_t cap);
 bool spot_post_at_event_boundary(const spot_t *s);
 void spot_post_ack(spot_t *s);
 void spot_post_fail(spot_t *s);
+/* WebSocket: the open post lasts for the connection and is acknowledged in
+ * parts. Releases the events up to and including seq (at most those read
+ * whole); the post stays open. */
+void spot_post_ack_through(spot_t *s, uint64_t seq);
+/* The open post handed out events that are not acknowledged yet. */
+bool spot_post_unacknowledged(const spot_t *s);
+/* The open post's next event was dropped from the full ring: its numbering
+ * cannot go on, a new post (connection) must start at the oldest kept event. */
+bool spot_post_behind(const spot_t *s);
 
 /* Stream (telnet, UART): live events plus `spot update` alive signals. */
 void spot_stream_open(spot_t *s);
@@ -158,6 +167,10 @@ uint32_t spot_commands_applied(const spot_t *s);
 /* The state the record holds (saved through platform->save_state when it changes). */
 const spot_persist_t *spot_state(const spot_t *s);
 const spot_config_t *spot_config(const spot_t *s);
+
+/* The seq of the newest event numbered this boot (0 = none yet): what a gateway
+ * that lost nothing holds up to, once every event is acknowledged. */
+uint64_t spot_last_seq(const spot_t *s);
 
 /* Reason of the last failure, for the console ("" if none). */
 const char *spot_last_error(const spot_t *s);

@@ -19,6 +19,9 @@ static const char usage[] =
     "  --flood             generate events as fast as the brain takes them\n"
     "  --spots N           run N spots (serials serial..serial+N-1), one process each\n"
     "  --no-http           do not post (telnet stream only)\n"
+    "  --transport http|websocket\n"
+    "                      posts (default), or one WebSocket connection that carries\n"
+    "                      events up and commands down (docs/websocket.md)\n"
     "  --tls               post over TLS (1.2), the gateway's certificate verified\n"
     "                      against the system CAs (" TLS_DEFAULT_CA_FILE ")\n"
     "  --ca FILE           post over TLS, verified against the CA certificate(s) in FILE\n"
@@ -103,6 +106,12 @@ int spot_cli_parse(spot_cli_t *cli, int argc, char **argv, const char *version)
         return 2;
       }
       cli->pb = strcmp(value, "pb") == 0;
+    } else if (strcmp(flag, "--transport") == 0) {
+      if (strcmp(value, "http") != 0 && strcmp(value, "websocket") != 0) {
+        fprintf(stderr, "spot: --transport is http or websocket, got '%s'\n", value);
+        return 2;
+      }
+      cli->websocket = strcmp(value, "websocket") == 0;
     } else if (strcmp(flag, "--scenario") == 0) {
       cli->scenario = value;
     } else if (strcmp(flag, "--run-seconds") == 0) {
@@ -134,6 +143,10 @@ int spot_cli_parse(spot_cli_t *cli, int argc, char **argv, const char *version)
   }
   if (!cli->token) {
     cli->token = getenv("SPOT_TOKEN");
+  }
+  if (cli->websocket && cli->flood) {
+    fprintf(stderr, "spot: --flood paces HTTP posts; it does not go with --transport websocket\n");
+    return 2;
   }
   return check_token(cli->token);
 }

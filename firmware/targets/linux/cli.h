@@ -21,6 +21,7 @@ typedef struct spot_cli {
   const char *ca_file;    /* --ca FILE; NULL = TLS_DEFAULT_CA_FILE */
   const char *tls_name;   /* --tls-name NAME; NULL = the host of the brain address */
   const char *token;      /* --token T, else $SPOT_TOKEN; NULL = no Authorization header */
+  bool websocket;         /* --transport websocket: one WebSocket instead of posts */
 } spot_cli_t;
 
 /* Fills cli from argv. Returns 0 to run, 1 after --help/--version (printed),

@@ -11,6 +11,7 @@
 #include "spot.h"
 #include "telnet.h"
 #include "tls.h"
+#include "ws_client.h"
 
 #ifndef SPOT_FIRMWARE_VERSION
 #define SPOT_FIRMWARE_VERSION "0.0.0-dev"
@@ -24,6 +25,8 @@ typedef struct linux_spot {
   spot_t spot;   /* the core's state */
   spot_t *core;  /* &spot */
   http_client_t http;
+  ws_client_t ws;        /* --transport websocket */
+  uint32_t ws_connects;  /* WebSocket connections told on the console */
   telnet_t telnet;
   int brain_fd;
   bool brain_connecting;
@@ -57,6 +60,23 @@ void telnet_stop(linux_spot_t *ls);
 void brain_close(linux_spot_t *ls, uint64_t now, const char *reason);
 void brain_step(linux_spot_t *ls, uint64_t now);
 void brain_io(linux_spot_t *ls, short revents, uint64_t now);
+/* The run ends: an open WebSocket gets its close frame (1000), best effort. */
+void brain_goodbye(linux_spot_t *ls, uint64_t now);
 void telnet_io(linux_spot_t *ls, short listen_revents, short client_revents);
+
+/* brain_link.c: the HTTP client or the WebSocket client, as --transport says. */
+bool link_wants_connect(const linux_spot_t *ls, uint64_t now);
+void link_connecting(linux_spot_t *ls, uint64_t now);
+void link_connected(linux_spot_t *ls, uint64_t now);
+void link_connect_failed(linux_spot_t *ls, uint64_t now, const char *reason);
+void link_disconnected(linux_spot_t *ls, uint64_t now, const char *reason);
+bool link_wants_close(const linux_spot_t *ls);
+void link_tick(linux_spot_t *ls, uint64_t now);
+void link_input(linux_spot_t *ls, const uint8_t *bytes, size_t len, uint64_t now);
+const uint8_t *link_output(const linux_spot_t *ls, size_t *len);
+void link_sent(linux_spot_t *ls, size_t n);
+/* Connected with nothing in flight: HTTP between posts, WebSocket open. */
+bool link_idle(const linux_spot_t *ls);
+void link_random(void *ctx, uint8_t *out, size_t len);
 
 #endif

@@ -80,7 +80,7 @@ static int run(linux_spot_t *ls)
       drain_until = now + DRAIN_MS; /* no new events from here; get the last ones acknowledged */
     }
     if (drain_until) {
-      bool idle = ls->cli.no_http || (ls->http.state == HTTP_CLIENT_IDLE && !spot_post_pending(ls->core));
+      bool idle = ls->cli.no_http || (link_idle(ls) && !spot_post_pending(ls->core));
       if (idle || now >= drain_until) {
         break;
       }
@@ -111,7 +111,7 @@ static int run(linux_spot_t *ls)
 
     struct pollfd fds[3];
     size_t len;
-    http_client_output(&ls->http, &len);
+    link_output(ls, &len);
     fds[0] = (struct pollfd){ls->brain_fd, (short)(POLLIN | (ls->brain_connecting || ls->tls_want_write || len ? POLLOUT : 0)), 0};
     fds[1] = (struct pollfd){ls->telnet_listen_fd, POLLIN, 0};
     telnet_output(&ls->telnet, &len);
@@ -130,10 +130,18 @@ static int run(linux_spot_t *ls)
       telnet_io(ls, fds[1].revents, ls->telnet_fd >= 0 ? fds[2].revents : 0);
     }
   }
+  brain_goodbye(ls, clock_ms());
   bool pending = !ls->cli.no_http && spot_post_pending(ls->core);
-  say(ls, "run ended: posts acknowledged=%u failed=%u connects=%u%s", (unsigned)ls->http.posts_acknowledged,
-      (unsigned)ls->http.posts_failed, (unsigned)ls->http.connects,
-      pending ? ", events not acknowledged remain" : "");
+  if (ls->cli.websocket) {
+    say(ls, "run ended: WebSocket connections=%u acks=%u command messages=%u, boot %u events 1..%llu%s",
+        (unsigned)ls->ws.connects, (unsigned)ls->ws.acks, (unsigned)ls->ws.command_messages,
+        (unsigned)spot_state(ls->core)->boot_count, (unsigned long long)spot_last_seq(ls->core),
+        pending ? ", events not acknowledged remain" : "");
+  } else {
+    say(ls, "run ended: posts acknowledged=%u failed=%u connects=%u%s", (unsigned)ls->http.posts_acknowledged,
+        (unsigned)ls->http.posts_failed, (unsigned)ls->http.connects,
+        pending ? ", events not acknowledged remain" : "");
+  }
   if (ls->tls) {
     tls_close(ls->tls);
   }

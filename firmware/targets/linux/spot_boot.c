@@ -67,6 +67,7 @@ static void config_changed(void *ctx, const spot_config_t *config)
     say(ls, "brain_address changed to %s", ls->brain);
   }
   http_client_reconfigure(&ls->http, ls->brain, (uint32_t)config->post_window_ms);
+  ws_client_reconfigure(&ls->ws, ls->brain);
   if (ls->cli.telnet_port < 0) {
     if (config->telnet) {
       telnet_start(ls, TELNET_DEFAULT_PORT);
@@ -97,6 +98,17 @@ static void hc_post_done(void *ctx, bool acknowledged)
     say(ls, "post not acknowledged (%s); its events will be sent again", http_client_last_error(&ls->http));
   }
 }
+/* --- the core behind the WebSocket client -------------------------------- */
+static void ws_acknowledged(void *ctx, uint64_t through_seq) { spot_post_ack_through(((linux_spot_t *)ctx)->core, through_seq); }
+static void ws_post_end(void *ctx)
+{
+  linux_spot_t *ls = ctx;
+  spot_post_fail(ls->core);
+  say(ls, "WebSocket ended (%s)%s", ws_client_last_error(&ls->ws),
+      spot_post_pending(ls->core) ? "; events not acknowledged will be sent again" : "");
+}
+static bool ws_unacknowledged(void *ctx) { return spot_post_unacknowledged(((linux_spot_t *)ctx)->core); }
+static bool ws_behind(void *ctx) { return spot_post_behind(((linux_spot_t *)ctx)->core); }
 static void core_commands(void *ctx, const uint8_t *bytes, size_t len) { spot_command_input(((linux_spot_t *)ctx)->core, bytes, len); }
 static void core_commands_end(void *ctx) { spot_command_end(((linux_spot_t *)ctx)->core); }
 /* A reader of their own: a telnet command never mixes into a response body. */
@@ -191,6 +203,22 @@ void spot_boot(linux_spot_t *ls, uint64_t now)
       .jitter_seed = ((uint32_t)(now ^ (now >> 32)) ^ (ls->cli.serial * 2654435761u)) | 1u,
   };
   http_client_init(&ls->http, &hc_spot, &opt, now);
+  const ws_client_spot_t ws_spot = {ls, hc_connected, hc_post_begin, hc_post_read, hc_at_boundary, ws_acknowledged,
+                                    ws_post_end, ws_unacknowledged, ws_behind, core_commands, core_commands_end};
+  const ws_client_options_t ws_opt = {
+      .host = ls->brain,
+      .serial = ls->cli.serial,
+      .version = SPOT_FIRMWARE_VERSION,
+      .pb = ls->cli.pb,
+      .token = ls->cli.token,
+      .backoff_min_ms = opt.backoff_min_ms,
+      .backoff_max_ms = opt.backoff_max_ms,
+      .jitter_seed = opt.jitter_seed,
+      .random = link_random,
+      .random_ctx = ls,
+  };
+  ws_client_init(&ls->ws, &ws_spot, &ws_opt, now);
+  ls->ws_connects = 0;
   if (ls->cli.flood) {
     /* A flood is hits: switched on as the brain would, by a command. */
     spot_command_input(ls->core, (const uint8_t *)flood_command, sizeof flood_command - 1);
@@ -198,9 +226,9 @@ void spot_boot(linux_spot_t *ls, uint64_t now)
   }
   const telnet_spot_t tn_spot = {ls, tn_open, tn_read, tn_close, tn_commands};
   telnet_init(&ls->telnet, &tn_spot, !ls->cli.pb);
-  say(ls, "firmware %s, boot %u, %s encoding, %s", SPOT_FIRMWARE_VERSION,
+  say(ls, "firmware %s, boot %u, %s encoding, %s%s", SPOT_FIRMWARE_VERSION,
       (unsigned)spot_state(ls->core)->boot_count, ls->cli.pb ? "pb" : "json",
-      ls->cli.no_http ? "not posting" : ls->brain);
+      ls->cli.no_http ? "not posting" : ls->brain, ls->cli.no_http ? "" : ls->cli.websocket ? " over WebSocket" : " over HTTP");
   if (ls->cli.telnet_port >= 0) {
     telnet_start(ls, ls->cli.telnet_port);
   } else if (config->telnet) {

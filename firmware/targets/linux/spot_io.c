@@ -37,7 +37,7 @@ void telnet_stop(linux_spot_t *ls)
 /* Connect failures are told once per distinct reason, not once per retry. */
 static void connect_failed(linux_spot_t *ls, uint64_t now, const char *reason)
 {
-  http_client_connect_failed(&ls->http, now, reason);
+  link_connect_failed(ls, now, reason);
   if (strcmp(reason, ls->connect_error) != 0) {
     snprintf(ls->connect_error, sizeof ls->connect_error, "%s", reason);
     say(ls, "cannot connect to %s: %s; retrying", ls->brain, reason);
@@ -60,7 +60,7 @@ static void brain_socket_close(linux_spot_t *ls)
 void brain_close(linux_spot_t *ls, uint64_t now, const char *reason)
 {
   brain_socket_close(ls);
-  http_client_disconnected(&ls->http, now, reason);
+  link_disconnected(ls, now, reason);
 }
 
 /* The name the gateway's certificate must hold: --tls-name, else the host of the brain address. */
@@ -82,8 +82,8 @@ static void brain_ready(linux_spot_t *ls, uint64_t now)
     say(ls, "connected to %s", ls->brain);
     ls->connect_error[0] = '\0';
   }
-  http_client_connected(&ls->http, now);
-  http_client_tick(&ls->http, now);
+  link_connected(ls, now);
+  link_tick(ls, now);
 }
 
 /* One step of the TLS handshake; true once TLS is up. A failure is told like a failed connect. */
@@ -112,17 +112,17 @@ static bool brain_handshake(linux_spot_t *ls, uint64_t now)
 void brain_step(linux_spot_t *ls, uint64_t now)
 {
   char reason[128];
-  http_client_tick(&ls->http, now);
-  if (http_client_wants_close(&ls->http)) {
+  link_tick(ls, now);
+  if (link_wants_close(ls)) {
     brain_close(ls, now, "");
   }
-  if (http_client_wants_connect(&ls->http, now)) {
+  if (link_wants_connect(ls, now)) {
     ls->brain_fd = net_connect_start(ls->brain, reason, sizeof reason);
     if (ls->brain_fd < 0) {
       connect_failed(ls, now, reason);
     } else {
       ls->brain_connecting = true;
-      http_client_connecting(&ls->http, now);
+      link_connecting(ls, now);
     }
   }
 }
@@ -135,7 +135,7 @@ static void brain_read(linux_spot_t *ls, uint64_t now)
   do {
     ssize_t n = ls->tls ? tls_recv(ls->tls, buf, sizeof buf, reason, sizeof reason) : recv(ls->brain_fd, buf, sizeof buf, 0);
     if (n > 0) {
-      http_client_input(&ls->http, buf, (size_t)n, now);
+      link_input(ls, buf, (size_t)n, now);
       continue;
     }
     if (n == 0) {
@@ -152,7 +152,7 @@ static void brain_write(linux_spot_t *ls, const uint8_t *out, size_t len, uint64
   char reason[256];
   ssize_t n = ls->tls ? tls_send(ls->tls, out, len, reason, sizeof reason) : send(ls->brain_fd, out, len, MSG_NOSIGNAL);
   if (n > 0) {
-    http_client_sent(&ls->http, (size_t)n);
+    link_sent(ls, (size_t)n);
   } else if (ls->tls ? n == TLS_FAILED : (n < 0 && errno != EAGAIN && errno != EINTR)) {
     brain_close(ls, now, ls->tls ? reason : strerror(errno));
   }
@@ -198,10 +198,25 @@ void brain_io(linux_spot_t *ls, short revents, uint64_t now)
     }
   }
   size_t len;
-  const uint8_t *out = http_client_output(&ls->http, &len);
-  if (len && !http_client_wants_close(&ls->http)) {
+  const uint8_t *out = link_output(ls, &len);
+  if (len && !link_wants_close(ls)) {
     brain_write(ls, out, len, now);
   }
+  if (ls->cli.websocket && ls->ws.connects != ls->ws_connects) {
+    ls->ws_connects = ls->ws.connects;
+    say(ls, "WebSocket open to %s (%s)", ls->brain, ls->cli.pb ? "spot-pb.v1" : "spot-json.v1");
+  }
+}
+
+void brain_goodbye(linux_spot_t *ls, uint64_t now)
+{
+  if (!ls->cli.websocket || ls->brain_fd < 0 || !ws_client_open(&ls->ws)) {
+    return;
+  }
+  ws_client_close(&ls->ws, now);
+  size_t len;
+  const uint8_t *out = ws_client_output(&ls->ws, &len);
+  brain_write(ls, out, len, now); /* one try: the process is ending */
 }
 
 void telnet_io(linux_spot_t *ls, short listen_revents, short client_revents)
