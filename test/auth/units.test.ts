@@ -133,6 +133,25 @@ test('the spot guard: a store that cannot be read skips the bound (the post meet
   t.true(unnumbered.ok && unnumbered.numberingBound !== undefined, 'a post without header numbering still has its frames bounded');
 });
 
+test('the spot guard with tokens: an admitted connection looks its token up again; revoked gives the reason, an unreadable database keeps it', (t) => {
+  const req = { socket: { remoteAddress: '10.0.0.9' }, headers: { authorization: 'Bearer sgt_x' } } as unknown as http.IncomingMessage;
+  const answers: Array<() => { ok: true } | { ok: false; reason: string }> = [() => ({ ok: true }), () => ({ ok: true }), () => { throw new Error('SQLITE_BUSY'); }, () => ({ ok: false, reason: 'token revoked' })];
+  const seen: Array<string | undefined> = [];
+  const guard = spotGuard({
+    mode: 'token',
+    tokens: { check: (_serial, token) => (seen.push(token), answers.shift()!()) },
+    limiter: new FailureLimiter(5),
+    failures: new SpotAuthFailures(),
+    numberingOf: () => null,
+    maxAhead: 10,
+    counters: { numberingRefused: 0 },
+  });
+  const admitted = guard(req, '7', null);
+  if (!admitted.ok || !admitted.stillValid) return t.fail('admitted with a re-check');
+  t.deepEqual([admitted.stillValid(), admitted.stillValid(), admitted.stillValid()], [null, null, 'token revoked']);
+  t.deepEqual(seen, ['sgt_x', 'sgt_x', 'sgt_x', 'sgt_x'], 'the token the connection opened with, each time');
+});
+
 test('config: auth.session_max_s below auth.session_idle_s is refused, naming both', (t) => {
   t.throws(() => defaultConfig({ auth: { session_idle_s: 100, session_max_s: 50 } }), { instanceOf: ConfigError, message: 'auth.session_max_s: must be at least auth.session_idle_s (100)' });
   t.throws(() => defaultConfig({ auth: { spots: 'maybe' as 'off' } }), { instanceOf: ConfigError, message: /auth.spots/ });

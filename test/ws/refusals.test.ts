@@ -1,7 +1,10 @@
 // Spot WebSocket upgrades refused before the upgrade, with the {error, reason} a post would get (docs/websocket.md, Opening).
 import net from 'node:net';
 import test from 'ava';
-import { startTestGateway, tempDir, within } from '../helpers/gateway.js';
+import { openAuthDb } from '../../gateway/src/auth/auth-db.js';
+import { SpotTokens } from '../../gateway/src/auth/spot-tokens.js';
+import { api, startTestGateway, tempDir, within } from '../helpers/gateway.js';
+import { jsonText, presence } from '../http/events.js';
 import { seedAuth } from '../auth/http.js';
 import { WsSpot } from './ws-spot.js';
 
@@ -40,6 +43,26 @@ test('auth.spots token: missing or wrong token gets 401 with WWW-Authenticate; t
   const spot = await WsSpot.open(gw.port, 43, { headers: { Authorization: `Bearer ${token}` } });
   t.teardown(() => spot.close());
   t.is(spot.protocol, 'spot-json.v1');
+});
+
+test('a token revoked while its WebSocket is open: what was sent is acknowledged, then an error and close 1008; reconnecting is refused 401', async (t) => {
+  const dataDir = tempDir(t);
+  const seeded = await seedAuth(dataDir, { spotTokens: ['44'] });
+  const gw = await startTestGateway(t, { dataDir, config: { auth: { spots: 'token' }, http: { idle_timeout_ms: 400 } } });
+  const { id, token } = seeded.perSpot.get('44')!;
+  const spot = await WsSpot.open(gw.port, 44, { headers: { Authorization: `Bearer ${token}`, 'X-Spot-Boot': '1', 'X-Spot-Seq': '1' } });
+  t.teardown(() => spot.close());
+  await spot.send(jsonText([presence(1), presence(2)]));
+  t.deepEqual(await spot.waitAck(2), { events: 2, boot: 1, seq: 2 });
+  const db = openAuthDb(dataDir);
+  t.true(new SpotTokens(db).revoke(id));
+  db.close();
+  t.is(await spot.waitClose(5000), 1008);
+  t.deepEqual(spot.errors, [{ error: 'unauthorized', reason: 'spot 44: token revoked; events acknowledged so far are stored' }]);
+  t.is((await api<unknown[]>(gw.url, '/api/events?spot=44')).body.length, 2);
+  const again = await WsSpot.refused(gw.port, 44, { headers: { Authorization: `Bearer ${token}` } });
+  t.is(again.status, 401);
+  t.regex(again.body.reason, /token revoked/);
 });
 
 /** A raw upgrade request; resolves with the status line and body of the answer. */

@@ -46,8 +46,21 @@ export function spotGuard(o: SpotGuardOptions): (req: http.IncomingMessage, seri
       if (retry > 0) {
         return { ok: false, status: 429, error: 'too many requests', reason: `too many failed authentications from ${address}; try again in ${retry} s`, headers: { 'Retry-After': String(retry) } };
       }
-      const checked = o.tokens.check(serial, bearerOf(headerOf(req, 'authorization')));
-      if (checked.ok) return { ok: true };
+      const token = bearerOf(headerOf(req, 'authorization'));
+      const checked = o.tokens.check(serial, token);
+      if (checked.ok) {
+        // A WebSocket outlives the check: its token is looked up again while it stays open.
+        const stillValid = (): string | null => {
+          try {
+            const again = o.tokens.check(serial, token);
+            return again.ok ? null : again.reason;
+          } catch {
+            // The auth database cannot be read now: the connection stays; the next look decides.
+            return null;
+          }
+        };
+        return { ok: true, stillValid };
+      }
       o.limiter.failed(address);
       o.failures.add(serial);
       return { ok: false, status: 401, error: 'unauthorized', reason: checked.reason, headers: { 'WWW-Authenticate': 'Bearer realm="spot-gateway"' } };

@@ -5,7 +5,8 @@ import type { PostNumberingBound } from '../ingest/numbering-bound.js';
 import type { HttpDrain } from './drain.js';
 
 export type PostAdmission =
-  | { ok: true; numberingBound?: PostNumberingBound }
+  /** stillValid: asked again while a connection stays open; the reason once its credentials no longer hold. */
+  | { ok: true; numberingBound?: PostNumberingBound; stillValid?: () => string | null }
   | { ok: false; status: number; error: string; reason: string; headers?: Record<string, string> };
 
 /** Spot authentication and the numbering bound (auth/spot-guard.ts). */
@@ -19,7 +20,7 @@ export interface Refusal {
   headers?: Record<string, string>;
 }
 
-export type SpotAdmission = { ok: true; serial: string; numbering: PostNumbering | null; numberingBound?: PostNumberingBound } | Refusal;
+export type SpotAdmission = { ok: true; serial: string; numbering: PostNumbering | null; numberingBound?: PostNumberingBound; stillValid?: () => string | null } | Refusal;
 
 export interface SpotAdmissionOptions {
   drain?: HttpDrain;
@@ -57,5 +58,5 @@ export function admitSpot(req: http.IncomingMessage, serialText: string, o: Spot
   if (own) return own;
   const admitted = o.admit?.(req, serial.value, numbering.value) ?? { ok: true };
   if (!admitted.ok) return { ...admitted, reason: `spot ${serial.value}: ${admitted.reason}; nothing of this ${o.what} was read or stored` };
-  return { ok: true, serial: serial.value, numbering: numbering.value, numberingBound: admitted.numberingBound };
+  return { ok: true, serial: serial.value, numbering: numbering.value, numberingBound: admitted.numberingBound, stillValid: admitted.stillValid };
 }

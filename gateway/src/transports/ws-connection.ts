@@ -11,8 +11,8 @@ export const WS_CLOSE = {
   unsupported: 1003,
   tooBig: 1009,
   storeUnavailable: 1011,
+  policy: 1008,
   replaced: 4001,
-  // 4029 (the spot exceeds its event rate) is for per-spot rate limits: see SpotSocket.take.
 } as const;
 
 export interface SpotSocketDeps {
@@ -29,6 +29,8 @@ export interface SpotSocketDeps {
   listenCommands: (fn: () => void) => () => void;
   /** Runs once the connection closed. */
   closed: () => void;
+  /** With spot tokens: the token looked up again at every silence check; its reason once revoked. */
+  stillValid?: () => string | null;
 }
 
 export class SpotSocket {
@@ -160,8 +162,8 @@ export class SpotSocket {
     this.deps.post.recordProgress();
   }
 
-  /** Stops reading, waits for what was handed to the store, acknowledges it, closes with `code`. */
-  private async finish(code: number, reason: string): Promise<void> {
+  /** Stops reading, waits for what was handed to the store, acknowledges it, closes with `code` (after `error`, if any). */
+  private async finish(code: number, reason: string, error?: { error: string; reason: string }): Promise<void> {
     if (this.reading) {
       this.reading = false;
       this.queue.length = 0;
@@ -172,6 +174,7 @@ export class SpotSocket {
       if (this.deps.post.failed) this.fail(WS_CLOSE.storeUnavailable, 'store unavailable', this.deps.post.failed);
       else {
         this.ack();
+        if (error) this.ws.send(JSON.stringify(error));
         this.ws.close(code, reason);
       }
     }
@@ -191,6 +194,12 @@ export class SpotSocket {
 
   /** Pings a silent connection; one silent for idleTimeoutMs (no pong either) is closed. */
   private checkSilence(): void {
+    const invalid = this.reading ? this.deps.stillValid?.() : null;
+    if (invalid) {
+      this.deps.logger.warn({ spot: this.serial, code: WS_CLOSE.policy, reason: invalid }, `spot ${this.serial}: WebSocket closed ${WS_CLOSE.policy}: ${invalid}`);
+      void this.finish(WS_CLOSE.policy, 'credentials no longer valid', { error: 'unauthorized', reason: `spot ${this.serial}: ${invalid}; events acknowledged so far are stored` });
+      return;
+    }
     const silentMs = performance.now() - this.heardAt;
     if (silentMs >= this.deps.idleTimeoutMs) {
       this.deps.logger.warn({ spot: this.serial, silentMs: Math.round(silentMs) }, `spot ${this.serial}: WebSocket silent for ${this.deps.idleTimeoutMs} ms (no pong), closed`);

@@ -129,6 +129,7 @@ export function wsRoute(o: WsRouteOptions): WsRoute {
         overloaded,
         paused,
         listenCommands: (fn) => o.commands.listen(serial, fn),
+        stillValid: admitted.stillValid,
         closed: () => {
           open--;
           o.online.release(serial);
