@@ -247,7 +247,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     { port, plainPort, tls: tlsCert !== null, host: config.http.host, dataDir: config.data_dir, mqtt: mqttUrl ? redactUrl(mqttUrl) : null, spotServer: spotServer !== null, instanceId: store.instanceId, version },
     `listening on ${config.http.host}:${port} (${scheme})${plainText}; buffer in ${config.data_dir}; ${mqttUrl ? `forwarding to ${redactUrl(mqttUrl)}` : 'no MQTT upstream'}`,
   );
-  const liveness = gatewayLiveness(now, storeStatus, writes, online, () => forwarder);
+  const liveness = gatewayLiveness(now, storeStatus, writes, online, () => forwarder, spotServer);
 
   let stopping: Promise<void> | null = null;
   let swapping: Promise<void> = Promise.resolve();

@@ -17,7 +17,7 @@ import { type GatewayLogger } from './log.js';
 import { decodeFrame } from './protocol/index.js';
 import { openSerialPort } from './smp/serial-port.js';
 import { openStore, type Store, type StoreStatus } from './store/index.js';
-import { Liveness } from './systemd/liveness.js';
+import { Liveness, type UpstreamSample } from './systemd/liveness.js';
 import { WriteWatch } from './systemd/write-watch.js';
 import { type ForwardSource, MqttForwarder, type SpotCommand, type TlsFiles } from './upstream/index.js';
 import { Poster, SpotServerForwarder, type RelayedCommand } from './upstream/spot-server/index.js';
@@ -230,20 +230,35 @@ export function gatewayLiveness(
   writes: WriteWatch,
   online: OnlineTracker,
   currentForwarder: () => MqttForwarder | null,
+  spotServer: SpotServerForwarder | null,
 ): Liveness {
+  const upstreams = (): UpstreamSample[] => {
+    const samples: UpstreamSample[] = [];
+    const forwarder = currentForwarder();
+    if (forwarder) {
+      const f = forwarder.status();
+      // A refused message is an answer from the broker too: the forwarder moves past it.
+      samples.push({ name: MQTT_UPSTREAM, state: f.state, acked: f.acked + f.refused, backlog: f.lagEvents, inFlight: f.inFlight, downSinceMs: f.downSinceMs });
+    }
+    if (spotServer) {
+      const s = spotServer.status();
+      const state = s.state === 'down' ? 'disconnected' : s.state;
+      samples.push({ name: SPOT_SERVER_UPSTREAM, state, acked: s.acked + s.refused, backlog: s.lagEvents, inFlight: s.inFlight, downSinceMs: s.downSinceMs });
+    }
+    return samples;
+  };
   return new Liveness({
     now,
     storeError: () => storeStatus().lastError,
     storeWaitingMs: () => writes.waitingMs(),
     spotsOnline: () => online.onlineCount(),
-    backlog: () => (currentForwarder() ? (storeStatus().perUpstream[MQTT_UPSTREAM]?.pending ?? 0) : storeStatus().events),
-    upstream: () => {
-      const forwarder = currentForwarder();
-      if (!forwarder) return null;
-      const f = forwarder.status();
-      // A refused message is an answer from the broker too: the forwarder moves past it.
-      return { name: MQTT_UPSTREAM, state: f.state, acked: f.acked + f.refused, backlog: f.lagEvents, inFlight: f.inFlight, downSinceMs: f.downSinceMs };
+    backlog: () => {
+      const names = upstreams().map((u) => u.name);
+      if (names.length === 0) return storeStatus().events;
+      const per = storeStatus().perUpstream;
+      return Math.max(...names.map((n) => per[n]?.pending ?? 0));
     },
+    upstreams,
   });
 }
 

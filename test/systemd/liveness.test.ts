@@ -12,7 +12,7 @@ function sources(overrides: Partial<LivenessSources> = {}): LivenessSources & { 
     storeWaitingMs: () => 0,
     spotsOnline: () => 0,
     backlog: () => 0,
-    upstream: () => null,
+    upstreams: () => [],
     ...overrides,
   };
 }
@@ -36,7 +36,7 @@ test('a store write waiting for the disk longer than the limit is a fault, and c
 
 test('a connected upstream with events waiting and no new acknowledgement for the stall time is a fault', (t) => {
   const u: UpstreamSample = { name: 'mqtt', state: 'connected', acked: 10, backlog: 500, inFlight: 64, downSinceMs: null };
-  const s = sources({ upstream: () => u });
+  const s = sources({ upstreams: () => [u] });
   const live = new Liveness(s, { upstreamStallMs: 60_000 });
   t.is(live.fault(), null);
   s.clock.now += 30_000;
@@ -52,7 +52,7 @@ test('a connected upstream with events waiting and no new acknowledgement for th
 
 test('connecting, waiting to reconnect, and having nothing to send are legitimate waits', (t) => {
   const u: UpstreamSample = { name: 'mqtt', state: 'disconnected', acked: 0, backlog: 10_000, inFlight: 0, downSinceMs: 0 };
-  const s = sources({ upstream: () => u });
+  const s = sources({ upstreams: () => [u] });
   const live = new Liveness(s, { upstreamStallMs: 60_000 });
   for (const state of ['disconnected', 'connecting'] as const) {
     u.state = state;
@@ -72,7 +72,7 @@ test('connecting, waiting to reconnect, and having nothing to send are legitimat
 test('STATUS= line: spots online, backlog, upstream state, how long it is down, a store failure', (t) => {
   let u: UpstreamSample | null = null;
   let error: string | null = null;
-  const s = sources({ spotsOnline: () => 1, backlog: () => 42, upstream: () => u, storeError: () => error });
+  const s = sources({ spotsOnline: () => 1, backlog: () => 42, upstreams: () => (u ? [u] : []), storeError: () => error });
   const live = new Liveness(s);
   t.is(live.summary(), '1 spot online; backlog 42 events; no upstream');
   u = { name: 'mqtt', state: 'connected', acked: 0, backlog: 42, inFlight: 0, downSinceMs: null };
@@ -104,7 +104,7 @@ test('writes waiting with none completing set the age; any completion (success o
 test('the upstream is followed even while the store fails: a stall is still a fault then', (t) => {
   const error: string | null = 'disk full';
   const u: UpstreamSample = { name: 'mqtt', state: 'connected', acked: 0, backlog: 100, inFlight: 8, downSinceMs: null };
-  const s = sources({ upstream: () => u, storeError: () => error });
+  const s = sources({ upstreams: () => [u], storeError: () => error });
   const live = new Liveness(s, { upstreamStallMs: 60_000 });
   for (let i = 1; i <= 4; i++) {
     s.clock.now += 30_000;
@@ -113,4 +113,22 @@ test('the upstream is followed even while the store fails: a stall is still a fa
   }
   s.clock.now += 61_000;
   t.is(live.fault(), 'mqtt: connected with 100 events waiting and no acknowledgement for 61 s');
+});
+
+test('two upstreams (MQTT and a spot server) are followed apart: a stall of either is the fault, the STATUS= line names both', (t) => {
+  const mqtt: UpstreamSample = { name: 'mqtt', state: 'connected', acked: 0, backlog: 0, inFlight: 0, downSinceMs: null };
+  const central: UpstreamSample = { name: 'spot_server', state: 'connected', acked: 5, backlog: 300, inFlight: 2, downSinceMs: null };
+  const s = sources({ spotsOnline: () => 2, backlog: () => 300, upstreams: () => [mqtt, central] });
+  const live = new Liveness(s, { upstreamStallMs: 60_000 });
+  t.is(live.fault(), null);
+  t.is(live.summary(), '2 spots online; backlog 300 events; mqtt connected; spot_server connected');
+  s.clock.now += 61_000;
+  t.is(live.fault(), 'spot_server: connected with 300 events waiting and no acknowledgement for 61 s', 'mqtt idle is no excuse for the spot server');
+  central.acked = 6;
+  Object.assign(mqtt, { backlog: 50, inFlight: 8 });
+  t.is(live.fault(), null, 'the spot server moved; the MQTT stall is counted from now');
+  s.clock.now += 61_000;
+  t.is(live.fault(), 'mqtt: connected with 50 events waiting and no acknowledgement for 61 s');
+  Object.assign(central, { state: 'disconnected', downSinceMs: s.clock.now - 10_000 });
+  t.is(live.summary(), '2 spots online; backlog 300 events; mqtt connected; spot_server disconnected (down 10 s)');
 });

@@ -25,10 +25,10 @@ export interface LivenessSources {
   /** How long store writes have waited for the disk with none completing, ms (0: none waits). */
   storeWaitingMs(): number;
   spotsOnline(): number;
-  /** Events stored and not yet forwarded (with no upstream: stored). */
+  /** Events stored and not yet forwarded by the slowest upstream (with no upstream: stored). */
   backlog(): number;
-  /** The upstream's view, or null without one. */
-  upstream(): UpstreamSample | null;
+  /** Each configured upstream's view (none: empty). */
+  upstreams(): UpstreamSample[];
 }
 
 export interface LivenessLimits {
@@ -39,8 +39,8 @@ export interface LivenessLimits {
 export class Liveness {
   private readonly storeWaitLimitMs: number;
   private readonly upstreamStallMs: number;
-  private lastAcked = -1;
-  private lastProgressAt: number;
+  /** Per upstream: the acknowledgements seen last and when they last moved. */
+  private readonly progress = new Map<string, { acked: number; at: number }>();
 
   constructor(
     private readonly s: LivenessSources,
@@ -48,7 +48,6 @@ export class Liveness {
   ) {
     this.storeWaitLimitMs = limits.storeWaitLimitMs ?? STORE_WAIT_LIMIT_MS;
     this.upstreamStallMs = limits.upstreamStallMs ?? UPSTREAM_STALL_MS;
-    this.lastProgressAt = s.now();
   }
 
   /** The first reason the gateway is not well, or null: the watchdog is fed only on null. */
@@ -65,30 +64,37 @@ export class Liveness {
     return waiting > this.storeWaitLimitMs ? `store: a write has waited ${seconds(waiting)} s for the disk` : null;
   }
 
-  /** Progress is any new acknowledgement; connecting, backing off and having nothing to send are legitimate waits. */
+  /**
+   * Progress is any new acknowledgement; connecting, backing off and having nothing to send are legitimate
+   * waits. Every upstream is followed at every check; the first stalled one is the fault.
+   */
   upstreamFault(): string | null {
-    const u = this.s.upstream();
-    if (u === null) return null;
     const now = this.s.now();
-    const idle = (u.backlog ?? 0) === 0 && u.inFlight === 0;
-    if (u.state !== 'connected' || u.acked !== this.lastAcked || idle) {
-      this.lastAcked = u.acked;
-      this.lastProgressAt = now;
-      return null;
+    let fault: string | null = null;
+    for (const u of this.s.upstreams()) {
+      const seen = this.progress.get(u.name) ?? { acked: -1, at: now };
+      const idle = (u.backlog ?? 0) === 0 && u.inFlight === 0;
+      if (u.state !== 'connected' || u.acked !== seen.acked || idle) {
+        this.progress.set(u.name, { acked: u.acked, at: now });
+        continue;
+      }
+      this.progress.set(u.name, seen);
+      const since = now - seen.at;
+      if (since >= this.upstreamStallMs) fault ??= `${u.name}: connected with ${u.backlog ?? 'some'} events waiting and no acknowledgement for ${seconds(since)} s`;
     }
-    const since = now - this.lastProgressAt;
-    if (since < this.upstreamStallMs) return null;
-    return `${u.name}: connected with ${u.backlog ?? 'some'} events waiting and no acknowledgement for ${seconds(since)} s`;
+    return fault;
   }
 
   /** One line for STATUS=: spots online, backlog, upstream state, and a store failure if any. */
   summary(): string {
     const spots = this.s.spotsOnline();
     const parts = [`${spots} spot${spots === 1 ? '' : 's'} online`, `backlog ${this.s.backlog()} events`];
-    const u = this.s.upstream();
-    if (u === null) parts.push('no upstream');
-    else if (u.state === 'connected' || u.downSinceMs === null) parts.push(`${u.name} ${u.state}`);
-    else parts.push(`${u.name} ${u.state} (down ${seconds(this.s.now() - u.downSinceMs)} s)`);
+    const upstreams = this.s.upstreams();
+    if (upstreams.length === 0) parts.push('no upstream');
+    for (const u of upstreams) {
+      if (u.state === 'connected' || u.downSinceMs === null) parts.push(`${u.name} ${u.state}`);
+      else parts.push(`${u.name} ${u.state} (down ${seconds(this.s.now() - u.downSinceMs)} s)`);
+    }
     const error = this.s.storeError();
     if (error !== null) parts.push(`store cannot write: ${error}`);
     return parts.join('; ');
