@@ -193,6 +193,7 @@ test('MQTT and the spot server each keep their own cursor: one down does not hol
   t.true(status.spot_server!.lag! >= 8);
   const listed = await eventsOf(s.url, 501);
   t.deepEqual(listed[0]!.forwarded, { mqtt: true, spot_server: false });
+  t.regex(s.running.liveness.summary(), /; mqtt connected; spot_server (disconnected \(down \d+ s\)|connecting)$/, 'STATUS= names both upstreams');
 
   await broker.stop();
   c = await central(t, { http: { port } }, centralDir);
@@ -203,6 +204,7 @@ test('MQTT and the spot server each keep their own cursor: one down does not hol
     return u.spot_server?.lag === 0 ? u : undefined;
   }, WAIT_MS, 'the site to see the central take everything');
   t.true(later.mqtt!.lag! >= 4, 'MQTT still holds its backlog');
+  t.regex(s.running.liveness.summary(), new RegExp(`backlog ${later.mqtt!.lag} events; mqtt (disconnected|connecting).*; spot_server connected$`), 'the backlog is the slowest upstream\'s');
   await broker.restart();
   await consumer.waitFor((m) => m.length >= 12, WAIT_MS, 'the broker to get the rest');
 });
