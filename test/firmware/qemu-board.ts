@@ -63,6 +63,8 @@ export interface Board {
   openPort(): Promise<void>;
   /** Writes to UART0 (the port must be open): a spot-protocol command, as the gateway sends it. */
   write(bytes: string | Uint8Array): Promise<void>;
+  /** A command for QEMU's monitor: `cont` (after `paused`), `stop`, `system_reset`. */
+  monitor(command: string): void;
   kill(): Promise<void>;
 }
 
@@ -73,6 +75,8 @@ export interface BoardOptions {
   serial?: number;
   /** Called with the open port before the CPU runs: whatever listens from the first byte. */
   beforeRun?: (port: SerialPort) => void;
+  /** Leaves the CPU stopped: the test runs it with `monitor('cont')`. */
+  paused?: boolean;
 }
 
 export async function startBoard(t: Teardown, dir: string, options: BoardOptions = {}): Promise<Board> {
@@ -103,7 +107,9 @@ export async function startBoard(t: Teardown, dir: string, options: BoardOptions
     });
   const openPort = async () => {
     const decoder = createJsonDecoder();
-    const p = new SerialPort({ path: pty, baudRate: 115200 });
+    // Not exclusive: a command may open the pty before the test lets go of it, so that QEMU, which
+    // stops reading a pty nobody holds and looks again once a second, never loses it (qemu-smp.ts).
+    const p = new SerialPort({ path: pty, baudRate: 115200, lock: false });
     await within(new Promise<void>((resolve, reject) => p.once('open', resolve).once('error', reject)), 5000, `open ${pty}`);
     p.on('data', (chunk: Buffer) => {
       for (const item of decoder.push(chunk)) if (item.kind === 'event') events.push(item.event);
@@ -115,7 +121,7 @@ export async function startBoard(t: Teardown, dir: string, options: BoardOptions
   t.teardown(closePort);
   const opened = await openPort();
   options.beforeRun?.(opened);
-  qemu.stdin.write('cont\n');
+  if (!options.paused) qemu.stdin.write('cont\n');
   return {
     pty,
     output: () => output,
@@ -130,6 +136,7 @@ export async function startBoard(t: Teardown, dir: string, options: BoardOptions
       if (!p) return Promise.reject(new Error('write: the port is closed (handed to the flasher)'));
       return new Promise<void>((resolve, reject) => p.write(bytes, (err) => (err ? reject(err) : p.drain(() => resolve()))));
     },
+    monitor: (command) => qemu.stdin.write(`${command}\n`),
     kill: async () => {
       await closePort();
       if (running()) qemu.kill('SIGKILL');
