@@ -8,7 +8,7 @@ import test from 'ava';
 import { encodeMessage, GROUP, IMAGE_COMMAND, OP, OS_COMMAND } from '../../gateway/src/smp/message.js';
 import { encodePacket } from '../../gateway/src/smp/serial-frame.js';
 import { tempDir, waitFor } from '../helpers/gateway.js';
-import { reportedVersion, signApp, slots, startBoard, writeFlash } from './qemu-board.js';
+import { reportedVersion, signApp, slots, startBoard, writeFlash, type Board } from './qemu-board.js';
 import { flashed, listed, recovering, smpReset } from './qemu-smp.js';
 import { writeFileSync } from 'node:fs';
 
@@ -35,16 +35,27 @@ function request(op: number, group: number, id: number, body: Record<string, unk
   return encodePacket(encodeMessage({ op: op as 0 | 1 | 2 | 3, version: 1, flags: 0, group, seq: 9, id }, body));
 }
 
-test.serial('power-on with smp recover already sending: the bootloader stays in serial recovery over a good, confirmed A; B uploaded there runs after a reset', async (t) => {
+/** Boots A, then stops its CPU: an image that hangs, reading nothing from UART0 (QEMU's pty stays in use). */
+async function hungA(t: Parameters<typeof tempDir>[0], dir: string): Promise<Board> {
+  const board = await startBoard(t, dir);
+  t.is(await reportedVersion(board), '1.0.0');
+  board.monitor('stop');
+  return board;
+}
+
+test.serial('an image that answers nothing (its CPU stopped): smp recover goes on while the spot is reset, the window keeps the bootloader in serial recovery; B uploaded there runs after a reset', async (t) => {
   t.timeout(120000);
   const { dir, file, image } = setUp(t);
-  const board = await startBoard(t, dir, { paused: true });
+  const board = await hungA(t, dir);
   const recover = await recovering(board);
-  board.monitor('cont'); // the power-on, while the echo requests go out
+  board.monitor('system_reset'); // the technician's reset button
+  board.monitor('cont');
   t.is(await recover.done(), 0, recover.stderr());
   t.regex(recover.stdout(), RECOVERY_ANSWERS);
-  t.true(board.output().includes(IN_WINDOW), board.output());
-  t.false(board.output().includes('boot: primary image'), 'A never ran');
+  t.false(recover.stderr().includes('answers, not the bootloader'), recover.stderr());
+  t.is(count(board.output(), IN_WINDOW), 1, board.output());
+  // A's boot before it hung, then the reset's decision (said before the window, which overrode it).
+  t.is(count(board.output(), 'boot: primary image'), 2, board.output());
   t.log(new RegExp(`${IN_WINDOW}[^\\n]*`).exec(board.output())?.[0] ?? ''); // when, after the reset
 
   const uploaded = await flashed(board, image, '--upload-only');
@@ -58,23 +69,17 @@ test.serial('power-on with smp recover already sending: the bootloader stays in 
   t.is(slots(file, A, B), 'BA');
 });
 
-test.serial('an image that answers nothing (its CPU stopped): smp recover goes on while the spot is reset, and the window catches it; a reset from there boots A again', async (t) => {
+test.serial('a running image answers smp recover\'s echo: asked for boot_mode 1, it resets into serial recovery, and recover returns there', async (t) => {
   t.timeout(120000);
   const { dir } = setUp(t);
   const board = await startBoard(t, dir);
   t.is(await reportedVersion(board), '1.0.0');
-  board.monitor('stop'); // A hangs: nothing reads UART0 any more
   const recover = await recovering(board);
-  board.monitor('system_reset'); // the technician's reset button
-  board.monitor('cont');
   t.is(await recover.done(), 0, recover.stderr());
+  t.regex(recover.stderr(), /\nsmp recover: the running image 1\.0\.0 answers, not the bootloader\nsmp recover: asked the running image to reset into serial recovery \(boot_mode 1\)\n$/);
   t.regex(recover.stdout(), RECOVERY_ANSWERS);
-  t.false(recover.stderr().includes('answers, not the bootloader'), recover.stderr());
-  t.is(count(board.output(), IN_WINDOW), 1, board.output());
-  t.is(count(board.output(), 'boot: primary image'), 1, 'A ran once, before it hung');
-  t.is((await smpReset(board)).trim(), 'reset');
-  await waitFor(() => count(board.output(), 'boot: primary image') === 2, 20000, `A booted again (${board.output()})`);
-  t.regex(await listed(board), /^image 0 slot 0: 1\.0\.0 {2}active confirmed bootable /);
+  t.regex(board.output(), /boot: serial recovery asked for by the application/);
+  t.regex(await listed(board), /^image 0 slot 0: 1\.0\.0 {2}confirmed bootable /);
 });
 
 test.serial('what is not an echo request in the window (console text, noise, a flasher\'s image state poll, an echo inside a line, a bad CRC) boots A after the window', async (t) => {
@@ -90,13 +95,25 @@ test.serial('what is not an echo request in the window (console text, noise, a f
     request(OP.write, GROUP.os, OS_COMMAND.echo, { d: 'inside a line' }),
     bad,
   ]);
-  const board = await startBoard(t, dir, { paused: true });
-  await board.write(noise);
+  const board = await hungA(t, dir);
+  // The noise goes on across the reset, as a host's would (QEMU looks at the pty again when bytes come in).
+  let noisy = true;
+  const pump = (async () => {
+    while (noisy) {
+      await board.write(noise);
+      await new Promise((resolve) => setTimeout(resolve, 5)); // the pace of the noise
+    }
+  })();
+  board.monitor('system_reset');
   board.monitor('cont');
-  t.is(await reportedVersion(board), '1.0.0');
+  try {
+      // A runs again: it reports itself a second time.
+    await waitFor(() => board.events.filter((e) => e.resource === 'spot' && e.action === 'create').length === 2, 20000, `A booted again (${board.output()})`);
+  } finally {
+    noisy = false;
+    await pump;
+  }
   t.false(board.output().includes('serial recovery'), board.output());
-  const boot = /boot: primary image \(\d+ flash operations, stack \d+ bytes, (\d+) ms\)/.exec(board.output());
-  t.truthy(boot, board.output());
-  t.true(Number(boot![1]) >= 100, `A was jumped to ${boot![1]} ms after the reset: the window is 100 ms`);
-  t.log(boot![0]);
+  t.is(count(board.output(), 'boot: primary image'), 2, board.output());
+  t.log([...board.output().matchAll(/boot: primary image[^\n]*/g)][1]?.[0] ?? ''); // the decision's own time, in the window
 });

@@ -63,7 +63,7 @@ export interface Board {
   openPort(): Promise<void>;
   /** Writes to UART0 (the port must be open): a spot-protocol command, as the gateway sends it. */
   write(bytes: string | Uint8Array): Promise<void>;
-  /** A command for QEMU's monitor: `cont` (after `paused`), `stop`, `system_reset`. */
+  /** A command for QEMU's monitor: `stop` (the CPU), `system_reset`, `cont`. */
   monitor(command: string): void;
   kill(): Promise<void>;
 }
@@ -75,8 +75,6 @@ export interface BoardOptions {
   serial?: number;
   /** Called with the open port before the CPU runs: whatever listens from the first byte. */
   beforeRun?: (port: SerialPort) => void;
-  /** Leaves the CPU stopped: the test runs it with `monitor('cont')`. */
-  paused?: boolean;
 }
 
 export async function startBoard(t: Teardown, dir: string, options: BoardOptions = {}): Promise<Board> {
@@ -121,7 +119,7 @@ export async function startBoard(t: Teardown, dir: string, options: BoardOptions
   t.teardown(closePort);
   const opened = await openPort();
   options.beforeRun?.(opened);
-  if (!options.paused) qemu.stdin.write('cont\n');
+  qemu.stdin.write('cont\n');
   return {
     pty,
     output: () => output,

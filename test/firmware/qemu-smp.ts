@@ -54,7 +54,7 @@ export function smpReset(board: Board, ...extra: string[]): Promise<string> {
  * Starts `spot-gateway smp recover` over the board's pty and resolves once it asks for the reset: its
  * echo requests are going out. The test lets go of the pty only then: QEMU stops reading a pty nobody
  * holds and looks for a new holder once a second, which a window of 100 ms at reset would miss. For a
- * board whose CPU does not run (paused, stopped): nothing comes out for the test's end to take.
+ * board whose CPU is stopped: nothing comes out meanwhile for the test's end to take.
  * `done()` waits for its exit code (bounded).
  */
 export async function recovering(board: Board, ...extra: string[]): Promise<{ done: () => Promise<number | string>; stdout: () => string; stderr: () => string }> {

@@ -127,6 +127,7 @@ __attribute__((noinline)) static void recovery_window(void)
     if (mps2_time_ms() >= BOOT_RECOVERY_WINDOW_MS) {
       return;
     }
+    mps2_uart_nudge();
     mps2_wait_for_interrupt();
   }
 }
@@ -179,8 +180,10 @@ int main(void)
     say("nothing to run: ", result.reason);
     recovery_run(&map, say, NULL, 0);
   }
-  recovery_window();
+  /* Said before the window: the line gives the decision's own time, and it is the first
+     output since the reset (QEMU's pty backend looks for input again when the guest writes). */
   say(result.reason, "");
+  recovery_window();
   const uint8_t *header = (const uint8_t *)(uintptr_t)map.primary;
   uint32_t hdr_size = (uint32_t)(header[8] | header[9] << 8);
   jump(map.primary + hdr_size);
