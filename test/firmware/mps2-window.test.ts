@@ -3,14 +3,14 @@
 // image is valid and confirmed in serial recovery, the way a technician gets past an image that hangs
 // (`spot-gateway smp recover`, then `flash --upload-only`); anything else on the line boots the image.
 // Needs gateway/dist and `make firmware-mps2 firmware-mps2-boot`.
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { encodeMessage, GROUP, IMAGE_COMMAND, OP, OS_COMMAND } from '../../gateway/src/smp/message.js';
 import { encodePacket } from '../../gateway/src/smp/serial-frame.js';
 import { tempDir, waitFor } from '../helpers/gateway.js';
 import { reportedVersion, signApp, slots, startBoard, writeFlash, type Board } from './qemu-board.js';
 import { flashed, listed, recovering, smpReset } from './qemu-smp.js';
-import { writeFileSync } from 'node:fs';
 
 const A = signApp('mps2/spot-slot.bin', '1.0.0');
 const B = signApp('mps2/spot-slot.bin', '2.0.0');
@@ -22,7 +22,7 @@ function count(text: string, what: string): number {
   return text.split(what).length - 1;
 }
 
-function setUp(t: Parameters<typeof tempDir>[0]): { dir: string; file: string; image: string } {
+function setUp(t: ExecutionContext): { dir: string; file: string; image: string } {
   const dir = tempDir(t, 'spot-window-');
   const file = path.join(dir, 'flash.bin');
   writeFlash(file, A);
@@ -36,7 +36,7 @@ function request(op: number, group: number, id: number, body: Record<string, unk
 }
 
 /** Boots A, then stops its CPU: an image that hangs, reading nothing from UART0 (QEMU's pty stays in use). */
-async function hungA(t: Parameters<typeof tempDir>[0], dir: string): Promise<Board> {
+async function hungA(t: ExecutionContext, dir: string): Promise<Board> {
   const board = await startBoard(t, dir);
   t.is(await reportedVersion(board), '1.0.0');
   board.monitor('stop');
@@ -99,6 +99,7 @@ test.serial('what is not an echo request in the window (console text, noise, a f
   // The noise goes on across the reset, as a host's would (QEMU looks at the pty again when bytes come in).
   let noisy = true;
   const pump = (async () => {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the finally below ends it
     while (noisy) {
       await board.write(noise);
       await new Promise((resolve) => setTimeout(resolve, 5)); // the pace of the noise

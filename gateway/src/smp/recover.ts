@@ -58,6 +58,7 @@ export async function enterRecovery(port: DrainablePort, client: SmpClient, opti
   emit({ kind: 'sending', intervalMs });
   try {
     while (now() < deadline) {
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the reader's callback sets it
       if (!answered) {
         const header = { op: OP.write, version: SMP_V1, flags: 0, group: GROUP.os, seq, id: OS_COMMAND.echo } as const;
         seq = (seq + 1) & 0xff;
