@@ -14,7 +14,8 @@ import { signedImage } from './images.js';
 const A = signedImage('1.0.0', 3000);
 const PORT = ['--port', '/dev/ttySPOT', '--timeout', '200', '--tries', '2'];
 
-function bench(options: StandInOptions = {}, onDeviceWrite?: () => void) {
+/** drain: how the port reports written bytes gone (serialport's drain): at once, never (a device that reads nothing), or no such method. */
+function bench(options: StandInOptions = {}, onDeviceWrite?: () => void, drain: 'at-once' | 'never' | 'none' = 'at-once') {
   let out = '';
   let err = '';
   const io: CliIo = { out: (s) => (out += s), err: (s) => (err += s), env: {}, cwd: '/' };
@@ -30,8 +31,15 @@ function bench(options: StandInOptions = {}, onDeviceWrite?: () => void) {
     if (m.ok && m.message.header.group === GROUP.os && m.message.header.id === OS_COMMAND.echo) echoes.push(String(m.message.body.d));
   });
   const server = new SmpServerStandIn(device, freshFlash(A), options);
-  const opener: PortOpener = async () => ({ ok: true, opened: { port: gateway, close: async () => undefined } });
-  return { io, opener, server, echoes, out: () => out, err: () => err };
+  let drains = 0;
+  const port = drain === 'none' ? gateway : Object.assign(gateway, {
+    drain: (callback: () => void) => {
+      drains++;
+      if (drain === 'at-once') setImmediate(callback);
+    },
+  });
+  const opener: PortOpener = async () => ({ ok: true, opened: { port, close: async () => undefined } });
+  return { io, opener, server, echoes, drains: () => drains, out: () => out, err: () => err };
 }
 
 test('a spot that answers nothing (a hung image) until it is reset: echoes go on, the bootloader answers one, recover prints the slots and exits 0', async (t) => {
@@ -49,10 +57,11 @@ test('a spot that answers nothing (a hung image) until it is reset: echoes go on
   t.regex(b.err(), /^smp recover: sending SMP echo on \/dev\/ttySPOT every 5 ms: reset or power-cycle the spot now \(waiting up to 60 s\)\n$/);
   t.deepEqual(b.server.resetBootModes, [], 'the recovery answered: nothing asked of it');
   t.true(b.echoes.every((d) => d === 'recover 0'));
+  t.true(b.drains() >= unanswered, 'each echo waited for the port to send it');
 });
 
 test('a running image answers the echo: it is asked once to reset into serial recovery (boot_mode 1); --json gives the slots', async (t) => {
-  const b = bench();
+  const b = bench({}, undefined, 'none');
   t.is(await runSmpCli(['recover', ...PORT, '--json'], b.io, b.opener), 0, b.err());
   t.deepEqual(b.server.resetBootModes, [1]);
   t.like(JSON.parse(b.out()), { recovery: true, images: [{ slot: 0, version: '1.0.0', active: false }] });
@@ -73,6 +82,14 @@ test('nothing answers within --wait: exit 31, naming what to check', async (t) =
   t.is(await runSmpCli(['recover', ...PORT, '--wait', '1'], b.io, b.opener), 31);
   t.regex(b.err(), /spot-gateway: smp recover: no echo answered in 1 s: is the port on the spot's UART0, and was the spot reset or power-cycled in that time\?\n$/);
   t.true(b.echoes.length >= 10, `echo requests in the second: ${b.echoes.length}`);
+});
+
+test('a port whose bytes never leave (a device that reads nothing holds them): one echo, and --wait still ends it', async (t) => {
+  const b = bench({}, undefined, 'never');
+  b.server.silent = true;
+  t.is(await runSmpCli(['recover', ...PORT, '--wait', '1'], b.io, b.opener), 31);
+  t.is(b.drains(), 1);
+  t.regex(b.err(), /no echo answered in 1 s/);
 });
 
 test('an echo answered, then no image state: exit 31 with what failed', async (t) => {

@@ -1,4 +1,4 @@
-// enterRecovery(): the technician's way into a spot's serial recovery (docs/smp.md#serial-recovery-at-reset,
+// enterRecovery(): the technician's way into a spot's serial recovery (docs/smp.md#serial-recovery-at-reset-smp-recover,
 // docs/bootloader.md#serial-recovery). SMP echo requests go out one every few milliseconds, paced by the
 // port (the next one is written once the last one has left), until one is answered: the bootloader's
 // window at reset answers one when the spot is reset or power-cycled meanwhile. The image list then tells
