@@ -8,7 +8,7 @@ import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { encodeMessage, GROUP, IMAGE_COMMAND, OP, OS_COMMAND } from '../../gateway/src/smp/message.js';
 import { encodePacket } from '../../gateway/src/smp/serial-frame.js';
-import { tempDir, waitFor } from '../helpers/gateway.js';
+import { tempDir, waitFor, within } from '../helpers/gateway.js';
 import { reportedVersion, signApp, slots, startBoard, writeFlash, type Board } from './qemu-board.js';
 import { flashed, listed, recovering, smpReset } from './qemu-smp.js';
 
@@ -82,7 +82,7 @@ test.serial('a running image answers smp recover\'s echo: asked for boot_mode 1,
   t.regex(await listed(board), /^image 0 slot 0: 1\.0\.0 {2}confirmed bootable /);
 });
 
-test.serial('what is not an echo request in the window (console text, noise, a flasher\'s image state poll, an echo inside a line, a bad CRC) boots A after the window', async (t) => {
+test.serial('what is not an echo request in the window (console text, noise, a flasher\'s image state poll, a bad CRC) boots A after the window', async (t) => {
   t.timeout(120000);
   const { dir } = setUp(t);
   const bad = request(OP.write, GROUP.os, OS_COMMAND.echo, { d: 'crc' });
@@ -91,10 +91,9 @@ test.serial('what is not an echo request in the window (console text, noise, a f
     Buffer.from('boot: primary image (2 flash operations, stack 4248 bytes, 100 ms)\n{"resource":"spot","action":"create"}\n'),
     Buffer.from([0x00, 0xff, 0x06, 0x08, 0x04, 0x14, 0x0a, 0x06, 0x09, 0x21, 0x0a]),
     request(OP.read, GROUP.image, IMAGE_COMMAND.state, {}),
-    Buffer.from('log '),
-    request(OP.write, GROUP.os, OS_COMMAND.echo, { d: 'inside a line' }),
     bad,
   ]);
+  // (An echo inside a line is left to test_smp_window.c: the window may open anywhere in the stream, at its marker too.)
   const board = await hungA(t, dir);
   // The noise goes on across the reset, as a host's would (QEMU looks at the pty again when bytes come in).
   let noisy = true;
@@ -112,7 +111,7 @@ test.serial('what is not an echo request in the window (console text, noise, a f
     await waitFor(() => board.events.filter((e) => e.resource === 'spot' && e.action === 'create').length === 2, 20000, `A booted again (${board.output()})`);
   } finally {
     noisy = false;
-    await pump;
+    await within(pump, 10000, 'the noise to stop');
   }
   t.false(board.output().includes('serial recovery'), board.output());
   t.is(count(board.output(), 'boot: primary image'), 2, board.output());
