@@ -63,6 +63,8 @@ export interface Board {
   openPort(): Promise<void>;
   /** Writes to UART0 (the port must be open): a spot-protocol command, as the gateway sends it. */
   write(bytes: string | Uint8Array): Promise<void>;
+  /** A command for QEMU's monitor: `stop` (the CPU), `system_reset`, `cont`. */
+  monitor(command: string): void;
   kill(): Promise<void>;
 }
 
@@ -103,7 +105,9 @@ export async function startBoard(t: Teardown, dir: string, options: BoardOptions
     });
   const openPort = async () => {
     const decoder = createJsonDecoder();
-    const p = new SerialPort({ path: pty, baudRate: 115200 });
+    // Not exclusive: a command may open the pty before the test lets go of it, so that QEMU, which
+    // stops reading a pty nobody holds and looks again once a second, never loses it (qemu-smp.ts).
+    const p = new SerialPort({ path: pty, baudRate: 115200, lock: false });
     await within(new Promise<void>((resolve, reject) => p.once('open', resolve).once('error', reject)), 5000, `open ${pty}`);
     p.on('data', (chunk: Buffer) => {
       for (const item of decoder.push(chunk)) if (item.kind === 'event') events.push(item.event);
@@ -130,6 +134,7 @@ export async function startBoard(t: Teardown, dir: string, options: BoardOptions
       if (!p) return Promise.reject(new Error('write: the port is closed (handed to the flasher)'));
       return new Promise<void>((resolve, reject) => p.write(bytes, (err) => (err ? reject(err) : p.drain(() => resolve()))));
     },
+    monitor: (command) => qemu.stdin.write(`${command}\n`),
     kill: async () => {
       await closePort();
       if (running()) qemu.kill('SIGKILL');

@@ -1,6 +1,6 @@
 // `spot-gateway flash` and `smp ...` run as children against a QEMU board's pty (qemu-board.ts): the
 // flashing and serial recovery tests' way of talking SMP to the mps2 spot and its bootloader.
-import { runCli, within } from '../helpers/gateway.js';
+import { runCli, waitFor, within } from '../helpers/gateway.js';
 import { DEV_PUB, type Board } from './qemu-board.js';
 
 export interface Flashing {
@@ -48,4 +48,18 @@ export function listed(board: Board): Promise<string> {
 /** `spot-gateway smp reset`: a guest reset, asked for over SMP. */
 export function smpReset(board: Board, ...extra: string[]): Promise<string> {
   return smpCommand(board, 'reset', ...extra);
+}
+
+/**
+ * Starts `spot-gateway smp recover` over the board's pty and resolves once it asks for the reset: its
+ * echo requests are going out. The test lets go of the pty only then: QEMU stops reading a pty nobody
+ * holds and looks for a new holder once a second, which a window of 100 ms at reset would miss. For a
+ * board whose CPU is stopped: nothing comes out meanwhile for the test's end to take.
+ * `done()` waits for its exit code (bounded).
+ */
+export async function recovering(board: Board, ...extra: string[]): Promise<{ done: () => Promise<number | string>; stdout: () => string; stderr: () => string }> {
+  const run = runCli(['smp', 'recover', '--port', board.pty, ...extra]);
+  await waitFor(() => run.stderr().includes('reset or power-cycle the spot now') || run.child.exitCode !== null, 20000, `smp recover to start (${run.stderr()})`);
+  await board.closePort();
+  return { done: () => within(run.exited, 60000, 'smp recover'), stdout: run.stdout, stderr: run.stderr };
 }

@@ -54,6 +54,8 @@ export interface StandInOptions {
   faults?: Faults;
   /** The mcumgr params command is missing (an older device): answers rc 8. */
   noParams?: boolean;
+  /** No bootloader serial recovery to reset into: reset with boot_mode 1 answers rc 8. */
+  noBootloader?: boolean;
 }
 
 function slotEntry(bytes: Buffer, slot: number, flags: { active: boolean; confirmed: boolean; pending: boolean; permanent: boolean }): SmpBody | null {
@@ -71,6 +73,8 @@ export class SmpServerStandIn {
   readonly resetBootModes: unknown[] = [];
   responses = 0;
   silent = false;
+  /** In the bootloader's serial recovery: no image is active (a reset with boot_mode 1 gets there). */
+  recovery = false;
   private readonly reader = new SerialFrameReader((event) => {
     if (event.kind === 'packet') this.onPacket(event.body);
     else if (event.kind === 'dropped') this.dropped.push(event.reason);
@@ -133,7 +137,14 @@ export class SmpServerStandIn {
       if (header.id === OS_COMMAND.info && !write) return { body: { output: `spot-stand-in ${this.runningVersion()} mps2-an385` } };
       if (header.id === OS_COMMAND.reset && write) {
         this.resetBootModes.push(body.boot_mode);
-        return { body: {}, after: () => this.reset() };
+        if (body.boot_mode === 1 && this.options.noBootloader) return { body: this.error(header, GROUP.os, 8) };
+        return {
+          body: {},
+          after: () => {
+            this.reset();
+            this.recovery = body.boot_mode === 1;
+          },
+        };
       }
       return { body: { rc: 8 } };
     }
@@ -146,7 +157,7 @@ export class SmpServerStandIn {
 
   private stateBody(): SmpBody {
     const f = this.flash;
-    const images = [slotEntry(f.primary, 0, { active: true, confirmed: f.primaryConfirmed, pending: false, permanent: false })];
+    const images = [slotEntry(f.primary, 0, { active: !this.recovery, confirmed: f.primaryConfirmed, pending: false, permanent: false })];
     if (f.secondary && !f.upload) {
       images.push(slotEntry(f.secondary, 1, { active: false, confirmed: false, pending: f.request !== null, permanent: f.request === 'permanent' }));
     }

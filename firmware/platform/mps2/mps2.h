@@ -14,6 +14,10 @@ void mps2_uart_init(void);
 void mps2_uart_write(const uint8_t *data, size_t len);
 /* Copies up to cap received bytes; returns how many. */
 size_t mps2_uart_read(uint8_t *buf, size_t cap);
+/* Reads DATA while nothing was received (nothing is lost): QEMU's model of the UART
+   asks its backend for input again only then, so bytes that waited on the host side
+   since before the reset come in at once instead of after QEMU's next look. */
+void mps2_uart_nudge(void);
 
 /* Milliseconds since boot, from a 1 kHz SysTick interrupt. */
 void mps2_time_init(void);

@@ -61,6 +61,15 @@ void uart0_rx_handler(void)
   }
 }
 
+void mps2_uart_nudge(void)
+{
+  __asm volatile("cpsid i" ::: "memory");
+  if (!(UART_STATE & STATE_RX_FULL) && !rx_paused) {
+    (void)UART_DATA; /* empty: nothing is taken */
+  }
+  __asm volatile("cpsie i" ::: "memory");
+}
+
 size_t mps2_uart_read(uint8_t *buf, size_t cap)
 {
   size_t n = 0;

@@ -67,7 +67,7 @@ static void on_frame(void *ctx, const uint8_t *line, size_t len)
   }
 }
 
-void recovery_run(const boot_map_t *map, recovery_say_fn say)
+void recovery_run(const boot_map_t *map, recovery_say_fn say, const uint8_t *frame, size_t frame_len)
 {
   /* On the stack, whose Ed25519 frames are gone by now: the 8 KiB of RAM hold it there. */
   recovery_t r;
@@ -86,6 +86,9 @@ void recovery_run(const boot_map_t *map, recovery_say_fn say)
   smp_demux_init(&demux, false, drop, on_frame, &r);
   mps2_time_init(); /* the tick ends a wait that began just after a byte came in */
   say("serial recovery: waiting for SMP on UART0", "");
+  if (frame_len > 0) {
+    on_frame(&r, frame, frame_len);
+  }
   for (;;) {
     uint8_t bytes[64];
     size_t n = mps2_uart_read(bytes, sizeof bytes);

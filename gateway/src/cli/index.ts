@@ -19,7 +19,7 @@ Usage:
   spot-gateway config check [--config PATH]  validate the configuration and print it
   spot-gateway image keygen|sign|verify|info firmware images: keys, signing, checks
   spot-gateway flash --port PATH --pub KEY IMAGE  update a spot over its serial port (SMP)
-  spot-gateway smp echo|list|params|info|reset --port PATH  SMP basics on the bench
+  spot-gateway smp echo|list|params|info|reset|recover --port PATH  SMP on the bench, serial recovery
   spot-gateway ports                         the serial ports
   spot-gateway tap HOST[:PORT] [--ingest]    print a spot's telnet stream, or feed it to the gateway
   spot-gateway replay --upstream mqtt --since TIME  re-send the buffer's history

@@ -1,4 +1,4 @@
-// `spot-gateway smp echo|list|params|reset`, `flash` and `ports` (docs/smp.md): the edge where the
+// `spot-gateway smp echo|list|params|info|reset|recover`, `flash` and `ports` (docs/smp.md): the edge where the
 // serial port is opened and the image file read; the work is done in gateway/src/smp/.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -11,9 +11,10 @@ import { SmpClient } from '../smp/client.js';
 import { BOOT_MODE, echo, imageState, mcumgrParams, osInfo, reset, type ImageSlotState } from '../smp/commands.js';
 import { FLASH_EXIT_CODES, type FlashFailureReason } from '../smp/flash-failures.js';
 import { flashImage } from '../smp/flasher.js';
+import { enterRecovery, type RecoverEvent } from '../smp/recover.js';
 import { flashReporter } from './flash-progress.js';
 import type { CliIo } from './index.js';
-import { byIdFirst, listSerialPorts, openSerialPort, type ListedPort, type PortOpener } from './serial.js';
+import { byIdFirst, listSerialPorts, openSerialPort, type ListedPort, type OpenedPort, type PortOpener } from './serial.js';
 
 const EXIT_USAGE = 2;
 const EXIT_UNREADABLE = 3;
@@ -33,13 +34,18 @@ SMP (MCUmgr) over the spot's serial port (docs/smp.md):
   smp info           what the device says about itself (OS/application info)
   smp reset          restart the device
   smp reset --bootloader   restart into the bootloader's serial recovery (SMP boot_mode 1)
+  smp recover        into the bootloader's serial recovery, even with an image that hangs:
+                     sends SMP echo every few ms while you reset or power-cycle the spot,
+                     until its bootloader answers (a running image that answers is asked
+                     to reset into it); then flash --upload-only puts an image there
 
 Options:
 ${PORT_OPTIONS_HELP}
+      --wait S        smp recover: how long to go on before giving up (default 60)
       --json          machine-readable output
 
-Exit codes: 0 ok, 2 usage, 30 the port cannot be opened, 31 no answer, 32 the device
-refused the command, 36 an answer that is not SMP as specified.
+Exit codes: 0 ok, 2 usage, 30 the port cannot be opened, 31 no answer (recover: none
+within --wait), 32 the device refused the command, 36 an answer that is not SMP as specified.
 `;
 
 export const FLASH_HELP = `Usage: spot-gateway flash --port PATH --pub KEY.pub [--test|--confirm|--upload-only] IMAGE
@@ -103,6 +109,7 @@ function positiveInt(text: string | boolean | undefined, fallback: number, name:
 
 interface Session {
   client: SmpClient;
+  port: OpenedPort['port'];
   close(): Promise<void>;
 }
 
@@ -117,6 +124,7 @@ async function connect(io: CliIo, values: Values, opener: PortOpener): Promise<S
   const client = new SmpClient(opened.opened.port, { timeoutMs: timeoutMs as number, tries: tries as number });
   return {
     client,
+    port: opened.opened.port,
     close: async () => {
       client.close();
       await opened.opened.close();
@@ -138,14 +146,17 @@ export async function runSmpCli(args: string[], io: CliIo, opener: PortOpener = 
     (name === undefined ? io.err : io.out)(SMP_HELP);
     return name === undefined ? EXIT_USAGE : 0;
   }
-  if (!['echo', 'list', 'params', 'info', 'reset'].includes(name)) return fail(io, `unknown command "smp ${name}"\n\n${SMP_HELP}`, EXIT_USAGE);
-  const parsed = parse(rest, name === 'reset' ? { ...PORT_OPTIONS, bootloader: { type: 'boolean' } } : PORT_OPTIONS);
+  if (!['echo', 'list', 'params', 'info', 'reset', 'recover'].includes(name)) return fail(io, `unknown command "smp ${name}"\n\n${SMP_HELP}`, EXIT_USAGE);
+  const own: NonNullable<ParseArgsConfig['options']> = name === 'reset' ? { bootloader: { type: 'boolean' } } : name === 'recover' ? { wait: { type: 'string' } } : {};
+  const parsed = parse(rest, { ...PORT_OPTIONS, ...own });
   if (typeof parsed === 'string') return fail(io, `smp ${name}: ${parsed}\n\n${SMP_HELP}`, EXIT_USAGE);
   if (parsed.values.help) {
     io.out(SMP_HELP);
     return 0;
   }
   if (parsed.positionals.length > (name === 'echo' ? 1 : 0)) return fail(io, `smp ${name}: unexpected "${parsed.positionals.join(' ')}"`, EXIT_USAGE);
+  const waitS = positiveInt(parsed.values.wait, 60, '--wait');
+  if (typeof waitS === 'string') return fail(io, waitS, EXIT_USAGE);
   const session = await connect(io, parsed.values, opener);
   if (typeof session === 'number') return session;
   const json = parsed.values.json === true;
@@ -170,6 +181,10 @@ export async function runSmpCli(args: string[], io: CliIo, opener: PortOpener = 
       const r = await osInfo(session.client);
       if (!r.ok) return failed(r);
       print(r.value, { info: r.value });
+    } else if (name === 'recover') {
+      const r = await enterRecovery(session.port, session.client, { waitMs: waitS * 1000, onEvent: recoverReporter(io, String(parsed.values.port), waitS) });
+      if (!r.ok) return failed(r);
+      print(['serial recovery: the bootloader answers (spot-gateway flash --upload-only puts an image there)', ...r.images.map(slotLine)].join('\n'), { recovery: true, images: r.images });
     } else {
       const r = await reset(session.client, false, parsed.values.bootloader === true ? BOOT_MODE.bootloader : undefined);
       if (!r.ok) return failed(r);
@@ -179,6 +194,15 @@ export async function runSmpCli(args: string[], io: CliIo, opener: PortOpener = 
   } finally {
     await session.close();
   }
+}
+
+/** What `smp recover` tells the technician on stderr while it goes on. */
+function recoverReporter(io: CliIo, port: string, waitS: number): (event: RecoverEvent) => void {
+  return (event) => {
+    if (event.kind === 'sending') io.err(`smp recover: sending SMP echo on ${port} every ${event.intervalMs} ms: reset or power-cycle the spot now (waiting up to ${waitS} s)\n`);
+    else if (event.kind === 'image-answers') io.err(`smp recover: the running image ${event.version} answers, not the bootloader\n`);
+    else io.err('smp recover: asked the running image to reset into serial recovery (boot_mode 1)\n');
+  };
 }
 
 const FLASH_OPTIONS: NonNullable<ParseArgsConfig['options']> = {
