@@ -131,3 +131,18 @@ test('JSON-like noise and mutations of a valid stream never crash the decoder', 
     { numRuns: 500 },
   );
 });
+
+test('an unterminated message over the size limit ends at its last non-blank byte, wherever the chunks were cut (trailing blanks spread over chunks)', (t) => {
+  const broken = `["log","create",{{"text":"${'x'.repeat(150)}"}]`;
+  const bytes = utf8.encode(`${broken} \t\r\n \r\n["spot","update",{"online":true}]\n\n`);
+  const whole = summary(decodeInPieces(createJsonDecoder({ maxMessageBytes: 120 }), bytes));
+  t.regex(whole[0]!, new RegExp(`^rejected #0 @0 \\+${utf8.encode(broken).length} unterminated message`));
+  t.regex(whole[1]!, /^event #1 .* spot update/);
+  for (let a = 1; a < bytes.length; a++) {
+    for (let b = a; b < bytes.length; b += 7) {
+      const got = summary(decodeInPieces(createJsonDecoder({ maxMessageBytes: 120 }), bytes, [a, b]));
+      if (JSON.stringify(got) !== JSON.stringify(whole)) return t.deepEqual(got, whole, `cut at ${a} and ${b}`);
+    }
+  }
+  t.pass();
+});

@@ -111,6 +111,8 @@ class JsonStreamDecoder implements StreamDecoder {
   private skipReason = '';
   /** Offset just past the last non-whitespace byte of the skipped message. */
   private skipEnd = 0;
+  /** Once a message over the size limit is kept head only: offset just past its last non-whitespace byte so far. */
+  private contentEnd = 0;
   private readonly message = new MessageBuffer();
   /** Malformed messages since the last event: reported as one reject before the next event or at the end. */
   private readonly run = new RejectRun();
@@ -130,7 +132,7 @@ class JsonStreamDecoder implements StreamDecoder {
       this.scan();
       if (this.mode !== Mode.Between) {
         this.take(chunk.length, true);
-        if (this.mode === Mode.Value && this.message.length > this.maxBytes) this.message.keepHeadOnly();
+        if (this.mode === Mode.Value && this.message.length > this.maxBytes) this.keepHeadOnly(chunk);
       }
     } catch (err) {
       // Defensive: a bug here must not take the stream down; report and start afresh.
@@ -265,8 +267,9 @@ class JsonStreamDecoder implements StreamDecoder {
         compact = false;
         if (lineBlank) {
           this.mode = Mode.Between;
+          const from = this.seg;
           this.take(i, false);
-          this.rejectUnterminated();
+          this.rejectUnterminated(from, i);
           return i + 1;
         }
         lineBlank = true;
@@ -339,11 +342,38 @@ class JsonStreamDecoder implements StreamDecoder {
     this.reject(this.message.start, this.skipEnd - this.message.start, this.skipReason);
   }
 
-  private rejectUnterminated(): void {
+  /**
+   * A message over the size limit keeps only its head from here on; where its content ends so far is
+   * noted first, so that its extent does not depend on where the chunks were cut.
+   */
+  private keepHeadOnly(chunk: Uint8Array): void {
     const msg = this.message;
-    let length = msg.length;
-    if (!msg.headOnly) while (length > 0 && isWhitespace(msg.byteAt(length - 1))) length--;
-    this.reject(msg.start, length, 'unterminated message: blank line before its closing "]"');
+    if (!msg.headOnly) {
+      let length = msg.length;
+      while (length > 0 && isWhitespace(msg.byteAt(length - 1))) length--;
+      this.contentEnd = msg.start + length;
+      msg.keepHeadOnly();
+      return;
+    }
+    let j = chunk.length - 1;
+    while (j >= 0 && isWhitespace(chunk[j]!)) j--;
+    if (j >= 0) this.contentEnd = this.chunkOffset + j + 1;
+  }
+
+  /** The message ends at the blank line found at chunk[at]; chunk[from..at) is its part in this chunk. Its trailing whitespace is not its own. */
+  private rejectUnterminated(from: number, at: number): void {
+    const msg = this.message;
+    let end: number;
+    if (msg.headOnly) {
+      let j = at - 1;
+      while (j >= from && isWhitespace(this.chunk[j]!)) j--;
+      end = j >= from ? this.chunkOffset + j + 1 : this.contentEnd;
+    } else {
+      let length = msg.length;
+      while (length > 0 && isWhitespace(msg.byteAt(length - 1))) length--;
+      end = msg.start + length;
+    }
+    this.reject(msg.start, end - msg.start, 'unterminated message: blank line before its closing "]"');
   }
 
   private finishValue(): void {
