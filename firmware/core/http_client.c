@@ -6,24 +6,14 @@
 #include <string.h>
 
 #include "http_client_internal.h"
-
-static void copy_text(char *dst, size_t cap, const char *src)
-{
-  size_t n = 0;
-  while (src && src[n] && n + 1 < cap) {
-    dst[n] = src[n];
-    n++;
-  }
-  dst[n] = '\0';
-}
+#include "text.h"
 
 void http_client_set_error(http_client_t *c, const char *what, const char *detail)
 {
-  copy_text(c->last_error, sizeof c->last_error, what);
-  if (detail && detail[0]) {
-    size_t n = strlen(c->last_error);
-    copy_text(c->last_error + n, sizeof c->last_error - n, detail);
-  }
+  text_t t;
+  text_init(&t, c->last_error, sizeof c->last_error);
+  if (what) text_str(&t, what);
+  if (detail) text_str(&t, detail);
 }
 
 void http_client_set_state(http_client_t *c, http_client_state_t state, uint64_t now_ms)
@@ -102,7 +92,7 @@ void http_client_init(http_client_t *c, const http_client_spot_t *spot, const ht
   if (c->opt.post_window_ms == 0) {
     c->opt.post_window_ms = 1000;
   }
-  copy_text(c->host, sizeof c->host, opt->host);
+  text_copy(c->host, sizeof c->host, opt->host);
   c->opt.host = c->host;
   c->backoff_ms = c->opt.backoff_min_ms;
   c->jitter_state = c->opt.jitter_seed;
@@ -112,7 +102,7 @@ void http_client_init(http_client_t *c, const http_client_spot_t *spot, const ht
 
 void http_client_reconfigure(http_client_t *c, const char *host, uint32_t post_window_ms)
 {
-  copy_text(c->host, sizeof c->host, host);
+  text_copy(c->host, sizeof c->host, host);
   if (post_window_ms) {
     c->opt.post_window_ms = post_window_ms;
   }

@@ -34,3 +34,9 @@ void text_double(text_t *t, double v) {
   json_out_double(&o, v);
   text_strn(t, (const char *)tmp, o.len);
 }
+
+void text_copy(char *dst, size_t cap, const char *src) {
+  text_t t;
+  text_init(&t, dst, cap);
+  if (src) text_str(&t, src);
+}

@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "text.h"
 #include "ws_client_internal.h"
 #include "ws_frame.h"
 
@@ -17,23 +18,12 @@
 #define DATA_MIN 64u
 #define DATA_FRAME_MAX 0xffffu
 
-static void copy_text(char *dst, size_t cap, const char *src)
-{
-  size_t n = 0;
-  while (src && src[n] && n + 1 < cap) {
-    dst[n] = src[n];
-    n++;
-  }
-  dst[n] = '\0';
-}
-
 void ws_client_set_error(ws_client_t *c, const char *what, const char *detail)
 {
-  copy_text(c->last_error, sizeof c->last_error, what);
-  if (detail && detail[0]) {
-    size_t n = strlen(c->last_error);
-    copy_text(c->last_error + n, sizeof c->last_error - n, detail);
-  }
+  text_t t;
+  text_init(&t, c->last_error, sizeof c->last_error);
+  if (what) text_str(&t, what);
+  if (detail) text_str(&t, detail);
 }
 
 void ws_client_set_state(ws_client_t *c, ws_client_state_t state, uint64_t now_ms)
@@ -170,7 +160,7 @@ void ws_client_init(ws_client_t *c, const ws_client_spot_t *spot, const ws_clien
   if (c->opt.close_timeout_ms == 0) {
     c->opt.close_timeout_ms = 2000;
   }
-  copy_text(c->host, sizeof c->host, opt->host);
+  text_copy(c->host, sizeof c->host, opt->host);
   c->opt.host = c->host;
   c->backoff_ms = c->opt.backoff_min_ms;
   c->jitter_state = c->opt.jitter_seed;
@@ -181,7 +171,7 @@ void ws_client_init(ws_client_t *c, const ws_client_spot_t *spot, const ws_clien
 
 void ws_client_reconfigure(ws_client_t *c, const char *host)
 {
-  copy_text(c->host, sizeof c->host, host);
+  text_copy(c->host, sizeof c->host, host);
 }
 
 bool ws_client_wants_connect(const ws_client_t *c, uint64_t now_ms)
