@@ -5,10 +5,10 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import test from 'ava';
 import Database from 'better-sqlite3';
-import mqtt from 'mqtt';
 import { seedAuth } from '../auth/http.js';
 import { api, JSON_EVENTS, postChunks, spawnGateway, startTestGateway, tempDir, waitFor, within } from '../helpers/gateway.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
+import { startConsumer } from '../upstream/consumer.js';
 import { makeTestCa } from '../helpers/test-ca.js';
 import { firmwareBinary, startSpot } from './spot-process.js';
 import { EXPECTED, LONG_EXPECTED, LONG_SCENARIO, SCENARIO, presences, storedEvents } from './spot-scenarios.js';
@@ -37,15 +37,10 @@ const stops = [
 for (const { encoding, serial, signal, how, seen } of stops) {
   test.serial(`arm-linux spot over WebSocket (${encoding}): events stored and forwarded, a queued command pushed, gateway ${how} and started again: no event lost`, async (t) => {
     const broker = await startMosquitto({ t });
-    const received: Upstream[] = [];
-    const consumer = await mqtt.connectAsync(broker.url, { protocolVersion: 5, reconnectPeriod: 0 });
-    t.teardown(() => consumer.endAsync(true));
-    consumer.on('message', (topic, payload, packet) => {
-      const props = packet.properties?.userProperties;
-      received.push({ topic, id: String(props?.event_id ?? ''), data: JSON.parse(payload.toString()) as Record<string, unknown> });
-    });
     // Every event goes up as JSON, whatever its encoding (docs/mqtt.md).
-    await consumer.subscribeAsync(`from/${serial}/json/#`, { qos: 1 });
+    const consumer = await startConsumer(broker.url, [`from/${serial}/json/#`], t);
+    const received = (): Upstream[] =>
+      consumer.messages.map((m) => ({ topic: m.topic, id: m.eventId ?? '', data: JSON.parse(m.payload.toString()) as Record<string, unknown> }));
 
     const dataDir = tempDir(t, 'spot-gateway-ws-');
     const env = { SPOT_GATEWAY_DATA_DIR: dataDir, SPOT_GATEWAY_MQTT_URL: broker.url };
@@ -64,7 +59,7 @@ for (const { encoding, serial, signal, how, seen } of stops) {
     t.regex(spot.console(), new RegExp(`over WebSocket`));
 
     // Events go up as they happen: stored, then forwarded upstream.
-    await waitFor(() => received.filter((m) => m.topic.endsWith('/presence/create')).length >= 2, 20000, 'two presences upstream');
+    await waitFor(() => received().filter((m) => m.topic.endsWith('/presence/create')).length >= 2, 20000, 'two presences upstream');
 
     // A command queued while the spot is connected is pushed at once; the spot applies it and reports it.
     const queued = await api<{ id: number }>(first.url, `/api/spots/${serial}/commands`, {
@@ -104,8 +99,8 @@ for (const { encoding, serial, signal, how, seen } of stops) {
     // At least once upstream, deduplicated by event id; a barrier posted after the run shows nothing more is coming.
     const marker = await postChunks(second.port, serial, ['["spot","update",{"barrier":true}]\n'], { headers: JSON_EVENTS });
     t.is(marker.status, 200, marker.body.toString());
-    await waitFor(() => received.some((m) => m.topic.endsWith('/spot/update') && m.data.barrier === true), 20000, 'the barrier event upstream');
-    const presenceMessages = [...new Map(received.filter((m) => m.topic.includes('/presence/')).map((m) => [m.id, m])).values()];
+    await waitFor(() => received().some((m) => m.topic.endsWith('/spot/update') && m.data.barrier === true), 20000, 'the barrier event upstream');
+    const presenceMessages = [...new Map(received().filter((m) => m.topic.includes('/presence/')).map((m) => [m.id, m])).values()];
     t.true(presenceMessages.every((m) => m.id !== ''), 'every upstream message carries an event id');
     t.deepEqual(
       presenceMessages.map((m) => `${m.topic.split('/').pop()} ${String(m.data.item_code)} ${String(m.data.proximity)}`),

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { createPbDecoder, type SpotEvent } from '../../gateway/src/protocol/index.js';
 import { EventEmitter } from 'node:events';
 import { SmpClient, type SmpPort } from '../../gateway/src/smp/client.js';
@@ -36,12 +36,27 @@ function setUp(t: Teardown): { dir: string; file: string; write: (name: string, 
   };
 }
 
-test.serial('A runs; flash writes B over the pty; the spot reboots into B, reports it, the flasher confirms it; a QEMU restart still boots B', async (t) => {
-  t.timeout(120000);
+/** A running A from its flash file, B's image written beside it. */
+async function runningA(t: ExecutionContext): Promise<{ dir: string; file: string; image: string; board: Board }> {
   const { dir, file, write } = setUp(t);
   const image = write('b.img', B);
   const board = await startBoard(t, dir);
   t.is(await reportedVersion(board), '1.0.0');
+  return { dir, file, image, board };
+}
+
+/** A QEMU restart (a power cycle) boots B from the primary slot, A kept in the secondary. */
+async function restartBootsB(t: ExecutionContext, dir: string, file: string): Promise<void> {
+  const again = await startBoard(t, dir);
+  t.is(await reportedVersion(again), '2.0.0');
+  t.regex(again.output(), /boot: primary image/);
+  await again.kill();
+  t.is(slots(file, A, B), 'BA');
+}
+
+test.serial('A runs; flash writes B over the pty; the spot reboots into B, reports it, the flasher confirms it; a QEMU restart still boots B', async (t) => {
+  t.timeout(120000);
+  const { dir, file, image, board } = await runningA(t);
   const result = await flashed(board, image);
   t.is(result.code, 0, result.err);
   t.deepEqual(
@@ -59,19 +74,12 @@ test.serial('A runs; flash writes B over the pty; the spot reboots into B, repor
   await board.kill();
   t.is(slots(file, A, B), 'BA');
 
-  const again = await startBoard(t, dir);
-  t.is(await reportedVersion(again), '2.0.0');
-  t.regex(again.output(), /boot: primary image/);
-  await again.kill();
-  t.is(slots(file, A, B), 'BA');
+  await restartBootsB(t, dir, file);
 });
 
 test.serial('flash --test leaves B on trial (SMP requests do not confirm it); a guest reset reverts to A', async (t) => {
   t.timeout(120000);
-  const { dir, file, write } = setUp(t);
-  const image = write('b.img', B);
-  const board = await startBoard(t, dir);
-  t.is(await reportedVersion(board), '1.0.0');
+  const { file, image, board } = await runningA(t);
   const result = await flashed(board, image, '--test');
   t.is(result.code, 0, result.err);
   t.deepEqual(
@@ -91,10 +99,7 @@ test.serial('flash --test leaves B on trial (SMP requests do not confirm it); a 
 
 test.serial('flash --test, then a spot-protocol command on UART0: B confirms itself; a QEMU restart still boots B', async (t) => {
   t.timeout(120000);
-  const { dir, file, write } = setUp(t);
-  const image = write('b.img', B);
-  const board = await startBoard(t, dir);
-  t.is(await reportedVersion(board), '1.0.0');
+  const { dir, file, image, board } = await runningA(t);
   const result = await flashed(board, image, '--test');
   t.is(result.code, 0, result.err);
   t.regex(await listed(board), /^image 0 slot 0: 2\.0\.0 {2}active bootable {2}hash /);
@@ -105,19 +110,12 @@ test.serial('flash --test, then a spot-protocol command on UART0: B confirms its
   await board.kill();
   t.is(slots(file, A, B), 'BA');
 
-  const again = await startBoard(t, dir);
-  t.is(await reportedVersion(again), '2.0.0');
-  t.regex(again.output(), /boot: primary image/);
-  await again.kill();
-  t.is(slots(file, A, B), 'BA');
+  await restartBootsB(t, dir, file);
 });
 
 test.serial('QEMU killed in the middle of the upload: A boots again, the next flash resumes from the offset the device found in its flash', async (t) => {
   t.timeout(120000);
-  const { dir, file, write } = setUp(t);
-  const image = write('b.img', B);
-  const board = await startBoard(t, dir);
-  t.is(await reportedVersion(board), '1.0.0');
+  const { dir, file, image, board } = await runningA(t);
   await board.closePort();
   const run = flash(board, image);
   const progress = () => jsonLines(run.stdout()).filter((e) => e.kind === 'progress').map((e) => Number(e.off));
