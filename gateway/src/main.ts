@@ -8,6 +8,7 @@ import { CommandSignal, IngestCounters, OnlineTracker } from './ingest/index.js'
 import { registerLiveRoute } from './live/live-route.js';
 import { registerApiRateLimit } from './limits/api-rate.js';
 import { LimitCounters } from './limits/counters.js';
+import { RequestRefusals } from './limits/refusals.js';
 import { registerLimitMetrics } from './limits/metrics.js';
 import { TokenBuckets, type BucketRate } from './limits/token-buckets.js';
 import { createLogger, type GatewayLogger } from './log.js';
@@ -124,6 +125,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const writes = new WriteWatch(now);
   // docs/limits.md: a bucket per spot (events) and per API client (requests), their rates live.
   const limitCounters = new LimitCounters();
+  const refusals = new RequestRefusals(logger.child({ part: 'http' }), now);
   const spotRateOf = (c: GatewayConfig): BucketRate => ({ perS: c.limits.spot_events_per_s, burst: c.limits.spot_events_burst });
   const apiRateOf = (c: GatewayConfig): BucketRate => ({ perS: c.limits.api_requests_per_s, burst: c.limits.api_requests_burst });
   const spotRate = new TokenBuckets(spotRateOf(config));
@@ -158,7 +160,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     disk: () => disk.reading(),
   });
   auth.registerMetrics(metrics);
-  registerLimitMetrics(metrics, limitCounters, () => listeners.openConnections());
+  registerLimitMetrics(metrics, limitCounters, () => listeners.openConnections(), refusals);
   const apiDeps: ApiDeps = {
     store,
     storeStatus,
@@ -205,6 +207,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       upgrade: webSockets.upgrade,
       bodyIdleTimeoutMs: config.http.idle_timeout_ms,
       timeouts: limitCounters,
+      refusals,
       rawRoutes: [
         ingestRoute({
           ingest,
@@ -213,6 +216,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
           drain,
           admit: auth.admitPost,
           spotRate: spotGate,
+          refusals,
         }),
       ],
       registerApi: (api) => {

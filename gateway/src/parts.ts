@@ -17,6 +17,7 @@ import { type GatewayLogger } from './log.js';
 import { decodeFrame } from './protocol/index.js';
 import { openSerialPort } from './smp/serial-port.js';
 import { openStore, type Store, type StoreStatus } from './store/index.js';
+import { oncePerTurn } from './once-per-turn.js';
 import { Liveness, type UpstreamSample } from './systemd/liveness.js';
 import { WriteWatch } from './systemd/write-watch.js';
 import { type ForwardSource, MqttForwarder, type SpotCommand, type TlsFiles } from './upstream/index.js';
@@ -232,7 +233,8 @@ export function gatewayLiveness(
   currentForwarder: () => MqttForwarder | null,
   spotServer: SpotServerForwarder | null,
 ): Liveness {
-  const upstreams = (): UpstreamSample[] => {
+  // The watchdog's check and the STATUS= line it refreshes read the forwarders' status once between them.
+  const upstreams = oncePerTurn((): UpstreamSample[] => {
     const samples: UpstreamSample[] = [];
     const forwarder = currentForwarder();
     if (forwarder) {
@@ -246,14 +248,14 @@ export function gatewayLiveness(
       samples.push({ name: SPOT_SERVER_UPSTREAM, state, acked: s.acked + s.refused, backlog: s.lagEvents, inFlight: s.inFlight, downSinceMs: s.downSinceMs });
     }
     return samples;
-  };
+  });
   return new Liveness({
     now,
     storeError: () => storeStatus().lastError,
     storeWaitingMs: () => writes.waitingMs(),
     spotsOnline: () => online.onlineCount(),
-    backlog: () => {
-      const names = upstreams().map((u) => u.name);
+    backlog: (samples) => {
+      const names = samples.map((u) => u.name);
       if (names.length === 0) return storeStatus().events;
       const per = storeStatus().perUpstream;
       return Math.max(...names.map((n) => per[n]?.pending ?? 0));
