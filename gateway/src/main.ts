@@ -107,7 +107,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const spotServer = config.spot_server.url ? spotServerForwarder(config, config.spot_server.url, store, storeStatus, commandAdmission, logger, now) : null;
   const upstreams = (): UpstreamView[] => {
     const f = forwarder;
-    const views: UpstreamView[] = f ? [{ name: MQTT_UPSTREAM, status: () => f.status(), resend: (id) => f.resend(id) }] : [];
+    const views: UpstreamView[] = f ? [{ name: MQTT_UPSTREAM, status: () => f.status(), resend: (id) => f.resend(id), extra: () => f.commandCounts() }] : [];
     if (spotServer) views.push({ name: SPOT_SERVER_UPSTREAM, status: () => spotServer.status(), extra: () => spotServer.extra() });
     return views;
   };

@@ -107,7 +107,18 @@ export class MqttForwarder {
     this.stall = new StallWatch(now, options.outageMs ?? 60_000);
     const maxCommandBytes = options.maxCommandBytes ?? MAX_COMMAND_BYTES;
     // A payload larger than the packet the broker may send is refused unread; the admission holds the exact bound (a command's JSON message).
-    this.commands = new CommandIntake(topics, logger, options.onCommand, options.decodePbCommand ?? decodePbFrame, maxCommandBytes + COMMAND_PACKET_OVERHEAD);
+    this.commands = new CommandIntake({
+      topics,
+      logger,
+      onCommand: options.onCommand,
+      decodePb: options.decodePbCommand ?? decodePbFrame,
+      maxBytes: maxCommandBytes + COMMAND_PACKET_OVERHEAD,
+      timers: this.timers,
+      overflow: (reason) => {
+        this.lastError = reason;
+        if (this.connection.ready) this.connection.lost(this.connection.generation, reason);
+      },
+    });
     this.connection = new BrokerConnection({
       url: options.url,
       clientId: `spot-gateway-${options.gatewayId}-${this.upstream}`,
@@ -143,6 +154,8 @@ export class MqttForwarder {
     this.unsubscribeAppended = null;
     if (this.retryTimer !== null) this.timers.clearTimeout(this.retryTimer);
     this.retryTimer = null;
+    // Held commands stay unacknowledged: the broker delivers them again to the next start.
+    this.commands.reset();
     await this.connection.close(async (client) => {
       await new Promise<void>((resolve) => this.whenDrained(resolve));
       this.cursors.flush();
@@ -191,12 +204,18 @@ export class MqttForwarder {
       spotStatesQueued: this.states.queued,
       commandsAccepted: this.commands.accepted,
       commandsRejected: this.commands.rejected,
+      commandsWaiting: this.commands.waiting,
       delivery: this.delivery.snapshot(),
       quarantined: this.poison.quarantined,
       poisonSuspect: this.poison.suspect,
       noAckSinceMs: this.stall.noAckSince(lagEvents === null ? this.window.inFlight > 0 : lagEvents > 0),
       reconnectsSinceAck: this.stall.reconnects,
     };
+  }
+
+  /** The commands of the broker: queued, refused, held unacknowledged now (the mqtt entry of /api/status). */
+  commandCounts(): { commandsAccepted: number; commandsRejected: number; commandsWaiting: number } {
+    return { commandsAccepted: this.commands.accepted, commandsRejected: this.commands.rejected, commandsWaiting: this.commands.waiting };
   }
 
   /** Publishes a quarantined event again (POST /api/quarantine/:id/resend); it leaves the quarantine on its PUBACK. */
@@ -239,6 +258,7 @@ export class MqttForwarder {
     // Only the broker dropping the connection says something about an event; our own drops do not.
     if (byBroker) this.poison.lost(this.window.oldest(), reason, this.otherInFlight === 0 && this.states.inFlight === 0);
     this.stall.disconnected();
+    this.commands.reset();
     this.resender.lost(reason);
     this.channel = null;
     this.window.clear();

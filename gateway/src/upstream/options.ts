@@ -145,6 +145,8 @@ export interface ForwarderStatus {
   spotStatesQueued: number;
   commandsAccepted: number;
   commandsRejected: number;
+  /** Commands not acknowledged yet: the store could not queue them, they are tried again (docs/mqtt.md). */
+  commandsWaiting: number;
   /** Receipt at the gateway to the broker's acknowledgement, per event, since start. */
   delivery: HistogramSnapshot;
   /** Events of this upstream in quarantine now. */
