@@ -133,7 +133,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     online.heard(serial);
     spotServer?.heard(serial);
   };
-  const ingest = spotIngest(config, watchedWrites(store, writes), counters, heard, logger, now, spotRate);
+  // A spot's WebSocket waiting behind a post's reply that held its commands is sent them once it is settled.
+  const ingest = spotIngest(config, watchedWrites(store, writes), counters, heard, logger, now, spotRate, (serial) => commandSignal.queued(serial));
   const drain = new HttpDrain();
   const webSockets = wsRoute({
     ingest,

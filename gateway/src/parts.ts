@@ -207,6 +207,7 @@ export function spotIngest(
   logger: GatewayLogger,
   now: () => number,
   spotRate?: IngestDeps['spotRate'],
+  commandsFreed?: (serial: string) => void,
 ): SpotIngest {
   return new SpotIngest({
     store,
@@ -218,6 +219,7 @@ export function spotIngest(
     maxReplyBytes: config.commands.max_reply_bytes,
     heard,
     spotRate,
+    commandsFreed,
   });
 }
 
