@@ -125,6 +125,7 @@ export function mqttForwarder(config: GatewayConfig, url: string, source: Forwar
     logger: logger.child({ part: 'mqtt' }),
     now,
     onCommand: (command) => queueBrokerCommand(admission, logger, command),
+    onCommandTooLarge: () => admission.countTooLarge(),
     decodePbCommand: (frame) => {
       const decoded = decodeFrame(frame);
       return decoded.ok ? { ok: true, value: decoded.event } : decoded;

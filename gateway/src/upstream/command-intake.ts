@@ -16,6 +16,10 @@ export interface CommandIntakeOptions {
   decodePb: PbCommandDecoder | undefined;
   /** Payloads over this are refused unread. */
   maxBytes: number;
+  /** Where maxBytes comes from, for the refusal's reason (`commands.max_bytes (256) plus 8192 ...`). */
+  maxBytesSource?: string;
+  /** A payload over maxBytes was refused (counted with the commands refused as too large). */
+  tooLarge?: () => void;
   timers: Timers;
   /** More than COMMAND_HOLD_LIMIT commands wait: the connection must go, with this reason. */
   overflow: (reason: string) => void;
@@ -98,6 +102,13 @@ export class CommandIntake {
     if (packet.retain) {
       // A retained command would be applied again at every (re)subscribe.
       this.refuse(topic, undefined, `${topic}: retained message; commands must not be retained`, settle);
+      return;
+    }
+    if (packet.payload.length > this.o.maxBytes) {
+      // Unread, whatever else is wrong with it: the REST API's rule (size first).
+      this.o.tooLarge?.();
+      const source = this.o.maxBytesSource ? ` (${this.o.maxBytesSource})` : '';
+      this.refuse(topic, undefined, `${topic}: payload of ${packet.payload.length} bytes is over the limit of ${this.o.maxBytes} bytes${source}`, settle);
       return;
     }
     const parsed = parseCommandMessage(this.o.topics, topic, packet.payload, this.o.decodePb, this.o.maxBytes);

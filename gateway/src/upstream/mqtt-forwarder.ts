@@ -113,6 +113,8 @@ export class MqttForwarder {
       onCommand: options.onCommand,
       decodePb: options.decodePbCommand ?? decodePbFrame,
       maxBytes: maxCommandBytes + COMMAND_PACKET_OVERHEAD,
+      maxBytesSource: `commands.max_bytes ${maxCommandBytes} plus ${COMMAND_PACKET_OVERHEAD} for topic and properties`,
+      tooLarge: options.onCommandTooLarge,
       timers: this.timers,
       overflow: (reason) => {
         this.lastError = reason;
