@@ -108,7 +108,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const spotServer = config.spot_server.url ? spotServerForwarder(config, config.spot_server.url, store, storeStatus, commandAdmission, logger, now) : null;
   const upstreams = (): UpstreamView[] => {
     const f = forwarder;
-    const views: UpstreamView[] = f ? [{ name: MQTT_UPSTREAM, status: () => f.status(), resend: (id) => f.resend(id) }] : [];
+    const views: UpstreamView[] = f ? [{ name: MQTT_UPSTREAM, status: () => f.status(), resend: (id) => f.resend(id), extra: () => f.commandCounts() }] : [];
     if (spotServer) views.push({ name: SPOT_SERVER_UPSTREAM, status: () => spotServer.status(), extra: () => spotServer.extra() });
     return views;
   };
@@ -135,7 +135,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     online.heard(serial);
     spotServer?.heard(serial);
   };
-  const ingest = spotIngest(config, watchedWrites(store, writes), counters, heard, logger, now, spotRate);
+  // A spot's WebSocket waiting behind a post's reply that held its commands is sent them once it is settled.
+  const ingest = spotIngest(config, watchedWrites(store, writes), counters, heard, logger, now, spotRate, (serial) => commandSignal.queued(serial));
   const drain = new HttpDrain();
   const webSockets = wsRoute({
     ingest,

@@ -14,6 +14,7 @@ import { StoreUnavailableError, type AppendOutcome, type NewEvent, type Store } 
 import type { IngestCounters } from './counters.js';
 import type { PostNumbering } from './headers.js';
 import type { PostNumberingBound } from './numbering-bound.js';
+import type { CommandLeases } from './command-leases.js';
 import { pendingReply } from './pending-commands.js';
 import type { Reply } from './reply.js';
 import { SettleOrder } from './settle-order.js';
@@ -33,6 +34,8 @@ export interface IngestDeps {
   maxRejectedPerPost: number;
   /** Bytes of commands in one reply (commands.max_reply_bytes); the rest wait for the next post. */
   maxReplyBytes?: number;
+  /** Spots with a reply carrying commands being written (SpotIngest's): another reply of theirs carries none. */
+  leases?: CommandLeases;
   /** The spot sent bytes (online tracking). */
   heard: (serial: string) => void;
   /** Events handed to the store and not yet settled, over all posts (back-pressure). */

@@ -138,7 +138,10 @@ function streamPost(
     clearTimeout(idle);
     post.finish().then(
       (outcome) => {
-        if (res.destroyed) return;
+        if (res.destroyed) {
+          if (outcome.ok) options.ingest.dropped(serial, outcome.commandIds);
+          return;
+        }
         if (!outcome.ok) {
           sendJson(res, 503, { error: 'store unavailable', reason: `spot ${serial}: ${outcome.reason}` }, { 'Retry-After': String(outcome.retryAfterSeconds) });
           return;

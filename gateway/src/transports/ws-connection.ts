@@ -218,8 +218,12 @@ export class SpotSocket {
     const { ingest, encoding } = this.deps;
     const reply = ingest.pendingReply(this.serial, encoding);
     const ids = reply.commandIds;
+    if (ids.length === 0) return;
     // The same commands again right after they were written: marking them delivered failed (logged); they wait for the next signal.
-    if (ids.length === 0 || (ids.length === previous.length && ids.every((id, i) => id === previous[i]))) return;
+    if (ids.length === previous.length && ids.every((id, i) => id === previous[i])) {
+      ingest.dropped(this.serial, ids);
+      return;
+    }
     this.sending = true;
     this.ws.send(reply.body, { binary: true }, (err) => {
       this.sending = false;

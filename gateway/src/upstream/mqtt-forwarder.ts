@@ -116,7 +116,20 @@ export class MqttForwarder {
     this.stall = new StallWatch(now, options.outageMs ?? 60_000);
     const maxCommandBytes = options.maxCommandBytes ?? MAX_COMMAND_BYTES;
     // A payload larger than the packet the broker may send is refused unread; the admission holds the exact bound (a command's JSON message).
-    this.commands = new CommandIntake(topics, logger, options.onCommand, options.decodePbCommand ?? decodePbFrame, maxCommandBytes + COMMAND_PACKET_OVERHEAD);
+    this.commands = new CommandIntake({
+      topics,
+      logger,
+      onCommand: options.onCommand,
+      decodePb: options.decodePbCommand ?? decodePbFrame,
+      maxBytes: maxCommandBytes + COMMAND_PACKET_OVERHEAD,
+      maxBytesSource: `commands.max_bytes ${maxCommandBytes} plus ${COMMAND_PACKET_OVERHEAD} for topic and properties`,
+      tooLarge: options.onCommandTooLarge,
+      timers: this.timers,
+      overflow: (reason) => {
+        this.lastError = reason;
+        if (this.connection.ready) this.connection.lost(this.connection.generation, reason);
+      },
+    });
     this.connection = new BrokerConnection({
       url: options.url,
       clientId: `spot-gateway-${options.gatewayId}-${this.upstream}`,
@@ -152,6 +165,8 @@ export class MqttForwarder {
     this.unsubscribeAppended = null;
     if (this.retryTimer !== null) this.timers.clearTimeout(this.retryTimer);
     this.retryTimer = null;
+    // Held commands stay unacknowledged: the broker delivers them again to the next start.
+    this.commands.reset();
     await this.connection.close(async (client) => {
       // Until the events in flight are acknowledged, or the connection is gone.
       if (this.window.inFlight > 0 && this.connection.ready) await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
@@ -201,12 +216,18 @@ export class MqttForwarder {
       spotStatesQueued: this.states.queued,
       commandsAccepted: this.commands.accepted,
       commandsRejected: this.commands.rejected,
+      commandsWaiting: this.commands.waiting,
       delivery: this.delivery.snapshot(),
       quarantined: this.poison.quarantined,
       poisonSuspect: this.poison.suspect,
       noAckSinceMs: this.stall.noAckSince(lagEvents === null ? this.window.inFlight > 0 : lagEvents > 0),
       reconnectsSinceAck: this.stall.reconnects,
     };
+  }
+
+  /** The commands of the broker: queued, refused, held unacknowledged now (the mqtt entry of /api/status). */
+  commandCounts(): { commandsAccepted: number; commandsRejected: number; commandsWaiting: number } {
+    return { commandsAccepted: this.commands.accepted, commandsRejected: this.commands.rejected, commandsWaiting: this.commands.waiting };
   }
 
   /** Publishes a quarantined event again (POST /api/quarantine/:id/resend); it leaves the quarantine on its PUBACK. */
@@ -249,6 +270,7 @@ export class MqttForwarder {
     // Only the broker dropping the connection says something about an event; our own drops do not.
     if (byBroker) this.poison.lost(this.window.oldest(), reason, this.otherInFlight === 0 && this.states.inFlight === 0);
     this.stall.disconnected();
+    this.commands.reset();
     this.resender.lost(reason);
     this.channel = null;
     this.window.clear();
