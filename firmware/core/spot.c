@@ -178,8 +178,11 @@ static void fill_spot_create(spot_t *s, spot_event_t *ev) {
 /* The introduction goes in front of every event no post has carried yet (those
  * are renumbered: the gateway never saw their numbers). Events an earlier post
  * carried keep their numbers and stay in front of it: the gateway drops any seq
- * at or below the highest it stored for the boot, so numbers must only rise. */
+ * at or below the highest it stored for the boot, so numbers must only rise.
+ * The introduction (with the boot findings) is the ring's kept run until
+ * acknowledged: an overflow drops the events behind it, never it. */
 void spot_connected(spot_t *s) {
+  ring_keep_none(&s->ring);
   s->intro_at = s->sent_end > s->ring.first_seq ? s->sent_end : s->ring.first_seq;
   spot_event_t ev;
   fill_spot_create(s, &ev);
