@@ -11,13 +11,6 @@ _Static_assert(SPOT_CONFIG_KEY_COUNT <= 64, "changed-keys masks are 64 bits");
 
 static char *field_text(spot_config_t *c, const spot_config_key_t *k) { return (char *)c + k->offset; }
 
-static void copy_text(char *dst, size_t size, const char *src) {
-  size_t n = strlen(src);
-  if (n >= size) n = size - 1;
-  memcpy(dst, src, n);
-  dst[n] = '\0';
-}
-
 void config_to_pb(const spot_config_t *c, uint64_t mask, spot_v1_Config *m) {
   pb_field_iter_t it;
   if (!pb_field_iter_begin(&it, spot_v1_Config_fields, m)) return;
@@ -29,8 +22,8 @@ void config_to_pb(const spot_config_t *c, uint64_t mask, spot_v1_Config *m) {
       case SPOT_CONFIG_BOOL: *(bool *)it.pData = *(const bool *)src; break;
       case SPOT_CONFIG_INT: *(int32_t *)it.pData = *(const int32_t *)src; break; /* uint32 fields hold >= 0 */
       case SPOT_CONFIG_NUMBER: *(double *)it.pData = *(const double *)src; break;
-      case SPOT_CONFIG_ENUM: copy_text((char *)it.pData, it.data_size, k->values[*(const uint8_t *)src]); break;
-      default: copy_text((char *)it.pData, it.data_size, src); break;
+      case SPOT_CONFIG_ENUM: text_copy((char *)it.pData, it.data_size, k->values[*(const uint8_t *)src]); break;
+      default: text_copy((char *)it.pData, it.data_size, src); break;
     }
     *(bool *)it.pSize = true;
   }
@@ -127,7 +120,7 @@ static bool apply_key(spot_config_t *c, const spot_config_key_t *k, const pb_fie
         return false;
       }
       *changed = strcmp(dst, v) != 0;
-      copy_text(dst, k->size, v);
+      text_copy(dst, k->size, v);
       return true;
     }
   }
