@@ -109,7 +109,7 @@ FW_LINUX_SRC = $(FW_PORTABLE_SRC) $(wildcard firmware/platform/posix/*.c firmwar
 # The app under the bootloader also answers SMP (firmware/smp) and writes the MCUboot
 # trailer with the bootloader's own code (its image, trailer and swap files; --gc-sections
 # keeps what the app calls).
-FW_MPS2_BOOT_SRC := $(addprefix firmware/bootloader/,boot.c boot_image.c boot_swap.c boot_trailer.c)
+FW_MPS2_BOOT_SRC := $(addprefix firmware/bootloader/,boot.c boot_image.c boot_self_confirm.c boot_swap.c boot_trailer.c)
 FW_MPS2_SRC = $(FW_PORTABLE_SRC) $(wildcard firmware/smp/*.c firmware/platform/mps2/*.c firmware/targets/mps2/*.c) $(FW_MPS2_BOOT_SRC)
 
 FW_WARN := -std=c11 -Wall -Wextra -Werror
