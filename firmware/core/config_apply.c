@@ -3,6 +3,7 @@
 #include <pb_common.h>
 #include <string.h>
 
+#include "config_text.h"
 #include "json_scan.h"
 #include "spot_limits.h"
 #include "text.h"
@@ -109,6 +110,7 @@ static bool apply_key(spot_config_t *c, const spot_config_key_t *k, const pb_fie
         text_str(why, " characters, rejected");
         return false;
       }
+      if (k->type == SPOT_CONFIG_STRING && !config_text_ok(v, (size_t)k->min, k->visible_ascii, why)) return false;
       if (k->type == SPOT_CONFIG_IPV4 && !config_is_ipv4(v)) {
         text_str(why, "=\"");
         text_strn(why, v, 24);
@@ -191,6 +193,11 @@ static bool key_valid(spot_config_t *c, const spot_config_key_t *k) {
     case SPOT_CONFIG_ENUM: return *(uint8_t *)field < k->value_count;
     default:
       if (memchr(field, '\0', k->size) == NULL) return false;
+      if (k->type == SPOT_CONFIG_STRING) {
+        text_t unsaid; /* the reason is not needed: the default is said instead */
+        text_init(&unsaid, NULL, 0);
+        return config_text_ok(field, (size_t)k->min, k->visible_ascii, &unsaid);
+      }
       if (k->type == SPOT_CONFIG_IPV4) return config_is_ipv4(field);
       if (k->type == SPOT_CONFIG_OBJECT) return field[0] == '{';
       return true;
