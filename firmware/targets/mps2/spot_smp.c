@@ -74,8 +74,8 @@ void mps2_smp_init(mps2_smp_t *m, spot_t *spot, bool pb, uint32_t serial, const 
   if (!m->slot || config.flash == NULL) {
     smp_server_init(&m->server, &config);
   }
-  bool trial = false;
-  m->trial = m->slot && boot_primary_on_trial(mps2_flash(), &map, &trial) == BOOT_OK && trial;
+  bool trial = true; /* a failed read here: the confirm's own reads find out */
+  m->trial = m->slot && (boot_primary_on_trial(mps2_flash(), &map, &trial) != BOOT_OK || trial);
   boot_self_confirm_init(&m->confirm);
   smp_demux_init(&m->demux, pb, on_command, on_frame, m);
 }
