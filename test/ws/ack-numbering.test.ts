@@ -1,7 +1,7 @@
 // What an acknowledgement's boot/seq name when the last message of a batch is malformed (docs/websocket.md, "Acknowledgement").
 import test from 'ava';
 import { createPbEncoder } from '../../gateway/src/protocol/index.js';
-import { api, startTestGateway } from '../helpers/gateway.js';
+import { api, startTestGateway, waitFor } from '../helpers/gateway.js';
 import { jsonText, presence } from '../http/events.js';
 import { WsSpot } from './ws-spot.js';
 
@@ -10,8 +10,12 @@ const events = (n: number, from = 0): ReturnType<typeof presence>[] => Array.fro
 /** A PB frame of two bytes that cannot be read (a truncated varint): one malformed message. */
 const MALFORMED_FRAME = Buffer.from([0x02, 0xff, 0xff]);
 
-async function rejectedCount(url: string, serial: number): Promise<number> {
-  return (await api<unknown[]>(url, `/api/rejected?spot=${serial}`)).body.length;
+/** The spot's rejected records once there are `n` (they are written with the commit's side work, up to 50 ms later). */
+async function rejectedRecords(url: string, serial: number, n: number): Promise<Array<{ reason: string }>> {
+  return waitFor(async () => {
+    const { body } = await api<Array<{ reason: string }>>(url, `/api/rejected?spot=${serial}`);
+    return body.length >= n ? body : undefined;
+  }, 5000, `${n} rejected record(s) of spot ${serial}`);
 }
 
 test('spot-pb.v1, frames numbered by the spot, no numbering headers: a malformed last frame is named with the seq after the frame before it', async (t) => {
@@ -25,7 +29,7 @@ test('spot-pb.v1, frames numbered by the spot, no numbering headers: a malformed
   // Two malformed frames in a row end the next message: one seq each.
   await spot.send(Buffer.concat([encoder.encode({ ...events(1, 3)[0]!, boot: 9, seq: 54 }), MALFORMED_FRAME, MALFORMED_FRAME]));
   t.deepEqual(await spot.waitAck(7), { events: 7, boot: 9, seq: 56 });
-  t.is(await rejectedCount(gw.url, 61), 2, 'each run of malformed frames kept once');
+  t.is((await rejectedRecords(gw.url, 61, 2)).length, 2, 'each run of malformed frames kept once');
 });
 
 test('spot-pb.v1, frames numbered by the spot beside numbering headers: the frames win, for the malformed last frame too', async (t) => {
@@ -79,7 +83,7 @@ test('spot-pb.v1: a frame refused for its numbering beyond the bound is named wi
   const second = createPbEncoder();
   await spot.send(Buffer.concat([second.encode({ ...events(1, 1)[0]!, boot: 9, seq: 51 }), second.encode({ ...events(1, 2)[0]!, boot: 9, seq: 5000 })]));
   t.deepEqual(await spot.waitAck(2), { events: 2, boot: 9, seq: 5000 });
-  const { body: rejected } = await api<Array<{ reason: string }>>(gw.url, '/api/rejected?spot=66');
+  const rejected = await rejectedRecords(gw.url, 66, 1);
   t.is(rejected.length, 1);
   t.regex(rejected[0]!.reason, /seq 5000 is more than auth.numbering_max_ahead \(100\) ahead/);
 });

@@ -31,6 +31,11 @@ export interface SpotSocketDeps {
   closed: () => void;
   /** With spot tokens: the token looked up again at every silence check; its reason once revoked. */
   stillValid?: () => string | null;
+  /**
+   * The connection's socket under the WebSocket. A write's callback that finds it destroyed was cut, not
+   * written: Node calls back without an error for a write the socket's end cancelled (as for a post's reply).
+   */
+  socket: { readonly destroyed: boolean };
 }
 
 export class SpotSocket {
@@ -227,7 +232,7 @@ export class SpotSocket {
     this.sending = true;
     this.ws.send(reply.body, { binary: true }, (err) => {
       this.sending = false;
-      if (err) {
+      if (err || this.deps.socket.destroyed) {
         ingest.undelivered(this.serial, ids);
         return;
       }
