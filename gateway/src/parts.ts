@@ -43,7 +43,7 @@ export function dashboardFeed(store: Store, deps: ApiDeps, jobs: FlashJobs, logg
       liveSnapshot({
         status: () => statusView(deps),
         healthProblems: () => healthProblems(deps),
-        spots: () => store.spots.list(),
+        spots: (limit) => store.spots.page({ limit }),
         isOnline: (serial) => deps.online.isOnline(serial),
         activity,
         flashJobs: () => jobs.running(),

@@ -10,11 +10,12 @@ import type { CommandAdmission } from './command-admission.js';
 import { registerCommandRoutes } from './commands.js';
 import { registerFlashRoutes, type FlashRoutesDeps } from './flash.js';
 import { registerImageRoutes, type ImageRoutesDeps } from './images.js';
-import { badRequest, intParam, notFound } from './errors.js';
+import { badRequest, intParam } from './errors.js';
 import { openApiDocument } from './openapi.js';
 import { registerOpsRoutes, type OpsDeps } from './ops.js';
 import { quarantineProblem, registerQuarantineRoutes, type Resend } from './quarantine.js';
-import { eventView, rejectedView, spotView } from './views.js';
+import { registerSpotRoutes } from './spots.js';
+import { eventView, rejectedView } from './views.js';
 
 export interface UpstreamView {
   name: string;
@@ -89,17 +90,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
 
   app.get('/api/openapi.json', async () => openApiDocument(deps.version));
 
-  app.get('/api/spots', async () =>
-    deps.store.spots.list().map((spot) => spotView(spot, deps.online.isOnline(spot.serial))),
-  );
-
-  app.get<{ Params: { serial: string } }>('/api/spots/:serial', async (request, reply) => {
-    const serial = parseSerial(request.params.serial);
-    if (!serial.ok) return badRequest(reply, serial.reason);
-    const spot = deps.store.spots.get(serial.value);
-    if (!spot) return notFound(reply, `spot ${serial.value} has never posted`);
-    return spotView(spot, deps.online.isOnline(spot.serial));
-  });
+  registerSpotRoutes(app, { spots: deps.store.spots, isOnline: (serial) => deps.online.isOnline(serial) });
 
   app.get<{ Querystring: { spot?: string; after?: string; limit?: string } }>('/api/events', async (request, reply) => {
     const { query } = request;
