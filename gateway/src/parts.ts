@@ -230,7 +230,7 @@ export function gatewayLiveness(
   writes: WriteWatch,
   online: OnlineTracker,
   currentForwarder: () => MqttForwarder | null,
-  spotServer: SpotServerForwarder | null,
+  currentSpotServer: () => SpotServerForwarder | null,
 ): Liveness {
   const upstreams = (): UpstreamSample[] => {
     const samples: UpstreamSample[] = [];
@@ -240,9 +240,10 @@ export function gatewayLiveness(
       // A refused message is an answer from the broker too: the forwarder moves past it.
       samples.push({ name: MQTT_UPSTREAM, state: f.state, acked: f.acked + f.refused, backlog: f.lagEvents, inFlight: f.inFlight, downSinceMs: f.downSinceMs });
     }
+    const spotServer = currentSpotServer();
     if (spotServer) {
       const s = spotServer.status();
-      const state = s.state === 'down' ? 'disconnected' : s.state;
+      const state = s.state === 'down' || s.state === 'looped' ? 'disconnected' : s.state;
       samples.push({ name: SPOT_SERVER_UPSTREAM, state, acked: s.acked + s.refused, backlog: s.lagEvents, inFlight: s.inFlight, downSinceMs: s.downSinceMs });
     }
     return samples;

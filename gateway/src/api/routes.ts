@@ -38,6 +38,8 @@ export interface UpstreamView {
   };
   /** Publishes a quarantined event of this upstream again. */
   resend?: Resend;
+  /** What makes /healthz say degraded at once, beyond the state above (the spot server being this gateway itself). */
+  problem?: () => string | null;
   /** Fields of this kind of upstream only, added to its entry in /api/status (the spot server's spots and commands). */
   extra?: () => Record<string, number>;
 }
@@ -156,12 +158,15 @@ export function healthProblems(deps: ApiDeps): string[] {
       const how = s.reconnectsSinceAck > 0 ? `reconnected ${s.reconnectsSinceAck} times meanwhile` : 'connected';
       problems.push(`upstream ${upstream.name} has acknowledged nothing for ${Math.round((now - s.noAckSinceMs) / 1000)} s while ${lag} wait (${how})`);
     }
+    const own = upstream.problem?.();
+    if (own) problems.push(own);
     if (s.quarantined > 0) problems.push(quarantineProblem(upstream.name, s.quarantined));
     const w = s.poisonSuspect;
     if (w?.withheld) {
       problems.push(`upstream ${upstream.name}: the broker dropped the connection ${w.strikes} times with event ${w.eventId} of spot ${w.spot} alone in flight and has taken no event since the last quarantine; events wait in the buffer`);
     }
-    if (s.downSinceMs === null || now - s.downSinceMs < deps.upstreamDownDegradedMs) continue;
+    // A spot server that is this gateway itself is said above, at once and with the reason.
+    if (own || s.downSinceMs === null || now - s.downSinceMs < deps.upstreamDownDegradedMs) continue;
     const why = s.lastError ? `: ${s.lastError}` : '';
     problems.push(`upstream ${upstream.name} without a connection for ${Math.round((now - s.downSinceMs) / 1000)} s${why}`);
   }
