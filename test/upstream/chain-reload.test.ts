@@ -4,7 +4,7 @@
 import test from 'ava';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { api, JSON_EVENTS, jsonLogLines, postChunks, spawnGateway, startTestGateway, tempDir, waitFor, type ChildGateway } from '../helpers/gateway.js';
+import { api, JSON_EVENTS, jsonLogLines, postChunks, spawnGateway, startTestGateway, tempDir, waitFor, type ChildGateway, type Teardown } from '../helpers/gateway.js';
 import { jsonText, presence } from '../http/events.js';
 
 type Upstream = { state: string; lag: number | null; lastError: string | null; spotsTracked?: number };
@@ -27,7 +27,7 @@ function post(gw: { port: number }, serial: number, from: number, n: number): Pr
 const range = (from: number, n: number): unknown[] => Array.from({ length: n }, (_, i) => presence(from + i).data.label);
 
 /** The site as a service on a config file; `point(url)` rewrites the file's spot_server.url. */
-async function siteService(t: Parameters<typeof tempDir>[0], firstUrl: string): Promise<{ gw: ChildGateway; point: (url: string) => void }> {
+async function siteService(t: Teardown, firstUrl: string): Promise<{ gw: ChildGateway; point: (url: string) => void }> {
   const dir = tempDir(t);
   const file = path.join(dir, 'gateway.yaml');
   const point = (url: string): void => writeFileSync(file, `data_dir: ${dir}\nspot_server:\n  url: ${url}\n  poll_after_s: 0.05\n  max_events_per_post: 4\n`);
