@@ -2,6 +2,7 @@
 // the byte bound, a small site answered whole, and bad bounds refused.
 import test from 'ava';
 import { MAX_SPOTS_LIMIT, SPOTS_PAGE_BYTES } from '../../gateway/src/api/spots.js';
+import { LIVE_SPOTS } from '../../gateway/src/live/snapshot.js';
 import { openStore } from '../../gateway/src/store/index.js';
 import { recordingLogger } from '../store/helpers.js';
 import { api, JSON_EVENTS, postChunks, startTestGateway, tempDir } from '../helpers/gateway.js';
@@ -17,9 +18,11 @@ const MANY = 100_000;
 /** A registry of `count` spots written straight into the data directory's store (serials 1..count). */
 async function registryOf(dataDir: string, count: number, configBytes = 0): Promise<void> {
   const store = openStore({ logger: recordingLogger(), dataDir });
+  // Heard from now: spots silent past spots.forget_after_s would be forgotten while the test pages.
+  const now = Date.now();
   try {
     for (let i = 1; i <= count; i++) {
-      store.spots.recordPost(String(i), { firmwareVersion: 'spot/1.0', events: i % 7, rejected: 0, duplicates: 0, now: 1_780_000_000_000 + i });
+      store.spots.recordPost(String(i), { firmwareVersion: 'spot/1.0', events: i % 7, rejected: 0, duplicates: 0, now: now + i });
       if (configBytes > 0) store.spots.recordConfigCreate(String(i), { hostname: `spot-${i}`, note: 'x'.repeat(configBytes) });
     }
   } finally {
@@ -84,7 +87,33 @@ test(`${MANY} spots page through by the Link header in a stable order, each spot
   t.is(nextLink(small.headers), '/api/spots?after=99993&limit=3');
   const last = await api<SpotRow[]>(gw.url, `/api/spots?after=${seen.at(-1)!}`);
   t.deepEqual([last.status, last.body, last.headers.get('link')], [200, [], null], 'past the last spot: empty, no next link');
+
+  // The dashboard's live feed: the first page of spots each second, with the count of all.
+  const frame = await liveStatusFrame(gw.url);
+  t.is(frame.spots.length, LIVE_SPOTS);
+  t.deepEqual(frame.spots.map((s) => s.serial), seen.slice(0, LIVE_SPOTS));
+  t.is(frame.status.spots.known, MANY + 2);
 });
+
+/** The first status frame of GET /api/live, read off the stream (bounded). */
+async function liveStatusFrame(url: string): Promise<{ spots: Array<{ serial: string }>; status: { spots: { known: number } } }> {
+  const abort = new AbortController();
+  const res = await fetch(`${url}/api/live`, { signal: AbortSignal.any([abort.signal, AbortSignal.timeout(10000)]) });
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) throw new Error(`the live feed ended before a whole status frame: ${text.slice(0, 200)}`);
+      text += decoder.decode(value, { stream: true });
+      const m = /event: status\ndata: (.*)\n\n/.exec(text);
+      if (m) return JSON.parse(m[1]!) as { spots: Array<{ serial: string }>; status: { spots: { known: number } } };
+    }
+  } finally {
+    abort.abort();
+  }
+}
 
 test('a page ends before the spot that would take it past 1 MiB of JSON, and the next page goes on from there', async (t) => {
   const dataDir = tempDir(t);

@@ -183,16 +183,6 @@ export class SpotTable implements SpotRegistry {
     this.known--;
   }
 
-  /** Every spot, by serial: the table, with the entries in memory over their rows. */
-  list(): SpotRecord[] {
-    const all = new Map<string, SpotRecord>();
-    for (const row of this.conn.stmt('SELECT * FROM spots ORDER BY serial').iterate() as Iterable<SpotRow>) {
-      all.set(row.serial, this.spots.get(row.serial) ?? fromRow(row));
-    }
-    for (const [serial, s] of this.spots) all.set(serial, s);
-    return [...all.values()].sort((a, b) => (a.serial < b.serial ? -1 : a.serial > b.serial ? 1 : 0)).map(copy);
-  }
-
   /**
    * A page of spots in serial order as text (the table's key: "10" before "9"): after a serial
    * ascending, before one descending, at most `limit`. The table's rows with the entries in memory

@@ -252,7 +252,6 @@ export interface SpotRegistry {
   /** A `config update` reported by the spot: merged into the config as last reported. */
   mergeConfig(serial: string, partial: Record<string, unknown>): void;
   get(serial: string): SpotRecord | null;
-  list(): SpotRecord[];
   /** A page in serial order as text: above `after` ascending, or below `before` descending; at most `limit`. */
   page(page: SpotPage): SpotRecord[];
   /** How many spots are known (constant time). */
