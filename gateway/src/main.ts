@@ -1,7 +1,7 @@
 // Composition root: the only place that wires real sockets, files, clocks and the broker together.
 import { registerApi, type ApiDeps, type UpstreamView } from './api/routes.js';
 import { createGatewayAuth } from './auth/index.js';
-import { type GatewayConfig, type LogLevel } from './config/index.js';
+import { spotServerChanged, type GatewayConfig, type LogLevel } from './config/index.js';
 import { registerDashboard } from './dashboard/files.js';
 import { DiskSpace } from './disk-space.js';
 import { CommandSignal, IngestCounters, OnlineTracker } from './ingest/index.js';
@@ -105,11 +105,13 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   // `let`: a reload that changes the upstream's keys replaces it (applyLive); everything reads it through these closures.
   let forwarder = mqttUrl ? mqttForwarder(config, mqttUrl, source, commandAdmission, logger, now) : null;
   // Beside MQTT, with cursors of its own: one down does not hold the other (docs/chaining.md).
-  const spotServer = config.spot_server.url ? spotServerForwarder(config, config.spot_server.url, store, storeStatus, commandAdmission, logger, now) : null;
+  // `let` too: a reload that changes spot_server.url (or another of its keys) replaces it on the same cursors.
+  let spotServer = config.spot_server.url ? spotServerForwarder(config, config.spot_server.url, store, storeStatus, commandAdmission, logger, now) : null;
   const upstreams = (): UpstreamView[] => {
     const f = forwarder;
     const views: UpstreamView[] = f ? [{ name: MQTT_UPSTREAM, status: () => f.status(), resend: (id) => f.resend(id), extra: () => f.commandCounts() }] : [];
-    if (spotServer) views.push({ name: SPOT_SERVER_UPSTREAM, status: () => spotServer.status(), extra: () => spotServer.extra() });
+    const s = spotServer;
+    if (s) views.push({ name: SPOT_SERVER_UPSTREAM, status: () => s.status(), extra: () => s.extra(), problem: () => s.problem() });
     return views;
   };
   const disk = new DiskSpace({ dir: config.data_dir, warnPercent: config.buffer.disk_warn_percent, now });
@@ -218,6 +220,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
           admit: auth.admitPost,
           spotRate: spotGate,
           refusals,
+          instanceId: store.instanceId,
         }),
       ],
       registerApi: (api) => {
@@ -252,7 +255,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     { port, plainPort, tls: tlsCert !== null, host: config.http.host, dataDir: config.data_dir, mqtt: mqttUrl ? redactUrl(mqttUrl) : null, spotServer: spotServer !== null, instanceId: store.instanceId, version },
     `listening on ${config.http.host}:${port} (${scheme})${plainText}; buffer in ${config.data_dir}; ${mqttUrl ? `forwarding to ${redactUrl(mqttUrl)}` : 'no MQTT upstream'}`,
   );
-  const liveness = gatewayLiveness(now, storeStatus, writes, online, () => forwarder, spotServer);
+  const liveness = gatewayLiveness(now, storeStatus, writes, online, () => forwarder, () => spotServer);
 
   let stopping: Promise<void> | null = null;
   let swapping: Promise<void> = Promise.resolve();
@@ -270,6 +273,18 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     forwarder = mqttForwarder(next, next.mqtt.url, source, commandAdmission, logger, now);
     forwarder.start();
     logger.info({ mqtt: redactUrl(next.mqtt.url) }, 'mqtt: upstream restarted with the reloaded configuration');
+  };
+  /** The same for the spot-server upstream: the old one ends its posts and commits their cursors, the new one goes on from them. */
+  let spotServerConfig = config;
+  const replaceSpotServer = async (next: GatewayConfig): Promise<void> => {
+    const old = spotServer;
+    if (!old || !next.spot_server.url || stopping) return;
+    await old.stop();
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stop() may have begun while the old forwarder stopped
+    if (stopping) return;
+    spotServer = spotServerForwarder(next, next.spot_server.url, store, storeStatus, commandAdmission, logger, now);
+    spotServer.start();
+    logger.info({ spotServer: redactUrl(next.spot_server.url) }, 'spot server: upstream restarted with the reloaded configuration');
   };
   return {
     port,
@@ -290,6 +305,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       disk.setWarnPercent(next.buffer.disk_warn_percent);
       spotServer?.setToken(next.spot_server.token);
       if (restartUpstream) swapping = swapping.then(() => replaceForwarder(next));
+      if (spotServerChanged(spotServerConfig, next)) swapping = swapping.then(() => replaceSpotServer(next));
+      spotServerConfig = next;
       return swapping;
     },
     reloadTls: () => listeners.reloadTls(),

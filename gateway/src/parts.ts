@@ -52,7 +52,7 @@ export function dashboardFeed(store: Store, deps: ApiDeps, jobs: FlashJobs, logg
       liveSnapshot({
         status: () => statusView(deps),
         healthProblems: () => healthProblems(deps),
-        spots: () => store.spots.list(),
+        spots: (limit) => store.spots.page({ limit }),
         isOnline: (serial) => deps.online.isOnline(serial),
         activity,
         flashJobs: () => jobs.running(),
@@ -242,7 +242,7 @@ export function gatewayLiveness(
   writes: WriteWatch,
   online: OnlineTracker,
   currentForwarder: () => MqttForwarder | null,
-  spotServer: SpotServerForwarder | null,
+  currentSpotServer: () => SpotServerForwarder | null,
 ): Liveness {
   // The watchdog's check and the STATUS= line it refreshes read the forwarders' status once between them.
   const upstreams = oncePerTurn((): UpstreamSample[] => {
@@ -253,9 +253,10 @@ export function gatewayLiveness(
       // A refused message is an answer from the broker too: the forwarder moves past it.
       samples.push({ name: MQTT_UPSTREAM, state: f.state, acked: f.acked + f.refused, backlog: f.lagEvents, inFlight: f.inFlight, downSinceMs: f.downSinceMs });
     }
+    const spotServer = currentSpotServer();
     if (spotServer) {
       const s = spotServer.status();
-      const state = s.state === 'down' ? 'disconnected' : s.state;
+      const state = s.state === 'down' || s.state === 'looped' ? 'disconnected' : s.state;
       samples.push({ name: SPOT_SERVER_UPSTREAM, state, acked: s.acked + s.refused, backlog: s.lagEvents, inFlight: s.inFlight, downSinceMs: s.downSinceMs });
     }
     return samples;

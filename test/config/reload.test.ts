@@ -1,6 +1,6 @@
 // SIGHUP reload plan: the live keys apply at once (the upstream's by replacing the forwarder), every other changed key is named for a restart.
 import test from 'ava';
-import { defaultConfig, leafKeys, configSchema, planReload, shownValue, LIVE_KEYS, UPSTREAM_KEYS, type DeepPartial, type GatewayConfig } from '../../gateway/src/config/index.js';
+import { defaultConfig, leafKeys, configSchema, planReload, shownValue, spotServerChanged, LIVE_KEYS, SPOT_SERVER_KEYS, UPSTREAM_KEYS, type DeepPartial, type GatewayConfig } from '../../gateway/src/config/index.js';
 
 const base = (more: DeepPartial<GatewayConfig> = {}) => defaultConfig({ gateway: { id: 'gw' }, ...more });
 
@@ -73,12 +73,30 @@ test('the live keys are keys of the schema, the upstream keys among them', (t) =
   t.false(LIVE_KEYS.includes('http.port') || LIVE_KEYS.includes('data_dir') || LIVE_KEYS.includes('commands.max_bytes'));
 });
 
-test('spot_server.token applies at once (the next posts carry it), its logged value hidden; the URL waits for a restart', (t) => {
+test('spot_server.token applies at once (the next posts carry it), its logged value hidden; so does the URL, with the MQTT forwarder left alone', (t) => {
   const running = defaultConfig({ spot_server: { url: 'http://central:8080', token: 'old' } });
   const plan = planReload(running, defaultConfig({ spot_server: { url: 'http://other:8080', token: 'new' } }));
-  t.deepEqual(plan.applied, ['spot_server.token']);
-  t.deepEqual(plan.needRestart, ['spot_server.url']);
+  t.deepEqual(plan.applied, ['spot_server.url', 'spot_server.token']);
+  t.deepEqual(plan.needRestart, []);
   t.false(plan.restartUpstream);
   t.is(shownValue(plan.running, 'spot_server.token'), '"***"');
   t.is(shownValue(defaultConfig(), 'spot_server.token'), '""');
+});
+
+test('another spot server, or another key of its forwarder, applies and replaces the forwarder; the token alone does not; adding or removing it needs a restart', (t) => {
+  const chained = base({ spot_server: { url: 'https://user:pw@central-a:8443' } });
+  const moved = planReload(chained, base({ spot_server: { url: 'https://central-b:8443', timeout_s: 5 } }));
+  t.deepEqual([moved.applied, moved.needRestart, moved.running.spot_server.url, moved.running.spot_server.timeout_s], [['spot_server.url', 'spot_server.timeout_s'], [], 'https://central-b:8443', 5]);
+  t.true(spotServerChanged(chained, moved.running));
+  t.is(shownValue(chained, 'spot_server.url'), '"https://user:***@central-a:8443"', 'the password hidden in the log line');
+  const token = planReload(chained, base({ spot_server: { url: 'https://user:pw@central-a:8443', token: 'x' } }));
+  t.deepEqual(token.applied, ['spot_server.token']);
+  t.false(spotServerChanged(chained, token.running), 'the token goes to the running forwarder');
+
+  const added = planReload(base(), chained);
+  t.deepEqual([added.applied, added.needRestart, added.reasons], [[], ['spot_server.url'], { 'spot_server.url': 'an upstream added' }]);
+  t.false(spotServerChanged(base(), chained));
+  const removed = planReload(chained, base());
+  t.deepEqual([removed.needRestart, removed.reasons, removed.running.spot_server.url], [['spot_server.url'], { 'spot_server.url': 'the upstream removed' }, 'https://user:pw@central-a:8443']);
+  for (const key of SPOT_SERVER_KEYS) t.true(LIVE_KEYS.includes(key), `${key} is live`);
 });

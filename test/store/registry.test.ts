@@ -25,7 +25,7 @@ test('the registry records posts, first/last seen and counters, and survives a r
   t.is(store.spots.get('nope'), null);
   await store.close();
   const again = openTestStore(t, { dataDir });
-  t.deepEqual(again.spots.list(), [expected]);
+  t.deepEqual(again.spots.page({ limit: 10 }), [expected]);
 });
 
 test('spot create, config create and config updates as last reported', async (t) => {
@@ -92,9 +92,15 @@ test('with more spots than the registry keeps in memory, every one is counted, l
   t.is(store.spots.count(), spots);
   store.spots.touch('new', { now: spots + 1 });
   t.is(store.spots.count(), spots + 1, 'counted before it is written');
-  const listed = store.spots.list();
+  const listed = store.spots.page({ limit: spots + 10 });
   t.is(listed.length, spots + 1);
   t.like(listed[0], { serial: '100000', posts: 2 });
+  t.is(listed.at(-1)!.serial, 'new', 'not written yet, in its place');
+  // Pages over the table and memory alike, each way.
+  const last = 100000 + spots - 1;
+  t.deepEqual(store.spots.page({ after: String(last - 2), limit: 5 }).map((s) => s.serial), [String(last - 1), String(last), 'new']);
+  t.deepEqual(store.spots.page({ before: 'new', limit: 2 }).map((s) => s.serial), [String(last), String(last - 1)]);
+  t.deepEqual(store.spots.page({ before: '100001', limit: 2 }).map((s) => [s.serial, s.posts]), [['100000', 2]], 'the entry in memory over its row');
   await store.close();
   const again = openTestStore(t, { dataDir });
   t.is(again.spots.count(), spots + 1);

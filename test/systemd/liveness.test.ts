@@ -157,7 +157,7 @@ test("a watchdog check and the STATUS= line it refreshes ask each forwarder's st
   const forwarder = { status: () => (asked++, status) } as unknown as MqttForwarder;
   const store = { lastError: 'disk full', events: 12, perUpstream: { mqtt: { pending: 12 } } } as unknown as StoreStatus;
   const online = { onlineCount: () => 1 } as unknown as OnlineTracker;
-  const live = gatewayLiveness(() => 0, () => store, new WriteWatch(() => 0), online, () => forwarder, null);
+  const live = gatewayLiveness(() => 0, () => store, new WriteWatch(() => 0), online, () => forwarder, () => null);
   // What the notifier does in one check that withholds the watchdog or resumes it: fault(), then the STATUS= line.
   t.is(live.fault(), null);
   t.is(live.summary(), '1 spot online; backlog 12 events; mqtt connected; store cannot write: disk full');

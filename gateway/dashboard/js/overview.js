@@ -31,7 +31,7 @@ export function overviewPage(history) {
     status(snapshot) {
       const { status, health, spots, time } = snapshot;
       fill(parts.health, healthView(health, status));
-      spotList.update(spots, time);
+      spotList.update(spots, time, status.spots.known);
       firmware.update(snapshot.flashJobs ?? []);
       fill(parts.buffer, bufferView(status.buffer, status.disk, history));
       fill(parts.upstreams, upstreamsView(status.upstreams, history, time));
@@ -68,9 +68,13 @@ function spotsTable() {
   const table = h('div', { class: 'scroll' }, h('table', {}, h('thead', {}, h('tr', {}, SPOT_COLUMNS.map((c) => h('th', {}, c)))), body));
   const empty = h('p', { class: 'muted' }, 'No spot has posted yet. Point a spot\u2019s brain_address at this gateway.');
   const rows = new Map();
+  // The live feed carries the first spots by serial (as text) up to a bound; a bigger site says so.
+  const more = h('p', { class: 'muted', id: 'spots-more' });
   const root = h('div', {}, empty);
-  root.update = (spots, now) => {
-    if (spots.length > 0 && empty.isConnected) fill(root, table);
+  root.update = (spots, now, known) => {
+    if (spots.length > 0 && empty.isConnected) fill(root, table, more);
+    more.hidden = known <= spots.length;
+    more.textContent = more.hidden ? '' : `The first ${num(spots.length)} of ${num(known)} spots by serial; every spot: GET /api/spots, a page at a time.`;
     const order = spots.slice().sort((a, b) => Number(b.online) - Number(a.online) || Number(a.serial) - Number(b.serial));
     for (const s of order) {
       let row = rows.get(s.serial);

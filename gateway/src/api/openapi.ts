@@ -75,7 +75,29 @@ export function openApiDocument(version: string): object {
           responses: { '200': json({ type: 'array', items: { $ref: '#/components/schemas/Command' } }), '400': badRequest },
         },
       },
-      '/api/spots': { get: { summary: 'Every spot that ever posted', responses: { '200': json({ type: 'array', items: { $ref: '#/components/schemas/Spot' } }) } } },
+      '/api/spots': {
+        get: {
+          summary: 'Spots known, a page at a time, in serial order as text ("10" before "9"); with before, descending below it',
+          description:
+            'A page holds at most limit spots (default 1000: a site of up to 1000 spots gets them all) and ends before the spot whose JSON would take it past 1 MiB (at least one). A page that may have more after it carries a Link header with rel="next"; page on with after=<last serial> (before=<last serial> going down) until a page comes without one.',
+          parameters: [
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 1000 } },
+            { name: 'after', in: 'query', description: 'only serials above it as text, ascending (0: from the first)', schema: { type: 'integer', minimum: 0 } },
+            { name: 'before', in: 'query', description: 'only serials below it as text, descending (not with after)', schema: { type: 'integer', minimum: 0 } },
+          ],
+          responses: {
+            '200': {
+              description: 'a page of spots',
+              headers: {
+                'X-Total-Count': { description: 'spots known (as /api/status spots.known)', schema: { type: 'integer' } },
+                Link: { description: '</api/spots?after=<last serial>&limit=<n>>; rel="next", when the page is full or cut by the byte bound', schema: { type: 'string' } },
+              },
+              ...json({ type: 'array', items: { $ref: '#/components/schemas/Spot' } }),
+            },
+            '400': badRequest,
+          },
+        },
+      },
       '/api/spots/{serial}': {
         get: {
           summary: 'One spot',

@@ -10,11 +10,12 @@ import type { CommandAdmission } from './command-admission.js';
 import { registerCommandRoutes } from './commands.js';
 import { registerFlashRoutes, type FlashRoutesDeps } from './flash.js';
 import { registerImageRoutes, type ImageRoutesDeps } from './images.js';
-import { badRequest, intParam, notFound } from './errors.js';
+import { badRequest, intParam } from './errors.js';
 import { openApiDocument } from './openapi.js';
 import { registerOpsRoutes, type OpsDeps } from './ops.js';
 import { quarantineProblem, registerQuarantineRoutes, type Resend } from './quarantine.js';
-import { eventView, rejectedView, spotView } from './views.js';
+import { registerSpotRoutes } from './spots.js';
+import { eventView, rejectedView } from './views.js';
 
 export interface UpstreamView {
   name: string;
@@ -37,6 +38,8 @@ export interface UpstreamView {
   };
   /** Publishes a quarantined event of this upstream again. */
   resend?: Resend;
+  /** What makes /healthz say degraded at once, beyond the state above (the spot server being this gateway itself). */
+  problem?: () => string | null;
   /** Fields of this kind of upstream only, added to its entry in /api/status (the spot server's spots and commands). */
   extra?: () => Record<string, number>;
 }
@@ -89,17 +92,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
 
   app.get('/api/openapi.json', async () => openApiDocument(deps.version));
 
-  app.get('/api/spots', async () =>
-    deps.store.spots.list().map((spot) => spotView(spot, deps.online.isOnline(spot.serial))),
-  );
-
-  app.get<{ Params: { serial: string } }>('/api/spots/:serial', async (request, reply) => {
-    const serial = parseSerial(request.params.serial);
-    if (!serial.ok) return badRequest(reply, serial.reason);
-    const spot = deps.store.spots.get(serial.value);
-    if (!spot) return notFound(reply, `spot ${serial.value} has never posted`);
-    return spotView(spot, deps.online.isOnline(spot.serial));
-  });
+  registerSpotRoutes(app, { spots: deps.store.spots, isOnline: (serial) => deps.online.isOnline(serial) });
 
   app.get<{ Querystring: { spot?: string; after?: string; limit?: string } }>('/api/events', async (request, reply) => {
     const { query } = request;
@@ -165,12 +158,15 @@ export function healthProblems(deps: ApiDeps): string[] {
       const how = s.reconnectsSinceAck > 0 ? `reconnected ${s.reconnectsSinceAck} times meanwhile` : 'connected';
       problems.push(`upstream ${upstream.name} has acknowledged nothing for ${Math.round((now - s.noAckSinceMs) / 1000)} s while ${lag} wait (${how})`);
     }
+    const own = upstream.problem?.();
+    if (own) problems.push(own);
     if (s.quarantined > 0) problems.push(quarantineProblem(upstream.name, s.quarantined));
     const w = s.poisonSuspect;
     if (w?.withheld) {
       problems.push(`upstream ${upstream.name}: the broker dropped the connection ${w.strikes} times with event ${w.eventId} of spot ${w.spot} alone in flight and has taken no event since the last quarantine; events wait in the buffer`);
     }
-    if (s.downSinceMs === null || now - s.downSinceMs < deps.upstreamDownDegradedMs) continue;
+    // A spot server that is this gateway itself is said above, at once and with the reason.
+    if (own || s.downSinceMs === null || now - s.downSinceMs < deps.upstreamDownDegradedMs) continue;
     const why = s.lastError ? `: ${s.lastError}` : '';
     problems.push(`upstream ${upstream.name} without a connection for ${Math.round((now - s.downSinceMs) / 1000)} s${why}`);
   }

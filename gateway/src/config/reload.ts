@@ -20,7 +20,13 @@ export const LIVE_KEYS: readonly string[] = [
   'mqtt.degraded_after_s',
   'mqtt.poison_after_drops',
   'mqtt.stalled_after_s',
+  'spot_server.url',
   'spot_server.token',
+  'spot_server.tls_ca_file',
+  'spot_server.max_posts_in_flight',
+  'spot_server.max_events_per_post',
+  'spot_server.poll_after_s',
+  'spot_server.timeout_s',
   'commands.max_queued_per_spot',
   'commands.max_queued_bytes_per_spot',
   'log.level',
@@ -32,6 +38,25 @@ export const LIVE_KEYS: readonly string[] = [
 
 /** Keys the MQTT forwarder is built from: a change stops it and starts a new one. */
 export const UPSTREAM_KEYS: readonly string[] = ['mqtt.url', 'mqtt.topic_prefix', 'mqtt.max_in_flight', 'mqtt.degraded_after_s', 'mqtt.poison_after_drops'];
+
+/**
+ * Keys the spot-server forwarder is built from: a change stops it (posts in flight end, their cursors
+ * are committed) and starts a new one on the same cursors. The token alone is handed to the running one.
+ */
+export const SPOT_SERVER_KEYS: readonly string[] = [
+  'spot_server.url',
+  'spot_server.tls_ca_file',
+  'spot_server.max_posts_in_flight',
+  'spot_server.max_events_per_post',
+  'spot_server.poll_after_s',
+  'spot_server.timeout_s',
+];
+
+/** A spot-server key of `next` differs from `running` (both with the upstream on). */
+export function spotServerChanged(running: GatewayConfig, next: GatewayConfig): boolean {
+  if (!running.spot_server.url || !next.spot_server.url) return false;
+  return SPOT_SERVER_KEYS.some((key) => valueAt(running, key.split('.')) !== valueAt(next, key.split('.')));
+}
 
 export interface ReloadPlan {
   /** The configuration to run with: the running one with the changed live keys taken from the one read again. */
@@ -68,6 +93,9 @@ function blocker(key: string, running: GatewayConfig, next: GatewayConfig): stri
   if (key === 'mqtt.url' && (running.mqtt.url === undefined || next.mqtt.url === undefined)) {
     return running.mqtt.url === undefined ? 'an upstream added' : 'the upstream removed';
   }
+  if (key === 'spot_server.url' && (!running.spot_server.url || !next.spot_server.url)) {
+    return running.spot_server.url ? 'the upstream removed' : 'an upstream added';
+  }
   // commands.max_bytes is not live: a queue must still hold one command of the running size.
   if (key === 'commands.max_queued_bytes_per_spot' && next.commands.max_queued_bytes_per_spot < running.commands.max_bytes) {
     return `below the running commands.max_bytes (${running.commands.max_bytes})`;
@@ -100,7 +128,7 @@ export function planReload(current: GatewayConfig, next: GatewayConfig): ReloadP
 /** A key's value for a log line; a password in mqtt.url and spot_server.token are hidden. */
 export function shownValue(config: GatewayConfig, key: string): string {
   const value = valueAt(config, key.split('.'));
-  if (key === 'mqtt.url' && typeof value === 'string') return JSON.stringify(redactUrl(value));
+  if ((key === 'mqtt.url' || key === 'spot_server.url') && typeof value === 'string') return JSON.stringify(redactUrl(value));
   if (key === 'spot_server.token' && value !== '') return '"***"';
   return value === undefined ? 'unset' : JSON.stringify(value);
 }

@@ -61,3 +61,9 @@ export function firmwareFromUserAgent(userAgent: string | undefined): string | n
   const match = /^spot\/(\S{1,64})/.exec(userAgent ?? '');
   return match ? match[1]! : null;
 }
+
+/**
+ * Sent by a gateway's spot-server upstream with every post (docs/chaining.md): its store's instance
+ * id. A gateway receiving its own id is posting to itself and refuses the post with 508.
+ */
+export const GATEWAY_INSTANCE_HEADER = 'x-spot-gateway-instance';

@@ -13,7 +13,7 @@ export { SpotPost, type IngestDeps, type IngestLogger, type PostInfo, type PostO
 export { CommandSignal } from './command-signal.js';
 export { CommandLeases } from './command-leases.js';
 export { SpotStream } from './stream.js';
-export { parseSerial, parseNumbering, checkContentEncoding, firmwareFromUserAgent, type PostNumbering, type Checked } from './headers.js';
+export { parseSerial, parseNumbering, checkContentEncoding, firmwareFromUserAgent, GATEWAY_INSTANCE_HEADER, type PostNumbering, type Checked } from './headers.js';
 export { encodeReply, contentTypeOf, type Reply } from './reply.js';
 
 /** Responses carrying a command that may be cut off before the command is given up (docs/api.md). */

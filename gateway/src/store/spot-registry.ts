@@ -1,7 +1,7 @@
 // The spots table: the recently heard-from spots in memory (the truth for them), the others read from
 // the table when asked; changes are written with the next group commit.
 import type { Connection } from './connection.js';
-import type { PostRecord, SpotRecord, SpotRegistry } from './types.js';
+import type { PostRecord, SpotPage, SpotRecord, SpotRegistry } from './types.js';
 
 interface SpotRow {
   serial: string;
@@ -183,14 +183,30 @@ export class SpotTable implements SpotRegistry {
     this.known--;
   }
 
-  /** Every spot, by serial: the table, with the entries in memory over their rows. */
-  list(): SpotRecord[] {
-    const all = new Map<string, SpotRecord>();
-    for (const row of this.conn.stmt('SELECT * FROM spots ORDER BY serial').iterate() as Iterable<SpotRow>) {
-      all.set(row.serial, this.spots.get(row.serial) ?? fromRow(row));
-    }
-    for (const [serial, s] of this.spots) all.set(serial, s);
-    return [...all.values()].sort((a, b) => (a.serial < b.serial ? -1 : a.serial > b.serial ? 1 : 0)).map(copy);
+  /**
+   * A page of spots in serial order as text (the table's key: "10" before "9"): after a serial
+   * ascending, before one descending, at most `limit`. The table's rows with the entries in memory
+   * over them, and the entries not written yet merged in.
+   */
+  page(page: SpotPage): SpotRecord[] {
+    const down = page.before !== undefined;
+    const bound = page.before ?? page.after;
+    const rows = (
+      down
+        ? this.conn.stmt('SELECT * FROM spots WHERE serial < ? ORDER BY serial DESC LIMIT ?').all(bound, page.limit)
+        : bound === undefined
+          ? this.conn.stmt('SELECT * FROM spots ORDER BY serial LIMIT ?').all(page.limit)
+          : this.conn.stmt('SELECT * FROM spots WHERE serial > ? ORDER BY serial LIMIT ?').all(bound, page.limit)
+    ) as SpotRow[];
+    const found = new Map<string, SpotRecord>();
+    for (const row of rows) found.set(row.serial, this.spots.get(row.serial) ?? fromRow(row));
+    const inRange = (serial: string): boolean => bound === undefined || (down ? serial < bound : serial > bound);
+    for (const [serial, s] of this.spots) if (inRange(serial)) found.set(serial, s);
+    const order = down ? -1 : 1;
+    return [...found.values()]
+      .sort((a, b) => (a.serial < b.serial ? -order : a.serial > b.serial ? order : 0))
+      .slice(0, page.limit)
+      .map(copy);
   }
 
   /**

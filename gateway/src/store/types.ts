@@ -235,6 +235,13 @@ export interface PostRecord {
   now: number;
 }
 
+/** A page of the spot registry (one of after and before, or neither: from the first serial). */
+export interface SpotPage {
+  after?: string;
+  before?: string;
+  limit: number;
+}
+
 export interface SpotRegistry {
   recordPost(serial: string, post: PostRecord): void;
   /** A spot was heard from (e.g. at the start of a post) without counting a post. */
@@ -245,7 +252,8 @@ export interface SpotRegistry {
   /** A `config update` reported by the spot: merged into the config as last reported. */
   mergeConfig(serial: string, partial: Record<string, unknown>): void;
   get(serial: string): SpotRecord | null;
-  list(): SpotRecord[];
+  /** A page in serial order as text: above `after` ascending, or below `before` descending; at most `limit`. */
+  page(page: SpotPage): SpotRecord[];
   /** How many spots are known (constant time). */
   count(): number;
 }

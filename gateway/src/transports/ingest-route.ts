@@ -1,6 +1,6 @@
 // POST /api/spots/:serial/events/ on the raw node request: the body is streamed into ingest, never buffered.
 import type http from 'node:http';
-import { checkContentEncoding, firmwareFromUserAgent, type SpotIngest, type SpotPost } from '../ingest/index.js';
+import { checkContentEncoding, firmwareFromUserAgent, GATEWAY_INSTANCE_HEADER, type SpotIngest, type SpotPost } from '../ingest/index.js';
 import type { RequestRefusals } from '../limits/refusals.js';
 import type { HttpDrain } from './drain.js';
 import { clip } from './error-answers.js';
@@ -28,6 +28,8 @@ export interface IngestRouteOptions {
   admit?: AdmitSpot;
   /** Counts and logs the posts refused 415 for their Content-Encoding. */
   refusals?: RequestRefusals;
+  /** This gateway's store instance id: a post carrying it (X-Spot-Gateway-Instance) comes from this gateway's own spot-server upstream. */
+  instanceId?: string;
 }
 
 const EVENTS_PATH = /^\/api\/spots\/([^/]*)\/events\/?$/;
@@ -71,6 +73,11 @@ export function ingestRoute(options: IngestRouteOptions): RawRoute {
       admit: options.admit,
       what: 'post',
       check: (serial) => {
+        if (options.instanceId !== undefined && header(req, GATEWAY_INSTANCE_HEADER) === options.instanceId) {
+          // RFC 5842's 508: the request came round to where it started (docs/chaining.md, "Chaining to itself").
+          const reason = `spot ${serial}: this post comes from this gateway's own spot-server upstream (instance ${options.instanceId}): spot_server.url leads back to this gateway; nothing of this post was read or stored`;
+          return { ok: false, status: 508, error: 'loop detected', reason };
+        }
         const coding = checkContentEncoding(header(req, 'content-encoding'));
         if (coding.ok) return null;
         const reason = `spot ${serial}: ${coding.reason}; nothing of this post was read or stored`;

@@ -91,6 +91,8 @@ interface Figures {
   healthz: { median: number; p95: number };
   metrics: { median: number; p95: number };
   statusMedian: number;
+  spotsFirstMedian: number;
+  spotsMiddleMedian: number;
   floorMedian: number;
   rssMb: number;
   hwmMb: number;
@@ -137,6 +139,9 @@ async function measure(spots: number, posts: number): Promise<Figures> {
     const healthz = await latency(port, '/healthz', 20);
     const metrics = await latency(port, '/metrics', 10);
     const statusMs = await latency(port, '/api/status', 10);
+    // A page of the spot list (the default: up to 1000 spots), the first and one from the middle.
+    const spotsFirst = await latency(port, '/api/spots', 10);
+    const spotsMiddle = await latency(port, `/api/spots?after=${FIRST_SERIAL + Math.floor(spots / 2)}`, 10);
     // V8's heap as the gateway reports it (prom-client's process metrics): what of the RSS is heap.
     const text = (await request(port, 'GET', '/metrics')).text;
     const gauge = (name: string) => Number(new RegExp(`^spot_gateway_${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) / 1048576;
@@ -149,6 +154,8 @@ async function measure(spots: number, posts: number): Promise<Figures> {
       healthz,
       metrics,
       statusMedian: statusMs.median,
+      spotsFirstMedian: spotsFirst.median,
+      spotsMiddleMedian: spotsMiddle.median,
       floorMedian: floor.median,
       rssMb: memoryMb(pid, 'VmRSS'),
       hwmMb: memoryMb(pid, 'VmHWM'),
@@ -184,6 +191,7 @@ async function main(): Promise<void> {
         `404 floor median ${f1(m.floorMedian)} ms; peak rss (VmHWM, seeding included) ${Math.round(m.hwmMb)} MB; ` +
         `V8 heap ${Math.round(m.heapTotalMb)} MB, ${Math.round(m.heapUsedMb)} used`,
     );
+    console.log(`scale: GET /api/spots page of 1000 median ${f1(m.spotsFirstMedian)} ms (first), ${f1(m.spotsMiddleMedian)} ms (from the middle); 404 floor ${f1(m.floorMedian)} ms`);
     console.log(
       `scale: known_spots=${m.known} idle_cpu_pct=${f1(m.idleCpuPct)} healthz_ms=${f1(m.healthz.median)} metrics_ms=${f1(m.metrics.median)} rss_mb=${Math.round(m.rssMb)}`,
     );

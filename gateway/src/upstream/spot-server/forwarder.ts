@@ -7,6 +7,7 @@ import { DeliveryTimes } from '../delivery-times.js';
 import { describe, realTimers, silentLogger, type Timers, type UpstreamLogger } from '../options.js';
 import { RateMeter } from '../rate.js';
 import { lagOf } from '../source.js';
+import { GATEWAY_INSTANCE_HEADER } from '../../ingest/headers.js';
 import { PB_CONTENT_TYPE } from '../../protocol/index.js';
 import { relayCommands } from './command-relay.js';
 import { Lanes, type Lane } from './lanes.js';
@@ -53,6 +54,8 @@ export class SpotServerForwarder {
   private commandsRelayed = 0;
   private commandsRejected = 0;
   private lastError: string | null = null;
+  /** When idle lanes were last released (at most once per poll period). */
+  private lastReleaseAt = 0;
 
   constructor(options: SpotServerOptions) {
     this.o = options;
@@ -103,6 +106,7 @@ export class SpotServerForwarder {
   /** A spot posted here: with nothing to send and no post for a while, a post without events fetches its commands. */
   heard(spot: string): void {
     if (!this.running) return;
+    this.releaseIdleLanes();
     const lane = this.lanes.lane(spot);
     if (lane.state !== 'idle' || this.now() - lane.lastPostAt < this.o.pollAfterMs) return;
     lane.pollWanted = true;
@@ -143,7 +147,25 @@ export class SpotServerForwarder {
     return { spotsHeld: s.spotsHeld, spotsWaiting: s.spotsWaiting, spotsTracked: s.spotsTracked, commandsRelayed: s.commandsRelayed, commandsRejected: s.commandsRejected };
   }
 
+  /**
+   * Bounded memory with many spots: a lane whose spot has nothing above its cursor and posted no
+   * sooner than a poll period ago holds nothing a new lane would not (its poll is due either way).
+   */
+  private releaseIdleLanes(): void {
+    const now = this.now();
+    if (now - this.lastReleaseAt < Math.max(this.o.pollAfterMs, 1000)) return;
+    this.lastReleaseAt = now;
+    const { source, upstreamName, pollAfterMs } = this.o;
+    this.lanes.releaseIdle((lane) => now - lane.lastPostAt >= pollAfterMs && lane.lastId <= source.cursor(upstreamName, lane.spot));
+  }
+
+  /** While the server is this gateway itself: the reason /healthz gives, else null. */
+  problem(): string | null {
+    return this.state === 'looped' ? `upstream ${this.o.upstreamName}: ${this.lastError ?? 'spot_server.url leads back to this gateway'}` : null;
+  }
+
   private appended(spot: string, lastId: number): void {
+    this.releaseIdleLanes();
     const lane = this.lanes.lane(spot);
     lane.lastId = Math.max(lane.lastId, lastId);
     this.lanes.enqueue(lane);
@@ -195,7 +217,9 @@ export class SpotServerForwarder {
     const body = postBody(events, encoding, this.tag, source.userAgentOf(lane.spot), this.token);
     this.posting++;
     this.published += events.length;
-    this.o.post({ serial: lane.spot, headers: body.headers, chunks: body.chunks }).then(
+    // The instance id lets a server that is this very gateway see it (508, docs/chaining.md).
+    const headers = { ...body.headers, [GATEWAY_INSTANCE_HEADER]: source.instanceId };
+    this.o.post({ serial: lane.spot, headers, chunks: body.chunks }).then(
       (answer) => this.answered(lane, events, answer),
       (err: unknown) => this.failed(lane, `post of spot ${lane.spot} to ${this.o.url} failed: ${describe(err)}`, null),
     );
@@ -203,6 +227,12 @@ export class SpotServerForwarder {
   }
 
   private answered(lane: Lane, events: ChainEvent[], answer: PostAnswer): void {
+    if (answer.status === 508) {
+      const theirs = answer.body.toString('utf8', 0, 300);
+      const reason = `spot_server.url ${this.o.url} leads back to this gateway itself (instance ${this.o.source.instanceId}; it answered 508: ${theirs}): a gateway cannot forward to itself; nothing is forwarded until spot_server.url names another gateway (reload with SIGHUP)`;
+      this.failed(lane, reason, answer.retryAfterS, true);
+      return;
+    }
     if (answer.status !== 200) {
       const reason = `spot server answered ${answer.status} to a post of spot ${lane.spot}: ${answer.body.toString('utf8', 0, 300)}`;
       if (serverWide(answer.status)) this.failed(lane, reason, answer.retryAfterS);
@@ -288,7 +318,7 @@ export class SpotServerForwarder {
   }
 
   /** The server could not take the post (unreachable, token refused, busy): every spot waits for the backoff. */
-  private failed(lane: Lane, reason: string, retryAfterS: number | null): void {
+  private failed(lane: Lane, reason: string, retryAfterS: number | null, loop = false): void {
     this.posted();
     this.failures++;
     this.failuresSinceAck++;
@@ -297,10 +327,12 @@ export class SpotServerForwarder {
     lane.pollWanted ||= lane.lastId <= this.o.source.cursor(this.o.upstreamName, lane.spot);
     this.lanes.enqueue(lane);
     if (!this.running || this.gate !== null) return;
-    this.state = 'down';
+    const wasLooped = this.state === 'looped';
+    this.state = loop ? 'looped' : 'down';
     this.downSince ??= this.now();
     const delay = Math.max(this.backoff.next(), (retryAfterS ?? 0) * 1000);
-    this.logger.warn({ spot: lane.spot, retryInMs: delay }, `spot server: ${reason}; next try in ${delay} ms`);
+    if (!loop) this.logger.warn({ spot: lane.spot, retryInMs: delay }, `spot server: ${reason}; next try in ${delay} ms`);
+    else if (!wasLooped) this.logger.error({ spot: lane.spot, retryInMs: delay }, `spot server: ${reason}`);
     this.closeGate(delay);
   }
 

@@ -79,6 +79,20 @@ export class Lanes {
     lane.heldReason = null;
   }
 
+  /**
+   * Forgets the lanes with nothing to do (idle, no poll wanted, no refusal backoff running) that
+   * `done` says hold nothing worth keeping; returns how many. A spot heard from again gets a new lane.
+   */
+  releaseIdle(done: (lane: Lane) => boolean): number {
+    let released = 0;
+    for (const [spot, lane] of this.lanes) {
+      if (lane.state !== 'idle' || lane.pollWanted || lane.backoff !== null || !done(lane)) continue;
+      this.lanes.delete(spot);
+      released++;
+    }
+    return released;
+  }
+
   get queued(): number {
     return this.ready.size;
   }

@@ -39,8 +39,11 @@ export interface SpotServerOptions {
 }
 
 export interface SpotServerStatus {
-  /** connecting: nothing answered yet; connected: the last answer was taken; down: failing since downSinceMs. */
-  state: 'connecting' | 'connected' | 'down';
+  /**
+   * connecting: nothing answered yet; connected: the last answer was taken; down: failing since
+   * downSinceMs; looped: the server is this gateway itself (it answered 508 to this gateway's instance id).
+   */
+  state: 'connecting' | 'connected' | 'down' | 'looped';
   downSinceMs: number | null;
   inFlight: number;
   published: number;
