@@ -29,8 +29,8 @@ export const SPOT_SERVER_UPSTREAM = 'spot_server';
 export const STOP_GRACE_MS = 2000;
 
 /** Commands arriving from the broker pass the same admission as REST ones; a refusal throws, and the intake logs and counts it. */
-export function queueBrokerCommand(admission: CommandAdmission, logger: GatewayLogger, command: SpotCommand): void {
-  const admitted = admission.admit(command.spot, command, 'mqtt');
+export async function queueBrokerCommand(admission: CommandAdmission, logger: GatewayLogger, command: SpotCommand): Promise<void> {
+  const admitted = await admission.admit(command.spot, command, 'mqtt');
   if (!admitted.ok) throw new Error(admitted.reason);
   logger.info({ spot: command.spot, command: admitted.command.id }, `spot ${command.spot}: command ${admitted.command.id} queued (mqtt)`);
 }
@@ -125,8 +125,8 @@ export function mqttForwarder(config: GatewayConfig, url: string, source: Forwar
 }
 
 /** Commands a spot server wrote into its answers pass the same admission as REST and MQTT ones; a refusal throws with its reason. */
-export function queueRelayedCommand(admission: CommandAdmission, spot: string, command: RelayedCommand): void {
-  const admitted = admission.admit(spot, command, SPOT_SERVER_UPSTREAM);
+export async function queueRelayedCommand(admission: CommandAdmission, spot: string, command: RelayedCommand): Promise<void> {
+  const admitted = await admission.admit(spot, command, SPOT_SERVER_UPSTREAM);
   if (!admitted.ok) throw new Error(admitted.reason);
 }
 
