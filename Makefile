@@ -7,7 +7,8 @@ NODE_BIN := $(ROOT)/node_modules/.bin
 # Debian packages the build and the tests use (installed with apt-get when root).
 APT_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi gcc-arm-linux-gnueabihf \
   qemu-system-arm qemu-user mosquitto protobuf-compiler nanopb socat libcmocka-dev \
-  dpkg-dev gcc make systemd chromium cppcheck lcov lintian curl help2man
+  dpkg-dev gcc make systemd chromium cppcheck lcov lintian curl help2man \
+  debootstrap systemd-container
 # Needed just to build and run the gateway (make run): protoc for the schema, and a
 # compiler for better-sqlite3 when npm builds it from source.
 APT_RUN_PACKAGES := protobuf-compiler python3 make g++
@@ -103,7 +104,7 @@ test-packaging:
 	  set -o pipefail; systemd-analyze security --offline=true --threshold=30 $(UNIT) | tail -n 1 || exit 1; \
 	fi
 
-test: setup build-ts typecheck-tests lint lint-c firmware test-c boot-qemu-check bench-tools test-packaging test-deb test-ts
+test: setup build-ts typecheck-tests lint lint-c firmware test-c boot-qemu-check bench-tools test-packaging test-deb test-systemd test-ts
 
 clean:
 	rm -rf gateway/dist $(GEN_TS) firmware/build firmware/gen build

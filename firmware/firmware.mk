@@ -109,7 +109,7 @@ FW_LINUX_SRC = $(FW_PORTABLE_SRC) $(wildcard firmware/platform/posix/*.c firmwar
 # The app under the bootloader also answers SMP (firmware/smp) and writes the MCUboot
 # trailer with the bootloader's own code (its image, trailer and swap files; --gc-sections
 # keeps what the app calls).
-FW_MPS2_BOOT_SRC := $(addprefix firmware/bootloader/,boot.c boot_image.c boot_swap.c boot_trailer.c)
+FW_MPS2_BOOT_SRC := $(addprefix firmware/bootloader/,boot.c boot_image.c boot_self_confirm.c boot_swap.c boot_trailer.c)
 FW_MPS2_SRC = $(FW_PORTABLE_SRC) $(wildcard firmware/smp/*.c firmware/platform/mps2/*.c firmware/targets/mps2/*.c) $(FW_MPS2_BOOT_SRC)
 
 FW_WARN := -std=c11 -Wall -Wextra -Werror
@@ -155,7 +155,8 @@ BOOT_DEV_KEY := $(FW_BUILD)/keys/dev.pem
 BOOT_KEY ?= $(BOOT_DEV_KEY)
 FW_BOOT_SRC = $(wildcard firmware/bootloader/*.c firmware/targets/mps2-boot/*.c) \
   $(addprefix firmware/platform/mps2/,startup.c semihosting.c uart.c time.c flash.c boot_mode.c) \
-  $(addprefix firmware/smp/,smp_server.c smp_image.c smp_serial.c smp_cbor.c smp_demux.c smp_window.c)
+  $(addprefix firmware/smp/,smp_server.c smp_request.c smp_os_group.c smp_image_group.c smp_image.c smp_serial.c \
+  smp_cbor.c smp_demux.c smp_window.c)
 # Serial recovery serves what MCUboot's does: no OS info, no image state write.
 FW_BOOT_FLAGS := $(FW_WARN) -Ifirmware/bootloader -Ifirmware/platform/mps2 -Ifirmware/smp $(MBEDTLS_FLAGS) $(SODIUM_FLAGS) \
   -DSMP_WITH_OS_INFO=0 -DSMP_WITH_STATE_WRITE=0 \

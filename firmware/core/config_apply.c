@@ -3,6 +3,7 @@
 #include <pb_common.h>
 #include <string.h>
 
+#include "config_text.h"
 #include "json_scan.h"
 #include "spot_limits.h"
 #include "text.h"
@@ -10,13 +11,6 @@
 _Static_assert(SPOT_CONFIG_KEY_COUNT <= 64, "changed-keys masks are 64 bits");
 
 static char *field_text(spot_config_t *c, const spot_config_key_t *k) { return (char *)c + k->offset; }
-
-static void copy_text(char *dst, size_t size, const char *src) {
-  size_t n = strlen(src);
-  if (n >= size) n = size - 1;
-  memcpy(dst, src, n);
-  dst[n] = '\0';
-}
 
 void config_to_pb(const spot_config_t *c, uint64_t mask, spot_v1_Config *m) {
   pb_field_iter_t it;
@@ -29,8 +23,8 @@ void config_to_pb(const spot_config_t *c, uint64_t mask, spot_v1_Config *m) {
       case SPOT_CONFIG_BOOL: *(bool *)it.pData = *(const bool *)src; break;
       case SPOT_CONFIG_INT: *(int32_t *)it.pData = *(const int32_t *)src; break; /* uint32 fields hold >= 0 */
       case SPOT_CONFIG_NUMBER: *(double *)it.pData = *(const double *)src; break;
-      case SPOT_CONFIG_ENUM: copy_text((char *)it.pData, it.data_size, k->values[*(const uint8_t *)src]); break;
-      default: copy_text((char *)it.pData, it.data_size, src); break;
+      case SPOT_CONFIG_ENUM: text_copy((char *)it.pData, it.data_size, k->values[*(const uint8_t *)src]); break;
+      default: text_copy((char *)it.pData, it.data_size, src); break;
     }
     *(bool *)it.pSize = true;
   }
@@ -116,6 +110,7 @@ static bool apply_key(spot_config_t *c, const spot_config_key_t *k, const pb_fie
         text_str(why, " characters, rejected");
         return false;
       }
+      if (k->type == SPOT_CONFIG_STRING && !config_text_ok(v, (size_t)k->min, k->visible_ascii, why)) return false;
       if (k->type == SPOT_CONFIG_IPV4 && !config_is_ipv4(v)) {
         text_str(why, "=\"");
         text_strn(why, v, 24);
@@ -127,7 +122,7 @@ static bool apply_key(spot_config_t *c, const spot_config_key_t *k, const pb_fie
         return false;
       }
       *changed = strcmp(dst, v) != 0;
-      copy_text(dst, k->size, v);
+      text_copy(dst, k->size, v);
       return true;
     }
   }
@@ -198,6 +193,11 @@ static bool key_valid(spot_config_t *c, const spot_config_key_t *k) {
     case SPOT_CONFIG_ENUM: return *(uint8_t *)field < k->value_count;
     default:
       if (memchr(field, '\0', k->size) == NULL) return false;
+      if (k->type == SPOT_CONFIG_STRING) {
+        text_t unsaid; /* the reason is not needed: the default is said instead */
+        text_init(&unsaid, NULL, 0);
+        return config_text_ok(field, (size_t)k->min, k->visible_ascii, &unsaid);
+      }
       if (k->type == SPOT_CONFIG_IPV4) return config_is_ipv4(field);
       if (k->type == SPOT_CONFIG_OBJECT) return field[0] == '{';
       return true;

@@ -3,15 +3,9 @@
 #include <string.h>
 
 #include "config_apply.h"
+#include "text.h"
 
 #define EVENT_SIM_ANTENNAS 4
-
-static void copy_text(char *dst, size_t size, const char *src) {
-  size_t n = strlen(src);
-  if (n >= size) n = size - 1;
-  memcpy(dst, src, n);
-  dst[n] = '\0';
-}
 
 void event_log(spot_event_t *ev, int64_t time, uint8_t level, uint16_t code, const char *text) {
   memset(ev, 0, sizeof *ev);
@@ -19,12 +13,12 @@ void event_log(spot_event_t *ev, int64_t time, uint8_t level, uint16_t code, con
   ev->time = time;
   ev->u.log.level = level;
   ev->u.log.code = code;
-  copy_text(ev->u.log.text, sizeof ev->u.log.text, text);
+  text_copy(ev->u.log.text, sizeof ev->u.log.text, text);
 }
 
 static void fill_presence(const spot_event_t *ev, spot_v1_Presence *p) {
   p->has_item_code = true;
-  copy_text(p->item_code, sizeof p->item_code, ev->u.presence.item.code);
+  text_copy(p->item_code, sizeof p->item_code, ev->u.presence.item.code);
   p->has_item_codetype = true;
   p->item_codetype = (spot_v1_ItemCodeType)ev->u.presence.item.codetype;
   p->has_time_started = true;
@@ -41,11 +35,11 @@ static void fill_spot(const spot_event_t *ev, const event_context_t *ctx, spot_v
   s->has_spot_id = true;
   s->spot_id = ctx->serial;
   s->has_version = true;
-  copy_text(s->version, sizeof s->version, ctx->version ? ctx->version : "");
+  text_copy(s->version, sizeof s->version, ctx->version ? ctx->version : "");
   s->has_online = true;
   s->online = true;
   s->has_pcb_version = true;
-  copy_text(s->pcb_version, sizeof s->pcb_version, "sim");
+  text_copy(s->pcb_version, sizeof s->pcb_version, "sim");
   s->has_dip_mask = true;
   s->dip_mask = 0;
   s->rfid_swr_count = EVENT_SIM_ANTENNAS; /* the simulated antennas are well matched */
@@ -87,7 +81,7 @@ void event_to_frame(const spot_event_t *ev, const event_context_t *ctx, bool wit
       spot_v1_Hit *h = &f->body.hit_create;
       f->which_body = spot_v1_Frame_hit_create_tag;
       h->has_item_code = true;
-      copy_text(h->item_code, sizeof h->item_code, ev->u.hit.item.code);
+      text_copy(h->item_code, sizeof h->item_code, ev->u.hit.item.code);
       h->has_item_codetype = true;
       h->item_codetype = (spot_v1_ItemCodeType)ev->u.hit.item.codetype;
       h->has_antenna = true;
@@ -116,7 +110,7 @@ void event_to_frame(const spot_event_t *ev, const event_context_t *ctx, bool wit
       l->has_level = true;
       l->level = (spot_v1_LogLevel)ev->u.log.level;
       l->has_text = true;
-      copy_text(l->text, sizeof l->text, ev->u.log.text);
+      text_copy(l->text, sizeof l->text, ev->u.log.text);
       l->has_code = true;
       l->code = ev->u.log.code;
       l->has_time = true;

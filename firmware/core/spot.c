@@ -8,18 +8,11 @@
 #include "state_record.h"
 #include "text.h"
 
-void spot_copy_text(char *dst, size_t size, const char *src) {
-  size_t n = strlen(src);
-  if (n >= size) n = size - 1;
-  memcpy(dst, src, n);
-  dst[n] = '\0';
-}
-
 void spot_save(spot_t *s) {
   if (!s->platform.save_state) return;
   state_record_seal(&s->record);
   if (!s->platform.save_state(s->platform.ctx, (const uint8_t *)&s->record, sizeof s->record))
-    spot_copy_text(s->error, sizeof s->error, "state not saved: flash write failed");
+    text_copy(s->error, sizeof s->error, "state not saved: flash write failed");
 }
 
 void spot_console(spot_t *s, spot_log_level_t level, const char *text) {
@@ -99,7 +92,7 @@ bool spot_init(spot_t *s, const spot_platform_t *platform, const spot_init_t *in
   if (init->watchdog_reset) s->record.state.watchdog_count++;
   spot_save(s);
   s->serial = init->serial;
-  spot_copy_text(s->version, sizeof s->version, init->version ? init->version : "");
+  text_copy(s->version, sizeof s->version, init->version ? init->version : "");
   s->encoding = init->encoding;
   s->http = init->http;
   s->now = (int64_t)init->now_ms;
@@ -118,7 +111,7 @@ bool spot_init(spot_t *s, const spot_platform_t *platform, const spot_init_t *in
   const char *text = init->scenario ? init->scenario : sim_default_scenario;
   size_t len = init->scenario ? init->scenario_len : strlen(sim_default_scenario);
   if (!sim_parse(&s->sim, text, len)) {
-    spot_copy_text(s->error, sizeof s->error, s->sim.error);
+    text_copy(s->error, sizeof s->error, s->sim.error);
     sim_parse(&s->sim, "", 0);
     ok = false;
   }
@@ -178,8 +171,11 @@ static void fill_spot_create(spot_t *s, spot_event_t *ev) {
 /* The introduction goes in front of every event no post has carried yet (those
  * are renumbered: the gateway never saw their numbers). Events an earlier post
  * carried keep their numbers and stay in front of it: the gateway drops any seq
- * at or below the highest it stored for the boot, so numbers must only rise. */
+ * at or below the highest it stored for the boot, so numbers must only rise.
+ * The introduction (with the boot findings) is the ring's kept run until
+ * acknowledged: an overflow drops the events behind it, never it. */
 void spot_connected(spot_t *s) {
+  ring_keep_none(&s->ring);
   s->intro_at = s->sent_end > s->ring.first_seq ? s->sent_end : s->ring.first_seq;
   spot_event_t ev;
   fill_spot_create(s, &ev);

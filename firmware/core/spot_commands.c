@@ -57,8 +57,8 @@ static void apply_firmware_update(spot_t *s, const spot_v1_FirmwareUpdate *m) {
   }
   if (m->has_url) {
     spot_persist_t *st = &s->record.state;
-    spot_copy_text(st->firmware_url, sizeof st->firmware_url, m->url);
-    spot_copy_text(st->firmware_version, sizeof st->firmware_version, m->has_version ? m->version : "");
+    text_copy(st->firmware_url, sizeof st->firmware_url, m->url);
+    text_copy(st->firmware_version, sizeof st->firmware_version, m->has_version ? m->version : "");
     spot_save(s);
     text_init(&t, text, sizeof text);
     text_str(&t, "firmware update to \"");

@@ -7,7 +7,6 @@
 
 typedef enum stream_phase { STREAM_SPOT_CREATE, STREAM_CONFIG_CREATE, STREAM_LIVE } stream_phase_t;
 
-void spot_copy_text(char *dst, size_t size, const char *src);
 /* Persists the state through the platform (a failure is kept as the last error). */
 void spot_save(spot_t *s);
 void spot_console(spot_t *s, spot_log_level_t level, const char *text);

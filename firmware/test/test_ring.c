@@ -1,4 +1,5 @@
-/* Retransmit ring: keeps numbered events until released; overflow drops the oldest. */
+/* Retransmit ring: keeps numbered events until released; overflow drops the oldest
+ * (behind the kept run while the run is the oldest). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -117,6 +118,68 @@ static void insert_into_a_full_ring_drops_the_oldest(void **state) {
   for (uint64_t seq = ring.first_seq; seq < ring_end_seq(&ring); seq++) assert_int_equal(ring_get(&ring, seq)->seq, seq);
 }
 
+static void overflow_drops_behind_the_kept_run_while_it_is_the_oldest(void **state) {
+  (void)state;
+  ring_init(&ring);
+  for (uint64_t s = 1; s <= SPOT_RING_EVENTS; s++) push(s);
+  assert_int_equal(insert(1, 111), 2); /* full: 1 goes, the run starts at 2 */
+  /* Full: the run is the oldest, the event behind it goes (the run takes its number 3). */
+  assert_int_equal(insert(3, 222), 4);
+  assert_int_equal(ring.keep_seq, 3);
+  assert_int_equal(ring.keep_count, 2);
+  assert_int_equal(ring_get(&ring, 3)->time, 111);
+  assert_int_equal(ring_get(&ring, 4)->time, 222);
+  assert_int_equal(ring_get(&ring, 5)->time, 30); /* what was 3 before the inserts */
+  push(ring_end_seq(&ring)); /* full: the run moves up again over the event behind it */
+  assert_int_equal(ring.first_seq, 4);
+  assert_int_equal(ring_get(&ring, 4)->time, 111);
+  assert_int_equal(ring_get(&ring, 5)->time, 222);
+  assert_int_equal(ring_get(&ring, 6)->time, 40);
+  assert_int_equal(ring_take_dropped(&ring), 3);
+  for (uint64_t seq = ring.first_seq; seq < ring_end_seq(&ring); seq++) assert_int_equal(ring_get(&ring, seq)->seq, seq);
+  ring_release(&ring, 5); /* the run's first acknowledged: the rest stays kept */
+  assert_int_equal(ring.keep_seq, 5);
+  assert_int_equal(ring.keep_count, 1);
+  push(ring_end_seq(&ring)); /* room: nothing dropped */
+  push(ring_end_seq(&ring));
+  assert_int_equal(ring_take_dropped(&ring), 1);
+  assert_int_equal(ring_get(&ring, 6)->time, 222);
+  ring_keep_none(&ring); /* no run: the oldest goes */
+  push(ring_end_seq(&ring));
+  assert_int_equal(ring.first_seq, 7);
+  assert_int_equal(ring_get(&ring, 7)->time, 50);
+}
+
+static void events_in_front_of_the_kept_run_go_first(void **state) {
+  (void)state;
+  ring_init(&ring);
+  for (uint64_t s = 1; s <= SPOT_RING_EVENTS - 1; s++) push(s);
+  assert_int_equal(insert(3, 777), 3); /* fills the ring; 1 and 2 are in front of the run */
+  push(ring_end_seq(&ring));
+  assert_int_equal(ring.first_seq, 2);
+  assert_int_equal(ring_get(&ring, 3)->time, 777);
+  ring_release(&ring, 99999); /* everything acknowledged: the run too */
+  assert_int_equal(ring.keep_count, 0);
+  assert_int_equal(insert(ring_end_seq(&ring), 5), ring.first_seq); /* a new run in an empty ring */
+  assert_int_equal(ring.keep_count, 1);
+  assert_int_equal(ring.keep_seq, ring.first_seq);
+}
+
+static void a_kept_run_filling_the_ring_loses_its_last_never_its_first(void **state) {
+  (void)state;
+  ring_init(&ring);
+  for (int i = 0; i < SPOT_RING_EVENTS; i++) insert(ring_end_seq(&ring), 1000 + i);
+  assert_int_equal(ring.keep_count, SPOT_RING_EVENTS);
+  assert_int_equal(insert(ring_end_seq(&ring), 5000), SPOT_RING_EVENTS + 1);
+  assert_int_equal(ring.first_seq, 2);
+  assert_int_equal(ring.keep_count, SPOT_RING_EVENTS); /* lost one, gained one */
+  assert_int_equal(ring_get(&ring, 2)->time, 1000);    /* the first kept, moved up one number */
+  assert_int_equal(ring_get(&ring, SPOT_RING_EVENTS)->time, 1000 + SPOT_RING_EVENTS - 2);
+  assert_int_equal(ring_get(&ring, SPOT_RING_EVENTS + 1)->time, 5000);
+  assert_int_equal(ring_take_dropped(&ring), 1);
+  for (uint64_t seq = ring.first_seq; seq < ring_end_seq(&ring); seq++) assert_int_equal(ring_get(&ring, seq)->seq, seq);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(events_are_kept_in_order_until_released),
@@ -125,6 +188,9 @@ int main(void) {
       cmocka_unit_test(insert_puts_an_event_in_front_and_renumbers_the_rest),
       cmocka_unit_test(insert_into_an_empty_ring_takes_the_next_number),
       cmocka_unit_test(insert_into_a_full_ring_drops_the_oldest),
+      cmocka_unit_test(overflow_drops_behind_the_kept_run_while_it_is_the_oldest),
+      cmocka_unit_test(events_in_front_of_the_kept_run_go_first),
+      cmocka_unit_test(a_kept_run_filling_the_ring_loses_its_last_never_its_first),
   };
   return cmocka_run_group_tests_name("ring", tests, NULL, NULL);
 }

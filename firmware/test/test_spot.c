@@ -178,6 +178,45 @@ static void ring_overflow_is_said_in_a_log_event(void **state) {
   assert_int_equal(got[0].body, spot_v1_Frame_hit_create_tag);
 }
 
+/* A ring full of events never sent at the connection: the introduction (and the boot
+ * findings behind it) goes first, and the log event saying what overflowed, queued
+ * when the post begins, pushes out the oldest waiting event, never the introduction. */
+static void a_full_ring_at_the_connection_keeps_the_introduction(void **state) {
+  (void)state;
+  spot_persist_t old;
+  memset(&old, 0, sizeof old);
+  old.config_schema = SPOT_CONFIG_SCHEMA_ID;
+  spot_config_defaults(&old.config);
+  old.config.rfid_blf = 9999; /* corrupt: one boot finding */
+  spot_t *s = start(SPOT_ENCODING_JSON, "rate 1000\nat 0 tag aa01 enter antenna 1 rssi -400\n", &old);
+  const char cmd[] = "[\"config\",\"update\",{\"send_hits\":true}]";
+  spot_command_input(s, (const uint8_t *)cmd, sizeof cmd - 1);
+  run_until(s, T0, T0 + 2000); /* 2000 hits, far more than the ring holds, never sent */
+  spot_connected(s);
+  spot_post_info_t info = read_post_json(s);
+  assert_int_equal(got_count, SPOT_RING_EVENTS);
+  assert_int_equal(got[0].body, spot_v1_Frame_spot_create_tag);
+  assert_int_equal(got[1].body, spot_v1_Frame_config_create_tag);
+  assert_string_equal(got[2].text, "stored config: rfid_blf was invalid, factory default used");
+  assert_int_equal(got[3].body, spot_v1_Frame_hit_create_tag);
+  assert_non_null(strstr(got[got_count - 1].text, "retransmit ring full"));
+  for (int i = 0; i < got_count; i++) assert_int_equal(got[i].seq, info.first_seq + (uint64_t)i);
+  /* More overflow before any acknowledgement: the introduction still stays. */
+  spot_post_fail(s);
+  run_until(s, T0 + 2010, T0 + 3000);
+  info = read_post_json(s);
+  assert_int_equal(got[0].body, spot_v1_Frame_spot_create_tag);
+  assert_int_equal(got[1].body, spot_v1_Frame_config_create_tag);
+  assert_int_equal(got[2].body, spot_v1_Frame_log_create_tag);
+  for (int i = 0; i < got_count; i++) assert_int_equal(got[i].seq, info.first_seq + (uint64_t)i);
+  /* Acknowledged: the introduction is released like any event. */
+  spot_post_ack(s);
+  run_until(s, T0 + 3010, T0 + 4000);
+  read_post_json(s);
+  assert_int_equal(got[0].body, spot_v1_Frame_hit_create_tag);
+  spot_post_fail(s);
+}
+
 static void stream_introduces_itself_then_goes_live_with_alive_signals(void **state) {
   (void)state;
   spot_t *s = start(SPOT_ENCODING_JSON, "at 500 tag aa01 enter antenna 1 rssi -400\n", NULL);
@@ -303,6 +342,7 @@ int main(void) {
       cmocka_unit_test(a_post_cut_in_the_middle_of_an_event_resends_that_event),
       cmocka_unit_test(a_slow_stream_skips_and_says_so),
       cmocka_unit_test(ring_overflow_is_said_in_a_log_event),
+      cmocka_unit_test(a_full_ring_at_the_connection_keeps_the_introduction),
       cmocka_unit_test(stream_introduces_itself_then_goes_live_with_alive_signals),
       cmocka_unit_test(disabled_antennas_read_nothing),
       cmocka_unit_test(boot_findings_follow_the_introduction_even_when_events_wait),

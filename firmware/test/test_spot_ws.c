@@ -132,6 +132,9 @@ static void a_full_ring_at_the_connection_is_not_behind_it(void **state)
   spot_post_info_t info = read_post_json(s); /* ... before the numbering is asked for */
   assert_false(spot_post_behind(s));
   assert_int_equal(got_count, SPOT_RING_EVENTS);
+  assert_int_equal(got[0].body, spot_v1_Frame_spot_create_tag); /* the introduction kept */
+  assert_int_equal(got[1].body, spot_v1_Frame_config_create_tag);
+  assert_int_equal(got[2].body, spot_v1_Frame_hit_create_tag);
   assert_non_null(strstr(got[got_count - 1].text, "retransmit ring full")); /* the drops said */
   assert_true(spot_post_unacknowledged(s));
   spot_post_ack_through(s, info.first_seq + (uint64_t)got_count - 1);

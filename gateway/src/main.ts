@@ -8,6 +8,7 @@ import { CommandSignal, IngestCounters, OnlineTracker } from './ingest/index.js'
 import { registerLiveRoute } from './live/live-route.js';
 import { registerApiRateLimit } from './limits/api-rate.js';
 import { LimitCounters } from './limits/counters.js';
+import { RequestRefusals } from './limits/refusals.js';
 import { registerLimitMetrics } from './limits/metrics.js';
 import { TokenBuckets, type BucketRate } from './limits/token-buckets.js';
 import { createLogger, type GatewayLogger } from './log.js';
@@ -107,7 +108,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const spotServer = config.spot_server.url ? spotServerForwarder(config, config.spot_server.url, store, storeStatus, commandAdmission, logger, now) : null;
   const upstreams = (): UpstreamView[] => {
     const f = forwarder;
-    const views: UpstreamView[] = f ? [{ name: MQTT_UPSTREAM, status: () => f.status(), resend: (id) => f.resend(id) }] : [];
+    const views: UpstreamView[] = f ? [{ name: MQTT_UPSTREAM, status: () => f.status(), resend: (id) => f.resend(id), extra: () => f.commandCounts() }] : [];
     if (spotServer) views.push({ name: SPOT_SERVER_UPSTREAM, status: () => spotServer.status(), extra: () => spotServer.extra() });
     return views;
   };
@@ -124,6 +125,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const writes = new WriteWatch(now);
   // docs/limits.md: a bucket per spot (events) and per API client (requests), their rates live.
   const limitCounters = new LimitCounters();
+  const refusals = new RequestRefusals(logger.child({ part: 'http' }), now);
   const spotRateOf = (c: GatewayConfig): BucketRate => ({ perS: c.limits.spot_events_per_s, burst: c.limits.spot_events_burst });
   const apiRateOf = (c: GatewayConfig): BucketRate => ({ perS: c.limits.api_requests_per_s, burst: c.limits.api_requests_burst });
   const spotRate = new TokenBuckets(spotRateOf(config));
@@ -133,7 +135,8 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     online.heard(serial);
     spotServer?.heard(serial);
   };
-  const ingest = spotIngest(config, watchedWrites(store, writes), counters, heard, logger, now, spotRate);
+  // A spot's WebSocket waiting behind a post's reply that held its commands is sent them once it is settled.
+  const ingest = spotIngest(config, watchedWrites(store, writes), counters, heard, logger, now, spotRate, (serial) => commandSignal.queued(serial));
   const drain = new HttpDrain();
   const webSockets = wsRoute({
     ingest,
@@ -158,7 +161,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     disk: () => disk.reading(),
   });
   auth.registerMetrics(metrics);
-  registerLimitMetrics(metrics, limitCounters, () => listeners.openConnections());
+  registerLimitMetrics(metrics, limitCounters, () => listeners.openConnections(), refusals);
   const apiDeps: ApiDeps = {
     store,
     storeStatus,
@@ -205,6 +208,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       upgrade: webSockets.upgrade,
       bodyIdleTimeoutMs: config.http.idle_timeout_ms,
       timeouts: limitCounters,
+      refusals,
       rawRoutes: [
         ingestRoute({
           ingest,
@@ -213,6 +217,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
           drain,
           admit: auth.admitPost,
           spotRate: spotGate,
+          refusals,
         }),
       ],
       registerApi: (api) => {

@@ -1,6 +1,6 @@
 // The parts the composition root (main.ts) wires together, each built from the configuration.
 import path from 'node:path';
-import { CommandAdmission, type CommandLimits } from './api/command-admission.js';
+import { CommandAdmission, type Admission, type CommandLimits } from './api/command-admission.js';
 import { checkCommand } from './api/command-check.js';
 import { healthProblems, statusView, type ApiDeps } from './api/routes.js';
 import { ConfigError, parseDuration, type GatewayConfig } from './config/index.js';
@@ -17,9 +17,11 @@ import { type GatewayLogger } from './log.js';
 import { decodeFrame } from './protocol/index.js';
 import { openSerialPort } from './smp/serial-port.js';
 import { openStore, type Store, type StoreStatus } from './store/index.js';
+import { oncePerTurn } from './once-per-turn.js';
+import { StoreUnavailableError } from './store/types.js';
 import { Liveness, type UpstreamSample } from './systemd/liveness.js';
 import { WriteWatch } from './systemd/write-watch.js';
-import { type ForwardSource, MqttForwarder, type SpotCommand, type TlsFiles } from './upstream/index.js';
+import { CommandNotQueued, type ForwardSource, MqttForwarder, type SpotCommand, type TlsFiles } from './upstream/index.js';
 import { Poster, SpotServerForwarder, type RelayedCommand } from './upstream/spot-server/index.js';
 
 export const MQTT_UPSTREAM = 'mqtt';
@@ -30,7 +32,14 @@ export const STOP_GRACE_MS = 2000;
 
 /** Commands arriving from the broker pass the same admission as REST ones; a refusal throws, and the intake logs and counts it. */
 export async function queueBrokerCommand(admission: CommandAdmission, logger: GatewayLogger, command: SpotCommand): Promise<void> {
-  const admitted = await admission.admit(command.spot, command, 'mqtt');
+  let admitted: Admission;
+  try {
+    admitted = await admission.admit(command.spot, command, 'mqtt');
+  } catch (err) {
+    // Not a refusal: the command stays the broker's, unacknowledged, and is tried again (docs/mqtt.md).
+    if (err instanceof StoreUnavailableError) throw new CommandNotQueued(err.message);
+    throw err;
+  }
   if (!admitted.ok) throw new Error(admitted.reason);
   logger.info({ spot: command.spot, command: admitted.command.id }, `spot ${command.spot}: command ${admitted.command.id} queued (mqtt)`);
 }
@@ -117,6 +126,7 @@ export function mqttForwarder(config: GatewayConfig, url: string, source: Forwar
     logger: logger.child({ part: 'mqtt' }),
     now,
     onCommand: (command) => queueBrokerCommand(admission, logger, command),
+    onCommandTooLarge: () => admission.countTooLarge(),
     decodePbCommand: (frame) => {
       const decoded = decodeFrame(frame);
       return decoded.ok ? { ok: true, value: decoded.event } : decoded;
@@ -199,6 +209,7 @@ export function spotIngest(
   logger: GatewayLogger,
   now: () => number,
   spotRate?: IngestDeps['spotRate'],
+  commandsFreed?: (serial: string) => void,
 ): SpotIngest {
   return new SpotIngest({
     store,
@@ -210,6 +221,7 @@ export function spotIngest(
     maxReplyBytes: config.commands.max_reply_bytes,
     heard,
     spotRate,
+    commandsFreed,
   });
 }
 
@@ -232,7 +244,8 @@ export function gatewayLiveness(
   currentForwarder: () => MqttForwarder | null,
   spotServer: SpotServerForwarder | null,
 ): Liveness {
-  const upstreams = (): UpstreamSample[] => {
+  // The watchdog's check and the STATUS= line it refreshes read the forwarders' status once between them.
+  const upstreams = oncePerTurn((): UpstreamSample[] => {
     const samples: UpstreamSample[] = [];
     const forwarder = currentForwarder();
     if (forwarder) {
@@ -246,14 +259,14 @@ export function gatewayLiveness(
       samples.push({ name: SPOT_SERVER_UPSTREAM, state, acked: s.acked + s.refused, backlog: s.lagEvents, inFlight: s.inFlight, downSinceMs: s.downSinceMs });
     }
     return samples;
-  };
+  });
   return new Liveness({
     now,
     storeError: () => storeStatus().lastError,
     storeWaitingMs: () => writes.waitingMs(),
     spotsOnline: () => online.onlineCount(),
-    backlog: () => {
-      const names = upstreams().map((u) => u.name);
+    backlog: (samples) => {
+      const names = samples.map((u) => u.name);
       if (names.length === 0) return storeStatus().events;
       const per = storeStatus().perUpstream;
       return Math.max(...names.map((n) => per[n]?.pending ?? 0));

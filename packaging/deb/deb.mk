@@ -29,3 +29,8 @@ deb: setup-run apt-deb schema-ts $(DEB_MODULES)/.installed
 # lintian, the control data and contents, and an install, a reinstall, a remove and a purge in a scratch root.
 test-deb: apt-test deb
 	packaging/deb/test.sh $(DEB)
+
+# The package under a real systemd: a debootstrapped Debian booted with systemd-nspawn (as root).
+.PHONY: test-systemd
+test-systemd: apt-test deb
+	packaging/deb/systemd-test.sh $(DEB)

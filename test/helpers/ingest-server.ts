@@ -32,3 +32,25 @@ export async function startIngestServer(t: Teardown, o: IngestServerOptions): Pr
   });
   return { port: (app.server.address() as { port: number }).port, ingest, server: app.server };
 }
+
+/** The real store, with appends held back while `hold` is set (a disk that stalls). */
+export function heldStore(store: Store): { store: Store; hold: boolean; release(): void } {
+  const held: Array<() => void> = [];
+  const gate = {
+    hold: true,
+    release(): void {
+      gate.hold = false;
+      for (const run of held.splice(0)) run();
+    },
+    store: new Proxy(store, {
+      get(target, key, receiver) {
+        if (key !== 'appendWith') return Reflect.get(target, key, receiver);
+        return (...args: Parameters<Store['appendWith']>) => {
+          if (gate.hold) held.push(() => target.appendWith(...args));
+          else target.appendWith(...args);
+        };
+      },
+    }),
+  };
+  return gate;
+}

@@ -3,32 +3,9 @@
 import type http from 'node:http';
 import test from 'ava';
 import { openStore } from '../../gateway/src/store/index.js';
-import type { Store } from '../../gateway/src/store/types.js';
 import { JSON_EVENTS, SpotConnection, tempDir, waitFor } from '../helpers/gateway.js';
-import { startIngestServer } from '../helpers/ingest-server.js';
+import { heldStore, startIngestServer } from '../helpers/ingest-server.js';
 import { jsonText, presence } from './events.js';
-
-/** The real store, with appends held back while `hold` is set (a disk that stalls). */
-function heldStore(store: Store): { store: Store; hold: boolean; release(): void } {
-  const held: Array<() => void> = [];
-  const gate = {
-    hold: true,
-    release(): void {
-      gate.hold = false;
-      for (const run of held.splice(0)) run();
-    },
-    store: new Proxy(store, {
-      get(target, key, receiver) {
-        if (key !== 'appendWith') return Reflect.get(target, key, receiver);
-        return (...args: Parameters<Store['appendWith']>) => {
-          if (gate.hold) held.push(() => target.appendWith(...args));
-          else target.appendWith(...args);
-        };
-      },
-    }),
-  };
-  return gate;
-}
 
 const CASES = [
   { what: 'the bound of uncommitted events over all posts', limits: { maxInFlightEvents: 40, maxPendingAppends: 1000 }, decoded: [41, 42] },

@@ -3,7 +3,9 @@ import test from 'ava';
 import { SpotIngest } from '../../gateway/src/ingest/index.js';
 import { silentLogger } from '../../gateway/src/log.js';
 import { openStore } from '../../gateway/src/store/index.js';
-import { api, JSON_EVENTS, SpotConnection, startTestGateway, tempDir, waitFor, type TestGateway } from '../helpers/gateway.js';
+import type http from 'node:http';
+import { api, JSON_EVENTS, SpotConnection, startTestGateway, tempDir, waitFor, within, type TestGateway } from '../helpers/gateway.js';
+import { heldStore, startIngestServer } from '../helpers/ingest-server.js';
 import { jsonText, presence } from './events.js';
 
 interface ApiCommand {
@@ -176,4 +178,32 @@ test('the count of cut-off replies survives a restart: 2 before it and 1 after m
   t.is(second.commands.get(id)!.state, 'queued');
   new SpotIngest({ ...deps, store: second }).undelivered('4', [id]);
   t.is(second.commands.get(id)!.state, 'failed');
+});
+
+test('a spot gone before its post was answered: the reply never started, not a cut reply, and its command goes in the next reply', async (t) => {
+  const store = openStore({ dataDir: tempDir(t) });
+  const gate = heldStore(store);
+  const { port, ingest, server } = await startIngestServer(t, { store: gate.store, closeStore: store });
+  const { id } = await store.commands.enqueue('75', { resource: 'config', action: 'update', data: '{"send_hits":true}', source: 'api' });
+  const answers: http.ServerResponse[] = [];
+  server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => answers.push(res));
+  const gone = new SpotConnection(port);
+  await gone.startPost(75, { headers: JSON_EVENTS });
+  await gone.chunk(jsonText([presence(1)]));
+  await gone.endPost();
+  // The post's events wait for the store; the spot hangs up meanwhile.
+  const res = await waitFor(() => answers[0], 5000, 'the post to reach the gateway');
+  const closed = new Promise<void>((resolve) => res.once('close', () => resolve()));
+  gone.close();
+  await within(closed, 5000, 'the gateway to see the spot gone');
+  gate.release();
+  // The post is counted in the registry in the turn its reply is built (and given up, the spot being gone).
+  await waitFor(() => store.spots.get('75')?.posts === 1, 5000, 'the first post to end');
+  const next = new SpotConnection(port);
+  t.teardown(() => next.close());
+  const answer = await next.post(75, jsonText([presence(2)]), { headers: JSON_EVENTS });
+  t.is(answer.body.toString(), '["config","update",{"send_hits":true}]\n\n');
+  await waitFor(() => store.commands.get(id)?.state === 'delivered', 5000, 'the command delivered');
+  t.is(store.commands.get(id)!.cutReplies, 0);
+  t.is(ingest.counters.commandRepliesCut, 0);
 });

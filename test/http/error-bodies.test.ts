@@ -1,6 +1,9 @@
 // Every error answer is {error, reason} JSON, including node's and fastify's own, and never echoes a long URL back.
+import { gzipSync } from 'node:zlib';
 import test, { type ExecutionContext } from 'ava';
+import { createLogger } from '../../gateway/src/log.js';
 import { SpotConnection, startTestGateway, type RawResponse } from '../helpers/gateway.js';
+import { metric, rawGet } from '../helpers/raw-client.js';
 
 /** Writes the raw request bytes on a fresh connection and reads the one answer (write errors after it are fine). */
 async function rawRequest(t: ExecutionContext, port: number, request: string | Buffer): Promise<RawResponse> {
@@ -82,4 +85,42 @@ test('an API body of a type no route reads is answered 415 with the type cut sho
   const type = `application/x${'x'.repeat(1000)}`;
   const res = await rawRequest(t, gw.port, `POST /api/spots/1/commands HTTP/1.1\r\nHost: a\r\nContent-Type: ${type}\r\nContent-Length: 2\r\n\r\n<a`);
   t.regex(isErrorBody(t, res, 415, 'unsupported media type'), /^body of type "application\/x+…" is not read on this route$/);
+});
+
+test('refusals before any route are counted by status and reason in /metrics and logged, a repeat of a kind within the minute only counted', async (t) => {
+  const lines: Array<{ level: number; msg: string; status?: number; reason?: string; address?: string }> = [];
+  const logger = createLogger({ level: 'warn', destination: { write: (line: string) => void lines.push(JSON.parse(line) as (typeof lines)[number]) } });
+  const gw = await startTestGateway(t, { logger });
+  const refused = async (request: string | Buffer, status: number): Promise<void> => {
+    t.is((await rawRequest(t, gw.port, request)).status, status);
+  };
+  await refused('this is not http\r\n\r\n', 400);
+  await refused('GET / HTTP/1.1\r\nHost a\r\n\r\n', 400);
+  await refused(`GET /api/events?spot=${'x'.repeat(10_000)} HTTP/1.1\r\nHost: a\r\n\r\n`, 414);
+  await refused(`GET /api/events?spot=${'x'.repeat(20_000)} HTTP/1.1\r\nHost: a\r\n\r\n`, 414);
+  await refused(`GET /api/status HTTP/1.1\r\nHost: a\r\nX-Big: ${'x'.repeat(20_000)}\r\n\r\n`, 431);
+  const body = gzipSync('["tag","arrive",{}]\n');
+  const head = `POST /api/spots/4711/events/ HTTP/1.1\r\nHost: a\r\nContent-Encoding: gzip\r\nContent-Length: ${body.length}\r\n\r\n`;
+  await refused(Buffer.concat([Buffer.from(head), body]), 415);
+
+  const text = (await rawGet(gw.port, '/metrics')).body;
+  const series = (status: number, reason: string): number | undefined => metric(text, `spot_gateway_requests_refused_total{status="${status}",reason="${reason}"}`);
+  t.is(series(400, 'malformed'), 2);
+  t.is(series(414, 'target_too_long'), 2);
+  t.is(series(431, 'head_too_large'), 1);
+  t.is(series(415, 'content_encoding'), 1);
+
+  const refusals = lines.filter((l) => l.msg.startsWith('http: '));
+  t.deepEqual(
+    refusals.map((l) => [l.status, l.reason, l.address]),
+    [
+      [400, 'malformed', '127.0.0.1'],
+      [414, 'target_too_long', '127.0.0.1'],
+      [431, 'head_too_large', '127.0.0.1'],
+      [415, 'content_encoding', '127.0.0.1'],
+    ],
+    'one line per kind: the second 400 and the second 414 within the minute are only counted',
+  );
+  t.true(refusals.every((l) => l.level === 40), 'at warn');
+  t.regex(refusals[3]!.msg, /^http: 415 to 127\.0\.0\.1: spot 4711: Content-Encoding "gzip" is not decoded here/);
 });

@@ -1,9 +1,11 @@
 // Slow headers (slowloris), http.max_connections and http.max_connections_per_address: each refusal's
 // answer and counter, and a real spot getting in while slow clients hold connections (docs/limits.md).
+import net from 'node:net';
 import test from 'ava';
 import { defaultConfig } from '../../gateway/src/config/index.js';
 import { JSON_EVENTS, SpotConnection, startTestGateway, waitFor } from '../helpers/gateway.js';
 import { Dribbler, metric, parseAnswer, RawClient, rawGet } from '../helpers/raw-client.js';
+import { within } from '../helpers/wait.js';
 import { jsonText, presence } from './events.js';
 
 async function metrics(port: number, from = '127.0.0.9'): Promise<string> {
@@ -90,7 +92,7 @@ test('slow clients fill their address\'s connections, then all of them: a spot f
   // The header timeout lowered at a reload: the slow connections are answered 408 and closed.
   await gw.running.applyLive(defaultConfig({ ...gw.config, http: { ...gw.config.http, header_timeout_ms: 300 } }), false);
   for (const s of [...slow, ...more]) t.is(parseAnswer(await s.whenClosed(10000, 'a slow connection closed at the new header timeout')).status, 408);
-  // The gateway lets a closed connection linger a second so the client can read its answer: then there is room.
+  // The slow connections' slots are free once their 408s are written; the post's own connection may still be closing.
   await waitFor(async () => (await postFrom(gw.port, '127.0.0.4', 33, [3])) === 200, 10000, 'a post once the slow connections are gone');
 
   const text = await metrics(gw.port);
@@ -121,11 +123,31 @@ test('a connection refused at the bound is answered 503 and not counted as a hea
   const text = await refused.whenClosed(10000, 'the refused connection closed');
   t.is(parseAnswer(text).status, 503);
   t.is(parseAnswer(await filler.whenClosed(10000, 'the silent filler closed')).status, 408);
-  // The filler's slot is free once its answer lingered a second.
+  // The filler's slot is free once its 408 is written.
   const counted = await waitFor(
     () => metrics(gw.port).then((text) => metric(text, 'spot_gateway_request_timeouts_total{phase="headers"}'), () => undefined),
     5000,
     'the metrics once a slot is free',
   );
   t.is(counted, 1, 'the filler only');
+});
+
+test('a connection answered 408 frees its slot when the answer is written: the next one from its address is admitted at once, though the client keeps its side open', async (t) => {
+  const gw = await startTestGateway(t, { config: { http: { max_connections_per_address: 1, header_timeout_ms: 200 } } });
+  // Half-open allowed: this client never closes its side, so the gateway's connection could linger its second.
+  const slow = net.connect({ port: gw.port, host: '127.0.0.1', localAddress: '127.0.0.5', allowHalfOpen: true });
+  t.teardown(() => slow.destroy());
+  let answer = '';
+  slow.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+  slow.on('error', () => undefined);
+  const ended = new Promise<void>((resolve) => slow.once('end', resolve));
+  slow.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+  await within(ended, 10000, 'the 408 and the end of the gateway\'s side');
+  t.is(parseAnswer(answer).status, 408);
+  t.false(slow.destroyed, 'the slow client still holds its connection');
+  // At once, not after the linger: the address is at its bound of 1 until the 408's slot is free.
+  const next = await rawGet(gw.port, '/healthz', '127.0.0.5');
+  t.is(next.status, 200, next.body);
+  const text = await metrics(gw.port);
+  t.is(metric(text, 'spot_gateway_connections_refused_total{limit="max_connections_per_address"}'), 0);
 });

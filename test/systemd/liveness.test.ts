@@ -2,6 +2,10 @@
 import test from 'ava';
 import { Liveness, type LivenessSources, type UpstreamSample } from '../../gateway/src/systemd/liveness.js';
 import { WriteWatch } from '../../gateway/src/systemd/write-watch.js';
+import { gatewayLiveness } from '../../gateway/src/parts.js';
+import type { OnlineTracker } from '../../gateway/src/ingest/index.js';
+import type { StoreStatus } from '../../gateway/src/store/index.js';
+import type { MqttForwarder } from '../../gateway/src/upstream/index.js';
 
 function sources(overrides: Partial<LivenessSources> = {}): LivenessSources & { clock: { now: number } } {
   const clock = { now: 1_000_000 };
@@ -131,4 +135,31 @@ test('two upstreams (MQTT and a spot server) are followed apart: a stall of eith
   t.is(live.fault(), 'mqtt: connected with 50 events waiting and no acknowledgement for 61 s');
   Object.assign(central, { state: 'disconnected', downSinceMs: s.clock.now - 10_000 });
   t.is(live.summary(), '2 spots online; backlog 300 events; mqtt connected; spot_server disconnected (down 10 s)');
+});
+
+test('the STATUS= line reads the upstreams once and takes its backlog from that reading', (t) => {
+  let reads = 0;
+  const mqtt: UpstreamSample = { name: 'mqtt', state: 'connected', acked: 0, backlog: 7, inFlight: 0, downSinceMs: null };
+  const seen: string[][] = [];
+  const s = sources({
+    upstreams: () => (reads++, [mqtt]),
+    backlog: (upstreams) => (seen.push(upstreams.map((u) => u.name)), 7),
+  });
+  const live = new Liveness(s);
+  t.is(live.summary(), '0 spots online; backlog 7 events; mqtt connected');
+  t.is(reads, 1);
+  t.deepEqual(seen, [['mqtt']]);
+});
+
+test("a watchdog check and the STATUS= line it refreshes ask each forwarder's status once between them", (t) => {
+  let asked = 0;
+  const status = { state: 'connected', acked: 3, refused: 0, lagEvents: 12, inFlight: 4, downSinceMs: null };
+  const forwarder = { status: () => (asked++, status) } as unknown as MqttForwarder;
+  const store = { lastError: 'disk full', events: 12, perUpstream: { mqtt: { pending: 12 } } } as unknown as StoreStatus;
+  const online = { onlineCount: () => 1 } as unknown as OnlineTracker;
+  const live = gatewayLiveness(() => 0, () => store, new WriteWatch(() => 0), online, () => forwarder, null);
+  // What the notifier does in one check that withholds the watchdog or resumes it: fault(), then the STATUS= line.
+  t.is(live.fault(), null);
+  t.is(live.summary(), '1 spot online; backlog 12 events; mqtt connected; store cannot write: disk full');
+  t.is(asked, 1);
 });

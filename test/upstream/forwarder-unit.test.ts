@@ -319,6 +319,6 @@ test('commands.max_bytes sets the Maximum Packet Size in CONNECT; a payload over
   await tick();
   t.deepEqual(acks.sort(), ['at the bound', 'over it'], 'both acknowledged: the refused one at once, the other once the admission took it');
   t.is(received.length, 1, 'the admission (onCommand) judges the one at the bound by commands.max_bytes');
-  t.regex(warnings.join('\n'), /to\/4711\/json\/config\/update: payload of 8493 bytes is over 8492 bytes/);
+  t.regex(warnings.join('\n'), /to\/4711\/json\/config\/update: payload of 8493 bytes is over the limit of 8492 bytes \(commands.max_bytes 300 plus 8192 for topic and properties\)/);
   t.is(forwarder.status().commandsRejected, 1);
 });

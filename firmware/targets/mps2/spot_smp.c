@@ -74,8 +74,9 @@ void mps2_smp_init(mps2_smp_t *m, spot_t *spot, bool pb, uint32_t serial, const 
   if (!m->slot || config.flash == NULL) {
     smp_server_init(&m->server, &config);
   }
-  bool trial = false;
-  m->trial = m->slot && boot_primary_on_trial(mps2_flash(), &map, &trial) == BOOT_OK && trial;
+  bool trial = true; /* a failed read here: the confirm's own reads find out */
+  m->trial = m->slot && (boot_primary_on_trial(mps2_flash(), &map, &trial) != BOOT_OK || trial);
+  boot_self_confirm_init(&m->confirm);
   smp_demux_init(&m->demux, pb, on_command, on_frame, m);
 }
 
@@ -100,15 +101,23 @@ void mps2_smp_poll(mps2_smp_t *m)
      or leaves the image on trial (--test). */
   if (m->trial && spot_commands_applied(m->spot) > 0) {
     m->trial = false;
-    bool trial = false;
-    if (boot_primary_on_trial(mps2_flash(), &map, &trial) != BOOT_OK) {
-      mps2_debug("smp: confirming the running image failed (flash)\n");
-    } else if (!trial) {
-      mps2_debug("smp: link up (a spot-protocol command): running image already confirmed\n");
-    } else if (boot_confirm(mps2_flash(), &map) == BOOT_OK) {
+    boot_self_confirm_ask(&m->confirm, mps2_time_ms());
+  }
+  switch (boot_self_confirm_poll(&m->confirm, mps2_flash(), &map, mps2_time_ms())) {
+    case BOOT_SELF_CONFIRM_CONFIRMED:
       mps2_debug("smp: link up (a spot-protocol command): running image confirmed\n");
-    } else {
-      mps2_debug("smp: confirming the running image failed (flash)\n");
-    }
+      break;
+    case BOOT_SELF_CONFIRM_ALREADY:
+      mps2_debug("smp: link up (a spot-protocol command): running image already confirmed\n");
+      break;
+    case BOOT_SELF_CONFIRM_RETRY:
+      mps2_debug("smp: confirming the running image failed (flash): trying again\n");
+      break;
+    case BOOT_SELF_CONFIRM_GAVE_UP:
+      mps2_debug("smp: confirming the running image failed (flash) " SPOT_STR(BOOT_SELF_CONFIRM_TRIES)
+                 " times: on trial until the next boot\n");
+      break;
+    case BOOT_SELF_CONFIRM_IDLE:
+      break;
   }
 }

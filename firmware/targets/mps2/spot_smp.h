@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "boot_self_confirm.h"
 #include "smp_demux.h"
 #include "smp_server.h"
 #include "spot.h"
@@ -18,7 +19,8 @@ typedef struct mps2_smp {
   smp_demux_t demux;
   spot_t *spot;
   bool slot;      /* running from the primary slot under the bootloader: images to manage */
-  bool trial;     /* the running image must still confirm itself */
+  bool trial;     /* the running image must still earn its confirm */
+  boot_self_confirm_t confirm;
 } mps2_smp_t;
 
 /* Whether this image runs from the primary slot (linked at the slot, under the bootloader). */

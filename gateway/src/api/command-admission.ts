@@ -42,6 +42,11 @@ function jsonBytes(command: CommandBody): number | null {
 export class CommandAdmission {
   constructor(private readonly deps: CommandAdmissionDeps) {}
 
+  /** A command refused as too large before it reached admit() (an MQTT payload over the packet bound). */
+  countTooLarge(): void {
+    this.deps.counters.commandsRefusedTooLarge++;
+  }
+
   /**
    * Size first (a command too large for any spot is refused as such, whatever else is wrong with it),
    * then content, then room in the spot's queue; queued only when all three pass. The checks and the insert

@@ -14,6 +14,7 @@ import { StoreUnavailableError, type AppendOutcome, type NewEvent, type Store } 
 import type { IngestCounters } from './counters.js';
 import type { PostNumbering } from './headers.js';
 import type { PostNumberingBound } from './numbering-bound.js';
+import type { CommandLeases } from './command-leases.js';
 import { pendingReply } from './pending-commands.js';
 import type { Reply } from './reply.js';
 import { SettleOrder } from './settle-order.js';
@@ -33,6 +34,8 @@ export interface IngestDeps {
   maxRejectedPerPost: number;
   /** Bytes of commands in one reply (commands.max_reply_bytes); the rest wait for the next post. */
   maxReplyBytes?: number;
+  /** Spots with a reply carrying commands being written (SpotIngest's): another reply of theirs carries none. */
+  leases?: CommandLeases;
   /** The spot sent bytes (online tracking). */
   heard: (serial: string) => void;
   /** Events handed to the store and not yet settled, over all posts (back-pressure). */
@@ -249,7 +252,7 @@ export class SpotPost {
       if (item.kind === 'rejected') this.reject(item.rejected, now);
       else {
         const beyond = this.beyondBound(item.event);
-        if (beyond) this.reject(beyond, now);
+        if (beyond) this.reject(beyond, now, true);
         else batch.push(this.toNewEvent(item.event, now));
       }
     }
@@ -297,6 +300,7 @@ export class SpotPost {
     if (!reason) return null;
     this.deps.counters.numberingRefused++;
     const raw = event.pb ?? new Uint8Array(0);
+    this.last = { boot, seq };
     return { offset: event.offset, index: event.index, messages: 1, raw: raw.subarray(0, 1024), length: raw.length, reason };
   }
 
@@ -328,12 +332,14 @@ export class SpotPost {
     else if (resource === 'config' && action === 'update') this.guardRegistry(() => this.deps.store.spots.mergeConfig(serial, data));
   }
 
-  /** A reject stands for one malformed message or a run of them in a row: counted by message, kept by record. */
-  private reject(rejected: RejectedMessage, now: number): void {
+  /**
+   * A reject stands for one malformed message or a run of them in a row: counted by message, kept by record.
+   * `numbered`: a frame refused for its own numbering, which `last` already names.
+   */
+  private reject(rejected: RejectedMessage, now: number, numbered = false): void {
     this.rejected += rejected.messages;
     this.deps.counters.rejected += rejected.messages;
-    const numbering = this.info.numbering;
-    if (numbering) this.last = { boot: numbering.boot, seq: numbering.seq + rejected.index + rejected.messages - 1 };
+    if (!numbered) this.numberMalformed(rejected);
     this.firstReject ??= rejected.reason;
     if (++this.rejectRecords > this.deps.maxRejectedPerPost) {
       this.rejectedNotKept += rejected.messages;
@@ -344,6 +350,18 @@ export class SpotPost {
     this.guardRegistry(() =>
       this.deps.store.rejected.add({ spot: serial, raw: rejected.raw, reason: rejected.reason, offset: rejected.offset, time: now }),
     );
+  }
+
+  /**
+   * Malformed messages carry no numbering to trust: they take the one after the message before them
+   * in this post or stream (a spot numbering its frames itself gave them the next seqs), else the
+   * headers' `seq + index` (docs/websocket.md, "Acknowledgement").
+   */
+  private numberMalformed(rejected: RejectedMessage): void {
+    const before = this.last;
+    const numbering = this.info.numbering;
+    if (before) this.last = { boot: before.boot, seq: before.seq + rejected.messages };
+    else if (numbering) this.last = { boot: numbering.boot, seq: numbering.seq + rejected.index + rejected.messages - 1 };
   }
 
   /** Registry and rejected-log writes must never fail a post; one log line per post says so. */

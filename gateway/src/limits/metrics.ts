@@ -1,8 +1,9 @@
 // The limits' counters in /metrics (docs/limits.md).
 import { Gauge, type Registry } from 'prom-client';
 import type { LimitCounters } from './counters.js';
+import type { RequestRefusals } from './refusals.js';
 
-export function registerLimitMetrics(registry: Registry, counters: LimitCounters, connectionsOpen: () => number): void {
+export function registerLimitMetrics(registry: Registry, counters: LimitCounters, connectionsOpen: () => number, refusals: RequestRefusals): void {
   const gauge = (name: string, help: string, read: () => number): void => {
     new Gauge({
       name,
@@ -32,6 +33,15 @@ export function registerLimitMetrics(registry: Registry, counters: LimitCounters
     collect() {
       this.set({ phase: 'headers' }, counters.headerTimeouts);
       this.set({ phase: 'body' }, counters.bodyTimeouts);
+    },
+  });
+  new Gauge({
+    name: 'spot_gateway_requests_refused_total',
+    help: "requests refused before anything of them was acted on: node's HTTP parser (400, 414, 431), a request target over 2048 bytes (414), a spot post with a Content-Encoding (415)",
+    labelNames: ['status', 'reason'],
+    registers: [registry],
+    collect() {
+      for (const { status, reason, count } of refusals.counts()) this.set({ status: String(status), reason }, count);
     },
   });
   gauge('spot_gateway_spot_rate_pauses_total', 'spot posts whose reading paused: their spot over limits.spot_events_per_s (nothing is lost)', () => counters.spotRatePauses);

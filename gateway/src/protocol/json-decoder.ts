@@ -1,13 +1,13 @@
 // Incremental decoder of the JSON spot protocol: finds each message's end by scanning bytes.
 import type { DecodedItem, StreamDecoder } from './types.js';
-import { compactDataText, type ScanFacts } from './compact-json.js';
+import type { ScanFacts } from './compact-json.js';
 import { eventItem, newEvent } from './decoded-item.js';
 import { MAX_JSON_DEPTH } from './json-depth.js';
 import { MessageBuffer } from './message-buffer.js';
-import { topicLevelFault } from './topic-level.js';
 import { RejectRun } from './reject-run.js';
 import { isWhitespace } from './sniff.js';
-import { cannotBeEvent, isJsonText, parseQuietly } from './json-quick.js';
+import { cannotBeEvent, isJsonText } from './json-quick.js';
+import { parseMessage } from './json-message.js';
 import { isUtf8 } from './utf8.js';
 
 export interface JsonDecoderOptions {
@@ -42,44 +42,8 @@ const enum Mode {
   Skip,
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
 function isBlank(b: number): boolean {
   return b === SPACE || b === TAB || b === CR;
-}
-
-/** Reads one message's text; returns the event triple (with the data's text when compact) or why it is not one. */
-function parseMessage(
-  bytes: Uint8Array,
-  facts: ScanFacts,
-): { resource: string; action: string; data: Record<string, unknown>; dataJson: string | undefined } | string {
-  let text: string;
-  try {
-    text = utf8.decode(bytes);
-  } catch {
-    return 'invalid UTF-8';
-  }
-  let value: unknown;
-  try {
-    value = parseQuietly(text);
-  } catch (err) {
-    return `invalid JSON: ${(err as Error).message}`;
-  }
-  if (!Array.isArray(value) || value.length !== 3) {
-    return 'not an event: expected [resource, action, object]';
-  }
-  const [resource, action, data] = value as unknown[];
-  if (typeof resource !== 'string' || resource === '') return 'not an event: resource is not a non-empty string';
-  if (typeof action !== 'string' || action === '') return 'not an event: action is not a non-empty string';
-  // Resource and action become MQTT topic levels: refused here rather than by the broker, forever.
-  const resourceFault = topicLevelFault(resource);
-  if (resourceFault !== null) return `resource ${resourceFault}`;
-  const actionFault = topicLevelFault(action);
-  if (actionFault !== null) return `action ${actionFault}`;
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    return 'not an event: third element is not an object';
-  }
-  return { resource, action, data: data as Record<string, unknown>, dataJson: compactDataText(text, resource, action, data, facts) ?? undefined };
 }
 
 class JsonStreamDecoder implements StreamDecoder {

@@ -25,9 +25,9 @@ export interface LivenessSources {
   /** How long store writes have waited for the disk with none completing, ms (0: none waits). */
   storeWaitingMs(): number;
   spotsOnline(): number;
-  /** Events stored and not yet forwarded by the slowest upstream (with no upstream: stored). */
-  backlog(): number;
-  /** Each configured upstream's view (none: empty). */
+  /** Events stored and not yet forwarded by the slowest of `upstreams` (none: stored). */
+  backlog(upstreams: readonly UpstreamSample[]): number;
+  /** Each configured upstream's view (none: empty); read once per check, each read asks every forwarder its status. */
   upstreams(): UpstreamSample[];
 }
 
@@ -88,8 +88,8 @@ export class Liveness {
   /** One line for STATUS=: spots online, backlog, upstream state, and a store failure if any. */
   summary(): string {
     const spots = this.s.spotsOnline();
-    const parts = [`${spots} spot${spots === 1 ? '' : 's'} online`, `backlog ${this.s.backlog()} events`];
     const upstreams = this.s.upstreams();
+    const parts = [`${spots} spot${spots === 1 ? '' : 's'} online`, `backlog ${this.s.backlog(upstreams)} events`];
     if (upstreams.length === 0) parts.push('no upstream');
     for (const u of upstreams) {
       if (u.state === 'connected' || u.downSinceMs === null) parts.push(`${u.name} ${u.state}`);

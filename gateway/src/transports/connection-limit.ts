@@ -55,12 +55,19 @@ export function shareConnectionLimit(servers: LimitedServer[], initial: Connecti
       }
       open++;
       byAddress.set(address, fromAddress + 1);
-      socket.once('close', () => {
+      let held = true;
+      const release = (): void => {
+        if (!held) return;
+        held = false;
         open--;
         const left = byAddress.get(address)! - 1;
         if (left > 0) byAddress.set(address, left);
         else byAddress.delete(address);
-      });
+      };
+      // The gateway's side ended (an answer with Connection: close written, a 408 or a parser refusal): the
+      // slot is free at once, not after the second such a connection may linger for its client to read it.
+      socket.once('finish', release);
+      socket.once('close', release);
     });
   }
   return {

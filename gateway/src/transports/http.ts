@@ -5,6 +5,7 @@ import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import type tls from 'node:tls';
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { RequestRefusals } from '../limits/refusals.js';
 import type { HttpDrain } from './drain.js';
 import { clip, ClientErrorAnswers, errorKind, refuseLongUrl } from './error-answers.js';
 
@@ -41,6 +42,8 @@ export interface HttpTransportOptions {
   bodyIdleTimeoutMs?: number;
   /** Counts the 408s of both bounds. */
   timeouts?: { headerTimeouts: number; bodyTimeouts: number };
+  /** Counts and logs the parser's refusals (400, 414, 431) and request targets over MAX_URL_BYTES. */
+  refusals?: RequestRefusals;
 }
 
 export interface HttpTransport {
@@ -65,7 +68,7 @@ function serverTimeouts(headerTimeoutMs: number): { headersTimeout: number; requ
 }
 
 export function createHttpTransport(options: HttpTransportOptions): HttpTransport {
-  const clientErrors = new ClientErrorAnswers(options.timeouts);
+  const clientErrors = new ClientErrorAnswers(options.timeouts, options.refusals);
   const keepAliveTimeout = options.keepAliveTimeoutMs ?? 65000;
   const timeouts = serverTimeouts(options.headerTimeoutMs ?? 60000);
   const bodyIdleMs = options.bodyIdleTimeoutMs ?? 30000;
@@ -78,7 +81,7 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
       const listener: http.RequestListener = (req, res) => {
         options.drain?.request(res);
         clientErrors.track(res);
-        if (refuseLongUrl(req, res)) return;
+        if (refuseLongUrl(req, res, options.refusals)) return;
         for (const route of options.rawRoutes) if (route(req, res)) return;
         watchBody(req, res, bodyIdleMs, options.timeouts);
         handler(req, res);

@@ -1,6 +1,7 @@
 // POST /api/spots/:serial/events/ on the raw node request: the body is streamed into ingest, never buffered.
 import type http from 'node:http';
 import { checkContentEncoding, firmwareFromUserAgent, type SpotIngest, type SpotPost } from '../ingest/index.js';
+import type { RequestRefusals } from '../limits/refusals.js';
 import type { HttpDrain } from './drain.js';
 import { clip } from './error-answers.js';
 import type { RawRoute } from './http.js';
@@ -25,6 +26,8 @@ export interface IngestRouteOptions {
   spotRate?: SpotRateGate;
   /** Spot authentication and the numbering bound (auth/spot-guard.ts), before the body is read. */
   admit?: AdmitSpot;
+  /** Counts and logs the posts refused 415 for their Content-Encoding. */
+  refusals?: RequestRefusals;
 }
 
 const EVENTS_PATH = /^\/api\/spots\/([^/]*)\/events\/?$/;
@@ -71,6 +74,7 @@ export function ingestRoute(options: IngestRouteOptions): RawRoute {
         const coding = checkContentEncoding(header(req, 'content-encoding'));
         if (coding.ok) return null;
         const reason = `spot ${serial}: ${coding.reason}; nothing of this post was read or stored`;
+        options.refusals?.refused('content_encoding', reason, req.socket.remoteAddress);
         return { ok: false, status: 415, error: 'unsupported media type', reason, headers: { 'Accept-Encoding': 'identity' } };
       },
     });
@@ -134,7 +138,10 @@ function streamPost(
     clearTimeout(idle);
     post.finish().then(
       (outcome) => {
-        if (res.destroyed) return;
+        if (res.destroyed) {
+          if (outcome.ok) options.ingest.dropped(serial, outcome.commandIds);
+          return;
+        }
         if (!outcome.ok) {
           sendJson(res, 503, { error: 'store unavailable', reason: `spot ${serial}: ${outcome.reason}` }, { 'Retry-After': String(outcome.retryAfterSeconds) });
           return;

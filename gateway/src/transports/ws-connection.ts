@@ -31,6 +31,11 @@ export interface SpotSocketDeps {
   closed: () => void;
   /** With spot tokens: the token looked up again at every silence check; its reason once revoked. */
   stillValid?: () => string | null;
+  /**
+   * The connection's socket under the WebSocket. A write's callback that finds it destroyed was cut, not
+   * written: Node calls back without an error for a write the socket's end cancelled (as for a post's reply).
+   */
+  socket: { readonly destroyed: boolean };
 }
 
 export class SpotSocket {
@@ -218,12 +223,16 @@ export class SpotSocket {
     const { ingest, encoding } = this.deps;
     const reply = ingest.pendingReply(this.serial, encoding);
     const ids = reply.commandIds;
+    if (ids.length === 0) return;
     // The same commands again right after they were written: marking them delivered failed (logged); they wait for the next signal.
-    if (ids.length === 0 || (ids.length === previous.length && ids.every((id, i) => id === previous[i]))) return;
+    if (ids.length === previous.length && ids.every((id, i) => id === previous[i])) {
+      ingest.dropped(this.serial, ids);
+      return;
+    }
     this.sending = true;
     this.ws.send(reply.body, { binary: true }, (err) => {
       this.sending = false;
-      if (err) {
+      if (err || this.deps.socket.destroyed) {
         ingest.undelivered(this.serial, ids);
         return;
       }

@@ -130,6 +130,7 @@ export function wsRoute(o: WsRouteOptions): WsRoute {
         paused,
         listenCommands: (fn) => o.commands.listen(serial, fn),
         stillValid: admitted.stillValid,
+        socket,
         closed: () => {
           open--;
           o.online.release(serial);

@@ -6,6 +6,17 @@ import type { Parsed, Topics } from './topics.js';
 /** The default of commands.max_bytes: the largest command payload taken. */
 export const MAX_COMMAND_BYTES = 65536;
 
+/**
+ * Thrown by `onCommand` when a valid command could not be queued now (the store cannot write): the
+ * message is not acknowledged, and is tried again (docs/mqtt.md, "Downstream: commands").
+ */
+export class CommandNotQueued extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CommandNotQueued';
+  }
+}
+
 export interface SpotCommand {
   spot: string;
   resource: string;

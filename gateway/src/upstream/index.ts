@@ -16,5 +16,5 @@ export type { ForwardEvent, ForwardSource } from './source.js';
 export type { TlsFiles } from './mqtt-wire/target.js';
 export type { SpotBacklog } from './scheduler.js';
 export type { SpotCommand, PbCommandDecoder } from './downstream.js';
-export { MAX_COMMAND_BYTES, decodePbFrame } from './downstream.js';
+export { CommandNotQueued, MAX_COMMAND_BYTES, decodePbFrame } from './downstream.js';
 export { Topics, normalizePrefix, type SpotState } from './topics.js';

@@ -9,11 +9,9 @@ import { WireClient } from './mqtt-wire/client.js';
 import {
   COMMAND_PACKET_OVERHEAD,
   describe,
-  PERMANENT_REFUSALS,
   realTimers,
   safely,
   silentLogger,
-  stableEventId,
   type Connack,
   type ForwarderStatus,
   type MqttForwarderOptions,
@@ -29,8 +27,9 @@ import { SpotFeed } from './spot-feed.js';
 import { StateOutbox } from './state-outbox.js';
 import { StallWatch } from './stall-watch.js';
 import { DeliveryTimes } from './delivery-times.js';
+import { EventPublisher } from './event-publisher.js';
 import { lagOf, type ForwardEvent, type ForwardSource } from './source.js';
-import { eventTopicFault, isTopicLevel, Topics, type SpotState } from './topics.js';
+import { isTopicLevel, Topics, type SpotState } from './topics.js';
 import { topicLevelFault } from '../protocol/index.js';
 
 /** Enough to hide a broker's delayed PUBACKs (Nagle plus delayed ACK, ~40 ms) at 100k+ events/s. */
@@ -56,6 +55,7 @@ export class MqttForwarder {
   /** Poison events (suspect, probe, quarantine), resends by hand, and progress: docs/mqtt.md. */
   private readonly poison: PoisonGuard;
   private readonly resender: QuarantineResender;
+  private readonly publisher: EventPublisher;
   private readonly stall: StallWatch;
   /** Without a connection since (ms since the epoch; from construction until the first CONNACK); null while connected. */
   private downSince: number | null;
@@ -75,9 +75,8 @@ export class MqttForwarder {
   private drainWaiters: Array<() => void> = [];
   private unsubscribeAppended: (() => void) | null = null;
 
-  private published = 0;
   private acked = 0;
-  private refused = 0;
+  private refusedCount = 0;
   private lastError: string | null = null;
 
   constructor(options: MqttForwarderOptions) {
@@ -104,10 +103,33 @@ export class MqttForwarder {
     this.poison = new PoisonGuard({ source, upstream, limit: options.poisonAfterDrops ?? DEFAULT_POISON_AFTER_DROPS, logger, now });
     const onSlots = (delta: number): void => void (this.otherInFlight += delta);
     this.resender = new QuarantineResender({ book: source.quarantine, upstream, instanceId: source.instanceId, topics, logger, onSlots });
+    this.publisher = new EventPublisher({
+      topics,
+      instanceId: source.instanceId,
+      window: this.window,
+      generation: () => this.connection.generation,
+      channel: () => this.channel,
+      answered: (spot, id, receivedAt) => this.messageAcked(spot, id, receivedAt),
+      refused: (spot, id, reason) => this.refused(spot, id, reason),
+      broken: (generation, reason) => this.broken(generation, reason),
+    });
     this.stall = new StallWatch(now, options.outageMs ?? 60_000);
     const maxCommandBytes = options.maxCommandBytes ?? MAX_COMMAND_BYTES;
     // A payload larger than the packet the broker may send is refused unread; the admission holds the exact bound (a command's JSON message).
-    this.commands = new CommandIntake(topics, logger, options.onCommand, options.decodePbCommand ?? decodePbFrame, maxCommandBytes + COMMAND_PACKET_OVERHEAD);
+    this.commands = new CommandIntake({
+      topics,
+      logger,
+      onCommand: options.onCommand,
+      decodePb: options.decodePbCommand ?? decodePbFrame,
+      maxBytes: maxCommandBytes + COMMAND_PACKET_OVERHEAD,
+      maxBytesSource: `commands.max_bytes ${maxCommandBytes} plus ${COMMAND_PACKET_OVERHEAD} for topic and properties`,
+      tooLarge: options.onCommandTooLarge,
+      timers: this.timers,
+      overflow: (reason) => {
+        this.lastError = reason;
+        if (this.connection.ready) this.connection.lost(this.connection.generation, reason);
+      },
+    });
     this.connection = new BrokerConnection({
       url: options.url,
       clientId: `spot-gateway-${options.gatewayId}-${this.upstream}`,
@@ -143,8 +165,11 @@ export class MqttForwarder {
     this.unsubscribeAppended = null;
     if (this.retryTimer !== null) this.timers.clearTimeout(this.retryTimer);
     this.retryTimer = null;
+    // Held commands stay unacknowledged: the broker delivers them again to the next start.
+    this.commands.reset();
     await this.connection.close(async (client) => {
-      await new Promise<void>((resolve) => this.whenDrained(resolve));
+      // Until the events in flight are acknowledged, or the connection is gone.
+      if (this.window.inFlight > 0 && this.connection.ready) await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
       this.cursors.flush();
       const offline = this.topics.gatewayState(this.gatewayId);
       await new Promise<void>((resolve) => {
@@ -180,9 +205,9 @@ export class MqttForwarder {
       downSinceMs: this.downSince,
       protocolVersion: this.connection.protocolVersion,
       inFlight: this.window.inFlight + this.otherInFlight + this.states.inFlight,
-      published: this.published,
+      published: this.publisher.published,
       acked: this.acked,
-      refused: this.refused,
+      refused: this.refusedCount,
       ratePerSec: this.rate.perSecond(),
       lagEvents,
       lastError: this.lastError,
@@ -191,12 +216,18 @@ export class MqttForwarder {
       spotStatesQueued: this.states.queued,
       commandsAccepted: this.commands.accepted,
       commandsRejected: this.commands.rejected,
+      commandsWaiting: this.commands.waiting,
       delivery: this.delivery.snapshot(),
       quarantined: this.poison.quarantined,
       poisonSuspect: this.poison.suspect,
       noAckSinceMs: this.stall.noAckSince(lagEvents === null ? this.window.inFlight > 0 : lagEvents > 0),
       reconnectsSinceAck: this.stall.reconnects,
     };
+  }
+
+  /** The commands of the broker: queued, refused, held unacknowledged now (the mqtt entry of /api/status). */
+  commandCounts(): { commandsAccepted: number; commandsRejected: number; commandsWaiting: number } {
+    return { commandsAccepted: this.commands.accepted, commandsRejected: this.commands.rejected, commandsWaiting: this.commands.waiting };
   }
 
   /** Publishes a quarantined event again (POST /api/quarantine/:id/resend); it leaves the quarantine on its PUBACK. */
@@ -239,6 +270,7 @@ export class MqttForwarder {
     // Only the broker dropping the connection says something about an event; our own drops do not.
     if (byBroker) this.poison.lost(this.window.oldest(), reason, this.otherInFlight === 0 && this.states.inFlight === 0);
     this.stall.disconnected();
+    this.commands.reset();
     this.resender.lost(reason);
     this.channel = null;
     this.window.clear();
@@ -297,14 +329,11 @@ export class MqttForwarder {
       if (room <= 0 || !channel) return;
       this.feed.take(
         room,
-        (event) => this.publishEvent(channel, generation, event) && generation === this.connection.generation,
+        (event) => this.publisher.publish(channel, generation, event, this.windowLimit < 2) && generation === this.connection.generation,
         this.pbSlots(),
       );
       const flushed = safely(() => channel.flush());
-      if (flushed !== true && generation === this.connection.generation) {
-        this.lastError = `writing to the broker failed: ${flushed}`;
-        this.connection.lost(generation, this.lastError);
-      }
+      if (flushed !== true && generation === this.connection.generation) this.broken(generation, `writing to the broker failed: ${flushed}`);
     } catch (err) {
       this.storeTrouble(`reading the store failed: ${describe(err)}`);
     }
@@ -313,65 +342,10 @@ export class MqttForwarder {
   /** The suspected poison event, alone; false when the connection broke, or when it waits for room ("online" holds a slot). */
   private sendProbe(event: ForwardEvent, generation: number): boolean {
     const channel = this.channel;
-    if (!channel || this.room() < (event.pb ? this.pbSlots() : 1) || !this.publishEvent(channel, generation, event)) return false;
+    if (!channel || this.room() < (event.pb ? this.pbSlots() : 1) || !this.publisher.publish(channel, generation, event, this.windowLimit < 2)) return false;
     const flushed = safely(() => channel.flush());
-    if (flushed === true) return true;
-    this.lastError = `writing to the broker failed: ${flushed}`;
-    this.connection.lost(generation, this.lastError);
-    return false;
-  }
-
-  /** False when the connection broke while publishing. */
-  private publishEvent(channel: PublishChannel, generation: number, event: ForwardEvent): boolean {
-    const { spot, id, resource, action, timeReceived } = event;
-    const jsonTopic = this.topics.eventJsonChecked(spot, resource, action);
-    if (jsonTopic === null) {
-      this.window.sent(spot, id, 1);
-      this.refuse(spot, id, eventTopicFault(spot, resource, action));
-      this.messageAcked(spot, id, null);
-      return true;
-    }
-    this.window.sent(spot, id, event.pb ? 2 : 1);
-    this.published++;
-    const eventId = stableEventId(this.source.instanceId, id);
-    const pb = event.pb;
-    const sent = safely(() => {
-      if (!pb) {
-        channel.publish(jsonTopic, event.data, eventId, 'application/json', (err) => this.publishDone(generation, spot, id, timeReceived, jsonTopic, err));
-        return;
-      }
-      const sendPb = (): void => {
-        const pbTopic = this.topics.eventPb(spot);
-        channel.publish(pbTopic, pb, eventId, 'application/x-protobuf', (err) => this.publishDone(generation, spot, id, timeReceived, pbTopic, err));
-      };
-      // A window of one: the PB message goes out once the JSON one is settled (MQTT 5 3.3.4, Receive Maximum).
-      const pbAfterJson = this.windowLimit < 2;
-      channel.publish(jsonTopic, event.data, eventId, 'application/json', (err) => {
-        this.publishDone(generation, spot, id, timeReceived, jsonTopic, err);
-        if (pbAfterJson && generation === this.connection.generation) this.sendLater(generation, sendPb);
-      });
-      if (!pbAfterJson) sendPb();
-    });
-    if (sent === true) return true;
-    this.lastError = `publish of event ${id} of spot ${spot} failed: ${sent}`;
-    this.connection.lost(generation, this.lastError);
-    return false;
-  }
-
-  private publishDone(generation: number, spot: string, id: number, receivedAt: number, topic: string, err: Error | undefined): void {
-    if (generation !== this.connection.generation) return;
-    if (err) {
-      const code = (err as { code?: unknown }).code;
-      if (typeof code === 'number' && PERMANENT_REFUSALS.has(code)) {
-        this.refuse(spot, id, `broker refused ${topic}: ${describe(err)}`);
-        this.messageAcked(spot, id, null);
-      } else {
-        this.lastError = `publish of event ${id} of spot ${spot} to ${topic} failed: ${describe(err)}`;
-        this.connection.lost(generation, this.lastError);
-      }
-      return;
-    }
-    this.messageAcked(spot, id, receivedAt);
+    if (flushed !== true) this.broken(generation, `writing to the broker failed: ${flushed}`);
+    return flushed === true;
   }
 
   /** `receivedAt`: the event's receipt, for its delivery time; null when the message was refused. */
@@ -384,16 +358,14 @@ export class MqttForwarder {
       this.rate.add(1);
       if (receivedAt !== null) this.delivery.delivered(receivedAt, this.now());
     }
-    if (advanceTo !== undefined) {
-      this.cursors.advance(spot, advanceTo);
-    }
+    if (advanceTo !== undefined) this.cursors.advance(spot, advanceTo);
     if (this.window.inFlight === 0) this.releaseDrainWaiters();
     // Refill at once: a broker with Nagle on sends further PUBACKs only when our TCP ACK (piggybacked) comes.
     this.schedulePump();
   }
 
-  private refuse(spot: string, id: number, reason: string): void {
-    this.refused++;
+  private refused(spot: string, id: number, reason: string): void {
+    this.refusedCount++;
     this.lastError = `spot ${spot}: event ${id} skipped: ${reason}`;
     this.logger.warn({ spot, eventId: id }, `mqtt: ${this.lastError}`);
   }
@@ -403,13 +375,10 @@ export class MqttForwarder {
     return this.windowLimit < 2 ? 1 : 2;
   }
 
-  /** A message sent from a PUBACK's callback (the PB form after its JSON on a window of one). */
-  private sendLater(generation: number, send: () => void): void {
-    const channel = this.channel;
-    const sent = channel ? safely(() => (send(), channel.flush())) : 'no connection';
-    if (sent === true || generation !== this.connection.generation) return;
-    this.lastError = `writing to the broker failed: ${sent}`;
-    this.connection.lost(generation, this.lastError);
+  /** Writing to the broker failed: the connection of `generation` is lost. */
+  private broken(generation: number, reason: string): void {
+    this.lastError = reason;
+    this.connection.lost(generation, reason);
   }
 
   /** Window slots free now (events, resends and state messages hold them). */
@@ -440,13 +409,6 @@ export class MqttForwarder {
       this.retryTimer = null;
       this.pump();
     }, 1000);
-  }
-
-  // --- helpers --------------------------------------------------------------
-
-  private whenDrained(resolve: () => void): void {
-    if (this.window.inFlight === 0 || !this.connection.ready) resolve();
-    else this.drainWaiters.push(resolve);
   }
 
   private releaseDrainWaiters(): void {

@@ -104,6 +104,8 @@ export interface MqttForwarderOptions {
   poisonAfterDrops?: number;
   /** The largest command payload taken (commands.max_bytes; default MAX_COMMAND_BYTES); sets the Maximum Packet Size sent in CONNECT. */
   maxCommandBytes?: number;
+  /** A command payload over maxCommandBytes plus the packet overhead was refused unread (the gateway counts it as too large). */
+  onCommandTooLarge?: () => void;
   /** mqtts:// only: CA, client certificate and key files, and whether the server name is checked. */
   tls?: TlsFiles;
   /** A disconnection this long is an outage, reported as one (mqtt.degraded_after_s); the stall count starts again after it. Default 60 s. */
@@ -145,6 +147,8 @@ export interface ForwarderStatus {
   spotStatesQueued: number;
   commandsAccepted: number;
   commandsRejected: number;
+  /** Commands not acknowledged yet: the store could not queue them, they are tried again (docs/mqtt.md). */
+  commandsWaiting: number;
   /** Receipt at the gateway to the broker's acknowledgement, per event, since start. */
   delivery: HistogramSnapshot;
   /** Events of this upstream in quarantine now. */
