@@ -31,10 +31,10 @@ export const SPOT_SERVER_UPSTREAM = 'spot_server';
 export const STOP_GRACE_MS = 2000;
 
 /** Commands arriving from the broker pass the same admission as REST ones; a refusal throws, and the intake logs and counts it. */
-export function queueBrokerCommand(admission: CommandAdmission, logger: GatewayLogger, command: SpotCommand): void {
+export async function queueBrokerCommand(admission: CommandAdmission, logger: GatewayLogger, command: SpotCommand): Promise<void> {
   let admitted: Admission;
   try {
-    admitted = admission.admit(command.spot, command, 'mqtt');
+    admitted = await admission.admit(command.spot, command, 'mqtt');
   } catch (err) {
     // Not a refusal: the command stays the broker's, unacknowledged, and is tried again (docs/mqtt.md).
     if (err instanceof StoreUnavailableError) throw new CommandNotQueued(err.message);
@@ -135,8 +135,8 @@ export function mqttForwarder(config: GatewayConfig, url: string, source: Forwar
 }
 
 /** Commands a spot server wrote into its answers pass the same admission as REST and MQTT ones; a refusal throws with its reason. */
-export function queueRelayedCommand(admission: CommandAdmission, spot: string, command: RelayedCommand): void {
-  const admitted = admission.admit(spot, command, SPOT_SERVER_UPSTREAM);
+export async function queueRelayedCommand(admission: CommandAdmission, spot: string, command: RelayedCommand): Promise<void> {
+  const admitted = await admission.admit(spot, command, SPOT_SERVER_UPSTREAM);
   if (!admitted.ok) throw new Error(admitted.reason);
 }
 

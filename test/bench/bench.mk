@@ -22,7 +22,9 @@ bench-gateway: setup build-ts bench-tools
 # over WebSocket, then as many posting (the C load generator), each as fast as the gateway takes,
 # stored events/s over BENCH_WS_SECONDS (8); then BENCH_WS_COMMANDS (200) commands, API call -> the
 # spot has it, over WebSocket and to spots posting once a second. Prints first the ceilings (the JSON
-# decoder alone on the same messages, a bare ws echo round trip) and the ratios, last:
+# decoder alone on the same messages, a bare ws echo round trip), what a command's writes hold the
+# event loop for on a store alone (ws-command-writes: enqueue, markDelivered, enqueue until durable,
+# BENCH_WS_COMMANDS times) and the ratios, last:
 # ws: command_latency_p50_ms=<n> command_latency_p99_ms=<n> http_command_latency_p50_ms=<n> ws_stored_eps=<n> http_stored_eps=<n>
 bench-ws: setup build-ts bench-tools
 	node --import tsx test/bench/ws/run.ts

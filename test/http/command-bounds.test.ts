@@ -124,7 +124,7 @@ test('a PB reply is bounded the same way and keeps the order', async (t) => {
 test('a command queued larger than any reply may be is failed, not sent, and does not hold up the ones after it', async (t) => {
   const gw = await startTestGateway(t, { config: { commands: { max_bytes: 256, max_reply_bytes: 600 } } });
   // As an older gateway without the bound could have queued it.
-  const big = gw.running.store.commands.enqueue('11', { resource: 'config', action: 'update', data: JSON.stringify({ control_schema: { n: 'big', pad: 'x'.repeat(5000) } }), source: 'api' });
+  const big = await gw.running.store.commands.enqueue('11', { resource: 'config', action: 'update', data: JSON.stringify({ control_schema: { n: 'big', pad: 'x'.repeat(5000) } }), source: 'api' });
   t.is((await queue(gw, 11, commandOf(250, 'after'))).status, 202);
   const conn = new SpotConnection(gw.port);
   t.teardown(() => conn.close());

@@ -26,11 +26,11 @@ const blob = (i: number) => ({ control_schema: { note: `command ${i} `.padEnd(90
  * Straight into the store: no command the API accepts is this large (a spot holds at most 255 bytes of
  * control_schema), but commands queued by an older gateway can be, and they are what a reply cut off needs.
  */
-function queueBigCommands(gw: TestGateway, serial: number): number[] {
+async function queueBigCommands(gw: TestGateway, serial: number): Promise<number[]> {
   const ids: number[] = [];
   for (let i = 0; i < COMMANDS; i++) {
     const command = { resource: 'config', action: 'update', data: JSON.stringify(blob(i)), source: 'api' };
-    ids.push(gw.running.store.commands.enqueue(String(serial), command).id);
+    ids.push((await gw.running.store.commands.enqueue(String(serial), command)).id);
   }
   return ids;
 }
@@ -66,7 +66,7 @@ async function repliesCut(gw: TestGateway, n: number): Promise<void> {
 
 test('a reply cut off before it is written 3 times makes its commands failed, with time_failed; they are not sent again', async (t) => {
   const gw = await startTestGateway(t, { config: BIG_REPLIES });
-  const ids = queueBigCommands(gw, 70);
+  const ids = await queueBigCommands(gw, 70);
   for (let attempt = 1; attempt <= 3; attempt++) {
     await postAndHangUp(gw, 70, attempt);
     if (attempt < 3) {
@@ -95,7 +95,7 @@ test('a reply cut off before it is written 3 times makes its commands failed, wi
 
 test('after 2 cut-off replies the commands are still queued and the next whole reply delivers them', async (t) => {
   const gw = await startTestGateway(t, { config: BIG_REPLIES });
-  const ids = queueBigCommands(gw, 71);
+  const ids = await queueBigCommands(gw, 71);
   await postAndHangUp(gw, 71, 1);
   await postAndHangUp(gw, 71, 2);
   await repliesCut(gw, 2);
@@ -125,7 +125,7 @@ test('after 2 cut-off replies the commands are still queued and the next whole r
 
 test('a spot that never reads its reply has the connection closed after http.idle_timeout_ms; the commands stay queued', async (t) => {
   const gw = await startTestGateway(t, { config: { ...BIG_REPLIES, http: { idle_timeout_ms: 300 } } });
-  const ids = queueBigCommands(gw, 72);
+  const ids = await queueBigCommands(gw, 72);
   const conn = new SpotConnection(gw.port);
   t.teardown(() => conn.close());
   conn.socket.pause();
@@ -138,10 +138,10 @@ test('a spot that never reads its reply has the connection closed after http.idl
   t.true((await states(gw, 72)).every((c) => c.state === 'queued' && ids.includes(c.id)), 'still queued, for the next post');
 });
 
-test('SpotIngest alone: cut-off replies count per command in the store, the Nth marks it failed, a delivered one is done', (t) => {
+test('SpotIngest alone: cut-off replies count per command in the store, the Nth marks it failed, a delivered one is done', async (t) => {
   const store = openStore({ dataDir: tempDir(t), now: () => 5 });
   t.teardown(() => store.close());
-  const ids = [1, 2, 3].map((i) => store.commands.enqueue('4', { resource: 'config', action: 'update', data: `{"n":${i}}`, source: 'api' }).id);
+  const ids = (await Promise.all([1, 2, 3].map((i) => store.commands.enqueue('4', { resource: 'config', action: 'update', data: `{"n":${i}}`, source: 'api' })))).map((c) => c.id);
   const [c1, c2, c3] = ids as [number, number, number];
   const lines: string[] = [];
   const log = (_: object, msg: string) => lines.push(msg);
@@ -166,7 +166,7 @@ test('SpotIngest alone: cut-off replies count per command in the store, the Nth 
 test('the count of cut-off replies survives a restart: 2 before it and 1 after make the command failed', async (t) => {
   const dataDir = tempDir(t);
   const first = openStore({ dataDir, now: () => 5 });
-  const id = first.commands.enqueue('4', { resource: 'config', action: 'update', data: '{}', source: 'api' }).id;
+  const { id } = await first.commands.enqueue('4', { resource: 'config', action: 'update', data: '{}', source: 'api' });
   const deps = { now: () => 5, logger: silentLogger(), maxEventBytes: 65536, maxRejectedPerPost: 100, heard: () => {}, maxCommandAttempts: 3 };
   const before = new SpotIngest({ ...deps, store: first });
   before.undelivered('4', [id]);
@@ -184,7 +184,7 @@ test('a spot gone before its post was answered: the reply never started, not a c
   const store = openStore({ dataDir: tempDir(t) });
   const gate = heldStore(store);
   const { port, ingest, server } = await startIngestServer(t, { store: gate.store, closeStore: store });
-  const id = store.commands.enqueue('75', { resource: 'config', action: 'update', data: '{"send_hits":true}', source: 'api' }).id;
+  const { id } = await store.commands.enqueue('75', { resource: 'config', action: 'update', data: '{"send_hits":true}', source: 'api' });
   const answers: http.ServerResponse[] = [];
   server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => answers.push(res));
   const gone = new SpotConnection(port);

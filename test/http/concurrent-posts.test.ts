@@ -16,11 +16,11 @@ const COMMANDS = 10;
 const BIG_REPLIES = { commands: { max_reply_bytes: 16 * 1024 * 1024 } };
 
 /** Straight into the store: commands this large are what keeps a reply in the writing (command-failed.test.ts). */
-function queueBigCommands(gw: TestGateway, serial: number): number[] {
+async function queueBigCommands(gw: TestGateway, serial: number): Promise<number[]> {
   const ids: number[] = [];
   for (let i = 0; i < COMMANDS; i++) {
     const data = JSON.stringify({ control_schema: { note: `command ${i} `.padEnd(900_000, 'x') } });
-    ids.push(gw.running.store.commands.enqueue(String(serial), { resource: 'config', action: 'update', data, source: 'api' }).id);
+    ids.push((await gw.running.store.commands.enqueue(String(serial), { resource: 'config', action: 'update', data, source: 'api' })).id);
   }
   return ids;
 }
@@ -62,7 +62,7 @@ async function answered(gw: TestGateway, serial: number, posts: number): Promise
 
 test('while a reply carrying a spot\'s commands is being written, a concurrent post of that spot carries none of them; the first delivers them once', async (t) => {
   const gw = await startTestGateway(t, { config: BIG_REPLIES });
-  queueBigCommands(gw, 81);
+  await queueBigCommands(gw, 81);
   const slow = await openPost(t, gw, 81, 1, true);
   const quick = await openPost(t, gw, 81, 2);
   await slow.endPost();
@@ -87,7 +87,7 @@ test('while a reply carrying a spot\'s commands is being written, a concurrent p
 
 test('a reply cut off gives its commands back: the next post carries them all, in order', async (t) => {
   const gw = await startTestGateway(t, { config: BIG_REPLIES });
-  queueBigCommands(gw, 82);
+  await queueBigCommands(gw, 82);
   const slow = await openPost(t, gw, 82, 1, true);
   await slow.endPost();
   await answered(gw, 82, 1);
@@ -102,7 +102,7 @@ test('a reply cut off gives its commands back: the next post carries them all, i
 test('a WebSocket of the spot waits behind a post\'s reply holding the commands; a command queued meanwhile reaches it once that reply is written', async (t) => {
   // Room in the spot's queue for one more command beside the ten big ones.
   const gw = await startTestGateway(t, { config: { commands: { ...BIG_REPLIES.commands, max_queued_bytes_per_spot: 16 * 1024 * 1024 } } });
-  queueBigCommands(gw, 84);
+  await queueBigCommands(gw, 84);
   const slow = await openPost(t, gw, 84, 1, true);
   await slow.endPost();
   await answered(gw, 84, 1);

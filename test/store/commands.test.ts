@@ -6,9 +6,9 @@ const configUpdate = { resource: 'config', action: 'update', data: '{"rfid_power
 test('commands: queued in order, delivered once, with timestamps', async (t) => {
   let clock = 1_000_000;
   const store = openTestStore(t, { dataDir: tempDir(t), now: () => clock });
-  const c1 = store.commands.enqueue('s1', configUpdate);
-  const c2 = store.commands.enqueue('s1', { ...configUpdate, data: '{"rfid_power_dbm":21}', source: 'mqtt' });
-  store.commands.enqueue('s2', configUpdate);
+  const c1 = await store.commands.enqueue('s1', configUpdate);
+  const c2 = await store.commands.enqueue('s1', { ...configUpdate, data: '{"rfid_power_dbm":21}', source: 'mqtt' });
+  await store.commands.enqueue('s2', configUpdate);
   t.is(c1.state, 'queued');
   t.is(c1.timeQueued, 1_000_000);
   t.is(c1.timeExpires, 1_000_000 + 3_600_000, 'default TTL is one hour');
@@ -25,8 +25,8 @@ test('commands: queued in order, delivered once, with timestamps', async (t) => 
 
 test('commands past their TTL expire and are no longer pending', async (t) => {
   const store = openTestStore(t, { dataDir: tempDir(t), now: () => 5000 });
-  const short = store.commands.enqueue('s1', { ...configUpdate, ttlMs: 100 });
-  const long = store.commands.enqueue('s1', configUpdate);
+  const short = await store.commands.enqueue('s1', { ...configUpdate, ttlMs: 100 });
+  const long = await store.commands.enqueue('s1', configUpdate);
   t.deepEqual(store.commands.pendingFor('s1', 5099).map((c) => c.id), [short.id, long.id]);
   t.deepEqual(store.commands.pendingFor('s1', 5100).map((c) => c.id), [long.id], 'not handed out once due');
   t.is(store.commands.expireDue(5100), 1);
@@ -36,7 +36,7 @@ test('commands past their TTL expire and are no longer pending', async (t) => {
 
 test('commands can fail, and a failed one is not pending', async (t) => {
   const store = openTestStore(t, { dataDir: tempDir(t), now: () => 1 });
-  const c = store.commands.enqueue('s1', configUpdate);
+  const c = await store.commands.enqueue('s1', configUpdate);
   t.deepEqual(store.commands.noteCutReply([c.id], 7, 1), [c.id]);
   const failed = store.commands.get(c.id)!;
   t.is(failed.state, 'failed');
@@ -44,10 +44,10 @@ test('commands can fail, and a failed one is not pending', async (t) => {
   t.deepEqual(store.commands.pendingFor('s1', 2), []);
 });
 
-test('a queued command is durable as soon as enqueue returns', async (t) => {
+test('a queued command is committed as soon as enqueue resolves', async (t) => {
   const dataDir = tempDir(t);
   const store = openTestStore(t, { dataDir });
-  const c = store.commands.enqueue('s1', configUpdate);
+  const c = await store.commands.enqueue('s1', configUpdate);
   const Database = (await import('better-sqlite3')).default;
   const other = new Database(store.dbPath, { readonly: true });
   t.teardown(() => other.close());
@@ -56,13 +56,13 @@ test('a queued command is durable as soon as enqueue returns', async (t) => {
 
 test('a non-positive TTL is refused with the spot named', async (t) => {
   const store = openTestStore(t, { dataDir: tempDir(t) });
-  t.throws(() => store.commands.enqueue('s1', { ...configUpdate, ttlMs: 0 }), { message: /spot s1: ttlMs must be positive/ });
+  await t.throwsAsync(store.commands.enqueue('s1', { ...configUpdate, ttlMs: 0 }), { message: /spot s1: ttlMs must be positive/ });
 });
 
 test('finished commands are forgotten a week after they expired, queued ones never', async (t) => {
   const store = openTestStore(t, { dataDir: tempDir(t), now: () => 0 });
-  const done = store.commands.enqueue('s1', { ...configUpdate, ttlMs: 1000 });
-  const waiting = store.commands.enqueue('s1', { ...configUpdate, ttlMs: 30 * 24 * 3_600_000 });
+  const done = await store.commands.enqueue('s1', { ...configUpdate, ttlMs: 1000 });
+  const waiting = await store.commands.enqueue('s1', { ...configUpdate, ttlMs: 30 * 24 * 3_600_000 });
   store.commands.markDelivered([done.id], 10);
   const week = 7 * 24 * 3_600_000;
   store.commands.expireDue(1000 + week - 1);
@@ -76,7 +76,7 @@ test('a page of the listing and the commands for a reply stop before the command
   const store = openTestStore(t, { dataDir: tempDir(t), now: () => 1 });
   const sized = (n: number) => ({ ...configUpdate, data: JSON.stringify({ pad: 'x'.repeat(n) }) });
   // JSON message ["config","update",{"pad":"x..."}]: 20 bytes + the data.
-  const ids = [100, 100, 100].map((n) => store.commands.enqueue('s1', sized(n - 30)).id);
+  const ids = (await Promise.all([100, 100, 100].map((n) => store.commands.enqueue('s1', sized(n - 30))))).map((c) => c.id);
   t.deepEqual(store.commands.list('s1', { limit: 10, after: 0 }).map((c) => c.size), [100, 100, 100]);
   t.deepEqual(store.commands.list('s1', { limit: 10, after: 0, maxBytes: 250 }).map((c) => c.id), ids.slice(0, 2));
   t.deepEqual(store.commands.list('s1', { limit: 10, maxBytes: 50 }).map((c) => c.id), [ids[2]], 'newest first, at least one');

@@ -24,7 +24,7 @@ test('a sweep forgets exactly the spots silent past forget_after with nothing pe
   const [done] = ids(await store.append([event('done')]));
   await store.append([event('pending')]);
   const [stored] = ids(await store.append([event('stored')]));
-  store.commands.enqueue('command', command);
+  await store.commands.enqueue('command', command);
   store.advanceCursor('mqtt', 'done', done!);
   await store.flush();
   // Forwarded, but not pruned yet: its event is still in the buffer.

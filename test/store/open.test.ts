@@ -72,7 +72,7 @@ test('a database at an older schema version is migrated and keeps its events', a
   const store = openTestStore(t, { dataDir });
   t.is(store.instanceId, 'old-instance');
   t.deepEqual(store.listEvents({ limit: 10 }).map((e) => e.id), [1]);
-  t.is(store.commands.enqueue('a', { resource: 'config', action: 'update', data: '{}', source: 'api' }).id, 1);
+  t.is((await store.commands.enqueue('a', { resource: 'config', action: 'update', data: '{}', source: 'api' })).id, 1);
   await store.close();
   const check = new Database(path.join(dataDir, DB_FILE), { readonly: true });
   t.teardown(() => check.close());

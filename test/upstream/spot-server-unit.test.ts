@@ -212,7 +212,7 @@ test('stop waits (bounded) for the posts in flight and commits their cursors', a
   t.is(timers.pending.size, 0);
 });
 
-test('post bodies: one encoding per post, JSON as stored, boots from the instance and the first id', (t) => {
+test('post bodies: one encoding per post, JSON as stored, boots from the instance and the first id', async (t) => {
   t.deepEqual(sameEncodingPrefix([]), []);
   const events: ChainEvent[] = [
     { id: 5, spot: '1', resource: 'hit', action: 'create', data: '{"a":1}', encoding: 'json', timeReceived: 0 },
@@ -228,7 +228,22 @@ test('post bodies: one encoding per post, JSON as stored, boots from the instanc
   const tag = instanceTag('0f1e2d3c-aaaa-bbbb-cccc-000000000000');
   t.true(tag >= 0 && tag < INSTANCE_TAGS);
   t.not(instanceTag('a'), instanceTag('b'));
-  t.deepEqual(relayCommands('1', new Uint8Array(0), 'json', () => t.fail()), { queued: 0, refused: [] });
+  t.deepEqual(await relayCommands('1', new Uint8Array(0), 'json', () => t.fail()), { queued: 0, refused: [] });
+});
+
+test('relayed commands are all handed over in the same turn, in order, and counted as their queueing settles', async (t) => {
+  const body = Buffer.from('["config","update",{"n":1}]\n\n["config","update",{"n":2}]\n\n["config","update",{"n":3}]\n\n');
+  const handed: number[] = [];
+  const settle: Array<() => void> = [];
+  const relayed = relayCommands('7', body, 'json', (_spot, command) => {
+    const n = command.data.n as number;
+    handed.push(n);
+    // The second one is refused once it would have been durable (a failed fsync: the store's error).
+    return new Promise<void>((resolve, reject) => settle.push(n === 2 ? () => reject(new Error('store: WAL fsync failed: EIO')) : resolve));
+  });
+  t.deepEqual(handed, [1, 2, 3], 'each queued without waiting for the one before');
+  for (const s of settle) s();
+  t.deepEqual(await relayed, { queued: 2, refused: ['config update: store: WAL fsync failed: EIO'] });
 });
 
 test('an append notice for events already forwarded starts no post; a cursor that cannot be saved is said and sent again', async (t) => {

@@ -14,11 +14,11 @@ const COMMANDS = 30;
 const PAD = 'p'.repeat(400_000);
 const REPLIES = { commands: { max_reply_bytes: 512 * 1024 } };
 
-function seed(gw: TestGateway, serial: string): number[] {
+async function seed(gw: TestGateway, serial: string): Promise<number[]> {
   const ids: number[] = [];
   for (let n = 0; n < COMMANDS; n++) {
     const data = JSON.stringify({ n, pad: PAD });
-    ids.push(gw.running.store.commands.enqueue(serial, { resource: 'config', action: 'update', data, source: 'test' }).id);
+    ids.push((await gw.running.store.commands.enqueue(serial, { resource: 'config', action: 'update', data, source: 'test' })).id);
   }
   return ids;
 }
@@ -65,7 +65,7 @@ async function stalledSpot(gw: TestGateway, serial: string, ids: number[]): Prom
 
 test.serial('a newer connection replacing one still writing a command does not send that command again; the spot gets each command once, in order', async (t) => {
   const gw = await startTestGateway(t, { config: REPLIES });
-  const ids = seed(gw, '71');
+  const ids = await seed(gw, '71');
   const { spot: first, inFlight } = await stalledSpot(gw, '71', ids);
   t.teardown(() => first.close());
 
@@ -86,7 +86,7 @@ test.serial('a newer connection replacing one still writing a command does not s
 
 test.serial('a write of commands cut off by the replaced connection closing: the newer connection sends those commands, counted as one cut reply', async (t) => {
   const gw = await startTestGateway(t, { config: REPLIES });
-  const ids = seed(gw, '72');
+  const ids = await seed(gw, '72');
   const { spot: first, inFlight } = await stalledSpot(gw, '72', ids);
   const second = await WsSpot.open(gw.port, '72');
   t.teardown(() => second.close());
@@ -102,7 +102,7 @@ test.serial('a write of commands cut off by the replaced connection closing: the
 
 test.serial('a post answered while a WebSocket write of commands is under way carries none of them: HTTP and WebSocket hand a command to one write', async (t) => {
   const gw = await startTestGateway(t, { config: REPLIES });
-  const ids = seed(gw, '73');
+  const ids = await seed(gw, '73');
   const { spot, inFlight } = await stalledSpot(gw, '73', ids);
   t.teardown(() => spot.close());
   const conn = new SpotConnection(gw.port);
@@ -119,7 +119,7 @@ test.serial('a post answered while a WebSocket write of commands is under way ca
 
 test.serial('two posts of one spot: while the first reply is being written, the second carries none of its commands', async (t) => {
   const gw = await startTestGateway(t, { config: { commands: { max_reply_bytes: 16 * 1024 * 1024 } } });
-  const ids = seed(gw, '74');
+  const ids = await seed(gw, '74');
   const slow = new SpotConnection(gw.port);
   t.teardown(() => slow.close());
   slow.socket.pause();

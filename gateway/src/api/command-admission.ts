@@ -26,7 +26,7 @@ export interface CommandAdmissionDeps {
   ttlMs: number;
   now: () => number;
   counters: Pick<IngestCounters, 'commandsRefusedInvalid' | 'commandsRefusedTooLarge' | 'commandsRefusedQueueFull'>;
-  /** A command was queued for `spot` (a spot connected over WebSocket gets it at once). */
+  /** A command was queued for `spot` and is durable (a spot connected over WebSocket gets it at once). */
   queued?: (spot: string) => void;
 }
 
@@ -49,9 +49,11 @@ export class CommandAdmission {
 
   /**
    * Size first (a command too large for any spot is refused as such, whatever else is wrong with it),
-   * then content, then room in the spot's queue; queued only when all three pass. The store throws StoreUnavailableError when it cannot write.
+   * then content, then room in the spot's queue; queued only when all three pass. The checks and the insert
+   * happen in the call's own turn (two admissions cannot both take the last room); it resolves once the
+   * command is durable, and rejects with StoreUnavailableError when it cannot be stored.
    */
-  admit(spot: string, command: CommandBody, source: string): Admission {
+  async admit(spot: string, command: CommandBody, source: string): Promise<Admission> {
     const { limits, counters } = this.deps;
     const size = jsonBytes(command);
     if (size !== null && size > limits.maxBytes) {
@@ -85,7 +87,7 @@ export class CommandAdmission {
         reason: `spot ${spot}: queue full: ${queued.bytes} bytes of commands waiting, and this one's ${size} would pass the limit of ${limits.maxQueuedBytesPerSpot} bytes (commands.max_queued_bytes_per_spot)`,
       };
     }
-    const enqueued = this.deps.store.commands.enqueue(spot, {
+    const enqueued = await this.deps.store.commands.enqueue(spot, {
       resource: command.resource,
       action: command.action,
       data: JSON.stringify(command.data),

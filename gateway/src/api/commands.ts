@@ -47,7 +47,7 @@ export function registerCommandRoutes(app: FastifyInstance, deps: CommandRoutesD
     const command = readCommandBody(request.body);
     if (typeof command === 'string') return badRequest(reply, command);
     try {
-      const admitted = deps.admission.admit(serial.value, command, 'api');
+      const admitted = await deps.admission.admit(serial.value, command, 'api');
       if (!admitted.ok) return REFUSED[admitted.refusal](reply, admitted.reason);
       const queued = admitted.command;
       deps.logger.info({ spot: serial.value, command: queued.id, resource: queued.resource, action: queued.action }, `spot ${serial.value}: command ${queued.id} queued (api)`);

@@ -1,6 +1,6 @@
 // Commands for spots: durable, ordered per spot, with a TTL. queued -> delivered | expired | failed.
 import type { Connection } from './connection.js';
-import type { Command, CommandInput, CommandPage, CommandQueue, CommandState } from './types.js';
+import type { Command, CommandInput, CommandPage, CommandQueue, CommandState, StoreUnavailableError } from './types.js';
 
 export const DEFAULT_COMMAND_TTL_MS = 3_600_000;
 /** Delivered, expired and failed commands are kept this long for the API, then forgotten. */
@@ -70,30 +70,60 @@ function takeWithin(rows: Iterable<CommandRow>, limit: number, maxBytes: number,
   return taken;
 }
 
-/** Runs a write in its own committed transaction, or throws StoreUnavailableError. */
+function* skipWithheld(rows: Iterable<CommandRow>, withheld: ReadonlySet<number>): Generator<CommandRow> {
+  for (const row of rows) if (!withheld.has(row.id)) yield row;
+}
+
+/** Runs a write in its own committed transaction, or throws StoreUnavailableError (quarantine, forgetting spots: fsynced before it returns). */
 export type DurableWrite = <T>(write: () => T) => T;
 
+/**
+ * Commits a write in its own transaction now, without waiting for the disk, or throws StoreUnavailableError;
+ * `synced` runs once an fsync started after that COMMIT has finished (null) or failed (its error).
+ */
+export type CommitNow = <T>(write: () => T, synced?: (err: StoreUnavailableError | null) => void) => T;
+
 export class CommandTable implements CommandQueue {
+  /** Committed, not yet on disk (or their fsync failed and the withdrawal could not be written): no spot gets them. */
+  private readonly withheld = new Set<number>();
+
   constructor(
     private readonly conn: Connection,
-    private readonly durably: DurableWrite,
+    private readonly commitNow: CommitNow,
     private readonly now: () => number,
   ) {}
 
-  enqueue(spot: string, input: CommandInput): Command {
+  async enqueue(spot: string, input: CommandInput): Promise<Command> {
     const ttl = input.ttlMs ?? DEFAULT_COMMAND_TTL_MS;
     if (!(ttl > 0)) throw new RangeError(`command for spot ${spot}: ttlMs must be positive, got ${ttl}`);
     const queued = this.now();
-    const id = this.durably(() =>
-      Number(
+    let id = 0;
+    const insert = (): void => {
+      id = Number(
         this.conn
           .stmt(
             `INSERT INTO commands (spot, resource, action, data, source, state, time_queued, time_expires)
              VALUES (?, ?, ?, ?, ?, 'queued', ?, ?)`,
           )
           .run(spot, input.resource, input.action, input.data, input.source, queued, queued + ttl).lastInsertRowid,
-      ),
-    );
+      );
+      this.withheld.add(id);
+    };
+    let synced!: (err: StoreUnavailableError | null) => void;
+    const onDisk = new Promise<StoreUnavailableError | null>((resolve) => (synced = resolve));
+    try {
+      // Committed in this call's turn; without a store fsync (durability normal/off) `synced` runs before it returns.
+      this.commitNow(insert, synced);
+    } catch (err) {
+      this.withheld.delete(id);
+      throw err;
+    }
+    const failed = await onDisk;
+    if (failed) {
+      this.withdraw(id);
+      throw failed;
+    }
+    this.withheld.delete(id);
     return {
       id,
       spot,
@@ -111,11 +141,21 @@ export class CommandTable implements CommandQueue {
     };
   }
 
+  /** Its fsync failed and the caller is told so: the command is failed now, so the caller's retry is the only copy that goes out. */
+  private withdraw(id: number): void {
+    try {
+      this.commitNow(() => this.conn.stmt("UPDATE commands SET state = 'failed', time_failed = ? WHERE id = ? AND state = 'queued'").run(this.now(), id));
+      this.withheld.delete(id);
+    } catch {
+      // Stays withheld while the gateway runs (docs/storage.md, "Commands and the disk").
+    }
+  }
+
   pendingFor(spot: string, now: number, maxBytes = Number.POSITIVE_INFINITY): Command[] {
     const rows = this.conn
       .stmt(`SELECT ${COLUMNS} FROM commands WHERE spot = ? AND state = 'queued' AND time_expires > ? ORDER BY id`)
       .iterate(spot, now) as IterableIterator<CommandRow>;
-    return takeWithin(rows, Number.POSITIVE_INFINITY, maxBytes, true);
+    return takeWithin(this.withheld.size === 0 ? rows : skipWithheld(rows, this.withheld), Number.POSITIVE_INFINITY, maxBytes, true);
   }
 
   queuedTotals(spot: string, now: number): { count: number; bytes: number } {
@@ -131,7 +171,7 @@ export class CommandTable implements CommandQueue {
   private transition(ids: number[], sql: string, now: number): number {
     if (ids.length === 0) return 0;
     const stmt = this.conn.stmt(sql);
-    return this.durably(() => ids.reduce((n, id) => n + stmt.run(now, id).changes, 0));
+    return this.commitNow(() => ids.reduce((n, id) => n + stmt.run(now, id).changes, 0));
   }
 
   markDelivered(ids: number[], now: number): number {
@@ -146,7 +186,7 @@ export class CommandTable implements CommandQueue {
     if (ids.length === 0) return [];
     const bump = this.conn.stmt("UPDATE commands SET cut_replies = cut_replies + 1 WHERE id = ? AND state = 'queued' RETURNING cut_replies");
     const fail = this.conn.stmt("UPDATE commands SET state = 'failed', time_failed = ? WHERE id = ? AND state = 'queued'");
-    return this.durably(() => {
+    return this.commitNow(() => {
       const failed: number[] = [];
       for (const id of ids) {
         const row = bump.get(id) as { cut_replies: number } | undefined;
@@ -159,7 +199,7 @@ export class CommandTable implements CommandQueue {
   }
 
   expireDue(now: number): number {
-    return this.durably(() => {
+    return this.commitNow(() => {
       const expired = this.conn
         .stmt("UPDATE commands SET state = 'expired' WHERE state = 'queued' AND time_expires <= ?")
         .run(now).changes;

@@ -122,7 +122,26 @@ export class GroupCommitter {
     this.acks.syncNow();
   }
 
-  /** Runs a small write in its own transaction right away (commands). */
+  /**
+   * A small write (commands) in its own transaction right away, without waiting for the disk: its fsync is the
+   * next one of the store's (off the event loop), and `synced` runs when it is done.
+   */
+  commitNow<T>(write: () => T, synced?: (err: StoreUnavailableError | null) => void): T {
+    if (this.closed) throw closedError(this.p.conn.path);
+    const { recovery } = this.p;
+    let result: T;
+    try {
+      recovery.reopenIfBroken();
+      result = this.p.conn.raw.transaction(write)();
+    } catch (err) {
+      throw recovery.failed(err);
+    }
+    recovery.succeeded();
+    this.acks.add({ ack: () => synced?.(null), fail: (e) => synced?.(e) });
+    return result;
+  }
+
+  /** Runs a small write in its own transaction right away and waits for the disk (quarantine, forgetting spots). */
   durably<T>(write: () => T): T {
     if (this.closed) throw closedError(this.p.conn.path);
     const { recovery } = this.p;

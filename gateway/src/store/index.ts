@@ -187,7 +187,7 @@ export function openStore(opts: StoreOptions): Store {
   committer = writer;
   const durably = <T>(write: () => T): T => writer.durably(write);
   const forgetter = new SpotForgetter({ conn, log, cursors, backlog, retention, spots, durably });
-  const commands = new CommandTable(conn, durably, now);
+  const commands = new CommandTable(conn, (write, synced) => writer.commitNow(write, synced), now);
   const quarantine = new QuarantineTable(conn, log, cursors, durably, now);
   const report = new StoreReport({ conn, upstreams, log, cursors, backlog, cap, marks, committer: writer, recovery, rejected, now });
 

@@ -200,8 +200,11 @@ export interface CommandPage {
 }
 
 export interface CommandQueue {
-  /** Durable before it returns; throws StoreUnavailableError when it cannot be stored. */
-  enqueue(spot: string, input: CommandInput): Command;
+  /**
+   * Committed before it returns (the queue's totals count it at once); resolves once it is durable, and only
+   * then does `pendingFor` hand it out. Rejects with StoreUnavailableError when it cannot be stored.
+   */
+  enqueue(spot: string, input: CommandInput): Promise<Command>;
   /**
    * Queued and not expired, in id order; as many as fit in `maxBytes` by their size, and those larger
    * than `maxBytes` by themselves among them (they can never go out: for the caller to fail).
@@ -211,7 +214,7 @@ export interface CommandQueue {
   queuedTotals(spot: string, now: number): { count: number; bytes: number };
   /** Queued ones become failed now (a command that can never go out); returns how many moved. */
   markFailed(ids: number[], now: number): number;
-  /** Returns how many moved from queued to delivered. */
+  /** Returns how many moved from queued to delivered; committed, durable with the store's next fsync (so before anything acknowledged later). */
   markDelivered(ids: number[], now: number): number;
   /** Queued commands past their TTL become expired; returns how many. Also forgets finished commands older than 7 days (500 per call). */
   expireDue(now: number): number;

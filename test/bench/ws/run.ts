@@ -2,7 +2,8 @@
 // Ingest: N spots over WebSocket, then the same N spots posting (the C load generator), each as
 // fast as the gateway takes; stored events/s read from the gateway over the same window.
 // Commands: API call -> the spot has the command, over WebSocket and for spots posting once a
-// second. Ceilings first: the JSON decoder alone on the same messages, a bare ws echo round trip.
+// second. Ceilings first: the JSON decoder alone on the same messages, a bare ws echo round trip; then
+// what a command's writes hold the event loop for, on a store alone.
 import { spawn } from 'node:child_process';
 import { closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import http from 'node:http';
@@ -11,6 +12,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { createJsonDecoder } from '../../../gateway/src/protocol/index.js';
+import { openStore } from '../../../gateway/src/store/index.js';
 import { jsonText, presence } from '../../http/events.js';
 import { within } from '../../helpers/wait.js';
 import { getJson, startGateway, stopGateway } from '../gateway/gateway-process.js';
@@ -120,6 +122,33 @@ function fsyncCeiling(count: number): number[] {
     rmSync(dir, { recursive: true, force: true });
   }
   return times;
+}
+
+/**
+ * What a command's writes cost the event loop, on a store of its own in os.tmpdir(): the time `enqueue` holds
+ * the loop before it returns and until it resolves (durable), and the time `markDelivered` holds it, ms.
+ */
+async function commandWriteCost(count: number): Promise<{ enqueue: number[]; acked: number[]; mark: number[] }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-ws-commands-'));
+  const store = openStore({ dataDir: dir });
+  const cost = { enqueue: [] as number[], acked: [] as number[], mark: [] as number[] };
+  try {
+    for (let i = 0; i < count; i++) {
+      const t0 = performance.now();
+      const queued = store.commands.enqueue('9001', { resource: COMMAND.resource, action: COMMAND.action, data: JSON.stringify(COMMAND.data), source: 'api' });
+      cost.enqueue.push(performance.now() - t0);
+      const { id } = await queued;
+      cost.acked.push(performance.now() - t0);
+      const t1 = performance.now();
+      store.commands.markDelivered([id], Date.now());
+      cost.mark.push(performance.now() - t1);
+      await sleep(5);
+    }
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return cost;
 }
 
 async function storedNow(port: number): Promise<number> {
@@ -278,6 +307,12 @@ const fsyncP99 = quantile(fsyncs, 0.99);
 console.log(
   `ws-ceiling: json_decode_eps=${Math.round(decodeEps)} ws_echo_rtt_p50_ms=${fixed(quantile(echo, 0.5), 2)} ws_echo_rtt_p99_ms=${fixed(echoP99, 2)} ` +
     `fsync_p50_ms=${fixed(quantile(fsyncs, 0.5), 2)} fsync_p99_ms=${fixed(fsyncP99, 2)}`,
+);
+const writes = await commandWriteCost(COMMANDS);
+console.log(
+  `ws-command-writes: enqueue_loop_p50_ms=${fixed(quantile(writes.enqueue, 0.5), 2)} enqueue_loop_p99_ms=${fixed(quantile(writes.enqueue, 0.99), 2)} ` +
+    `mark_delivered_loop_p50_ms=${fixed(quantile(writes.mark, 0.5), 2)} mark_delivered_loop_p99_ms=${fixed(quantile(writes.mark, 0.99), 2)} ` +
+    `enqueue_to_durable_p50_ms=${fixed(quantile(writes.acked, 0.5), 2)} enqueue_to_durable_p99_ms=${fixed(quantile(writes.acked, 0.99), 2)}`,
 );
 const ws = await onGateway((gw) => storedRate(gw, () => runWsLoad(gw.port, messagesFile)));
 rmSync(messagesDir, { recursive: true, force: true });

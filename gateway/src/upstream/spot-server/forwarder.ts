@@ -9,7 +9,7 @@ import { RateMeter } from '../rate.js';
 import { lagOf } from '../source.js';
 import { GATEWAY_INSTANCE_HEADER } from '../../ingest/headers.js';
 import { PB_CONTENT_TYPE } from '../../protocol/index.js';
-import { relayCommands } from './command-relay.js';
+import { relayCommands, type RelayOutcome } from './command-relay.js';
 import { Lanes, type Lane } from './lanes.js';
 import { instanceTag, postBody, sameEncodingPrefix, type ChainEvent } from './post-body.js';
 import type { SpotServerOptions, SpotServerStatus } from './options.js';
@@ -267,7 +267,10 @@ export class SpotServerForwarder {
 
   private relay(spot: string, answer: PostAnswer): void {
     const encoding = answer.contentType.toLowerCase().startsWith(PB_CONTENT_TYPE) ? 'pb' : 'json';
-    const outcome = relayCommands(spot, answer.body, encoding, this.o.queueCommand);
+    void relayCommands(spot, answer.body, encoding, this.o.queueCommand).then((outcome) => this.relayed(spot, outcome));
+  }
+
+  private relayed(spot: string, outcome: RelayOutcome): void {
     this.commandsRelayed += outcome.queued;
     this.commandsRejected += outcome.refused.length;
     if (outcome.queued > 0) this.logger.info({ spot, commands: outcome.queued }, `spot ${spot}: ${outcome.queued} command(s) queued (spot server)`);
