@@ -1,16 +1,14 @@
 // Composition root: the only place that wires real sockets, files, clocks and the broker together.
 import { registerApi, type ApiDeps, type UpstreamView } from './api/routes.js';
 import { createGatewayAuth } from './auth/index.js';
-import { spotServerChanged, type GatewayConfig, type LogLevel } from './config/index.js';
+import { type GatewayConfig, type LogLevel } from './config/index.js';
 import { registerDashboard } from './dashboard/files.js';
 import { DiskSpace } from './disk-space.js';
 import { CommandSignal, IngestCounters, OnlineTracker } from './ingest/index.js';
 import { registerLiveRoute } from './live/live-route.js';
 import { registerApiRateLimit } from './limits/api-rate.js';
-import { LimitCounters } from './limits/counters.js';
-import { RequestRefusals } from './limits/refusals.js';
+import { GatewayLimits } from './limits/gateway-limits.js';
 import { registerLimitMetrics } from './limits/metrics.js';
-import { TokenBuckets, type BucketRate } from './limits/token-buckets.js';
 import { createLogger, type GatewayLogger } from './log.js';
 import { createMetrics } from './metrics.js';
 import { oncePerTurn } from './once-per-turn.js';
@@ -23,17 +21,14 @@ import { ingestRoute } from './transports/ingest-route.js';
 import { createListeners } from './transports/listeners.js';
 import { wsRoute } from './transports/ws-route.js';
 import { TlsCertificate } from './transports/tls-certificate.js';
+import { Upstreams } from './upstreams.js';
 import { packageVersion } from './version.js';
 import { redactUrl } from './config/redact.js';
 import {
-  MQTT_UPSTREAM,
-  SPOT_SERVER_UPSTREAM,
   STOP_GRACE_MS,
   dashboardFeed,
   openBuffer,
   forwardSource,
-  mqttForwarder,
-  spotServerForwarder,
   commandLimits,
   admission,
   spotIngest,
@@ -101,41 +96,26 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   // A command queued for a spot connected over WebSocket goes out at once (docs/websocket.md).
   const commandSignal = new CommandSignal();
   const commandAdmission = admission(config, limits, store, counters, now, commandSignal);
-  const source = forwardSource(store, storeStatus);
-  // `let`: a reload that changes the upstream's keys replaces it (applyLive); everything reads it through these closures.
-  let forwarder = mqttUrl ? mqttForwarder(config, mqttUrl, source, commandAdmission, logger, now) : null;
-  // Beside MQTT, with cursors of its own: one down does not hold the other (docs/chaining.md).
-  // `let` too: a reload that changes spot_server.url (or another of its keys) replaces it on the same cursors.
-  let spotServer = config.spot_server.url ? spotServerForwarder(config, config.spot_server.url, store, storeStatus, commandAdmission, logger, now) : null;
-  const upstreams = (): UpstreamView[] => {
-    const f = forwarder;
-    const views: UpstreamView[] = f ? [{ name: MQTT_UPSTREAM, status: () => f.status(), resend: (id) => f.resend(id), extra: () => f.commandCounts() }] : [];
-    const s = spotServer;
-    if (s) views.push({ name: SPOT_SERVER_UPSTREAM, status: () => s.status(), extra: () => s.extra(), problem: () => s.problem() });
-    return views;
-  };
+  // MQTT and the spot server, each on its own cursors; a reload may replace either (upstreams.ts).
+  const upstream = new Upstreams(config, { store, storeStatus, source: forwardSource(store, storeStatus), commandAdmission, logger, now });
+  const upstreams = (): UpstreamView[] => upstream.views();
   const disk = new DiskSpace({ dir: config.data_dir, warnPercent: config.buffer.disk_warn_percent, now });
   const online = new OnlineTracker({
     offlineAfterMs: config.spots.offline_after_s * 1000,
     now,
     onChange: (serial, state) => {
       logger.info({ spot: serial, state }, `spot ${serial}: ${state}`);
-      forwarder?.publishSpotState(serial, state);
+      upstream.spotState(serial, state);
     },
   });
   // Spot posts wait for their writes: one waiting too long means the disk hangs (systemd/liveness.ts).
   const writes = new WriteWatch(now);
   // docs/limits.md: a bucket per spot (events) and per API client (requests), their rates live.
-  const limitCounters = new LimitCounters();
-  const refusals = new RequestRefusals(logger.child({ part: 'http' }), now);
-  const spotRateOf = (c: GatewayConfig): BucketRate => ({ perS: c.limits.spot_events_per_s, burst: c.limits.spot_events_burst });
-  const apiRateOf = (c: GatewayConfig): BucketRate => ({ perS: c.limits.api_requests_per_s, burst: c.limits.api_requests_burst });
-  const spotRate = new TokenBuckets(spotRateOf(config));
-  const apiRate = new TokenBuckets(apiRateOf(config));
-  const spotGate = { waitMs: (serial: string) => spotRate.waitMs(serial), counters: limitCounters };
+  const clientLimits = new GatewayLimits(config, logger, now);
+  const { counters: limitCounters, refusals, spotRate, apiRate, spotGate } = clientLimits;
   const heard = (serial: string): void => {
     online.heard(serial);
-    spotServer?.heard(serial);
+    upstream.heard(serial);
   };
   // A spot's WebSocket waiting behind a post's reply that held its commands is sent them once it is settled.
   const ingest = spotIngest(config, watchedWrites(store, writes), counters, heard, logger, now, spotRate, (serial) => commandSignal.queued(serial));
@@ -246,46 +226,17 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     throw err;
   }
   online.start();
-  forwarder?.start();
-  spotServer?.start();
+  upstream.start();
   const { port, plainPort } = bound;
   const scheme = tlsCert ? 'https' : 'http';
   const plainText = plainPort === null ? '' : ` (plain http on ${config.http.host}:${plainPort})`;
   logger.info(
-    { port, plainPort, tls: tlsCert !== null, host: config.http.host, dataDir: config.data_dir, mqtt: mqttUrl ? redactUrl(mqttUrl) : null, spotServer: spotServer !== null, instanceId: store.instanceId, version },
+    { port, plainPort, tls: tlsCert !== null, host: config.http.host, dataDir: config.data_dir, mqtt: mqttUrl ? redactUrl(mqttUrl) : null, spotServer: upstream.currentSpotServer() !== null, instanceId: store.instanceId, version },
     `listening on ${config.http.host}:${port} (${scheme})${plainText}; buffer in ${config.data_dir}; ${mqttUrl ? `forwarding to ${redactUrl(mqttUrl)}` : 'no MQTT upstream'}`,
   );
-  const liveness = gatewayLiveness(now, storeStatus, writes, online, () => forwarder, () => spotServer);
+  const liveness = gatewayLiveness(now, storeStatus, writes, online, () => upstream.currentMqtt(), () => upstream.currentSpotServer());
 
   let stopping: Promise<void> | null = null;
-  let swapping: Promise<void> = Promise.resolve();
-  /** The old forwarder stops (its in-flight events stay above the cursors and go again), then the new one starts. */
-  const replaceForwarder = async (next: GatewayConfig): Promise<void> => {
-    const old = forwarder;
-    if (!old || !next.mqtt.url || stopping) return;
-    try {
-      await old.stop();
-    } catch (err) {
-      logger.warn({ reason: String(err) }, `mqtt: the old upstream did not stop cleanly (${String(err)}); starting the new one`);
-    }
-    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stop() may have begun while the old forwarder stopped
-    if (stopping) return;
-    forwarder = mqttForwarder(next, next.mqtt.url, source, commandAdmission, logger, now);
-    forwarder.start();
-    logger.info({ mqtt: redactUrl(next.mqtt.url) }, 'mqtt: upstream restarted with the reloaded configuration');
-  };
-  /** The same for the spot-server upstream: the old one ends its posts and commits their cursors, the new one goes on from them. */
-  let spotServerConfig = config;
-  const replaceSpotServer = async (next: GatewayConfig): Promise<void> => {
-    const old = spotServer;
-    if (!old || !next.spot_server.url || stopping) return;
-    await old.stop();
-    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stop() may have begun while the old forwarder stopped
-    if (stopping) return;
-    spotServer = spotServerForwarder(next, next.spot_server.url, store, storeStatus, commandAdmission, logger, now);
-    spotServer.start();
-    logger.info({ spotServer: redactUrl(next.spot_server.url) }, 'spot server: upstream restarted with the reloaded configuration');
-  };
   return {
     port,
     plainPort,
@@ -296,18 +247,13 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
       logger.level = next.log.level;
       listeners.setConnectionBounds({ max: next.http.max_connections, perAddress: next.http.max_connections_per_address });
       listeners.setHeaderTimeout(next.http.header_timeout_ms);
-      spotRate.setRate(spotRateOf(next));
-      apiRate.setRate(apiRateOf(next));
+      clientLimits.apply(next);
       limits.maxQueuedPerSpot = next.commands.max_queued_per_spot;
       limits.maxQueuedBytesPerSpot = next.commands.max_queued_bytes_per_spot;
       apiDeps.upstreamDownDegradedMs = next.mqtt.degraded_after_s * 1000;
       apiDeps.upstreamStalledMs = next.mqtt.stalled_after_s * 1000;
       disk.setWarnPercent(next.buffer.disk_warn_percent);
-      spotServer?.setToken(next.spot_server.token);
-      if (restartUpstream) swapping = swapping.then(() => replaceForwarder(next));
-      if (spotServerChanged(spotServerConfig, next)) swapping = swapping.then(() => replaceSpotServer(next));
-      spotServerConfig = next;
-      return swapping;
+      return upstream.apply(next, restartUpstream);
     },
     reloadTls: () => listeners.reloadTls(),
     stop: (why) => {
@@ -318,6 +264,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
           { why: why ?? null, openPosts, openSockets, graceMs: STOP_GRACE_MS },
           `stopping${why ? ` (${why})` : ''}: ${openPosts} spot post(s) and ${openSockets} WebSocket(s) open, ${STOP_GRACE_MS} ms to finish`,
         );
+        upstream.refuseReplacements();
         timers.stop();
         online.stop();
         live.stop();
@@ -329,9 +276,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
         const { cut } = await drained;
         await closed;
         await jobsStopped;
-        await swapping;
-        if (forwarder) await forwarder.stop();
-        if (spotServer) await spotServer.stop();
+        await upstream.stop();
         await store.close();
         auth.close();
         logger.info({ openPosts, cut }, 'stopped');
