@@ -1,12 +1,9 @@
 // Composition root: the only place that wires real sockets, files, clocks and the broker together.
-import { registerApi, type ApiDeps, type UpstreamView } from './api/routes.js';
+import { type ApiDeps, type UpstreamView } from './api/routes.js';
 import { createGatewayAuth } from './auth/index.js';
 import { type GatewayConfig, type LogLevel } from './config/index.js';
-import { registerDashboard } from './dashboard/files.js';
 import { DiskSpace } from './disk-space.js';
 import { CommandSignal, IngestCounters, OnlineTracker } from './ingest/index.js';
-import { registerLiveRoute } from './live/live-route.js';
-import { registerApiRateLimit } from './limits/api-rate.js';
 import { GatewayLimits } from './limits/gateway-limits.js';
 import { registerLimitMetrics } from './limits/metrics.js';
 import { createLogger, type GatewayLogger } from './log.js';
@@ -17,10 +14,8 @@ import { Liveness } from './systemd/liveness.js';
 import { WriteWatch } from './systemd/write-watch.js';
 import { housekeeping } from './housekeeping.js';
 import { HttpDrain } from './transports/drain.js';
-import { ingestRoute } from './transports/ingest-route.js';
-import { createListeners } from './transports/listeners.js';
-import { wsRoute } from './transports/ws-route.js';
 import { TlsCertificate } from './transports/tls-certificate.js';
+import { httpListeners, spotWebSockets } from './http-parts.js';
 import { Upstreams } from './upstreams.js';
 import { packageVersion } from './version.js';
 import { redactUrl } from './config/redact.js';
@@ -112,25 +107,14 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
   const writes = new WriteWatch(now);
   // docs/limits.md: a bucket per spot (events) and per API client (requests), their rates live.
   const clientLimits = new GatewayLimits(config, logger, now);
-  const { counters: limitCounters, refusals, spotRate, apiRate, spotGate } = clientLimits;
   const heard = (serial: string): void => {
     online.heard(serial);
     upstream.heard(serial);
   };
   // A spot's WebSocket waiting behind a post's reply that held its commands is sent them once it is settled.
-  const ingest = spotIngest(config, watchedWrites(store, writes), counters, heard, logger, now, spotRate, (serial) => commandSignal.queued(serial));
+  const ingest = spotIngest(config, watchedWrites(store, writes), counters, heard, logger, now, clientLimits.spotRate, (serial) => commandSignal.queued(serial));
   const drain = new HttpDrain();
-  const webSockets = wsRoute({
-    ingest,
-    commands: commandSignal,
-    online,
-    idleTimeoutMs: config.http.idle_timeout_ms,
-    maxMessageBytes: config.http.ws_max_message_bytes,
-    logger: logger.child({ part: 'ws' }),
-    drain,
-    admit: auth.admitPost,
-    spotRate: spotGate,
-  });
+  const webSockets = spotWebSockets(config, { ingest, commands: commandSignal, online, drain, auth, limits: clientLimits, logger });
   const metrics = createMetrics({
     counters: ingest.counters,
     storeStatus,
@@ -143,7 +127,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     disk: () => disk.reading(),
   });
   auth.registerMetrics(metrics);
-  registerLimitMetrics(metrics, limitCounters, () => listeners.openConnections(), refusals);
+  registerLimitMetrics(metrics, clientLimits.counters, () => listeners.openConnections(), clientLimits.refusals);
   const apiDeps: ApiDeps = {
     store,
     storeStatus,
@@ -176,43 +160,7 @@ export async function startGateway(config: GatewayConfig, options: StartOptions 
     auth: () => auth.view(),
   };
   const live = dashboardFeed(store, apiDeps, flash.jobs, logger);
-  const listeners = createListeners({
-    host: config.http.host,
-    port: config.http.port,
-    plainPort: config.http.plain_port,
-    connections: { max: config.http.max_connections, perAddress: config.http.max_connections_per_address },
-    refusals: limitCounters,
-    handshakeTimeoutMs: config.http.idle_timeout_ms,
-    headerTimeoutMs: config.http.header_timeout_ms,
-    tls: tlsCert,
-    transport: {
-      drain,
-      upgrade: webSockets.upgrade,
-      bodyIdleTimeoutMs: config.http.idle_timeout_ms,
-      timeouts: limitCounters,
-      refusals,
-      rawRoutes: [
-        ingestRoute({
-          ingest,
-          idleTimeoutMs: config.http.idle_timeout_ms,
-          logger,
-          drain,
-          admit: auth.admitPost,
-          spotRate: spotGate,
-          refusals,
-          instanceId: store.instanceId,
-        }),
-      ],
-      registerApi: (api) => {
-        auth.register(api);
-        // After the guard: a request's client is its API key or session when it has one.
-        registerApiRateLimit(api, { buckets: apiRate, counters: limitCounters });
-        registerApi(api, apiDeps);
-        registerLiveRoute(api, live);
-        registerDashboard(api);
-      },
-    },
-  });
+  const listeners = httpListeners(config, { tls: tlsCert, drain, limits: clientLimits, webSockets, ingest, auth, apiDeps, live, instanceId: store.instanceId, logger });
   const { app } = listeners;
   const timers = housekeeping(store, config, now, logger);
 
