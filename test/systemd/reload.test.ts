@@ -49,10 +49,11 @@ test('SIGHUP: RELOADING=1 then READY=1; log.level applies at once, a changed por
           return [];
         }
       });
-  const logged = (match: (l: LogLine) => boolean, what: string) => waitFor(() => lines().find(match), 10000, what);
+  // Bounds, not waits: a cold start under V8 coverage beside other tests' children has taken over 10 s.
+  const logged = (match: (l: LogLine) => boolean, what: string) => waitFor(() => lines().find(match), 30000, what);
   const port = (await logged((l) => l.msg?.startsWith('listening') === true, 'the gateway to listen')).port!;
   const url = `http://127.0.0.1:${port}`;
-  await systemd.next((m) => m === 'READY=1', 0, 10000, 'READY=1');
+  await systemd.next((m) => m === 'READY=1', 0, 30000, 'READY=1');
 
   const hangUp = async (what: string): Promise<void> => {
     const from = systemd.received.length;

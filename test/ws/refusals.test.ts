@@ -48,7 +48,7 @@ test('auth.spots token: missing or wrong token gets 401 with WWW-Authenticate; t
 test('a token revoked while its WebSocket is open: what was sent is acknowledged, then an error and close 1008; reconnecting is refused 401', async (t) => {
   const dataDir = tempDir(t);
   const seeded = await seedAuth(dataDir, { spotTokens: ['44'] });
-  const gw = await startTestGateway(t, { dataDir, config: { auth: { spots: 'token' }, http: { idle_timeout_ms: 400 } } });
+  const gw = await startTestGateway(t, { dataDir, config: { auth: { spots: 'token' }, http: { idle_timeout_ms: 2000 } } });
   const { id, token } = seeded.perSpot.get('44')!;
   const spot = await WsSpot.open(gw.port, 44, { headers: { Authorization: `Bearer ${token}`, 'X-Spot-Boot': '1', 'X-Spot-Seq': '1' } });
   t.teardown(() => spot.close());

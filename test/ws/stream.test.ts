@@ -85,15 +85,16 @@ test('a message over http.ws_max_message_bytes closes with 1009; a text message 
 });
 
 test('a silent connection is pinged and stays open while it answers; one that does not answer is closed', async (t) => {
-  const gw = await startTestGateway(t, { config: { http: { idle_timeout_ms: 600 }, spots: { offline_after_s: 0.5 } } });
+  // 2 s: a ping after 1 s of silence, the close after 2 s; a pong has a second to come back, which a loaded test machine needs.
+  const gw = await startTestGateway(t, { config: { http: { idle_timeout_ms: 2000 }, spots: { offline_after_s: 0.5 } } });
   const answering = await WsSpot.open(gw.port, 56);
   t.teardown(() => answering.close());
   let pings = 0;
   answering.ws.on('ping', () => pings++);
   const mute = await WsSpot.open(gw.port, 57, { autoPong: false });
   t.teardown(() => mute.close());
-  t.is(await mute.waitClose(6000), 1006, 'cut without a close handshake');
-  await waitFor(() => pings >= 4, 8000, () => `4 pings (got ${pings}, state ${answering.ws.readyState} close ${answering.closeCode})`);
+  t.is(await mute.waitClose(15000), 1006, 'cut without a close handshake');
+  await waitFor(() => pings >= 4, 20000, () => `4 pings (got ${pings}, state ${answering.ws.readyState} close ${answering.closeCode})`);
   t.is(answering.ws.readyState, answering.ws.OPEN);
   // Online all along though silent for longer than spots.offline_after_s.
   const { body: spots } = await api<Array<{ serial: string; online: boolean }>>(gw.url, '/api/spots');
