@@ -83,3 +83,17 @@ test('a page of the listing and the commands for a reply stop before the command
   t.deepEqual(store.commands.pendingFor('s1', 1, 200).map((c) => c.id), ids.slice(0, 2));
   t.deepEqual(store.commands.queuedTotals('s1', 1), { count: 3, bytes: 300 });
 });
+
+test('marks on a closed store fail with StoreUnavailableError, the error every caller handles, not a TypeError', async (t) => {
+  const store = openTestStore(t, { dataDir: tempDir(t), now: () => 1 });
+  const c = await store.commands.enqueue('s1', configUpdate);
+  await store.close();
+  for (const [what, mark] of [
+    ['markDelivered', () => store.commands.markDelivered([c.id], 2)],
+    ['markFailed', () => store.commands.markFailed([c.id], 2)],
+    ['noteCutReply', () => store.commands.noteCutReply([c.id], 2, 3)],
+  ] as const) {
+    const err = t.throws(mark, undefined, what);
+    t.is(err.name, 'StoreUnavailableError', `${what}: ${String(err)}`);
+  }
+});

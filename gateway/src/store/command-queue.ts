@@ -170,8 +170,11 @@ export class CommandTable implements CommandQueue {
 
   private transition(ids: number[], sql: string, now: number): number {
     if (ids.length === 0) return 0;
-    const stmt = this.conn.stmt(sql);
-    return this.commitNow(() => ids.reduce((n, id) => n + stmt.run(now, id).changes, 0));
+    // Prepared inside: on a closed store commitNow throws its StoreUnavailableError first.
+    return this.commitNow(() => {
+      const stmt = this.conn.stmt(sql);
+      return ids.reduce((n, id) => n + stmt.run(now, id).changes, 0);
+    });
   }
 
   markDelivered(ids: number[], now: number): number {
@@ -184,9 +187,9 @@ export class CommandTable implements CommandQueue {
 
   noteCutReply(ids: number[], now: number, maxCutReplies: number): number[] {
     if (ids.length === 0) return [];
-    const bump = this.conn.stmt("UPDATE commands SET cut_replies = cut_replies + 1 WHERE id = ? AND state = 'queued' RETURNING cut_replies");
-    const fail = this.conn.stmt("UPDATE commands SET state = 'failed', time_failed = ? WHERE id = ? AND state = 'queued'");
     return this.commitNow(() => {
+      const bump = this.conn.stmt("UPDATE commands SET cut_replies = cut_replies + 1 WHERE id = ? AND state = 'queued' RETURNING cut_replies");
+      const fail = this.conn.stmt("UPDATE commands SET state = 'failed', time_failed = ? WHERE id = ? AND state = 'queued'");
       const failed: number[] = [];
       for (const id of ids) {
         const row = bump.get(id) as { cut_replies: number } | undefined;
