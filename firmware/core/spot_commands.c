@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "config_apply.h"
+#include "config_text.h"
 #include "spot_internal.h"
 #include "text.h"
 
@@ -56,6 +57,19 @@ static void apply_firmware_update(spot_t *s, const spot_v1_FirmwareUpdate *m) {
     spot_queue_log(s, SPOT_LOG_INFO, LOG_CODE_FIRMWARE_UPDATE, "counters reset");
   }
   if (m->has_url) {
+    /* The gateway's rule for both (protocol/commands.ts FIRMWARE_UPDATE_TEXT): visible ASCII. */
+    text_init(&t, text, sizeof text);
+    text_str(&t, "firmware update: url");
+    bool ok = config_text_ok(m->url, 1, true, &t);
+    if (ok && m->has_version) {
+      text_init(&t, text, sizeof text);
+      text_str(&t, "firmware update: version");
+      ok = config_text_ok(m->version, 1, true, &t);
+    }
+    if (!ok) {
+      spot_queue_log(s, SPOT_LOG_WARN, LOG_CODE_FIRMWARE_UPDATE, text);
+      return;
+    }
     spot_persist_t *st = &s->record.state;
     text_copy(st->firmware_url, sizeof st->firmware_url, m->url);
     text_copy(st->firmware_version, sizeof st->firmware_version, m->has_version ? m->version : "");

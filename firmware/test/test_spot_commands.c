@@ -74,6 +74,22 @@ static void firmware_update_and_counters_and_brain_senses(void **state) {
   assert_string_equal(got[got_count - 1].text, "command door open not supported, ignored");
 }
 
+static void firmware_update_with_text_outside_the_rule_is_rejected(void **state) {
+  (void)state;
+  spot_t *s = start(SPOT_ENCODING_JSON, "", NULL);
+  plog.fw_url[0] = '\0';
+  const char body[] = "[\"firmware\",\"update\",{\"url\":\"/fw/a\\nb.bin\",\"version\":\"2\"}]"
+                      "[\"firmware\",\"update\",{\"url\":\"/fw/c.bin\",\"version\":\"beta 3\"}]";
+  spot_command_input(s, (const uint8_t *)body, sizeof body - 1);
+  spot_command_end(s);
+  assert_string_equal(plog.fw_url, ""); /* neither update was started */
+  assert_string_equal(spot_state(s)->firmware_version, "");
+  read_post_json(s);
+  assert_int_equal(got_count >= 2, 1);
+  assert_string_equal(got[got_count - 2].text, "firmware update: url holds U+000A (line feed) at character 5 (visible ASCII only), rejected");
+  assert_string_equal(got[got_count - 1].text, "firmware update: version holds U+0020 (space) at character 4 (visible ASCII only), rejected");
+}
+
 static void stream_commands_do_not_mix_with_a_response_body(void **state) {
   (void)state;
   spot_t *s = start(SPOT_ENCODING_JSON, "", NULL);
@@ -94,6 +110,7 @@ int main(void) {
       cmocka_unit_test(config_update_command_is_applied_and_reported),
       cmocka_unit_test(reset_restores_factory_defaults),
       cmocka_unit_test(firmware_update_and_counters_and_brain_senses),
+      cmocka_unit_test(firmware_update_with_text_outside_the_rule_is_rejected),
       cmocka_unit_test(stream_commands_do_not_mix_with_a_response_body),
   };
   return cmocka_run_group_tests_name("spot_commands", tests, NULL, NULL);
