@@ -39,7 +39,7 @@ function request(op: number, group: number, id: number, body: Record<string, unk
 async function hungA(t: ExecutionContext, dir: string): Promise<Board> {
   const board = await startBoard(t, dir);
   t.is(await reportedVersion(board), '1.0.0');
-  board.monitor('stop');
+  await board.stopCpu();
   return board;
 }
 

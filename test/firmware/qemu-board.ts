@@ -65,6 +65,8 @@ export interface Board {
   write(bytes: string | Uint8Array): Promise<void>;
   /** A command for QEMU's monitor: `stop` (the CPU), `system_reset`, `cont`. */
   monitor(command: string): void;
+  /** `stop` on the monitor, resolved once QEMU says the CPU is paused (a command is only queued when written). */
+  stopCpu(): Promise<void>;
   kill(): Promise<void>;
 }
 
@@ -135,6 +137,12 @@ export async function startBoard(t: Teardown, dir: string, options: BoardOptions
       return new Promise<void>((resolve, reject) => p.write(bytes, (err) => (err ? reject(err) : p.drain(() => resolve()))));
     },
     monitor: (command) => qemu.stdin.write(`${command}\n`),
+    stopCpu: async () => {
+      const paused = (): number => output.split('VM status: paused').length - 1;
+      const before = paused();
+      qemu.stdin.write('stop\ninfo status\n');
+      await waitFor(() => paused() > before || undefined, 10000, `QEMU to say the CPU is paused (${output.slice(-300)})`);
+    },
     kill: async () => {
       await closePort();
       if (running()) qemu.kill('SIGKILL');
